@@ -1,0 +1,54 @@
+# kameng: `make run` brings everything up, `make test` proves it. Settings: see README / DESIGN §6.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# dev values (override any of them on the command line or in the environment)
+export KAMENG_DATA_KEY ?= ZGV2LW9ubHkta2V5LWRvLW5vdC11c2UtaW4tcHJvZC0=
+export KAMENG_ADMIN_TOKEN ?= dev-admin-token
+export KAMENG_SANDBOX_PAYMENTS ?= 1
+export KAMENG_AMQP_URI ?= amqp://guest:guest@127.0.0.1:5672/
+export KAMENG_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/kameng
+RABBIT_API_URI ?= http://guest:guest@127.0.0.1:15672
+PYTEST_ARGS ?=
+export PYTHONWARNINGS ?= ignore::DeprecationWarning
+
+.PHONY: run venv deps-check migrate seed test test-unit test-integration clean
+.DEFAULT_GOAL := run
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (CPython 3.11)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip>=23" "setuptools<82"
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP)
+
+deps-check: venv
+	@$(PY) -m services.common.preflight
+
+migrate: deps-check
+	$(PY) -m services.common.migrate
+
+seed: migrate
+	$(PY) -m services.catalog.seed
+
+run: seed
+	@$(PY) -c "from services.common.config import describe; print('settings in use:'); print('\n'.join(describe()))"
+	$(PY) -m services.common.runner
+
+test: deps-check
+	$(PY) -m pytest tests --amqp-uri=$(KAMENG_AMQP_URI) --rabbit-api-uri=$(RABBIT_API_URI) $(PYTEST_ARGS)
+
+test-unit: venv
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+test-integration: deps-check
+	$(PY) -m pytest tests/integration --amqp-uri=$(KAMENG_AMQP_URI) --rabbit-api-uri=$(RABBIT_API_URI) $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache
+	find . -name __pycache__ -prune -exec rm -rf {} +

@@ -1,0 +1,154 @@
+"""nameko's @http, made to speak DESIGN §6 on every path.
+
+- `JsonWebServer`: request id from `X-Request-Id` (or a new one) into the worker's context data,
+  whence it rides every RPC call and event as the correlation id; JSON 404/405/413 for requests
+  that never reach a handler; the request body size limit.
+- `JsonHttpHandler`: dict results become JSON; every exception goes through `errors.describe`;
+  every response carries `X-Request-Id` and the security headers; RED metrics per route.
+- `api(...)`: declares a route and records its schemas for `/openapi.json`.
+"""
+import json
+import re
+import uuid
+from functools import partial
+from typing import NamedTuple
+
+from eventlet.event import Event
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.wrappers import Request, Response
+
+from gateway import errors
+from services.common import metrics
+from services.common.errors import InvalidInput
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+DEFAULT_MAX_BODY = 1 << 20
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+                               "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+}
+
+
+def request_id(environ):
+    given = environ.get("HTTP_X_REQUEST_ID", "")
+    return given if REQUEST_ID.match(given) else uuid.uuid4().hex
+
+
+def finish(response, rid, route):
+    response.headers["X-Request-Id"] = rid
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if response.mimetype == "application/json":
+        response.headers.setdefault("Cache-Control", "no-store")
+    metrics.HTTP_RESPONSES.labels(route, str(response.status_code)).inc()
+    return response
+
+
+class JsonWsgiApp(WsgiApp):
+    def __call__(self, environ, start_response):
+        rid = request_id(environ)
+        environ["kameng.request_id"] = rid
+        request = Request(environ, shallow=True)
+        try:
+            provider, values = self.url_map.bind_to_environ(environ).match()
+            limit = provider.max_body or self.server.max_body
+            if (request.content_length or 0) > limit:
+                raise RequestEntityTooLarge()
+            request.max_content_length = limit
+            request.path_values = values
+            response = provider.handle_request(request)
+        except HTTPException as exc:
+            response = finish(errors.error_response(exc), rid, "unmatched")
+        return response(environ, start_response)
+
+
+class JsonWebServer(WebServer):
+    @property
+    def max_body(self):
+        return int(self.container.config.get("MAX_BODY_BYTES", DEFAULT_MAX_BODY))
+
+    def get_wsgi_app(self):
+        return JsonWsgiApp(self)
+
+    def context_data_from_headers(self, request):
+        return {"correlation_id": request.environ["kameng.request_id"]}
+
+
+class JsonHttpHandler(HttpRequestHandler):
+    server = JsonWebServer()
+
+    def __init__(self, method, url, max_body=None, **kwargs):
+        self.max_body = max_body
+        super().__init__(method, url, **kwargs)
+
+    def handle_request(self, request):
+        request.shallow = False
+        context_data = self.server.context_data_from_headers(request)
+        try:
+            args, kwargs = self.get_entrypoint_parameters(request)
+            self.check_signature(args, kwargs)
+            done = Event()
+            self.container.spawn_worker(self, args, kwargs, context_data=context_data,
+                                        handle_result=partial(self.handle_result, done))
+            response = self.response_from_result(done.wait())
+        except Exception as exc:  # noqa: BLE001 -- every failure gets the error shape
+            response = errors.error_response(exc)
+        return finish(response, context_data["correlation_id"], self.url)
+
+    def response_from_result(self, result):
+        if isinstance(result, Response):
+            return result
+        status, payload = result if isinstance(result, tuple) else (200, result)
+        return errors.json_response(status, payload)
+
+
+class Route(NamedTuple):
+    method: str
+    path: str            # OpenAPI form: /api/v1/products/{sku}
+    name: str
+    summary: str
+    body: object
+    query: object
+    response: object
+    status: int
+    tags: tuple
+    content: str
+
+
+ROUTES = []
+
+
+def api(method, url, *, summary, response=None, body=None, query=None, status=200, tags=(),
+        max_body=None, content="application/json"):
+    """`@api("GET", "/api/v1/products/<sku>", summary=..., response=schemas.Product)`."""
+    def decorate(fn):
+        path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", url)
+        ROUTES.append(Route(method, path, fn.__name__, summary, body, query, response, status,
+                            tuple(tags), content))
+        return JsonHttpHandler.decorator(method, url, max_body=max_body)(fn)
+    return decorate
+
+
+def json_body(request, schema):
+    """The request's JSON object, validated by `schema` (unknown fields rejected)."""
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType()
+    try:
+        data = json.loads(request.get_data(cache=False) or b"null")
+    except RequestEntityTooLarge:
+        raise
+    except ValueError:
+        raise InvalidInput("malformed JSON") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("the body must be a JSON object")
+    return schema.load(data)
+
+
+def query_args(request, schema):
+    return schema.load(request.args.to_dict())

@@ -1,0 +1,48 @@
+"""The only HTTP surface. Entrypoints are thin: validate, call a service, shape the answer."""
+from nameko.dependency_providers import Config
+from werkzeug.wrappers import Response
+
+from gateway import openapi, schemas
+from gateway.http import api, query_args
+from services.common import rpc
+from services.common.config import SERVICES
+from services.common.metrics import Instrumentation, exposition
+from services.common.rpc import RpcProxy
+
+
+class GatewayService:
+    name = "gateway"
+    config = Config()
+    instrumentation = Instrumentation()
+    catalog_rpc = RpcProxy("catalog")
+    order_rpc = RpcProxy("order")
+    payment_rpc = RpcProxy("payment")
+    delivery_rpc = RpcProxy("delivery")
+    risk_rpc = RpcProxy("risk")
+    account_rpc = RpcProxy("account")
+
+    @api("GET", "/healthz", summary="Broker, database and every service answer",
+         response=schemas.Health, tags=["ops"])
+    def healthz(self, request):
+        pings = {name: (getattr(self, f"{name}_rpc").ping, ()) for name in SERVICES}
+        return schemas.health(rpc.gather(pings, timeout=self.config.get("HEALTH_TIMEOUT_S", 2)))
+
+    @api("GET", "/metrics", summary="Prometheus metrics", tags=["ops"], content="text/plain")
+    def metrics(self, request):
+        body, content_type = exposition()
+        return Response(body, content_type=content_type)
+
+    @api("GET", "/openapi.json", summary="This document", tags=["ops"])
+    def openapi(self, request):
+        return openapi.build()
+
+    @api("GET", "/api/v1/products", summary="Products for sale", query=schemas.ProductQuery,
+         response=schemas.ProductList, tags=["catalog"])
+    def list_products(self, request):
+        query = query_args(request, schemas.ProductQuery())
+        return schemas.ProductList().dump(self.catalog_rpc.list_products(query))
+
+    @api("GET", "/api/v1/products/<sku>", summary="One product with live stock",
+         response=schemas.Product, tags=["catalog"])
+    def get_product(self, request, sku):
+        return schemas.Product().dump(self.catalog_rpc.get_product(sku))

@@ -1,0 +1,132 @@
+"""Settings from environment variables (DESIGN §6), each with a documented default.
+
+`settings()` reads the environment once per call; `nameko_config()` turns the settings into the
+dict a nameko container expects. Nothing else in the code reads `os.environ`.
+"""
+import os
+from dataclasses import dataclass, field
+
+# Defaults are safe for production: no data key, no admin token, no sandbox. `make run` and the
+# tests pass the dev values below explicitly (and `make run` prints them).
+DEV_ENV = {
+    "KAMENG_DATA_KEY": "ZGV2LW9ubHkta2V5LWRvLW5vdC11c2UtaW4tcHJvZC0=",  # a Fernet key; dev only
+    "KAMENG_ADMIN_TOKEN": "dev-admin-token",
+    "KAMENG_SANDBOX_PAYMENTS": "1",
+}
+
+SERVICES = ("catalog", "order", "payment", "delivery", "risk", "account")
+
+# name: (default, meaning) -- `make run` prints these, README documents them.
+DEFAULTS = {
+    "KAMENG_HTTP_PORT": ("8000", "gateway port"),
+    "KAMENG_AMQP_URI": ("amqp://guest:guest@127.0.0.1:5672/", "RabbitMQ"),
+    "KAMENG_DATABASE_URL": ("postgresql://postgres@127.0.0.1:5432/kameng", "PostgreSQL"),
+    "KAMENG_DATA_KEY": ("", "Fernet key(s) for codes at rest, newest first, comma-separated"),
+    "KAMENG_ADMIN_TOKEN": ("", "bootstrap admin bearer token (role owner); empty: admin API closed"),
+    "KAMENG_SANDBOX_PAYMENTS": ("0", "1 enables the sandbox payment channel"),
+    "KAMENG_PAYMENT_WINDOW_S": ("900", "payment window in seconds"),
+    "KAMENG_PUBLIC_URL": ("http://127.0.0.1:8000", "public base URL"),
+    "KAMENG_TRUSTED_PROXIES": ("", "CIDRs whose X-Forwarded-For is believed"),
+    "KAMENG_RATE_LIMITS": ("orders=30/m,lookup=60/m,notify=600/m", "per-client-IP limits, or off"),
+    "KAMENG_MAX_BODY_BYTES": ("1048576", "largest request body the gateway reads (bulk imports excepted)"),
+    "KAMENG_RPC_TIMEOUT_S": ("5", "deadline of every RPC call"),
+    "KAMENG_HEALTH_TIMEOUT_S": ("2", "deadline for /healthz to hear from every service"),
+    "KAMENG_EVENT_MAX_ATTEMPTS": ("5", "tries of an event handler before its message is dead-lettered"),
+    "KAMENG_EVENT_RETRY_DELAY_MS": ("500", "first retry delay; doubles per try"),
+    "KAMENG_OUTBOX_POLL_S": ("0.5", "outbox relay poll interval (it is also woken on commit)"),
+    "KAMENG_MAX_WORKERS": ("10", "concurrent workers (and prefetch) per service"),
+    "KAMENG_METRICS_PORT": ("", "serve /metrics on this port in worker processes (empty: off)"),
+    "KAMENG_LOG_LEVEL": ("INFO", "log level"),
+}
+
+
+def env(name):
+    return os.environ.get(name, DEFAULTS[name][0])
+
+
+@dataclass(frozen=True)
+class Settings:
+    http_port: int
+    amqp_uri: str
+    database_url: str
+    data_keys: tuple
+    admin_token: str
+    sandbox_payments: bool
+    payment_window_s: int
+    public_url: str
+    trusted_proxies: tuple
+    rate_limits: str
+    max_body_bytes: int
+    rpc_timeout_s: float
+    health_timeout_s: float
+    event_max_attempts: int
+    event_retry_delay_ms: int
+    outbox_poll_s: float
+    max_workers: int
+    metrics_port: int | None
+    log_level: str
+    extra: dict = field(default_factory=dict)
+
+
+def _csv(value):
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def settings():
+    return Settings(
+        http_port=int(env("KAMENG_HTTP_PORT")),
+        amqp_uri=env("KAMENG_AMQP_URI"),
+        database_url=env("KAMENG_DATABASE_URL"),
+        data_keys=_csv(env("KAMENG_DATA_KEY")),
+        admin_token=env("KAMENG_ADMIN_TOKEN"),
+        sandbox_payments=env("KAMENG_SANDBOX_PAYMENTS") == "1",
+        payment_window_s=int(env("KAMENG_PAYMENT_WINDOW_S")),
+        public_url=env("KAMENG_PUBLIC_URL").rstrip("/"),
+        trusted_proxies=_csv(env("KAMENG_TRUSTED_PROXIES")),
+        rate_limits=env("KAMENG_RATE_LIMITS"),
+        max_body_bytes=int(env("KAMENG_MAX_BODY_BYTES")),
+        rpc_timeout_s=float(env("KAMENG_RPC_TIMEOUT_S")),
+        health_timeout_s=float(env("KAMENG_HEALTH_TIMEOUT_S")),
+        event_max_attempts=int(env("KAMENG_EVENT_MAX_ATTEMPTS")),
+        event_retry_delay_ms=int(env("KAMENG_EVENT_RETRY_DELAY_MS")),
+        outbox_poll_s=float(env("KAMENG_OUTBOX_POLL_S")),
+        max_workers=int(env("KAMENG_MAX_WORKERS")),
+        metrics_port=int(env("KAMENG_METRICS_PORT")) if env("KAMENG_METRICS_PORT") else None,
+        log_level=env("KAMENG_LOG_LEVEL"),
+    )
+
+
+def nameko_config(s=None, **overrides):
+    """The nameko container config: nameko's own keys plus ours (upper-case, KAMENG_ dropped)."""
+    s = s or settings()
+    config = {
+        "AMQP_URI": s.amqp_uri,
+        "WEB_SERVER_ADDRESS": f"0.0.0.0:{s.http_port}",
+        "max_workers": s.max_workers,
+        "serializer": "json",
+        "DATABASE_URL": s.database_url,
+        "DATA_KEYS": list(s.data_keys),
+        "ADMIN_TOKEN": s.admin_token,
+        "SANDBOX_PAYMENTS": s.sandbox_payments,
+        "PAYMENT_WINDOW_S": s.payment_window_s,
+        "PUBLIC_URL": s.public_url,
+        "MAX_BODY_BYTES": s.max_body_bytes,
+        "RPC_TIMEOUT_S": s.rpc_timeout_s,
+        "HEALTH_TIMEOUT_S": s.health_timeout_s,
+        "EVENT_MAX_ATTEMPTS": s.event_max_attempts,
+        "EVENT_RETRY_DELAY_MS": s.event_retry_delay_ms,
+        "OUTBOX_POLL_S": s.outbox_poll_s,
+    }
+    config.update(overrides)
+    return config
+
+
+def describe():
+    """Lines `make run` prints: each setting and the value in use (secrets masked)."""
+    secret = {"KAMENG_DATA_KEY", "KAMENG_ADMIN_TOKEN"}
+    lines = []
+    for name, (default, meaning) in DEFAULTS.items():
+        value = env(name)
+        shown = value if name not in secret or value == DEV_ENV.get(name) else "********"
+        lines.append(f"  {name}={shown}    # {meaning}")
+    return lines

@@ -1,0 +1,88 @@
+"""`Database`: the SQLAlchemy dependency provider (engine per container, green psycopg2).
+
+    db = Database(models.metadata)           # on the service class, beside relay = OutboxRelay()
+    with self.db.transaction() as session:   # one commit for state + outbox rows
+        ...
+    self.db.once("order.handle_stock_reserved", envelope, saga.advance)   # inbox + effect
+"""
+import logging
+from contextlib import contextmanager
+
+from nameko.extensions import DependencyProvider
+from psycogreen.eventlet import patch_psycopg
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from services.common import envelope as envelopes, inbox, metrics
+
+log = logging.getLogger(__name__)
+
+
+def make_engine(url, **kwargs):
+    patch_psycopg()  # psycopg2 waits cooperatively under eventlet
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url.replace("postgresql://", "postgresql+psycopg2://", 1), **kwargs)
+
+
+class Db:
+    """What an entrypoint sees as `self.db`: transactions bound to the worker's correlation id."""
+
+    def __init__(self, provider, correlation_id):
+        self.provider, self.correlation_id = provider, correlation_id
+
+    @contextmanager
+    def transaction(self):
+        p = self.provider
+        session = Session(p.engine, expire_on_commit=False,
+                          info={"outbox": p.outbox, "correlation_id": self.correlation_id})
+        try:
+            with session.begin():
+                yield session
+        finally:
+            session.close()
+        if session.info.get("outbox_written") and p.on_outbox_commit:
+            p.on_outbox_commit()
+
+    def once(self, consumer, env, fn):
+        """Run `fn(session, envelope)` unless `consumer` already handled this event; one commit.
+        Returns fn's result, or None for a duplicate."""
+        envelopes.load(env)
+        with self.transaction() as session:
+            if not inbox.claim(session, self.provider.inbox, consumer, env):
+                metrics.EVENTS_DUPLICATE.labels(consumer).inc()
+                log.info("duplicate event skipped", extra={"event_id": env["event_id"]})
+                return None
+            return fn(session, env)
+
+    def ping(self):
+        with self.provider.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return "ok"
+
+
+class Database(DependencyProvider):
+    def __init__(self, metadata):
+        self.metadata = metadata
+        self.schema = metadata.schema
+        self.on_outbox_commit = None  # set by OutboxRelay: wake the relay after a commit
+
+    @property
+    def outbox(self):
+        return self.metadata.tables[f"{self.schema}.outbox"]
+
+    @property
+    def inbox(self):
+        return self.metadata.tables[f"{self.schema}.inbox"]
+
+    def setup(self):
+        workers = int(self.container.config.get("max_workers", 10))
+        self.engine = make_engine(self.container.config["DATABASE_URL"],
+                                  pool_size=workers + 2, max_overflow=4)
+
+    def stop(self):
+        self.engine.dispose()
+
+    kill = stop
+
+    def get_dependency(self, worker_ctx):
+        return Db(self, worker_ctx.data.get("correlation_id"))

@@ -1,0 +1,38 @@
+"""The event envelope of DESIGN §4: {"event_id", "type", "occurred_at", "correlation_id", "data"}."""
+import uuid
+from datetime import datetime, timezone
+
+from marshmallow import Schema, fields, validate
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+def isoformat(moment):
+    """ISO 8601 in UTC with `Z`, as every timestamp in the API."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def make(type_, data, correlation_id=None, event_id=None):
+    return {
+        "event_id": str(event_id or uuid.uuid4()),
+        "type": type_,
+        "occurred_at": isoformat(utcnow()),
+        "correlation_id": correlation_id,
+        "data": data,
+    }
+
+
+class Envelope(Schema):
+    event_id = fields.UUID(required=True)
+    type = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{1,63}$"))
+    occurred_at = fields.String(required=True)
+    correlation_id = fields.String(required=True, allow_none=True, validate=validate.Length(max=128))
+    data = fields.Dict(required=True)
+
+
+def load(message):
+    """Validate a received envelope; raises marshmallow.ValidationError (a poison message)."""
+    Envelope().load(message)
+    return message

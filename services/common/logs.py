@@ -1,0 +1,55 @@
+"""JSON logging with the correlation id of the current worker on every line.
+
+The correlation id travels HTTP (`X-Request-Id`) -> nameko context data (`nameko.correlation_id`
+AMQP header on RPC calls and on outbox events) -> here. `bind()` is called by the Instrumentation
+provider as each worker starts, in the worker's own green thread.
+"""
+import json
+import logging
+import sys
+
+from eventlet.corolocal import local
+
+_current = local()
+
+
+def bind(service=None, correlation_id=None):
+    _current.service = service
+    _current.correlation_id = correlation_id
+
+
+def correlation_id():
+    return getattr(_current, "correlation_id", None)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record):
+        line = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+            "service": getattr(_current, "service", None),
+            "correlation_id": getattr(_current, "correlation_id", None),
+        }
+        for key in ("event_type", "event_id", "queue", "attempt", "route", "status"):
+            if hasattr(record, key):
+                line[key] = getattr(record, key)
+        if record.exc_info:
+            line["exc"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+JsonFormatter.converter = __import__("time").gmtime
+
+
+def setup(level="INFO", stream=None):
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # nameko.containers logs every expected (domain) error with a traceback: only real errors pass
+    logging.getLogger("nameko.containers").setLevel(logging.ERROR)
+    for noisy in ("amqp", "kombu", "nameko", "eventlet.wsgi.server", "alembic"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -1,0 +1,76 @@
+"""Prometheus metrics (module-level objects, as prometheus-client requires) and the
+`Instrumentation` provider that every service declares: RED metrics per entrypoint (rate, errors,
+duration) and the log context (service, correlation id) of each worker.
+"""
+import time
+
+from nameko.events import EventHandler
+from nameko.extensions import DependencyProvider
+from nameko.rpc import Rpc
+from nameko.web.handlers import HttpRequestHandler
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+
+from services.common import logs
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10)
+
+ENTRYPOINT_CALLS = Counter(
+    "kameng_entrypoint_calls_total", "Entrypoint invocations by outcome (ok, error)",
+    ["service", "kind", "entrypoint", "outcome"])
+ENTRYPOINT_SECONDS = Histogram(
+    "kameng_entrypoint_duration_seconds", "Entrypoint duration",
+    ["service", "kind", "entrypoint"], buckets=LATENCY_BUCKETS)
+HTTP_RESPONSES = Counter(
+    "kameng_http_responses_total", "HTTP responses by route and status", ["route", "status"])
+OUTBOX_PUBLISHED = Counter(
+    "kameng_outbox_published_total", "Events published from the outbox", ["service"])
+OUTBOX_PENDING = Gauge(
+    "kameng_outbox_pending", "Outbox rows not yet published (as of the relay's last pass)", ["service"])
+OUTBOX_LAG = Gauge(
+    "kameng_outbox_lag_seconds", "Age of the oldest unpublished outbox row", ["service"])
+RELAY_ERRORS = Counter(
+    "kameng_outbox_relay_errors_total", "Relay passes that failed (broker or database down)", ["service"])
+EVENTS_DUPLICATE = Counter(
+    "kameng_events_duplicate_total", "Redelivered events skipped by the inbox", ["consumer"])
+EVENTS_RETRIED = Counter(
+    "kameng_events_retried_total", "Failed event deliveries scheduled for another try", ["queue"])
+EVENTS_DEAD_LETTERED = Counter(
+    "kameng_events_dead_lettered_total", "Events moved to a dead-letter queue", ["queue"])
+
+
+def exposition():
+    """(body, content type) of the Prometheus text format for this process."""
+    return generate_latest(), CONTENT_TYPE_LATEST
+
+
+def entrypoint_kind(entrypoint):
+    for cls, kind in ((HttpRequestHandler, "http"), (EventHandler, "event"), (Rpc, "rpc")):
+        if isinstance(entrypoint, cls):
+            return kind
+    return "other"
+
+
+class Instrumentation(DependencyProvider):
+    """Declare once per service class: `instrumentation = Instrumentation()`."""
+
+    def __init__(self):
+        self.started = {}
+
+    def worker_setup(self, worker_ctx):
+        logs.bind(worker_ctx.service_name, worker_ctx.data.get("correlation_id"))
+        self.started[worker_ctx] = time.perf_counter()
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None):
+        outcome = "ok" if exc_info is None else "error"
+        ENTRYPOINT_CALLS.labels(*self._labels(worker_ctx), outcome).inc()
+
+    def worker_teardown(self, worker_ctx):
+        started = self.started.pop(worker_ctx, None)
+        if started is not None:
+            ENTRYPOINT_SECONDS.labels(*self._labels(worker_ctx)).observe(time.perf_counter() - started)
+        logs.bind()
+
+    @staticmethod
+    def _labels(worker_ctx):
+        entrypoint = worker_ctx.entrypoint
+        return worker_ctx.service_name, entrypoint_kind(entrypoint), entrypoint.method_name

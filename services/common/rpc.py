@@ -1,0 +1,73 @@
+"""Every RPC call has a deadline. nameko 2.14's `RpcProxy` dependency has none (only the
+standalone proxies do), so services declare `common.rpc.RpcProxy`, whose calls go through
+`call()`, which bounds the wait with an
+`eventlet.Timeout` and turns a missing or silent service into `Unavailable`.
+"""
+import eventlet
+from nameko.exceptions import UnknownService
+from nameko.rpc import RpcProxy as NamekoRpcProxy
+
+from services.common.errors import Unavailable
+
+DEFAULT_TIMEOUT_S = 5.0
+
+
+def call(method, *args, timeout=DEFAULT_TIMEOUT_S, **kwargs):
+    """`call(self.catalog_rpc.quote, sku, 2, timeout=2)`."""
+    try:
+        with eventlet.Timeout(timeout):
+            return method.call_async(*args, **kwargs).result()
+    except eventlet.Timeout:
+        raise Unavailable("a service did not answer in time", {"timeout_s": timeout}) from None
+    except UnknownService as exc:
+        raise Unavailable("a service is not running", {"service": exc._service_name}) from None
+
+
+def gather(calls, timeout=DEFAULT_TIMEOUT_S):
+    """Start several calls at once and wait for them all within one deadline.
+    `calls` maps a key to (method, args); the answer maps each key to its result or exception."""
+    pending, results = {}, {}
+    for key, (method, args) in calls.items():
+        try:
+            pending[key] = method.call_async(*args)
+        except Exception as exc:  # noqa: BLE001 -- reported per key, e.g. UnknownService
+            results[key] = exc
+    try:
+        with eventlet.Timeout(timeout):
+            for key, reply in pending.items():
+                try:
+                    results[key] = reply.result()
+                except Exception as exc:  # noqa: BLE001 -- reported per key
+                    results[key] = exc
+    except eventlet.Timeout:
+        pass
+    for key in calls:
+        results.setdefault(key, Unavailable("no answer in time", {"timeout_s": timeout}))
+    return results
+
+
+class TimedMethod:
+    def __init__(self, method, timeout):
+        self.method, self.timeout = method, timeout
+
+    def __call__(self, *args, **kwargs):
+        return call(self.method, *args, timeout=self.timeout, **kwargs)
+
+    def call_async(self, *args, **kwargs):
+        return self.method.call_async(*args, **kwargs)
+
+
+class TimedServiceProxy:
+    def __init__(self, proxy, timeout):
+        self._proxy, self._timeout = proxy, timeout
+
+    def __getattr__(self, name):
+        return TimedMethod(getattr(self._proxy, name), self._timeout)
+
+
+class RpcProxy(NamekoRpcProxy):
+    """nameko's RpcProxy whose calls time out after RPC_TIMEOUT_S (config) with `Unavailable`."""
+
+    def get_dependency(self, worker_ctx):
+        timeout = float(self.container.config.get("RPC_TIMEOUT_S", DEFAULT_TIMEOUT_S))
+        return TimedServiceProxy(super().get_dependency(worker_ctx), timeout)

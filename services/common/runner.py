@@ -1,0 +1,90 @@
+"""Run services: `python -m services.common.runner [name ...]` (all of them when no name is given).
+
+Patches eventlet and psycopg2 before anything else, logs JSON, starts the gateway last and stops
+it first (so no request reaches a worker that is going away), and stops cleanly on Ctrl-C/SIGTERM.
+"""
+import eventlet
+
+eventlet.monkey_patch()  # noqa: E402 -- must precede every other import
+
+import importlib  # noqa: E402
+import logging  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+
+from nameko.containers import ServiceContainer  # noqa: E402
+from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
+from prometheus_client import start_http_server  # noqa: E402
+from psycogreen.eventlet import patch_psycopg  # noqa: E402
+
+from services.common import config as cfg, logs  # noqa: E402
+
+patch_psycopg()
+log = logging.getLogger("kameng.runner")
+
+ALL = cfg.SERVICES + ("gateway",)
+
+
+def service_class(name):
+    module = importlib.import_module("gateway.service" if name == "gateway" else f"services.{name}.service")
+    return next(v for k, v in vars(module).items() if k.endswith("Service") and getattr(v, "name", None) == name)
+
+
+def wait_ready(config, names, timeout=60):
+    """True once every worker service answers `ping` (the gateway can answer before they do)."""
+    workers = [n for n in names if n != "gateway"]
+    with ClusterRpcProxy(config, timeout=2) as cluster:
+        deadline = eventlet.Timeout(timeout, False)
+        with deadline:
+            for name in workers:
+                while True:
+                    try:
+                        getattr(cluster, name).ping()
+                        break
+                    except Exception:  # noqa: BLE001 -- not up yet
+                        eventlet.sleep(0.2)
+            return True
+    return False
+
+
+def main(argv):
+    names = argv or list(ALL)
+    unknown = set(names) - set(ALL)
+    if unknown:
+        sys.exit(f"unknown service(s): {', '.join(sorted(unknown))}; choose from {', '.join(ALL)}")
+    settings = cfg.settings()
+    logs.setup(settings.log_level)
+    config = cfg.nameko_config(settings)
+    if settings.metrics_port and "gateway" not in names:
+        start_http_server(settings.metrics_port)
+    workers = [ServiceContainer(service_class(n), config) for n in names if n != "gateway"]
+    gateway = [ServiceContainer(service_class("gateway"), config)] if "gateway" in names else []
+    for container in workers:
+        container.start()
+    ready = wait_ready(config, names)
+    for container in gateway:
+        container.start()
+    log.info("services started: %s%s", ", ".join(names), "" if ready else " (not all answered ping)")
+    if gateway and ready:
+        print(f"\n  kameng is up: storefront {settings.public_url}/   health {settings.public_url}/healthz"
+              f"\n  API docs {settings.public_url}/openapi.json   metrics {settings.public_url}/metrics"
+              "\n  Ctrl-C stops everything.\n", flush=True)
+
+    stop = eventlet.event.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.ready() or stop.send())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    log.info("stopping: gateway first, then workers")
+    for container in gateway:
+        container.stop()
+    pool = eventlet.GreenPool()
+    for container in workers:
+        pool.spawn(container.stop)
+    pool.waitall()
+    log.info("stopped")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,17 @@
+"""What every domain service class has besides its own `name` and `db = Database(metadata)`:
+metrics and log context, the outbox relay, and the `ping` health RPC."""
+from nameko.rpc import rpc
+
+from services.common.metrics import Instrumentation
+from services.common.outbox import OutboxRelay
+
+
+class BaseService:
+    name = None
+    instrumentation = Instrumentation()
+    relay = OutboxRelay()
+
+    @rpc
+    def ping(self):
+        """Health: this service's workers run and its database answers."""
+        return {"service": self.name, "database": self.db.ping()}
