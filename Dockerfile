@@ -8,8 +8,9 @@ FROM python:3.11-slim AS builder
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
+# A compiler only in case a pin has no wheel for the platform (psycopg2-binary, cryptography do).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends build-essential libpq-dev \
+ && apt-get install -y --no-install-recommends build-essential \
  && rm -rf /var/lib/apt/lists/*
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
@@ -17,7 +18,7 @@ WORKDIR /build
 # Only pyproject.toml first, so the dependency layer is rebuilt only when the pins change.
 COPY pyproject.toml ./
 RUN python -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))['project'].get('dependencies', []); open('requirements.txt', 'w').write('\n'.join(deps) + '\n')" \
- && pip install --upgrade pip setuptools wheel \
+ && pip install --upgrade pip \
  && pip install -r requirements.txt
 
 # ---- runtime ----
@@ -27,11 +28,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONPATH=/app \
     PATH=/opt/venv/bin:$PATH \
     KAMENG_HTTP_PORT=8000
-# libpq5: runtime library for psycopg2 when it is not the -binary wheel (harmless otherwise).
-RUN apt-get update \
- && apt-get install -y --no-install-recommends libpq5 \
- && rm -rf /var/lib/apt/lists/* \
- && groupadd --system --gid 10001 kameng \
+RUN groupadd --system --gid 10001 kameng \
  && useradd --system --uid 10001 --gid 10001 --home-dir /nonexistent --no-create-home \
             --shell /usr/sbin/nologin kameng
 COPY --from=builder /opt/venv /opt/venv

@@ -119,18 +119,19 @@ class Route(NamedTuple):
     status: int
     tags: tuple
     content: str
+    admin: bool
 
 
 ROUTES = []
 
 
 def api(method, url, *, summary, response=None, body=None, query=None, status=200, tags=(),
-        max_body=None, content="application/json"):
+        max_body=None, content="application/json", admin=False):
     """`@api("GET", "/api/v1/products/<sku>", summary=..., response=schemas.Product)`."""
     def decorate(fn):
         path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", url)
         ROUTES.append(Route(method, path, fn.__name__, summary, body, query, response, status,
-                            tuple(tags), content))
+                            tuple(tags), content, admin))
         return JsonHttpHandler.decorator(method, url, max_body=max_body)(fn)
     return decorate
 

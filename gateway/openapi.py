@@ -25,6 +25,10 @@ def _operation(route):
         response["content"] = {route.content: {"schema": route.response}}
     operation = {"operationId": route.name, "summary": route.summary, "tags": list(route.tags),
                  "responses": {str(route.status): response, **_error_responses(route)}}
+    if route.admin:
+        operation["security"] = [{"adminToken": []}]
+        operation["responses"]["401"] = {"description": "unauthorized",
+                                         "content": {"application/json": {"schema": "Error"}}}
     if route.query is not None:
         operation["parameters"] = [{"in": "query", "schema": route.query}]
     params = [p.strip("{}") for p in route.path.split("/") if p.startswith("{")]
@@ -40,6 +44,7 @@ def build(version="0.1.0"):
     spec = APISpec(title="kameng", version=version, openapi_version="3.0.3",
                    plugins=[MarshmallowPlugin()])
     spec.components.schema("Error", schema=schemas.Error)
+    spec.components.security_scheme("adminToken", {"type": "http", "scheme": "bearer"})
     paths = {}
     for route in ROUTES:
         paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)

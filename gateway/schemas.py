@@ -1,7 +1,26 @@
 """The gateway's HTTP schemas: they validate requests, shape responses and generate /openapi.json."""
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from services.common.money import format_minor
+from services.common.money import format_minor, parse_minor
+
+
+class Money(fields.Field):
+    """A decimal string with at most two places ("9.90") <-> integer minor units. Numbers are
+    refused: a JSON number is a float to most clients, and money is never a float."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).update(type="string", pattern=r"^\d+(\.\d{1,2})?$",
+                                                 example="9.90")
+        super().__init__(**kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else format_minor(value)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return parse_minor(value)
+        except ValueError:
+            raise ValidationError('a decimal string such as "9.90"') from None
 
 
 class ErrorDetail(Schema):
@@ -31,7 +50,7 @@ class Product(Schema):
     sku = fields.String()
     name = fields.String()
     category = fields.String()
-    price = fields.Function(lambda p: format_minor(p["price"]), metadata={"example": "9.90"})
+    price = Money()
     currency = fields.String(metadata={"example": "CNY"})
     delivery = fields.String(metadata={"enum": ["card", "recharge", "manual"]})
     stock = fields.Integer(allow_none=True)
@@ -43,6 +62,21 @@ class Product(Schema):
 class ProductList(Schema):
     items = fields.List(fields.Nested(Product))
     next_cursor = fields.String(allow_none=True)
+
+
+class NewProduct(Schema):
+    sku = fields.String(required=True, validate=validate.Regexp(
+        r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", error="letters, digits, . _ - (max 64)"))
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    category = fields.String(required=True, validate=validate.Length(1, 64))
+    price = Money(required=True)
+    currency = fields.String(load_default="CNY", validate=validate.OneOf(["CNY", "USD", "USDT"]))
+    delivery = fields.String(required=True, validate=validate.OneOf(["card", "recharge", "manual"]))
+    min_quantity = fields.Integer(load_default=1, strict=True, validate=validate.Range(1, 10_000))
+    max_quantity = fields.Integer(load_default=10, strict=True, validate=validate.Range(1, 10_000))
+    description = fields.String(load_default="", validate=validate.Length(max=5000))
+    low_stock_threshold = fields.Integer(load_default=0, strict=True,
+                                         validate=validate.Range(0, 1_000_000))
 
 
 class ServiceHealth(Schema):

@@ -2,8 +2,8 @@
 from nameko.dependency_providers import Config
 from werkzeug.wrappers import Response
 
-from gateway import openapi, schemas
-from gateway.http import api, query_args
+from gateway import auth, openapi, schemas
+from gateway.http import api, json_body, query_args
 from services.common import rpc
 from services.common.config import SERVICES
 from services.common.metrics import Instrumentation, exposition
@@ -46,3 +46,10 @@ class GatewayService:
          response=schemas.Product, tags=["catalog"])
     def get_product(self, request, sku):
         return schemas.Product().dump(self.catalog_rpc.get_product(sku))
+
+    @api("POST", "/api/v1/admin/products", summary="Create a product", body=schemas.NewProduct,
+         response=schemas.Product, status=201, tags=["admin"], admin=True)
+    def create_product(self, request):
+        actor = auth.admin(request, self.config)
+        fields = json_body(request, schemas.NewProduct())
+        return 201, schemas.Product().dump(self.catalog_rpc.create_product(actor, fields))

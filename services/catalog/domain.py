@@ -6,7 +6,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from services.catalog.models import Category, Product
-from services.common.errors import InvalidInput, NotFound
+from services.common import audit, outbox
+from services.common.errors import Conflict, InvalidInput, NotFound
 
 
 def _encode_cursor(sku):
@@ -69,3 +70,17 @@ def category_id(session, name):
 
 def count_products(session):
     return session.execute(select(func.count()).select_from(Product)).scalar_one()
+
+
+def create_product(session, actor, fields):
+    """Admin: a new product (its category created when new); 409 when the SKU exists."""
+    values = {k: v for k, v in fields.items() if k != "category"}
+    row = session.execute(
+        insert(Product).values(category_id=category_id(session, fields["category"]), **values)
+        .on_conflict_do_nothing().returning(Product.sku)).first()
+    if row is None:
+        raise Conflict("a product with this SKU exists", {"sku": fields["sku"]})
+    product = get_product(session, fields["sku"])
+    audit.record(session, actor, "product.create", fields["sku"], fields)
+    outbox.add(session, "product_created", product)
+    return product

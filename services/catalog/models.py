@@ -1,13 +1,11 @@
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, MetaData, Text, func
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, Text, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.common import inbox, outbox
+from services.common.db import service_metadata
 
-metadata = MetaData(schema="catalog")
-outbox.table(metadata)
-inbox.table(metadata)
+metadata = service_metadata("catalog")
 
 
 class Base(DeclarativeBase):

@@ -20,3 +20,9 @@ class CatalogService(BaseService):
     def get_product(self, sku):
         with self.db.transaction() as session:
             return domain.get_product(session, sku)
+
+    @rpc(expected_exceptions=DomainError)
+    def create_product(self, actor, fields):
+        fields = load(schemas.NewProduct(), fields)
+        with self.db.transaction() as session:
+            return domain.create_product(session, actor, fields)

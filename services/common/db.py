@@ -10,12 +10,20 @@ from contextlib import contextmanager
 
 from nameko.extensions import DependencyProvider
 from psycogreen.eventlet import patch_psycopg
-from sqlalchemy import create_engine, text
+from sqlalchemy import MetaData, create_engine, text
 from sqlalchemy.orm import Session
 
-from services.common import envelope as envelopes, inbox, metrics
+from services.common import audit, envelope as envelopes, inbox, metrics, outbox
 
 log = logging.getLogger(__name__)
+
+
+def service_metadata(schema):
+    """A service's MetaData, in its own schema, with its outbox, inbox and audit tables."""
+    metadata = MetaData(schema=schema)
+    for factory in (outbox.table, inbox.table, audit.table):
+        factory(metadata)
+    return metadata
 
 
 def make_engine(url, **kwargs):
@@ -34,7 +42,8 @@ class Db:
     def transaction(self):
         p = self.provider
         session = Session(p.engine, expire_on_commit=False,
-                          info={"outbox": p.outbox, "correlation_id": self.correlation_id})
+                          info={"outbox": p.outbox, "audit": p.audit,
+                                "correlation_id": self.correlation_id})
         try:
             with session.begin():
                 yield session
@@ -69,6 +78,10 @@ class Database(DependencyProvider):
     @property
     def outbox(self):
         return self.metadata.tables[f"{self.schema}.outbox"]
+
+    @property
+    def audit(self):
+        return self.metadata.tables.get(f"{self.schema}.audit")
 
     @property
     def inbox(self):

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData, create_engine, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from services.common import inbox, outbox
 from services.common.config import SERVICES, settings
+from services.common.db import service_metadata
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,12 +70,10 @@ def run_env(schema):
         context.run_migrations()
 
 
-def create_outbox_and_inbox(op, schema):
-    """For a service's first migration: its outbox and inbox tables, as the factories define them."""
-    metadata = MetaData(schema=schema)
-    outbox.table(metadata)
-    inbox.table(metadata)
-    metadata.create_all(op.get_bind())
+def create_infrastructure_tables(op, schema):
+    """For a service's first migration: its outbox, inbox and audit tables, as the factories
+    define them (they change only with a new migration of every service)."""
+    service_metadata(schema).create_all(op.get_bind())
 
 
 def main(argv):

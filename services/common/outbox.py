@@ -104,6 +104,7 @@ class Relay:
         if self.connection is None:
             self.connection = Connection(self.amqp_uri, transport_options={"confirm_publish": True},
                                          connect_timeout=5)
+            self.connection.ensure_connection(max_retries=1)   # fail this pass; run() backs off
             self.producer = self.connection.Producer()
             self.exchange(self.producer.channel).declare()
         headers = {"nameko.correlation_id": env["correlation_id"]} if env.get("correlation_id") else {}

@@ -1,7 +1,3 @@
-from sqlalchemy import MetaData
+from services.common.db import service_metadata
 
-from services.common import inbox, outbox
-
-metadata = MetaData(schema="risk")
-outbox.table(metadata)
-inbox.table(metadata)
+metadata = service_metadata("risk")

@@ -1,14 +1,14 @@
-"""account: schema with its outbox and inbox"""
+"""account: schema with its outbox, inbox and audit tables"""
 from alembic import op
 
-from services.common.migrate import create_outbox_and_inbox
+from services.common.migrate import create_infrastructure_tables
 
 revision = "0001"
 down_revision = None
 
 
 def upgrade():
-    create_outbox_and_inbox(op, "account")
+    create_infrastructure_tables(op, "account")
 
 
 def downgrade():

@@ -1,8 +1,8 @@
-"""catalog: categories, products, outbox, inbox"""
+"""catalog: categories, products, outbox, inbox, audit"""
 import sqlalchemy as sa
 from alembic import op
 
-from services.common.migrate import create_outbox_and_inbox
+from services.common.migrate import create_infrastructure_tables
 
 revision = "0001"
 down_revision = None
@@ -39,7 +39,7 @@ def upgrade():
         sa.CheckConstraint("1 <= min_quantity AND min_quantity <= max_quantity", name="quantity_bounds"),
         schema=SCHEMA)
     op.create_index("products_category", "products", ["category_id"], schema=SCHEMA)
-    create_outbox_and_inbox(op, SCHEMA)
+    create_infrastructure_tables(op, SCHEMA)
 
 
 def downgrade():

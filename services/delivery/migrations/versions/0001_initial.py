@@ -1,14 +1,14 @@
-"""delivery: schema with its outbox and inbox"""
+"""delivery: schema with its outbox, inbox and audit tables"""
 from alembic import op
 
-from services.common.migrate import create_outbox_and_inbox
+from services.common.migrate import create_infrastructure_tables
 
 revision = "0001"
 down_revision = None
 
 
 def upgrade():
-    create_outbox_and_inbox(op, "delivery")
+    create_infrastructure_tables(op, "delivery")
 
 
 def downgrade():

@@ -1,14 +1,14 @@
-"""payment: schema with its outbox and inbox"""
+"""payment: schema with its outbox, inbox and audit tables"""
 from alembic import op
 
-from services.common.migrate import create_outbox_and_inbox
+from services.common.migrate import create_infrastructure_tables
 
 revision = "0001"
 down_revision = None
 
 
 def upgrade():
-    create_outbox_and_inbox(op, "payment")
+    create_infrastructure_tables(op, "payment")
 
 
 def downgrade():

@@ -1,0 +1,23 @@
+"""Append-only audit trail (DESIGN §5): every admin action leaves a row, written in the same
+transaction as the change it describes. Each service keeps its own `audit` table."""
+from sqlalchemy import BigInteger, Column, DateTime, MetaData, Table, Text, func
+from sqlalchemy.dialects.postgresql import JSONB
+
+
+def table(metadata: MetaData):
+    return Table(
+        "audit", metadata,
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("actor", Text, nullable=False),
+        Column("action", Text, nullable=False),
+        Column("subject", Text, nullable=False),
+        Column("data", JSONB, nullable=False, server_default="{}"),
+        Column("correlation_id", Text),
+        Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+def record(session, actor, action, subject, data=None):
+    audit = session.info["audit"]
+    session.execute(audit.insert().values(actor=actor, action=action, subject=subject,
+                                          data=data or {}, correlation_id=session.info.get("correlation_id")))

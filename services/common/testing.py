@@ -1,0 +1,55 @@
+"""Helpers for tests (no mocks of the broker or database: these talk to the real ones)."""
+import socket
+import time
+import uuid
+
+import eventlet
+
+from services.common import envelope
+from services.common.config import DEV_ENV, Settings, nameko_config, settings
+
+
+def make_envelope(type_, correlation_id=None, event_id=None, **data):
+    return envelope.make(type_, data, correlation_id, event_id)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout=10.0, interval=0.05, message="condition"):
+    """Poll `predicate` (cooperatively) until it returns something truthy; fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        eventlet.sleep(interval)
+
+
+def test_settings(database_url):
+    base = settings()
+    values = {f.name: getattr(base, f.name) for f in Settings.__dataclass_fields__.values()}
+    values.update(database_url=database_url, data_keys=(DEV_ENV["KAMENG_DATA_KEY"],),
+                  admin_token=DEV_ENV["KAMENG_ADMIN_TOKEN"], sandbox_payments=True)
+    return Settings(**values)
+
+
+def test_config(amqp_uri, database_url, **overrides):
+    """A nameko config for one test: its own vhost, the throw-away database, a free HTTP port,
+    quick retries."""
+    port = free_port()
+    config = nameko_config(test_settings(database_url), AMQP_URI=amqp_uri,
+                           WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", EVENT_RETRY_DELAY_MS=50,
+                           OUTBOX_POLL_S=0.2, HEALTH_TIMEOUT_S=1.5, RPC_TIMEOUT_S=5)
+    config["BASE_URL"] = f"http://127.0.0.1:{port}"
+    config.update(overrides)
+    return config
+
+
+def unique(prefix="t"):
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"

@@ -1,0 +1,64 @@
+"""Two small services, in schemas of their own, that exercise the shared infrastructure exactly
+as domain services use it: an emitter whose RPC writes outbox rows, and a listener whose event
+handler records an effect through the inbox (and fails on purpose for "poison" notes)."""
+import logging
+
+from nameko.rpc import rpc
+from sqlalchemy import Column, Table, Text, select
+
+from services.common import outbox
+from services.common.db import Database, service_metadata
+from services.common.errors import Conflict
+from services.common.events import event_handler
+from services.common.service import BaseService
+
+log = logging.getLogger("infra_test")
+
+emitter_metadata = service_metadata("infra_emitter")
+listener_metadata = service_metadata("infra_listener")
+effects = Table("effects", listener_metadata, Column("note", Text, nullable=False),
+                Column("event_id", Text, nullable=False))
+ATTEMPTS = []   # poison deliveries seen, in this process
+
+
+def create_schemas(engine):
+    with engine.begin() as conn:
+        for schema in ("infra_emitter", "infra_listener"):
+            conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    emitter_metadata.create_all(engine)
+    listener_metadata.create_all(engine)
+
+
+def record(session, envelope):
+    note = envelope["data"]["note"]
+    log.info("recording %s", note)
+    if note.startswith("poison"):
+        ATTEMPTS.append(note)
+        raise RuntimeError("this handler always fails for poison")
+    session.execute(effects.insert().values(note=note, event_id=envelope["event_id"]))
+
+
+def notes(session, prefix):
+    return [r.note for r in session.execute(select(effects.c.note).where(effects.c.note.like(prefix + "%")))]
+
+
+class Emitter(BaseService):
+    name = "emitter"
+    db = Database(emitter_metadata)
+
+    @rpc(expected_exceptions=Conflict)
+    def emit(self, note, fail=False):
+        log.info("emitting %s", note)
+        with self.db.transaction() as session:
+            outbox.add(session, "thing_happened", {"note": note})
+            if fail:
+                raise Conflict("rolled back on purpose")
+
+
+class Listener(BaseService):
+    name = "listener"
+    db = Database(listener_metadata)
+
+    @event_handler("emitter", "thing_happened")
+    def handle_thing_happened(self, envelope):
+        self.db.once("listener.handle_thing_happened", envelope, record)

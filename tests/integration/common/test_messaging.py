@@ -1,0 +1,170 @@
+"""The outbox, the inbox, retries and the dead-letter queue, through the real RabbitMQ and
+PostgreSQL (each test in its own vhost)."""
+import json
+import logging
+import uuid
+
+import eventlet
+import pytest
+from kombu import Connection, Queue
+from nameko.standalone.events import event_dispatcher
+from nameko.standalone.rpc import ClusterRpcProxy
+from nameko.testing.services import entrypoint_waiter
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.common import logs, metrics, outbox
+from services.common.db import make_engine
+from services.common.errors import Conflict
+from services.common.events import dead_letter_queue
+from services.common.testing import make_envelope, unique, wait_until
+from tests.integration.common import infra_services as infra
+
+QUEUE = "evt-emitter-thing_happened--listener.handle_thing_happened"
+
+
+@pytest.fixture(scope="module")
+def engine(database_url):
+    engine = make_engine(database_url)
+    infra.create_schemas(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def running(config, container_factory, engine):
+    config.update(EVENT_MAX_ATTEMPTS=3)
+    listener = container_factory(infra.Listener, config)
+    emitter = container_factory(infra.Emitter, config)
+    listener.start()            # queues are declared before anything is published
+    emitter.start()
+    return listener, emitter
+
+
+def effect_notes(engine, prefix):
+    with Session(engine) as session:
+        return infra.notes(session, prefix)
+
+
+def outbox_rows(engine, note):
+    table = infra.emitter_metadata.tables["infra_emitter.outbox"]
+    with engine.connect() as conn:
+        rows = conn.execute(select(table.c.envelope, table.c.published_at)).all()
+    return [r for r in rows if r.envelope["data"]["note"] == note]
+
+
+def test_event_of_a_rolled_back_transaction_is_never_published(config, running, engine):
+    doomed, kept = unique("doomed"), unique("kept")
+    with ClusterRpcProxy(config) as cluster:
+        with pytest.raises(Conflict):
+            cluster.emitter.emit(doomed, fail=True)
+        cluster.emitter.emit(kept)
+    wait_until(lambda: effect_notes(engine, kept), message="the committed event")
+    eventlet.sleep(0.5)         # the relay has had every chance to publish the doomed one
+    assert effect_notes(engine, doomed) == []
+    assert outbox_rows(engine, doomed) == []
+    assert [r.published_at is not None for r in outbox_rows(engine, kept)] == [True]
+
+
+def test_outbox_row_written_while_broker_unreachable_is_published_once_it_returns(config, engine):
+    note = unique("outage")
+    with Session(engine, info={"outbox": infra.emitter_metadata.tables["infra_emitter.outbox"]}) as s:
+        with s.begin():
+            outbox.add(s, "thing_happened", {"note": note})
+    with Connection(config["AMQP_URI"]) as conn:      # a queue to count what reaches the broker
+        queue = conn.SimpleQueue(Queue("outage-probe", exchange=outbox.event_exchange("emitter"),
+                                       routing_key="thing_happened"))
+        queue.consumer.purge()
+        relay = outbox.Relay("emitter", engine, infra.emitter_metadata.tables["infra_emitter.outbox"],
+                             "amqp://guest:guest@127.0.0.1:1/", poll_s=0.1)   # nothing listens on port 1
+        errors_before = metrics.RELAY_ERRORS.labels("emitter")._value.get()
+        thread = eventlet.spawn(relay.run)
+        wait_until(lambda: metrics.RELAY_ERRORS.labels("emitter")._value.get() >= errors_before + 2,
+                   message="failed relay passes during the outage")
+        assert outbox_rows(engine, note)[0].published_at is None
+        relay.amqp_uri = config["AMQP_URI"]            # the broker is back
+        wait_until(lambda: outbox_rows(engine, note)[0].published_at, message="publication")
+        received = []
+        while True:
+            try:
+                message = queue.get(timeout=1)
+            except queue.Empty:
+                break
+            received.append(message.payload["data"]["note"])
+            message.ack()
+        relay.stop()
+        thread.wait()
+        relay.close()
+        queue.close()
+    assert received.count(note) == 1
+
+
+def test_redelivered_event_changes_nothing(config, running, engine):
+    listener, _ = running
+    envelope = make_envelope("thing_happened", note=unique("twice"))
+    dispatch = event_dispatcher(config)
+    before = metrics.EVENTS_DUPLICATE.labels("listener.handle_thing_happened")._value.get()
+    for _ in range(3):
+        with entrypoint_waiter(listener, "handle_thing_happened"):
+            dispatch("emitter", "thing_happened", envelope)
+    assert effect_notes(engine, envelope["data"]["note"]) == [envelope["data"]["note"]]
+    assert metrics.EVENTS_DUPLICATE.labels("listener.handle_thing_happened")._value.get() == before + 2
+
+
+def test_failing_handler_dead_letters_after_bounded_tries_while_others_flow(config, running, engine):
+    poison = unique("poison")
+    good = [unique("good") for _ in range(5)]
+    dispatch = event_dispatcher(config)
+    dispatch("emitter", "thing_happened", make_envelope("thing_happened", note=poison))
+    for note in good:
+        dispatch("emitter", "thing_happened", make_envelope("thing_happened", note=note))
+    wait_until(lambda: all(effect_notes(engine, n) for n in good), message="the good events")
+    with Connection(config["AMQP_URI"]) as conn:
+        dlq = conn.SimpleQueue(dead_letter_queue(QUEUE))
+        message = dlq.get(timeout=10)
+        assert json.loads(message.body)["data"]["note"] == poison
+        assert message.headers["x-kameng-attempt"] == 3
+        assert "RuntimeError" in message.headers["x-kameng-error"]
+        message.ack()
+        dlq.close()
+    assert infra.ATTEMPTS.count(poison) == 3           # exactly the configured tries, then parked
+    assert metrics.EVENTS_DEAD_LETTERED.labels(QUEUE)._value.get() >= 1
+
+
+def test_malformed_envelope_goes_straight_to_the_dead_letter_queue(config, running):
+    dispatch = event_dispatcher(config)
+    dispatch("emitter", "thing_happened", {"type": "thing_happened", "data": {"note": "no id"}})
+    with Connection(config["AMQP_URI"]) as conn:
+        dlq = conn.SimpleQueue(dead_letter_queue(QUEUE))
+        message = dlq.get(timeout=10)
+        assert message.headers.get("x-kameng-attempt") is None   # first try, no retries
+        assert "ValidationError" in message.headers["x-kameng-error"]
+        message.ack()
+        dlq.close()
+
+
+class Capture(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.setFormatter(logs.JsonFormatter())
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(json.loads(self.format(record)))
+
+
+def test_correlation_id_reaches_log_lines_of_both_services_through_rpc_and_event(config, running, engine):
+    capture = Capture()
+    logging.getLogger("infra_test").addHandler(capture)
+    logging.getLogger("infra_test").setLevel(logging.INFO)
+    cid, note = uuid.uuid4().hex, unique("traced")
+    try:
+        with ClusterRpcProxy(config, context_data={"correlation_id": cid}) as cluster:
+            cluster.emitter.emit(note)
+        wait_until(lambda: effect_notes(engine, note), message="the event's effect")
+    finally:
+        logging.getLogger("infra_test").removeHandler(capture)
+    traced = {line["service"] for line in capture.lines if line["correlation_id"] == cid}
+    assert traced == {"emitter", "listener"}
+    published = outbox_rows(engine, note)[0].envelope
+    assert published["correlation_id"] == cid
