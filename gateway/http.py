@@ -54,13 +54,16 @@ class JsonWsgiApp(WsgiApp):
     def __call__(self, environ, start_response):
         rid = request_id(environ)
         environ["kameng.request_id"] = rid
+        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            environ["wsgi.input_terminated"] = True   # eventlet de-chunks; werkzeug may read to EOF
         request = Request(environ, shallow=True)
         try:
             provider, values = self.url_map.bind_to_environ(environ).match()
             limit = provider.max_body or self.server.max_body
             if (request.content_length or 0) > limit:
                 raise RequestEntityTooLarge()
-            request.max_content_length = limit
+            request.body_limit = limit
+            request.max_content_length = limit + 1   # werkzeug stops a stream at this silently
             request.path_values = values
             response = provider.handle_request(request)
         except HTTPException as exc:
@@ -136,14 +139,20 @@ def api(method, url, *, summary, response=None, body=None, query=None, status=20
     return decorate
 
 
+def read_body(request):
+    """The request body, at most the route's limit (streams without Content-Length included)."""
+    data = request.get_data(cache=False)
+    if len(data) > request.body_limit:
+        raise RequestEntityTooLarge()
+    return data
+
+
 def json_body(request, schema):
     """The request's JSON object, validated by `schema` (unknown fields rejected)."""
     if request.mimetype != "application/json":
         raise UnsupportedMediaType()
     try:
-        data = json.loads(request.get_data(cache=False) or b"null")
-    except RequestEntityTooLarge:
-        raise
+        data = json.loads(read_body(request) or b"null")
     except ValueError:
         raise InvalidInput("malformed JSON") from None
     if not isinstance(data, dict):

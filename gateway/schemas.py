@@ -43,7 +43,7 @@ class ProductQuery(Schema):
     category = fields.String(validate=validate.Length(1, 64))
     q = fields.String(validate=validate.Length(1, 64))
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
-    cursor = fields.String(validate=validate.Length(1, 256))
+    cursor = fields.String(validate=[validate.Length(1, 256), validate.Regexp(r"^[A-Za-z0-9_-]+$")])
 
 
 class Product(Schema):

@@ -16,7 +16,7 @@ def _encode_cursor(sku):
 
 def _decode_cursor(cursor):
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        return base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidInput("invalid cursor", {"cursor": ["not a cursor from this API"]}) from None
 

@@ -2,6 +2,7 @@
 `Instrumentation` provider that every service declares: RED metrics per entrypoint (rate, errors,
 duration) and the log context (service, correlation id) of each worker.
 """
+import logging
 import time
 
 from nameko.events import EventHandler
@@ -34,6 +35,8 @@ EVENTS_DUPLICATE = Counter(
     "kameng_events_duplicate_total", "Redelivered events skipped by the inbox", ["consumer"])
 EVENTS_RETRIED = Counter(
     "kameng_events_retried_total", "Failed event deliveries scheduled for another try", ["queue"])
+log = logging.getLogger("kameng.entrypoint")
+
 EVENTS_DEAD_LETTERED = Counter(
     "kameng_events_dead_lettered_total", "Events moved to a dead-letter queue", ["queue"])
 
@@ -55,6 +58,7 @@ class Instrumentation(DependencyProvider):
 
     def __init__(self):
         self.started = {}
+        self.outcomes = {}
 
     def worker_setup(self, worker_ctx):
         logs.bind(worker_ctx.service_name, worker_ctx.data.get("correlation_id"))
@@ -62,12 +66,17 @@ class Instrumentation(DependencyProvider):
 
     def worker_result(self, worker_ctx, result=None, exc_info=None):
         outcome = "ok" if exc_info is None else "error"
+        self.outcomes[worker_ctx] = outcome
         ENTRYPOINT_CALLS.labels(*self._labels(worker_ctx), outcome).inc()
 
     def worker_teardown(self, worker_ctx):
         started = self.started.pop(worker_ctx, None)
+        outcome = self.outcomes.pop(worker_ctx, "ok")
         if started is not None:
-            ENTRYPOINT_SECONDS.labels(*self._labels(worker_ctx)).observe(time.perf_counter() - started)
+            labels = self._labels(worker_ctx)
+            seconds = time.perf_counter() - started
+            ENTRYPOINT_SECONDS.labels(*labels).observe(seconds)
+            log.info("%s %s.%s %s %.1fms", labels[1], labels[0], labels[2], outcome, seconds * 1000)
         logs.bind()
 
     @staticmethod

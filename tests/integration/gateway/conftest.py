@@ -1,0 +1,51 @@
+import pytest
+import requests
+from sqlalchemy.orm import Session
+
+from gateway.service import GatewayService
+from services.catalog import seed
+from services.common.db import make_engine
+from services.common.runner import ALL, service_class
+
+WORKERS = [service_class(name) for name in ALL if name != "gateway"]
+
+
+@pytest.fixture(scope="session")
+def seeded(database_url):
+    engine = make_engine(database_url)
+    with Session(engine) as session, session.begin():
+        seed.seed(session)
+    engine.dispose()
+
+
+@pytest.fixture
+def system(config, runner_factory, seeded):
+    """Every service and the gateway, in-process, on the test vhost and database."""
+    runner = runner_factory(config, *WORKERS)
+    runner.start()
+    gateway = runner_factory(config, GatewayService)
+    gateway.start()
+    return config
+
+
+class Api(requests.Session):
+    def __init__(self, base_url):
+        super().__init__()
+        self.base_url = base_url
+
+    def request(self, method, url, *args, **kwargs):
+        kwargs.setdefault("timeout", 10)
+        return super().request(method, self.base_url + url, *args, **kwargs)
+
+
+@pytest.fixture
+def api(system):
+    with Api(system["BASE_URL"]) as session:
+        yield session
+
+
+@pytest.fixture
+def admin(system):
+    with Api(system["BASE_URL"]) as session:
+        session.headers["Authorization"] = f"Bearer {system['ADMIN_TOKEN']}"
+        yield session

@@ -1,0 +1,83 @@
+import uuid
+
+import pytest
+from marshmallow import ValidationError
+from nameko.exceptions import deserialize, serialize
+
+from services.common import config, envelope, errors, money
+from services.common.crypto import DataKeys
+
+
+@pytest.mark.parametrize("minor,text", [(0, "0.00"), (990, "9.90"), (1, "0.01"), (123456, "1234.56"),
+                                        (-250, "-2.50")])
+def test_money_formats_minor_units(minor, text):
+    assert money.format_minor(minor) == text
+
+
+@pytest.mark.parametrize("text,minor", [("9.90", 990), ("9.9", 990), ("9", 900), ("0.01", 1)])
+def test_money_parses_decimal_strings(text, minor):
+    assert money.parse_minor(text) == minor
+
+
+@pytest.mark.parametrize("bad", ["9.999", "-1", "1e3", "", " 1", "01.00", 9.9, None, "NaN"])
+def test_money_refuses_anything_else(bad):
+    with pytest.raises(ValueError):
+        money.parse_minor(bad)
+
+
+def test_money_never_formats_floats():
+    with pytest.raises(TypeError):
+        money.format_minor(9.9)
+
+
+def test_envelope_has_the_design_shape():
+    env = envelope.make("order_created", {"order_no": "X"}, "cid")
+    assert set(env) == {"event_id", "type", "occurred_at", "correlation_id", "data"}
+    uuid.UUID(env["event_id"])
+    assert env["occurred_at"].endswith("Z") and envelope.load(env) is env
+
+
+@pytest.mark.parametrize("broken", [{}, {"type": "x"}, {"event_id": "nope", "type": "a_b", "occurred_at": "t",
+                                                         "correlation_id": None, "data": {}}])
+def test_envelope_validation_rejects_malformed(broken):
+    with pytest.raises(ValidationError):
+        envelope.load(broken)
+
+
+def test_domain_errors_cross_rpc_as_themselves():
+    original = errors.OutOfStock("sold out", {"sku": "A"})
+    again = deserialize(serialize(original))
+    assert type(again) is errors.OutOfStock and again.details == {"sku": "A"} and str(again) == "sold out"
+
+
+def test_settings_defaults_are_safe_and_overridable(monkeypatch):
+    for name in config.DEFAULTS:
+        monkeypatch.delenv(name, raising=False)
+    s = config.settings()
+    assert s.http_port == 8000 and s.payment_window_s == 900 and not s.sandbox_payments
+    assert s.admin_token == "" and s.data_keys == ()
+    monkeypatch.setenv("KAMENG_DATA_KEY", "k2, k1")
+    monkeypatch.setenv("KAMENG_SANDBOX_PAYMENTS", "1")
+    s = config.settings()
+    assert s.data_keys == ("k2", "k1") and s.sandbox_payments
+    assert config.nameko_config(s)["AMQP_URI"] == "amqp://guest:guest@127.0.0.1:5672/"
+
+
+def test_describe_masks_secrets(monkeypatch):
+    monkeypatch.setenv("KAMENG_ADMIN_TOKEN", "prod-secret")
+    assert not any("prod-secret" in line for line in config.describe())
+
+
+def test_data_keys_encrypt_rotate_and_hash():
+    from cryptography.fernet import Fernet
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    before = DataKeys([old])
+    token = before.encrypt("CARD-1234")
+    assert b"CARD-1234" not in token
+    after = DataKeys([new, old])
+    assert after.decrypt(token) == "CARD-1234"
+    rotated = after.rotate(token)
+    assert DataKeys([new]).decrypt(rotated) == "CARD-1234"
+    assert before.keyed_hash("CARD-1234") == after.keyed_hash("CARD-1234") != after.keyed_hash("CARD-1235")
+    with pytest.raises(ValueError):
+        DataKeys([])
