@@ -2,12 +2,15 @@
 from nameko.dependency_providers import Config
 from werkzeug.wrappers import Response
 
-from gateway import auth, openapi, schemas
-from gateway.http import api, json_body, query_args
+from gateway import auth, openapi, pages, schemas
+from gateway.http import JsonHttpHandler, api, json_body, query_args
 from services.common import rpc
 from services.common.config import SERVICES
+from services.common.errors import NotFound
 from services.common.metrics import Instrumentation, exposition
 from services.common.rpc import RpcProxy
+
+http = JsonHttpHandler.decorator     # pages: same request ids, headers and error handling, no OpenAPI
 
 
 class GatewayService:
@@ -35,6 +38,23 @@ class GatewayService:
     @api("GET", "/openapi.json", summary="This document", tags=["ops"])
     def openapi(self, request):
         return openapi.build()
+
+    @http("GET", "/")
+    def storefront(self, request):
+        q = request.args.get("q", "")[:64] or None
+        return pages.render("index.html", q=q,
+                            products=self.catalog_rpc.list_products({"q": q, "limit": 200})["items"])
+
+    @http("GET", "/products/<sku>")
+    def product_page(self, request, sku):
+        try:
+            return pages.render("product.html", p=self.catalog_rpc.get_product(sku))
+        except NotFound:
+            return pages.render("not_found.html", status=404)
+
+    @http("GET", "/static/<filename>")
+    def static(self, request, filename):
+        return pages.static(filename) or pages.render("not_found.html", status=404)
 
     @api("GET", "/api/v1/products", summary="Products for sale", query=schemas.ProductQuery,
          response=schemas.ProductList, tags=["catalog"])

@@ -47,6 +47,17 @@ def wait_ready(config, names, timeout=60):
     return False
 
 
+def watch(container, stop):
+    """A container that dies (e.g. an extension crashed) stops the whole process, so that the
+    supervisor (make, Kubernetes) sees it and restarts, instead of a half-alive process."""
+    try:
+        container.wait()
+    except Exception:  # noqa: BLE001 -- whatever killed it, we report and stop
+        log.exception("service %s died; stopping", container.service_name)
+    if not stop.ready():
+        stop.send()
+
+
 def main(argv):
     names = argv or list(ALL)
     unknown = set(names) - set(ALL)
@@ -72,6 +83,8 @@ def main(argv):
 
     stop = eventlet.event.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.ready() or stop.send())
+    for container in workers + gateway:
+        eventlet.spawn(watch, container, stop)
     try:
         stop.wait()
     except KeyboardInterrupt:
