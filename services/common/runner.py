@@ -82,13 +82,11 @@ def main(argv):
               "\n  Ctrl-C stops everything.\n", flush=True)
 
     stop = eventlet.event.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.ready() or stop.send())
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.ready() or stop.send())
     for container in workers + gateway:
         eventlet.spawn(watch, container, stop)
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
+    stop.wait()
     log.info("stopping: gateway first, then workers")
     for container in gateway:
         container.stop()
