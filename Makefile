@@ -13,7 +13,6 @@ export KAMENG_AMQP_URI ?= amqp://guest:guest@127.0.0.1:5672/
 export KAMENG_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/kameng
 RABBIT_API_URI ?= http://guest:guest@127.0.0.1:15672
 PYTEST_ARGS ?=
-export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
 .PHONY: run venv deps-check migrate seed test test-unit test-integration clean
 .DEFAULT_GOAL := run

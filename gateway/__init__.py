@@ -1,0 +1,1 @@
+import services  # noqa: F401 -- its warning filter first

@@ -1,6 +1,8 @@
-from datetime import datetime
+from datetime import date, datetime, time
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, Text, func
+from sqlalchemy import (ARRAY, BigInteger, Boolean, Date, DateTime, ForeignKey, Integer,
+                        LargeBinary, SmallInteger, Text, Time, func)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import service_metadata
@@ -21,6 +23,7 @@ class Category(Base):
 
 
 class Product(Base):
+    """A sellable SKU (DESIGN §6 lists SKUs as products)."""
     __tablename__ = "products"
     sku: Mapped[str] = mapped_column(Text, primary_key=True)
     name: Mapped[str] = mapped_column(Text)
@@ -32,9 +35,87 @@ class Product(Base):
     max_quantity: Mapped[int] = mapped_column(Integer, default=10)
     description: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    demo: Mapped[bool] = mapped_column(Boolean, default=False)  # seeded demo data, not for sale
+    demo: Mapped[bool] = mapped_column(Boolean, default=False)  # seeded demo data
     low_stock_threshold: Mapped[int] = mapped_column(Integer, default=0)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
                                                  onupdate=func.now())
+
+
+class StockLevel(Base):
+    """Counters kept in step with codes and reservations in the same transactions. For card
+    SKUs `available` counts available codes; for others `counted` says whether stock is limited."""
+    __tablename__ = "stock_levels"
+    sku: Mapped[str] = mapped_column(ForeignKey("catalog.products.sku"), primary_key=True)
+    counted: Mapped[bool] = mapped_column(Boolean, default=True)
+    available: Mapped[int] = mapped_column(BigInteger, default=0)
+    reserved: Mapped[int] = mapped_column(BigInteger, default=0)
+    sold: Mapped[int] = mapped_column(BigInteger, default=0)
+    low: Mapped[bool] = mapped_column(Boolean, default=False)   # below threshold, stock_low sent
+
+
+class LevelPrice(Base):
+    __tablename__ = "level_prices"
+    sku: Mapped[str] = mapped_column(ForeignKey("catalog.products.sku"), primary_key=True)
+    level: Mapped[str] = mapped_column(Text, primary_key=True)
+    price: Mapped[int] = mapped_column(BigInteger)
+
+
+class Promotion(Base):
+    """A discount in a weekly time window, in a time zone, optionally within dates."""
+    __tablename__ = "promotions"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("catalog.products.sku"))
+    name: Mapped[str] = mapped_column(Text)
+    percent_off: Mapped[int | None] = mapped_column(SmallInteger)
+    price: Mapped[int | None] = mapped_column(BigInteger)
+    weekdays: Mapped[list[int]] = mapped_column(ARRAY(SmallInteger))     # ISO 1 = Monday .. 7
+    starts: Mapped[time] = mapped_column(Time)
+    ends: Mapped[time] = mapped_column(Time)
+    timezone: Mapped[str] = mapped_column(Text, default="Asia/Shanghai")
+    valid_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Code(Base):
+    __tablename__ = "codes"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("catalog.products.sku"))
+    code: Mapped[bytes] = mapped_column(LargeBinary)                 # Fernet token
+    secret: Mapped[bytes | None] = mapped_column(LargeBinary)        # Fernet token
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary)            # keyed hash, unique per SKU
+    status: Mapped[str] = mapped_column(Text, default="available")   # available | reserved | sold
+    order_no: Mapped[str | None] = mapped_column(Text)
+    import_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    sold_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Reservation(Base):
+    __tablename__ = "reservations"
+    order_no: Mapped[str] = mapped_column(Text, primary_key=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("catalog.products.sku"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(Text)                        # held | released | committed
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
+                                                 onupdate=func.now())
+
+
+class CodeImport(Base):
+    __tablename__ = "code_imports"
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("catalog.products.sku"))
+    actor: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, default="staging")     # staging | done | aborted
+    staged: Mapped[int] = mapped_column(BigInteger, default=0)
+    imported: Mapped[int] = mapped_column(BigInteger, default=0)
+    duplicates: Mapped[int] = mapped_column(BigInteger, default=0)
+    rejected: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    notes: Mapped[dict] = mapped_column(JSONB, default=dict)

@@ -1,5 +1,11 @@
-"""Catalog RPC payloads (this service's own copies; the gateway keeps the HTTP ones)."""
+"""Catalog RPC payloads (this service's own copies; the gateway keeps the HTTP ones).
+Money is integer minor units here."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+SKU = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", error="letters, digits, . _ - (max 64)")
+ORDER_NO = validate.Regexp(r"^[A-Za-z0-9_-]{6,64}$")
+MONEY = validate.Range(0, 10**10)
+QUANTITY = validate.Range(1, 10_000)
 
 
 class ListProducts(Schema):
@@ -9,24 +15,89 @@ class ListProducts(Schema):
     cursor = fields.String(load_default=None, validate=validate.Length(max=256))
 
 
+class ProductChanges(Schema):
+    name = fields.String(validate=validate.Length(1, 200))
+    category = fields.String(validate=validate.Length(1, 64))
+    price = fields.Integer(strict=True, validate=MONEY)
+    currency = fields.String(validate=validate.OneOf(["CNY", "USD", "USDT"]))
+    min_quantity = fields.Integer(strict=True, validate=QUANTITY)
+    max_quantity = fields.Integer(strict=True, validate=QUANTITY)
+    description = fields.String(validate=validate.Length(max=5000))
+    low_stock_threshold = fields.Integer(strict=True, validate=validate.Range(0, 1_000_000))
+    sort_order = fields.Integer(strict=True, validate=validate.Range(-10**6, 10**6))
+    active = fields.Boolean()
 
-SKU = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", error="letters, digits, . _ - (max 64)")
 
-
-class NewProduct(Schema):
-    """Admin input (the gateway has already turned the price into minor units)."""
+class NewProduct(ProductChanges):
     sku = fields.String(required=True, validate=SKU)
     name = fields.String(required=True, validate=validate.Length(1, 200))
     category = fields.String(required=True, validate=validate.Length(1, 64))
-    price = fields.Integer(required=True, strict=True, validate=validate.Range(0, 10**10))
+    price = fields.Integer(required=True, strict=True, validate=MONEY)
     currency = fields.String(load_default="CNY", validate=validate.OneOf(["CNY", "USD", "USDT"]))
     delivery = fields.String(required=True, validate=validate.OneOf(["card", "recharge", "manual"]))
-    min_quantity = fields.Integer(load_default=1, strict=True, validate=validate.Range(1, 10_000))
-    max_quantity = fields.Integer(load_default=10, strict=True, validate=validate.Range(1, 10_000))
+    min_quantity = fields.Integer(load_default=1, strict=True, validate=QUANTITY)
+    max_quantity = fields.Integer(load_default=10, strict=True, validate=QUANTITY)
     description = fields.String(load_default="", validate=validate.Length(max=5000))
-    low_stock_threshold = fields.Integer(load_default=0, strict=True, validate=validate.Range(0, 10**6))
+    low_stock_threshold = fields.Integer(load_default=0, strict=True, validate=validate.Range(0, 1_000_000))
 
     @validates_schema
     def quantity_bounds(self, data, **kwargs):
         if data.get("min_quantity", 1) > data.get("max_quantity", 10):
             raise ValidationError("must not be above max_quantity", "min_quantity")
+
+
+class CategoryChanges(Schema):
+    name = fields.String(validate=validate.Length(1, 64))
+    parent = fields.String(allow_none=True, validate=validate.Length(1, 64))
+    sort_order = fields.Integer(strict=True, validate=validate.Range(-10**6, 10**6))
+
+
+class NewCategory(CategoryChanges):
+    name = fields.String(required=True, validate=validate.Length(1, 64))
+    sort_order = fields.Integer(load_default=0, strict=True, validate=validate.Range(-10**6, 10**6))
+
+
+class NewPromotion(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 100))
+    percent_off = fields.Integer(strict=True, validate=validate.Range(1, 99))
+    price = fields.Integer(strict=True, validate=MONEY)
+    weekdays = fields.List(fields.Integer(validate=validate.Range(1, 7)), load_default=[1, 2, 3, 4, 5, 6, 7],
+                           validate=validate.Length(1, 7))
+    starts = fields.Time(load_default="00:00")
+    ends = fields.Time(load_default="00:00")
+    timezone = fields.String(load_default="Asia/Shanghai", validate=validate.Length(1, 64))
+    valid_from = fields.AwareDateTime(load_default=None)
+    valid_until = fields.AwareDateTime(load_default=None)
+
+    @validates_schema
+    def one_discount(self, data, **kwargs):
+        if ("percent_off" in data) == ("price" in data):
+            raise ValidationError("give exactly one of percent_off and price", "percent_off")
+
+
+class Quote(Schema):
+    sku = fields.String(required=True, validate=SKU)
+    quantity = fields.Integer(required=True, strict=True, validate=QUANTITY)
+    level = fields.String(load_default=None, validate=validate.Length(1, 32))
+    at = fields.AwareDateTime(load_default=None)
+
+
+class Reserve(Schema):
+    order_no = fields.String(required=True, validate=ORDER_NO)
+    sku = fields.String(required=True, validate=SKU)
+    quantity = fields.Integer(required=True, strict=True, validate=QUANTITY)
+    ttl_s = fields.Integer(required=True, strict=True, validate=validate.Range(1, 7 * 86400))
+
+
+class StageCodes(Schema):
+    import_id = fields.UUID(required=True)
+    lines = fields.List(fields.Tuple((fields.Integer(validate=validate.Range(1)), fields.String())),
+                        required=True, validate=validate.Length(max=20_000))
+    separator = fields.String(load_default=",", validate=validate.Length(1, 3))
+
+
+class ListCodes(Schema):
+    status = fields.String(load_default=None, validate=validate.OneOf(["available", "reserved", "sold"]))
+    reveal = fields.Boolean(load_default=False)
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+    after_id = fields.Integer(load_default=0, validate=validate.Range(0))

@@ -1,28 +1,138 @@
 from nameko.rpc import rpc
+from nameko.timer import timer
 
-from services.catalog import domain, models, schemas
+from services.catalog import schemas
+from services.catalog.domain import codes, pricing, products, stock
+from services.catalog.models import metadata
+from services.common.crypto import Keys
 from services.common.db import Database
 from services.common.errors import DomainError, load
 from services.common.service import BaseService
 
+command = rpc(expected_exceptions=DomainError)
+
 
 class CatalogService(BaseService):
     name = "catalog"
-    db = Database(models.metadata)
+    db = Database(metadata)
+    keys = Keys()
 
-    @rpc(expected_exceptions=DomainError)
+    @command
     def list_products(self, query):
-        filters = load(schemas.ListProducts(), query)
-        with self.db.transaction() as session:
-            return domain.list_products(session, **filters)
+        with self.db.transaction() as s:
+            return products.list_products(s, **load(schemas.ListProducts(), query))
 
-    @rpc(expected_exceptions=DomainError)
+    @command
     def get_product(self, sku):
-        with self.db.transaction() as session:
-            return domain.get_product(session, sku)
+        with self.db.transaction() as s:
+            return products.get_product(s, sku)
 
-    @rpc(expected_exceptions=DomainError)
+    @command
+    def quote(self, sku, quantity, level=None, at=None):
+        q = load(schemas.Quote(), {"sku": sku, "quantity": quantity, "level": level, "at": at})
+        with self.db.transaction() as s:
+            return pricing.quote(s, **q)
+
+    @command
     def create_product(self, actor, fields):
-        fields = load(schemas.NewProduct(), fields)
-        with self.db.transaction() as session:
-            return domain.create_product(session, actor, fields)
+        with self.db.transaction() as s:
+            return products.create_product(s, actor, load(schemas.NewProduct(), fields))
+
+    @command
+    def update_product(self, actor, sku, fields):
+        with self.db.transaction() as s:
+            return products.update_product(s, actor, sku, load(schemas.ProductChanges(), fields))
+
+    @command
+    def list_categories(self):
+        with self.db.transaction() as s:
+            return products.list_categories(s)
+
+    @command
+    def create_category(self, actor, fields):
+        with self.db.transaction() as s:
+            return products.create_category(s, actor, **load(schemas.NewCategory(), fields))
+
+    @command
+    def update_category(self, actor, name, fields):
+        with self.db.transaction() as s:
+            return products.update_category(s, actor, name, load(schemas.CategoryChanges(), fields))
+
+    @command
+    def set_level_price(self, actor, sku, level, price):
+        with self.db.transaction() as s:
+            return pricing.set_level_price(s, actor, sku, level, price)
+
+    @command
+    def create_promotion(self, actor, sku, fields):
+        with self.db.transaction() as s:
+            return pricing.create_promotion(s, actor, sku, load(schemas.NewPromotion(), fields))
+
+    @command
+    def delete_promotion(self, actor, promotion_id):
+        with self.db.transaction() as s:
+            return pricing.delete_promotion(s, actor, promotion_id)
+
+    @command
+    def stock_report(self):
+        with self.db.transaction() as s:
+            return products.stock_report(s)
+
+    @command
+    def set_stock(self, actor, sku, available):
+        with self.db.transaction() as s:
+            return stock.set_counted_stock(s, actor, sku, available)
+
+    @command
+    def begin_import(self, actor, sku):
+        with self.db.transaction() as s:
+            return codes.begin_import(s, actor, sku)
+
+    @command
+    def stage_codes(self, import_id, lines, separator=","):
+        chunk = load(schemas.StageCodes(), {"import_id": import_id, "lines": lines, "separator": separator})
+        with self.db.transaction() as s:
+            return codes.stage(s, self.keys, import_id, chunk["lines"], chunk["separator"])
+
+    @command
+    def finish_import(self, import_id, rejected_lines=0):
+        with self.db.transaction() as s:
+            return codes.finish_import(s, import_id, int(rejected_lines))
+
+    @command
+    def abort_import(self, import_id):
+        with self.db.transaction() as s:
+            return codes.abort_import(s, import_id)
+
+    @command
+    def list_codes(self, actor, sku, query):
+        with self.db.transaction() as s:
+            return codes.list_codes(s, self.keys, actor, sku, **load(schemas.ListCodes(), query))
+
+    @command
+    def reserve(self, order_no, sku, quantity, ttl_s):
+        r = load(schemas.Reserve(), {"order_no": order_no, "sku": sku, "quantity": quantity, "ttl_s": ttl_s})
+        with self.db.transaction() as s:
+            result = stock.reserve(s, **r)
+        return stock.raise_unless_reserved(result)
+
+    @command
+    def release(self, order_no):
+        with self.db.transaction() as s:
+            return stock.release(s, order_no)
+
+    @command
+    def commit(self, order_no):
+        with self.db.transaction() as s:
+            return stock.commit(s, order_no)
+
+    @command
+    def get_codes(self, order_no):
+        with self.db.transaction() as s:
+            return stock.codes_of(s, self.keys, order_no)
+
+    @timer(interval=2)
+    def sweep(self):
+        with self.db.transaction() as s:
+            stock.sweep_expired(s)
+            codes.sweep_abandoned_imports(s)

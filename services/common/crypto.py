@@ -4,6 +4,7 @@ import hashlib
 import hmac
 
 from cryptography.fernet import Fernet, MultiFernet
+from nameko.extensions import DependencyProvider
 
 
 class DataKeys:
@@ -27,3 +28,14 @@ class DataKeys:
         """Stable across rotations: derived from the oldest key still listed, so adding a key in
         front does not change every hash. Drop that key only after re-hashing."""
         return hmac.new(self._hash_key, value.encode(), hashlib.sha256).digest()
+
+
+class Keys(DependencyProvider):
+    """`keys = Keys()` on a service: DataKeys from the DATA_KEYS config (KAMENG_DATA_KEY).
+    A service that needs them refuses to start without them."""
+
+    def setup(self):
+        self.keys = DataKeys(self.container.config.get("DATA_KEYS") or [])
+
+    def get_dependency(self, worker_ctx):
+        return self.keys

@@ -32,6 +32,21 @@ def make_engine(url, **kwargs):
     return create_engine(url.replace("postgresql://", "postgresql+psycopg2://", 1), **kwargs)
 
 
+@contextmanager
+def transaction(engine, metadata, correlation_id=None):
+    """One transaction whose session can write this service's outbox and audit rows. Used by
+    `Database` and by commands that run outside a service (seed, key rotation, tests)."""
+    schema = metadata.schema
+    session = Session(engine, expire_on_commit=False, info={
+        "outbox": metadata.tables[f"{schema}.outbox"], "audit": metadata.tables[f"{schema}.audit"],
+        "correlation_id": correlation_id})
+    try:
+        with session.begin():
+            yield session
+    finally:
+        session.close()
+
+
 class Db:
     """What an entrypoint sees as `self.db`: transactions bound to the worker's correlation id."""
 
@@ -41,14 +56,8 @@ class Db:
     @contextmanager
     def transaction(self):
         p = self.provider
-        session = Session(p.engine, expire_on_commit=False,
-                          info={"outbox": p.outbox, "audit": p.audit,
-                                "correlation_id": self.correlation_id})
-        try:
-            with session.begin():
-                yield session
-        finally:
-            session.close()
+        with transaction(p.engine, p.metadata, self.correlation_id) as session:
+            yield session
         if session.info.get("outbox_written") and p.on_outbox_commit:
             p.on_outbox_commit()
 
@@ -78,10 +87,6 @@ class Database(DependencyProvider):
     @property
     def outbox(self):
         return self.metadata.tables[f"{self.schema}.outbox"]
-
-    @property
-    def audit(self):
-        return self.metadata.tables.get(f"{self.schema}.audit")
 
     @property
     def inbox(self):

@@ -56,6 +56,10 @@ class TimedMethod:
     def call_async(self, *args, **kwargs):
         return self.method.call_async(*args, **kwargs)
 
+    def timed(self, timeout):
+        """The same method with another deadline (for a known-long call)."""
+        return TimedMethod(self.method, timeout)
+
 
 class TimedServiceProxy:
     def __init__(self, proxy, timeout):

@@ -1,10 +1,11 @@
 import pytest
 import requests
-from sqlalchemy.orm import Session
-
 from gateway.service import GatewayService
 from services.catalog import seed
-from services.common.db import make_engine
+from services.catalog.models import metadata
+from services.common.config import DEV_ENV
+from services.common.crypto import DataKeys
+from services.common.db import make_engine, transaction
 from services.common.runner import ALL, service_class
 
 WORKERS = [service_class(name) for name in ALL if name != "gateway"]
@@ -13,8 +14,8 @@ WORKERS = [service_class(name) for name in ALL if name != "gateway"]
 @pytest.fixture(scope="session")
 def seeded(database_url):
     engine = make_engine(database_url)
-    with Session(engine) as session, session.begin():
-        seed.seed(session)
+    with transaction(engine, metadata) as session:
+        seed.seed(session, DataKeys([DEV_ENV["KAMENG_DATA_KEY"]]))
     engine.dispose()
 
 

@@ -83,7 +83,7 @@ def test_product_shape_and_unknown_product(api):
     product = api.get("/api/v1/products/DEMO-STEAM-50").json()
     assert product == {"sku": "DEMO-STEAM-50", "name": "[DEMO] Steam 钱包充值卡 50 元",
                        "category": "游戏点卡", "price": "48.50", "currency": "CNY", "delivery": "card",
-                       "stock": 0, "min_quantity": 1, "max_quantity": 5, "description": "演示数据 · demo data"}
+                       "stock": 30, "min_quantity": 1, "max_quantity": 5, "description": "演示数据 · demo data"}
     assert_error(api.get("/api/v1/products/NO-SUCH-SKU"), 404, "not_found")
 
 
@@ -156,7 +156,7 @@ def test_openapi_describes_every_route_from_the_handler_schemas(api):
         assert route.method.lower() in spec["paths"][route.path]
     create = spec["paths"]["/api/v1/admin/products"]["post"]
     assert create["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/NewProduct"}
-    assert set(spec["components"]["schemas"]["NewProduct"]["properties"]) == set(new_product()) | {"currency"}
+    assert set(spec["components"]["schemas"]["NewProduct"]["properties"]) == set(new_product()) | {"currency", "active", "sort_order"}
     assert "401" in create["responses"] and create["security"] == [{"adminToken": []}]
 
 

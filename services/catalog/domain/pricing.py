@@ -1,0 +1,102 @@
+"""Prices: the base price, a price per member/agent level, and timed promotions. The buyer gets
+the lowest price among the rules that apply at that moment, and the quote says which rule."""
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
+
+from services.catalog.domain.products import active_product
+from services.catalog.models import LevelPrice, Promotion
+from services.common import audit
+from services.common.envelope import isoformat
+from services.common.errors import InvalidInput, NotFound
+
+
+def discounted(base, percent_off):
+    """Round half up to the fen: 1990 at 15% off -> 1692 (16.915 -> 16.92)."""
+    return (base * (100 - percent_off) * 2 + 100) // 200
+
+
+def promotion_applies(promo, at):
+    if not promo.active or (promo.valid_from and at < promo.valid_from) or \
+            (promo.valid_until and at >= promo.valid_until):
+        return False
+    local = at.astimezone(ZoneInfo(promo.timezone))
+    if local.isoweekday() not in promo.weekdays:
+        return False
+    now = local.time().replace(tzinfo=None)
+    if promo.starts <= promo.ends:
+        return promo.starts <= now < promo.ends
+    return now >= promo.starts or now < promo.ends           # a window across midnight
+
+
+def best_price(base, level_price, promotions, at):
+    """(unit price, rule) — the lowest of the applicable rules; ties keep the simpler rule."""
+    best = (base, {"kind": "base"})
+    if level_price is not None and level_price.price < best[0]:
+        best = (level_price.price, {"kind": "level", "level": level_price.level})
+    for promo in promotions:
+        if promotion_applies(promo, at):
+            price = promo.price if promo.price is not None else discounted(base, promo.percent_off)
+            if price < best[0]:
+                best = (price, {"kind": "promotion", "promotion_id": promo.id, "name": promo.name})
+    return best
+
+
+def quote(session, sku, quantity, level=None, at=None):
+    product = active_product(session, sku)
+    if not product.min_quantity <= quantity <= product.max_quantity:
+        raise InvalidInput("quantity outside this product's limits", {
+            "quantity": quantity, "min_quantity": product.min_quantity, "max_quantity": product.max_quantity})
+    at = at or datetime.now(timezone.utc)
+    level_price = session.get(LevelPrice, (sku, level)) if level else None
+    promotions = session.scalars(select(Promotion).where(Promotion.sku == sku, Promotion.active)).all()
+    unit, rule = best_price(product.price, level_price, promotions, at)
+    return {"sku": sku, "quantity": quantity, "unit_price": unit, "total": unit * quantity,
+            "currency": product.currency, "rule": rule}
+
+
+def set_level_price(session, actor, sku, level, price):
+    active_product(session, sku)
+    if price is None:
+        session.execute(delete(LevelPrice).where(LevelPrice.sku == sku, LevelPrice.level == level))
+    else:
+        session.execute(insert(LevelPrice).values(sku=sku, level=level, price=price)
+                        .on_conflict_do_update(index_elements=["sku", "level"], set_={"price": price}))
+    audit.record(session, actor, "level_price.set", sku, {"level": level, "price": price})
+    return {"sku": sku, "level": level, "price": price}
+
+
+def create_promotion(session, actor, sku, fields):
+    active_product(session, sku)
+    try:
+        ZoneInfo(fields["timezone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput("unknown time zone", {"fields": {"timezone": ["unknown"]}}) from None
+    promo = Promotion(sku=sku, **fields)
+    session.add(promo)
+    session.flush()
+    audit.record(session, actor, "promotion.create", sku, {"id": promo.id, **_plain(fields)})
+    return promotion_view(promo)
+
+
+def delete_promotion(session, actor, promotion_id):
+    promo = session.get(Promotion, promotion_id, with_for_update=True)
+    if promo is None or not promo.active:
+        raise NotFound("no such promotion", {"promotion_id": promotion_id})
+    promo.active = False
+    audit.record(session, actor, "promotion.deactivate", promo.sku, {"id": promotion_id})
+    return promotion_view(promo)
+
+
+def promotion_view(promo):
+    return {"id": promo.id, "sku": promo.sku, "name": promo.name, "percent_off": promo.percent_off,
+            "price": promo.price, "weekdays": list(promo.weekdays), "starts": promo.starts.strftime("%H:%M"),
+            "ends": promo.ends.strftime("%H:%M"), "timezone": promo.timezone,
+            "valid_from": promo.valid_from and isoformat(promo.valid_from),
+            "valid_until": promo.valid_until and isoformat(promo.valid_until), "active": promo.active}
+
+
+def _plain(fields):
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in fields.items()}

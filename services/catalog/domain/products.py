@@ -1,0 +1,187 @@
+"""Categories and products (SKUs): public reads, admin writes."""
+import base64
+import binascii
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.dialects.postgresql import insert
+
+from services.catalog.models import Category, Product, StockLevel
+from services.common import audit, outbox
+from services.common.errors import Conflict, InvalidInput, NotFound
+
+
+def _encode_cursor(sku):
+    return base64.urlsafe_b64encode(sku.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor):
+    try:
+        return base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidInput("invalid cursor", {"fields": {"cursor": ["not a cursor from this API"]}}) from None
+
+
+def stock_shown(level):
+    """Codes neither reserved nor sold; None when unlimited."""
+    return level.available if level is not None and level.counted else None
+
+
+def public(product, category_name, level):
+    return {
+        "sku": product.sku, "name": product.name, "category": category_name,
+        "price": product.price, "currency": product.currency, "delivery": product.delivery,
+        "stock": stock_shown(level), "min_quantity": product.min_quantity,
+        "max_quantity": product.max_quantity, "description": product.description,
+    }
+
+
+def _listing():
+    return (select(Product, Category.name, StockLevel)
+            .join(Category, Product.category_id == Category.id)
+            .outerjoin(StockLevel, StockLevel.sku == Product.sku))
+
+
+def list_products(session, category=None, q=None, limit=50, cursor=None):
+    query = _listing().where(Product.active.is_(True)).order_by(Product.sku).limit(limit + 1)
+    if category:
+        query = query.where(Category.name == category)
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(Product.name.ilike(pattern, escape="\\"),
+                                Product.sku.ilike(pattern, escape="\\")))
+    if cursor:
+        query = query.where(Product.sku > _decode_cursor(cursor))
+    rows = session.execute(query).all()
+    items = [public(*row) for row in rows[:limit]]
+    next_cursor = _encode_cursor(rows[limit - 1][0].sku) if len(rows) > limit else None
+    return {"items": items, "next_cursor": next_cursor}
+
+
+def get_product(session, sku):
+    row = session.execute(_listing().where(Product.sku == sku, Product.active.is_(True))).first()
+    if row is None:
+        raise NotFound("no such product", {"sku": sku})
+    return public(*row)
+
+
+def active_product(session, sku, lock=False):
+    query = select(Product).where(Product.sku == sku, Product.active.is_(True))
+    product = session.scalars(query.with_for_update() if lock else query).first()
+    if product is None:
+        raise NotFound("no such product", {"sku": sku})
+    return product
+
+
+def category_id(session, name, parent_id=None):
+    """The id of category `name`, created when new (concurrency-safe)."""
+    session.execute(insert(Category).values(name=name, parent_id=parent_id).on_conflict_do_nothing())
+    return session.execute(select(Category.id).where(Category.name == name)).scalar_one()
+
+
+def create_product(session, actor, fields):
+    """Admin: a new product (its category created when new); 409 when the SKU exists."""
+    values = {k: v for k, v in fields.items() if k != "category"}
+    row = session.execute(
+        insert(Product).values(category_id=category_id(session, fields["category"]), **values)
+        .on_conflict_do_nothing().returning(Product.sku)).first()
+    if row is None:
+        raise Conflict("a product with this SKU exists", {"sku": fields["sku"]})
+    session.add(StockLevel(sku=fields["sku"], counted=fields["delivery"] == "card", available=0,
+                           reserved=0, sold=0, low=False))
+    session.flush()
+    product = get_product(session, fields["sku"])
+    audit.record(session, actor, "product.create", fields["sku"], fields)
+    outbox.add(session, "product_created", product)
+    return product
+
+
+def update_product(session, actor, sku, fields):
+    product = session.get(Product, sku, with_for_update=True)
+    if product is None:
+        raise NotFound("no such product", {"sku": sku})
+    changes = dict(fields)
+    if "category" in changes:
+        product.category_id = category_id(session, changes.pop("category"))
+    for key, value in changes.items():
+        setattr(product, key, value)
+    if product.min_quantity > product.max_quantity:
+        raise InvalidInput("min_quantity above max_quantity",
+                           {"fields": {"min_quantity": ["must not be above max_quantity"]}})
+    session.flush()
+    audit.record(session, actor, "product.update", sku, fields)
+    view = _admin_view(session, sku)
+    outbox.add(session, "product_updated", view)
+    return view
+
+
+def _admin_view(session, sku):
+    product, category, level = session.execute(_listing().where(Product.sku == sku)).one()
+    return {**public(product, category, level), "active": product.active,
+            "low_stock_threshold": product.low_stock_threshold, "sort_order": product.sort_order}
+
+
+def create_category(session, actor, name, parent=None, sort_order=0):
+    parent_id = _category(session, parent).id if parent else None
+    row = session.execute(insert(Category).values(name=name, parent_id=parent_id, sort_order=sort_order)
+                          .on_conflict_do_nothing().returning(Category.id)).first()
+    if row is None:
+        raise Conflict("a category with this name exists", {"name": name})
+    audit.record(session, actor, "category.create", name, {"parent": parent, "sort_order": sort_order})
+    return category_view(session, session.get(Category, row.id))
+
+
+def update_category(session, actor, name, fields):
+    category = _category(session, name)
+    if "parent" in fields:
+        parent = _category(session, fields["parent"]) if fields["parent"] else None
+        if parent is not None and _is_within(session, parent, category):
+            raise InvalidInput("a category cannot be inside itself", {"fields": {"parent": ["cycle"]}})
+        category.parent_id = parent.id if parent else None
+    if fields.get("name", name) != name and session.scalars(
+            select(Category.id).where(Category.name == fields["name"])).first():
+        raise Conflict("a category with this name exists", {"name": fields["name"]})
+    for key in ("name", "sort_order"):
+        if key in fields:
+            setattr(category, key, fields[key])
+    session.flush()
+    audit.record(session, actor, "category.update", name, fields)
+    return category_view(session, category)
+
+
+def list_categories(session):
+    return [category_view(session, c) for c in
+            session.scalars(select(Category).order_by(Category.sort_order, Category.name))]
+
+
+def category_view(session, category):
+    parent = session.get(Category, category.parent_id) if category.parent_id else None
+    return {"name": category.name, "parent": parent.name if parent else None,
+            "sort_order": category.sort_order}
+
+
+def _category(session, name):
+    category = session.scalars(select(Category).where(Category.name == name)).first()
+    if category is None:
+        raise NotFound("no such category", {"name": name})
+    return category
+
+
+def _is_within(session, candidate, ancestor):
+    node = candidate
+    while node is not None:
+        if node.id == ancestor.id:
+            return True
+        node = session.get(Category, node.parent_id) if node.parent_id else None
+    return False
+
+
+def stock_report(session):
+    rows = session.execute(select(Product, StockLevel).join(StockLevel, StockLevel.sku == Product.sku)
+                           .order_by(Product.sku)).all()
+    return [{"sku": p.sku, "name": p.name, "active": p.active, "counted": s.counted,
+             "available": s.available, "reserved": s.reserved, "sold": s.sold,
+             "low_stock_threshold": p.low_stock_threshold, "low": s.low} for p, s in rows]
+
+
+def count_products(session):
+    return session.execute(select(func.count()).select_from(Product)).scalar_one()
