@@ -85,9 +85,10 @@ def finish_import(session, import_id, rejected_lines):
     imported = session.execute(text("""
         WITH fresh AS (
             INSERT INTO catalog.codes (sku, code, secret, expires_on, code_hash, status, import_id)
-            SELECT DISTINCT ON (code_hash) :sku, code, secret, expires_on, code_hash, 'available', import_id
-            FROM catalog.code_import_lines WHERE import_id = :id
-            ORDER BY code_hash, line_no
+            SELECT :sku, code, secret, expires_on, code_hash, 'available', import_id FROM (
+                SELECT DISTINCT ON (code_hash) * FROM catalog.code_import_lines
+                WHERE import_id = :id ORDER BY code_hash, line_no) first_seen
+            ORDER BY line_no                           -- ids follow the file: first in, first sold
             ON CONFLICT (sku, code_hash) DO NOTHING
             RETURNING 1)
         SELECT count(*) FROM fresh"""), {"sku": job.sku, "id": import_id}).scalar_one()
