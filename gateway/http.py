@@ -14,6 +14,7 @@ from functools import partial
 from typing import NamedTuple
 
 from eventlet.event import Event
+from marshmallow import ValidationError
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
@@ -21,7 +22,7 @@ from werkzeug.wrappers import Request, Response
 
 from gateway import errors
 from services.common import metrics
-from services.common.errors import InvalidInput
+from services.common.errors import DomainError, InvalidInput
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 DEFAULT_MAX_BODY = 1 << 20
@@ -88,6 +89,8 @@ class JsonHttpHandler(HttpRequestHandler):
 
     def __init__(self, method, url, max_body=None, **kwargs):
         self.max_body = max_body
+        # the caller's mistakes are answered, not logged as our errors
+        kwargs.setdefault("expected_exceptions", (DomainError, ValidationError, HTTPException))
         super().__init__(method, url, **kwargs)
 
     def handle_request(self, request):

@@ -1,6 +1,7 @@
 """Bulk code import at the gateway: stream the body line by line (bounded memory whatever its
 size), hand the catalog chunks of lines, then ask it to move the whole import in one transaction.
 A failure anywhere aborts the import: nothing is half-imported."""
+import io
 import logging
 
 from werkzeug.exceptions import UnsupportedMediaType
@@ -18,7 +19,8 @@ FINISH_TIMEOUT_S = 300
 def body_stream(request):
     """The uploaded text: a text/plain body, or the `file` part of a multipart form."""
     if request.mimetype == "text/plain":
-        return request.stream
+        # werkzeug's stream is a raw stream whose readline() reads a byte at a time
+        return io.BufferedReader(request.stream, buffer_size=1 << 16)
     if request.mimetype == "multipart/form-data" and "file" in request.files:
         return request.files["file"].stream
     raise UnsupportedMediaType()

@@ -93,7 +93,7 @@ class StageCodes(Schema):
     import_id = fields.UUID(required=True)
     lines = fields.List(fields.Tuple((fields.Integer(validate=validate.Range(1)), fields.String())),
                         required=True, validate=validate.Length(max=20_000))
-    separator = fields.String(load_default=",", validate=validate.Length(1, 3))
+    separator = fields.String(load_default=",", validate=validate.Length(1, 4))
 
 
 class ListCodes(Schema):
