@@ -14,7 +14,7 @@ export KAMENG_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/kameng
 RABBIT_API_URI ?= http://guest:guest@127.0.0.1:15672
 PYTEST_ARGS ?=
 
-.PHONY: run venv deps-check migrate seed test test-unit test-integration clean
+.PHONY: run venv deps-check migrate seed test test-unit test-integration bench clean
 .DEFAULT_GOAL := run
 
 $(STAMP): pyproject.toml
@@ -51,3 +51,7 @@ test-integration: deps-check
 clean:
 	rm -rf $(VENV) .pytest_cache
 	find . -name __pycache__ -prune -exec rm -rf {} +
+
+bench: deps-check
+	@command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y -qq wrk >/dev/null; }
+	$(PY) -m bench.run

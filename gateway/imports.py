@@ -3,6 +3,7 @@ size), hand the catalog chunks of lines, then ask it to move the whole import in
 A failure anywhere aborts the import: nothing is half-imported."""
 import io
 import logging
+from collections import deque
 
 from werkzeug.exceptions import UnsupportedMediaType
 
@@ -12,6 +13,7 @@ log = logging.getLogger(__name__)
 
 MAX_LINE_BYTES = 4096
 CHUNK_LINES = 5000
+IN_FLIGHT = 2
 MAX_REJECTED_SHOWN = 1000
 FINISH_TIMEOUT_S = 300
 
@@ -63,7 +65,15 @@ class Rejections:
 
 def run(catalog, actor, sku, stream, separator):
     import_id = catalog.begin_import(actor, sku)["import_id"]
-    rejected, unreadable, chunk, readable = Rejections(), 0, [], 0
+    rejected, unreadable, chunk, readable, in_flight = Rejections(), 0, [], 0, deque()
+    stage = catalog.stage_codes
+
+    def send(lines):       # the next chunk is read while the catalog encrypts this one
+        if lines:
+            in_flight.append(stage.call_async(import_id, lines, separator))
+        while len(in_flight) > (IN_FLIGHT if lines else 0):
+            rejected.add(stage.result(in_flight.popleft())["rejected"])
+
     try:
         for line_no, text, reason in read_lines(stream):
             if reason:
@@ -73,10 +83,9 @@ def run(catalog, actor, sku, stream, separator):
             chunk.append((line_no, text))
             readable += 1
             if len(chunk) == CHUNK_LINES:
-                rejected.add(catalog.stage_codes(import_id, chunk, separator)["rejected"])
+                send(chunk)
                 chunk = []
-        if chunk:
-            rejected.add(catalog.stage_codes(import_id, chunk, separator)["rejected"])
+        send(chunk)
         if not readable:
             raise InvalidInput("the import is empty: one code per line, optionally code,secret")
         counts = catalog.finish_import.timed(FINISH_TIMEOUT_S)(import_id, unreadable)

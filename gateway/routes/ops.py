@@ -14,6 +14,10 @@ class OpsRoutes:
         pings = {name: (getattr(self, f"{name}_rpc").ping, ()) for name in SERVICES}
         return schemas.health(rpc.gather(pings, timeout=self.config.get("HEALTH_TIMEOUT_S", 2)))
 
+    @api("GET", "/ping", summary="Gateway -> one RPC round trip (no database)", tags=["ops"])
+    def ping(self, request):
+        return {"pong": self.catalog_rpc.echo("pong") == "pong"}
+
     @api("GET", "/metrics", summary="Prometheus metrics", tags=["ops"], content="text/plain")
     def metrics(self, request):
         body, content_type = exposition()

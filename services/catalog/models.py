@@ -44,15 +44,15 @@ class Product(Base):
 
 
 class StockLevel(Base):
-    """Counters kept in step with codes and reservations in the same transactions. For card
-    SKUs `available` counts available codes; for others `counted` says whether stock is limited."""
+    """Counters kept in step with codes and reservations in the same transactions, always by one
+    atomic UPDATE (the row lock is held only from there to the commit). For card SKUs `available`
+    counts available codes; for others `counted` says whether stock is limited."""
     __tablename__ = "stock_levels"
     sku: Mapped[str] = mapped_column(ForeignKey("catalog.products.sku"), primary_key=True)
     counted: Mapped[bool] = mapped_column(Boolean, default=True)
     available: Mapped[int] = mapped_column(BigInteger, default=0)
     reserved: Mapped[int] = mapped_column(BigInteger, default=0)
     sold: Mapped[int] = mapped_column(BigInteger, default=0)
-    low: Mapped[bool] = mapped_column(Boolean, default=False)   # below threshold, stock_low sent
 
 
 class LevelPrice(Base):

@@ -15,16 +15,16 @@ from services.common.db import make_engine, transaction
 def main():
     s = settings()
     keys, engine = DataKeys(list(s.data_keys)), make_engine(s.database_url)
-    batches, last = 0, 0
+    total, last = 0, 0
     while True:
         with transaction(engine, metadata) as session:
-            last = codes.rotate_batch(session, keys, last)
+            last, changed = codes.rotate_batch(session, keys, last)
         if last is None:
             break
-        batches += 1
-        print(f"re-encrypted codes up to id {last}", flush=True)
+        total += changed
+        print(f"checked codes up to id {last}, {total} re-encrypted so far", flush=True)
     engine.dispose()
-    print(f"done ({batches} batches)")
+    print(f"done: {total} codes re-encrypted under the newest key")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ def seed(session, keys=None):
                       sort_order=i, low_stock_threshold=5 if delivery == "card" else 0)
         session.execute(insert(Product).values(**values).on_conflict_do_nothing())
         session.execute(insert(StockLevel).values(sku=sku, counted=delivery == "card", available=0,
-                                                  reserved=0, sold=0, low=False).on_conflict_do_nothing())
+                                                  reserved=0, sold=0).on_conflict_do_nothing())
         if keys and stock and codes.count(session, sku) == 0:
             job = codes.begin_import(session, "demo-seed", sku)["import_id"]
             session.flush()

@@ -15,12 +15,18 @@ DEFAULT_TIMEOUT_S = 5.0
 def call(method, *args, timeout=DEFAULT_TIMEOUT_S, **kwargs):
     """`call(self.catalog_rpc.quote, sku, 2, timeout=2)`."""
     try:
-        with eventlet.Timeout(timeout):
-            return method.call_async(*args, **kwargs).result()
-    except eventlet.Timeout:
-        raise Unavailable("a service did not answer in time", {"timeout_s": timeout}) from None
+        return result(method.call_async(*args, **kwargs), timeout)
     except UnknownService as exc:
         raise Unavailable("a service is not running", {"service": exc._service_name}) from None
+
+
+def result(reply, timeout=DEFAULT_TIMEOUT_S):
+    """Wait for a `call_async` reply within `timeout` (as `call` does)."""
+    try:
+        with eventlet.Timeout(timeout):
+            return reply.result()
+    except eventlet.Timeout:
+        raise Unavailable("a service did not answer in time", {"timeout_s": timeout}) from None
 
 
 def gather(calls, timeout=DEFAULT_TIMEOUT_S):
@@ -55,6 +61,9 @@ class TimedMethod:
 
     def call_async(self, *args, **kwargs):
         return self.method.call_async(*args, **kwargs)
+
+    def result(self, reply):
+        return result(reply, self.timeout)
 
     def timed(self, timeout):
         """The same method with another deadline (for a known-long call)."""

@@ -15,3 +15,8 @@ class BaseService:
     def ping(self):
         """Health: this service's workers run and its database answers."""
         return {"service": self.name, "database": self.db.ping()}
+
+    @rpc
+    def echo(self, value=None):
+        """The bare RPC round trip (the benchmarks' baseline)."""
+        return value

@@ -1,6 +1,7 @@
 """Code inventory: bulk import (staged in chunks, then moved in one transaction, so a request
 imports everything or nothing), admin listing, key rotation. Codes are encrypted before they
 touch the database and are never logged."""
+import re
 import uuid
 from datetime import date
 
@@ -14,6 +15,7 @@ from services.common import audit
 from services.common.crypto import DataKeys
 from services.common.errors import Conflict, InvalidInput, NotFound
 
+CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 MAX_CODE_CHARS = 512
 MAX_SECRET_CHARS = 512
 STAGE_COLUMNS = "(import_id, line_no, code, secret, expires_on, code_hash)"
@@ -21,7 +23,7 @@ STAGE_COLUMNS = "(import_id, line_no, code, secret, expires_on, code_hash)"
 
 def parse_line(line, separator):
     """(code, secret, expires_on) or raise ValueError(reason). `code[<sep>secret[<sep>YYYY-MM-DD]]`."""
-    if any(ord(ch) < 32 and ch != "\t" for ch in line):
+    if CONTROL.search(line):
         raise ValueError("control characters")
     parts = [p.strip() for p in line.split(separator, 2)] if separator else [line.strip()]
     code = parts[0]
@@ -58,7 +60,6 @@ def _staging(session, import_id):
 def stage(session, keys: DataKeys, import_id, lines, separator):
     """Encrypt and stage one chunk of [line_no, text] pairs (one multi-row INSERT; COPY is not
     available on green psycopg2). Answers the rejected lines."""
-    job = _staging(session, import_id)
     rows, rejected = [], []
     for line_no, line in lines:
         try:
@@ -68,6 +69,7 @@ def stage(session, keys: DataKeys, import_id, lines, separator):
             continue
         rows.append((import_id, line_no, keys.encrypt(code), keys.encrypt(secret) if secret else None,
                      expires_on, keys.keyed_hash(code)))
+    job = _staging(session, import_id)      # locked only now: chunks encrypt in parallel
     if rows:
         cursor = session.connection().connection.driver_connection.cursor()
         execute_values(cursor, f"INSERT INTO catalog.code_import_lines {STAGE_COLUMNS} VALUES %s",
@@ -143,13 +145,15 @@ def list_codes(session, keys: DataKeys, actor, sku, status=None, reveal=False, l
 
 
 def rotate_batch(session, keys: DataKeys, after_id, batch=1000):
-    """Re-encrypt a batch of codes under the newest key; answers the last id done (None at the end)."""
+    """Re-encrypt a batch of codes under the newest key; answers the last id looked at (None at
+    the end) and how many were re-encrypted."""
     rows = session.execute(select(Code.id, Code.code, Code.secret).where(Code.id > after_id)
                            .order_by(Code.id).limit(batch).with_for_update()).all()
-    for row in rows:
+    changed = [r for r in rows if not keys.is_current(r.code) or (r.secret and not keys.is_current(r.secret))]
+    for row in changed:
         session.execute(update(Code).where(Code.id == row.id).values(
             code=keys.rotate(row.code), secret=keys.rotate(row.secret) if row.secret else None))
-    return rows[-1].id if rows else None
+    return (rows[-1].id if rows else None), len(changed)
 
 
 def count(session, sku=None):

@@ -87,7 +87,7 @@ def create_product(session, actor, fields):
     if row is None:
         raise Conflict("a product with this SKU exists", {"sku": fields["sku"]})
     session.add(StockLevel(sku=fields["sku"], counted=fields["delivery"] == "card", available=0,
-                           reserved=0, sold=0, low=False))
+                           reserved=0, sold=0))
     session.flush()
     product = get_product(session, fields["sku"])
     audit.record(session, actor, "product.create", fields["sku"], fields)
@@ -180,7 +180,8 @@ def stock_report(session):
                            .order_by(Product.sku)).all()
     return [{"sku": p.sku, "name": p.name, "active": p.active, "counted": s.counted,
              "available": s.available, "reserved": s.reserved, "sold": s.sold,
-             "low_stock_threshold": p.low_stock_threshold, "low": s.low} for p, s in rows]
+             "low_stock_threshold": p.low_stock_threshold,
+             "low": s.counted and s.available < p.low_stock_threshold} for p, s in rows]
 
 
 def count_products(session):

@@ -2,10 +2,13 @@
 
 Card SKUs take codes with `SELECT … FOR UPDATE SKIP LOCKED`; counted non-card SKUs take stock
 with a conditional `UPDATE … WHERE available >= n`; unlimited SKUs only record the reservation.
-`stock_levels` moves in the same transaction. Every outcome is an outbox event."""
+`stock_levels` moves in the same transaction by one atomic UPDATE issued last, so concurrent
+orders of one SKU queue on its row only for the commit. Every outcome is an outbox event.
+`stock_low` is sent by the one transaction whose update takes `available` below the threshold:
+once per crossing, not once per order."""
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 
 from services.catalog.domain.products import active_product
 from services.catalog.models import Code, Product, Reservation, StockLevel
@@ -14,16 +17,29 @@ from services.common.crypto import DataKeys
 from services.common.errors import Conflict, InvalidInput, NotFound, OutOfStock
 
 SWEEP_BATCH = 100
+S = StockLevel
 
 
-def _level(session, sku):
-    return session.scalars(select(StockLevel).where(StockLevel.sku == sku).with_for_update()).one()
+def _move(session, product, available=0, reserved=0, sold=0, only_if_available=None):
+    """Add the deltas to the SKU's counters (available only when counted); None when
+    `only_if_available` is more than what is available. Sends stock_low on a downward crossing."""
+    query = update(S).where(S.sku == product.sku).values(
+        available=S.available + case((S.counted, available), else_=0),
+        reserved=S.reserved + reserved, sold=S.sold + sold)
+    if only_if_available is not None:
+        query = query.where(S.counted.is_(False) | (S.available >= only_if_available))
+    row = session.execute(query.returning(S.available, S.counted)).first()
+    if row is None:
+        return None
+    threshold = product.low_stock_threshold
+    if row.counted and available < 0 and row.available < threshold <= row.available - available:
+        outbox.add(session, "stock_low", {"sku": product.sku, "available": row.available, "threshold": threshold})
+    return row
 
 
 def _view(reservation, outcome):
     return {"order_no": reservation.order_no, "sku": reservation.sku, "quantity": reservation.quantity,
-            "status": reservation.status, "outcome": outcome,
-            "expires_at": reservation.expires_at.isoformat()}
+            "status": reservation.status, "outcome": outcome, "expires_at": reservation.expires_at.isoformat()}
 
 
 def reserve(session, order_no, sku, quantity, ttl_s):
@@ -40,8 +56,7 @@ def reserve(session, order_no, sku, quantity, ttl_s):
     if not _take(session, product, order_no, quantity):
         outbox.add(session, "stock_reservation_failed",
                    {"order_no": order_no, "sku": sku, "quantity": quantity, "reason": "out_of_stock"})
-        return {"order_no": order_no, "sku": sku, "quantity": quantity, "status": None,
-                "outcome": "out_of_stock"}
+        return {"order_no": order_no, "sku": sku, "quantity": quantity, "status": None, "outcome": "out_of_stock"}
     expires_at = datetime.now(timezone.utc) + timedelta(seconds=ttl_s)
     if existing is None:
         existing = Reservation(order_no=order_no, sku=sku, quantity=quantity)
@@ -50,26 +65,18 @@ def reserve(session, order_no, sku, quantity, ttl_s):
     session.flush()
     outbox.add(session, "stock_reserved", {"order_no": order_no, "sku": sku, "quantity": quantity,
                                            "expires_at": expires_at.isoformat()})
-    _check_low(session, product)
     return _view(existing, "reserved")
 
 
 def _take(session, product, order_no, quantity):
-    level = _level(session, product.sku)   # row lock: counters move one transaction at a time
     if product.delivery == "card":
         ids = session.scalars(
             select(Code.id).where(Code.sku == product.sku, Code.status == "available")
             .order_by(Code.id).limit(quantity).with_for_update(skip_locked=True)).all()
         if len(ids) < quantity:
             return False
-        session.execute(update(Code).where(Code.id.in_(ids))
-                        .values(status="reserved", order_no=order_no))
-    elif level.counted and level.available < quantity:
-        return False
-    if level.counted:
-        level.available -= quantity
-    level.reserved += quantity
-    return True
+        session.execute(update(Code).where(Code.id.in_(ids)).values(status="reserved", order_no=order_no))
+    return _move(session, product, available=-quantity, reserved=quantity, only_if_available=quantity) is not None
 
 
 def raise_unless_reserved(result):
@@ -83,35 +90,31 @@ def release(session, order_no, reason="released"):
     reservation = session.get(Reservation, order_no, with_for_update=True)
     if reservation is None or reservation.status != "held":
         return {"order_no": order_no, "released": False}
-    level = _level(session, reservation.sku)
     session.execute(update(Code).where(Code.order_no == order_no, Code.status == "reserved")
                     .values(status="available", order_no=None))
-    if level.counted:
-        level.available += reservation.quantity
-    level.reserved -= reservation.quantity
     reservation.status = "released"
     outbox.add(session, "stock_released", {"order_no": order_no, "sku": reservation.sku,
                                            "quantity": reservation.quantity, "reason": reason})
-    _check_replenished(session, session.get(Product, reservation.sku), level)
+    _move(session, session.get(Product, reservation.sku), available=reservation.quantity,
+          reserved=-reservation.quantity)
     return {"order_no": order_no, "released": True}
 
 
 def commit(session, order_no):
-    """Reserved -> sold to this order (idempotent). Answers the ids of the order's codes."""
+    """Reserved -> sold to this order (idempotent)."""
     reservation = session.get(Reservation, order_no, with_for_update=True)
     if reservation is None:
         raise NotFound("no reservation for this order", {"order_no": order_no})
     if reservation.status == "released":
         raise Conflict("the reservation was released", {"order_no": order_no})
     if reservation.status == "held":
-        level = _level(session, reservation.sku)
         session.execute(update(Code).where(Code.order_no == order_no, Code.status == "reserved")
                         .values(status="sold", sold_at=func.now()))
-        level.reserved -= reservation.quantity
-        level.sold += reservation.quantity
         reservation.status = "committed"
         outbox.add(session, "stock_committed", {"order_no": order_no, "sku": reservation.sku,
                                                 "quantity": reservation.quantity})
+        _move(session, session.get(Product, reservation.sku), reserved=-reservation.quantity,
+              sold=reservation.quantity)
     return {"order_no": order_no, "sku": reservation.sku, "quantity": reservation.quantity,
             "status": reservation.status}
 
@@ -140,32 +143,13 @@ def set_counted_stock(session, actor, sku, available):
     product = active_product(session, sku)
     if product.delivery == "card":
         raise Conflict("card stock is the codes imported", {"sku": sku})
-    level = _level(session, sku)
+    level = session.get(StockLevel, sku, with_for_update=True)
     level.counted, level.available = available is not None, available or 0
     audit.record(session, actor, "stock.set", sku, {"available": available})
-    _check_replenished(session, product, level)
-    _check_low(session, product)
     return {"sku": sku, "stock": available}
 
 
 def added(session, product, quantity):
-    """Stock came in (an import): counters, then stock_replenished."""
-    level = _level(session, product.sku)
-    level.available += quantity
-    outbox.add(session, "stock_replenished", {"sku": product.sku, "added": quantity,
-                                              "available": level.available})
-    _check_replenished(session, product, level)
-
-
-def _check_low(session, product):
-    """stock_low once per crossing below the threshold, not once per order."""
-    level = _level(session, product.sku)
-    if level.counted and not level.low and level.available < product.low_stock_threshold:
-        level.low = True
-        outbox.add(session, "stock_low", {"sku": product.sku, "available": level.available,
-                                          "threshold": product.low_stock_threshold})
-
-
-def _check_replenished(session, product, level):
-    if level.low and (not level.counted or level.available >= product.low_stock_threshold):
-        level.low = False
+    """Stock came in (an import)."""
+    row = _move(session, product, available=quantity)
+    outbox.add(session, "stock_replenished", {"sku": product.sku, "added": quantity, "available": row.available})

@@ -1,3 +1,5 @@
+import base64
+import os
 import uuid
 
 import pytest
@@ -69,15 +71,20 @@ def test_describe_masks_secrets(monkeypatch):
 
 
 def test_data_keys_encrypt_rotate_and_hash():
-    from cryptography.fernet import Fernet
-    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    old, new = (base64.urlsafe_b64encode(os.urandom(32)).decode() for _ in range(2))
     before = DataKeys([old])
     token = before.encrypt("CARD-1234")
-    assert b"CARD-1234" not in token
+    assert b"CARD-1234" not in token and before.encrypt("CARD-1234") != token   # a fresh nonce each time
     after = DataKeys([new, old])
     assert after.decrypt(token) == "CARD-1234"
     rotated = after.rotate(token)
-    assert DataKeys([new]).decrypt(rotated) == "CARD-1234"
+    assert DataKeys([new]).decrypt(rotated) == "CARD-1234" and after.rotate(rotated) == rotated
+    with pytest.raises(ValueError, match="not configured"):
+        DataKeys([new]).decrypt(token)
+    tampered = token[:-1] + bytes([token[-1] ^ 1])
+    with pytest.raises(ValueError, match="tampered"):
+        before.decrypt(tampered)
     assert before.keyed_hash("CARD-1234") == after.keyed_hash("CARD-1234") != after.keyed_hash("CARD-1235")
-    with pytest.raises(ValueError):
-        DataKeys([])
+    for bad in ([], ["short"], ["not base64 at all!"]):
+        with pytest.raises(ValueError):
+            DataKeys(bad)

@@ -16,7 +16,6 @@ def upgrade():
         sa.Column("available", sa.BigInteger, nullable=False, server_default="0"),
         sa.Column("reserved", sa.BigInteger, nullable=False, server_default="0"),
         sa.Column("sold", sa.BigInteger, nullable=False, server_default="0"),
-        sa.Column("low", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.CheckConstraint("available >= 0 AND reserved >= 0 AND sold >= 0", name="never_negative"),
         schema=S)
     op.execute("INSERT INTO catalog.stock_levels (sku, counted) "

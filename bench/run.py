@@ -1,0 +1,174 @@
+"""`make bench`: the services in a process of their own (as in `make run`), load from this one,
+every figure next to the baseline measured in the same run (a bare gateway -> RPC echo).
+
+Uses its own database (kameng_bench) and RabbitMQ vhost (kameng_bench); needs wrk for HTTP load.
+Writes the table to bench-results/latest.md. A benchmark, not a test: it asserts nothing."""
+import services  # noqa: F401 -- eventlet's deprecation notice filtered first
+import eventlet
+
+eventlet.monkey_patch()
+
+import os  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+from urllib.parse import urlparse  # noqa: E402
+
+import requests  # noqa: E402
+from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from services.common import migrate  # noqa: E402
+from services.common.config import DEV_ENV, settings
+from services.common.runner import ALL  # noqa: E402
+
+PORT = 8100
+BASE = f"http://127.0.0.1:{PORT}"
+ADMIN = {"Authorization": f"Bearer {DEV_ENV['KAMENG_ADMIN_TOKEN']}"}
+WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "8"))
+IMPORT_SIZES = [int(n) for n in os.environ.get("BENCH_IMPORT_SIZES", "100000,1000000").split(",")]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def vhost_uri(amqp_uri, vhost):
+    api = os.environ.get("RABBIT_API_URI", "http://guest:guest@127.0.0.1:15672")
+    parts = urlparse(api)
+    auth = (parts.username or "guest", parts.password or "guest")
+    base = f"{parts.scheme}://{parts.hostname}:{parts.port}"
+    requests.delete(f"{base}/api/vhosts/{vhost}", auth=auth, timeout=10)
+    requests.put(f"{base}/api/vhosts/{vhost}", auth=auth, timeout=10).raise_for_status()
+    user = urlparse(amqp_uri).username or "guest"
+    requests.put(f"{base}/api/permissions/{vhost}/{user}", auth=auth, timeout=10,
+                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+    return amqp_uri.rstrip("/") + "/" + vhost
+
+
+def start_services(env):
+    """The workers in one process and the gateway in another, as separate Deployments run."""
+    subprocess.run([sys.executable, "-m", "services.catalog.seed"], env=env, check=True, cwd=ROOT,
+                   stdout=subprocess.DEVNULL)
+    workers = [n for n in ALL if n != "gateway"]
+    procs = [subprocess.Popen([sys.executable, "-m", "services.common.runner", *names], env=env, cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for names in (workers, ["gateway"])]
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(BASE + "/healthz", timeout=2).status_code == 200:
+                return procs
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    for proc in procs:
+        proc.kill()
+    sys.exit("services did not become healthy")
+
+
+def wrk(path, connections=32):
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{WRK_SECONDS}s", "--latency", BASE + path],
+                         capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    scale = {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
+    return rps, float(p99.group(1)) * scale, int(errors.group(1)) if errors else 0
+
+
+def memory_mb(procs, field):
+    """Sum over the service processes of VmRSS (now) or VmHWM (peak so far), in MB."""
+    total = 0
+    for proc in procs:
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        total += int(re.search(rf"{field}:\s+(\d+) kB", status).group(1))
+    return total // 1024
+
+
+def import_codes(sku, count):
+    def body():
+        batch = 10_000
+        for start in range(0, count, batch):
+            yield "".join(f"{sku}-{n:09d},pw{n}\n" for n in range(start, min(count, start + batch))).encode()
+    started = time.perf_counter()
+    response = requests.post(f"{BASE}/api/v1/admin/products/{sku}/codes", data=body(), timeout=900,
+                             headers={**ADMIN, "Content-Type": "text/plain"})
+    seconds = time.perf_counter() - started
+    response.raise_for_status()
+    assert response.json()["imported"] == count, response.text
+    return seconds
+
+
+def new_product(sku, max_quantity=10):
+    requests.post(BASE + "/api/v1/admin/products", headers=ADMIN, timeout=10, json={
+        "sku": sku, "name": sku, "category": "bench", "price": "1.00", "delivery": "card",
+        "max_quantity": max_quantity}).raise_for_status()
+
+
+def reservations(amqp_uri, sku, total, concurrency=50):
+    """`total` single-code reservations on one SKU, `concurrency` in flight at once, over RPC."""
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=60) as cluster:
+        started, n = time.perf_counter(), 0
+        while n < total:
+            replies = [cluster.catalog.reserve.call_async(f"BENCH-{sku}-{n + i}", sku, 1, 3600)
+                       for i in range(min(concurrency, total - n))]
+            for reply in replies:
+                reply.result()
+            n += len(replies)
+        return total / (time.perf_counter() - started)
+
+
+def main():
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install -y wrk")
+    s = settings()
+    db_url = make_url(s.database_url).set(database="kameng_bench").render_as_string(hide_password=False)
+    migrate.drop_database(db_url)
+    migrate.upgrade(db_url)
+    amqp = vhost_uri(s.amqp_uri, "kameng_bench")
+    env = {**os.environ, **DEV_ENV, "KAMENG_DATABASE_URL": db_url, "KAMENG_AMQP_URI": amqp,
+           "KAMENG_HTTP_PORT": str(PORT), "KAMENG_LOG_LEVEL": "WARNING", "KAMENG_RATE_LIMITS": "off"}
+    procs = start_services(env)
+    rows = []
+    try:
+        base_rps, base_p99, _ = wrk("/ping")
+        rows.append(("baseline: GET /ping (gateway -> RPC echo)", f"{base_rps:,.0f} req/s", "1.00",
+                     f"p99 {base_p99:.1f} ms"))
+        for label, path in [("product listing (cached 1 s)", "/api/v1/products"),
+                            ("product detail (RPC + DB)", "/api/v1/products/DEMO-STEAM-50")]:
+            rps, p99, errors = wrk(path)
+            rows.append((label, f"{rps:,.0f} req/s", f"{rps / base_rps:.2f}",
+                         f"p99 {p99:.1f} ms, non-2xx {errors}"))
+        for count in IMPORT_SIZES:
+            sku = f"BENCH-IMPORT-{count}"
+            new_product(sku)
+            rss_before = memory_mb(procs, "VmRSS")
+            seconds = import_codes(sku, count)
+            peak = memory_mb(procs, "VmHWM")
+            rate = count / seconds
+            rows.append((f"import {count:,} codes (encrypted, deduplicated)", f"{rate:,.0f} codes/s",
+                         f"{rate / base_rps:.2f}",
+                         f"{seconds:.1f} s; services RSS {rss_before} MB before, peak {peak} MB"))
+        sku = "BENCH-RESERVE"
+        new_product(sku, max_quantity=1)
+        import_codes(sku, 20_000)
+        rate = reservations(amqp, sku, 5_000)
+        rows.append(("reservations, 50 in flight on one SKU (RPC)", f"{rate:,.0f} /s", f"{rate / base_rps:.2f}",
+                     "SELECT ... FOR UPDATE SKIP LOCKED"))
+    finally:
+        for proc in reversed(procs):      # the gateway first
+            proc.terminate()
+            proc.wait(30)
+    table = ["| scenario | figure | ratio to baseline | notes |", "|---|---|---|---|"]
+    table += [f"| {' | '.join(row)} |" for row in rows]
+    header = f"kameng bench, {time.strftime('%Y-%m-%d %H:%M:%S')} ({os.cpu_count()} cores, everything on one box)\n"
+    text = header + "\n".join(table) + "\n"
+    out = ROOT / "bench-results"
+    out.mkdir(exist_ok=True)
+    (out / "latest.md").write_text(text)
+    print("\n" + text)
+
+
+if __name__ == "__main__":
+    main()
