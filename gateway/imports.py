@@ -68,10 +68,10 @@ def run(catalog, actor, sku, stream, separator):
     rejected, unreadable, chunk, readable, in_flight = Rejections(), 0, [], 0, deque()
     stage = catalog.stage_codes
 
-    def send(lines):       # the next chunk is read while the catalog encrypts this one
+    def send(lines, keep=IN_FLIGHT):     # the next chunk is read while the catalog encrypts this one
         if lines:
             in_flight.append(stage.call_async(import_id, lines, separator))
-        while len(in_flight) > (IN_FLIGHT if lines else 0):
+        while len(in_flight) > keep:
             rejected.add(stage.result(in_flight.popleft())["rejected"])
 
     try:
@@ -85,7 +85,7 @@ def run(catalog, actor, sku, stream, separator):
             if len(chunk) == CHUNK_LINES:
                 send(chunk)
                 chunk = []
-        send(chunk)
+        send(chunk, keep=0)
         if not readable:
             raise InvalidInput("the import is empty: one code per line, optionally code,secret")
         counts = catalog.finish_import.timed(FINISH_TIMEOUT_S)(import_id, unreadable)

@@ -3,6 +3,8 @@
 They cross RPC intact: every subclass is registered with nameko's exception registry, so a caller
 gets the same class back (with its message and details) instead of a bare `RemoteError`.
 """
+import json
+
 from nameko.exceptions import deserialize_to_instance
 
 
@@ -10,7 +12,10 @@ class DomainError(Exception):
     code = "internal_error"
 
     def __init__(self, message, details=None):
-        super().__init__(message, details)
+        if isinstance(details, str):          # as it comes back over RPC (see below)
+            details = json.loads(details)
+        # nameko turns every non-string argument into its str(); JSON keeps the details' types
+        super().__init__(message, json.dumps(details or {}, default=str))
         self.message = message
         self.details = details or {}
 

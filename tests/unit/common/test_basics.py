@@ -1,4 +1,5 @@
 import base64
+import json
 import os
 import uuid
 
@@ -47,9 +48,10 @@ def test_envelope_validation_rejects_malformed(broken):
 
 
 def test_domain_errors_cross_rpc_as_themselves():
-    original = errors.OutOfStock("sold out", {"sku": "A"})
-    again = deserialize(serialize(original))
-    assert type(again) is errors.OutOfStock and again.details == {"sku": "A"} and str(again) == "sold out"
+    original = errors.OutOfStock("sold out", {"sku": "A", "quantity": 2, "limits": [1, 5], "ok": None})
+    again = deserialize(json.loads(json.dumps(serialize(original))))
+    assert type(again) is errors.OutOfStock and str(again) == "sold out"
+    assert again.details == {"sku": "A", "quantity": 2, "limits": [1, 5], "ok": None}
 
 
 def test_settings_defaults_are_safe_and_overridable(monkeypatch):
