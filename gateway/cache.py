@@ -19,3 +19,17 @@ class TtlCache:
                 self.entries.clear()
         self.entries[key] = (now + self.ttl, value)
         return value
+
+    def clear(self):
+        self.entries = {}
+
+
+# the public catalog reads; admin writes through this gateway clear them at once, other replicas
+# see a change within the TTL
+listing = TtlCache(ttl=1.0)
+product = TtlCache(ttl=1.0)
+
+
+def invalidate_catalog():
+    listing.clear()
+    product.clear()

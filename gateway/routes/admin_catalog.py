@@ -1,4 +1,4 @@
-from gateway import auth, imports, schemas
+from gateway import auth, cache, imports, schemas
 from gateway.http import api, json_body, query_args
 
 IMPORT_MAX_BODY = 256 << 20
@@ -11,20 +11,26 @@ class AdminCatalogRoutes:
     def create_product(self, request):
         actor = auth.admin(request, self.config)
         fields = json_body(request, schemas.NewProduct())
-        return 201, schemas.Product().dump(self.catalog_rpc.create_product(actor, fields))
+        created = self.catalog_rpc.create_product(actor, fields)
+        cache.invalidate_catalog()
+        return 201, schemas.Product().dump(created)
 
     @api("PATCH", "/api/v1/admin/products/<sku>", summary="Change a product (also reactivate)",
          body=schemas.ProductChanges, response=schemas.AdminProduct, **ADMIN)
     def update_product(self, request, sku):
         actor = auth.admin(request, self.config)
         fields = json_body(request, schemas.ProductChanges())
-        return schemas.AdminProduct().dump(self.catalog_rpc.update_product(actor, sku, fields))
+        changed = self.catalog_rpc.update_product(actor, sku, fields)
+        cache.invalidate_catalog()
+        return schemas.AdminProduct().dump(changed)
 
     @api("DELETE", "/api/v1/admin/products/<sku>", summary="Deactivate a product",
          response=schemas.AdminProduct, **ADMIN)
     def deactivate_product(self, request, sku):
         actor = auth.admin(request, self.config)
-        return schemas.AdminProduct().dump(self.catalog_rpc.update_product(actor, sku, {"active": False}))
+        changed = self.catalog_rpc.update_product(actor, sku, {"active": False})
+        cache.invalidate_catalog()
+        return schemas.AdminProduct().dump(changed)
 
     @api("GET", "/api/v1/admin/categories", summary="Category tree", response=schemas.CategoryList, **ADMIN)
     def list_categories(self, request):
@@ -74,7 +80,9 @@ class AdminCatalogRoutes:
          body=schemas.StockSet, **ADMIN)
     def set_stock(self, request, sku):
         actor = auth.admin(request, self.config)
-        return self.catalog_rpc.set_stock(actor, sku, json_body(request, schemas.StockSet())["stock"])
+        result = self.catalog_rpc.set_stock(actor, sku, json_body(request, schemas.StockSet())["stock"])
+        cache.invalidate_catalog()
+        return result
 
     @api("POST", "/api/v1/admin/products/<sku>/codes", summary="Bulk import codes (text/plain or a file)",
          query=schemas.ImportQuery, response=schemas.ImportResult, max_body=IMPORT_MAX_BODY, **ADMIN)
@@ -82,6 +90,7 @@ class AdminCatalogRoutes:
         actor = auth.admin(request, self.config)
         separator = query_args(request, schemas.ImportQuery())["separator"]
         result = imports.run(self.catalog_rpc, actor, sku, imports.body_stream(request), separator)
+        cache.invalidate_catalog()
         return schemas.ImportResult().dump(result)
 
     @api("GET", "/api/v1/admin/products/<sku>/codes", summary="A SKU's codes (reveal=true decrypts, audited)",

@@ -1,8 +1,7 @@
 from gateway import schemas
-from gateway.cache import TtlCache
+from gateway import cache
 from gateway.http import api, query_args
 
-listing_cache = TtlCache(ttl=1.0)     # stock shown at most a second old
 
 
 class CatalogRoutes:
@@ -11,13 +10,13 @@ class CatalogRoutes:
     def list_products(self, request):
         query = query_args(request, schemas.ProductQuery())
         key = tuple(sorted(query.items()))
-        return listing_cache.get_or_set(
+        return cache.listing.get_or_set(
             key, lambda: schemas.ProductList().dump(self.catalog_rpc.list_products(query)))
 
-    @api("GET", "/api/v1/products/<sku>", summary="One product with live stock",
+    @api("GET", "/api/v1/products/<sku>", summary="One product with live stock (at most 1 s old)",
          response=schemas.Product, tags=["catalog"])
     def get_product(self, request, sku):
-        return schemas.Product().dump(self.catalog_rpc.get_product(sku))
+        return cache.product.get_or_set(sku, lambda: schemas.Product().dump(self.catalog_rpc.get_product(sku)))
 
     @api("GET", "/api/v1/products/<sku>/quote", summary="Price for a quantity now (rule applied)",
          query=schemas.QuoteQuery, response=schemas.Quote, tags=["catalog"])
