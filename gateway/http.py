@@ -7,6 +7,7 @@
   every response carries `X-Request-Id` and the security headers; RED metrics per route.
 - `api(...)`: declares a route and records its schemas for `/openapi.json`.
 """
+import ipaddress
 import json
 import re
 import uuid
@@ -165,3 +166,23 @@ def json_body(request, schema):
 
 def query_args(request, schema):
     return schema.load(request.args.to_dict())
+
+
+def client_ip(request, trusted_proxies):
+    """The socket peer, or -- only when the peer is a trusted proxy -- the last address in
+    X-Forwarded-For that is not itself a trusted proxy (DESIGN §7)."""
+    peer = request.remote_addr or ""
+    if not _within(peer, trusted_proxies):
+        return peer
+    for hop in reversed([h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]):
+        if not _within(hop, trusted_proxies):
+            return hop
+    return peer
+
+
+def _within(address, networks):
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(n, strict=False) for n in networks)

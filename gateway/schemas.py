@@ -245,3 +245,89 @@ def health(answers):
     if not healthy:
         body["error"] = {"code": "unavailable", "message": "not every service answered"}
     return (200 if healthy else 503), body
+
+
+CHANNELS = ["sandbox", "epay", "alipay", "wechat", "usdt"]
+
+
+class NewOrder(Schema):
+    sku = fields.String(required=True, validate=SKU)
+    quantity = fields.Integer(required=True, strict=True, validate=QUANTITY)
+    contact = fields.Email(required=True, validate=validate.Length(max=254))
+    payment_channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    recharge_account = fields.String(validate=validate.Length(1, 64))
+    coupon = fields.String(validate=validate.Length(1, 64))
+
+
+class PaymentInfo(Schema):
+    channel = fields.String()
+    payment_no = fields.String()
+    pay_url = fields.String(allow_none=True)
+
+
+class OrderItem(Schema):
+    code = fields.String()
+    secret = fields.String(allow_none=True)
+
+
+class Order(Schema):
+    order_no = fields.String()
+    status = fields.String(metadata={"enum": ["pending", "reserving", "review", "awaiting_payment", "paid",
+                                              "delivering", "completed", "rejected", "expired", "cancelled",
+                                              "refunding", "refunded"]})
+    amount = Money()
+    currency = fields.String()
+    expires_at = fields.String(metadata={"format": "date-time"})
+    payment = fields.Nested(PaymentInfo, allow_none=True)
+    sku = fields.String()
+    quantity = fields.Integer()
+    reason = fields.String(allow_none=True)
+    items = fields.List(fields.Nested(OrderItem))
+
+
+class CreatedOrder(Order):
+    token = fields.String(metadata={"description": "keep it: it is the only key to this order"})
+
+
+class Transition(Schema):
+    from_ = fields.String(data_key="from", attribute="from", allow_none=True)
+    to = fields.String()
+    event = fields.String()
+    data = fields.Dict()
+    at = fields.String()
+
+
+class AdminOrder(Order):
+    class Meta:
+        exclude = ("items",)      # codes are revealed through the audited code listing only
+
+    contact = fields.String()
+    unit_price = Money()
+    price_rule = fields.Dict()
+    late = fields.Boolean()
+    recharge_account = fields.String(allow_none=True)
+    created_at = fields.String()
+    paid_at = fields.String(allow_none=True)
+    completed_at = fields.String(allow_none=True)
+    timeline = fields.List(fields.Nested(Transition))
+
+
+class OrderQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    status = fields.String(validate=validate.Length(1, 32))
+    contact = fields.String(validate=validate.Length(1, 254))
+    sku = fields.String(validate=validate.Length(1, 64))
+    since = fields.AwareDateTime()
+    until = fields.AwareDateTime()
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+    before = fields.String(validate=validate.Length(1, 64))
+
+
+class OrderList(Schema):
+    items = fields.List(fields.Nested(AdminOrder(exclude=("timeline",))))
+
+
+class Refund(Schema):
+    reason = fields.String(load_default="refund by merchant", validate=validate.Length(1, 200))

@@ -4,12 +4,13 @@ from nameko.dependency_providers import Config
 from gateway.routes.admin_catalog import AdminCatalogRoutes
 from gateway.routes.catalog import CatalogRoutes
 from gateway.routes.ops import OpsRoutes
+from gateway.routes.orders import OrderRoutes
 from gateway.routes.pages import PageRoutes
 from services.common.metrics import Instrumentation
 from services.common.rpc import RpcProxy
 
 
-class GatewayService(OpsRoutes, PageRoutes, CatalogRoutes, AdminCatalogRoutes):
+class GatewayService(OpsRoutes, PageRoutes, CatalogRoutes, AdminCatalogRoutes, OrderRoutes):
     name = "gateway"
     config = Config()
     instrumentation = Instrumentation()

@@ -7,6 +7,7 @@ from services.catalog.models import metadata
 from services.common.crypto import Keys
 from services.common.db import Database
 from services.common.errors import DomainError, load
+from services.common.events import event_handler
 from services.common.service import BaseService
 
 command = rpc(expected_exceptions=DomainError)
@@ -130,6 +131,14 @@ class CatalogService(BaseService):
     def get_codes(self, order_no):
         with self.db.transaction() as s:
             return stock.codes_of(s, self.keys, order_no)
+
+    @event_handler("order", "stock_reservation_requested")
+    def handle_stock_reservation_requested(self, envelope):
+        self.db.once("catalog.handle_stock_reservation_requested", envelope, stock.on_reservation_requested)
+
+    @event_handler("order", "stock_release_requested")
+    def handle_stock_release_requested(self, envelope):
+        self.db.once("catalog.handle_stock_release_requested", envelope, stock.on_release_requested)
 
     @timer(interval=2)
     def sweep(self):

@@ -35,6 +35,8 @@ DEFAULTS = {
     "KAMENG_EVENT_RETRY_DELAY_MS": ("500", "first retry delay; doubles per try"),
     "KAMENG_OUTBOX_POLL_S": ("0.5", "outbox relay poll interval (it is also woken on commit)"),
     "KAMENG_MAX_WORKERS": ("10", "concurrent workers (and prefetch) per service"),
+    "KAMENG_GATEWAY_MAX_WORKERS": ("200", "concurrent HTTP requests per gateway (they mostly wait)"),
+    "KAMENG_ORDER_WAIT_S": ("3", "how long POST /orders waits for the pay_url before answering pending"),
     "KAMENG_METRICS_PORT": ("", "serve /metrics on this port in worker processes (empty: off)"),
     "KAMENG_LOG_LEVEL": ("INFO", "log level"),
 }
@@ -63,6 +65,8 @@ class Settings:
     event_retry_delay_ms: int
     outbox_poll_s: float
     max_workers: int
+    gateway_max_workers: int
+    order_wait_s: float
     metrics_port: int | None
     log_level: str
     extra: dict = field(default_factory=dict)
@@ -91,6 +95,8 @@ def settings():
         event_retry_delay_ms=int(env("KAMENG_EVENT_RETRY_DELAY_MS")),
         outbox_poll_s=float(env("KAMENG_OUTBOX_POLL_S")),
         max_workers=int(env("KAMENG_MAX_WORKERS")),
+        gateway_max_workers=int(env("KAMENG_GATEWAY_MAX_WORKERS")),
+        order_wait_s=float(env("KAMENG_ORDER_WAIT_S")),
         metrics_port=int(env("KAMENG_METRICS_PORT")) if env("KAMENG_METRICS_PORT") else None,
         log_level=env("KAMENG_LOG_LEVEL"),
     )
@@ -116,6 +122,9 @@ def nameko_config(s=None, **overrides):
         "EVENT_MAX_ATTEMPTS": s.event_max_attempts,
         "EVENT_RETRY_DELAY_MS": s.event_retry_delay_ms,
         "OUTBOX_POLL_S": s.outbox_poll_s,
+        "TRUSTED_PROXIES": list(s.trusted_proxies),
+        "ORDER_WAIT_S": s.order_wait_s,
+        "GATEWAY_MAX_WORKERS": s.gateway_max_workers,
     }
     config.update(overrides)
     return config

@@ -69,7 +69,8 @@ def main(argv):
     if settings.metrics_port and "gateway" not in names:
         start_http_server(settings.metrics_port)
     workers = [ServiceContainer(service_class(n), config) for n in names if n != "gateway"]
-    gateway = [ServiceContainer(service_class("gateway"), config)] if "gateway" in names else []
+    gateway_config = {**config, "max_workers": settings.gateway_max_workers}
+    gateway = [ServiceContainer(service_class("gateway"), gateway_config)] if "gateway" in names else []
     for container in workers:
         container.start()
     ready = wait_ready(config, names)

@@ -1,3 +1,64 @@
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, Text, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
 from services.common.db import service_metadata
 
 metadata = service_metadata("order")
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    order_no: Mapped[str] = mapped_column(Text, primary_key=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary)            # sha256 of the buyer's token
+    status: Mapped[str] = mapped_column(Text)                         # written by saga.py only
+    reason: Mapped[str | None] = mapped_column(Text)                  # why rejected / refunded
+    sku: Mapped[str] = mapped_column(Text)
+    delivery: Mapped[str] = mapped_column(Text)
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[int] = mapped_column(BigInteger)
+    amount: Mapped[int] = mapped_column(BigInteger)                   # minor units
+    currency: Mapped[str] = mapped_column(Text)
+    price_rule: Mapped[dict] = mapped_column(JSONB)
+    contact: Mapped[str] = mapped_column(Text)
+    recharge_account: Mapped[str | None] = mapped_column(Text)
+    coupon: Mapped[str | None] = mapped_column(Text)
+    payment_channel: Mapped[str] = mapped_column(Text)
+    payment_no: Mapped[str | None] = mapped_column(Text)
+    pay_url: Mapped[str | None] = mapped_column(Text)
+    late: Mapped[bool] = mapped_column(default=False)                 # paid after expiry/cancel
+    attempts: Mapped[int] = mapped_column(Integer, default=0)         # re-sent requests of this step
+    last_requests: Mapped[list] = mapped_column(JSONB, default=list)  # sent on entering the state
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    step_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Transition(Base):
+    """Every state change of every order, append-only: the admin timeline."""
+    __tablename__ = "transitions"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    order_no: Mapped[str] = mapped_column(Text)
+    from_status: Mapped[str | None] = mapped_column(Text)
+    to_status: Mapped[str] = mapped_column(Text)
+    event: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict] = mapped_column(JSONB, default=dict)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class IdempotencyKey(Base):
+    __tablename__ = "idempotency_keys"
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    request_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    order_no: Mapped[str | None] = mapped_column(Text)
+    token: Mapped[bytes | None] = mapped_column(LargeBinary)          # encrypted
+    response: Mapped[bytes | None] = mapped_column(LargeBinary)       # encrypted first answer
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,8 +1,92 @@
-from services.order import models
+from nameko.dependency_providers import Config
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from services.common.crypto import Keys
 from services.common.db import Database
+from services.common.errors import DomainError, load
+from services.common.events import event_handler
+from services.common.rpc import RpcProxy
 from services.common.service import BaseService
+from services.order import domain, saga, schemas
+from services.order.models import metadata
+
+command = rpc(expected_exceptions=DomainError)
+
+
+def on(source, event_type):
+    """A saga event handler: the inbox row, the transition and its requests in one commit."""
+    def handle(self, envelope):
+        self.db.once(f"order.handle_{event_type}", envelope, saga.advance)
+    handle.__name__ = f"handle_{event_type}"
+    return event_handler(source, event_type)(handle)
 
 
 class OrderService(BaseService):
     name = "order"
-    db = Database(models.metadata)
+    db = Database(metadata)
+    keys = Keys()
+    config = Config()
+    catalog_rpc = RpcProxy("catalog")
+
+    @command
+    def create_order(self, cmd, signals=None, idempotency_key=None):
+        cmd = load(schemas.CreateOrder(), cmd)
+        quote = self.catalog_rpc.quote(cmd["sku"], cmd["quantity"])
+        with self.db.transaction() as s:
+            return domain.place(s, self.keys, cmd, quote, signals or {}, idempotency_key,
+                                int(self.config.get("PAYMENT_WINDOW_S", 900)),
+                                domain.enabled_channels(self.config.get("SANDBOX_PAYMENTS")))
+
+    @command
+    def remember_answer(self, idempotency_key, answer):
+        with self.db.transaction() as s:
+            domain.remember_answer(s, self.keys, idempotency_key, answer)
+
+    @command
+    def order_status(self, order_no):
+        with self.db.transaction() as s:
+            return domain.view(saga.lock(s, order_no))
+
+    @command
+    def get_order(self, order_no, token):
+        with self.db.transaction() as s:
+            order = domain.view(domain.for_buyer(s, order_no, token))
+        return domain.with_items(order, self.catalog_rpc.get_codes)
+
+    @command
+    def cancel_order(self, order_no, token):
+        with self.db.transaction() as s:
+            return domain.view(domain.cancel(s, order_no, token))
+
+    @command
+    def admin_order(self, order_no):
+        with self.db.transaction() as s:
+            return domain.admin_view(s, order_no)
+
+    @command
+    def search_orders(self, query):
+        with self.db.transaction() as s:
+            return domain.search(s, **load(schemas.Search(), query))
+
+    @command
+    def refund_order(self, actor, order_no, reason):
+        with self.db.transaction() as s:
+            return domain.view(domain.refund(s, actor, order_no, reason))
+
+    handle_risk_approved = on("risk", "risk_approved")
+    handle_risk_rejected = on("risk", "risk_rejected")
+    handle_stock_reserved = on("catalog", "stock_reserved")
+    handle_stock_reservation_failed = on("catalog", "stock_reservation_failed")
+    handle_payment_intent_created = on("payment", "payment_intent_created")
+    handle_payment_succeeded = on("payment", "payment_succeeded")
+    handle_refund_completed = on("payment", "refund_completed")
+    handle_delivery_started = on("delivery", "delivery_started")
+    handle_delivery_completed = on("delivery", "delivery_completed")
+    handle_delivery_failed = on("delivery", "delivery_failed")
+
+    @timer(interval=1)
+    def sweep(self):
+        with self.db.transaction() as s:
+            saga.sweep(s)
+            domain.sweep_keys(s)

@@ -1,3 +1,53 @@
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, DateTime, Text, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
 from services.common.db import service_metadata
 
 metadata = service_metadata("payment")
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    payment_no: Mapped[str] = mapped_column(Text, primary_key=True)
+    order_no: Mapped[str] = mapped_column(Text, unique=True)
+    channel: Mapped[str] = mapped_column(Text)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)      # pending | closed | paid | refunding | refunded
+    pay_url: Mapped[str | None] = mapped_column(Text)
+    channel_trade_no: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    refunded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Notification(Base):
+    """Every notification a channel sent, verified or not: append-only, for audit."""
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    channel: Mapped[str] = mapped_column(Text)
+    payment_no: Mapped[str | None] = mapped_column(Text)
+    raw: Mapped[dict] = mapped_column(JSONB)
+    verified: Mapped[bool] = mapped_column(Boolean)
+    outcome: Mapped[str] = mapped_column(Text)     # paid | repeat | rejected: <why>
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Journal(Base):
+    """Money movements (until the ledger of the accounts service): append-only."""
+    __tablename__ = "journal"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    payment_no: Mapped[str] = mapped_column(Text)
+    order_no: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)        # payment | refund
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -7,7 +7,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
 from services.catalog.domain.products import active_product
-from services.catalog.models import LevelPrice, Promotion
+from services.catalog.models import LevelPrice, Promotion, StockLevel
 from services.common import audit
 from services.common.envelope import isoformat
 from services.common.errors import InvalidInput, NotFound
@@ -53,8 +53,10 @@ def quote(session, sku, quantity, level=None, at=None):
     level_price = session.get(LevelPrice, (sku, level)) if level else None
     promotions = session.scalars(select(Promotion).where(Promotion.sku == sku, Promotion.active)).all()
     unit, rule = best_price(product.price, level_price, promotions, at)
+    level = session.get(StockLevel, sku)
     return {"sku": sku, "quantity": quantity, "unit_price": unit, "total": unit * quantity,
-            "currency": product.currency, "rule": rule}
+            "currency": product.currency, "rule": rule, "delivery": product.delivery,
+            "stock": level.available if level is not None and level.counted else None}
 
 
 def set_level_price(session, actor, sku, level, price):

@@ -62,6 +62,9 @@ def reserve(session, order_no, sku, quantity, ttl_s):
     if existing is not None and existing.status != "released":
         if (existing.sku, existing.quantity) != (sku, quantity):
             raise Conflict("order already holds a different reservation", {"order_no": order_no})
+        if existing.status == "held":     # say it again: a re-sent request may mean it was missed
+            outbox.add(session, "stock_reserved", {"order_no": order_no, "sku": sku, "quantity": quantity,
+                                                   "expires_at": isoformat(existing.expires_at)})
         return _answer(order_no, sku, quantity, existing.status, existing.expires_at)
     product = active_product(session, sku)
     if not product.min_quantity <= quantity <= product.max_quantity:
@@ -158,3 +161,19 @@ def added(session, product, quantity):
     """Stock came in (an import)."""
     row = _move(session, product, available=quantity)
     outbox.add(session, "stock_replenished", {"sku": product.sku, "added": quantity, "available": row.available})
+
+
+def on_reservation_requested(session, envelope):
+    """The saga's request. A request that cannot be met (unknown SKU, bad quantity) is a failed
+    reservation for the order, not a poison message."""
+    d = envelope["data"]
+    try:
+        with session.begin_nested():
+            return reserve(session, d["order_no"], d["sku"], d["quantity"], d["ttl_s"])
+    except (InvalidInput, NotFound, Conflict) as exc:
+        outbox.add(session, "stock_reservation_failed", {"order_no": d["order_no"], "sku": d["sku"],
+                                                         "quantity": d["quantity"], "reason": exc.code})
+
+
+def on_release_requested(session, envelope):
+    return release(session, envelope["data"]["order_no"])

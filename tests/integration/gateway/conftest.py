@@ -24,7 +24,7 @@ def system(config, runner_factory, seeded):
     """Every service and the gateway, in-process, on the test vhost and database."""
     runner = runner_factory(config, *WORKERS)
     runner.start()
-    gateway = runner_factory(config, GatewayService)
+    gateway = runner_factory({**config, "max_workers": 200}, GatewayService)
     gateway.start()
     return config
 

@@ -1,0 +1,65 @@
+from gateway import auth, ordering, schemas
+from gateway.http import api, client_ip, json_body, query_args
+from services.common.errors import InvalidInput, NotFound
+
+ADMIN = {"tags": ["admin"], "admin": True}
+
+
+def idempotency_key(request):
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= 255:
+        raise InvalidInput("Idempotency-Key must be 1 to 255 characters", {})
+    return key
+
+
+class OrderRoutes:
+    @api("POST", "/api/v1/orders", summary="Buy: create an order (Idempotency-Key supported)",
+         body=schemas.NewOrder, response=schemas.CreatedOrder, status=201, tags=["orders"])
+    def create_order(self, request):
+        body = json_body(request, schemas.NewOrder())
+        signals = {"ip": client_ip(request, self.config.get("TRUSTED_PROXIES", ())),
+                   "user_agent": request.headers.get("User-Agent", "")[:256],
+                   "device_id": request.headers.get("X-Device-Id", "")[:128] or None}
+        wait_s = float(self.config.get("ORDER_WAIT_S", ordering.WAIT_S))
+        return ordering.place(self.order_rpc, body, signals, idempotency_key(request), wait_s)
+
+    @api("GET", "/api/v1/orders/<order_no>", summary="An order, with its codes once delivered (X-Order-Token)",
+         response=schemas.Order, tags=["orders"])
+    def get_order(self, request, order_no):
+        token = request.headers.get("X-Order-Token", "")
+        return schemas.Order().dump(self.order_rpc.get_order(order_no[:64], token[:256]))
+
+    @api("POST", "/api/v1/orders/<order_no>/cancel", summary="Cancel before payment (X-Order-Token)",
+         response=schemas.Order, tags=["orders"])
+    def cancel_order(self, request, order_no):
+        token = request.headers.get("X-Order-Token", "")
+        return schemas.Order().dump({**self.order_rpc.cancel_order(order_no[:64], token[:256]), "items": []})
+
+    @api("POST", "/api/v1/payments/sandbox/<payment_no>/pay", summary="Sandbox channel: pay (dev and tests only)",
+         tags=["payments"])
+    def sandbox_pay(self, request, payment_no):
+        if not self.config.get("SANDBOX_PAYMENTS"):
+            raise NotFound("no such resource", {})
+        self.payment_rpc.sandbox_pay(payment_no[:64])
+        return {"paid": True, "payment_no": payment_no}
+
+    @api("GET", "/api/v1/admin/orders", summary="Search orders", query=schemas.OrderQuery,
+         response=schemas.OrderList, **ADMIN)
+    def search_orders(self, request):
+        auth.admin(request, self.config)
+        query = {k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                 for k, v in query_args(request, schemas.OrderQuery()).items()}
+        return schemas.OrderList().dump({"items": self.order_rpc.search_orders(query)})
+
+    @api("GET", "/api/v1/admin/orders/<order_no>", summary="An order with its saga timeline",
+         response=schemas.AdminOrder, **ADMIN)
+    def admin_order(self, request, order_no):
+        auth.admin(request, self.config)
+        return schemas.AdminOrder().dump(self.order_rpc.admin_order(order_no[:64]))
+
+    @api("POST", "/api/v1/admin/orders/<order_no>/refund", summary="Refund a paid order",
+         body=schemas.Refund, response=schemas.Order, **ADMIN)
+    def refund_order(self, request, order_no):
+        actor = auth.admin(request, self.config)
+        reason = json_body(request, schemas.Refund())["reason"]
+        return schemas.Order().dump({**self.order_rpc.refund_order(actor, order_no[:64], reason), "items": []})

@@ -1,0 +1,189 @@
+"""Orders as plain functions on a Session: creation (price fixed from the catalog's quote),
+buyer lookups by token, cancel, admin refund and search, idempotency keys."""
+import hashlib
+import hmac
+import json
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from services.common import audit
+from services.common.crypto import DataKeys
+from services.common.envelope import isoformat
+from services.common.errors import Conflict, IdempotencyMismatch, InvalidInput, NotFound, OutOfStock
+from services.order import saga
+from services.order.models import IdempotencyKey, Order, Transition
+
+ORDER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+IDEMPOTENCY_TTL = timedelta(hours=24)
+DUMMY_HASH = hashlib.sha256(b"no such order").digest()
+
+
+def new_order_no():
+    """Not sequential, not guessable: date prefix + 14 random base-32 characters (70 bits)."""
+    return "K" + datetime.now(timezone.utc).strftime("%y%m%d") + "".join(
+        secrets.choice(ORDER_ALPHABET) for _ in range(14))
+
+
+def token_hash(token):
+    return hashlib.sha256(token.encode()).digest()
+
+
+def request_hash(cmd):
+    return hashlib.sha256(json.dumps(cmd, sort_keys=True, default=str).encode()).digest()
+
+
+def enabled_channels(sandbox):
+    """Channels buyers may choose now: the sandbox when switched on; real channels arrive with
+    their own issue and are refused until then rather than left to expire."""
+    return {"sandbox"} if sandbox else set()
+
+
+def place(session, keys, cmd, quote, signals, key, window_s, channels):
+    """POST /orders: {"order", "token"} for a new order, or {"replay": first answer}."""
+    if cmd["payment_channel"] not in channels:
+        raise InvalidInput("this payment channel is not available",
+                           {"fields": {"payment_channel": [f"choose one of {sorted(channels)}"]}})
+    if key:
+        replay = claim_key(session, keys, key, cmd)
+        if replay is not None:
+            return {"replay": replay}
+    if quote["stock"] is not None and quote["stock"] < cmd["quantity"]:
+        raise OutOfStock("not enough stock", {"sku": cmd["sku"], "available": quote["stock"]})
+    if quote["delivery"] == "recharge" and not cmd.get("recharge_account"):
+        raise InvalidInput("a recharge product needs the account to recharge",
+                           {"fields": {"recharge_account": ["required for this product"]}})
+    order, token = create_order(session, cmd, quote, window_s, signals)
+    if key:
+        bind_key(session, keys, key, order, token)
+    return {"order": view(order), "token": token}
+
+
+def with_items(order_view, get_codes):
+    """The buyer's view plus the delivered codes (decrypted by the catalog for this order only)."""
+    delivered = order_view["status"] == "completed"
+    return {**order_view, "items": [{"code": c["code"], "secret": c["secret"]}
+                                    for c in get_codes(order_view["order_no"])] if delivered else []}
+
+
+def create_order(session, cmd, quote, window_s, signals):
+    """A pending order at the quoted price, and the saga's first request. Answers (order, token)."""
+    token = secrets.token_urlsafe(24)                       # 192 bits; only its hash is kept
+    order = Order(order_no=new_order_no(), token_hash=token_hash(token), sku=cmd["sku"],
+                  delivery=quote["delivery"], quantity=cmd["quantity"], unit_price=quote["unit_price"],
+                  amount=quote["total"], currency=quote["currency"], price_rule=quote["rule"],
+                  contact=cmd["contact"], recharge_account=cmd.get("recharge_account"),
+                  coupon=cmd.get("coupon"), payment_channel=cmd["payment_channel"], late=False, attempts=0,
+                  expires_at=datetime.now(timezone.utc) + timedelta(seconds=window_s))
+    session.add(order)
+    saga.start(session, order, signals)
+    session.flush()
+    return order, token
+
+
+def claim_key(session, keys: DataKeys, key, cmd):
+    """Before creating: None for a fresh key (now claimed in this transaction), or the earlier
+    answer to replay. Same key, other body: 422. Same key still in progress: 409."""
+    digest = request_hash(cmd)
+    session.execute(delete(IdempotencyKey).where(IdempotencyKey.key == key,
+                                                 IdempotencyKey.created_at < func.now() - IDEMPOTENCY_TTL))
+    fresh = session.execute(insert(IdempotencyKey).values(key=key, request_hash=digest)
+                            .on_conflict_do_nothing().returning(IdempotencyKey.key)).first()
+    if fresh:
+        return None
+    row = session.get(IdempotencyKey, key)
+    if not hmac.compare_digest(row.request_hash, digest):
+        raise IdempotencyMismatch("this Idempotency-Key was used with another request", {})
+    if row.response is None:
+        raise Conflict("a request with this Idempotency-Key is still in progress", {})
+    return json.loads(keys.decrypt(row.response))
+
+
+def bind_key(session, keys, key, order, token):
+    session.execute(IdempotencyKey.__table__.update().where(IdempotencyKey.key == key)
+                    .values(order_no=order.order_no, token=keys.encrypt(token)))
+
+
+def remember_answer(session, keys, key, answer):
+    """The first answer (status and body, token included), encrypted, for replays."""
+    session.execute(IdempotencyKey.__table__.update()
+                    .where(IdempotencyKey.key == key, IdempotencyKey.response.is_(None))
+                    .values(response=keys.encrypt(json.dumps(answer))))
+
+
+def for_buyer(session, order_no, token):
+    """The order if `token` is its token; NotFound otherwise, the same for an unknown order,
+    after the same work (a hash and a constant-time compare)."""
+    order = session.get(Order, order_no) if order_no else None
+    expected = order.token_hash if order is not None else DUMMY_HASH
+    if not hmac.compare_digest(expected, token_hash(token or "")) or order is None:
+        raise NotFound("no such order", {})
+    return order
+
+
+def cancel(session, order_no, token):
+    order = for_buyer(session, order_no, token)
+    order = saga.lock(session, order.order_no)
+    saga.require(order, "cancel_requested")
+    return saga.apply(session, order.order_no, "cancel_requested", {"by": "buyer"})
+
+
+def refund(session, actor, order_no, reason):
+    order = saga.lock(session, order_no)
+    saga.require(order, "refund_ordered")
+    audit.record(session, actor, "order.refund", order_no, {"reason": reason})
+    return saga.apply(session, order_no, "refund_ordered", {"reason": reason, "by": actor})
+
+
+def view(order):
+    """The order as DESIGN §6 shows it (money in minor units; the gateway formats)."""
+    payment = None
+    if order.payment_no:
+        payment = {"channel": order.payment_channel, "payment_no": order.payment_no, "pay_url": order.pay_url}
+    return {"order_no": order.order_no, "status": order.status, "amount": order.amount,
+            "currency": order.currency, "expires_at": isoformat(order.expires_at), "payment": payment,
+            "sku": order.sku, "quantity": order.quantity, "reason": _buyer_reason(order)}
+
+
+def _buyer_reason(order):
+    """Neutral words for the buyer: never a risk rule's name."""
+    if order.status == "rejected":
+        return "out_of_stock" if order.reason == "out_of_stock" else "not_accepted"
+    return None
+
+
+def admin_view(session, order_no):
+    order = session.get(Order, order_no)
+    if order is None:
+        raise NotFound("no such order", {"order_no": order_no})
+    timeline = session.scalars(select(Transition).where(Transition.order_no == order_no)
+                               .order_by(Transition.id)).all()
+    return {**view(order), "contact": order.contact, "unit_price": order.unit_price,
+            "price_rule": order.price_rule, "reason": order.reason, "late": order.late,
+            "recharge_account": order.recharge_account, "created_at": isoformat(order.created_at),
+            "paid_at": order.paid_at and isoformat(order.paid_at),
+            "completed_at": order.completed_at and isoformat(order.completed_at),
+            "timeline": [{"from": t.from_status, "to": t.to_status, "event": t.event, "data": t.data,
+                          "at": isoformat(t.at)} for t in timeline]}
+
+
+def search(session, status=None, contact=None, sku=None, since=None, until=None, limit=50, before=None):
+    query = select(Order).order_by(Order.created_at.desc(), Order.order_no.desc()).limit(limit)
+    for column, value in ((Order.status, status), (Order.contact, contact), (Order.sku, sku)):
+        if value:
+            query = query.where(column == value)
+    if since:
+        query = query.where(Order.created_at >= since)
+    if until:
+        query = query.where(Order.created_at < until)
+    if before:
+        query = query.where(Order.order_no != before, Order.created_at <= select(Order.created_at)
+                            .where(Order.order_no == before).scalar_subquery())
+    return [{**view(o), "contact": o.contact, "created_at": isoformat(o.created_at)}
+            for o in session.scalars(query)]
+
+
+def sweep_keys(session):
+    session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < func.now() - IDEMPOTENCY_TTL))

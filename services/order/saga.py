@@ -1,0 +1,177 @@
+"""The order saga (DESIGN §3): the one transition table, the timeouts the sweeper reads, and the
+only code that writes `orders.status`.
+
+Events from participants (risk, catalog, payment, delivery) and the order's own decisions
+(window expired, cancel, admin refund) all go through `apply`. A pair missing from the table is
+a late or repeated event: the order stays as it is, and that is recorded in the log only."""
+import logging
+from collections import namedtuple
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, or_, select
+
+from services.common import outbox
+from services.common.errors import Conflict, NotFound
+from services.order.models import Order, Transition
+
+log = logging.getLogger(__name__)
+
+Step = namedtuple("Step", "to requests", defaults=((),))
+RELEASE, CLOSE, REFUND = "stock_release_requested", "payment_close_requested", "refund_requested"
+RESERVE, DELIVER = "stock_reservation_requested", "delivery_requested"
+
+TRANSITIONS = {
+    ("pending", "risk_approved"):                 Step("reserving", (RESERVE,)),
+    ("pending", "risk_rejected"):                 Step("rejected"),
+    ("pending", "cancel_requested"):              Step("cancelled"),
+    ("reserving", "stock_reserved"):              Step("awaiting_payment", ("payment_requested",)),
+    ("reserving", "stock_reservation_failed"):    Step("rejected"),
+    ("reserving", "cancel_requested"):            Step("cancelled", (RELEASE,)),
+    ("awaiting_payment", "payment_intent_created"): Step("awaiting_payment"),
+    ("awaiting_payment", "payment_succeeded"):    Step("paid", (DELIVER,)),
+    ("awaiting_payment", "payment_window_expired"): Step("expired", (RELEASE, CLOSE)),
+    ("awaiting_payment", "cancel_requested"):     Step("cancelled", (RELEASE, CLOSE)),
+    # a reservation that lands after the order gave up is handed back
+    ("cancelled", "stock_reserved"):              Step("cancelled", (RELEASE,)),
+    ("rejected", "stock_reserved"):               Step("rejected", (RELEASE,)),
+    ("expired", "stock_reserved"):                Step("expired", (RELEASE,)),
+    # a payment after expiry or cancel: reserve again and deliver, or refund
+    ("expired", "payment_succeeded"):             Step("paid", (RESERVE,)),
+    ("cancelled", "payment_succeeded"):           Step("paid", (RESERVE,)),
+    ("rejected", "payment_succeeded"):            Step("refunding", (REFUND,)),
+    ("paid", "stock_reserved"):                   Step("paid", (DELIVER,)),
+    ("paid", "stock_reservation_failed"):         Step("refunding", (REFUND,)),
+    ("paid", "delivery_started"):                 Step("delivering"),
+    ("paid", "delivery_completed"):               Step("completed"),
+    ("delivering", "delivery_completed"):         Step("completed"),
+    ("paid", "delivery_failed"):                  Step("refunding", (REFUND,)),
+    ("delivering", "delivery_failed"):            Step("refunding", (REFUND,)),
+    ("paid", "refund_ordered"):                   Step("refunding", (REFUND,)),
+    ("delivering", "refund_ordered"):             Step("refunding", (REFUND,)),
+    ("completed", "refund_ordered"):              Step("refunding", (REFUND,)),
+    ("refunding", "refund_completed"):            Step("refunded"),
+}
+
+# seconds a state may last before the sweeper re-sends its requests (awaiting_payment has the
+# order's own expiry instead); after MAX_ATTEMPTS it compensates
+TIMEOUTS = {"pending": 30, "reserving": 30, "paid": 60, "delivering": 120, "refunding": 300}
+MAX_ATTEMPTS = 5
+GIVE_UP = {"pending": Step("rejected"), "reserving": Step("rejected", (RELEASE,)),
+           "paid": Step("refunding", (REFUND,)), "delivering": Step("refunding", (REFUND,))}
+FIRST_REQUEST = "risk_assessment_requested"
+TERMINAL = {"rejected", "expired", "cancelled", "completed", "refunded"}
+
+
+def lock(session, order_no):
+    order = session.scalars(select(Order).where(Order.order_no == order_no).with_for_update()).first()
+    if order is None:
+        raise NotFound("no such order", {"order_no": order_no})
+    return order
+
+
+def advance(session, envelope):
+    """Event handler body: apply a participant's event to its order."""
+    return apply(session, envelope["data"]["order_no"], envelope["type"], envelope["data"])
+
+
+def apply(session, order_no, event_type, data=None):
+    order = lock(session, order_no)
+    step = TRANSITIONS.get((order.status, event_type))
+    if step is None:
+        log.info("order %s ignores %s in state %s", order_no, event_type, order.status)
+        return order
+    _record(session, order, step, event_type, data or {})
+    return order
+
+
+def start(session, order, signals):
+    """A new order: pending, and the first request of the saga (risk gets the buyer's signals)."""
+    _record(session, order, Step("pending", (FIRST_REQUEST,)), "order_created", {"signals": signals},
+            first=True)
+
+
+def require(order, event_type):
+    """For commands (cancel, refund): refuse when the table has no move for them."""
+    if (order.status, event_type) not in TRANSITIONS:
+        raise Conflict(f"not possible while the order is {order.status}", {"status": order.status})
+
+
+def _record(session, order, step, event_type, data, first=False):
+    before = None if first else order.status
+    _absorb(order, event_type, data)
+    if step.to != order.status or first:
+        order.status, order.attempts, order.step_started_at = step.to, 0, func.now()
+    session.add(Transition(order_no=order.order_no, from_status=before, to_status=step.to,
+                           event=event_type, data=_public(data)))
+    if step.requests:
+        order.last_requests = list(step.requests)        # what the sweeper re-sends if stuck
+    for request in step.requests:
+        outbox.add(session, request, request_data(order, request, data))
+
+
+def _absorb(order, event_type, data):
+    """What an event teaches the order besides its status."""
+    if event_type == "payment_intent_created":
+        order.payment_no, order.pay_url = data["payment_no"], data["pay_url"]
+    elif event_type == "payment_succeeded":
+        order.paid_at, order.late = func.now(), order.status in ("expired", "cancelled", "rejected")
+        order.payment_no = order.payment_no or data.get("payment_no")
+    elif event_type in ("stock_reservation_failed", "risk_rejected", "delivery_failed", "refund_ordered"):
+        order.reason = data.get("reason") or event_type
+    elif event_type == "delivery_completed":
+        order.completed_at = func.now()
+
+
+def _public(data):
+    return {k: v for k, v in data.items() if k not in ("token", "items", "codes")}
+
+
+def request_data(order, request, data=None):
+    base = {"order_no": order.order_no}
+    if request == "risk_assessment_requested":
+        return {**base, **(data or {}).get("signals", {}), "sku": order.sku, "quantity": order.quantity,
+                "amount": order.amount, "contact": order.contact, "payment_channel": order.payment_channel,
+                "recharge_account": order.recharge_account}
+    if request == RESERVE:
+        left = (order.expires_at - datetime.now(timezone.utc)).total_seconds()
+        # outlive the payment window, so the order (not the catalog's sweeper) decides the release
+        return {**base, "sku": order.sku, "quantity": order.quantity, "ttl_s": max(600, int(left) + 300)}
+    if request == "payment_requested":
+        return {**base, "amount": order.amount, "currency": order.currency, "channel": order.payment_channel,
+                "subject": order.sku, "expires_at": order.expires_at.isoformat()}
+    if request == DELIVER:
+        return {**base, "sku": order.sku, "quantity": order.quantity, "delivery": order.delivery,
+                "recharge_account": order.recharge_account}
+    if request == REFUND:
+        return {**base, "payment_no": order.payment_no, "amount": order.amount, "reason": order.reason or "refund"}
+    if request == CLOSE:
+        return {**base, "payment_no": order.payment_no}
+    return base
+
+
+def stuck(session, batch=50):
+    """Orders past their state's timeout (or payment window), locked SKIP LOCKED: replica-safe."""
+    late = [(Order.status == state) & (Order.step_started_at < func.now() - timedelta(seconds=seconds))
+            for state, seconds in TIMEOUTS.items()]
+    unpaid = (Order.status == "awaiting_payment") & (Order.expires_at < func.now())
+    return session.scalars(select(Order).where(or_(unpaid, *late)).order_by(Order.step_started_at)
+                           .limit(batch).with_for_update(skip_locked=True)).all()
+
+
+def sweep(session):
+    """Drive stuck orders on: expire unpaid ones, re-send a stuck step's requests, and
+    compensate after MAX_ATTEMPTS."""
+    orders = stuck(session)
+    for order in orders:
+        if order.status == "awaiting_payment":
+            _record(session, order, TRANSITIONS[("awaiting_payment", "payment_window_expired")],
+                    "payment_window_expired", {})
+        elif order.attempts + 1 >= MAX_ATTEMPTS and order.status in GIVE_UP:
+            order.reason = order.reason or f"timeout in {order.status}"
+            _record(session, order, GIVE_UP[order.status], "step_timed_out", {"state": order.status})
+        else:
+            order.attempts += 1
+            order.step_started_at = func.now()
+            for request in order.last_requests or ():
+                outbox.add(session, request, request_data(order, request))
+    return len(orders)

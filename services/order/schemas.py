@@ -1,0 +1,23 @@
+"""Order RPC payloads (this service's own copies)."""
+from marshmallow import Schema, fields, validate
+
+CHANNELS = ["sandbox", "epay", "alipay", "wechat", "usdt"]
+
+
+class CreateOrder(Schema):
+    sku = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"))
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(1, 10_000))
+    contact = fields.Email(required=True, validate=validate.Length(max=254))
+    payment_channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    recharge_account = fields.String(load_default=None, validate=validate.Length(1, 64))
+    coupon = fields.String(load_default=None, validate=validate.Length(1, 64))
+
+
+class Search(Schema):
+    status = fields.String(load_default=None)
+    contact = fields.String(load_default=None)
+    sku = fields.String(load_default=None)
+    since = fields.AwareDateTime(load_default=None)
+    until = fields.AwareDateTime(load_default=None)
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+    before = fields.String(load_default=None)
