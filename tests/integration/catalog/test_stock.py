@@ -36,7 +36,7 @@ def test_reserve_is_all_or_nothing_and_idempotent(tx, engine, make_product):
     with tx() as s, pytest.raises(Conflict):
         stock.reserve(s, order, sku, 1, 600)      # same order, different request
     types = [t for t, _ in outbox_events(engine, sku=sku) if t.startswith("stock_reserv")]
-    assert types == ["stock_reserved", "stock_reservation_failed"]
+    assert types == ["stock_reserved", "stock_reserved", "stock_reservation_failed"]   # a repeat says it again
 
 
 def test_release_and_commit_are_idempotent_and_move_the_counters(tx, engine, make_product):
@@ -208,7 +208,8 @@ def test_quote_uses_level_price_and_promotion(tx, make_product):
     monday = datetime(2026, 11, 30, 12, 30, tzinfo=timezone.utc)
     with tx() as s:
         assert pricing.quote(s, sku, 2, at=monday) == {
-            "sku": sku, "quantity": 2, "unit_price": 1000, "total": 2000, "currency": "CNY", "rule": {"kind": "base"}}
+            "sku": sku, "quantity": 2, "unit_price": 1000, "total": 2000, "currency": "CNY", "rule": {"kind": "base"},
+            "delivery": "card", "stock": 1}
         assert pricing.quote(s, sku, 2, "gold", at=monday)["total"] == 1800
         promo = pricing.quote(s, sku, 3, "gold", at=saturday_evening)
         assert (promo["unit_price"], promo["total"], promo["rule"]["kind"]) == (800, 2400, "promotion")
