@@ -19,13 +19,18 @@ def seeded(database_url):
     engine.dispose()
 
 
-@pytest.fixture
-def system(config, runner_factory, seeded):
-    """Every service and the gateway, in-process, on the test vhost and database."""
-    runner = runner_factory(config, *WORKERS)
+def start_system(config, runner_factory, workers=WORKERS):
+    """Every service (or those given) and the gateway, in-process, on the test vhost and database."""
+    runner = runner_factory(config, *workers)
     runner.start()
     gateway = runner_factory({**config, "max_workers": 200}, GatewayService)
     gateway.start()
+    return runner
+
+
+@pytest.fixture
+def system(config, runner_factory, seeded):
+    start_system(config, runner_factory)
     return config
 
 
