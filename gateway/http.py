@@ -14,6 +14,7 @@ import uuid
 from functools import partial
 from typing import NamedTuple
 
+import eventlet
 from eventlet.event import Event
 from marshmallow import ValidationError
 from nameko.web.handlers import HttpRequestHandler
@@ -74,6 +75,16 @@ class JsonWsgiApp(WsgiApp):
 
 
 class JsonWebServer(WebServer):
+    BACKLOG = 1024       # nameko listens with eventlet's default of 50: a flash sale overflows it
+
+    def start(self):
+        if not self._starting:
+            self._starting = True
+            self._sock = eventlet.listen(self.bind_addr, backlog=self.BACKLOG)
+            self._sock.settimeout(None)
+            self._serv = self.get_wsgi_server(self._sock, self.get_wsgi_app())
+            self._gt = self.container.spawn_managed_thread(self.run)
+
     @property
     def max_body(self):
         return int(self.container.config.get("MAX_BODY_BYTES", DEFAULT_MAX_BODY))
