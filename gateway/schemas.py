@@ -325,8 +325,13 @@ class OrderQuery(Schema):
     before = fields.String(validate=validate.Length(1, 64))
 
 
+class OrderSummary(AdminOrder):
+    class Meta:
+        exclude = ("items", "timeline")
+
+
 class OrderList(Schema):
-    items = fields.List(fields.Nested(AdminOrder(exclude=("timeline",))))
+    items = fields.List(fields.Nested(OrderSummary))
 
 
 class Refund(Schema):

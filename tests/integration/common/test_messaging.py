@@ -128,7 +128,8 @@ def test_failing_handler_dead_letters_after_bounded_tries_while_others_flow(conf
         message.ack()
         dlq.close()
     assert infra.ATTEMPTS.count(poison) == 3           # exactly the configured tries, then parked
-    assert metrics.EVENTS_DEAD_LETTERED.labels(QUEUE)._value.get() >= 1
+    wait_until(lambda: metrics.EVENTS_DEAD_LETTERED.labels(QUEUE)._value.get() >= 1,   # counted just after
+               message="the dead letter to be counted")
 
 
 def test_malformed_envelope_goes_straight_to_the_dead_letter_queue(config, running):

@@ -173,7 +173,8 @@ def test_correlation_id_reaches_gateway_and_catalog_logs(api):
     level, _ = root.level, root.setLevel(logging.INFO)
     rid = uuid.uuid4().hex
     try:
-        assert api.get("/api/v1/products/DEMO-STEAM-50", headers={"X-Request-Id": rid}).status_code == 200
+        quote = api.get("/api/v1/products/DEMO-STEAM-50/quote?quantity=1", headers={"X-Request-Id": rid})
+        assert quote.status_code == 200     # (not a cached read: it must reach the catalog)
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
