@@ -106,6 +106,58 @@ def new_product(sku, max_quantity=10):
         "max_quantity": max_quantity}).raise_for_status()
 
 
+ORDER_LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"sku": "%s", "quantity": 1, "contact": "bench@example.com", "payment_channel": "sandbox"}'
+"""
+
+
+def accept_orders(sku):
+    script = ROOT / "bench-results" / "order.lua"
+    script.parent.mkdir(exist_ok=True)
+    script.write_text(ORDER_LUA % sku)
+    out = subprocess.run(["wrk", "-t2", "-c32", f"-d{WRK_SECONDS}s", "--latency", "-s", str(script),
+                          BASE + "/api/v1/orders"], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p90 = re.search(r"90%\s+([\d.]+)(us|ms|s)", out)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    ms = lambda m: float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]  # noqa: E731
+    return rps, ms(p90), ms(p99), int(errors.group(1)) if errors else 0
+
+
+def full_purchases(sku, total=300, concurrency=30):
+    """create -> pay -> poll until completed, `concurrency` buyers at a time. Answers purchases/s
+    and the p95 of pay -> codes visible."""
+    session_pool = eventlet.GreenPool(concurrency)
+    visible = []
+
+    def purchase(n):
+        with requests.Session() as http:
+            order = http.post(BASE + "/api/v1/orders", timeout=30, json={
+                "sku": sku, "quantity": 1, "contact": f"b{n}@example.com", "payment_channel": "sandbox"}).json()
+            while not order.get("payment"):
+                eventlet.sleep(0.02)
+                order = {**order, **http.get(f"{BASE}/api/v1/orders/{order['order_no']}", timeout=30,
+                                             headers={"X-Order-Token": order["token"]}).json()}
+            paid_at = time.perf_counter()
+            http.post(f"{BASE}/api/v1/payments/sandbox/{order['payment']['payment_no']}/pay", timeout=30)
+            while True:
+                view = http.get(f"{BASE}/api/v1/orders/{order['order_no']}", timeout=30,
+                                headers={"X-Order-Token": order["token"]}).json()
+                if view["status"] == "completed":
+                    visible.append(time.perf_counter() - paid_at)
+                    return
+                eventlet.sleep(0.01)
+
+    started = time.perf_counter()
+    list(session_pool.imap(purchase, range(total)))
+    rate = total / (time.perf_counter() - started)
+    visible.sort()
+    return rate, visible[int(len(visible) * 0.95) - 1] * 1000
+
+
 def reservations(amqp_uri, sku, total, concurrency=50):
     """`total` single-code reservations on one SKU, `concurrency` in flight at once, over RPC."""
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=60) as cluster:
@@ -150,6 +202,15 @@ def main():
             rows.append((f"import {count:,} codes (encrypted, deduplicated)", f"{rate:,.0f} codes/s",
                          f"{rate / base_rps:.2f}",
                          f"{seconds:.1f} s; services RSS {rss_before} MB before, peak {peak} MB"))
+        sku = "BENCH-ORDERS"
+        new_product(sku, max_quantity=1)
+        import_codes(sku, 30_000)
+        rps, p90, p99, errors = accept_orders(sku)
+        rows.append(("order acceptance (POST /orders, waits for pay_url)", f"{rps:,.0f} orders/s",
+                     f"{rps / base_rps:.2f}", f"p90 {p90:.0f} ms, p99 {p99:.0f} ms, non-2xx {errors}"))
+        rate, p95 = full_purchases(sku)
+        rows.append(("full purchase (create, pay, codes shown), 30 buyers", f"{rate:,.0f} purchases/s",
+                     f"{rate / base_rps:.2f}", f"pay -> codes visible p95 {p95:.0f} ms"))
         sku = "BENCH-RESERVE"
         new_product(sku, max_quantity=1)
         import_codes(sku, 20_000)

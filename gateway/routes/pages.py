@@ -19,6 +19,17 @@ class PageRoutes:
         except NotFound:
             return pages.render("not_found.html", status=404)
 
+    @page("GET,POST", "/pay/<payment_no>")
+    def pay_page(self, request, payment_no):
+        sandbox = bool(self.config.get("SANDBOX_PAYMENTS"))
+        try:
+            if request.method == "POST" and sandbox:
+                self.payment_rpc.sandbox_pay(payment_no[:64])
+            payment = self.payment_rpc.get_payment(payment_no[:64])
+        except NotFound:
+            return pages.render("not_found.html", status=404)
+        return pages.render("pay.html", payment=payment, sandbox=sandbox)
+
     @page("GET", "/static/<filename>")
     def static(self, request, filename):
         return pages.static(filename) or pages.render("not_found.html", status=404)

@@ -97,3 +97,8 @@ def payment_of(session, payment_no):
     if payment is None:
         raise NotFound("no such payment", {"payment_no": payment_no})
     return payment
+
+
+def public(payment):
+    return {"payment_no": payment.payment_no, "order_no": payment.order_no, "channel": payment.channel,
+            "amount": payment.amount, "currency": payment.currency, "status": payment.status}

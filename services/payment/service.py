@@ -29,6 +29,11 @@ class PaymentService(BaseService):
         self.db.once("payment.handle_refund_requested", envelope, domain.refund)
 
     @rpc(expected_exceptions=DomainError)
+    def get_payment(self, payment_no):
+        with self.db.transaction() as s:
+            return domain.public(domain.payment_of(s, payment_no))
+
+    @rpc(expected_exceptions=DomainError)
     def sandbox_pay(self, payment_no):
         """The sandbox channel: it 'sends' a signed notification, which takes the notify path."""
         key = channels.sandbox_key(self.config["DATA_KEYS"])

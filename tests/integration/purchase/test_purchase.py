@@ -116,3 +116,14 @@ def test_sold_out_is_a_clean_409(api, admin):
 
 def test_recharge_needs_an_account(api, admin):
     assert_error(buy(api, "DEMO-MOBILE-50"), 400, "validation_error")
+
+
+def test_the_pay_url_is_a_page_that_pays_in_the_sandbox(api, admin):
+    order = buy(api, card_product(admin)).json()
+    path = "/" + order["payment"]["pay_url"].split("/", 3)[3]
+    page = api.get(path)
+    assert page.status_code == 200 and "¥9.90" in page.text and "sandbox" in page.text
+    paid = api.post(path)
+    assert paid.status_code == 200 and "Paid" in paid.text
+    wait_status(api, order, "completed")
+    assert api.get("/pay/PNOSUCHPAYMENT").status_code == 404
