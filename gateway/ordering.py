@@ -14,11 +14,11 @@ def settled(order):
 
 
 def wait(order_rpc, order, wait_s):
-    delay, waited = 0.02, 0.0
+    delay, waited = 0.03, 0.0          # the saga takes a few hops: look rarely, then less often
     while not settled(order) and waited < wait_s:
-        eventlet.sleep(delay)
+        eventlet.sleep(min(delay, wait_s - waited))
         waited += delay
-        delay = min(delay * 1.5, 0.25)
+        delay = min(delay * 2, 0.4)
         order = order_rpc.order_status(order["order_no"])
     return order
 

@@ -28,7 +28,9 @@ def service_metadata(schema):
 
 def make_engine(url, **kwargs):
     patch_psycopg()  # psycopg2 waits cooperatively under eventlet
-    kwargs.setdefault("pool_pre_ping", True)
+    # no pre-ping (a round trip per transaction): a connection the server dropped fails one
+    # transaction, SQLAlchemy then invalidates the pool and the next one reconnects
+    kwargs.setdefault("pool_recycle", 1800)
     return create_engine(url.replace("postgresql://", "postgresql+psycopg2://", 1), **kwargs)
 
 

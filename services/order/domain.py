@@ -113,6 +113,14 @@ def remember_answer(session, keys, key, answer):
                     .values(response=keys.encrypt(json.dumps(answer))))
 
 
+def order(session, order_no):
+    """A plain read (no lock: polling must not queue behind the saga)."""
+    found = session.get(Order, order_no)
+    if found is None:
+        raise NotFound("no such order", {"order_no": order_no})
+    return found
+
+
 def for_buyer(session, order_no, token):
     """The order if `token` is its token; NotFound otherwise, the same for an unknown order,
     after the same work (a hash and a constant-time compare)."""

@@ -46,7 +46,7 @@ class OrderService(BaseService):
     @command
     def order_status(self, order_no):
         with self.db.transaction() as s:
-            return domain.view(saga.lock(s, order_no))
+            return domain.view(domain.order(s, order_no))
 
     @command
     def get_order(self, order_no, token):
