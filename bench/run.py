@@ -47,13 +47,13 @@ def vhost_uri(amqp_uri, vhost):
 
 
 def start_services(env):
-    """The workers in one process and the gateway in another, as separate Deployments run."""
+    """One process per service and one for the gateway, as the Kubernetes Deployments run."""
     subprocess.run([sys.executable, "-m", "services.catalog.seed"], env=env, check=True, cwd=ROOT,
                    stdout=subprocess.DEVNULL)
     workers = [n for n in ALL if n != "gateway"]
     procs = [subprocess.Popen([sys.executable, "-m", "services.common.runner", *names], env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-             for names in (workers, ["gateway"])]
+             for names in [[w] for w in workers] + [["gateway"]]]
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
@@ -202,6 +202,12 @@ def main():
             rows.append((f"import {count:,} codes (encrypted, deduplicated)", f"{rate:,.0f} codes/s",
                          f"{rate / base_rps:.2f}",
                          f"{seconds:.1f} s; services RSS {rss_before} MB before, peak {peak} MB"))
+        sku = "BENCH-RESERVE"
+        new_product(sku, max_quantity=1)
+        import_codes(sku, 20_000)
+        rate = reservations(amqp, sku, 5_000)
+        rows.append(("reservations, 50 in flight on one SKU (RPC)", f"{rate:,.0f} /s", f"{rate / base_rps:.2f}",
+                     "SELECT ... FOR UPDATE SKIP LOCKED"))
         sku = "BENCH-ORDERS"
         new_product(sku, max_quantity=1)
         import_codes(sku, 30_000)
@@ -211,12 +217,6 @@ def main():
         rate, p95 = full_purchases(sku)
         rows.append(("full purchase (create, pay, codes shown), 30 buyers", f"{rate:,.0f} purchases/s",
                      f"{rate / base_rps:.2f}", f"pay -> codes visible p95 {p95:.0f} ms"))
-        sku = "BENCH-RESERVE"
-        new_product(sku, max_quantity=1)
-        import_codes(sku, 20_000)
-        rate = reservations(amqp, sku, 5_000)
-        rows.append(("reservations, 50 in flight on one SKU (RPC)", f"{rate:,.0f} /s", f"{rate / base_rps:.2f}",
-                     "SELECT ... FOR UPDATE SKIP LOCKED"))
     finally:
         for proc in reversed(procs):      # the gateway first
             proc.terminate()

@@ -309,6 +309,7 @@ class AdminOrder(Order):
     created_at = fields.String()
     paid_at = fields.String(allow_none=True)
     completed_at = fields.String(allow_none=True)
+    codes_shown_at = fields.String(allow_none=True, metadata={"description": "when the buyer first saw the codes"})
     timeline = fields.List(fields.Nested(Transition))
 
 

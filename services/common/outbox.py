@@ -71,6 +71,7 @@ class Relay:
     def run(self):
         backoff = 0.1
         while self.running:
+            self.wakeup.clear()      # before reading: a commit from now on wakes the next wait
             try:
                 published = self.publish_batch()
                 backoff = 0.1
@@ -83,7 +84,6 @@ class Relay:
                 continue
             if published < BATCH:
                 self.wakeup.wait(self.poll_s)
-                self.wakeup.clear()
 
     def publish_batch(self):
         o = self.outbox

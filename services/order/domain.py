@@ -63,9 +63,20 @@ def place(session, keys, cmd, quote, signals, key, window_s, channels):
 
 def with_items(order_view, get_codes):
     """The buyer's view plus the delivered codes (decrypted by the catalog for this order only)."""
-    delivered = order_view["status"] == "completed"
+    shown = order_view["status"] in CODES_VISIBLE
     return {**order_view, "items": [{"code": c["code"], "secret": c["secret"]}
-                                    for c in get_codes(order_view["order_no"])] if delivered else []}
+                                    for c in get_codes(order_view["order_no"])] if shown else []}
+
+
+CODES_VISIBLE = {"completed"}
+
+
+def mark_codes_shown(session, order_view):
+    """Remember the first time the buyer saw the codes: a refund then knows they were revealed."""
+    if order_view["status"] in CODES_VISIBLE:
+        session.execute(Order.__table__.update().where(Order.order_no == order_view["order_no"],
+                                                       Order.codes_shown_at.is_(None))
+                        .values(codes_shown_at=func.now()))
 
 
 def create_order(session, cmd, quote, window_s, signals):
@@ -141,8 +152,9 @@ def cancel(session, order_no, token):
 def refund(session, actor, order_no, reason):
     order = saga.lock(session, order_no)
     saga.require(order, "refund_ordered")
-    audit.record(session, actor, "order.refund", order_no, {"reason": reason})
-    return saga.apply(session, order_no, "refund_ordered", {"reason": reason, "by": actor})
+    shown = order.codes_shown_at is not None
+    audit.record(session, actor, "order.refund", order_no, {"reason": reason, "codes_shown": shown})
+    return saga.apply(session, order_no, "refund_ordered", {"reason": reason, "by": actor, "codes_shown": shown})
 
 
 def view(order):
@@ -173,6 +185,7 @@ def admin_view(session, order_no):
             "recharge_account": order.recharge_account, "created_at": isoformat(order.created_at),
             "paid_at": order.paid_at and isoformat(order.paid_at),
             "completed_at": order.completed_at and isoformat(order.completed_at),
+            "codes_shown_at": order.codes_shown_at and isoformat(order.codes_shown_at),
             "timeline": [{"from": t.from_status, "to": t.to_status, "event": t.event, "data": t.data,
                           "at": isoformat(t.at)} for t in timeline]}
 

@@ -40,6 +40,7 @@ class Order(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    codes_shown_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # first reveal
 
 
 class Transition(Base):

@@ -52,7 +52,10 @@ class OrderService(BaseService):
     def get_order(self, order_no, token):
         with self.db.transaction() as s:
             order = domain.view(domain.for_buyer(s, order_no, token))
-        return domain.with_items(order, self.catalog_rpc.get_codes)
+        shown = domain.with_items(order, self.catalog_rpc.get_codes)
+        with self.db.transaction() as s:
+            domain.mark_codes_shown(s, shown)
+        return shown
 
     @command
     def cancel_order(self, order_no, token):

@@ -83,9 +83,12 @@ def test_admin_refund_and_search(api, admin):
     assert_error(admin.post(f"/api/v1/admin/orders/{order['order_no']}/refund", json={}), 409, "conflict")
     pay(api, order)
     wait_status(api, order, "completed")
+    assert admin.get(f"/api/v1/admin/orders/{order['order_no']}").json()["codes_shown_at"]   # wait_status looked
     refunded = admin.post(f"/api/v1/admin/orders/{order['order_no']}/refund", json={"reason": "buyer asked"})
     assert refunded.status_code == 200, refunded.text
     wait_status(api, order, "refunded")
+    timeline = admin.get(f"/api/v1/admin/orders/{order['order_no']}").json()["timeline"]
+    assert timeline[-2]["event"] == "refund_ordered" and timeline[-2]["data"]["codes_shown"] is True
     found = admin.get("/api/v1/admin/orders", params={"contact": "refund-me@example.com"}).json()["items"]
     assert [o["order_no"] for o in found] == [order["order_no"]] and found[0]["status"] == "refunded"
     assert admin.get("/api/v1/admin/orders", params={"status": "refunded", "sku": sku}).json()["items"]

@@ -36,6 +36,7 @@ def upgrade():
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
         sa.Column("paid_at", sa.DateTime(timezone=True)),
         sa.Column("completed_at", sa.DateTime(timezone=True)),
+        sa.Column("codes_shown_at", sa.DateTime(timezone=True)),
         sa.CheckConstraint("quantity > 0 AND amount >= 0", name="positive"),
         schema=S)
     op.create_index("orders_status_step", "orders", ["status", "step_started_at"], schema=S)
