@@ -1,15 +1,12 @@
 from datetime import datetime
 
 from sqlalchemy import DateTime, Integer, Text, func
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from services.common.db import service_metadata
+from services.common.db import service_base
 
-metadata = service_metadata("delivery")
-
-
-class Base(DeclarativeBase):
-    metadata = metadata
+Base = service_base("delivery")
+metadata = Base.metadata
 
 
 class Delivery(Base):

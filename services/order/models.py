@@ -2,15 +2,12 @@ from datetime import datetime
 
 from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from services.common.db import service_metadata
+from services.common.db import service_base
 
-metadata = service_metadata("order")
-
-
-class Base(DeclarativeBase):
-    metadata = metadata
+Base = service_base("order")
+metadata = Base.metadata
 
 
 class Order(Base):

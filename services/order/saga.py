@@ -70,8 +70,14 @@ def lock(session, order_no):
 
 
 def advance(session, envelope):
-    """Event handler body: apply a participant's event to its order."""
-    return apply(session, envelope["data"]["order_no"], envelope["type"], envelope["data"])
+    """Event handler body: apply a participant's event to its order. An event about an order
+    this service never made (a participant used directly, e.g. by an admin tool) is not ours:
+    it is logged and dropped, not retried into the dead-letter queue."""
+    order_no = envelope["data"]["order_no"]
+    if session.get(Order, order_no) is None:
+        log.warning("event %s for unknown order %s ignored", envelope["type"], order_no)
+        return None
+    return apply(session, order_no, envelope["type"], envelope["data"])
 
 
 def apply(session, order_no, event_type, data=None):

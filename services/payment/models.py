@@ -2,15 +2,12 @@ from datetime import datetime
 
 from sqlalchemy import BigInteger, Boolean, DateTime, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from services.common.db import service_metadata
+from services.common.db import service_base
 
-metadata = service_metadata("payment")
-
-
-class Base(DeclarativeBase):
-    metadata = metadata
+Base = service_base("payment")
+metadata = Base.metadata
 
 
 class Payment(Base):

@@ -2,15 +2,12 @@ from datetime import datetime
 
 from sqlalchemy import DateTime, Integer, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from services.common.db import service_metadata
+from services.common.db import service_base
 
-metadata = service_metadata("risk")
-
-
-class Base(DeclarativeBase):
-    metadata = metadata
+Base = service_base("risk")
+metadata = Base.metadata
 
 
 class Decision(Base):

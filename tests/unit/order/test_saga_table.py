@@ -1,0 +1,56 @@
+"""The saga's transition table, checked as data: no paid order can be stranded, every way out of
+a reservation gives the stock back, every step has a timeout and a way to give up."""
+from types import SimpleNamespace
+
+import pytest
+
+from services.common.errors import Conflict
+from services.order import saga
+
+STATES = {"pending", "reserving", "review", "awaiting_payment", "paid", "delivering", "completed",
+          "rejected", "expired", "cancelled", "refunding", "refunded"}
+
+
+def test_every_state_named_is_a_design_state():
+    named = {s for s, _ in saga.TRANSITIONS} | {step.to for step in saga.TRANSITIONS.values()}
+    assert named <= STATES
+
+
+@pytest.mark.parametrize("state", ["awaiting_payment", "expired", "cancelled", "rejected"])
+def test_money_is_never_dropped(state):
+    """A payment in any state where one can arrive leads to delivery or to a refund."""
+    step = saga.TRANSITIONS[(state, "payment_succeeded")]
+    assert step.to in ("paid", "refunding") and (saga.DELIVER in step.requests or saga.RESERVE in step.requests
+                                                 or saga.REFUND in step.requests)
+
+
+def test_leaving_a_reservation_releases_it_and_closes_the_intent():
+    for event in ("payment_window_expired", "cancel_requested"):
+        assert set(saga.TRANSITIONS[("awaiting_payment", event)].requests) == {saga.RELEASE, saga.CLOSE}
+    for state in ("cancelled", "rejected", "expired"):          # a reservation that lands too late
+        assert saga.TRANSITIONS[(state, "stock_reserved")].requests == (saga.RELEASE,)
+    assert saga.RELEASE in saga.GIVE_UP["reserving"].requests
+
+
+def test_paid_orders_end_delivered_or_refunded():
+    for state in ("paid", "delivering"):
+        assert saga.TRANSITIONS[(state, "delivery_failed")] == saga.Step("refunding", (saga.REFUND,))
+        assert saga.GIVE_UP[state] == saga.Step("refunding", (saga.REFUND,))
+    assert saga.TRANSITIONS[("paid", "stock_reservation_failed")].to == "refunding"
+    assert saga.TRANSITIONS[("refunding", "refund_completed")].to == "refunded"
+
+
+def test_every_waiting_state_has_a_timeout_and_terminal_states_do_not():
+    waiting = {"pending", "reserving", "paid", "delivering", "refunding"}
+    assert set(saga.TIMEOUTS) == waiting
+    assert set(saga.GIVE_UP) == waiting - {"refunding"}            # a refund is retried, never dropped
+    assert not set(saga.TIMEOUTS) & saga.TERMINAL
+
+
+def test_commands_are_refused_where_the_table_has_no_move():
+    saga.require(SimpleNamespace(status="awaiting_payment"), "cancel_requested")
+    with pytest.raises(Conflict):
+        saga.require(SimpleNamespace(status="paid"), "cancel_requested")
+    with pytest.raises(Conflict):
+        saga.require(SimpleNamespace(status="awaiting_payment"), "refund_ordered")
+    saga.require(SimpleNamespace(status="completed"), "refund_ordered")
