@@ -9,6 +9,8 @@ STAMP := $(VENV)/.installed
 export KAMENG_DATA_KEY ?= ZGV2LW9ubHkta2V5LWRvLW5vdC11c2UtaW4tcHJvZC0=
 export KAMENG_ADMIN_TOKEN ?= dev-admin-token
 export KAMENG_SANDBOX_PAYMENTS ?= 1
+export KAMENG_SMTP_URL ?= smtp://127.0.0.1:8025
+export KAMENG_MAIL_SINK ?= var/mail
 export KAMENG_AMQP_URI ?= amqp://guest:guest@127.0.0.1:5672/
 export KAMENG_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/kameng
 RABBIT_API_URI ?= http://guest:guest@127.0.0.1:15672

@@ -10,6 +10,9 @@ from psycogreen.eventlet import patch_psycopg  # noqa: E402
 patch_psycopg()
 
 import os  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
 import uuid  # noqa: E402
 
 import pytest  # noqa: E402
@@ -17,7 +20,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from services.common import migrate  # noqa: E402
 from services.common.config import DEFAULTS  # noqa: E402
-from services.common.testing import test_config  # noqa: E402
+from services.common.testing import free_port, test_config, wait_until  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +33,29 @@ def database_url():
     migrate.drop_database(url)
 
 
+@pytest.fixture(scope="session")
+def mail_sink(tmp_path_factory):
+    """The real SMTP sink (services/common/mailsink.py) in its own process: (smtp url, folder)."""
+    folder = tmp_path_factory.mktemp("mail")
+    port = free_port()
+    sink = subprocess.Popen([sys.executable, "-m", "services.common.mailsink", "--port", str(port),
+                             "--dir", str(folder)], stdout=subprocess.DEVNULL)
+    wait_until(lambda: _listening(port), timeout=20, message="the mail sink")
+    yield f"smtp://127.0.0.1:{port}", folder
+    sink.terminate()
+    sink.wait(10)
+
+
+def _listening(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
 @pytest.fixture
-def config(rabbit_config, database_url):
-    """nameko config for one test: a fresh RabbitMQ vhost (nameko's rabbit_config) and the test database."""
-    return test_config(rabbit_config["AMQP_URI"], database_url)
+def config(rabbit_config, database_url, mail_sink):
+    """nameko config for one test: a fresh RabbitMQ vhost (nameko's rabbit_config), the test
+    database and the mail sink."""
+    return test_config(rabbit_config["AMQP_URI"], database_url, SMTP_URL=mail_sink[0])

@@ -12,6 +12,8 @@ DEV_ENV = {
     "KAMENG_DATA_KEY": "ZGV2LW9ubHkta2V5LWRvLW5vdC11c2UtaW4tcHJvZC0=",  # a Fernet key; dev only
     "KAMENG_ADMIN_TOKEN": "dev-admin-token",
     "KAMENG_SANDBOX_PAYMENTS": "1",
+    "KAMENG_SMTP_URL": "smtp://127.0.0.1:8025",
+    "KAMENG_MAIL_SINK": "var/mail",
 }
 
 SERVICES = ("catalog", "order", "payment", "delivery", "risk", "account")
@@ -38,6 +40,10 @@ DEFAULTS = {
     "KAMENG_GATEWAY_MAX_WORKERS": ("200", "concurrent HTTP requests per gateway (they mostly wait)"),
     "KAMENG_ORDER_WAIT_S": ("3", "how long POST /orders waits for the pay_url before answering pending"),
     "KAMENG_METRICS_PORT": ("", "serve /metrics on this port in worker processes (empty: off)"),
+    "KAMENG_SMTP_URL": ("", "smtp://host:port (or smtps://user:pass@host:port) for buyer e-mail; empty: off"),
+    "KAMENG_MAIL_FROM": ("kameng <noreply@localhost>", "sender of buyer e-mail"),
+    "KAMENG_MAIL_CODES": ("0", "1 puts the codes themselves in the completion e-mail (merchant's choice)"),
+    "KAMENG_MAIL_SINK": ("", "dev: run the local SMTP sink, keeping messages in this folder"),
     "KAMENG_LOG_LEVEL": ("INFO", "log level"),
 }
 
@@ -69,6 +75,10 @@ class Settings:
     order_wait_s: float
     metrics_port: int | None
     log_level: str
+    smtp_url: str
+    mail_from: str
+    mail_codes: bool
+    mail_sink: str
     extra: dict = field(default_factory=dict)
 
 
@@ -99,6 +109,10 @@ def settings():
         order_wait_s=float(env("KAMENG_ORDER_WAIT_S")),
         metrics_port=int(env("KAMENG_METRICS_PORT")) if env("KAMENG_METRICS_PORT") else None,
         log_level=env("KAMENG_LOG_LEVEL"),
+        smtp_url=env("KAMENG_SMTP_URL"),
+        mail_from=env("KAMENG_MAIL_FROM"),
+        mail_codes=env("KAMENG_MAIL_CODES") == "1",
+        mail_sink=env("KAMENG_MAIL_SINK"),
     )
 
 
@@ -125,6 +139,9 @@ def nameko_config(s=None, **overrides):
         "TRUSTED_PROXIES": list(s.trusted_proxies),
         "ORDER_WAIT_S": s.order_wait_s,
         "GATEWAY_MAX_WORKERS": s.gateway_max_workers,
+        "SMTP_URL": s.smtp_url,
+        "MAIL_FROM": s.mail_from,
+        "MAIL_CODES": s.mail_codes,
     }
     config.update(overrides)
     return config

@@ -10,7 +10,9 @@ eventlet.monkey_patch()  # noqa: E402 -- must precede every other import
 import importlib  # noqa: E402
 import logging  # noqa: E402
 import signal  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
+from urllib.parse import urlparse  # noqa: E402
 
 from nameko.containers import ServiceContainer  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
@@ -47,6 +49,15 @@ def wait_ready(config, names, timeout=60):
     return False
 
 
+def start_mail_sink(settings):
+    """Dev only: the local SMTP sink the buyer e-mails go to (see services/common/mailsink.py)."""
+    port = str(urlparse(settings.smtp_url).port or 8025)
+    sink = subprocess.Popen([sys.executable, "-m", "services.common.mailsink", "--port", port,
+                             "--dir", settings.mail_sink])
+    log.info("buyer e-mail goes to the local sink: %s/*.eml", settings.mail_sink)
+    return sink
+
+
 def watch(container, stop):
     """A container that dies (e.g. an extension crashed) stops the whole process, so that the
     supervisor (make, Kubernetes) sees it and restarts, instead of a half-alive process."""
@@ -68,6 +79,7 @@ def main(argv):
     config = cfg.nameko_config(settings)
     if settings.metrics_port and "gateway" not in names:
         start_http_server(settings.metrics_port)
+    sink = start_mail_sink(settings) if settings.mail_sink and "delivery" in names else None
     workers = [ServiceContainer(service_class(n), config) for n in names if n != "gateway"]
     gateway_config = {**config, "max_workers": settings.gateway_max_workers}
     gateway = [ServiceContainer(service_class("gateway"), gateway_config)] if "gateway" in names else []
@@ -80,6 +92,7 @@ def main(argv):
     if gateway and ready:
         print(f"\n  kameng is up: storefront {settings.public_url}/   health {settings.public_url}/healthz"
               f"\n  API docs {settings.public_url}/openapi.json   metrics {settings.public_url}/metrics"
+              f"\n  buyer e-mail: {settings.mail_sink or settings.smtp_url or 'off'}"
               "\n  Ctrl-C stops everything.\n", flush=True)
 
     stop = eventlet.event.Event()
@@ -95,6 +108,8 @@ def main(argv):
     for container in workers:
         pool.spawn(container.stop)
     pool.waitall()
+    if sink:
+        sink.terminate()
     log.info("stopped")
 
 

@@ -42,8 +42,8 @@ TRANSITIONS = {
     ("paid", "stock_reserved"):                   Step("paid", (DELIVER,)),
     ("paid", "stock_reservation_failed"):         Step("refunding", (REFUND,)),
     ("paid", "delivery_started"):                 Step("delivering"),
-    ("paid", "delivery_completed"):               Step("completed"),
-    ("delivering", "delivery_completed"):         Step("completed"),
+    ("paid", "delivery_completed"):               Step("completed", ("order_completed",)),
+    ("delivering", "delivery_completed"):         Step("completed", ("order_completed",)),
     ("paid", "delivery_failed"):                  Step("refunding", (REFUND,)),
     ("delivering", "delivery_failed"):            Step("refunding", (REFUND,)),
     ("paid", "refund_ordered"):                   Step("refunding", (REFUND,)),
@@ -150,6 +150,9 @@ def request_data(order, request, data=None):
                 "recharge_account": order.recharge_account}
     if request == REFUND:
         return {**base, "payment_no": order.payment_no, "amount": order.amount, "reason": order.reason or "refund"}
+    if request == "order_completed":      # not a request: the news, for the buyer's e-mail
+        return {**base, "contact": order.contact, "sku": order.sku, "quantity": order.quantity,
+                "amount": order.amount, "currency": order.currency}
     if request == CLOSE:
         return {**base, "payment_no": order.payment_no}
     return base

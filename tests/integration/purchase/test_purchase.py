@@ -130,3 +130,22 @@ def test_the_pay_url_is_a_page_that_pays_in_the_sandbox(api, admin):
     assert paid.status_code == 200 and "Paid" in paid.text
     wait_status(api, order, "completed")
     assert api.get("/pay/PNOSUCHPAYMENT").status_code == 404
+
+
+def test_the_buyer_gets_an_email_with_the_link_and_without_the_codes(api, admin, mail_sink):
+    from email import message_from_bytes, policy
+    _, folder = mail_sink
+    contact = f"{unique('mail')}@example.com"
+    order = buy(api, card_product(admin), contact=contact).json()
+    pay(api, order)
+    wait_status(api, order, "completed")
+
+    def mine():
+        for path in folder.glob("*.eml"):
+            message = message_from_bytes(path.read_bytes(), policy=policy.default)
+            if message["To"] == contact:
+                return message
+    message = wait_until(mine, message="the completion e-mail")
+    body = message.get_body().get_content()
+    assert order["order_no"] in message["Subject"] and f"/orders/{order['order_no']}" in body
+    assert "-C0000" not in body and "pw0" not in body             # no codes unless the merchant says so
