@@ -1,4 +1,4 @@
-from gateway import pages
+from gateway import pages, schemas
 from gateway.http import JsonHttpHandler
 from services.common.errors import NotFound
 
@@ -29,6 +29,17 @@ class PageRoutes:
         except NotFound:
             return pages.render("not_found.html", status=404)
         return pages.render("pay.html", payment=payment, sandbox=sandbox)
+
+    @page("GET,POST", "/orders/<order_no>")
+    def order_page(self, request, order_no):
+        """The buyer's order page. The token comes in a POSTed form, never in the URL (logs)."""
+        if request.method == "GET":
+            return pages.render("order.html", order_no=order_no[:64], order=None)
+        try:
+            order = schemas.Order().dump(self.order_rpc.get_order(order_no[:64], request.form.get("token", "")[:256]))
+        except NotFound:
+            return pages.render("order.html", order_no=order_no[:64], order=None, wrong=True, status=404)
+        return pages.render("order.html", order_no=order_no[:64], order=order)
 
     @page("GET", "/static/<filename>")
     def static(self, request, filename):

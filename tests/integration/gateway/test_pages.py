@@ -33,3 +33,16 @@ def test_static_assets_and_no_path_escape(api):
     css = api.get("/static/site.css")
     assert css.status_code == 200 and css.headers["Content-Type"].startswith("text/css")
     assert api.get("/static/..%2Fpages.py").status_code == 404
+
+
+def test_order_page_asks_for_the_token_and_then_shows_the_codes(api, admin):
+    from tests.integration.purchase.helpers import buy, card_product, pay, wait_status
+    order = buy(api, card_product(admin, codes=1)).json()
+    pay(api, order)
+    wait_status(api, order, "completed")
+    form = api.get(f"/orders/{order['order_no']}")
+    assert form.status_code == 200 and 'name="token"' in form.text and order["token"] not in form.text
+    wrong = api.post(f"/orders/{order['order_no']}", data={"token": "not-it"})
+    assert wrong.status_code == 404 and "-C0000" not in wrong.text
+    shown = api.post(f"/orders/{order['order_no']}", data={"token": order["token"]})
+    assert shown.status_code == 200 and "-C0000" in shown.text and "pw0" in shown.text
