@@ -29,7 +29,8 @@ STATUS = {
 
 # werkzeug's HTTP errors (routing, body size) by status -> our code
 HTTP_CODES = {400: "validation_error", 404: "not_found", 405: "method_not_allowed",
-              413: "payload_too_large", 415: "unsupported_media_type"}
+              413: "payload_too_large", 415: "unsupported_media_type",
+              308: "not_found"}         # werkzeug's "merge the slashes" redirect: not an API path
 
 MESSAGES = {
     "not_found": "no such resource",
@@ -64,7 +65,7 @@ def describe(exc):
         code = HTTP_CODES[exc.code]
         headers = {"Allow": ", ".join(exc.valid_methods)} if getattr(exc, "valid_methods", None) else {}
         message = MESSAGES.get(code) if code != "validation_error" else "malformed request"
-        return exc.code, error_body(code, message), headers
+        return STATUS[code], error_body(code, message), headers
     log.error("unhandled error", exc_info=(type(exc), exc, exc.__traceback__))
     return 500, error_body("internal_error"), {}
 

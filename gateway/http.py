@@ -7,6 +7,7 @@
   every response carries `X-Request-Id` and the security headers; RED metrics per route.
 - `api(...)`: declares a route and records its schemas for `/openapi.json`.
 """
+import functools
 import ipaddress
 import json
 import re
@@ -19,7 +20,7 @@ from eventlet.event import Event
 from marshmallow import ValidationError
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.wrappers import Request, Response
 
 from gateway import errors
@@ -61,6 +62,8 @@ class JsonWsgiApp(WsgiApp):
             environ["wsgi.input_terminated"] = True   # eventlet de-chunks; werkzeug may read to EOF
         request = Request(environ, shallow=True)
         try:
+            if "\x00" in request.path or "%00" in environ.get("QUERY_STRING", ""):
+                raise BadRequest()          # PostgreSQL cannot even compare a string with NUL in it
             provider, values = self.url_map.bind_to_environ(environ).match()
             limit = provider.max_body or self.server.max_body
             if (request.content_length or 0) > limit:
@@ -168,11 +171,23 @@ def json_body(request, schema):
         raise UnsupportedMediaType()
     try:
         data = json.loads(read_body(request) or b"null")
-    except ValueError:
+    except (ValueError, RecursionError):
         raise InvalidInput("malformed JSON") from None
     if not isinstance(data, dict):
         raise InvalidInput("the body must be a JSON object")
+    if _has_nul(data):
+        raise InvalidInput("NUL characters are not allowed")
     return schema.load(data)
+
+
+def _has_nul(value):
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def query_args(request, schema):
@@ -181,19 +196,31 @@ def query_args(request, schema):
 
 def client_ip(request, trusted_proxies):
     """The socket peer, or -- only when the peer is a trusted proxy -- the last address in
-    X-Forwarded-For that is not itself a trusted proxy (DESIGN §7)."""
+    X-Forwarded-For that is not itself a trusted proxy (DESIGN §7). Hops that are not IP
+    addresses are skipped."""
+    networks = _networks(tuple(trusted_proxies))
     peer = request.remote_addr or ""
-    if not _within(peer, trusted_proxies):
+    if not _within(peer, networks):
         return peer
-    for hop in reversed([h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]):
-        if not _within(hop, trusted_proxies):
+    for hop in reversed([h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",")]):
+        if _address(hop) is not None and not _within(hop, networks):
             return hop
     return peer
 
 
-def _within(address, networks):
+@functools.lru_cache(maxsize=8)
+def _networks(cidrs):
+    """Parsed once; a bad CIDR in KAMENG_TRUSTED_PROXIES is a configuration error, raised at once."""
+    return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
+
+
+def _address(text):
     try:
-        ip = ipaddress.ip_address(address)
+        return ipaddress.ip_address(text)
     except ValueError:
-        return False
-    return any(ip in ipaddress.ip_network(n, strict=False) for n in networks)
+        return None
+
+
+def _within(address, networks):
+    ip = _address(address)
+    return ip is not None and any(ip in network for network in networks)

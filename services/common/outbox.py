@@ -87,22 +87,28 @@ class Relay:
 
     def publish_batch(self):
         o = self.outbox
-        with self.engine.connect() as conn, conn.begin():
-            rows = conn.execute(
-                select(o.c.id, o.c.type, o.c.envelope).where(o.c.published_at.is_(None))
-                .order_by(o.c.id).limit(BATCH).with_for_update(skip_locked=True)).all()
-            if time.monotonic() >= self.next_report:
-                self.next_report = time.monotonic() + REPORT_EVERY_S
-                self.report_pending(conn)
-            sent = []
-            try:
-                for row in rows:
-                    self.publish(row.type, row.envelope)
-                    sent.append(row.id)
-            finally:  # mark what the broker confirmed, even when a later publish failed
+        failure = None
+        with self.engine.connect() as conn:
+            with conn.begin():
+                rows = conn.execute(
+                    select(o.c.id, o.c.type, o.c.envelope).where(o.c.published_at.is_(None))
+                    .order_by(o.c.id).limit(BATCH).with_for_update(skip_locked=True)).all()
+                if time.monotonic() >= self.next_report:
+                    self.next_report = time.monotonic() + REPORT_EVERY_S
+                    self.report_pending(conn)
+                sent = []
+                try:
+                    for row in rows:
+                        self.publish(row.type, row.envelope)
+                        sent.append(row.id)
+                except Exception as exc:  # noqa: BLE001 -- mark what was confirmed, then fail the pass
+                    failure = exc
                 if sent:
                     conn.execute(update(o).where(o.c.id.in_(sent)).values(published_at=func.now()))
-                    metrics.OUTBOX_PUBLISHED.labels(self.service_name).inc(len(sent))
+            if sent:
+                metrics.OUTBOX_PUBLISHED.labels(self.service_name).inc(len(sent))
+        if failure is not None:
+            raise failure
         return len(rows)
 
     def publish(self, type_, env):

@@ -143,8 +143,8 @@ def for_buyer(session, order_no, token):
 
 
 def cancel(session, order_no, token):
-    order = for_buyer(session, order_no, token)
-    order = saga.lock(session, order.order_no)
+    for_buyer(session, order_no, token)
+    order = saga.lock(session, order_no)          # read afresh under the lock
     saga.require(order, "cancel_requested")
     return saga.apply(session, order.order_no, "cancel_requested", {"by": "buyer"})
 

@@ -57,14 +57,18 @@ TRANSITIONS = {
 TIMEOUTS = {"pending": 30, "reserving": 30, "paid": 60, "delivering": 120, "refunding": 300}
 MAX_ATTEMPTS = 5
 GIVE_UP = {"pending": Step("rejected"), "reserving": Step("rejected", (RELEASE,)),
-           "paid": Step("refunding", (REFUND,)), "delivering": Step("refunding", (REFUND,))}
+           # codes not committed yet go back to stock, so they cannot be both sold and refunded
+           "paid": Step("refunding", (RELEASE, REFUND)), "delivering": Step("refunding", (RELEASE, REFUND))}
 FIRST_REQUEST = "risk_assessment_requested"
 TERMINAL = {"rejected", "expired", "cancelled", "completed", "refunded"}
 
 
-def lock(session, order_no):
-    order = session.scalars(select(Order).where(Order.order_no == order_no).with_for_update()).first()
-    if order is None:
+def lock(session, order_no, missing_ok=False):
+    """The order, row-locked and read afresh (populate_existing: an object already in the session
+    would otherwise keep the status it had before we waited for the lock)."""
+    order = session.scalars(select(Order).where(Order.order_no == order_no).with_for_update()
+                            .execution_options(populate_existing=True)).first()
+    if order is None and not missing_ok:
         raise NotFound("no such order", {"order_no": order_no})
     return order
 
@@ -74,7 +78,7 @@ def advance(session, envelope):
     this service never made (a participant used directly, e.g. by an admin tool) is not ours:
     it is logged and dropped, not retried into the dead-letter queue."""
     order_no = envelope["data"]["order_no"]
-    if session.get(Order, order_no) is None:
+    if lock(session, order_no, missing_ok=True) is None:
         log.warning("event %s for unknown order %s ignored", envelope["type"], order_no)
         return None
     return apply(session, order_no, envelope["type"], envelope["data"])

@@ -41,8 +41,9 @@ def _sign(key, body):
 VERIFIERS = {"sandbox": verify_sandbox}
 
 
-def verify(channel, key, raw):
-    verifier = VERIFIERS.get(channel)
+def verify(channel, key, raw, sandbox=False):
+    """Only enabled channels verify anything: the sandbox only with KAMENG_SANDBOX_PAYMENTS=1."""
+    verifier = VERIFIERS.get(channel) if (channel != "sandbox" or sandbox) else None
     if verifier is None:
         raise Refused("channel not enabled")
     return verifier(key, raw)

@@ -90,6 +90,9 @@ def refund(session, envelope):
     if payment.status == "refunded":
         outbox.add(session, "refund_completed", {"order_no": payment.order_no, "payment_no": payment.payment_no,
                                                  "amount": payment.amount})
+    elif payment.status in ("pending", "closed"):   # no money came: nothing to give back
+        outbox.add(session, "refund_completed", {"order_no": payment.order_no, "payment_no": payment.payment_no,
+                                                 "amount": 0})
 
 
 def payment_of(session, payment_no):

@@ -35,7 +35,8 @@ class PaymentService(BaseService):
 
     @rpc(expected_exceptions=DomainError)
     def sandbox_pay(self, payment_no):
-        """The sandbox channel: it 'sends' a signed notification, which takes the notify path."""
+        """The sandbox channel: it 'sends' a signed notification, which takes the notify path
+        (refused there too unless the sandbox is switched on)."""
         key = channels.sandbox_key(self.config["DATA_KEYS"])
         with self.db.transaction() as s:
             notice = channels.sandbox_notification(key, domain.payment_of(s, payment_no))
@@ -47,7 +48,7 @@ class PaymentService(BaseService):
         key = channels.sandbox_key(self.config["DATA_KEYS"])
         with self.db.transaction() as s:
             try:
-                notice = channels.verify(channel, key, raw)
+                notice = channels.verify(channel, key, raw, sandbox=bool(self.config.get("SANDBOX_PAYMENTS")))
             except channels.Refused as refused:
                 domain.record_refused(s, channel, raw, str(refused))
                 return {"outcome": f"rejected: {refused}"}

@@ -16,9 +16,12 @@ def _encode_cursor(sku):
 
 def _decode_cursor(cursor):
     try:
-        return base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
+        sku = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidInput("invalid cursor", {"fields": {"cursor": ["not a cursor from this API"]}}) from None
+        sku = "\x00"
+    if "\x00" in sku:
+        raise InvalidInput("invalid cursor", {"fields": {"cursor": ["not a cursor from this API"]}})
+    return sku
 
 
 def stock_shown(level):

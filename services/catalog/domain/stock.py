@@ -6,6 +6,8 @@ with a conditional `UPDATE … WHERE available >= n`; unlimited SKUs only record
 orders of one SKU queue on its row only for the commit. Every outcome is an outbox event.
 `stock_low` is sent by the one transaction whose update takes `available` below the threshold:
 once per crossing, not once per order."""
+from datetime import datetime
+
 from sqlalchemy import case, func, select, text, update
 
 from services.catalog.domain.products import active_product
@@ -56,6 +58,7 @@ def reserve(session, order_no, sku, quantity, ttl_s):
     """{"outcome": "reserved" | "out_of_stock", ...}; a repeat for a held or committed order
     answers as the first time did. A released reservation may be taken again (late payment).
     The hot path of a flash sale: a handful of Core statements, the counters last."""
+    _serialise(session, order_no)
     existing = session.execute(select(Reservation.sku, Reservation.quantity, Reservation.status,
                                       Reservation.expires_at)
                                .where(Reservation.order_no == order_no).with_for_update()).first()
@@ -69,10 +72,7 @@ def reserve(session, order_no, sku, quantity, ttl_s):
     product = active_product(session, sku)
     if not product.min_quantity <= quantity <= product.max_quantity:
         raise InvalidInput("quantity outside this product's limits", {"quantity": quantity})
-    taken = product.delivery != "card" or len(session.execute(
-        TAKE_CODES, {"sku": sku, "n": quantity, "order_no": order_no}).all()) == quantity
-    if not taken or _move(session, product, available=-quantity, reserved=quantity,
-                          only_if_available=quantity) is None:
+    if not _take(session, product, order_no, quantity):
         outbox.add(session, "stock_reservation_failed",
                    {"order_no": order_no, "sku": sku, "quantity": quantity, "reason": "out_of_stock"})
         return {"order_no": order_no, "sku": sku, "quantity": quantity, "status": None, "outcome": "out_of_stock"}
@@ -80,6 +80,24 @@ def reserve(session, order_no, sku, quantity, ttl_s):
     outbox.add(session, "stock_reserved", {"order_no": order_no, "sku": sku, "quantity": quantity,
                                            "expires_at": isoformat(expires_at)})
     return _answer(order_no, sku, quantity, "held", expires_at)
+
+
+def _serialise(session, order_no):
+    """One reservation change per order at a time, even before its row exists (a re-sent
+    request may run beside the first): a transaction-scoped advisory lock on the order_no."""
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:o, 0))"), {"o": order_no})
+
+
+def _take(session, product, order_no, quantity):
+    """Codes and counters together or not at all (a savepoint undoes a half-taken reservation)."""
+    with session.begin_nested() as savepoint:
+        taken = product.delivery != "card" or len(session.execute(
+            TAKE_CODES, {"sku": product.sku, "n": quantity, "order_no": order_no}).all()) == quantity
+        if taken and _move(session, product, available=-quantity, reserved=quantity,
+                           only_if_available=quantity) is not None:
+            return True
+        savepoint.rollback()
+    return False
 
 
 def _answer(order_no, sku, quantity, status, expires_at):
@@ -93,10 +111,13 @@ def raise_unless_reserved(result):
     return result
 
 
-def release(session, order_no, reason="released"):
-    """Give a held reservation's stock back; a repeat (or an unknown order) changes nothing."""
-    reservation = session.get(Reservation, order_no, with_for_update=True)
-    if reservation is None or reservation.status != "held":
+def release(session, order_no, reason="released", requested_at=None):
+    """Give a held reservation's stock back; a repeat (or an unknown order) changes nothing, and
+    so does a request older than the reservation (a late payment re-reserved after it was sent)."""
+    _serialise(session, order_no)
+    reservation = session.get(Reservation, order_no, with_for_update=True, populate_existing=True)
+    if reservation is None or reservation.status != "held" or (
+            requested_at is not None and reservation.updated_at > requested_at):
         return {"order_no": order_no, "released": False}
     session.execute(update(Code).where(Code.order_no == order_no, Code.status == "reserved")
                     .values(status="available", order_no=None))
@@ -110,7 +131,8 @@ def release(session, order_no, reason="released"):
 
 def commit(session, order_no):
     """Reserved -> sold to this order (idempotent)."""
-    reservation = session.get(Reservation, order_no, with_for_update=True)
+    _serialise(session, order_no)
+    reservation = session.get(Reservation, order_no, with_for_update=True, populate_existing=True)
     if reservation is None:
         raise NotFound("no reservation for this order", {"order_no": order_no})
     if reservation.status == "released":
@@ -176,4 +198,5 @@ def on_reservation_requested(session, envelope):
 
 
 def on_release_requested(session, envelope):
-    return release(session, envelope["data"]["order_no"])
+    requested_at = datetime.fromisoformat(envelope["occurred_at"].replace("Z", "+00:00"))
+    return release(session, envelope["data"]["order_no"], requested_at=requested_at)

@@ -234,3 +234,33 @@ def test_key_rotation_re_encrypts_under_the_newest_key(tx, make_product):
         rows = s.scalars(select(Code).where(Code.sku == sku).order_by(Code.id)).all()
         assert [only_new.decrypt(r.code) for r in rows] == ["ROT-1", "ROT-2"]
         assert only_new.decrypt(rows[0].secret) == "pw"
+
+
+def test_two_requests_for_one_order_at_once_take_its_codes_once(tx, make_product):
+    sku = make_product(n_codes=6, max_quantity=3)
+    order = unique("ORD")
+
+    def request():
+        with tx() as s:
+            return stock.reserve(s, order, sku, 3, 600)["outcome"]
+
+    pool = eventlet.GreenPool(4)
+    assert list(pool.imap(lambda _: request(), range(4))) == ["reserved"] * 4
+    with tx() as s:
+        assert s.execute(select(func.count()).select_from(Code).where(Code.order_no == order)).scalar_one() == 3
+    assert level(tx, sku) == (3, 3, 0)
+
+
+def test_a_release_sent_before_a_re_reservation_leaves_it_alone(tx, make_product):
+    sku = make_product(n_codes=1)
+    order = unique("ORD")
+    with tx() as s:
+        stock.reserve(s, order, sku, 1, 600)
+    sent_at = datetime.now(timezone.utc)
+    with tx() as s:
+        stock.release(s, order)                           # expiry
+    with tx() as s:
+        stock.reserve(s, order, sku, 1, 600)              # late payment: reserved again
+    with tx() as s:
+        assert stock.release(s, order, requested_at=sent_at)["released"] is False   # the old request
+        assert s.get(Reservation, order).status == "held"

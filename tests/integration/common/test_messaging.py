@@ -169,3 +169,25 @@ def test_correlation_id_reaches_log_lines_of_both_services_through_rpc_and_event
     assert traced == {"emitter", "listener"}
     published = outbox_rows(engine, note)[0].envelope
     assert published["correlation_id"] == cid
+
+
+def test_relay_keeps_the_marks_of_what_the_broker_confirmed_before_a_failure(config, engine):
+    table = infra.emitter_metadata.tables["infra_emitter.outbox"]
+    notes = [unique("first"), unique("second")]
+    with Session(engine, info={"outbox": table}) as s:
+        with s.begin():
+            for note in notes:
+                outbox.add(s, "thing_happened", {"note": note})
+
+    class Flaky(outbox.Relay):
+        def publish(self, type_, env):
+            if env["data"]["note"] == notes[1]:
+                raise ConnectionError("broker went away mid-batch")
+            super().publish(type_, env)
+
+    relay = Flaky("emitter", engine, table, config["AMQP_URI"], poll_s=0.1)
+    with pytest.raises(ConnectionError):
+        relay.publish_batch()
+    relay.close()
+    assert outbox_rows(engine, notes[0])[0].published_at is not None     # confirmed: not sent again
+    assert outbox_rows(engine, notes[1])[0].published_at is None          # left for the next pass

@@ -179,3 +179,17 @@ def test_correlation_id_reaches_gateway_and_catalog_logs(api):
         root.removeHandler(handler)
         root.setLevel(level)
     assert {line["service"] for line in lines if line["correlation_id"] == rid} >= {"gateway", "catalog"}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/products?cursor=AA", "/api/v1/products/%00", "/api/v1/products?q=%00",
+                                  "/api/v1/orders/%00", "/api/v1//products"])
+def test_nul_bytes_and_odd_paths_are_4xx_not_500(api, path):
+    response = api.get(path)
+    assert 400 <= response.status_code < 500 and response.json()["error"]["code"] in ("validation_error", "not_found")
+
+
+def test_nul_in_a_json_string_and_deep_nesting_are_400(admin):
+    assert_error(admin.post("/api/v1/admin/products", json=new_product(name="a\u0000b")), 400, "validation_error")
+    deep = b"[" * 100_000 + b"]" * 100_000
+    assert_error(admin.post("/api/v1/admin/products", data=deep, headers={"Content-Type": "application/json"}),
+                 400, "validation_error")

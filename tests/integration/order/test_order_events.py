@@ -16,3 +16,25 @@ def test_an_event_for_an_unknown_order_is_dropped_not_retried(config, container_
         event_dispatcher(config)("catalog", "stock_reserved",
                                  make_envelope("stock_reserved", order_no="KNOTOURS000000", sku="X", quantity=1))
     assert metrics.EVENTS_RETRIED.labels(queue)._value.get() == retried
+
+
+def test_lock_reads_the_status_afresh(database_url):
+    from datetime import datetime, timezone
+
+    from services.common.db import make_engine, transaction
+    from services.order import saga
+    from services.order.models import Order, metadata
+    engine = make_engine(database_url)
+    order_no = "KLOCKTEST" + datetime.now(timezone.utc).strftime("%H%M%S%f")
+    with transaction(engine, metadata) as s:
+        s.add(Order(order_no=order_no, token_hash=b"x", status="awaiting_payment", sku="S", delivery="card",
+                    quantity=1, unit_price=1, amount=1, currency="CNY", price_rule={}, contact="a@b.c",
+                    payment_channel="sandbox", late=False, attempts=0, last_requests=[],
+                    expires_at=datetime.now(timezone.utc)))
+    with transaction(engine, metadata) as s:
+        stale = s.get(Order, order_no)                    # loaded before someone else moves it
+        with transaction(engine, metadata) as other:
+            other.get(Order, order_no).status = "paid"
+        assert stale.status == "awaiting_payment"
+        assert saga.lock(s, order_no).status == "paid"
+    engine.dispose()
