@@ -1,6 +1,7 @@
 """The only HTTP surface: one nameko service whose routes live in gateway/routes/ by area."""
 from nameko.dependency_providers import Config
 
+from gateway.ratelimit import RateLimits
 from gateway.routes.admin_catalog import AdminCatalogRoutes
 from gateway.routes.catalog import CatalogRoutes
 from gateway.routes.ops import OpsRoutes
@@ -14,6 +15,7 @@ class GatewayService(OpsRoutes, PageRoutes, CatalogRoutes, AdminCatalogRoutes, O
     name = "gateway"
     config = Config()
     instrumentation = Instrumentation()
+    limit = RateLimits()
     catalog_rpc = RpcProxy("catalog")
     order_rpc = RpcProxy("order")
     payment_rpc = RpcProxy("payment")

@@ -16,6 +16,7 @@ class OrderRoutes:
     @api("POST", "/api/v1/orders", summary="Buy: create an order (Idempotency-Key supported)",
          body=schemas.NewOrder, response=schemas.CreatedOrder, status=201, tags=["orders"])
     def create_order(self, request):
+        self.limit("orders", request)
         body = json_body(request, schemas.NewOrder())
         signals = {"ip": client_ip(request, self.config.get("TRUSTED_PROXIES", ())),
                    "user_agent": request.headers.get("User-Agent", "")[:256],
@@ -26,12 +27,14 @@ class OrderRoutes:
     @api("GET", "/api/v1/orders/<order_no>", summary="An order, with its codes once delivered (X-Order-Token)",
          response=schemas.Order, tags=["orders"])
     def get_order(self, request, order_no):
+        self.limit("lookup", request)
         token = request.headers.get("X-Order-Token", "")
         return schemas.Order().dump(self.order_rpc.get_order(order_no[:64], token[:256]))
 
     @api("POST", "/api/v1/orders/<order_no>/cancel", summary="Cancel before payment (X-Order-Token)",
          response=schemas.Order, tags=["orders"])
     def cancel_order(self, request, order_no):
+        self.limit("lookup", request)
         token = request.headers.get("X-Order-Token", "")
         return schemas.Order().dump({**self.order_rpc.cancel_order(order_no[:64], token[:256]), "items": []})
 
@@ -40,6 +43,7 @@ class OrderRoutes:
     def sandbox_pay(self, request, payment_no):
         if not self.config.get("SANDBOX_PAYMENTS"):
             raise NotFound("no such resource", {})
+        self.limit("notify", request)
         self.payment_rpc.sandbox_pay(payment_no[:64])
         return {"paid": True, "payment_no": payment_no}
 

@@ -35,6 +35,7 @@ class PageRoutes:
         """The buyer's order page. The token comes in a POSTed form, never in the URL (logs)."""
         if request.method == "GET":
             return pages.render("order.html", order_no=order_no[:64], order=None)
+        self.limit("lookup", request)
         try:
             order = schemas.Order().dump(self.order_rpc.get_order(order_no[:64], request.form.get("token", "")[:256]))
         except NotFound:

@@ -30,6 +30,7 @@ DEFAULTS = {
     "KAMENG_PUBLIC_URL": ("http://127.0.0.1:8000", "public base URL"),
     "KAMENG_TRUSTED_PROXIES": ("", "CIDRs whose X-Forwarded-For is believed"),
     "KAMENG_RATE_LIMITS": ("orders=30/m,lookup=60/m,notify=600/m", "per-client-IP limits, or off"),
+    "KAMENG_REDIS_URL": ("redis://127.0.0.1:6379/0", "Redis, for rate-limit counters shared by gateways"),
     "KAMENG_MAX_BODY_BYTES": ("1048576", "largest request body the gateway reads (bulk imports excepted)"),
     "KAMENG_RPC_TIMEOUT_S": ("5", "deadline of every RPC call"),
     "KAMENG_HEALTH_TIMEOUT_S": ("2", "deadline for /healthz to hear from every service"),
@@ -64,6 +65,7 @@ class Settings:
     public_url: str
     trusted_proxies: tuple
     rate_limits: str
+    redis_url: str
     max_body_bytes: int
     rpc_timeout_s: float
     health_timeout_s: float
@@ -98,6 +100,7 @@ def settings():
         public_url=env("KAMENG_PUBLIC_URL").rstrip("/"),
         trusted_proxies=_csv(env("KAMENG_TRUSTED_PROXIES")),
         rate_limits=env("KAMENG_RATE_LIMITS"),
+        redis_url=env("KAMENG_REDIS_URL"),
         max_body_bytes=int(env("KAMENG_MAX_BODY_BYTES")),
         rpc_timeout_s=float(env("KAMENG_RPC_TIMEOUT_S")),
         health_timeout_s=float(env("KAMENG_HEALTH_TIMEOUT_S")),
@@ -137,6 +140,8 @@ def nameko_config(s=None, **overrides):
         "EVENT_RETRY_DELAY_MS": s.event_retry_delay_ms,
         "OUTBOX_POLL_S": s.outbox_poll_s,
         "TRUSTED_PROXIES": list(s.trusted_proxies),
+        "RATE_LIMITS": s.rate_limits,
+        "REDIS_URL": s.redis_url,
         "ORDER_WAIT_S": s.order_wait_s,
         "GATEWAY_MAX_WORKERS": s.gateway_max_workers,
         "SMTP_URL": s.smtp_url,

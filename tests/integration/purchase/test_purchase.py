@@ -149,3 +149,16 @@ def test_the_buyer_gets_an_email_with_the_link_and_without_the_codes(api, admin,
     body = message.get_body().get_content()
     assert order["order_no"] in message["Subject"] and f"/orders/{order['order_no']}" in body
     assert "-C0000" not in body and "pw0" not in body             # no codes unless the merchant says so
+
+
+def test_orders_beyond_the_rate_limit_get_429_with_retry_after(config, runner_factory, seeded):
+    from tests.integration.gateway.conftest import Api, start_system
+    config["RATE_LIMITS"] = "orders=2/m,lookup=60/m"
+    start_system(config, runner_factory)
+    with Api(config["BASE_URL"]) as client:
+        client.headers["Authorization"] = f"Bearer {config['ADMIN_TOKEN']}"
+        sku = card_product(client, codes=5)
+        assert [buy(client, sku).status_code for _ in range(2)] == [201, 201]
+        limited = buy(client, sku)
+        assert_error(limited, 429, "rate_limited")
+        assert 1 <= int(limited.headers["Retry-After"]) <= 60
