@@ -76,7 +76,8 @@ class Instrumentation(DependencyProvider):
             labels = self._labels(worker_ctx)
             seconds = time.perf_counter() - started
             ENTRYPOINT_SECONDS.labels(*labels).observe(seconds)
-            log.info("%s %s.%s %s %.1fms", labels[1], labels[0], labels[2], outcome, seconds * 1000)
+            level = logging.DEBUG if labels[1] == "other" else logging.INFO   # timers: every second
+            log.log(level, "%s %s.%s %s %.1fms", labels[1], labels[0], labels[2], outcome, seconds * 1000)
         logs.bind()
 
     @staticmethod
