@@ -156,7 +156,7 @@ def describe():
     """Lines `make run` prints: each setting and the value in use (secrets masked)."""
     secret = {"KAMENG_DATA_KEY", "KAMENG_ADMIN_TOKEN"}
     lines = []
-    for name, (default, meaning) in DEFAULTS.items():
+    for name, (_, meaning) in DEFAULTS.items():
         value = env(name)
         shown = value if name not in secret or value == DEV_ENV.get(name) else "********"
         lines.append(f"  {name}={shown}    # {meaning}")

@@ -4,7 +4,7 @@ a delivery fails, and the saga refunds it."""
 from sqlalchemy.dialects.postgresql import insert
 
 from services.common import outbox
-from services.common.errors import Conflict, NotFound, Unavailable
+from services.common.errors import Conflict, NotFound
 from services.delivery.models import Delivery
 
 
@@ -13,11 +13,9 @@ def fulfil(data, commit_codes):
     if data["delivery"] != "card":
         return "no_supplier"
     try:
-        commit_codes(data["order_no"])
+        commit_codes(data["order_no"])          # Unavailable propagates: the handler retries it
     except (Conflict, NotFound):
         return "reservation_missing"
-    except Unavailable:
-        raise                                   # retried by the event handler, then dead-lettered
     return None
 
 

@@ -13,7 +13,7 @@ from services.catalog.domain.products import active_product
 from services.catalog.models import Code, CodeImport
 from services.common import audit
 from services.common.crypto import DataKeys
-from services.common.errors import Conflict, InvalidInput, NotFound
+from services.common.errors import Conflict, NotFound
 
 CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 MAX_CODE_CHARS = 512
