@@ -15,6 +15,7 @@ export KAMENG_AMQP_URI ?= amqp://guest:guest@127.0.0.1:5672/
 export KAMENG_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/kameng
 RABBIT_API_URI ?= http://guest:guest@127.0.0.1:15672
 PYTEST_ARGS ?=
+TESTS ?= tests
 
 .PHONY: run venv deps-check migrate seed test test-unit test-integration bench clean
 .DEFAULT_GOAL := run
@@ -42,7 +43,7 @@ run: seed
 	$(PY) -m services.common.runner
 
 test: deps-check
-	$(PY) -m pytest tests --amqp-uri=$(KAMENG_AMQP_URI) --rabbit-api-uri=$(RABBIT_API_URI) $(PYTEST_ARGS)
+	$(PY) -m pytest $(TESTS) --amqp-uri=$(KAMENG_AMQP_URI) --rabbit-api-uri=$(RABBIT_API_URI) $(PYTEST_ARGS)
 
 test-unit: venv
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)

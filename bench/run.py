@@ -11,6 +11,7 @@ eventlet.monkey_patch()
 import os  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
+import signal  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -29,7 +30,9 @@ PORT = 8100
 BASE = f"http://127.0.0.1:{PORT}"
 ADMIN = {"Authorization": f"Bearer {DEV_ENV['KAMENG_ADMIN_TOKEN']}"}
 WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "8"))
-IMPORT_SIZES = [int(n) for n in os.environ.get("BENCH_IMPORT_SIZES", "100000,1000000").split(",")]
+IMPORT_SIZES = [int(n) for n in os.environ.get("BENCH_IMPORT_SIZES", "100000,1000000").split(",") if n]
+# BENCH_ONLY=orders runs the baseline and the order scenarios only (a quicker loop while tuning)
+ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -48,6 +51,11 @@ def vhost_uri(amqp_uri, vhost):
 
 def start_services(env):
     """One process per service and one for the gateway, as the Kubernetes Deployments run."""
+    try:
+        requests.get(BASE + "/healthz", timeout=1)
+        sys.exit(f"something already listens on port {PORT} (an earlier bench still running?)")
+    except requests.ConnectionError:
+        pass
     subprocess.run([sys.executable, "-m", "services.catalog.seed"], env=env, check=True, cwd=ROOT,
                    stdout=subprocess.DEVNULL)
     workers = [n for n in ALL if n != "gateway"]
@@ -84,6 +92,25 @@ def memory_mb(procs, field):
         status = Path(f"/proc/{proc.pid}/status").read_text()
         total += int(re.search(rf"{field}:\s+(\d+) kB", status).group(1))
     return total // 1024
+
+
+def idle_cpu_rate(procs, seconds=3.0):
+    """CPU seconds per second the idle services use anyway (timers, relays, heartbeats)."""
+    before = cpu_s(procs)
+    time.sleep(seconds)
+    return (cpu_s(procs) - before) / seconds
+
+
+def cpu_s(procs):
+    """User + system CPU seconds used so far by the service processes. Less the idle rate and
+    divided by the orders of a scenario: the cost of one order, which other load on the box
+    disturbs far less than it disturbs rates."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for proc in procs:
+        fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
 
 
 def import_codes(sku, count):
@@ -128,28 +155,26 @@ def accept_orders(sku):
 
 
 def full_purchases(sku, total=300, concurrency=30):
-    """create -> pay -> poll until completed, `concurrency` buyers at a time. Answers purchases/s
-    and the p95 of pay -> codes visible."""
+    """create -> pay -> codes shown, `concurrency` buyers at a time, each waiting on the order with
+    the long poll (GET ?status=&wait=). Answers purchases/s and the p95 of pay -> codes visible."""
     session_pool = eventlet.GreenPool(concurrency)
     visible = []
 
     def purchase(n):
         with requests.Session() as http:
+            def look(order, status):      # a long poll, as the pay page does: held until it moves
+                return {**order, **http.get(f"{BASE}/api/v1/orders/{order['order_no']}", timeout=30,
+                                            params={"status": status, "wait": 10},
+                                            headers={"X-Order-Token": order["token"]}).json()}
             order = http.post(BASE + "/api/v1/orders", timeout=30, json={
                 "sku": sku, "quantity": 1, "contact": f"b{n}@example.com", "payment_channel": "sandbox"}).json()
             while not order.get("payment"):
-                eventlet.sleep(0.02)
-                order = {**order, **http.get(f"{BASE}/api/v1/orders/{order['order_no']}", timeout=30,
-                                             headers={"X-Order-Token": order["token"]}).json()}
+                order = look(order, order["status"])
             paid_at = time.perf_counter()
             http.post(f"{BASE}/api/v1/payments/sandbox/{order['payment']['payment_no']}/pay", timeout=30)
-            while True:
-                view = http.get(f"{BASE}/api/v1/orders/{order['order_no']}", timeout=30,
-                                headers={"X-Order-Token": order["token"]}).json()
-                if view["status"] == "completed":
-                    visible.append(time.perf_counter() - paid_at)
-                    return
-                eventlet.sleep(0.01)
+            while order["status"] != "completed":
+                order = look(order, order["status"])
+            visible.append(time.perf_counter() - paid_at)
 
     started = time.perf_counter()
     list(session_pool.imap(purchase, range(total)))
@@ -171,7 +196,32 @@ def reservations(amqp_uri, sku, total, concurrency=50):
         return total / (time.perf_counter() - started)
 
 
+def catalog_scenarios(procs, amqp, base_rps):
+    rows = []
+    for label, path in [("product listing (cached 1 s)", "/api/v1/products"),
+                        ("product detail (cached 1 s)", "/api/v1/products/DEMO-STEAM-50")]:
+        rps, p99, errors = wrk(path)
+        rows.append((label, f"{rps:,.0f} req/s", f"{rps / base_rps:.2f}", f"p99 {p99:.1f} ms, non-2xx {errors}"))
+    for count in IMPORT_SIZES:
+        sku = f"BENCH-IMPORT-{count}"
+        new_product(sku)
+        rss_before = memory_mb(procs, "VmRSS")
+        seconds = import_codes(sku, count)
+        peak = memory_mb(procs, "VmHWM")
+        rate = count / seconds
+        rows.append((f"import {count:,} codes (encrypted, deduplicated)", f"{rate:,.0f} codes/s",
+                     f"{rate / base_rps:.2f}", f"{seconds:.1f} s; services RSS {rss_before} MB before, peak {peak} MB"))
+    sku = "BENCH-RESERVE"
+    new_product(sku, max_quantity=1)
+    import_codes(sku, 20_000)
+    rate = reservations(amqp, sku, 5_000)
+    rows.append(("reservations, 50 in flight on one SKU (RPC)", f"{rate:,.0f} /s", f"{rate / base_rps:.2f}",
+                 "SELECT ... FOR UPDATE SKIP LOCKED"))
+    return rows
+
+
 def main():
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))   # so `finally` stops the services
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install -y wrk")
     s = settings()
@@ -187,40 +237,32 @@ def main():
         base_rps, base_p99, _ = wrk("/ping")
         rows.append(("baseline: GET /ping (gateway -> RPC echo)", f"{base_rps:,.0f} req/s", "1.00",
                      f"p99 {base_p99:.1f} ms"))
-        for label, path in [("product listing (cached 1 s)", "/api/v1/products"),
-                            ("product detail (cached 1 s)", "/api/v1/products/DEMO-STEAM-50")]:
-            rps, p99, errors = wrk(path)
-            rows.append((label, f"{rps:,.0f} req/s", f"{rps / base_rps:.2f}",
-                         f"p99 {p99:.1f} ms, non-2xx {errors}"))
-        for count in IMPORT_SIZES:
-            sku = f"BENCH-IMPORT-{count}"
-            new_product(sku)
-            rss_before = memory_mb(procs, "VmRSS")
-            seconds = import_codes(sku, count)
-            peak = memory_mb(procs, "VmHWM")
-            rate = count / seconds
-            rows.append((f"import {count:,} codes (encrypted, deduplicated)", f"{rate:,.0f} codes/s",
-                         f"{rate / base_rps:.2f}",
-                         f"{seconds:.1f} s; services RSS {rss_before} MB before, peak {peak} MB"))
-        sku = "BENCH-RESERVE"
-        new_product(sku, max_quantity=1)
-        import_codes(sku, 20_000)
-        rate = reservations(amqp, sku, 5_000)
-        rows.append(("reservations, 50 in flight on one SKU (RPC)", f"{rate:,.0f} /s", f"{rate / base_rps:.2f}",
-                     "SELECT ... FOR UPDATE SKIP LOCKED"))
+        if not ONLY:
+            rows += catalog_scenarios(procs, amqp, base_rps)
         sku = "BENCH-ORDERS"
         new_product(sku, max_quantity=1)
         import_codes(sku, 30_000)
+        idle = idle_cpu_rate(procs)
+        cpu, started = cpu_s(procs), time.perf_counter()
         rps, p90, p99, errors = accept_orders(sku)
+        per_order = (cpu_s(procs) - cpu - idle * (time.perf_counter() - started)) / (rps * WRK_SECONDS) * 1000
+        rows.append((f"idle services (timers, relays, heartbeats)", f"{idle * 1000:.0f} ms CPU/s", "", ""))
         rows.append(("order acceptance (POST /orders, waits for pay_url)", f"{rps:,.0f} orders/s",
-                     f"{rps / base_rps:.2f}", f"p90 {p90:.0f} ms, p99 {p99:.0f} ms, non-2xx {errors}"))
-        rate, p95 = full_purchases(sku)
+                     f"{rps / base_rps:.2f}", f"p90 {p90:.0f} ms, p99 {p99:.0f} ms, non-2xx {errors}; "
+                     f"service CPU {per_order:.1f} ms/order"))
+        cpu, total, started = cpu_s(procs), 300, time.perf_counter()
+        rate, p95 = full_purchases(sku, total)
+        per_order = (cpu_s(procs) - cpu - idle * (time.perf_counter() - started)) / total * 1000
         rows.append(("full purchase (create, pay, codes shown), 30 buyers", f"{rate:,.0f} purchases/s",
-                     f"{rate / base_rps:.2f}", f"pay -> codes visible p95 {p95:.0f} ms"))
+                     f"{rate / base_rps:.2f}", f"pay -> codes visible p95 {p95:.0f} ms; "
+                     f"service CPU {per_order:.1f} ms/purchase"))
     finally:
         for proc in reversed(procs):      # the gateway first
             proc.terminate()
-            proc.wait(30)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
     table = ["| scenario | figure | ratio to baseline | notes |", "|---|---|---|---|"]
     table += [f"| {' | '.join(row)} |" for row in rows]
     header = f"kameng bench, {time.strftime('%Y-%m-%d %H:%M:%S')} ({os.cpu_count()} cores, everything on one box)\n"

@@ -1,9 +1,6 @@
 """POST /api/v1/orders at the gateway: create, then wait a short bounded time for the saga to
 reach the payment step (or an end), so most buyers get their pay_url in the first answer."""
 import logging
-import time
-
-import eventlet
 
 from gateway import schemas
 from services.common.errors import Unavailable
@@ -20,20 +17,28 @@ def settled(order):
     return order["status"] in SETTLED and (order["status"] != "awaiting_payment" or order["payment"])
 
 
-def wait(order_rpc, order, wait_s):
-    """The order once settled, or as it is when `wait_s` has passed. A busy order service never
-    turns into an error here: the order exists, the buyer gets it (pending) and polls."""
-    delay, started = 0.03, time.monotonic()   # the saga takes a few hops: look rarely, then less often
-    while not settled(order):
-        left = wait_s - (time.monotonic() - started)
-        if left <= 0:
-            break
-        eventlet.sleep(min(delay, left))
-        delay = min(delay * 2, 0.4)
-        try:
-            order = order_rpc.order_status.timed(max(left, 0.5))(order["order_no"])
-        except Unavailable:
-            break
+def wait(order_rpc, board, order, wait_s):
+    """The order once settled, or as it is when `wait_s` has passed. Woken by the order
+    service's hint; without one by the deadline, the order service is asked once. A busy order
+    service never turns into an error here: the order exists, the buyer gets it and polls."""
+    if settled(order) or wait_s <= 0:
+        return order
+    moved = board.wait(order["order_no"], settled, wait_s)
+    if moved is not None:
+        return moved
+    try:
+        return order_rpc.order_status.timed(1.0)(order["order_no"])
+    except Unavailable:
+        return order
+
+
+def look(order_rpc, board, order_no, token, status=None, wait_s=0):
+    """GET /orders/{no}: the buyer's view (codes once delivered). With `status` and `wait_s`:
+    while the order is still in `status`, hold up to `wait_s` for a hint that it moved."""
+    order = order_rpc.get_order(order_no, token)        # the token is checked first, every time
+    if status and wait_s > 0 and order["status"] == status:
+        if board.wait(order_no, lambda seen: seen["status"] != status, wait_s) is not None:
+            order = order_rpc.get_order(order_no, token)
     return order
 
 
@@ -45,12 +50,12 @@ def answer(order, token):
     return 201, schemas.CreatedOrder().dump({**order, "token": token, "items": []})
 
 
-def place(order_rpc, body, signals, key, wait_s=WAIT_S):
+def place(order_rpc, board, body, signals, key, wait_s=WAIT_S):
     # a flash sale queues creates behind each other: a generous deadline beats a 503
     placed = order_rpc.create_order.timed(CREATE_TIMEOUT_S)(body, signals, key)
     if "replay" in placed:
         return placed["replay"]["status"], placed["replay"]["body"]
-    status, body = answer(wait(order_rpc, placed["order"], wait_s), placed["token"])
+    status, body = answer(wait(order_rpc, board, placed["order"], wait_s), placed["token"])
     if key:
         try:
             order_rpc.remember_answer(key, {"status": status, "body": body})

@@ -270,11 +270,21 @@ class OrderItem(Schema):
     secret = fields.String(allow_none=True)
 
 
+ORDER_STATUSES = ["pending", "reserving", "review", "awaiting_payment", "paid", "delivering", "completed",
+                  "rejected", "expired", "cancelled", "refunding", "refunded"]
+MAX_WAIT_S = 20
+
+
+class OrderWait(Schema):
+    """GET /orders/{no}?status=awaiting_payment&wait=15: while the order is still in `status`,
+    hold the answer up to `wait` seconds for it to move (a long poll, instead of asking often)."""
+    status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
+    wait = fields.Float(load_default=0, validate=validate.Range(0, MAX_WAIT_S))
+
+
 class Order(Schema):
     order_no = fields.String()
-    status = fields.String(metadata={"enum": ["pending", "reserving", "review", "awaiting_payment", "paid",
-                                              "delivering", "completed", "rejected", "expired", "cancelled",
-                                              "refunding", "refunded"]})
+    status = fields.String(metadata={"enum": ORDER_STATUSES})
     amount = Money()
     currency = fields.String()
     expires_at = fields.String(metadata={"format": "date-time"})

@@ -7,15 +7,17 @@ from gateway.routes.catalog import CatalogRoutes
 from gateway.routes.ops import OpsRoutes
 from gateway.routes.orders import OrderRoutes
 from gateway.routes.pages import PageRoutes
+from gateway.waits import OrderBoard, OrderHints
 from services.common.metrics import Instrumentation
 from services.common.rpc import RpcProxy
 
 
-class GatewayService(OpsRoutes, PageRoutes, CatalogRoutes, AdminCatalogRoutes, OrderRoutes):
+class GatewayService(OpsRoutes, PageRoutes, CatalogRoutes, AdminCatalogRoutes, OrderRoutes, OrderHints):
     name = "gateway"
     config = Config()
     instrumentation = Instrumentation()
     limit = RateLimits()
+    orders_moving = OrderBoard()
     catalog_rpc = RpcProxy("catalog")
     order_rpc = RpcProxy("order")
     payment_rpc = RpcProxy("payment")

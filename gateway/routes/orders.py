@@ -22,14 +22,18 @@ class OrderRoutes:
                    "user_agent": request.headers.get("User-Agent", "")[:256],
                    "device_id": request.headers.get("X-Device-Id", "")[:128] or None}
         wait_s = float(self.config.get("ORDER_WAIT_S", ordering.WAIT_S))
-        return ordering.place(self.order_rpc, body, signals, idempotency_key(request), wait_s)
+        return ordering.place(self.order_rpc, self.orders_moving, body, signals, idempotency_key(request), wait_s)
 
-    @api("GET", "/api/v1/orders/<order_no>", summary="An order, with its codes once delivered (X-Order-Token)",
+    @api("GET", "/api/v1/orders/<order_no>", summary="An order, with its codes once delivered (X-Order-Token); "
+         "with status= and wait=, held while the order is still in that status", query=schemas.OrderWait,
          response=schemas.Order, tags=["orders"])
     def get_order(self, request, order_no):
         self.limit("lookup", request)
-        token = request.headers.get("X-Order-Token", "")
-        return schemas.Order().dump(self.order_rpc.get_order(order_no[:64], token[:256]))
+        hold = query_args(request, schemas.OrderWait())
+        token = request.headers.get("X-Order-Token", "")[:256]
+        order = ordering.look(self.order_rpc, self.orders_moving, order_no[:64], token,
+                              hold.get("status"), hold["wait"])
+        return schemas.Order().dump(order)
 
     @api("POST", "/api/v1/orders/<order_no>/cancel", summary="Cancel before payment (X-Order-Token)",
          response=schemas.Order, tags=["orders"])

@@ -67,8 +67,8 @@ class Db:
         p = self.provider
         with transaction(p.engine, p.metadata, self.correlation_id) as session:
             yield session
-        if session.info.get("outbox_written") and p.on_outbox_commit:
-            p.on_outbox_commit()
+        for hook in p.commit_hooks:          # committed: wake the relay, send hints
+            hook(session)
 
     def once(self, consumer, env, fn):
         """Run `fn(session, envelope)` unless `consumer` already handled this event; one commit.
@@ -91,7 +91,7 @@ class Database(DependencyProvider):
     def __init__(self, metadata):
         self.metadata = metadata
         self.schema = metadata.schema
-        self.on_outbox_commit = None  # set by OutboxRelay: wake the relay after a commit
+        self.commit_hooks = []        # fn(session) after each commit (OutboxRelay, Hints add theirs)
 
     @property
     def outbox(self):

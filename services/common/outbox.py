@@ -27,6 +27,40 @@ log = logging.getLogger(__name__)
 BATCH = 200
 REPORT_EVERY_S = 1.0      # the pending/lag gauges: not worth a query per pass
 BACKOFF_MAX_S = 5.0
+CONFIRM_TIMEOUT_S = 10.0
+
+
+class Confirms:
+    """Publisher confirms of one channel by delivery tag. A confirm with `multiple` settles every
+    tag up to it not settled yet; `floor` is the highest tag below which all are settled."""
+
+    def __init__(self):
+        self.acked, self.nacked, self.floor = set(), set(), 0
+
+    def ack(self, tag, multiple):
+        self._mark(self.acked, tag, multiple)
+
+    def nack(self, tag, multiple):
+        self._mark(self.nacked, tag, multiple)
+
+    def _mark(self, into, tag, multiple):
+        for t in range(self.floor + 1 if multiple else tag, tag + 1):
+            if t not in self.acked and t not in self.nacked:
+                into.add(t)
+        if multiple:
+            self.floor = max(self.floor, tag)
+        while self.floor + 1 in self.acked or self.floor + 1 in self.nacked:
+            self.floor += 1
+
+    def settled(self, by_tag):
+        return all(t in self.acked or t in self.nacked for t in by_tag)
+
+    def take(self, by_tag):
+        """The row ids whose messages were acked; forgets these tags."""
+        sent = [row_id for tag, row_id in by_tag.items() if tag in self.acked]
+        self.acked.difference_update(by_tag)
+        self.nacked.difference_update(by_tag)
+        return sent
 
 
 def table(metadata: MetaData):
@@ -87,7 +121,6 @@ class Relay:
 
     def publish_batch(self):
         o = self.outbox
-        failure = None
         with self.engine.connect() as conn:
             with conn.begin():
                 rows = conn.execute(
@@ -96,13 +129,7 @@ class Relay:
                 if time.monotonic() >= self.next_report:
                     self.next_report = time.monotonic() + REPORT_EVERY_S
                     self.report_pending(conn)
-                sent = []
-                try:
-                    for row in rows:
-                        self.publish(row.type, row.envelope)
-                        sent.append(row.id)
-                except Exception as exc:  # noqa: BLE001 -- mark what was confirmed, then fail the pass
-                    failure = exc
+                sent, failure = self.publish_all(rows)
                 if sent:
                     conn.execute(update(o).where(o.c.id.in_(sent)).values(published_at=func.now()))
             if sent:
@@ -111,13 +138,47 @@ class Relay:
             raise failure
         return len(rows)
 
+    def publish_all(self, rows):
+        """Publish every row, then wait once for the broker's confirms of the whole batch (one
+        round trip per batch, not one per row). Answers (ids confirmed, the failure or None): a
+        row whose confirm did not come, or came as a nack, stays unpublished and goes again."""
+        by_tag, failure = {}, None
+        try:
+            self.open_channel()
+            for row in rows:
+                self.publish(row.type, row.envelope)
+                self.last_tag += 1
+                by_tag[self.last_tag] = row.id
+        except Exception as exc:  # noqa: BLE001 -- keep what the broker confirms, fail the pass
+            failure = exc
+        try:
+            deadline = time.monotonic() + CONFIRM_TIMEOUT_S
+            while by_tag and not self.confirms.settled(by_tag):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError("publisher confirms did not arrive")
+                self.connection.drain_events(timeout=left)
+        except Exception as exc:  # noqa: BLE001
+            failure = failure or exc
+        sent = self.confirms.take(by_tag) if by_tag else []
+        if failure is None and len(sent) < len(by_tag):
+            failure = RuntimeError(f"the broker refused {len(by_tag) - len(sent)} message(s)")
+        return sent, failure
+
+    def open_channel(self):
+        if self.connection is not None:
+            return
+        self.connection = Connection(self.amqp_uri, connect_timeout=5)
+        self.connection.ensure_connection(max_retries=1)   # fail this pass; run() backs off
+        channel = self.connection.channel()
+        channel.confirm_select()
+        self.confirms, self.last_tag = Confirms(), 0   # tags count from 1 on a channel in confirm mode
+        channel.events["basic_ack"].add(self.confirms.ack)
+        channel.events["basic_nack"].add(self.confirms.nack)
+        self.producer = self.connection.Producer(channel)
+        self.exchange(channel).declare()
+
     def publish(self, type_, env):
-        if self.connection is None:
-            self.connection = Connection(self.amqp_uri, transport_options={"confirm_publish": True},
-                                         connect_timeout=5)
-            self.connection.ensure_connection(max_retries=1)   # fail this pass; run() backs off
-            self.producer = self.connection.Producer()
-            self.exchange(self.producer.channel).declare()
         headers = {"nameko.correlation_id": env["correlation_id"]} if env.get("correlation_id") else {}
         self.producer.publish(env, exchange=self.exchange, routing_key=type_, serializer="json",
                               delivery_mode=2, headers=headers, retry=False)
@@ -156,8 +217,12 @@ class OutboxRelay(DependencyProvider):
         config = self.container.config
         self.relay = Relay(self.container.service_name, self.database.engine, self.database.outbox,
                            config["AMQP_URI"], float(config.get("OUTBOX_POLL_S", 0.5)))
-        self.database.on_outbox_commit = self.relay.wakeup.set
+        self.database.commit_hooks.append(self.after_commit)
         self.thread = self.container.spawn_managed_thread(self.relay.run)
+
+    def after_commit(self, session):
+        if session.info.get("outbox_written"):
+            self.relay.wakeup.set()
 
     def stop(self):
         if self.relay:

@@ -15,6 +15,7 @@ from services.common.envelope import isoformat
 from services.common.errors import Conflict, IdempotencyMismatch, InvalidInput, NotFound, OutOfStock
 from services.order import saga
 from services.order.models import IdempotencyKey, Order, Transition
+from services.order.views import view
 
 ORDER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -146,7 +147,7 @@ def cancel(session, order_no, token):
     for_buyer(session, order_no, token)
     order = saga.lock(session, order_no)          # read afresh under the lock
     saga.require(order, "cancel_requested")
-    return saga.apply(session, order.order_no, "cancel_requested", {"by": "buyer"})
+    return saga.apply(session, order, "cancel_requested", {"by": "buyer"})
 
 
 def refund(session, actor, order_no, reason):
@@ -154,24 +155,7 @@ def refund(session, actor, order_no, reason):
     saga.require(order, "refund_ordered")
     shown = order.codes_shown_at is not None
     audit.record(session, actor, "order.refund", order_no, {"reason": reason, "codes_shown": shown})
-    return saga.apply(session, order_no, "refund_ordered", {"reason": reason, "by": actor, "codes_shown": shown})
-
-
-def view(order):
-    """The order as DESIGN §6 shows it (money in minor units; the gateway formats)."""
-    payment = None
-    if order.payment_no:
-        payment = {"channel": order.payment_channel, "payment_no": order.payment_no, "pay_url": order.pay_url}
-    return {"order_no": order.order_no, "status": order.status, "amount": order.amount,
-            "currency": order.currency, "expires_at": isoformat(order.expires_at), "payment": payment,
-            "sku": order.sku, "quantity": order.quantity, "reason": _buyer_reason(order)}
-
-
-def _buyer_reason(order):
-    """Neutral words for the buyer: never a risk rule's name."""
-    if order.status == "rejected":
-        return "out_of_stock" if order.reason == "out_of_stock" else "not_accepted"
-    return None
+    return saga.apply(session, order, "refund_ordered", {"reason": reason, "by": actor, "codes_shown": shown})
 
 
 def admin_view(session, order_no):

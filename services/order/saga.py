@@ -10,9 +10,10 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, or_, select
 
-from services.common import outbox
+from services.common import hints, outbox
 from services.common.errors import Conflict, NotFound
 from services.order.models import Order, Transition
+from services.order.views import view
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ GIVE_UP = {"pending": Step("rejected"), "reserving": Step("rejected", (RELEASE,)
            "paid": Step("refunding", (RELEASE, REFUND)), "delivering": Step("refunding", (RELEASE, REFUND))}
 FIRST_REQUEST = "risk_assessment_requested"
 TERMINAL = {"rejected", "expired", "cancelled", "completed", "refunded"}
+# states a buyer waits for (the gateway holds answers until one of them): each arrival is hinted
+NEWS = TERMINAL | {"awaiting_payment", "paid", "refunding", "review"}
 
 
 def lock(session, order_no, missing_ok=False):
@@ -78,17 +81,18 @@ def advance(session, envelope):
     this service never made (a participant used directly, e.g. by an admin tool) is not ours:
     it is logged and dropped, not retried into the dead-letter queue."""
     order_no = envelope["data"]["order_no"]
-    if lock(session, order_no, missing_ok=True) is None:
+    order = lock(session, order_no, missing_ok=True)
+    if order is None:
         log.warning("event %s for unknown order %s ignored", envelope["type"], order_no)
         return None
-    return apply(session, order_no, envelope["type"], envelope["data"])
+    return apply(session, order, envelope["type"], envelope["data"])
 
 
-def apply(session, order_no, event_type, data=None):
-    order = lock(session, order_no)
+def apply(session, order, event_type, data=None):
+    """Move `order` (row-locked by `lock`) by the table, or leave it as it is."""
     step = TRANSITIONS.get((order.status, event_type))
     if step is None:
-        log.info("order %s ignores %s in state %s", order_no, event_type, order.status)
+        log.info("order %s ignores %s in state %s", order.order_no, event_type, order.status)
         return order
     _record(session, order, step, event_type, data or {})
     return order
@@ -113,10 +117,17 @@ def _record(session, order, step, event_type, data, first=False):
         order.status, order.attempts, order.step_started_at = step.to, 0, func.now()
     session.add(Transition(order_no=order.order_no, from_status=before, to_status=step.to,
                            event=event_type, data=_public(data)))
+    if (step.to != before or event_type == "payment_intent_created") and newsworthy(order):
+        hints.add(session, "order_changed", view(order))
     if step.requests:
         order.last_requests = list(step.requests)        # what the sweeper re-sends if stuck
     for request in step.requests:
         outbox.add(session, request, request_data(order, request, data))
+
+
+def newsworthy(order):
+    """A state a buyer waits for; awaiting_payment only once there is somewhere to pay."""
+    return order.status in NEWS and (order.status != "awaiting_payment" or bool(order.pay_url))
 
 
 def _absorb(order, event_type, data):

@@ -6,6 +6,7 @@ from services.common.crypto import Keys
 from services.common.db import Database
 from services.common.errors import DomainError, load
 from services.common.events import event_handler
+from services.common.hints import Hints
 from services.common.rpc import RpcProxy
 from services.common.service import BaseService
 from services.order import domain, saga, schemas
@@ -25,6 +26,7 @@ def on(source, event_type):
 class OrderService(BaseService):
     name = "order"
     db = Database(metadata)
+    hints = Hints()
     keys = Keys()
     config = Config()
     catalog_rpc = RpcProxy("catalog")

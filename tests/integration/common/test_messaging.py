@@ -191,3 +191,32 @@ def test_relay_keeps_the_marks_of_what_the_broker_confirmed_before_a_failure(con
     relay.close()
     assert outbox_rows(engine, notes[0])[0].published_at is not None     # confirmed: not sent again
     assert outbox_rows(engine, notes[1])[0].published_at is None          # left for the next pass
+
+
+def test_relay_publishes_a_whole_batch_once_each_in_order_and_marks_it(config, engine):
+    table = infra.emitter_metadata.tables["infra_emitter.outbox"]
+    batch = unique("batch")
+    with Session(engine, info={"outbox": table}) as s:
+        with s.begin():
+            for n in range(60):
+                outbox.add(s, "thing_happened", {"note": f"{batch}-{n:02d}"})
+    with Connection(config["AMQP_URI"]) as conn:
+        queue = conn.SimpleQueue(Queue("batch-probe", exchange=outbox.event_exchange("emitter"),
+                                       routing_key="thing_happened"))
+        queue.consumer.purge()
+        relay = outbox.Relay("emitter", engine, table, config["AMQP_URI"], poll_s=0.1)
+        assert relay.publish_batch() >= 60            # one pass: published, confirmed, marked
+        assert relay.publish_batch() == 0
+        relay.close()
+        received = []
+        while True:
+            try:
+                message = queue.get(timeout=1)
+            except queue.Empty:
+                break
+            received.append(message.payload["data"]["note"])
+            message.ack()
+        queue.close()
+    ours = [note for note in received if note.startswith(batch)]
+    assert ours == [f"{batch}-{n:02d}" for n in range(60)]            # each once, in order
+    assert all(outbox_rows(engine, f"{batch}-{n:02d}")[0].published_at for n in range(60))
