@@ -140,6 +140,11 @@ class CatalogService(BaseService):
     def handle_stock_release_requested(self, envelope):
         self.db.once("catalog.handle_stock_release_requested", envelope, stock.on_release_requested)
 
+    @timer(interval=15)
+    def report_stock(self):
+        with self.db.transaction() as s:
+            products.report_stock(s)
+
     @timer(interval=2)
     def sweep(self):
         with self.db.transaction() as s:

@@ -8,6 +8,7 @@ import logging
 from collections import namedtuple
 from datetime import datetime, timedelta, timezone
 
+from prometheus_client import Counter, Histogram
 from sqlalchemy import func, or_, select
 
 from services.common import hints, outbox
@@ -66,6 +67,14 @@ TERMINAL = {"rejected", "expired", "cancelled", "completed", "refunded"}
 NEWS = TERMINAL | {"awaiting_payment", "paid", "refunding", "review"}
 
 
+ORDERS = Counter("kameng_orders_total", "Orders arriving in a status (every arrival counts once)", ["status"])
+STEP_SECONDS = Histogram("kameng_saga_step_duration_seconds", "Time an order spent in a state before it moved on",
+                         ["state"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600))
+TIMEOUTS_HIT = Counter("kameng_saga_timeouts_total",
+                       "Sagas the sweeper drove on past a timeout, by state and action (retry, compensate, expire)",
+                       ["state", "action"])
+
+
 def lock(session, order_no, missing_ok=False):
     """The order, row-locked and read afresh (populate_existing: an object already in the session
     would otherwise keep the status it had before we waited for the lock)."""
@@ -114,6 +123,7 @@ def _record(session, order, step, event_type, data, first=False):
     before = None if first else order.status
     _absorb(order, event_type, data)
     if step.to != order.status or first:
+        _measure(order, step.to, first)
         order.status, order.attempts, order.step_started_at = step.to, 0, func.now()
     session.add(Transition(order_no=order.order_no, from_status=before, to_status=step.to,
                            event=event_type, data=_public(data)))
@@ -123,6 +133,13 @@ def _record(session, order, step, event_type, data, first=False):
         order.last_requests = list(step.requests)        # what the sweeper re-sends if stuck
     for request in step.requests:
         outbox.add(session, request, request_data(order, request, data))
+
+
+def _measure(order, to, first):
+    ORDERS.labels(to).inc()
+    if not first and isinstance(order.step_started_at, datetime):
+        STEP_SECONDS.labels(order.status).observe(
+            max(0.0, (datetime.now(timezone.utc) - order.step_started_at).total_seconds()))
 
 
 def newsworthy(order):
@@ -188,12 +205,15 @@ def sweep(session):
     orders = stuck(session)
     for order in orders:
         if order.status == "awaiting_payment":
+            TIMEOUTS_HIT.labels(order.status, "expire").inc()
             _record(session, order, TRANSITIONS[("awaiting_payment", "payment_window_expired")],
                     "payment_window_expired", {})
         elif order.attempts + 1 >= MAX_ATTEMPTS and order.status in GIVE_UP:
+            TIMEOUTS_HIT.labels(order.status, "compensate").inc()
             order.reason = order.reason or f"timeout in {order.status}"
             _record(session, order, GIVE_UP[order.status], "step_timed_out", {"state": order.status})
         else:
+            TIMEOUTS_HIT.labels(order.status, "retry").inc()
             order.attempts += 1
             order.step_started_at = func.now()
             for request in order.last_requests or ():

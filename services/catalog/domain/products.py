@@ -2,6 +2,7 @@
 import base64
 import binascii
 
+from prometheus_client import Gauge
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
@@ -185,6 +186,23 @@ def stock_report(session):
              "available": s.available, "reserved": s.reserved, "sold": s.sold,
              "low_stock_threshold": p.low_stock_threshold,
              "low": s.counted and s.available < p.low_stock_threshold} for p, s in rows]
+
+
+STOCK_AVAILABLE = Gauge("kameng_stock_available", "Units for sale now, per active SKU whose stock is counted", ["sku"])
+STOCK_LOW_AT = Gauge("kameng_stock_low_threshold", "The merchant's low-stock threshold per active counted SKU", ["sku"])
+
+
+def report_stock(session):
+    """Refresh the stock gauges (an SKU deactivated since the last report disappears)."""
+    rows = session.execute(select(Product.sku, StockLevel.available, Product.low_stock_threshold)
+                           .join(StockLevel, StockLevel.sku == Product.sku)
+                           .where(Product.active.is_(True), StockLevel.counted.is_(True))).all()
+    STOCK_AVAILABLE.clear()
+    STOCK_LOW_AT.clear()
+    for sku, available, threshold in rows:
+        STOCK_AVAILABLE.labels(sku).set(available)
+        STOCK_LOW_AT.labels(sku).set(threshold)
+    return len(rows)
 
 
 def count_products(session):

@@ -264,3 +264,19 @@ def test_a_release_sent_before_a_re_reservation_leaves_it_alone(tx, make_product
     with tx() as s:
         assert stock.release(s, order, requested_at=sent_at)["released"] is False   # the old request
         assert s.get(Reservation, order).status == "held"
+
+
+def test_stock_gauges_show_active_counted_skus_and_forget_deactivated_ones(tx, make_product):
+    from prometheus_client import REGISTRY
+    low, plenty = make_product(n_codes=2, threshold=5), make_product(n_codes=3, threshold=1)
+    with tx() as s:
+        products.report_stock(s)
+
+    def gauge(name, sku):
+        return REGISTRY.get_sample_value(name, {"sku": sku})
+    assert (gauge("kameng_stock_available", low), gauge("kameng_stock_low_threshold", low)) == (2, 5)
+    assert gauge("kameng_stock_available", plenty) == 3
+    with tx() as s:
+        products.update_product(s, "test", plenty, {"active": False})
+        products.report_stock(s)
+    assert gauge("kameng_stock_available", plenty) is None and gauge("kameng_stock_available", low) == 2
