@@ -17,7 +17,7 @@ RABBIT_API_URI ?= http://guest:guest@127.0.0.1:15672
 PYTEST_ARGS ?=
 TESTS ?= tests
 
-.PHONY: run venv deps-check migrate seed test test-unit test-integration bench clean
+.PHONY: run venv deps-check migrate seed test test-unit test-integration bench backup restore clean
 .DEFAULT_GOAL := run
 
 $(STAMP): pyproject.toml
@@ -50,6 +50,13 @@ test-unit: venv
 
 test-integration: deps-check
 	$(PY) -m pytest tests/integration --amqp-uri=$(KAMENG_AMQP_URI) --rabbit-api-uri=$(RABBIT_API_URI) $(PYTEST_ARGS)
+
+backup: venv
+	$(PY) -m services.common.backup dump $(or $(BACKUP_DIR),var/backups)
+
+restore: venv
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=var/backups/<time> [SERVICES='catalog order']"; exit 2; }
+	$(PY) -m services.common.backup restore $(BACKUP) $(SERVICES)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -20,11 +20,13 @@ def seeded(database_url):
 
 
 def start_system(config, runner_factory, workers=WORKERS):
-    """Every service (or those given) and the gateway, in-process, on the test vhost and database."""
+    """Every service (or those given) and the gateway, in-process, on the test vhost and database.
+    Answers the workers' runner; its `gateway` is the gateway's (stop that first)."""
     runner = runner_factory(config, *workers)
     runner.start()
     gateway = runner_factory({**config, "max_workers": 200}, GatewayService)
     gateway.start()
+    runner.gateway = gateway
     return runner
 
 

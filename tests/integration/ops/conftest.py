@@ -1,0 +1,1 @@
+from tests.integration.gateway.conftest import seeded  # noqa: F401 -- shared fixture
