@@ -1,16 +1,18 @@
 """Payments: intents with our own payment_no, one settlement path for every channel, refunds.
 
-A channel's notification is verified by that channel's rules (`channels.py`); what is verified
-then goes through `settle`, which checks our number, the amount and the state, records the raw
-notification, and moves the payment to paid exactly once (a conditional UPDATE: duplicates and
-concurrent notifications find it paid already)."""
+A channel's notification is verified by that channel's rules (`channels/`); what is verified
+then goes through `settle`, which checks our number, the channel, the amount and the state,
+records the raw notification, and moves the payment to paid exactly once (the payment row is
+locked: duplicates and concurrent notifications find it paid already). Reconciliation feeds what
+a channel's `query` answers through the same `settle`."""
 import logging
 import secrets
 
 from sqlalchemy import func, select, update
 
-from services.common import outbox
+from services.common import metrics, outbox
 from services.common.errors import NotFound
+from services.payment.channels import Refused, urls_for
 from services.payment.models import Journal, Notification, Payment
 
 log = logging.getLogger(__name__)
@@ -20,13 +22,18 @@ def new_payment_no():
     return "P" + secrets.token_hex(10).upper()
 
 
-def create_intent(session, envelope, public_url):
+def create_intent(session, envelope, channels, public_url):
+    """The payment of an order, and what the buyer is sent to (the channel's `start_payment`).
+    A channel that is not enabled gets our own pay page, which says the channel is unavailable."""
     d = envelope["data"]
     payment = session.scalars(select(Payment).where(Payment.order_no == d["order_no"])).first()
     if payment is None:
         payment = Payment(payment_no=new_payment_no(), order_no=d["order_no"], channel=d["channel"],
-                          amount=d["amount"], currency=d["currency"], status="pending")
-        payment.pay_url = f"{public_url}/pay/{payment.payment_no}"
+                          amount=d["amount"], currency=d["currency"], status="pending", refunded_amount=0)
+        channel = channels.get(payment.channel)
+        started = channel.start_payment(payment, urls_for(public_url, channel.name, payment)) if channel else {}
+        payment.pay_url = started.get("pay_url") or f"{public_url}/pay/{payment.payment_no}"
+        payment.qr_code = started.get("qr_code")
         session.add(payment)
         session.flush()
     outbox.add(session, "payment_intent_created", {"order_no": payment.order_no, "payment_no": payment.payment_no,
@@ -39,23 +46,42 @@ def close_intent(session, envelope):
                     .values(status="closed", closed_at=func.now()))
 
 
+def notify(session, channels, name, request, stored):
+    """A channel's notification, as the gateway received it: verify by the channel's rules, then
+    settle once. Returns (outcome, (status, headers, body) of the reply in the channel's format).
+    `stored` is the request as kept for audit (JSON-safe)."""
+    channel = channels.get(name)
+    if channel is None:
+        raise NotFound("no such payment channel", {"channel": name})
+    try:
+        notice = channel.verify_notify(request)
+    except Refused as refused:
+        outcome = record_refused(session, name, stored, str(refused))
+        return outcome, channel.reply(False)
+    outcome = settle(session, name, notice, stored)
+    return outcome, channel.reply(not outcome.startswith("rejected"))
+
+
 def settle(session, channel, notice, raw):
-    """`notice` is what the channel's verification vouched for: payment_no, amount, trade_no.
-    Answers "paid" (this notice paid it), "repeat" (paid before), or "rejected: <why>"."""
-    payment = session.scalars(select(Payment).where(Payment.payment_no == notice["payment_no"])
-                              .with_for_update()).first()
+    """`notice` is what the channel vouched for (a `channels.Notice`). Answers "paid" (this
+    notice paid it), "repeat" (paid before), or "rejected: <why>"; every answer is recorded with
+    the raw notification and counted."""
+    payment = session.scalars(select(Payment).where(Payment.payment_no == notice.payment_no)
+                              .with_for_update().execution_options(populate_existing=True)).first()
     outcome = _check(payment, channel, notice)
     if outcome == "ok":
-        payment.status, payment.paid_at, payment.channel_trade_no = "paid", func.now(), notice.get("trade_no")
+        payment.status, payment.paid_at, payment.channel_trade_no = "paid", func.now(), notice.trade_no
         session.add(Journal(payment_no=payment.payment_no, order_no=payment.order_no, kind="payment",
                             amount=payment.amount, currency=payment.currency))
         outbox.add(session, "payment_succeeded", {"order_no": payment.order_no, "payment_no": payment.payment_no,
                                                   "amount": payment.amount, "channel": channel})
         outcome = "paid"
-    session.add(Notification(channel=channel, payment_no=notice.get("payment_no"), raw=raw,
+    session.add(Notification(channel=channel, payment_no=notice.payment_no, raw=raw,
                              verified=True, outcome=outcome))
     if outcome.startswith("rejected"):
-        log.warning("payment notification refused: %s", outcome)
+        log.warning("payment notification refused: %s", outcome,
+                    extra={"channel": channel, "payment_no": notice.payment_no})
+    metrics.PAYMENT_NOTIFICATIONS.labels(channel, outcome.split(":")[0]).inc()
     return outcome
 
 
@@ -64,7 +90,9 @@ def _check(payment, channel, notice):
         return "rejected: unknown payment"
     if payment.channel != channel:
         return "rejected: another channel's payment"
-    if notice.get("amount") != payment.amount:
+    if not notice.paid:
+        return "rejected: not paid"
+    if notice.amount != payment.amount:
         return "rejected: amount differs"
     if payment.status in ("paid", "refunding", "refunded"):
         return "repeat"
@@ -72,8 +100,12 @@ def _check(payment, channel, notice):
 
 
 def record_refused(session, channel, raw, why):
-    """An unverifiable notification changes nothing but is kept for audit."""
-    session.add(Notification(channel=channel, payment_no=None, raw=raw, verified=False, outcome=f"rejected: {why}"))
+    """An unverifiable notification changes nothing but is kept for audit, logged and counted."""
+    outcome = f"refused: {why}"
+    session.add(Notification(channel=channel, payment_no=None, raw=raw, verified=False, outcome=outcome))
+    log.warning("payment notification refused: %s", why, extra={"channel": channel})
+    metrics.PAYMENT_NOTIFICATIONS.labels(channel, "refused").inc()
+    return outcome
 
 
 def refund(session, envelope):

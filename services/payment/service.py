@@ -1,23 +1,56 @@
 from functools import partial
 
 from nameko.dependency_providers import Config
+from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
 from services.common.db import Database
-from services.common.errors import DomainError
+from services.common.errors import DomainError, NotFound
 from services.common.events import event_handler
 from services.common.service import BaseService
 from services.payment import channels, domain, models
+
+
+class Channels(DependencyProvider):
+    """{name: Channel} of the enabled channels, built once at start: a channel enabled with an
+    empty key raises `channels.Misconfigured` here and the service does not start."""
+
+    def setup(self):
+        self.channels = channels.build(self.container.config)
+
+    def get_dependency(self, worker_ctx):
+        return self.channels
+
+
+def wire_request(request):
+    """The gateway's request dict as the channels see it: the body back to bytes (it crosses RPC
+    as a latin-1 string, which keeps every byte), and as stored for audit (JSON text)."""
+    body = (request.get("body") or "").encode("latin-1")
+    clean = {"method": str(request.get("method", "")), "headers": dict(request.get("headers") or {}),
+             "query": dict(request.get("query") or {}), "form": dict(request.get("form") or {}), "body": body}
+    stored = {**clean, "body": body.decode("utf-8", "replace")}
+    return clean, _no_nul(stored)
+
+
+def _no_nul(value):
+    """PostgreSQL's JSONB cannot hold NUL characters; a notification carrying one is kept without."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_no_nul(k): _no_nul(v) for k, v in value.items()}
+    return value
 
 
 class PaymentService(BaseService):
     name = "payment"
     db = Database(models.metadata)
     config = Config()
+    channels = Channels()
 
     @event_handler("order", "payment_requested")
     def handle_payment_requested(self, envelope):
-        create = partial(domain.create_intent, public_url=self.config.get("PUBLIC_URL", "http://127.0.0.1:8000"))
+        create = partial(domain.create_intent, channels=self.channels,
+                         public_url=self.config.get("PUBLIC_URL", "http://127.0.0.1:8000"))
         self.db.once("payment.handle_payment_requested", envelope, create)
 
     @event_handler("order", "payment_close_requested")
@@ -37,19 +70,21 @@ class PaymentService(BaseService):
     def sandbox_pay(self, payment_no):
         """The sandbox channel: it 'sends' a signed notification, which takes the notify path
         (refused there too unless the sandbox is switched on)."""
-        key = channels.sandbox_key(self.config["DATA_KEYS"])
+        sandbox = self.channels.get("sandbox")
+        if sandbox is None:
+            raise NotFound("no such payment channel", {"channel": "sandbox"})
         with self.db.transaction() as s:
-            notice = channels.sandbox_notification(key, domain.payment_of(s, payment_no))
-        return self.notify("sandbox", notice)
+            request = sandbox.notification(domain.payment_of(s, payment_no))
+        return self.notify("sandbox", {**request, "body": request["body"].decode("latin-1")})
 
     @rpc(expected_exceptions=DomainError)
-    def notify(self, channel, raw):
-        """Every channel's notification: verify by the channel's rules, then settle once."""
-        key = channels.sandbox_key(self.config["DATA_KEYS"])
+    def notify(self, channel, request):
+        """Every channel's notification, as the gateway received it ({method, headers (lower-case
+        names), query, form, body (a latin-1 string)}): verify by the channel's rules, settle
+        once. Answers the outcome and the reply the channel expects (status, headers, body)."""
+        request, stored = wire_request(request)
         with self.db.transaction() as s:
-            try:
-                notice = channels.verify(channel, key, raw, sandbox=bool(self.config.get("SANDBOX_PAYMENTS")))
-            except channels.Refused as refused:
-                domain.record_refused(s, channel, raw, str(refused))
-                return {"outcome": f"rejected: {refused}"}
-            return {"outcome": domain.settle(s, channel, notice, raw)}
+            outcome, (status, headers, body) = domain.notify(s, self.channels, channel, request, stored)
+        if isinstance(body, bytes):
+            body = body.decode("utf-8")
+        return {"outcome": outcome, "status": status, "headers": headers, "body": body}
