@@ -141,6 +141,13 @@ def channel_settings():
     return values
 
 
+def enabled_payment_channels(config):
+    """The payment channels buyers may choose, from a nameko config: the sandbox when switched on,
+    and those in KAMENG_PAYMENT_CHANNELS."""
+    names = [n for n in config.get("PAYMENT_CHANNELS") or () if n != "sandbox"]
+    return (["sandbox"] if config.get("SANDBOX_PAYMENTS") else []) + names
+
+
 def nameko_config(s=None, **overrides):
     """The nameko container config: nameko's own keys plus ours (upper-case, KAMENG_ dropped)."""
     s = s or settings()

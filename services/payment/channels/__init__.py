@@ -41,6 +41,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from services.common.config import enabled_payment_channels
+
 log = logging.getLogger(__name__)
 
 
@@ -97,17 +99,12 @@ def register(name):
     return decorate
 
 
-def enabled_names(config):
-    names = [n for n in config.get("PAYMENT_CHANNELS") or () if n != "sandbox"]
-    return (["sandbox"] if config.get("SANDBOX_PAYMENTS") else []) + names
-
-
 def build(config):
     """{name: Channel} of the channels enabled by the settings. Raises Misconfigured for an
     enabled channel with an empty setting, or an unknown channel name."""
     _load_modules()
     channels = {}
-    for name in enabled_names(config):
+    for name in enabled_payment_channels(config):
         if name not in FACTORIES:
             raise Misconfigured(f"unknown payment channel {name!r} in KAMENG_PAYMENT_CHANNELS")
         channels[name] = FACTORIES[name](config)
