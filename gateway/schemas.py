@@ -347,3 +347,18 @@ class OrderList(Schema):
 
 class Refund(Schema):
     reason = fields.String(load_default="refund by merchant", validate=validate.Length(1, 200))
+    amount = Money(metadata={"description": "part of the payment to refund; absent (or all that is left): the "
+                                            "whole order is refunded and becomes `refunded`"})
+
+
+class RefundInfo(Schema):
+    refund_no = fields.String()
+    amount = Money()
+    status = fields.String(metadata={"enum": ["refunding", "refunded", "refund_failed"]})
+    error = fields.String(allow_none=True)
+
+
+class RefundedOrder(Order):
+    refund = fields.Nested(RefundInfo, allow_none=True,
+                           metadata={"description": "a partial refund (null when the whole order is refunded "
+                                                    "through its saga: follow the order's status)"})

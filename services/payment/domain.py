@@ -1,4 +1,5 @@
-"""Payments: intents with our own payment_no, one settlement path for every channel, refunds.
+"""Payments: intents with our own payment_no, one settlement path for every channel (refunds:
+`refunds.py`, reconciliation: `reconcile.py`).
 
 A channel's notification is verified by that channel's rules (`channels/`); what is verified
 then goes through `settle`, which checks our number, the channel, the amount and the state,
@@ -108,25 +109,6 @@ def record_refused(session, channel, raw, why):
     return outcome
 
 
-def refund(session, envelope):
-    """Refund an order's payment in full. The sandbox channel settles refunds at once; real
-    channels answer asynchronously (their own issue)."""
-    d = envelope["data"]
-    payment = session.scalars(select(Payment).where(Payment.order_no == d["order_no"]).with_for_update()).first()
-    if payment is None:
-        raise NotFound("no payment for this order", {"order_no": d["order_no"]})
-    if payment.status == "paid":
-        payment.status, payment.refunded_at = "refunded", func.now()
-        session.add(Journal(payment_no=payment.payment_no, order_no=payment.order_no, kind="refund",
-                            amount=-payment.amount, currency=payment.currency))
-    if payment.status == "refunded":
-        outbox.add(session, "refund_completed", {"order_no": payment.order_no, "payment_no": payment.payment_no,
-                                                 "amount": payment.amount})
-    elif payment.status in ("pending", "closed"):   # no money came: nothing to give back
-        outbox.add(session, "refund_completed", {"order_no": payment.order_no, "payment_no": payment.payment_no,
-                                                 "amount": 0})
-
-
 def payment_of(session, payment_no):
     payment = session.get(Payment, payment_no)
     if payment is None:
@@ -136,4 +118,5 @@ def payment_of(session, payment_no):
 
 def public(payment):
     return {"payment_no": payment.payment_no, "order_no": payment.order_no, "channel": payment.channel,
-            "amount": payment.amount, "currency": payment.currency, "status": payment.status}
+            "amount": payment.amount, "currency": payment.currency, "status": payment.status,
+            "refunded_amount": payment.refunded_amount, "pay_url": payment.pay_url, "qr_code": payment.qr_code}

@@ -3,12 +3,14 @@ from functools import partial
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
+from nameko.timer import timer
+from sqlalchemy import select
 
 from services.common.db import Database
 from services.common.errors import DomainError, NotFound
 from services.common.events import event_handler
 from services.common.service import BaseService
-from services.payment import channels, domain, models
+from services.payment import channels, domain, models, refunds
 
 
 class Channels(DependencyProvider):
@@ -59,7 +61,39 @@ class PaymentService(BaseService):
 
     @event_handler("order", "refund_requested")
     def handle_refund_requested(self, envelope):
-        self.db.once("payment.handle_refund_requested", envelope, domain.refund)
+        refund_no = self.db.once("payment.handle_refund_requested", envelope, refunds.request_whole)
+        if refund_no:
+            self.run_refunds(refund_no)
+
+    @rpc(expected_exceptions=DomainError)
+    def refund_payment(self, actor, order_no, amount, reason, idempotency_key=None):
+        """An admin's partial refund of an order's payment (the whole refund goes through the
+        order saga). Idempotent per Idempotency-Key. Answers the refund as it stands."""
+        refund_no = refunds.refund_no_for(order_no, idempotency_key)
+        with self.db.transaction() as s:
+            refunds.request_partial(s, actor, order_no, amount, reason, refund_no)
+        self.run_refunds(refund_no)
+        with self.db.transaction() as s:
+            return refunds.public(s.get(models.Refund, refund_no))
+
+    @rpc(expected_exceptions=DomainError)
+    def refundable(self, order_no):
+        """Fen of the order's payment that can still be refunded (0 when not paid)."""
+        with self.db.transaction() as s:
+            payment = s.scalars(select(models.Payment).where(models.Payment.order_no == order_no)).first()
+            if payment is None:
+                raise NotFound("no payment for this order", {"order_no": order_no})
+            return refunds.refundable(s, payment)
+
+    @timer(interval=1)
+    def retry_refunds(self):
+        self.run_refunds()
+
+    def run_refunds(self, refund_no=None):
+        with self.db.transaction() as s:
+            due = refunds.claim(s, refund_no)
+        for number in due:
+            refunds.ask(self.db, self.channels, number, float(self.config.get("PAYMENT_REFUND_RETRY_S", 30)))
 
     @rpc(expected_exceptions=DomainError)
     def get_payment(self, payment_no):
