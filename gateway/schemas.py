@@ -362,3 +362,23 @@ class RefundedOrder(Order):
     refund = fields.Nested(RefundInfo, allow_none=True,
                            metadata={"description": "a partial refund (null when the whole order is refunded "
                                                     "through its saga: follow the order's status)"})
+
+
+class ReconciliationQuery(Schema):
+    days = fields.Integer(load_default=7, validate=validate.Range(1, 90))
+
+
+class Mismatch(Schema):
+    kind = fields.String(metadata={"enum": ["settled_by_reconciliation", "rejected_payment", "refund_failed"]})
+    channel = fields.String(allow_none=True)
+    payment_no = fields.String(allow_none=True)
+    order_no = fields.String(allow_none=True)
+    amount = Money(allow_none=True)
+    detail = fields.String()
+    at = fields.String()
+
+
+class ReconciliationReport(Schema):
+    items = fields.List(fields.Nested(Mismatch))
+    refused_notifications = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                                        metadata={"description": "unverifiable notifications per channel"})

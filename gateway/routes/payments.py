@@ -3,7 +3,8 @@ from urllib.parse import parse_qsl
 
 from werkzeug.wrappers import Response
 
-from gateway.http import api, read_body
+from gateway import auth, schemas
+from gateway.http import api, query_args, read_body
 from gateway.schemas import CHANNELS
 from services.common.errors import NotFound
 
@@ -42,3 +43,12 @@ class PaymentRoutes:
         self.limit("notify", request)
         answer = self.payment_rpc.notify(channel, channel_request(request))
         return Response(answer["body"], status=answer["status"], headers=answer["headers"])
+
+    @api("GET", "/api/v1/admin/payments/reconciliation", query=schemas.ReconciliationQuery,
+         response=schemas.ReconciliationReport, tags=["admin"], admin=True,
+         summary="Payment mismatches of the last `days`: payments whose notify never came (settled by "
+                 "reconciliation), money a channel reports that was refused, failed refunds")
+    def reconciliation_report(self, request):
+        auth.admin(request, self.config)
+        days = query_args(request, schemas.ReconciliationQuery())["days"]
+        return schemas.ReconciliationReport().dump(self.payment_rpc.reconciliation_report(days))

@@ -10,7 +10,7 @@ from services.common.db import Database
 from services.common.errors import DomainError, NotFound
 from services.common.events import event_handler
 from services.common.service import BaseService
-from services.payment import channels, domain, models, refunds
+from services.payment import channels, domain, models, reconcile, refunds
 
 
 class Channels(DependencyProvider):
@@ -88,6 +88,16 @@ class PaymentService(BaseService):
     @timer(interval=1)
     def retry_refunds(self):
         self.run_refunds()
+
+    @timer(interval=2)
+    def reconcile(self):
+        reconcile.run(self.db, self.channels, float(self.config.get("PAYMENT_RECONCILE_AFTER_S", 120)),
+                      float(self.config.get("PAYMENT_RECONCILE_EVERY_S", 60)))
+
+    @rpc(expected_exceptions=DomainError)
+    def reconciliation_report(self, days=7):
+        with self.db.transaction() as s:
+            return reconcile.report(s, days)
 
     def run_refunds(self, refund_no=None):
         with self.db.transaction() as s:
