@@ -49,11 +49,12 @@ def close_intent(session, envelope):
 
 def notify(session, channels, name, request, stored):
     """A channel's notification, as the gateway received it: verify by the channel's rules, then
-    settle once. Returns (outcome, (status, headers, body) of the reply in the channel's format).
+    settle once. Returns (outcome, (status, headers, body) of the reply in the channel's format),
+    or (outcome, None) for a channel that is not enabled (kept too: somebody is sending them).
     `stored` is the request as kept for audit (JSON-safe)."""
     channel = channels.get(name)
     if channel is None:
-        raise NotFound("no such payment channel", {"channel": name})
+        return record_refused(session, name, stored, "channel not enabled"), None
     try:
         notice = channel.verify_notify(request)
     except Refused as refused:

@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 
 from services.common import metrics
 from services.payment import domain
-from services.payment.channels import ChannelError
+from services.payment.channels import ChannelError, Refused
 from services.payment.models import Notification, Payment, Refund
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,10 @@ def check(db, channels, payment_no):
         notice = channels[payment.channel].query(payment)
     except ChannelError as exc:
         log.warning("reconciliation: %s unreachable for %s: %s", payment.channel, payment_no, exc)
+        metrics.PAYMENT_NOTIFICATIONS.labels(payment.channel, "unreachable").inc()
+        return "unreachable"
+    except Refused as exc:          # an answer that does not verify is no answer
+        log.warning("reconciliation: %s answer for %s refused: %s", payment.channel, payment_no, exc)
         metrics.PAYMENT_NOTIFICATIONS.labels(payment.channel, "unreachable").inc()
         return "unreachable"
     if notice is None or not notice.paid:

@@ -147,6 +147,9 @@ def ask(db, channels, refund_no, retry_s):
             answer = channel.refund(payment, refund.refund_no, refund.amount, refund.reason)
     except ChannelError as exc:
         answer = {"status": "pending", "error": str(exc)}
+    except Exception as exc:  # noqa: BLE001 -- a channel's bug: the outcome is unknown, ask again later
+        log.exception("refund %s: channel %s failed", refund_no, payment.channel)
+        answer = {"status": "pending", "error": f"{type(exc).__name__} in the channel"}
     with db.transaction() as s:
         return record(s, refund_no, answer, retry_s)
 

@@ -128,7 +128,10 @@ class PaymentService(BaseService):
         once. Answers the outcome and the reply the channel expects (status, headers, body)."""
         request, stored = wire_request(request)
         with self.db.transaction() as s:
-            outcome, (status, headers, body) = domain.notify(s, self.channels, channel, request, stored)
+            outcome, reply = domain.notify(s, self.channels, channel, request, stored)
+        if reply is None:
+            raise NotFound("no such payment channel", {"channel": channel})
+        status, headers, body = reply
         if isinstance(body, bytes):
             body = body.decode("utf-8")
         return {"outcome": outcome, "status": status, "headers": headers, "body": body}

@@ -137,9 +137,13 @@ def test_a_notify_for_another_channels_payment_changes_nothing(api, admin, epay,
     assert [n["outcome"] for n in notifications(db, order)] == ["rejected: another channel's payment"]
 
 
-def test_an_unknown_channel_is_404_and_a_disabled_one_too(api):
+def test_an_unknown_channel_is_404_and_a_disabled_one_too_but_kept(api, db):
     assert api.post("/api/v1/payments/paypal/notify", data="x").status_code == 404
-    assert api.post("/api/v1/payments/alipay/notify", data="x").status_code == 404     # not enabled here
+    marker = "kept-" + "9" * 12
+    assert api.post("/api/v1/payments/alipay/notify", data={"x": marker}).status_code == 404   # not enabled here
+    kept = db("SELECT * FROM payment.notifications WHERE raw::text LIKE :m", m=f"%{marker}%")
+    assert [(k["channel"], k["verified"], k["outcome"]) for k in kept] == [
+        ("alipay", False, "refused: channel not enabled")]
 
 
 def test_the_payment_service_does_not_start_with_an_empty_epay_key(epay_config, runner_factory):
