@@ -57,6 +57,14 @@ DEFAULTS = {
     "KAMENG_EPAY_PID": ("", "易支付 merchant id (pid)"),
     "KAMENG_EPAY_KEY": ("", "易支付 merchant key (MD5 signing)"),
     "KAMENG_EPAY_URL": ("", "易支付 gateway base URL (submit.php and api.php live under it)"),
+    "KAMENG_USDT_ADDRESS": ("", "our TRC20 receiving address"),
+    "KAMENG_USDT_CNY_RATE": ("", "CNY per USDT used to price a payment, e.g. 7.20"),
+    "KAMENG_USDT_CONFIRMATIONS": ("20", "confirmations before a USDT transfer counts as paid"),
+    "KAMENG_USDT_CONTRACT": ("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "USDT's TRC20 contract"),
+    "KAMENG_USDT_NODE_URL": ("https://api.trongrid.io", "TronGrid (or a compatible node) base URL"),
+    "KAMENG_USDT_API_KEY": ("", "TronGrid API key (TRON-PRO-API-KEY), optional"),
+    "KAMENG_USDT_WATCH_S": ("5", "how often the watcher asks the chain about each open USDT payment"),
+    "KAMENG_USDT_CHAIN_CLIENT": ("trongrid", "chain client: trongrid, or module:attribute of another"),
 }
 
 CHANNEL_PREFIXES = ("KAMENG_PAYMENT_", "KAMENG_EPAY_", "KAMENG_ALIPAY_", "KAMENG_WECHAT_", "KAMENG_USDT_")

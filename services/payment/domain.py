@@ -9,10 +9,12 @@ a channel's `query` answers through the same `settle`."""
 import logging
 import secrets
 
-from sqlalchemy import func, select, update
+from datetime import timedelta
+
+from sqlalchemy import func, select, text, update
 
 from services.common import metrics, outbox
-from services.common.errors import NotFound
+from services.common.errors import NotFound, Unavailable
 from services.payment.channels import Refused, urls_for
 from services.payment.models import Journal, Notification, Payment
 
@@ -32,6 +34,8 @@ def create_intent(session, envelope, channels, public_url):
         payment = Payment(payment_no=new_payment_no(), order_no=d["order_no"], channel=d["channel"],
                           amount=d["amount"], currency=d["currency"], status="pending", refunded_amount=0)
         channel = channels.get(payment.channel)
+        if channel is not None and hasattr(channel, "base_amount"):
+            payment.chain_amount = unique_amount(session, payment.channel, channel.base_amount(payment))
         started = channel.start_payment(payment, urls_for(public_url, channel.name, payment)) if channel else {}
         payment.pay_url = started.get("pay_url") or f"{public_url}/pay/{payment.payment_no}"
         payment.qr_code = started.get("qr_code")
@@ -39,6 +43,24 @@ def create_intent(session, envelope, channels, public_url):
         session.flush()
     outbox.add(session, "payment_intent_created", {"order_no": payment.order_no, "payment_no": payment.payment_no,
                                                    "pay_url": payment.pay_url, "channel": payment.channel})
+
+
+UNIQUE_OFFSETS = 9999
+
+
+def unique_amount(session, channel, base):
+    """`base` plus the smallest offset (1..9999 units) no other open payment of this channel from
+    the last day has: a transfer of that exact amount then names its payment. Allocations are
+    serialised per channel by a transaction-scoped advisory lock."""
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"payment.chain_amount:{channel}"})
+    taken = set(session.scalars(select(Payment.chain_amount).where(
+        Payment.channel == channel, Payment.status.in_(("pending", "closed")),
+        Payment.created_at > func.now() - timedelta(days=1),
+        Payment.chain_amount.between(base + 1, base + UNIQUE_OFFSETS))))
+    for offset in range(1, UNIQUE_OFFSETS + 1):
+        if base + offset not in taken:
+            return base + offset
+    raise Unavailable("too many open payments of this amount; try again shortly", {"channel": channel})
 
 
 def close_intent(session, envelope):
@@ -120,4 +142,5 @@ def payment_of(session, payment_no):
 def public(payment):
     return {"payment_no": payment.payment_no, "order_no": payment.order_no, "channel": payment.channel,
             "amount": payment.amount, "currency": payment.currency, "status": payment.status,
-            "refunded_amount": payment.refunded_amount, "pay_url": payment.pay_url, "qr_code": payment.qr_code}
+            "refunded_amount": payment.refunded_amount, "pay_url": payment.pay_url, "qr_code": payment.qr_code,
+            "chain_amount": payment.chain_amount}

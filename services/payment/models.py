@@ -20,6 +20,7 @@ class Payment(Base):
     status: Mapped[str] = mapped_column(Text)      # pending | closed | paid | refunding | refunded
     pay_url: Mapped[str | None] = mapped_column(Text)
     qr_code: Mapped[str | None] = mapped_column(Text)
+    chain_amount: Mapped[int | None] = mapped_column(BigInteger)   # USDT: the unique amount, micro-USDT
     refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)   # refunds completed, fen
     last_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))   # reconciliation
     channel_trade_no: Mapped[str | None] = mapped_column(Text)

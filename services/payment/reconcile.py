@@ -67,9 +67,13 @@ def check(db, channels, payment_no):
 
 
 def run(db, channels, after_s, every_s):
-    names = [n for n in channels if n != "sandbox"]        # the sandbox has nobody to ask
+    """One pass. Channels with `watch_every_s` (USDT) are watched from the start at their pace."""
+    watched = {n: c.watch_every_s for n, c in channels.items() if getattr(c, "watch_every_s", None)}
+    names = [n for n in channels if n != "sandbox" and n not in watched]   # the sandbox has nobody to ask
     with db.transaction() as s:
         due = claim(s, names, after_s, every_s)
+        for name, pace in watched.items():
+            due += claim(s, [name], 0, pace)
     return {payment_no: check(db, channels, payment_no) for payment_no in due}
 
 

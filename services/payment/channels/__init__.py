@@ -28,6 +28,11 @@ The interface (keep it stable -- every channel module implements it):
   out_request_no). "pending": accepted, not final yet (asked again later). "failed": the channel
   said no (add "error"). Raise `ChannelError` when the outcome is unknown (network): retried.
 
+Optional, for channels paid by a transfer rather than a redirect (USDT): `base_amount(payment)
+-> int` (the amount in the channel's own units; the payment service adds an offset that makes it
+unique among open payments and stores it as `payment.chain_amount` before `start_payment`), and
+`watch_every_s` (reconciliation asks `query` this often from the start instead of waiting).
+
 `Misconfigured` is raised by `build` when a channel is enabled (`KAMENG_PAYMENT_CHANNELS`) but
 one of its settings is empty: the payment service then refuses to start rather than run a channel
 that cannot verify anything.
@@ -160,7 +165,7 @@ class Http:
         return data
 
 
-MODULES = ("sandbox", "epay")      # each registers itself when imported; add a new channel here
+MODULES = ("sandbox", "epay", "usdt")      # each registers itself when imported; add a new channel here
 
 
 def _load_modules():

@@ -42,3 +42,20 @@ def test_unreachable_channel_is_a_channel_error():
     http = channels.Http(connect_s=0.2, read_s=0.2, retries=1, backoff_s=0)
     with pytest.raises(channels.ChannelError):
         http.json("GET", "http://127.0.0.1:9/api.php")
+
+
+def test_usdt_prices_round_up_to_micro_usdt():
+    from types import SimpleNamespace
+
+    from services.payment.channels import usdt
+    channel = usdt.Usdt("TAddr", "TContract", rate_fen=720, confirmations=20, chain=None)
+    assert channel.base_amount(SimpleNamespace(amount=7200)) == 10_000_000
+    assert channel.base_amount(SimpleNamespace(amount=990)) == 1_375_000
+    assert channel.base_amount(SimpleNamespace(amount=1)) == 1389          # 1388.8..., never less
+    assert usdt.format_micro(10_000_042) == "10.000042"
+
+
+@pytest.mark.parametrize("rate", ["0", "-1", "abc", "7.2.0"])
+def test_usdt_with_a_bad_rate_refuses_to_start(rate):
+    with pytest.raises(channels.Misconfigured):
+        channels.build({**BASE, "PAYMENT_CHANNELS": ["usdt"], "USDT_ADDRESS": "TAddr", "USDT_CNY_RATE": rate})
