@@ -72,10 +72,12 @@ class OrderRoutes:
     def refund_order(self, request, order_no):
         actor = auth.admin(request, self.config)
         body, order_no = json_body(request, schemas.Refund()), order_no[:64]
-        amount, refund = body.get("amount"), None
-        if amount is not None and amount != self.payment_rpc.refundable(order_no):
-            refund = self.payment_rpc.refund_payment(actor, order_no, amount, body["reason"], idempotency_key(request))
-            order = self.order_rpc.admin_order(order_no)
-        else:
+        refund = None
+        if body.get("amount") is not None:     # None back: the amount is all that is left
+            refund = self.payment_rpc.refund_payment(actor, order_no, body["amount"], body["reason"],
+                                                     idempotency_key(request))
+        if refund is None:
             order = self.order_rpc.refund_order(actor, order_no, body["reason"])
+        else:
+            order = self.order_rpc.admin_order(order_no)
         return schemas.RefundedOrder().dump({**order, "items": [], "refund": refund})

@@ -64,7 +64,9 @@ def refundable(session, payment):
 
 
 def request_partial(session, actor, order_no, amount, reason, refund_no):
-    """An admin's refund of part of an order's payment. Idempotent by refund_no (same amount)."""
+    """An admin's refund of part of an order's payment. Idempotent by refund_no (same amount).
+    Returns the refund, or None when `amount` is all that is left: that is the order's own refund
+    (its saga), which the caller orders instead."""
     payment = _payment_of_order(session, order_no)
     existing = session.get(Refund, refund_no)
     if existing is not None:
@@ -72,6 +74,8 @@ def request_partial(session, actor, order_no, amount, reason, refund_no):
             raise IdempotencyMismatch("this Idempotency-Key was used for another refund", {})
         return existing
     left = refundable(session, payment)
+    if amount == left and payment.status == "paid" and left > 0:
+        return None
     if not 0 < amount <= left:
         raise Conflict("more than can be refunded" if amount > 0 else "nothing to refund",
                        {"refundable": left, "status": payment.status})

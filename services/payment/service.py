@@ -4,7 +4,6 @@ from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 from nameko.timer import timer
-from sqlalchemy import select
 
 from services.common.db import Database
 from services.common.errors import DomainError, NotFound
@@ -67,23 +66,16 @@ class PaymentService(BaseService):
 
     @rpc(expected_exceptions=DomainError)
     def refund_payment(self, actor, order_no, amount, reason, idempotency_key=None):
-        """An admin's partial refund of an order's payment (the whole refund goes through the
-        order saga). Idempotent per Idempotency-Key. Answers the refund as it stands."""
+        """An admin's partial refund of an order's payment, idempotent per Idempotency-Key.
+        Answers the refund as it stands, or None when the amount is all that is left: then the
+        caller refunds the order (its saga), so that the order shows `refunded`."""
         refund_no = refunds.refund_no_for(order_no, idempotency_key)
         with self.db.transaction() as s:
-            refunds.request_partial(s, actor, order_no, amount, reason, refund_no)
+            if refunds.request_partial(s, actor, order_no, amount, reason, refund_no) is None:
+                return None
         self.run_refunds(refund_no)
         with self.db.transaction() as s:
             return refunds.public(s.get(models.Refund, refund_no))
-
-    @rpc(expected_exceptions=DomainError)
-    def refundable(self, order_no):
-        """Fen of the order's payment that can still be refunded (0 when not paid)."""
-        with self.db.transaction() as s:
-            payment = s.scalars(select(models.Payment).where(models.Payment.order_no == order_no)).first()
-            if payment is None:
-                raise NotFound("no payment for this order", {"order_no": order_no})
-            return refunds.refundable(s, payment)
 
     @timer(interval=1)
     def retry_refunds(self):

@@ -11,7 +11,8 @@ The interface (keep it stable -- every channel module implements it):
   `/api/v1/payments/<name>/notify`.
 - `start_payment(payment, urls) -> dict`: what the buyer is sent to: `{"pay_url": ...}` (a URL
   the browser opens), optionally `"qr_code"` (text to show as a QR code). `payment` is the
-  `models.Payment` row (payment_no, order_no, amount in fen, currency, subject); `urls` is
+  `models.Payment` row (payment_no, order_no, channel, amount in fen, currency, channel_trade_no,
+  chain_amount, created_at; read it, never write it); `urls` is
   `Urls(public_url, notify_url, return_url)`.
 - `verify_notify(request) -> Notice`: `request` is the plain dict the gateway builds from the
   HTTP request: `{"method": "GET"|"POST", "headers": {lower-case name: value}, "query": {k: v},

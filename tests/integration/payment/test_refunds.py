@@ -96,3 +96,13 @@ def test_bad_refund_amounts_are_400_or_409_and_change_nothing(api, admin, epay, 
     answer = refund(admin, order, amount=amount)
     assert answer.status_code in (400, 409), answer.text
     assert journal(db, order) == [("payment", 990)] and epay.refunds == {}
+
+
+def test_replaying_a_half_refund_does_not_refund_the_other_half(api, admin, epay, db):
+    """After 4.95 of 9.90, a replay of the same request asks for exactly what is left: it is
+    still the same partial refund, not the order's whole refund."""
+    order = paid_order(api, admin, epay)
+    first = refund(admin, order, key="half", amount="4.95").json()
+    again = refund(admin, order, key="half", amount="4.95").json()
+    assert again["refund"]["refund_no"] == first["refund"]["refund_no"] and again["status"] == "completed"
+    assert journal(db, order) == [("payment", 990), ("refund", -495)] and list(epay.refunds.values()) == [495]
