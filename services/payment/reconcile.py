@@ -38,7 +38,7 @@ def claim(session, names, after_s, every_s, batch=20):
         .limit(batch).with_for_update(skip_locked=True)).all()
     for payment in payments:
         payment.last_checked_at = now
-    return [p.payment_no for p in payments]
+    return [(p.payment_no, p.channel) for p in payments]
 
 
 def check(db, channels, payment_no):
@@ -74,7 +74,14 @@ def run(db, channels, after_s, every_s):
         due = claim(s, names, after_s, every_s)
         for name, pace in watched.items():
             due += claim(s, [name], 0, pace)
-    return {payment_no: check(db, channels, payment_no) for payment_no in due}
+    outcomes, down = {}, set()
+    for payment_no, channel in due:
+        if channel in down:              # unreachable a moment ago: its payments wait for the next pass
+            continue
+        outcomes[payment_no] = check(db, channels, payment_no)
+        if outcomes[payment_no] == "unreachable":
+            down.add(channel)
+    return outcomes
 
 
 def report(session, days=7, limit=200):
