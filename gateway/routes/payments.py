@@ -52,3 +52,9 @@ class PaymentRoutes:
         auth.admin(request, self.config)
         days = query_args(request, schemas.ReconciliationQuery())["days"]
         return schemas.ReconciliationReport().dump(self.payment_rpc.reconciliation_report(days))
+
+    @api("GET", "/api/v1/admin/orders/<order_no>/payment", response=schemas.AdminPayment, tags=["admin"],
+         admin=True, summary="An order's payment: refunded amount, refunds, notifications received")
+    def admin_payment(self, request, order_no):
+        auth.admin(request, self.config)
+        return schemas.AdminPayment().dump(self.payment_rpc.admin_payment(order_no[:64]))

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, text, update
 from services.common import metrics, outbox
 from services.common.errors import NotFound, Unavailable
 from services.payment.channels import Refused, urls_for
-from services.payment.models import Journal, Notification, Payment
+from services.payment.models import Journal, Notification, Payment, Refund
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +137,27 @@ def payment_of(session, payment_no):
     if payment is None:
         raise NotFound("no such payment", {"payment_no": payment_no})
     return payment
+
+
+def admin_view(session, order_no):
+    payment = session.scalars(select(Payment).where(Payment.order_no == order_no)).first()
+    if payment is None:
+        raise NotFound("no payment for this order", {"order_no": order_no})
+    refunds = session.scalars(select(Refund).where(Refund.payment_no == payment.payment_no)
+                              .order_by(Refund.created_at)).all()
+    notes = session.scalars(select(Notification).where(Notification.payment_no == payment.payment_no)
+                            .order_by(Notification.id).limit(100)).all()
+    return {**public(payment), "channel_trade_no": payment.channel_trade_no,
+            "created_at": _iso(payment.created_at), "paid_at": _iso(payment.paid_at),
+            "refunds": [{"refund_no": r.refund_no, "amount": r.amount, "status": r.status, "whole": r.whole,
+                         "attempts": r.attempts, "error": r.error, "reason": r.reason,
+                         "created_at": _iso(r.created_at), "finished_at": _iso(r.finished_at)} for r in refunds],
+            "notifications": [{"outcome": n.outcome, "verified": n.verified, "at": _iso(n.received_at),
+                               "source": n.raw.get("source", "notify")} for n in notes]}
+
+
+def _iso(at):
+    return at and at.isoformat().replace("+00:00", "Z")
 
 
 def public(payment):

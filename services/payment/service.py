@@ -103,6 +103,12 @@ class PaymentService(BaseService):
             return domain.public(domain.payment_of(s, payment_no))
 
     @rpc(expected_exceptions=DomainError)
+    def admin_payment(self, order_no):
+        """An order's payment with its refunds and notifications (admin)."""
+        with self.db.transaction() as s:
+            return domain.admin_view(s, order_no)
+
+    @rpc(expected_exceptions=DomainError)
     def sandbox_pay(self, payment_no):
         """The sandbox channel: it 'sends' a signed notification, which takes the notify path
         (refused there too unless the sandbox is switched on)."""

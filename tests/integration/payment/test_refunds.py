@@ -45,6 +45,10 @@ def test_partial_then_whole_refund(api, admin, epay, db):
     assert_error(refund(admin, order, amount="7.00"), 409, "conflict")                # 6.90 is left
     assert list(epay.refunds.values()) == [300]
     assert payment_row(db, order)["refunded_amount"] == 300 and payment_row(db, order)["status"] == "paid"
+    shown = admin.get(f"/api/v1/admin/orders/{order['order_no']}/payment").json()
+    assert (shown["status"], shown["amount"], shown["refunded_amount"]) == ("paid", "9.90", "3.00")
+    assert [(r["amount"], r["status"], r["whole"]) for r in shown["refunds"]] == [("3.00", "refunded", False)]
+    assert [(n["outcome"], n["source"]) for n in shown["notifications"]] == [("paid", "notify")]
 
     whole = refund(admin, order, reason="buyer asked")             # no amount: the rest, and the order
     assert whole.status_code == 200 and whole.json()["refund"] is None
