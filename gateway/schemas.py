@@ -347,3 +347,69 @@ class OrderList(Schema):
 
 class Refund(Schema):
     reason = fields.String(load_default="refund by merchant", validate=validate.Length(1, 200))
+    amount = Money(metadata={"description": "part of the payment to refund; absent (or all that is left): the "
+                                            "whole order is refunded and becomes `refunded`"})
+
+
+class RefundInfo(Schema):
+    refund_no = fields.String()
+    amount = Money()
+    status = fields.String(metadata={"enum": ["refunding", "refunded", "refund_failed"]})
+    error = fields.String(allow_none=True)
+
+
+class RefundedOrder(Order):
+    refund = fields.Nested(RefundInfo, allow_none=True,
+                           metadata={"description": "a partial refund (null when the whole order is refunded "
+                                                    "through its saga: follow the order's status)"})
+
+
+class ReconciliationQuery(Schema):
+    days = fields.Integer(load_default=7, validate=validate.Range(1, 90))
+
+
+class Mismatch(Schema):
+    kind = fields.String(metadata={"enum": ["settled_by_reconciliation", "rejected_payment", "refund_failed"]})
+    channel = fields.String(allow_none=True)
+    payment_no = fields.String(allow_none=True)
+    order_no = fields.String(allow_none=True)
+    amount = Money(allow_none=True)
+    detail = fields.String()
+    at = fields.String()
+
+
+class ReconciliationReport(Schema):
+    items = fields.List(fields.Nested(Mismatch))
+    refused_notifications = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                                        metadata={"description": "unverifiable notifications per channel"})
+
+
+class AdminRefund(RefundInfo):
+    whole = fields.Boolean(metadata={"description": "the order's own refund (its saga), not a partial one"})
+    attempts = fields.Integer()
+    reason = fields.String()
+    created_at = fields.String()
+    finished_at = fields.String(allow_none=True)
+
+
+class PaymentNotification(Schema):
+    outcome = fields.String()
+    verified = fields.Boolean()
+    source = fields.String(metadata={"enum": ["notify", "reconciliation"]})
+    at = fields.String()
+
+
+class AdminPayment(Schema):
+    payment_no = fields.String()
+    order_no = fields.String()
+    channel = fields.String()
+    status = fields.String(metadata={"enum": ["pending", "closed", "paid", "refunding", "refunded"]})
+    amount = Money()
+    refunded_amount = Money()
+    currency = fields.String()
+    channel_trade_no = fields.String(allow_none=True)
+    pay_url = fields.String(allow_none=True)
+    created_at = fields.String()
+    paid_at = fields.String(allow_none=True)
+    refunds = fields.List(fields.Nested(AdminRefund))
+    notifications = fields.List(fields.Nested(PaymentNotification))

@@ -7,12 +7,14 @@ from gateway.routes.catalog import CatalogRoutes
 from gateway.routes.ops import OpsRoutes
 from gateway.routes.orders import OrderRoutes
 from gateway.routes.pages import PageRoutes
+from gateway.routes.payments import PaymentRoutes
 from gateway.waits import OrderBoard, OrderHints
 from services.common.metrics import Instrumentation
 from services.common.rpc import RpcProxy
 
 
-class GatewayService(OpsRoutes, PageRoutes, CatalogRoutes, AdminCatalogRoutes, OrderRoutes, OrderHints):
+class GatewayService(OpsRoutes, PageRoutes, CatalogRoutes, AdminCatalogRoutes, OrderRoutes, PaymentRoutes,
+                     OrderHints):
     name = "gateway"
     config = Config()
     instrumentation = Instrumentation()

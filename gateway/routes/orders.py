@@ -65,9 +65,19 @@ class OrderRoutes:
         auth.admin(request, self.config)
         return schemas.AdminOrder().dump(self.order_rpc.admin_order(order_no[:64]))
 
-    @api("POST", "/api/v1/admin/orders/<order_no>/refund", summary="Refund a paid order",
-         body=schemas.Refund, response=schemas.Order, **ADMIN)
+    @api("POST", "/api/v1/admin/orders/<order_no>/refund",
+         summary="Refund a paid order, wholly (the order becomes refunded) or in part (`amount`; the order keeps "
+                 "its status; Idempotency-Key makes a retry harmless)",
+         body=schemas.Refund, response=schemas.RefundedOrder, **ADMIN)
     def refund_order(self, request, order_no):
         actor = auth.admin(request, self.config)
-        reason = json_body(request, schemas.Refund())["reason"]
-        return schemas.Order().dump({**self.order_rpc.refund_order(actor, order_no[:64], reason), "items": []})
+        body, order_no = json_body(request, schemas.Refund()), order_no[:64]
+        refund = None
+        if body.get("amount") is not None:     # None back: the amount is all that is left
+            refund = self.payment_rpc.refund_payment(actor, order_no, body["amount"], body["reason"],
+                                                     idempotency_key(request))
+        if refund is None:
+            order = self.order_rpc.refund_order(actor, order_no, body["reason"])
+        else:
+            order = self.order_rpc.admin_order(order_no)
+        return schemas.RefundedOrder().dump({**order, "items": [], "refund": refund})

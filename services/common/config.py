@@ -46,7 +46,28 @@ DEFAULTS = {
     "KAMENG_MAIL_CODES": ("0", "1 puts the codes themselves in the completion e-mail (merchant's choice)"),
     "KAMENG_MAIL_SINK": ("", "dev: run the local SMTP sink, keeping messages in this folder"),
     "KAMENG_LOG_LEVEL": ("INFO", "log level"),
+    # payment channels (services/payment/channels/): every KAMENG_<CHANNEL>_* setting below reaches
+    # the payment service's config as <CHANNEL>_* (see `channel_settings`)
+    "KAMENG_PAYMENT_CHANNELS": ("", "real payment channels enabled, comma-separated (epay, alipay, wechat); "
+                                    "an enabled channel with an empty setting stops the payment service"),
+    "KAMENG_PAYMENT_RECONCILE_AFTER_S": ("120", "reconciliation asks the channel about a payment still open "
+                                                "this long after creation"),
+    "KAMENG_PAYMENT_RECONCILE_EVERY_S": ("60", "and again at most this often, for a day"),
+    "KAMENG_PAYMENT_REFUND_RETRY_S": ("30", "first delay before a failed refund is tried again; doubles per try"),
+    "KAMENG_EPAY_PID": ("", "易支付 merchant id (pid)"),
+    "KAMENG_EPAY_KEY": ("", "易支付 merchant key (MD5 signing)"),
+    "KAMENG_EPAY_URL": ("", "易支付 gateway base URL (submit.php and api.php live under it)"),
+    "KAMENG_USDT_ADDRESS": ("", "our TRC20 receiving address"),
+    "KAMENG_USDT_CNY_RATE": ("", "CNY per USDT used to price a payment, e.g. 7.20"),
+    "KAMENG_USDT_CONFIRMATIONS": ("20", "confirmations before a USDT transfer counts as paid"),
+    "KAMENG_USDT_CONTRACT": ("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "USDT's TRC20 contract"),
+    "KAMENG_USDT_NODE_URL": ("https://api.trongrid.io", "TronGrid (or a compatible node) base URL"),
+    "KAMENG_USDT_API_KEY": ("", "TronGrid API key (TRON-PRO-API-KEY), optional"),
+    "KAMENG_USDT_WATCH_S": ("5", "how often the watcher asks the chain about each open USDT payment"),
+    "KAMENG_USDT_CHAIN_CLIENT": ("trongrid", "chain client: trongrid, or module:attribute of another"),
 }
+
+CHANNEL_PREFIXES = ("KAMENG_PAYMENT_", "KAMENG_EPAY_", "KAMENG_ALIPAY_", "KAMENG_WECHAT_", "KAMENG_USDT_")
 
 
 def env(name):
@@ -81,6 +102,7 @@ class Settings:
     mail_from: str
     mail_codes: bool
     mail_sink: str
+    channel_settings: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
 
 
@@ -116,7 +138,22 @@ def settings():
         mail_from=env("KAMENG_MAIL_FROM"),
         mail_codes=env("KAMENG_MAIL_CODES") == "1",
         mail_sink=env("KAMENG_MAIL_SINK"),
+        channel_settings=channel_settings(),
     )
+
+
+def channel_settings():
+    """The payment channels' settings, KAMENG_ dropped: {"EPAY_PID": ..., "PAYMENT_CHANNELS": (...)}."""
+    values = {name[len("KAMENG_"):]: env(name) for name in DEFAULTS if name.startswith(CHANNEL_PREFIXES)}
+    values["PAYMENT_CHANNELS"] = _csv(values["PAYMENT_CHANNELS"])
+    return values
+
+
+def enabled_payment_channels(config):
+    """The payment channels buyers may choose, from a nameko config: the sandbox when switched on,
+    and those in KAMENG_PAYMENT_CHANNELS."""
+    names = [n for n in config.get("PAYMENT_CHANNELS") or () if n != "sandbox"]
+    return (["sandbox"] if config.get("SANDBOX_PAYMENTS") else []) + names
 
 
 def nameko_config(s=None, **overrides):
@@ -148,6 +185,7 @@ def nameko_config(s=None, **overrides):
         "MAIL_FROM": s.mail_from,
         "MAIL_CODES": s.mail_codes,
     }
+    config.update(s.channel_settings)
     config.update(overrides)
     return config
 
@@ -158,6 +196,7 @@ def describe():
     lines = []
     for name, (_, meaning) in DEFAULTS.items():
         value = env(name)
-        shown = value if name not in secret or value == DEV_ENV.get(name) else "********"
+        hidden = name in secret or name.endswith("_KEY")
+        shown = value if not hidden or value == DEV_ENV.get(name) or not value else "********"
         lines.append(f"  {name}={shown}    # {meaning}")
     return lines

@@ -37,6 +37,10 @@ EVENTS_RETRIED = Counter(
     "kameng_events_retried_total", "Failed event deliveries scheduled for another try", ["queue"])
 log = logging.getLogger("kameng.entrypoint")
 
+PAYMENT_NOTIFICATIONS = Counter(
+    "kameng_payment_notifications_total",
+    "Payment notifications and reconciliation answers by outcome (paid, repeat, rejected, refused)",
+    ["channel", "outcome"])
 EVENTS_DEAD_LETTERED = Counter(
     "kameng_events_dead_lettered_total", "Events moved to a dead-letter queue", ["queue"])
 

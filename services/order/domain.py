@@ -36,12 +36,6 @@ def request_hash(cmd):
     return hashlib.sha256(json.dumps(cmd, sort_keys=True, default=str).encode()).digest()
 
 
-def enabled_channels(sandbox):
-    """Channels buyers may choose now: the sandbox when switched on; real channels arrive with
-    their own issue and are refused until then rather than left to expire."""
-    return {"sandbox"} if sandbox else set()
-
-
 def place(session, keys, cmd, quote, signals, key, window_s, channels):
     """POST /orders: {"order", "token"} for a new order, or {"replay": first answer}."""
     if cmd["payment_channel"] not in channels:

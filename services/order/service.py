@@ -2,6 +2,7 @@ from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
 
+from services.common.config import enabled_payment_channels
 from services.common.crypto import Keys
 from services.common.db import Database
 from services.common.errors import DomainError, load
@@ -38,7 +39,7 @@ class OrderService(BaseService):
         with self.db.transaction() as s:
             return domain.place(s, self.keys, cmd, quote, signals or {}, idempotency_key,
                                 int(self.config.get("PAYMENT_WINDOW_S", 900)),
-                                domain.enabled_channels(self.config.get("SANDBOX_PAYMENTS")))
+                                set(enabled_payment_channels(self.config)))
 
     @command
     def remember_answer(self, idempotency_key, answer):

@@ -1,17 +1,22 @@
-"""Payments: intents with our own payment_no, one settlement path for every channel, refunds.
+"""Payments: intents with our own payment_no, one settlement path for every channel (refunds:
+`refunds.py`, reconciliation: `reconcile.py`).
 
-A channel's notification is verified by that channel's rules (`channels.py`); what is verified
-then goes through `settle`, which checks our number, the amount and the state, records the raw
-notification, and moves the payment to paid exactly once (a conditional UPDATE: duplicates and
-concurrent notifications find it paid already)."""
+A channel's notification is verified by that channel's rules (`channels/`); what is verified
+then goes through `settle`, which checks our number, the channel, the amount and the state,
+records the raw notification, and moves the payment to paid exactly once (the payment row is
+locked: duplicates and concurrent notifications find it paid already). Reconciliation feeds what
+a channel's `query` answers through the same `settle`."""
 import logging
 import secrets
 
-from sqlalchemy import func, select, update
+from datetime import timedelta
 
-from services.common import outbox
-from services.common.errors import NotFound
-from services.payment.models import Journal, Notification, Payment
+from sqlalchemy import func, select, text, update
+
+from services.common import metrics, outbox
+from services.common.errors import NotFound, Unavailable
+from services.payment.channels import Refused, urls_for
+from services.payment.models import Journal, Notification, Payment, Refund
 
 log = logging.getLogger(__name__)
 
@@ -20,17 +25,42 @@ def new_payment_no():
     return "P" + secrets.token_hex(10).upper()
 
 
-def create_intent(session, envelope, public_url):
+def create_intent(session, envelope, channels, public_url):
+    """The payment of an order, and what the buyer is sent to (the channel's `start_payment`).
+    A channel that is not enabled gets our own pay page, which says the channel is unavailable."""
     d = envelope["data"]
     payment = session.scalars(select(Payment).where(Payment.order_no == d["order_no"])).first()
     if payment is None:
         payment = Payment(payment_no=new_payment_no(), order_no=d["order_no"], channel=d["channel"],
-                          amount=d["amount"], currency=d["currency"], status="pending")
-        payment.pay_url = f"{public_url}/pay/{payment.payment_no}"
+                          amount=d["amount"], currency=d["currency"], status="pending", refunded_amount=0)
+        channel = channels.get(payment.channel)
+        if channel is not None and hasattr(channel, "base_amount"):
+            payment.chain_amount = unique_amount(session, payment.channel, channel.base_amount(payment))
+        started = channel.start_payment(payment, urls_for(public_url, channel.name, payment)) if channel else {}
+        payment.pay_url = started.get("pay_url") or f"{public_url}/pay/{payment.payment_no}"
+        payment.qr_code = started.get("qr_code")
         session.add(payment)
         session.flush()
     outbox.add(session, "payment_intent_created", {"order_no": payment.order_no, "payment_no": payment.payment_no,
                                                    "pay_url": payment.pay_url, "channel": payment.channel})
+
+
+UNIQUE_OFFSETS = 9999
+
+
+def unique_amount(session, channel, base):
+    """`base` plus the smallest offset (1..9999 units) no other open payment of this channel from
+    the last day has: a transfer of that exact amount then names its payment. Allocations are
+    serialised per channel by a transaction-scoped advisory lock."""
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"payment.chain_amount:{channel}"})
+    taken = set(session.scalars(select(Payment.chain_amount).where(
+        Payment.channel == channel, Payment.status.in_(("pending", "closed")),
+        Payment.created_at > func.now() - timedelta(days=1),
+        Payment.chain_amount.between(base + 1, base + UNIQUE_OFFSETS))))
+    for offset in range(1, UNIQUE_OFFSETS + 1):
+        if base + offset not in taken:
+            return base + offset
+    raise Unavailable("too many open payments of this amount; try again shortly", {"channel": channel})
 
 
 def close_intent(session, envelope):
@@ -39,23 +69,43 @@ def close_intent(session, envelope):
                     .values(status="closed", closed_at=func.now()))
 
 
+def notify(session, channels, name, request, stored):
+    """A channel's notification, as the gateway received it: verify by the channel's rules, then
+    settle once. Returns (outcome, (status, headers, body) of the reply in the channel's format),
+    or (outcome, None) for a channel that is not enabled (kept too: somebody is sending them).
+    `stored` is the request as kept for audit (JSON-safe)."""
+    channel = channels.get(name)
+    if channel is None:
+        return record_refused(session, name, stored, "channel not enabled"), None
+    try:
+        notice = channel.verify_notify(request)
+    except Refused as refused:
+        outcome = record_refused(session, name, stored, str(refused))
+        return outcome, channel.reply(False)
+    outcome = settle(session, name, notice, stored)
+    return outcome, channel.reply(not outcome.startswith("rejected"))
+
+
 def settle(session, channel, notice, raw):
-    """`notice` is what the channel's verification vouched for: payment_no, amount, trade_no.
-    Answers "paid" (this notice paid it), "repeat" (paid before), or "rejected: <why>"."""
-    payment = session.scalars(select(Payment).where(Payment.payment_no == notice["payment_no"])
-                              .with_for_update()).first()
+    """`notice` is what the channel vouched for (a `channels.Notice`). Answers "paid" (this
+    notice paid it), "repeat" (paid before), or "rejected: <why>"; every answer is recorded with
+    the raw notification and counted."""
+    payment = session.scalars(select(Payment).where(Payment.payment_no == notice.payment_no)
+                              .with_for_update().execution_options(populate_existing=True)).first()
     outcome = _check(payment, channel, notice)
     if outcome == "ok":
-        payment.status, payment.paid_at, payment.channel_trade_no = "paid", func.now(), notice.get("trade_no")
+        payment.status, payment.paid_at, payment.channel_trade_no = "paid", func.now(), notice.trade_no
         session.add(Journal(payment_no=payment.payment_no, order_no=payment.order_no, kind="payment",
                             amount=payment.amount, currency=payment.currency))
         outbox.add(session, "payment_succeeded", {"order_no": payment.order_no, "payment_no": payment.payment_no,
                                                   "amount": payment.amount, "channel": channel})
         outcome = "paid"
-    session.add(Notification(channel=channel, payment_no=notice.get("payment_no"), raw=raw,
+    session.add(Notification(channel=channel, payment_no=notice.payment_no, raw=raw,
                              verified=True, outcome=outcome))
     if outcome.startswith("rejected"):
-        log.warning("payment notification refused: %s", outcome)
+        log.warning("payment notification refused: %s", outcome,
+                    extra={"channel": channel, "payment_no": notice.payment_no})
+    metrics.PAYMENT_NOTIFICATIONS.labels(channel, outcome.split(":")[0]).inc()
     return outcome
 
 
@@ -64,7 +114,9 @@ def _check(payment, channel, notice):
         return "rejected: unknown payment"
     if payment.channel != channel:
         return "rejected: another channel's payment"
-    if notice.get("amount") != payment.amount:
+    if not notice.paid:
+        return "rejected: not paid"
+    if notice.amount != payment.amount:
         return "rejected: amount differs"
     if payment.status in ("paid", "refunding", "refunded"):
         return "repeat"
@@ -72,27 +124,12 @@ def _check(payment, channel, notice):
 
 
 def record_refused(session, channel, raw, why):
-    """An unverifiable notification changes nothing but is kept for audit."""
-    session.add(Notification(channel=channel, payment_no=None, raw=raw, verified=False, outcome=f"rejected: {why}"))
-
-
-def refund(session, envelope):
-    """Refund an order's payment in full. The sandbox channel settles refunds at once; real
-    channels answer asynchronously (their own issue)."""
-    d = envelope["data"]
-    payment = session.scalars(select(Payment).where(Payment.order_no == d["order_no"]).with_for_update()).first()
-    if payment is None:
-        raise NotFound("no payment for this order", {"order_no": d["order_no"]})
-    if payment.status == "paid":
-        payment.status, payment.refunded_at = "refunded", func.now()
-        session.add(Journal(payment_no=payment.payment_no, order_no=payment.order_no, kind="refund",
-                            amount=-payment.amount, currency=payment.currency))
-    if payment.status == "refunded":
-        outbox.add(session, "refund_completed", {"order_no": payment.order_no, "payment_no": payment.payment_no,
-                                                 "amount": payment.amount})
-    elif payment.status in ("pending", "closed"):   # no money came: nothing to give back
-        outbox.add(session, "refund_completed", {"order_no": payment.order_no, "payment_no": payment.payment_no,
-                                                 "amount": 0})
+    """An unverifiable notification changes nothing but is kept for audit, logged and counted."""
+    outcome = f"refused: {why}"
+    session.add(Notification(channel=channel, payment_no=None, raw=raw, verified=False, outcome=outcome))
+    log.warning("payment notification refused: %s", why, extra={"channel": channel})
+    metrics.PAYMENT_NOTIFICATIONS.labels(channel, "refused").inc()
+    return outcome
 
 
 def payment_of(session, payment_no):
@@ -102,6 +139,29 @@ def payment_of(session, payment_no):
     return payment
 
 
+def admin_view(session, order_no):
+    payment = session.scalars(select(Payment).where(Payment.order_no == order_no)).first()
+    if payment is None:
+        raise NotFound("no payment for this order", {"order_no": order_no})
+    refunds = session.scalars(select(Refund).where(Refund.payment_no == payment.payment_no)
+                              .order_by(Refund.created_at)).all()
+    notes = session.scalars(select(Notification).where(Notification.payment_no == payment.payment_no)
+                            .order_by(Notification.id).limit(100)).all()
+    return {**public(payment), "channel_trade_no": payment.channel_trade_no,
+            "created_at": _iso(payment.created_at), "paid_at": _iso(payment.paid_at),
+            "refunds": [{"refund_no": r.refund_no, "amount": r.amount, "status": r.status, "whole": r.whole,
+                         "attempts": r.attempts, "error": r.error, "reason": r.reason,
+                         "created_at": _iso(r.created_at), "finished_at": _iso(r.finished_at)} for r in refunds],
+            "notifications": [{"outcome": n.outcome, "verified": n.verified, "at": _iso(n.received_at),
+                               "source": n.raw.get("source", "notify")} for n in notes]}
+
+
+def _iso(at):
+    return at and at.isoformat().replace("+00:00", "Z")
+
+
 def public(payment):
     return {"payment_no": payment.payment_no, "order_no": payment.order_no, "channel": payment.channel,
-            "amount": payment.amount, "currency": payment.currency, "status": payment.status}
+            "amount": payment.amount, "currency": payment.currency, "status": payment.status,
+            "refunded_amount": payment.refunded_amount, "pay_url": payment.pay_url, "qr_code": payment.qr_code,
+            "chain_amount": payment.chain_amount}

@@ -19,11 +19,34 @@ class Payment(Base):
     currency: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text)      # pending | closed | paid | refunding | refunded
     pay_url: Mapped[str | None] = mapped_column(Text)
+    qr_code: Mapped[str | None] = mapped_column(Text)
+    chain_amount: Mapped[int | None] = mapped_column(BigInteger)   # USDT: the unique amount, micro-USDT
+    refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)   # refunds completed, fen
+    last_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))   # reconciliation
     channel_trade_no: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     refunded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Refund(Base):
+    """One refund request, idempotent by refund_no: refunding -> refunded, or refund_failed and
+    tried again at next_try_at (NULL: given up, needs a person)."""
+    __tablename__ = "refunds"
+    refund_no: Mapped[str] = mapped_column(Text, primary_key=True)
+    payment_no: Mapped[str] = mapped_column(Text)
+    order_no: Mapped[str] = mapped_column(Text)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text)
+    whole: Mapped[bool] = mapped_column(Boolean)      # the order's refund (saga): refund_completed follows
+    status: Mapped[str] = mapped_column(Text)         # refunding | refunded | refund_failed
+    attempts: Mapped[int] = mapped_column(BigInteger, default=0)
+    next_try_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    channel_refund_no: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Notification(Base):
@@ -34,7 +57,7 @@ class Notification(Base):
     payment_no: Mapped[str | None] = mapped_column(Text)
     raw: Mapped[dict] = mapped_column(JSONB)
     verified: Mapped[bool] = mapped_column(Boolean)
-    outcome: Mapped[str] = mapped_column(Text)     # paid | repeat | rejected: <why>
+    outcome: Mapped[str] = mapped_column(Text)     # paid | repeat | rejected: <why> | refused: <why>
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -45,6 +68,7 @@ class Journal(Base):
     payment_no: Mapped[str] = mapped_column(Text)
     order_no: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(Text)        # payment | refund
+    refund_no: Mapped[str | None] = mapped_column(Text)
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

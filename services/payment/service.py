@@ -1,23 +1,57 @@
 from functools import partial
 
 from nameko.dependency_providers import Config
+from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
+from nameko.timer import timer
 
 from services.common.db import Database
-from services.common.errors import DomainError
+from services.common.errors import DomainError, NotFound
 from services.common.events import event_handler
 from services.common.service import BaseService
-from services.payment import channels, domain, models
+from services.payment import channels, domain, models, reconcile, refunds
+
+
+class Channels(DependencyProvider):
+    """{name: Channel} of the enabled channels, built once at start: a channel enabled with an
+    empty key raises `channels.Misconfigured` here and the service does not start."""
+
+    def setup(self):
+        self.channels = channels.build(self.container.config)
+
+    def get_dependency(self, worker_ctx):
+        return self.channels
+
+
+def wire_request(request):
+    """The gateway's request dict as the channels see it: the body back to bytes (it crosses RPC
+    as a latin-1 string, which keeps every byte), and as stored for audit (JSON text)."""
+    body = (request.get("body") or "").encode("latin-1")
+    clean = {"method": str(request.get("method", "")), "headers": dict(request.get("headers") or {}),
+             "query": dict(request.get("query") or {}), "form": dict(request.get("form") or {}), "body": body}
+    stored = {**clean, "body": body.decode("utf-8", "replace")}
+    return clean, _no_nul(stored)
+
+
+def _no_nul(value):
+    """PostgreSQL's JSONB cannot hold NUL characters; a notification carrying one is kept without."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_no_nul(k): _no_nul(v) for k, v in value.items()}
+    return value
 
 
 class PaymentService(BaseService):
     name = "payment"
     db = Database(models.metadata)
     config = Config()
+    channels = Channels()
 
     @event_handler("order", "payment_requested")
     def handle_payment_requested(self, envelope):
-        create = partial(domain.create_intent, public_url=self.config.get("PUBLIC_URL", "http://127.0.0.1:8000"))
+        create = partial(domain.create_intent, channels=self.channels,
+                         public_url=self.config.get("PUBLIC_URL", "http://127.0.0.1:8000"))
         self.db.once("payment.handle_payment_requested", envelope, create)
 
     @event_handler("order", "payment_close_requested")
@@ -26,7 +60,42 @@ class PaymentService(BaseService):
 
     @event_handler("order", "refund_requested")
     def handle_refund_requested(self, envelope):
-        self.db.once("payment.handle_refund_requested", envelope, domain.refund)
+        refund_no = self.db.once("payment.handle_refund_requested", envelope, refunds.request_whole)
+        if refund_no:
+            self.run_refunds(refund_no)
+
+    @rpc(expected_exceptions=DomainError)
+    def refund_payment(self, actor, order_no, amount, reason, idempotency_key=None):
+        """An admin's partial refund of an order's payment, idempotent per Idempotency-Key.
+        Answers the refund as it stands, or None when the amount is all that is left: then the
+        caller refunds the order (its saga), so that the order shows `refunded`."""
+        refund_no = refunds.refund_no_for(order_no, idempotency_key)
+        with self.db.transaction() as s:
+            if refunds.request_partial(s, actor, order_no, amount, reason, refund_no) is None:
+                return None
+        self.run_refunds(refund_no)
+        with self.db.transaction() as s:
+            return refunds.public(s.get(models.Refund, refund_no))
+
+    @timer(interval=1)
+    def retry_refunds(self):
+        self.run_refunds()
+
+    @timer(interval=2)
+    def reconcile(self):
+        reconcile.run(self.db, self.channels, float(self.config.get("PAYMENT_RECONCILE_AFTER_S", 120)),
+                      float(self.config.get("PAYMENT_RECONCILE_EVERY_S", 60)))
+
+    @rpc(expected_exceptions=DomainError)
+    def reconciliation_report(self, days=7):
+        with self.db.transaction() as s:
+            return reconcile.report(s, days)
+
+    def run_refunds(self, refund_no=None):
+        with self.db.transaction() as s:
+            due = refunds.claim(s, refund_no)
+        for number in due:
+            refunds.ask(self.db, self.channels, number, float(self.config.get("PAYMENT_REFUND_RETRY_S", 30)))
 
     @rpc(expected_exceptions=DomainError)
     def get_payment(self, payment_no):
@@ -34,22 +103,33 @@ class PaymentService(BaseService):
             return domain.public(domain.payment_of(s, payment_no))
 
     @rpc(expected_exceptions=DomainError)
+    def admin_payment(self, order_no):
+        """An order's payment with its refunds and notifications (admin)."""
+        with self.db.transaction() as s:
+            return domain.admin_view(s, order_no)
+
+    @rpc(expected_exceptions=DomainError)
     def sandbox_pay(self, payment_no):
         """The sandbox channel: it 'sends' a signed notification, which takes the notify path
         (refused there too unless the sandbox is switched on)."""
-        key = channels.sandbox_key(self.config["DATA_KEYS"])
+        sandbox = self.channels.get("sandbox")
+        if sandbox is None:
+            raise NotFound("no such payment channel", {"channel": "sandbox"})
         with self.db.transaction() as s:
-            notice = channels.sandbox_notification(key, domain.payment_of(s, payment_no))
-        return self.notify("sandbox", notice)
+            request = sandbox.notification(domain.payment_of(s, payment_no))
+        return self.notify("sandbox", {**request, "body": request["body"].decode("latin-1")})
 
     @rpc(expected_exceptions=DomainError)
-    def notify(self, channel, raw):
-        """Every channel's notification: verify by the channel's rules, then settle once."""
-        key = channels.sandbox_key(self.config["DATA_KEYS"])
+    def notify(self, channel, request):
+        """Every channel's notification, as the gateway received it ({method, headers (lower-case
+        names), query, form, body (a latin-1 string)}): verify by the channel's rules, settle
+        once. Answers the outcome and the reply the channel expects (status, headers, body)."""
+        request, stored = wire_request(request)
         with self.db.transaction() as s:
-            try:
-                notice = channels.verify(channel, key, raw, sandbox=bool(self.config.get("SANDBOX_PAYMENTS")))
-            except channels.Refused as refused:
-                domain.record_refused(s, channel, raw, str(refused))
-                return {"outcome": f"rejected: {refused}"}
-            return {"outcome": domain.settle(s, channel, notice, raw)}
+            outcome, reply = domain.notify(s, self.channels, channel, request, stored)
+        if reply is None:
+            raise NotFound("no such payment channel", {"channel": channel})
+        status, headers, body = reply
+        if isinstance(body, bytes):
+            body = body.decode("utf-8")
+        return {"outcome": outcome, "status": status, "headers": headers, "body": body}

@@ -1,0 +1,60 @@
+"""Payment channels' notifications (each in the channel's own wire format) and the payments admin."""
+from urllib.parse import parse_qsl
+
+from werkzeug.wrappers import Response
+
+from gateway import auth, schemas
+from gateway.http import api, query_args, read_body
+from gateway.schemas import CHANNELS
+from services.common.errors import NotFound
+
+NOTIFY_HEADERS = 64          # a notification with more headers than this is not a channel's
+
+
+def channel_request(request):
+    """The plain dict a channel verifies: {method, headers (lower-case names), query, form, body}.
+    The body crosses RPC as a latin-1 string: every byte survives (signatures cover bytes)."""
+    body = read_body(request)
+    form = {}
+    if request.mimetype == "application/x-www-form-urlencoded":
+        form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    return {"method": request.method,
+            "headers": {k.lower(): v for k, v in list(request.headers.items())[:NOTIFY_HEADERS]},
+            "query": request.args.to_dict(), "form": form, "body": body.decode("latin-1")}
+
+
+NOTIFY = "A payment channel's notification, answered in the channel's own format (epay, alipay: the body " \
+         "`success` or `fail`)"
+
+
+class PaymentRoutes:
+    @api("POST", "/api/v1/payments/<channel>/notify", content="text/plain", tags=["payments"], summary=NOTIFY)
+    def payment_notify(self, request, channel):
+        return self.channel_notify(request, channel)
+
+    @api("GET", "/api/v1/payments/<channel>/notify", content="text/plain", tags=["payments"],
+         summary=NOTIFY + " (epay also notifies by GET)")
+    def payment_notify_get(self, request, channel):
+        return self.channel_notify(request, channel)
+
+    def channel_notify(self, request, channel):
+        if channel not in CHANNELS:
+            raise NotFound("no such payment channel", {})
+        self.limit("notify", request)
+        answer = self.payment_rpc.notify(channel, channel_request(request))
+        return Response(answer["body"], status=answer["status"], headers=answer["headers"])
+
+    @api("GET", "/api/v1/admin/payments/reconciliation", query=schemas.ReconciliationQuery,
+         response=schemas.ReconciliationReport, tags=["admin"], admin=True,
+         summary="Payment mismatches of the last `days`: payments whose notify never came (settled by "
+                 "reconciliation), money a channel reports that was refused, failed refunds")
+    def reconciliation_report(self, request):
+        auth.admin(request, self.config)
+        days = query_args(request, schemas.ReconciliationQuery())["days"]
+        return schemas.ReconciliationReport().dump(self.payment_rpc.reconciliation_report(days))
+
+    @api("GET", "/api/v1/admin/orders/<order_no>/payment", response=schemas.AdminPayment, tags=["admin"],
+         admin=True, summary="An order's payment: refunded amount, refunds, notifications received")
+    def admin_payment(self, request, order_no):
+        auth.admin(request, self.config)
+        return schemas.AdminPayment().dump(self.payment_rpc.admin_payment(order_no[:64]))
