@@ -53,6 +53,18 @@ def outbox_rows(engine, note):
     return [r for r in rows if r.envelope["data"]["note"] == note]
 
 
+def drain(queue):
+    """The notes of every message waiting in a SimpleQueue (acked), until a second passes empty."""
+    received = []
+    while True:
+        try:
+            message = queue.get(timeout=1)
+        except queue.Empty:
+            return received
+        received.append(message.payload["data"]["note"])
+        message.ack()
+
+
 def test_event_of_a_rolled_back_transaction_is_never_published(config, running, engine):
     doomed, kept = unique("doomed"), unique("kept")
     with ClusterRpcProxy(config) as cluster:
@@ -84,14 +96,7 @@ def test_outbox_row_written_while_broker_unreachable_is_published_once_it_return
         assert outbox_rows(engine, note)[0].published_at is None
         relay.amqp_uri = config["AMQP_URI"]            # the broker is back
         wait_until(lambda: outbox_rows(engine, note)[0].published_at, message="publication")
-        received = []
-        while True:
-            try:
-                message = queue.get(timeout=1)
-            except queue.Empty:
-                break
-            received.append(message.payload["data"]["note"])
-            message.ack()
+        received = drain(queue)
         relay.stop()
         thread.wait()
         relay.close()
@@ -208,14 +213,7 @@ def test_relay_publishes_a_whole_batch_once_each_in_order_and_marks_it(config, e
         assert relay.publish_batch() >= 60            # one pass: published, confirmed, marked
         assert relay.publish_batch() == 0
         relay.close()
-        received = []
-        while True:
-            try:
-                message = queue.get(timeout=1)
-            except queue.Empty:
-                break
-            received.append(message.payload["data"]["note"])
-            message.ack()
+        received = drain(queue)
         queue.close()
     ours = [note for note in received if note.startswith(batch)]
     assert ours == [f"{batch}-{n:02d}" for n in range(60)]            # each once, in order

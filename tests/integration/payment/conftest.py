@@ -2,7 +2,8 @@ import pytest
 from sqlalchemy import text
 
 from services.common.db import make_engine
-from tests.integration.gateway.conftest import Api, seeded, start_system  # noqa: F401 -- shared fixtures
+# api and admin come from the gateway's conftest and use the `system` below (with epay switched on)
+from tests.integration.gateway.conftest import admin, api, seeded, start_system  # noqa: F401 -- shared fixtures
 from tests.integration.payment.epay_double import EpayDouble
 
 
@@ -24,19 +25,6 @@ def epay_config(config, epay):
 def system(epay_config, runner_factory, seeded):
     start_system(epay_config, runner_factory)
     return epay_config
-
-
-@pytest.fixture
-def api(system):
-    with Api(system["BASE_URL"]) as session:
-        yield session
-
-
-@pytest.fixture
-def admin(system):
-    with Api(system["BASE_URL"]) as session:
-        session.headers["Authorization"] = f"Bearer {system['ADMIN_TOKEN']}"
-        yield session
 
 
 @pytest.fixture
