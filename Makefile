@@ -17,7 +17,7 @@ RABBIT_API_URI ?= http://guest:guest@127.0.0.1:15672
 PYTEST_ARGS ?=
 TESTS ?= tests
 
-.PHONY: run venv deps-check migrate seed test test-unit test-integration bench backup restore clean
+.PHONY: run venv deps-check migrate seed test test-unit test-integration bench backup restore audit clean
 .DEFAULT_GOAL := run
 
 $(STAMP): pyproject.toml
@@ -50,6 +50,9 @@ test-unit: venv
 
 test-integration: deps-check
 	$(PY) -m pytest tests/integration --amqp-uri=$(KAMENG_AMQP_URI) --rabbit-api-uri=$(RABBIT_API_URI) $(PYTEST_ARGS)
+
+audit: venv
+	$(PY) -m gateway.integrity $(DAYS)
 
 backup: venv
 	$(PY) -m services.common.backup dump $(or $(BACKUP_DIR),var/backups)

@@ -3,6 +3,7 @@ from nameko.dependency_providers import Config
 
 from gateway.ratelimit import RateLimits
 from gateway.routes.admin_catalog import AdminCatalogRoutes
+from gateway.routes.admin_integrity import IntegrityRoutes
 from gateway.routes.catalog import CatalogRoutes
 from gateway.routes.ops import OpsRoutes
 from gateway.routes.orders import OrderRoutes
@@ -14,7 +15,7 @@ from services.common.rpc import RpcProxy
 
 
 class GatewayService(OpsRoutes, PageRoutes, CatalogRoutes, AdminCatalogRoutes, OrderRoutes, PaymentRoutes,
-                     OrderHints):
+                     IntegrityRoutes, OrderHints):
     name = "gateway"
     config = Config()
     instrumentation = Instrumentation()

@@ -140,6 +140,11 @@ class CatalogService(BaseService):
     def handle_stock_release_requested(self, envelope):
         self.db.once("catalog.handle_stock_release_requested", envelope, stock.on_release_requested)
 
+    @command
+    def integrity_facts(self, days):
+        with self.db.transaction() as s:
+            return stock.integrity_facts(s, days)
+
     @timer(interval=15)
     def report_stock(self):
         with self.db.transaction() as s:

@@ -186,3 +186,13 @@ def search(session, status=None, contact=None, sku=None, since=None, until=None,
 
 def sweep_keys(session):
     session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < func.now() - IDEMPOTENCY_TTL))
+
+
+def integrity_facts(session, days):
+    """For the integrity check (gateway/integrity.py): the orders of the last `days` days as
+    [order_no, status, quantity, delivery, paid, seconds since paid (or created)]."""
+    age = func.extract("epoch", func.now() - func.coalesce(Order.paid_at, Order.created_at))
+    rows = session.execute(select(Order.order_no, Order.status, Order.quantity, Order.delivery,
+                                  Order.paid_at.is_not(None), age)
+                           .where(Order.created_at > func.now() - timedelta(days=days))).all()
+    return [[no, status, quantity, delivery, paid, float(seconds)] for no, status, quantity, delivery, paid, seconds in rows]

@@ -80,6 +80,11 @@ class OrderService(BaseService):
         with self.db.transaction() as s:
             return domain.view(domain.refund(s, actor, order_no, reason))
 
+    @command
+    def integrity_facts(self, days):
+        with self.db.transaction() as s:
+            return domain.integrity_facts(s, days)
+
     handle_risk_approved = on("risk", "risk_approved")
     handle_risk_rejected = on("risk", "risk_rejected")
     handle_stock_reserved = on("catalog", "stock_reserved")

@@ -165,3 +165,16 @@ def public(payment):
             "amount": payment.amount, "currency": payment.currency, "status": payment.status,
             "refunded_amount": payment.refunded_amount, "pay_url": payment.pay_url, "qr_code": payment.qr_code,
             "chain_amount": payment.chain_amount}
+
+
+MONEY_MOVED = ("paid", "refunding", "refunded")
+
+
+def integrity_facts(session, days):
+    """For the integrity check: payments of the last `days` days that received money, as
+    [payment_no, order_no, status, amount, refunded_amount]."""
+    rows = session.execute(select(Payment.payment_no, Payment.order_no, Payment.status, Payment.amount,
+                                  Payment.refunded_amount)
+                           .where(Payment.status.in_(MONEY_MOVED),
+                                  Payment.created_at > func.now() - timedelta(days=days))).all()
+    return [list(row) for row in rows]

@@ -65,6 +65,11 @@ class PaymentService(BaseService):
             self.run_refunds(refund_no)
 
     @rpc(expected_exceptions=DomainError)
+    def integrity_facts(self, days):
+        with self.db.transaction() as s:
+            return domain.integrity_facts(s, days)
+
+    @rpc(expected_exceptions=DomainError)
     def refund_payment(self, actor, order_no, amount, reason, idempotency_key=None):
         """An admin's partial refund of an order's payment, idempotent per Idempotency-Key.
         Answers the refund as it stands, or None when the amount is all that is left: then the

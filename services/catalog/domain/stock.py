@@ -6,7 +6,7 @@ with a conditional `UPDATE … WHERE available >= n`; unlimited SKUs only record
 orders of one SKU queue on its row only for the commit. Every outcome is an outbox event.
 `stock_low` is sent by the one transaction whose update takes `available` below the threshold:
 once per crossing, not once per order."""
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select, text, update
 
@@ -200,3 +200,18 @@ def on_reservation_requested(session, envelope):
 def on_release_requested(session, envelope):
     requested_at = datetime.fromisoformat(envelope["occurred_at"].replace("Z", "+00:00"))
     return release(session, envelope["data"]["order_no"], requested_at=requested_at)
+
+
+def integrity_facts(session, days):
+    """For the integrity check: codes sold per order in the last `days` days, sold codes with no
+    order, and any code stored twice for a SKU (the keyed-hash index forbids it: a check of it)."""
+    recent = Code.sold_at > func.now() - timedelta(days=days)
+    sold = session.execute(select(Code.order_no, func.count()).where(Code.status == "sold", recent,
+                                                                     Code.order_no.is_not(None))
+                           .group_by(Code.order_no)).all()
+    orphans = session.execute(select(func.count()).where(Code.status == "sold", Code.order_no.is_(None))
+                              ).scalar_one()
+    twice = session.execute(select(Code.sku, func.count()).group_by(Code.sku, Code.code_hash)
+                            .having(func.count() > 1)).all()
+    return {"sold": {no: n for no, n in sold}, "sold_without_order": orphans,
+            "stored_twice": [[sku, n] for sku, n in twice]}

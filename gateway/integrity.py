@@ -1,0 +1,90 @@
+"""The integrity check (`make audit`, `GET /api/v1/admin/integrity`): the promises of the platform,
+checked across the services' own records.
+
+- every code is sold at most once, and never more codes than an order bought;
+- every paid order is delivered (completed) or refunded, once `grace_s` has passed since payment;
+- every payment that received money belongs to an order that knows it was paid, and every paid
+  order has such a payment; a refunded order's money went back.
+
+Each service reports its facts over RPC (`integrity_facts(days)`, read-only, in its own schema);
+`check` compares them. `python -m gateway.integrity [days]` runs it against the running services
+and exits 1 when anything is wrong."""
+import json
+import sys
+
+from services.common.rpc import gather
+
+DELIVERED = {"completed", "refunded"}
+
+
+def collect(rpcs, days, timeout):
+    """{service: facts} from the order, catalog and payment services (`rpcs` maps a service name
+    to its proxy); a service that does not answer makes the check fail loudly, not pass."""
+    windows = {"order": days + 1, "catalog": days, "payment": days}   # an order is made before its payment
+    answers = gather({name: (rpcs[name].integrity_facts, (window,)) for name, window in windows.items()},
+                     timeout=timeout)
+    for name, answer in answers.items():
+        if isinstance(answer, Exception):
+            raise answer
+    return answers
+
+
+def check(facts, grace_s=300):
+    orders = {no: {"status": status, "quantity": quantity, "delivery": delivery, "paid": paid, "age_s": age}
+              for no, status, quantity, delivery, paid, age in facts["order"]}
+    sold = facts["catalog"]["sold"]
+    payments = {order_no: {"payment_no": no, "status": status, "amount": amount, "refunded": refunded}
+                for no, order_no, status, amount, refunded in facts["payment"]}
+    problems = []
+
+    def problem(kind, **details):
+        problems.append({"check": kind, **details})
+
+    for sku, count in facts["catalog"]["stored_twice"]:
+        problem("code_stored_twice", sku=sku, copies=count)
+    if facts["catalog"]["sold_without_order"]:
+        problem("code_sold_without_order", codes=facts["catalog"]["sold_without_order"])
+    for order_no, count in sold.items():
+        order = orders.get(order_no)
+        if order is not None and count > order["quantity"]:
+            problem("codes_oversold", order_no=order_no, sold=count, bought=order["quantity"])
+    for order_no, order in orders.items():
+        if order["paid"] and order["status"] not in DELIVERED and order["age_s"] > grace_s:
+            problem("paid_not_delivered", order_no=order_no, status=order["status"], paid_s_ago=round(order["age_s"]))
+        if order["status"] == "completed" and order["delivery"] == "card" and sold.get(order_no, 0) != order["quantity"]:
+            problem("completed_without_its_codes", order_no=order_no, sold=sold.get(order_no, 0),
+                    bought=order["quantity"])
+        if order["paid"] and order_no not in payments:
+            problem("paid_order_without_payment", order_no=order_no)
+        payment = payments.get(order_no)
+        if order["status"] == "refunded" and payment and payment["refunded"] < payment["amount"] \
+                and payment["status"] != "refunded":
+            problem("refunded_order_money_kept", order_no=order_no, payment_no=payment["payment_no"],
+                    refunded=payment["refunded"], amount=payment["amount"])
+    for order_no, payment in payments.items():
+        order = orders.get(order_no)
+        if order is None or not order["paid"]:
+            problem("payment_without_paid_order", payment_no=payment["payment_no"], order_no=order_no,
+                    order_status=order and order["status"])
+    return {"ok": not problems, "grace_s": grace_s,
+            "counted": {"orders": len(orders), "paid_orders": sum(o["paid"] for o in orders.values()),
+                        "payments_with_money": len(payments), "orders_with_codes": len(sold),
+                        "codes_sold": sum(sold.values())},
+            "problems": problems}
+
+
+def main(argv):
+    """Against the running services, on the broker of KAMENG_AMQP_URI."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from services.common.config import settings
+    days = int(argv[0]) if argv else 30
+    with ClusterRpcProxy({"AMQP_URI": settings().amqp_uri}, timeout=60) as cluster:
+        report = check(collect({name: getattr(cluster, name) for name in ("order", "catalog", "payment")},
+                               days, timeout=60))
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    return 0 if report["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,48 @@
+"""The integrity check's comparisons (gateway/integrity.py), one broken promise at a time."""
+from gateway.integrity import check
+
+CLEAN = {
+    "order": [["K1", "completed", 2, "card", True, 900.0], ["K2", "awaiting_payment", 1, "card", False, 10.0],
+              ["K3", "refunded", 1, "card", True, 900.0], ["K4", "paid", 1, "card", True, 20.0]],
+    "catalog": {"sold": {"K1": 2}, "sold_without_order": 0, "stored_twice": []},
+    "payment": [["P1", "K1", "paid", 1000, 0], ["P3", "K3", "refunded", 500, 500], ["P4", "K4", "paid", 500, 0]],
+}
+
+
+def kinds(report):
+    return [p["check"] for p in report["problems"]]
+
+
+def changed(**parts):
+    facts = {k: (v.copy() if isinstance(v, dict) else [row[:] for row in v]) for k, v in CLEAN.items()}
+    facts.update(parts)
+    return facts
+
+
+def test_clean_records_pass_and_are_counted():
+    report = check(CLEAN)
+    assert report["ok"] and report["problems"] == []
+    assert report["counted"] == {"orders": 4, "paid_orders": 3, "payments_with_money": 3,
+                                 "orders_with_codes": 1, "codes_sold": 2}
+
+
+def test_more_codes_than_bought_and_a_code_stored_twice():
+    report = check(changed(catalog={"sold": {"K1": 3}, "sold_without_order": 1, "stored_twice": [["SKU", 2]]}))
+    assert sorted(kinds(report)) == ["code_sold_without_order", "code_stored_twice", "codes_oversold",
+                                     "completed_without_its_codes"]
+
+
+def test_a_paid_order_left_undelivered_past_the_grace_period():
+    facts = changed(order=[*CLEAN["order"][:3], ["K4", "paid", 1, "card", True, 301.0]])
+    assert kinds(check(facts)) == ["paid_not_delivered"]
+    assert check(facts, grace_s=600)["ok"]
+
+
+def test_money_without_an_order_and_an_order_without_money():
+    facts = changed(payment=[*CLEAN["payment"][:2], ["P9", "K2", "paid", 100, 0]])
+    assert sorted(kinds(check(facts))) == ["paid_order_without_payment", "payment_without_paid_order"]
+
+
+def test_a_refunded_order_whose_money_was_kept():
+    facts = changed(payment=[CLEAN["payment"][0], ["P3", "K3", "paid", 500, 0], CLEAN["payment"][2]])
+    assert kinds(check(facts)) == ["refunded_order_money_kept"]
