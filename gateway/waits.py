@@ -11,8 +11,10 @@ from collections import OrderedDict, defaultdict
 
 import eventlet
 from eventlet.event import Event
-from nameko.events import BROADCAST, event_handler
+from nameko.events import BROADCAST, EventHandler
 from nameko.extensions import DependencyProvider
+
+from services.common.broker import BrokerLossTolerant
 
 RECENT_S = 30.0
 
@@ -81,10 +83,14 @@ class OrderBoard(DependencyProvider):
         return self.board
 
 
+class HintHandler(BrokerLossTolerant, EventHandler):
+    """nameko's event handler; an ack lost with the broker connection does not kill the gateway."""
+
+
 class OrderHints:
     """Mixed into the gateway: each gateway instance gets every hint on its own exclusive queue,
     which disappears with it (`reliable_delivery=False`)."""
 
-    @event_handler("order", "order_changed", handler_type=BROADCAST, reliable_delivery=False)
+    @HintHandler.decorator("order", "order_changed", handler_type=BROADCAST, reliable_delivery=False)
     def on_order_changed(self, hint):
         self.orders_moving.post(hint["data"])

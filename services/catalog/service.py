@@ -1,4 +1,3 @@
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.catalog import schemas
@@ -8,6 +7,7 @@ from services.common.crypto import Keys
 from services.common.db import Database
 from services.common.errors import DomainError, load
 from services.common.events import event_handler
+from services.common.rpc import rpc
 from services.common.service import BaseService
 
 command = rpc(expected_exceptions=DomainError)

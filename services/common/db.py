@@ -11,9 +11,11 @@ from contextlib import contextmanager
 from nameko.extensions import DependencyProvider
 from psycogreen.eventlet import patch_psycopg
 from sqlalchemy import MetaData, create_engine, text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session
 
 from services.common import audit, envelope as envelopes, inbox, metrics, outbox
+from services.common.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,10 @@ def make_engine(url, **kwargs):
 @contextmanager
 def transaction(engine, metadata, correlation_id=None):
     """One transaction whose session can write this service's outbox and audit rows. Used by
-    `Database` and by commands that run outside a service (seed, key rotation, tests)."""
+    `Database` and by commands that run outside a service (seed, key rotation, tests).
+
+    A lost database connection (server restarted, connection cut) rolls the work back and is
+    raised as `Unavailable`: callers answer 503 and try again; the pool reconnects."""
     schema = metadata.schema
     session = Session(engine, expire_on_commit=False, info={
         "outbox": metadata.tables[f"{schema}.outbox"], "audit": metadata.tables[f"{schema}.audit"],
@@ -52,6 +57,11 @@ def transaction(engine, metadata, correlation_id=None):
     try:
         with session.begin():
             yield session
+    except DBAPIError as exc:
+        if exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError)):
+            log.warning("database connection lost: %s", type(exc.orig).__name__)
+            raise Unavailable("the database is unavailable; try again", {}) from exc
+        raise
     finally:
         session.close()
 

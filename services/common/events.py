@@ -15,6 +15,7 @@ from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
 
 from services.common import metrics
+from services.common.broker import BrokerLossTolerant
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ def dead_letter_queue(queue_name):
     return Queue(f"{queue_name}.dlq", durable=True)
 
 
-class RetryingEventHandler(EventHandler):
+class Retrying(EventHandler):
     def setup(self):
         super().setup()
         config = self.container.config
@@ -78,6 +79,10 @@ class RetryingEventHandler(EventHandler):
             message.body, routing_key=queue.name, declare=[queue], headers=headers,
             content_type=message.content_type, content_encoding=message.content_encoding,
             expiration=expiration_s, delivery_mode=2)
+
+
+class RetryingEventHandler(BrokerLossTolerant, Retrying):
+    """The retrying handler; an ack lost with the broker connection does not kill the service."""
 
 
 event_handler = RetryingEventHandler.decorator

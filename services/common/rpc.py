@@ -5,11 +5,19 @@ standalone proxies do), so services declare `common.rpc.RpcProxy`, whose calls g
 """
 import eventlet
 from nameko.exceptions import UnknownService
-from nameko.rpc import RpcProxy as NamekoRpcProxy
+from nameko.rpc import Rpc as NamekoRpc, RpcProxy as NamekoRpcProxy
 
+from services.common.broker import BROKER_ERRORS, BrokerLossTolerant
 from services.common.errors import Unavailable
 
 DEFAULT_TIMEOUT_S = 5.0
+
+
+class Rpc(BrokerLossTolerant, NamekoRpc):
+    """nameko's RPC entrypoint; a reply lost with the broker connection does not kill the service."""
+
+
+rpc = Rpc.decorator
 
 
 def call(method, *args, timeout=DEFAULT_TIMEOUT_S, **kwargs):
@@ -18,6 +26,8 @@ def call(method, *args, timeout=DEFAULT_TIMEOUT_S, **kwargs):
         return result(method.call_async(*args, **kwargs), timeout)
     except UnknownService as exc:
         raise Unavailable("a service is not running", {"service": exc._service_name}) from None
+    except BROKER_ERRORS as exc:          # the request could not even be sent
+        raise Unavailable("the message broker is unavailable", {}) from exc
 
 
 def result(reply, timeout=DEFAULT_TIMEOUT_S):

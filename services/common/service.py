@@ -1,9 +1,9 @@
 """What every domain service class has besides its own `name` and `db = Database(metadata)`:
 metrics and log context, the outbox relay, and the `ping` health RPC."""
-from nameko.rpc import rpc
 
 from services.common.metrics import Instrumentation
 from services.common.outbox import OutboxRelay
+from services.common.rpc import rpc
 
 
 class BaseService:

@@ -1,5 +1,4 @@
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.common.config import enabled_payment_channels
@@ -8,7 +7,7 @@ from services.common.db import Database
 from services.common.errors import DomainError, load
 from services.common.events import event_handler
 from services.common.hints import Hints
-from services.common.rpc import RpcProxy
+from services.common.rpc import RpcProxy, rpc
 from services.common.service import BaseService
 from services.order import domain, saga, schemas
 from services.order.models import metadata

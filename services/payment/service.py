@@ -2,12 +2,12 @@ from functools import partial
 
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.common.db import Database
 from services.common.errors import DomainError, NotFound
 from services.common.events import event_handler
+from services.common.rpc import rpc
 from services.common.service import BaseService
 from services.payment import channels, domain, models, reconcile, refunds
 
