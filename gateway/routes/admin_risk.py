@@ -7,7 +7,7 @@ ADMIN = {"tags": ["admin", "risk"], "admin": True}
 
 def note_of(request):
     """A review action's optional body {"note": ...}; none at all is fine."""
-    if not request.content_length and not request.mimetype:
+    if not request.content_length and "chunked" not in request.headers.get("Transfer-Encoding", ""):
         return None
     return json_body(request, schemas.ReviewAction())["note"]
 
