@@ -4,6 +4,7 @@ The device id comes from the storefront's `kameng_device` cookie or an `X-Device
 the client IP is DESIGN §7's (the peer, or X-Forwarded-For from a trusted proxy only). A member or
 agent id joins once accounts authenticate buyers. Every value is bounded: they are stored."""
 import re
+import secrets
 
 from gateway.http import client_ip
 
@@ -23,3 +24,12 @@ def of(request, trusted_proxies):
             "user_agent": request.headers.get("User-Agent", "")[:256],
             "device_id": device_id(request),
             "member_id": None}
+
+
+def remember_device(request, response, public_url=""):
+    """Storefront pages give a browser without one a device id (a year, first-party, HttpOnly;
+    Secure when the public URL is https, as TLS ends at the ingress)."""
+    if not DEVICE.match(request.cookies.get(DEVICE_COOKIE, "")):
+        response.set_cookie(DEVICE_COOKIE, secrets.token_urlsafe(18), max_age=365 * 86400, httponly=True,
+                            samesite="Lax", secure=public_url.startswith("https://"))
+    return response

@@ -206,6 +206,14 @@ def request_data(order, request, data=None):
     return base
 
 
+def _first_data(session, order, request):
+    """A re-sent risk request carries the buyer's signals again (kept with the order's creation)."""
+    if request != FIRST_REQUEST:
+        return None
+    return session.scalar(select(Transition.data).where(Transition.order_no == order.order_no,
+                                                        Transition.event == "order_created"))
+
+
 def stuck(session, batch=50):
     """Orders past their state's timeout (or their payment or review window), locked SKIP LOCKED:
     replica-safe."""
@@ -234,5 +242,5 @@ def sweep(session):
             order.attempts += 1
             order.step_started_at = func.now()
             for request in order.last_requests or ():
-                outbox.add(session, request, request_data(order, request))
+                outbox.add(session, request, request_data(order, request, _first_data(session, order, request)))
     return len(orders)

@@ -213,3 +213,18 @@ def test_an_allowlisted_buyer_skips_the_rules_but_not_the_blacklist(api, admin, 
     assert buy(api, sku, contact=contact).json()["status"] == "awaiting_payment"
     listed("blacklist", "contact", contact)
     assert buy(api, sku, contact=contact).json()["status"] == "rejected"
+
+
+def test_signals_reach_the_decision_and_the_storefront_gives_a_device_id(api, admin, contact):
+    sku = card_product(admin)
+    assert api.get("/").status_code == 200
+    device = api.cookies.get("kameng_device")
+    assert device and len(device) >= 20
+    again = api.get(f"/products/{sku}")
+    assert "kameng_device" not in again.headers.get("Set-Cookie", "")             # kept, not replaced
+    order = api.post("/api/v1/orders", headers={"User-Agent": "kameng-test/1.0", "X-Device-Id": "ignored"}, json={
+        "sku": sku, "quantity": 1, "contact": contact.upper(), "payment_channel": "sandbox"}).json()
+    signals = risk_of(admin, order)["signals"]
+    assert signals["device_id"] == device and signals["user_agent"] == "kameng-test/1.0"      # the cookie first
+    assert (signals["ip"], signals["contact"], signals["sku"], signals["quantity"], signals["amount"],
+            signals["payment_channel"], signals["category"]) == ("127.0.0.1", contact, sku, 1, 990, "sandbox", "测试")
