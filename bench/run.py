@@ -239,8 +239,9 @@ def assessments(amqp_uri, db_url, base_rps, total=3000):
     started = time.perf_counter()
     for n in range(total):
         dispatch("order", "risk_assessment_requested", envelope.make("risk_assessment_requested", {
-            "order_no": f"{run}-{n}", "ip": f"10.0.{n % 50}.1", "device_id": f"d{n % 200}", "contact": f"b{n}@example.com",
-            "sku": "BENCH-ORDERS", "category": "bench", "quantity": 1, "amount": 990, "payment_channel": "sandbox"}))
+            "order_no": f"{run}-{n}", "ip": f"10.0.{n % 50}.1", "device_id": f"d{n % 200}", "quantity": 1,
+            "contact": f"b{n}@example.com", "sku": "BENCH-ORDERS", "category": "bench", "amount": 990,
+            "payment_channel": "sandbox"}))
     with engine.connect() as conn:
         while conn.execute(text("SELECT count(*) FROM risk.decisions WHERE order_no LIKE :p"),
                            {"p": f"{run}-%"}).scalar() < total:

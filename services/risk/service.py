@@ -13,6 +13,11 @@ from services.risk.counters import RiskCounters
 command = rpc(expected_exceptions=DomainError)
 
 
+def windows(config):
+    """(review window, payment window) in seconds."""
+    return int(config.get("RISK_REVIEW_WINDOW_S", 1800)), int(config.get("PAYMENT_WINDOW_S", 900))
+
+
 def list_name(name):
     if name not in domain.LISTS:
         raise InvalidInput("no such list", {"list": name})
@@ -25,12 +30,10 @@ class RiskService(BaseService):
     config = Config()
     counters = RiskCounters()
 
-    def windows(self):
-        return int(self.config.get("RISK_REVIEW_WINDOW_S", 1800)), int(self.config.get("PAYMENT_WINDOW_S", 900))
-
     @event_handler("order", "risk_assessment_requested")
     def handle_risk_assessment_requested(self, envelope):
-        assess = partial(domain.assess, counters=self.counters, review_s=self.windows()[0], window_s=self.windows()[1])
+        review_s, window_s = windows(self.config)
+        assess = partial(domain.assess, counters=self.counters, review_s=review_s, window_s=window_s)
         self.db.once("risk.handle_risk_assessment_requested", envelope, assess)
 
     @event_handler("payment", "payment_succeeded")
@@ -84,4 +87,4 @@ class RiskService(BaseService):
     def resolve_review(self, actor, order_no, approve, note=None):
         note = load(schemas.ReviewAction(), {"note": note})["note"]
         with self.db.transaction() as s:
-            return domain.resolve(s, actor, order_no, bool(approve), note, self.windows()[1])
+            return domain.resolve(s, actor, order_no, bool(approve), note, windows(self.config)[1])

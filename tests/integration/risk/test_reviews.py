@@ -1,7 +1,6 @@
 """The review queue: a held order keeps its stock until an admin decides or the window ends."""
 from datetime import datetime, timedelta, timezone
 
-import eventlet
 from sqlalchemy import create_engine, text
 
 from services.common.testing import unique, wait_until
@@ -87,7 +86,6 @@ def test_a_review_left_past_its_window_is_released(quick_review):
     assert done["reason"] == "not_accepted"
     wait_until(lambda: levels(admin, sku) == (3, 0, 0), message="the stock back")
     assert_error(admin.post(f"/api/v1/admin/risk/reviews/{order['order_no']}/approve", json={}), 409, "conflict")
-    eventlet.sleep(0)
 
 
 def test_metrics_count_decisions_by_outcome_and_rule(api, admin, rules):

@@ -94,7 +94,8 @@ def test_scores_add_up_to_the_thresholds():
     rules = rule_set(amount=[{"above": 0, "action": "score", "score": 30}],
                      quantity=[{"above": 0, "action": "score", "score": 30}], review_score=60, reject_score=90)
     assert decide(rules)[:2] == ("review", 60)
-    assert decide(rule_set(amount=[{"above": 0, "action": "score", "score": 59}], review_score=60))[:2] == ("approve", 59)
+    just_below = rule_set(amount=[{"above": 0, "action": "score", "score": 59}], review_score=60)
+    assert decide(just_below)[:2] == ("approve", 59)
     heavy = rule_set(amount=[{"above": 0, "action": "score", "score": 70}],
                      quantity=[{"above": 0, "action": "score", "score": 70}], reject_score=100)
     assert decide(heavy)[:2] == ("reject", 100)                               # capped at 100
