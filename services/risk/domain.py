@@ -28,53 +28,59 @@ LISTS = {"blacklist": "block", "allowlist": "allow"}
 
 
 def assess(session, envelope, counters, review_s, window_s):
-    """The saga's risk step. A repeat for an order already decided answers the same decision."""
+    """The saga's risk step. A repeat for an order already decided answers the same decision
+    (its counters are not counted twice: ZADD NX)."""
     started = time.perf_counter()
     signals = envelope["data"]
-    order_no = signals["order_no"]
     if signals.get("contact"):                      # e-mail addresses compare case-insensitively
         signals = {**signals, "contact": signals["contact"].lower()}
-    decided = session.get(Decision, order_no)
-    if decided is None:
-        version, rule_set = current_rules(session)
-        listed = matching_lists(session, signals)
-        counts, unpaid, notes = {}, 0, []
-        if not listed:
-            try:
-                counts, unpaid = counters.observe(order_no, engine.series(rule_set, signals),
-                                                  signals.get("contact"), window_s)
-            except redis.RedisError:
-                log.warning("risk counters unavailable (Redis); counter rules skipped")
-                notes = [engine.Fired("counters_unavailable", "counters unavailable", "score", 0)]
-        known = not rule_set["new_contact"] or is_known(session, signals.get("contact"))
-        outcome, score, fired = engine.evaluate(rule_set, signals, counts, unpaid, known, listed)
-        if outcome == "reject" and signals.get("contact"):
-            _settle(counters, signals["contact"], order_no)
-        hold = datetime.now(timezone.utc) + timedelta(seconds=review_s) if outcome == "review" else None
-        decided = Decision(order_no=order_no, outcome=outcome, score=score, signals=signals,
-                           rules=[f._asdict() for f in fired + notes], rules_version=version, hold_until=hold)
-        session.add(decided)
-        session.flush()
-        _count(decided)
-    outbox.add(session, EVENTS[decided.outcome], _event(decided, review_s, window_s))
+    version, rule_set = current_rules(session)
+    listed = matching_lists(session, signals)
+    counts, unpaid, notes = {}, 0, []
+    if not listed:
+        try:
+            counts, unpaid = counters.observe(signals["order_no"], engine.series(rule_set, signals),
+                                              signals.get("contact"), window_s)
+        except redis.RedisError:
+            log.warning("risk counters unavailable (Redis); counter rules skipped")
+            notes = [engine.Fired("counters_unavailable", "counters unavailable", "score", 0)]
+    known = not rule_set["new_contact"] or is_known(session, signals.get("contact"))
+    outcome, score, fired = engine.evaluate(rule_set, signals, counts, unpaid, known, listed)
+    decision = _store(session, dict(
+        order_no=signals["order_no"], outcome=outcome, score=score, signals=signals, rules_version=version,
+        rules=[f._asdict() for f in fired + notes],
+        hold_until=datetime.now(timezone.utc) + timedelta(seconds=review_s) if outcome == "review" else None))
+    if decision["outcome"] == "reject" and signals.get("contact"):
+        _settle(counters, signals["contact"], signals["order_no"])
+    outbox.add(session, EVENTS[decision["outcome"]], _event(decision, review_s, window_s))
     metrics.RISK_ASSESSMENT_SECONDS.observe(time.perf_counter() - started)
-    return decided.outcome
+    return decision["outcome"]
+
+
+def _store(session, decision):
+    """The decision row; for an order decided before, the first decision (and no new metrics)."""
+    if session.execute(insert(Decision).values(**decision).on_conflict_do_nothing()
+                       .returning(Decision.order_no)).first() is not None:
+        _count(decision)
+        return decision
+    return session.execute(select(Decision.order_no, Decision.outcome, Decision.score, Decision.rules)
+                           .where(Decision.order_no == decision["order_no"])).mappings().one()
 
 
 def _event(decision, review_s, window_s):
-    data = {"order_no": decision.order_no, "score": decision.score,
-            "rules": [{"rule": r["rule"], "reason": r["reason"]} for r in decision.rules]}
-    if decision.outcome == "reject":
+    data = {"order_no": decision["order_no"], "score": decision["score"],
+            "rules": [{"rule": r["rule"], "reason": r["reason"]} for r in decision["rules"]]}
+    if decision["outcome"] == "reject":
         data["reason"] = "risk"          # what the order keeps; the buyer sees a neutral word
-    if decision.outcome == "review":     # the stock is held through the review and a payment window
+    if decision["outcome"] == "review":  # the stock is held through the review and a payment window
         data.update(hold_s=review_s, reserve_s=review_s + window_s + 300)
     return data
 
 
 def _count(decision):
-    metrics.RISK_DECISIONS.labels(decision.outcome).inc()
-    for fired in decision.rules:
-        metrics.RISK_RULES_FIRED.labels(fired["rule"], decision.outcome).inc()
+    metrics.RISK_DECISIONS.labels(decision["outcome"]).inc()
+    for fired in decision["rules"]:
+        metrics.RISK_RULES_FIRED.labels(fired["rule"], decision["outcome"]).inc()
 
 
 def _settle(counters, contact, order_no):
@@ -86,7 +92,7 @@ def _settle(counters, contact, order_no):
 
 def current_rules(session):
     """(version, rules); version 0 is the built-in default (nothing configured)."""
-    row = session.scalars(select(RuleSet).order_by(RuleSet.version.desc()).limit(1)).first()
+    row = session.execute(select(RuleSet.version, RuleSet.rules).order_by(RuleSet.version.desc()).limit(1)).first()
     return (row.version, {**engine.DEFAULT_RULES, **row.rules}) if row else (0, dict(engine.DEFAULT_RULES))
 
 
@@ -111,7 +117,8 @@ def _is_ip(value):
 
 
 def is_known(session, contact):
-    return bool(contact) and session.get(KnownContact, contact.lower()) is not None
+    return bool(contact) and session.execute(select(KnownContact.contact)
+                                             .where(KnownContact.contact == contact.lower())).first() is not None
 
 
 def on_payment_succeeded(session, envelope, counters):

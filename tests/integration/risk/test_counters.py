@@ -6,7 +6,7 @@ import pytest
 import redis
 
 from services.risk.counters import Counters
-from services.risk.rules import Series
+from services.risk.rules import DEFAULT_RULES, Series
 
 
 @pytest.fixture
@@ -49,3 +49,37 @@ def test_concurrent_orders_each_see_their_own_count(counters):
     assert sorted(seen) == list(range(1, 51))
     assert counters.observe("K-last", [minute, hour], contact="c@example.com", hold_s=900) == (
         {minute: 51, hour: 51}, 51)
+
+
+def test_a_re_sent_assessment_answers_the_first_decision_and_counts_once(database_url, counters):
+    """The order's sweeper may re-send a request (a new event id): same decision, same counts."""
+    from sqlalchemy import select
+
+    from services.common.db import make_engine, transaction
+    from services.common.testing import make_envelope
+    from services.risk import domain, models
+    engine = make_engine(database_url)
+    rules = {**DEFAULT_RULES, "velocity": [{"dimension": "ip", "window_s": 60, "max": 1,
+                                                          "action": "reject", "score": 0}]}
+    ip = f"198.18.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    order_no = f"KRESENT{uuid.uuid4().hex[:10]}"
+    outbox = models.metadata.tables["risk.outbox"]
+    with transaction(engine, models.metadata) as s:
+        domain.set_rules(s, "test", rules)
+    try:
+        for _ in range(2):
+            with transaction(engine, models.metadata) as s:
+                envelope = make_envelope("risk_assessment_requested", order_no=order_no, ip=ip, contact="r@example.com")
+                assert domain.assess(s, envelope, counters, 1800, 900) == "approve"
+        with transaction(engine, models.metadata) as s:
+            sent = s.execute(select(outbox.c.type).where(outbox.c.envelope["data"]["order_no"].astext == order_no)
+                             ).scalars().all()
+            assert sent == ["risk_approved", "risk_approved"]
+            assert s.get(models.Decision, order_no).outcome == "approve"
+        with transaction(engine, models.metadata) as s:                 # the next order from that IP is the 2nd
+            envelope = make_envelope("risk_assessment_requested", order_no=order_no + "X", ip=ip)
+            assert domain.assess(s, envelope, counters, 1800, 900) == "reject"
+    finally:
+        with transaction(engine, models.metadata) as s:
+            domain.set_rules(s, "test", dict(DEFAULT_RULES))
+        engine.dispose()
