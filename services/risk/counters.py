@@ -11,7 +11,8 @@ boundary). In one MULTI/EXEC per order: ZADD NX (a redelivered assessment does n
 drop what is older than the longest window, ZCOUNT each window. MULTI/EXEC runs as one step, so
 concurrent orders see 1, 2, 3, ... and never the same count: no read-modify-write race, with any
 number of replicas. Unpaid orders per contact are a sorted set scored by the end of the payment
-window; a payment removes its order, an unpaid one ages out when its window ends.
+window; a payment, a release of the order's stock (cancel, expiry, review rejected) or a reject
+removes the order, anything else ages out when its window ends.
 """
 import logging
 import time

@@ -123,11 +123,19 @@ def is_known(session, contact):
 
 def on_payment_succeeded(session, envelope, counters):
     """A paid order: its contact is known from now on, and it no longer counts as unpaid."""
-    decision = session.get(Decision, envelope["data"]["order_no"])
-    contact = decision and decision.signals.get("contact")
+    contact = on_order_settled(session, envelope, counters)
     if contact:
-        session.execute(insert(KnownContact).values(contact=contact.lower()).on_conflict_do_nothing())
-        _settle(counters, contact, decision.order_no)
+        session.execute(insert(KnownContact).values(contact=contact).on_conflict_do_nothing())
+
+
+def on_order_settled(session, envelope, counters):
+    """A paid order, or one whose stock goes back (cancel, expiry, review rejected): it no longer
+    counts as unpaid. Answers the order's contact (None for an order risk never saw)."""
+    order_no = envelope["data"]["order_no"]
+    contact = session.scalar(select(Decision.signals["contact"].astext).where(Decision.order_no == order_no))
+    if contact:
+        _settle(counters, contact, order_no)
+    return contact
 
 
 def set_rules(session, actor, rule_set):

@@ -41,6 +41,11 @@ class RiskService(BaseService):
         with self.db.transaction() as s:         # idempotent by construction: no inbox row needed
             domain.on_payment_succeeded(s, envelope, self.counters)
 
+    @event_handler("order", "stock_release_requested")
+    def handle_stock_release_requested(self, envelope):
+        with self.db.transaction() as s:
+            domain.on_order_settled(s, envelope, self.counters)
+
     @command
     def get_rules(self):
         with self.db.transaction() as s:

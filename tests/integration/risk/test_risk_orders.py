@@ -157,8 +157,12 @@ def test_unpaid_orders_stop_hoarding_and_a_payment_frees_a_place(api, admin, rul
     assert third["status"] == "rejected" and risk_of(admin, third)["rules"][0]["rule"] == "unpaid"
     pay(api, first)
     wait_status(api, first, "completed")
-    eventlet.sleep(0.3)
-    assert buy(api, sku, contact=contact).json()["status"] == "awaiting_payment"
+    wait_until(lambda: buy(api, sku, contact=contact).json()["status"] == "awaiting_payment", timeout=5,
+               message="a paid order to free a place")                   # now second + this one: 2 again
+    assert buy(api, sku, contact=contact).json()["status"] == "rejected"
+    api.post(f"/api/v1/orders/{second['order_no']}/cancel", headers={"X-Order-Token": second["token"]})
+    wait_until(lambda: buy(api, sku, contact=contact).json()["status"] == "awaiting_payment", timeout=5,
+               message="a cancelled order to free a place")
 
 
 def test_first_order_of_a_new_contact_above_a_value(api, admin, rules, contact):
