@@ -134,8 +134,10 @@ def test_bad_rule_sets_are_refused_and_change_nothing(admin, body):
     assert admin.get("/api/v1/admin/risk/rules").json() == before
 
 
-def test_velocity_counts_concurrent_orders_exactly(api, admin, rules):
-    """30 orders at once from one IP, at most 10 per minute: exactly 10 pass, whatever the interleaving."""
+def test_velocity_counts_concurrent_orders_exactly(api, admin, rules, system, runner_factory):
+    """30 orders at once from one IP, at most 10 per minute, two risk replicas: exactly 10 pass."""
+    from services.risk.service import RiskService
+    runner_factory(system, RiskService).start()                     # a second replica, same queues
     rules({"velocity": [{"dimension": "ip", "window_s": 60, "max": 10, "action": "reject"}]})
     sku = card_product(admin, codes=40)
 
