@@ -12,7 +12,8 @@ drop what is older than the longest window, ZCOUNT each window. MULTI/EXEC runs 
 concurrent orders see 1, 2, 3, ... and never the same count: no read-modify-write race, with any
 number of replicas. Unpaid orders per contact are a sorted set scored by the end of the payment
 window; a payment, a release of the order's stock (cancel, expiry, review rejected) or a reject
-removes the order, anything else ages out when its window ends.
+removes the order, anything else ages out when its window ends (an order held for review: its
+review window and a payment window).
 """
 import logging
 import time
@@ -51,6 +52,14 @@ class Counters:
         counts_at = 3 * len(longest)
         counts = dict(zip(wanted, replies[counts_at:counts_at + len(wanted)]))
         return counts, (replies[-1] if contact else 0)
+
+    def hold(self, contact, order_no, hold_s, now=None):
+        """An order held for review stays unpaid for its review and payment windows."""
+        now = time.time() if now is None else now
+        pipe = self.client.pipeline(transaction=True)
+        pipe.zadd(self.unpaid_key(contact), {order_no: now + hold_s}, xx=True)
+        pipe.expire(self.unpaid_key(contact), int(hold_s) + 1, gt=True)
+        pipe.execute()
 
     def settled(self, contact, order_no):
         """The order is paid or will never be: it no longer counts as unpaid."""

@@ -50,8 +50,8 @@ def assess(session, envelope, counters, review_s, window_s):
         order_no=signals["order_no"], outcome=outcome, score=score, signals=signals, rules_version=version,
         rules=[f._asdict() for f in fired + notes],
         hold_until=datetime.now(timezone.utc) + timedelta(seconds=review_s) if outcome == "review" else None))
-    if decision["outcome"] == "reject" and signals.get("contact"):
-        _settle(counters, signals["contact"], signals["order_no"])
+    if signals.get("contact") and decision["outcome"] in ("reject", "review"):
+        _unpaid(counters, decision["outcome"], signals["contact"], signals["order_no"], review_s + window_s)
     outbox.add(session, EVENTS[decision["outcome"]], _event(decision, review_s, window_s))
     metrics.RISK_ASSESSMENT_SECONDS.observe(time.perf_counter() - started)
     return decision["outcome"]
@@ -84,10 +84,18 @@ def _count(decision):
 
 
 def _settle(counters, contact, order_no):
+    _unpaid(counters, "reject", contact, order_no)
+
+
+def _unpaid(counters, outcome, contact, order_no, hold_s=0):
+    """A rejected order never counts as unpaid; one held for review counts through its review."""
     try:
-        counters.settled(contact, order_no)
+        if outcome == "review":
+            counters.hold(contact, order_no, hold_s)
+        else:
+            counters.settled(contact, order_no)
     except redis.RedisError:
-        log.warning("risk counters unavailable (Redis); unpaid order left to age out")
+        log.warning("risk counters unavailable (Redis); unpaid order left to its window")
 
 
 def current_rules(session):

@@ -83,3 +83,11 @@ def test_a_re_sent_assessment_answers_the_first_decision_and_counts_once(databas
         with transaction(engine, models.metadata) as s:
             domain.set_rules(s, "test", dict(DEFAULT_RULES))
         engine.dispose()
+
+
+def test_an_order_held_for_review_counts_as_unpaid_through_its_review(counters):
+    counters.observe("K1", [], contact="h@example.com", hold_s=900, now=1000.0)
+    counters.hold("h@example.com", "K1", 900 + 1800, now=1000.0)
+    counters.hold("h@example.com", "K-unknown", 2700, now=1000.0)           # XX: never adds an order
+    assert counters.observe("K2", [], contact="h@example.com", hold_s=900, now=2000.0)[1] == 2
+    assert counters.observe("K3", [], contact="h@example.com", hold_s=900, now=3701.0)[1] == 1   # K1, K2 gone
