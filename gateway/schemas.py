@@ -442,9 +442,10 @@ class IntegrityReport(Schema):
     grace_s = fields.Integer()
     counted = fields.Dict(keys=fields.String(), values=fields.Integer())
     problems = fields.List(fields.Dict(), metadata={"description": "each with `check` and what it found"})
+
+
 # risk (issue 7): bodies are validated by the risk service's own schemas (imported above, one
 # definition of a rule set); these are the answers
-
 class RiskRules(Schema):
     version = fields.Integer(metadata={"description": "0: the built-in default (nothing configured)"})
     rules = fields.Dict()
