@@ -220,6 +220,39 @@ def catalog_scenarios(procs, amqp, base_rps):
     return rows
 
 
+BENCH_RULES = {"velocity": [{"dimension": d, "window_s": 3600, "max": 1_000_000, "action": "review"}
+                            for d in ("ip", "device", "contact", "recharge_account")],
+               "amount": [{"category": "*", "above": 10**9}], "quantity": [{"category": "*", "above": 10_000}],
+               "unpaid": {"max": 1_000_000}, "new_contact": {"above": 10**9},
+               "repeat_category": {"window_s": 600, "max": 1_000_000}}
+
+
+def assessments(amqp_uri, db_url, base_rps, total=3000):
+    """Risk assessments per second: `total` risk_assessment_requested events with every rule type
+    on (counters in Redis, lists, decision row, outbox), timed until every decision is stored."""
+    from nameko.standalone.events import event_dispatcher
+    from sqlalchemy import create_engine, text
+    from services.common import envelope
+    requests.put(BASE + "/api/v1/admin/risk/rules", json=BENCH_RULES, headers=ADMIN, timeout=10).raise_for_status()
+    dispatch, run = event_dispatcher({"AMQP_URI": amqp_uri}), f"BENCH-RISK-{int(time.time())}"
+    engine = create_engine(db_url)
+    started = time.perf_counter()
+    for n in range(total):
+        dispatch("order", "risk_assessment_requested", envelope.make("risk_assessment_requested", {
+            "order_no": f"{run}-{n}", "ip": f"10.0.{n % 50}.1", "device_id": f"d{n % 200}", "quantity": 1,
+            "contact": f"b{n}@example.com", "sku": "BENCH-ORDERS", "category": "bench", "amount": 990,
+            "payment_channel": "sandbox"}))
+    with engine.connect() as conn:
+        while conn.execute(text("SELECT count(*) FROM risk.decisions WHERE order_no LIKE :p"),
+                           {"p": f"{run}-%"}).scalar() < total:
+            time.sleep(0.05)
+    rate = total / (time.perf_counter() - started)
+    engine.dispose()
+    requests.put(BASE + "/api/v1/admin/risk/rules", json={}, headers=ADMIN, timeout=10)
+    return ("risk assessments (every rule type on; event in, decision + event out)", f"{rate:,.0f} /s",
+            f"{rate / base_rps:.2f}", "must not be the saga's slowest step: compare reservations/s")
+
+
 def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))   # so `finally` stops the services
     if not shutil.which("wrk"):
@@ -239,6 +272,8 @@ def main():
                      f"p99 {base_p99:.1f} ms"))
         if not ONLY:
             rows += catalog_scenarios(procs, amqp, base_rps)
+        if not ONLY or "risk" in ONLY:
+            rows.append(assessments(amqp, db_url, base_rps))
         sku = "BENCH-ORDERS"
         new_product(sku, max_quantity=1)
         import_codes(sku, 30_000)

@@ -2,6 +2,7 @@
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from services.common.money import format_minor, parse_minor
+from services.risk.schemas import ListEntry as NewListEntry, ReviewAction, RuleSet  # noqa: F401 -- HTTP bodies
 
 
 class Money(fields.Field):
@@ -307,6 +308,21 @@ class Transition(Schema):
     at = fields.String()
 
 
+class RiskDecision(Schema):
+    order_no = fields.String()
+    outcome = fields.String(metadata={"enum": ["approve", "review", "reject"]})
+    score = fields.Integer()
+    rules = fields.List(fields.Dict(), metadata={"description": "fired rules: rule, reason, action, score"})
+    rules_version = fields.Integer(allow_none=True)
+    signals = fields.Dict()
+    at = fields.String()
+    hold_until = fields.String(allow_none=True)
+    resolution = fields.String(allow_none=True)
+    reviewed_by = fields.String(allow_none=True)
+    reviewed_at = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+
+
 class AdminOrder(Order):
     class Meta:
         exclude = ("items",)      # codes are revealed through the audited code listing only
@@ -321,6 +337,7 @@ class AdminOrder(Order):
     completed_at = fields.String(allow_none=True)
     codes_shown_at = fields.String(allow_none=True, metadata={"description": "when the buyer first saw the codes"})
     timeline = fields.List(fields.Nested(Transition))
+    risk = fields.Nested(RiskDecision, allow_none=True, metadata={"description": "the risk decision and why"})
 
 
 class OrderQuery(Schema):
@@ -338,7 +355,7 @@ class OrderQuery(Schema):
 
 class OrderSummary(AdminOrder):
     class Meta:
-        exclude = ("items", "timeline")
+        exclude = ("items", "timeline", "risk")
 
 
 class OrderList(Schema):
@@ -425,3 +442,33 @@ class IntegrityReport(Schema):
     grace_s = fields.Integer()
     counted = fields.Dict(keys=fields.String(), values=fields.Integer())
     problems = fields.List(fields.Dict(), metadata={"description": "each with `check` and what it found"})
+
+
+# risk (issue 7): bodies are validated by the risk service's own schemas (imported above, one
+# definition of a rule set); these are the answers
+class RiskRules(Schema):
+    version = fields.Integer(metadata={"description": "0: the built-in default (nothing configured)"})
+    rules = fields.Dict()
+    actor = fields.String(allow_none=True)
+    at = fields.String(allow_none=True)
+
+
+class RiskRuleVersions(Schema):
+    items = fields.List(fields.Nested(RiskRules))
+
+
+class RiskListEntry(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    value = fields.String()
+    note = fields.String(allow_none=True)
+    actor = fields.String()
+    at = fields.String()
+
+
+class RiskListEntries(Schema):
+    items = fields.List(fields.Nested(RiskListEntry))
+
+
+class RiskReviews(Schema):
+    items = fields.List(fields.Nested(RiskDecision))

@@ -4,6 +4,7 @@ from nameko.dependency_providers import Config
 from gateway.ratelimit import RateLimits
 from gateway.routes.admin_catalog import AdminCatalogRoutes
 from gateway.routes.admin_integrity import IntegrityRoutes
+from gateway.routes.admin_risk import AdminRiskRoutes
 from gateway.routes.catalog import CatalogRoutes
 from gateway.routes.ops import OpsRoutes
 from gateway.routes.orders import OrderRoutes
@@ -14,8 +15,8 @@ from services.common.metrics import Instrumentation
 from services.common.rpc import RpcProxy
 
 
-class GatewayService(OpsRoutes, PageRoutes, CatalogRoutes, AdminCatalogRoutes, OrderRoutes, PaymentRoutes,
-                     IntegrityRoutes, OrderHints):
+class GatewayService(OpsRoutes, PageRoutes, CatalogRoutes, AdminCatalogRoutes, AdminRiskRoutes, OrderRoutes,
+                     PaymentRoutes, IntegrityRoutes, OrderHints):
     name = "gateway"
     config = Config()
     instrumentation = Instrumentation()

@@ -1,5 +1,5 @@
-from gateway import auth, ordering, schemas
-from gateway.http import api, client_ip, json_body, query_args
+from gateway import auth, ordering, schemas, signals
+from gateway.http import api, json_body, query_args
 from services.common.errors import InvalidInput, NotFound
 
 ADMIN = {"tags": ["admin"], "admin": True}
@@ -18,11 +18,9 @@ class OrderRoutes:
     def create_order(self, request):
         self.limit("orders", request)
         body = json_body(request, schemas.NewOrder())
-        signals = {"ip": client_ip(request, self.config.get("TRUSTED_PROXIES", ())),
-                   "user_agent": request.headers.get("User-Agent", "")[:256],
-                   "device_id": request.headers.get("X-Device-Id", "")[:128] or None}
+        buyer = signals.of(request, self.config.get("TRUSTED_PROXIES", ()))
         wait_s = float(self.config.get("ORDER_WAIT_S", ordering.WAIT_S))
-        return ordering.place(self.order_rpc, self.orders_moving, body, signals, idempotency_key(request), wait_s)
+        return ordering.place(self.order_rpc, self.orders_moving, body, buyer, idempotency_key(request), wait_s)
 
     @api("GET", "/api/v1/orders/<order_no>", summary="An order, with its codes once delivered (X-Order-Token); "
          "with status= and wait=, held while the order is still in that status", query=schemas.OrderWait,
@@ -63,7 +61,8 @@ class OrderRoutes:
          response=schemas.AdminOrder, **ADMIN)
     def admin_order(self, request, order_no):
         auth.admin(request, self.config)
-        return schemas.AdminOrder().dump(self.order_rpc.admin_order(order_no[:64]))
+        order = self.order_rpc.admin_order(order_no[:64])
+        return schemas.AdminOrder().dump({**order, "risk": self.risk_rpc.decision(order["order_no"])})
 
     @api("POST", "/api/v1/admin/orders/<order_no>/refund",
          summary="Refund a paid order, wholly (the order becomes refunded) or in part (`amount`; the order keeps "

@@ -1,4 +1,4 @@
-from gateway import pages, schemas
+from gateway import pages, schemas, signals
 from gateway.http import JsonHttpHandler
 from services.common.errors import NotFound
 
@@ -9,13 +9,15 @@ class PageRoutes:
     @page("GET", "/")
     def storefront(self, request):
         q = request.args.get("q", "")[:64] or None
-        return pages.render("index.html", q=q,
-                            products=self.catalog_rpc.list_products({"q": q, "limit": 200})["items"])
+        return signals.remember_device(request, pages.render(
+            "index.html", q=q, products=self.catalog_rpc.list_products({"q": q, "limit": 200})["items"]),
+            self.config.get("PUBLIC_URL", ""))
 
     @page("GET", "/products/<sku>")
     def product_page(self, request, sku):
         try:
-            return pages.render("product.html", p=self.catalog_rpc.get_product(sku))
+            return signals.remember_device(request, pages.render("product.html", p=self.catalog_rpc.get_product(sku)),
+                                           self.config.get("PUBLIC_URL", ""))
         except NotFound:
             return pages.render("not_found.html", status=404)
 

@@ -27,6 +27,7 @@ DEFAULTS = {
     "KAMENG_ADMIN_TOKEN": ("", "bootstrap admin bearer token (role owner); empty: admin API closed"),
     "KAMENG_SANDBOX_PAYMENTS": ("0", "1 enables the sandbox payment channel"),
     "KAMENG_PAYMENT_WINDOW_S": ("900", "payment window in seconds"),
+    "KAMENG_RISK_REVIEW_WINDOW_S": ("1800", "how long an order held for risk review keeps its stock"),
     "KAMENG_PUBLIC_URL": ("http://127.0.0.1:8000", "public base URL"),
     "KAMENG_TRUSTED_PROXIES": ("", "CIDRs whose X-Forwarded-For is believed"),
     "KAMENG_RATE_LIMITS": ("orders=30/m,lookup=60/m,notify=600/m", "per-client-IP limits, or off"),
@@ -83,6 +84,7 @@ class Settings:
     admin_token: str
     sandbox_payments: bool
     payment_window_s: int
+    risk_review_window_s: int
     public_url: str
     trusted_proxies: tuple
     rate_limits: str
@@ -119,6 +121,7 @@ def settings():
         admin_token=env("KAMENG_ADMIN_TOKEN"),
         sandbox_payments=env("KAMENG_SANDBOX_PAYMENTS") == "1",
         payment_window_s=int(env("KAMENG_PAYMENT_WINDOW_S")),
+        risk_review_window_s=int(env("KAMENG_RISK_REVIEW_WINDOW_S")),
         public_url=env("KAMENG_PUBLIC_URL").rstrip("/"),
         trusted_proxies=_csv(env("KAMENG_TRUSTED_PROXIES")),
         rate_limits=env("KAMENG_RATE_LIMITS"),
@@ -169,6 +172,7 @@ def nameko_config(s=None, **overrides):
         "ADMIN_TOKEN": s.admin_token,
         "SANDBOX_PAYMENTS": s.sandbox_payments,
         "PAYMENT_WINDOW_S": s.payment_window_s,
+        "RISK_REVIEW_WINDOW_S": s.risk_review_window_s,
         "PUBLIC_URL": s.public_url,
         "MAX_BODY_BYTES": s.max_body_bytes,
         "RPC_TIMEOUT_S": s.rpc_timeout_s,

@@ -88,3 +88,11 @@ class Instrumentation(DependencyProvider):
     def _labels(worker_ctx):
         entrypoint = worker_ctx.entrypoint
         return worker_ctx.service_name, entrypoint_kind(entrypoint), entrypoint.method_name
+
+RISK_DECISIONS = Counter(
+    "kameng_risk_decisions_total", "Risk decisions by outcome (approve, review, reject)", ["outcome"])
+RISK_RULES_FIRED = Counter(
+    "kameng_risk_rules_fired_total", "Risk rules that fired, by rule and the decision's outcome", ["rule", "outcome"])
+RISK_ASSESSMENT_SECONDS = Histogram(
+    "kameng_risk_assessment_seconds", "Time to assess one order (rules, lists, counters, decision row)",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1))

@@ -46,7 +46,8 @@ def test_config(amqp_uri, database_url, **overrides):
     config = nameko_config(test_settings(database_url), AMQP_URI=amqp_uri,
                            WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", EVENT_RETRY_DELAY_MS=50,
                            OUTBOX_POLL_S=0.2, HEALTH_TIMEOUT_S=1.5, RPC_TIMEOUT_S=5,
-                           RATE_LIMITS="off", RATE_LIMIT_PREFIX=f"kameng-test:{uuid.uuid4().hex}")
+                           RATE_LIMITS="off", RATE_LIMIT_PREFIX=f"kameng-test:{uuid.uuid4().hex}",
+                           RISK_COUNTER_PREFIX=f"kameng-test-risk:{uuid.uuid4().hex}")
     config["BASE_URL"] = f"http://127.0.0.1:{port}"
     config.update(overrides)
     return config

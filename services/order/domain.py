@@ -50,7 +50,7 @@ def place(session, keys, cmd, quote, signals, key, window_s, channels):
     if quote["delivery"] == "recharge" and not cmd.get("recharge_account"):
         raise InvalidInput("a recharge product needs the account to recharge",
                            {"fields": {"recharge_account": ["required for this product"]}})
-    order, token = create_order(session, cmd, quote, window_s, signals)
+    order, token = create_order(session, cmd, quote, window_s, {**signals, "category": quote.get("category")})
     if key:
         bind_key(session, keys, key, order, token)
     return {"order": view(order), "token": token}

@@ -25,6 +25,14 @@ RESERVE, DELIVER = "stock_reservation_requested", "delivery_requested"
 TRANSITIONS = {
     ("pending", "risk_approved"):                 Step("reserving", (RESERVE,)),
     ("pending", "risk_rejected"):                 Step("rejected"),
+    # review: the stock is held (a genuine big buyer keeps it) until an admin decides or the window ends
+    ("pending", "risk_review"):                   Step("review", (RESERVE,)),
+    ("review", "stock_reservation_failed"):       Step("rejected"),
+    ("review", "review_approved"):                Step("reserving", (RESERVE,)),   # a repeat: answered as held
+    ("review", "review_rejected"):                Step("rejected", (RELEASE,)),
+    ("review", "review_expired"):                 Step("rejected", (RELEASE,)),
+    ("review", "cancel_requested"):               Step("cancelled", (RELEASE,)),
+    ("review", "payment_succeeded"):              Step("refunding", (RELEASE, REFUND)),
     ("pending", "cancel_requested"):              Step("cancelled"),
     ("reserving", "stock_reserved"):              Step("awaiting_payment", ("payment_requested",)),
     ("reserving", "stock_reservation_failed"):    Step("rejected"),
@@ -65,6 +73,8 @@ FIRST_REQUEST = "risk_assessment_requested"
 TERMINAL = {"rejected", "expired", "cancelled", "completed", "refunded"}
 # states a buyer waits for (the gateway holds answers until one of them): each arrival is hinted
 NEWS = TERMINAL | {"awaiting_payment", "paid", "refunding", "review"}
+# states that end at the order's own deadline (expires_at) rather than after a step timeout
+DEADLINES = {"awaiting_payment": "payment_window_expired", "review": "review_expired"}
 
 
 ORDERS = Counter("kameng_orders_total", "Orders arriving in a status (every arrival counts once)", ["status"])
@@ -154,10 +164,15 @@ def _absorb(order, event_type, data):
     elif event_type == "payment_succeeded":
         order.paid_at, order.late = func.now(), order.status in ("expired", "cancelled", "rejected")
         order.payment_no = order.payment_no or data.get("payment_no")
-    elif event_type in ("stock_reservation_failed", "risk_rejected", "delivery_failed", "refund_ordered"):
+    elif event_type in ("stock_reservation_failed", "risk_rejected", "delivery_failed", "refund_ordered",
+                        "review_rejected", "review_expired"):
         order.reason = data.get("reason") or event_type
     elif event_type == "delivery_completed":
         order.completed_at = func.now()
+    elif event_type == "risk_review":          # held for the review window
+        order.expires_at = datetime.now(timezone.utc) + timedelta(seconds=data["hold_s"])
+    elif event_type == "review_approved":      # the payment window starts with the approval
+        order.expires_at = datetime.now(timezone.utc) + timedelta(seconds=data["window_s"])
 
 
 def _public(data):
@@ -172,8 +187,9 @@ def request_data(order, request, data=None):
                 "recharge_account": order.recharge_account}
     if request == RESERVE:
         left = (order.expires_at - datetime.now(timezone.utc)).total_seconds()
-        # outlive the payment window, so the order (not the catalog's sweeper) decides the release
-        return {**base, "sku": order.sku, "quantity": order.quantity, "ttl_s": max(600, int(left) + 300)}
+        # outlive the payment window (and a review), so the order, not the catalog's sweeper, releases
+        ttl = max(600, int(left) + 300, int((data or {}).get("reserve_s", 0)))
+        return {**base, "sku": order.sku, "quantity": order.quantity, "ttl_s": ttl}
     if request == "payment_requested":
         return {**base, "amount": order.amount, "currency": order.currency, "channel": order.payment_channel,
                 "subject": order.sku, "expires_at": order.expires_at.isoformat()}
@@ -190,24 +206,33 @@ def request_data(order, request, data=None):
     return base
 
 
+def _first_data(session, order, request):
+    """A re-sent risk request carries the buyer's signals again (kept with the order's creation)."""
+    if request != FIRST_REQUEST:
+        return None
+    return session.scalar(select(Transition.data).where(Transition.order_no == order.order_no,
+                                                        Transition.event == "order_created"))
+
+
 def stuck(session, batch=50):
-    """Orders past their state's timeout (or payment window), locked SKIP LOCKED: replica-safe."""
+    """Orders past their state's timeout (or their payment or review window), locked SKIP LOCKED:
+    replica-safe."""
     late = [(Order.status == state) & (Order.step_started_at < func.now() - timedelta(seconds=seconds))
             for state, seconds in TIMEOUTS.items()]
-    unpaid = (Order.status == "awaiting_payment") & (Order.expires_at < func.now())
+    unpaid = Order.status.in_(tuple(DEADLINES)) & (Order.expires_at < func.now())
     return session.scalars(select(Order).where(or_(unpaid, *late)).order_by(Order.step_started_at)
                            .limit(batch).with_for_update(skip_locked=True)).all()
 
 
 def sweep(session):
-    """Drive stuck orders on: expire unpaid ones, re-send a stuck step's requests, and
-    compensate after MAX_ATTEMPTS."""
+    """Drive stuck orders on: expire unpaid ones and reviews past their window, re-send a stuck
+    step's requests, and compensate after MAX_ATTEMPTS."""
     orders = stuck(session)
     for order in orders:
-        if order.status == "awaiting_payment":
+        if order.status in DEADLINES:
+            event = DEADLINES[order.status]
             TIMEOUTS_HIT.labels(order.status, "expire").inc()
-            _record(session, order, TRANSITIONS[("awaiting_payment", "payment_window_expired")],
-                    "payment_window_expired", {})
+            _record(session, order, TRANSITIONS[(order.status, event)], event, {})
         elif order.attempts + 1 >= MAX_ATTEMPTS and order.status in GIVE_UP:
             TIMEOUTS_HIT.labels(order.status, "compensate").inc()
             order.reason = order.reason or f"timeout in {order.status}"
@@ -217,5 +242,5 @@ def sweep(session):
             order.attempts += 1
             order.step_started_at = func.now()
             for request in order.last_requests or ():
-                outbox.add(session, request, request_data(order, request))
+                outbox.add(session, request, request_data(order, request, _first_data(session, order, request)))
     return len(orders)

@@ -86,6 +86,9 @@ class OrderService(BaseService):
 
     handle_risk_approved = on("risk", "risk_approved")
     handle_risk_rejected = on("risk", "risk_rejected")
+    handle_risk_review = on("risk", "risk_review")
+    handle_review_approved = on("risk", "review_approved")
+    handle_review_rejected = on("risk", "review_rejected")
     handle_stock_reserved = on("catalog", "stock_reserved")
     handle_stock_reservation_failed = on("catalog", "stock_reservation_failed")
     handle_payment_intent_created = on("payment", "payment_intent_created")

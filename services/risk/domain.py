@@ -1,22 +1,241 @@
-"""Risk assessment. Until the rule engine lands (its own issue) every order is approved, but the
-step is real: a decision row with score and rules, and the event the saga waits for."""
+"""Risk assessment: every order gets a decision (approve, review, reject) with a score and the
+rules that fired, stored, and the event the saga waits for. Rules and lists live in this
+service's tables and are read on every assessment, so a change takes effect at once on every
+replica; counters live in Redis (`counters.py`).
+
+Redis unavailable: the counter rules are skipped for that order and the decision says so
+(rule `counters_unavailable`, score 0); blacklists, allowlists and value rules still apply.
+Selling beats refusing every order while a cache is down."""
+import ipaddress
+import logging
+import time
+from datetime import datetime, timedelta, timezone
+
+import redis
+from sqlalchemy import delete, func, or_, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 
-from services.common import outbox
-from services.risk.models import Decision
+from services.common import audit, metrics, outbox
+from services.common.envelope import isoformat
+from services.common.errors import Conflict, NotFound
+from services.risk import rules as engine
+from services.risk.models import Decision, KnownContact, ListEntry, RuleSet
+
+log = logging.getLogger(__name__)
 
 EVENTS = {"approve": "risk_approved", "review": "risk_review", "reject": "risk_rejected"}
+LISTS = {"blacklist": "block", "allowlist": "allow"}
 
 
-def decide(signals):
-    """(outcome, score, rules fired). No rules yet."""
-    return "approve", 0, []
+def assess(session, envelope, counters, review_s, window_s):
+    """The saga's risk step. A repeat for an order already decided answers the same decision
+    (its counters are not counted twice: ZADD NX)."""
+    started = time.perf_counter()
+    signals = envelope["data"]
+    if signals.get("contact"):                      # e-mail addresses compare case-insensitively
+        signals = {**signals, "contact": signals["contact"].lower()}
+    version, rule_set = current_rules(session)
+    listed = matching_lists(session, signals)
+    counts, unpaid, notes = {}, 0, []
+    if not listed:
+        try:
+            counts, unpaid = counters.observe(signals["order_no"], engine.series(rule_set, signals),
+                                              signals.get("contact"), window_s)
+        except redis.RedisError:
+            log.warning("risk counters unavailable (Redis); counter rules skipped")
+            notes = [engine.Fired("counters_unavailable", "counters unavailable", "score", 0)]
+    known = not rule_set["new_contact"] or is_known(session, signals.get("contact"))
+    outcome, score, fired = engine.evaluate(rule_set, signals, counts, unpaid, known, listed)
+    decision = _store(session, dict(
+        order_no=signals["order_no"], outcome=outcome, score=score, signals=signals, rules_version=version,
+        rules=[f._asdict() for f in fired + notes],
+        hold_until=datetime.now(timezone.utc) + timedelta(seconds=review_s) if outcome == "review" else None))
+    if signals.get("contact") and decision["outcome"] in ("reject", "review"):
+        _unpaid(counters, decision["outcome"], signals["contact"], signals["order_no"], review_s + window_s)
+    outbox.add(session, EVENTS[decision["outcome"]], _event(decision, review_s, window_s))
+    metrics.RISK_ASSESSMENT_SECONDS.observe(time.perf_counter() - started)
+    return decision["outcome"]
 
 
-def assess(session, envelope):
-    data = envelope["data"]
-    outcome, score, rules = decide(data)
-    session.execute(insert(Decision).values(order_no=data["order_no"], outcome=outcome, score=score,
-                                            rules=rules, signals=data).on_conflict_do_nothing())
-    outbox.add(session, EVENTS[outcome], {"order_no": data["order_no"], "score": score,
-                                          "reason": "risk" if outcome == "reject" else None})
+def _store(session, decision):
+    """The decision row; for an order decided before, the first decision (and no new metrics)."""
+    if session.execute(insert(Decision).values(**decision).on_conflict_do_nothing()
+                       .returning(Decision.order_no)).first() is not None:
+        _count(decision)
+        return decision
+    return session.execute(select(Decision.order_no, Decision.outcome, Decision.score, Decision.rules)
+                           .where(Decision.order_no == decision["order_no"])).mappings().one()
+
+
+def _event(decision, review_s, window_s):
+    data = {"order_no": decision["order_no"], "score": decision["score"],
+            "rules": [{"rule": r["rule"], "reason": r["reason"]} for r in decision["rules"]]}
+    if decision["outcome"] == "reject":
+        data["reason"] = "risk"          # what the order keeps; the buyer sees a neutral word
+    if decision["outcome"] == "review":  # the stock is held through the review and a payment window
+        data.update(hold_s=review_s, reserve_s=review_s + window_s + 300)
+    return data
+
+
+def _count(decision):
+    metrics.RISK_DECISIONS.labels(decision["outcome"]).inc()
+    for fired in decision["rules"]:
+        metrics.RISK_RULES_FIRED.labels(fired["rule"], decision["outcome"]).inc()
+
+
+def _settle(counters, contact, order_no):
+    _unpaid(counters, "reject", contact, order_no)
+
+
+def _unpaid(counters, outcome, contact, order_no, hold_s=0):
+    """A rejected order never counts as unpaid; one held for review counts through its review."""
+    try:
+        if outcome == "review":
+            counters.hold(contact, order_no, hold_s)
+        else:
+            counters.settled(contact, order_no)
+    except redis.RedisError:
+        log.warning("risk counters unavailable (Redis); unpaid order left to its window")
+
+
+def current_rules(session):
+    """(version, rules); version 0 is the built-in default (nothing configured)."""
+    row = session.execute(select(RuleSet.version, RuleSet.rules).order_by(RuleSet.version.desc()).limit(1)).first()
+    return (row.version, {**engine.DEFAULT_RULES, **row.rules}) if row else (0, dict(engine.DEFAULT_RULES))
+
+
+def matching_lists(session, signals):
+    """(list, kind, value) rows that match the order's signals, CIDRs included."""
+    pairs = engine.list_candidates(signals)
+    conditions = [tuple_(ListEntry.kind, ListEntry.value).in_(pairs)] if pairs else []
+    if signals.get("ip") and _is_ip(signals["ip"]):
+        conditions.append(ListEntry.network.op(">>=")(func.inet(signals["ip"])))
+    if not conditions:
+        return []
+    return [tuple(r) for r in session.execute(select(ListEntry.list, ListEntry.kind, ListEntry.value)
+                                              .where(or_(*conditions)))]
+
+
+def _is_ip(value):
+    try:
+        ipaddress.ip_address(value)
+        return True
+    except ValueError:
+        return False
+
+
+def is_known(session, contact):
+    return bool(contact) and session.execute(select(KnownContact.contact)
+                                             .where(KnownContact.contact == contact.lower())).first() is not None
+
+
+def on_payment_succeeded(session, envelope, counters):
+    """A paid order: its contact is known from now on, and it no longer counts as unpaid."""
+    contact = on_order_settled(session, envelope, counters)
+    if contact:
+        session.execute(insert(KnownContact).values(contact=contact).on_conflict_do_nothing())
+
+
+def on_order_settled(session, envelope, counters):
+    """A paid order, or one whose stock goes back (cancel, expiry, review rejected): it no longer
+    counts as unpaid. Answers the order's contact (None for an order risk never saw)."""
+    order_no = envelope["data"]["order_no"]
+    contact = session.scalar(select(Decision.signals["contact"].astext).where(Decision.order_no == order_no))
+    if contact:
+        _settle(counters, contact, order_no)
+    return contact
+
+
+def set_rules(session, actor, rule_set):
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext('risk.rule_sets'))"))
+    version = (session.scalar(select(func.max(RuleSet.version))) or 0) + 1
+    row = RuleSet(version=version, rules=rule_set, actor=actor)
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "risk.rules.set", str(version), {"rules": rule_set})
+    return rules_view(session)
+
+
+def rules_view(session):
+    version, rule_set = current_rules(session)
+    row = session.get(RuleSet, version) if version else None
+    return {"version": version, "rules": rule_set, "actor": row and row.actor,
+            "at": row and isoformat(row.at)}
+
+
+def rule_versions(session, limit=50):
+    rows = session.scalars(select(RuleSet).order_by(RuleSet.version.desc()).limit(limit))
+    return [{"version": r.version, "rules": r.rules, "actor": r.actor, "at": isoformat(r.at)} for r in rows]
+
+
+def add_entry(session, actor, name, entry):
+    network = entry["value"] if entry["kind"] == "cidr" else None
+    added = session.scalars(insert(ListEntry).values(list=LISTS[name], kind=entry["kind"], value=entry["value"],
+                                                     network=network, note=entry.get("note"), actor=actor)
+                            .on_conflict_do_nothing().returning(ListEntry)).first()
+    if added is None:
+        raise Conflict(f"already on the {name}", {"kind": entry["kind"], "value": entry["value"]})
+    audit.record(session, actor, f"risk.{name}.add", f"{entry['kind']}:{entry['value']}", {"id": added.id})
+    return entry_view(added)
+
+
+def remove_entry(session, actor, name, entry_id):
+    removed = session.scalars(delete(ListEntry).where(ListEntry.id == entry_id, ListEntry.list == LISTS[name])
+                              .returning(ListEntry)).first()
+    if removed is None:
+        raise NotFound(f"no such {name} entry", {"id": entry_id})
+    audit.record(session, actor, f"risk.{name}.remove", f"{removed.kind}:{removed.value}", {"id": entry_id})
+    return entry_view(removed)
+
+
+def entries(session, name, limit=200):
+    rows = session.scalars(select(ListEntry).where(ListEntry.list == LISTS[name])
+                           .order_by(ListEntry.id.desc()).limit(limit))
+    return [entry_view(r) for r in rows]
+
+
+def entry_view(entry):
+    return {"id": entry.id, "kind": entry.kind, "value": entry.value, "note": entry.note,
+            "actor": entry.actor, "at": isoformat(entry.at)}
+
+
+def decision_view(decision):
+    return {"order_no": decision.order_no, "outcome": decision.outcome, "score": decision.score,
+            "rules": decision.rules, "rules_version": decision.rules_version, "signals": decision.signals,
+            "at": isoformat(decision.at), "hold_until": decision.hold_until and isoformat(decision.hold_until),
+            "resolution": decision.resolution, "reviewed_by": decision.reviewed_by,
+            "reviewed_at": decision.reviewed_at and isoformat(decision.reviewed_at), "note": decision.note}
+
+
+def decision_of(session, order_no):
+    decision = session.get(Decision, order_no)
+    return decision_view(decision) if decision else None
+
+
+def open_reviews(session, limit=50):
+    """Orders waiting for an admin, oldest first; a review past its window has been released."""
+    rows = session.scalars(select(Decision).where(Decision.outcome == "review", Decision.resolution.is_(None),
+                                                  Decision.hold_until > func.now())
+                           .order_by(Decision.at).limit(limit))
+    return [decision_view(r) for r in rows]
+
+
+def resolve(session, actor, order_no, approve, note, window_s):
+    """An admin's verdict on a held order: review_approved (payment window starts now) or
+    review_rejected (stock released), with an audit row."""
+    decision = session.get(Decision, order_no, with_for_update=True, populate_existing=True)
+    if decision is None or decision.outcome != "review":
+        raise NotFound("no review for this order", {"order_no": order_no})
+    if decision.resolution is not None:
+        raise Conflict(f"already {decision.resolution}", {"resolution": decision.resolution})
+    if decision.hold_until <= datetime.now(timezone.utc):
+        raise Conflict("the review window has passed and the order was released", {"order_no": order_no})
+    decision.resolution = "approved" if approve else "rejected"
+    decision.reviewed_by, decision.reviewed_at, decision.note = actor, func.now(), note
+    audit.record(session, actor, f"risk.review.{'approve' if approve else 'reject'}", order_no, {"note": note})
+    if approve:
+        outbox.add(session, "review_approved", {"order_no": order_no, "by": actor, "window_s": window_s})
+    else:
+        outbox.add(session, "review_rejected", {"order_no": order_no, "by": actor, "reason": "risk"})
+    session.flush()
+    return decision_view(decision)

@@ -1,13 +1,95 @@
+from functools import partial
+
+from nameko.dependency_providers import Config
+from nameko.rpc import rpc
+
 from services.common.db import Database
+from services.common.errors import DomainError, InvalidInput, load
 from services.common.events import event_handler
 from services.common.service import BaseService
-from services.risk import domain, models
+from services.risk import domain, models, schemas
+from services.risk.counters import RiskCounters
+
+command = rpc(expected_exceptions=DomainError)
+
+
+def windows(config):
+    """(review window, payment window) in seconds."""
+    return int(config.get("RISK_REVIEW_WINDOW_S", 1800)), int(config.get("PAYMENT_WINDOW_S", 900))
+
+
+def list_name(name):
+    if name not in domain.LISTS:
+        raise InvalidInput("no such list", {"list": name})
+    return name
 
 
 class RiskService(BaseService):
     name = "risk"
     db = Database(models.metadata)
+    config = Config()
+    counters = RiskCounters()
 
     @event_handler("order", "risk_assessment_requested")
     def handle_risk_assessment_requested(self, envelope):
-        self.db.once("risk.handle_risk_assessment_requested", envelope, domain.assess)
+        review_s, window_s = windows(self.config)
+        assess = partial(domain.assess, counters=self.counters, review_s=review_s, window_s=window_s)
+        self.db.once("risk.handle_risk_assessment_requested", envelope, assess)
+
+    @event_handler("payment", "payment_succeeded")
+    def handle_payment_succeeded(self, envelope):
+        with self.db.transaction() as s:         # idempotent by construction: no inbox row needed
+            domain.on_payment_succeeded(s, envelope, self.counters)
+
+    @event_handler("order", "stock_release_requested")
+    def handle_stock_release_requested(self, envelope):
+        with self.db.transaction() as s:
+            domain.on_order_settled(s, envelope, self.counters)
+
+    @command
+    def get_rules(self):
+        with self.db.transaction() as s:
+            return domain.rules_view(s)
+
+    @command
+    def set_rules(self, actor, rule_set):
+        rule_set = load(schemas.RuleSet(), rule_set)
+        with self.db.transaction() as s:
+            return domain.set_rules(s, actor, rule_set)
+
+    @command
+    def rule_versions(self):
+        with self.db.transaction() as s:
+            return domain.rule_versions(s)
+
+    @command
+    def add_list_entry(self, actor, name, entry):
+        entry = load(schemas.ListEntry(), entry)
+        with self.db.transaction() as s:
+            return domain.add_entry(s, actor, list_name(name), entry)
+
+    @command
+    def remove_list_entry(self, actor, name, entry_id):
+        with self.db.transaction() as s:
+            return domain.remove_entry(s, actor, list_name(name), int(entry_id))
+
+    @command
+    def list_entries(self, name):
+        with self.db.transaction() as s:
+            return domain.entries(s, list_name(name))
+
+    @command
+    def decision(self, order_no):
+        with self.db.transaction() as s:
+            return domain.decision_of(s, order_no)
+
+    @command
+    def reviews(self):
+        with self.db.transaction() as s:
+            return domain.open_reviews(s)
+
+    @command
+    def resolve_review(self, actor, order_no, approve, note=None):
+        note = load(schemas.ReviewAction(), {"note": note})["note"]
+        with self.db.transaction() as s:
+            return domain.resolve(s, actor, order_no, bool(approve), note, windows(self.config)[1])

@@ -7,7 +7,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
 from services.catalog.domain.products import active_product
-from services.catalog.models import LevelPrice, Promotion, StockLevel
+from services.catalog.models import Category, LevelPrice, Promotion, StockLevel
 from services.common import audit
 from services.common.envelope import isoformat
 from services.common.errors import InvalidInput, NotFound
@@ -56,6 +56,7 @@ def quote(session, sku, quantity, level=None, at=None):
     level = session.get(StockLevel, sku)
     return {"sku": sku, "quantity": quantity, "unit_price": unit, "total": unit * quantity,
             "currency": product.currency, "rule": rule, "delivery": product.delivery,
+            "category": session.get(Category, product.category_id).name,   # risk rules go by category
             "stock": level.available if level is not None and level.counted else None}
 
 

@@ -209,7 +209,7 @@ def test_quote_uses_level_price_and_promotion(tx, make_product):
     with tx() as s:
         assert pricing.quote(s, sku, 2, at=monday) == {
             "sku": sku, "quantity": 2, "unit_price": 1000, "total": 2000, "currency": "CNY", "rule": {"kind": "base"},
-            "delivery": "card", "stock": 1}
+            "delivery": "card", "category": "tests", "stock": 1}
         assert pricing.quote(s, sku, 2, "gold", at=monday)["total"] == 1800
         promo = pricing.quote(s, sku, 3, "gold", at=saturday_evening)
         assert (promo["unit_price"], promo["total"], promo["rule"]["kind"]) == (800, 2400, "promotion")

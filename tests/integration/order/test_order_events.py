@@ -38,3 +38,62 @@ def test_lock_reads_the_status_afresh(database_url):
         assert stale.status == "awaiting_payment"
         assert saga.lock(s, order_no).status == "paid"
     engine.dispose()
+
+
+def test_a_payment_for_an_order_under_review_is_refunded_not_delivered(config, container_factory, database_url):
+    """Payments are assessed too: money for a held order goes back, and its stock with it."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import select
+
+    from services.common.db import make_engine, transaction
+    from services.order.models import Order, metadata
+    engine = make_engine(database_url)
+    order_no = "KREVIEWPAY" + datetime.now(timezone.utc).strftime("%H%M%S%f")
+    with transaction(engine, metadata) as s:
+        s.add(Order(order_no=order_no, token_hash=b"x", status="review", sku="S", delivery="card",
+                    quantity=1, unit_price=1, amount=1, currency="CNY", price_rule={}, contact="a@b.c",
+                    payment_channel="sandbox", late=False, attempts=0, last_requests=[],
+                    expires_at=datetime.now(timezone.utc) + timedelta(minutes=30)))
+    container = container_factory(OrderService, config)
+    container.start()
+    with entrypoint_waiter(container, "handle_payment_succeeded"):
+        event_dispatcher(config)("payment", "payment_succeeded", make_envelope(
+            "payment_succeeded", order_no=order_no, payment_no="PREVIEW", amount=1, channel="sandbox"))
+    outbox = metadata.tables["order.outbox"]
+    with transaction(engine, metadata) as s:
+        assert s.get(Order, order_no).status == "refunding"
+        requests = s.execute(select(outbox.c.type).where(outbox.c.envelope["data"]["order_no"].astext == order_no)
+                             .order_by(outbox.c.id)).scalars().all()
+    assert requests == ["stock_release_requested", "refund_requested"]
+    engine.dispose()
+
+
+def test_a_re_sent_risk_request_carries_the_buyers_signals(database_url):
+    """The sweeper re-sends a stuck assessment with the IP and device, or a blacklist would miss it."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import select
+
+    from services.common.db import make_engine, transaction
+    from services.order import saga
+    from services.order.models import Order, Transition, metadata
+    engine = make_engine(database_url)
+    order_no = "KRESEND" + datetime.now(timezone.utc).strftime("%H%M%S%f")
+    signals = {"ip": "203.0.113.5", "device_id": "dev-9", "category": "游戏点卡"}
+    with transaction(engine, metadata) as s:
+        s.add(Order(order_no=order_no, token_hash=b"x", status="pending", sku="S", delivery="card",
+                    quantity=1, unit_price=1, amount=1, currency="CNY", price_rule={}, contact="a@b.c",
+                    payment_channel="sandbox", late=False, attempts=0, last_requests=[saga.FIRST_REQUEST],
+                    expires_at=datetime.now(timezone.utc) + timedelta(minutes=15),
+                    step_started_at=datetime.now(timezone.utc) - timedelta(minutes=5)))
+        s.add(Transition(order_no=order_no, from_status=None, to_status="pending", event="order_created",
+                         data={"signals": signals}))
+    with transaction(engine, metadata) as s:
+        saga.sweep(s)
+    outbox = metadata.tables["order.outbox"]
+    with transaction(engine, metadata) as s:
+        sent = s.execute(select(outbox.c.envelope).where(outbox.c.envelope["data"]["order_no"].astext == order_no)
+                         ).scalars().all()
+    assert len(sent) == 1 and {k: sent[0]["data"][k] for k in signals} == signals
+    engine.dispose()

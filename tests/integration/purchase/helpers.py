@@ -1,10 +1,10 @@
 from services.common.testing import unique, wait_until
 
 
-def card_product(admin, codes=5, max_quantity=5, price="9.90"):
+def card_product(admin, codes=5, max_quantity=5, price="9.90", category="测试"):
     sku = unique("BUY")
     created = admin.post("/api/v1/admin/products", json={
-        "sku": sku, "name": f"卡 {sku}", "category": "测试", "price": price, "delivery": "card",
+        "sku": sku, "name": f"卡 {sku}", "category": category, "price": price, "delivery": "card",
         "max_quantity": max_quantity})
     assert created.status_code == 201, created.text
     if codes:

@@ -16,7 +16,7 @@ def test_every_state_named_is_a_design_state():
     assert named <= STATES
 
 
-@pytest.mark.parametrize("state", ["awaiting_payment", "expired", "cancelled", "rejected"])
+@pytest.mark.parametrize("state", ["awaiting_payment", "expired", "cancelled", "rejected", "review"])
 def test_money_is_never_dropped(state):
     """A payment in any state where one can arrive leads to delivery or to a refund."""
     step = saga.TRANSITIONS[(state, "payment_succeeded")]
@@ -30,6 +30,18 @@ def test_leaving_a_reservation_releases_it_and_closes_the_intent():
     for state in ("cancelled", "rejected", "expired"):          # a reservation that lands too late
         assert saga.TRANSITIONS[(state, "stock_reserved")].requests == (saga.RELEASE,)
     assert saga.RELEASE in saga.GIVE_UP["reserving"].requests
+
+
+def test_review_holds_the_stock_until_an_admin_or_the_window_decides():
+    assert saga.TRANSITIONS[("pending", "risk_review")] == saga.Step("review", (saga.RESERVE,))
+    assert saga.TRANSITIONS[("pending", "risk_rejected")].requests == ()          # a reject reserves nothing
+    assert saga.TRANSITIONS[("review", "review_approved")] == saga.Step("reserving", (saga.RESERVE,))
+    for event in ("review_rejected", "review_expired", "cancel_requested"):
+        assert saga.RELEASE in saga.TRANSITIONS[("review", event)].requests
+    assert saga.TRANSITIONS[("review", "payment_succeeded")] == saga.Step("refunding", (saga.RELEASE, saga.REFUND))
+    assert saga.DEADLINES == {"awaiting_payment": "payment_window_expired", "review": "review_expired"}
+    for state, event in saga.DEADLINES.items():
+        assert (state, event) in saga.TRANSITIONS and state not in saga.TIMEOUTS
 
 
 def test_paid_orders_end_delivered_or_refunded():
