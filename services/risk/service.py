@@ -1,11 +1,11 @@
 from functools import partial
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
 
 from services.common.db import Database
 from services.common.errors import DomainError, InvalidInput, load
 from services.common.events import event_handler
+from services.common.rpc import rpc
 from services.common.service import BaseService
 from services.risk import domain, models, schemas
 from services.risk.counters import RiskCounters

