@@ -153,7 +153,8 @@ def test_gateway_probes_and_service():
     objects = base_objects()
     gw = next(d for _, d in objects if d["kind"] == "Deployment" and d["metadata"]["name"] == "gateway")
     c = gw["spec"]["template"]["spec"]["containers"][0]
-    assert c["readinessProbe"]["httpGet"]["path"] == "/healthz"
+    # /readyz, never /healthz: /healthz calls every service, so one down would empty the Service
+    assert c["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert "tcpSocket" in c["livenessProbe"]
     assert any(d["kind"] == "Service" and d["metadata"]["name"] == "gateway" for _, d in objects)
 
