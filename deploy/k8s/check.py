@@ -3,7 +3,8 @@
 Runs in the tools venv (`make k8s-check`, and tests/unit/deploy), never needs a cluster or network:
 - each overlay under deploy/k8s/overlays is rendered with `kubectl kustomize`;
 - every built-in object is validated, strictly (unknown fields rejected), against the OpenAPI
-  schema of Kubernetes KUBERNETES_VERSION that the kubernetes-validate package ships;
+  schemas that the kubernetes-validate package ships, of the oldest Kubernetes kameng supports
+  (OLDEST) and of the newest the package knows (so an API removed since is caught too);
 - every custom resource (CloudNativePG, RabbitMQ Cluster Operator, KEDA) against its schema in
   deploy/schemas/<group>/<kind>_<version>.json (each names the upstream CRD it was written from);
 - an object of a kind with neither schema is an error, not a warning.
@@ -25,7 +26,8 @@ import jsonschema
 import kubernetes_validate
 import yaml
 
-KUBERNETES_VERSION = "1.30.0"   # the oldest minor version kameng supports; newer ones accept it too
+OLDEST = "1.30.0"
+VERSIONS = sorted({OLDEST, kubernetes_validate.latest_version()})
 ROOT = Path(__file__).resolve().parents[2]
 OVERLAYS = ROOT / "deploy" / "k8s" / "overlays"
 SCHEMAS = ROOT / "deploy" / "schemas"
@@ -55,14 +57,16 @@ def problems_of(doc):
         validator = jsonschema.Draft202012Validator(schema)
         return [f"{name}: {'.'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
                 for e in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.path)))]
-    try:
-        kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
-    except kubernetes_validate.SchemaNotFoundError:
-        return [f"{name}: no schema for {doc['apiVersion']} {doc['kind']} (Kubernetes {KUBERNETES_VERSION} "
-                f"or deploy/schemas)"]
-    except kubernetes_validate.ValidationError as e:
-        return [f"{name}: {'.'.join(map(str, e.path)) or '(root)'}: {e.message}"]
-    return []
+    problems = []
+    for version in VERSIONS:
+        try:
+            kubernetes_validate.validate(doc, version, strict=True)
+        except kubernetes_validate.SchemaNotFoundError:
+            problems.append(f"{name}: no schema for {doc['apiVersion']} {doc['kind']} in Kubernetes {version} "
+                            f"or deploy/schemas")
+        except kubernetes_validate.ValidationError as e:
+            problems.append(f"{name}: Kubernetes {version}: {'.'.join(map(str, e.path)) or '(root)'}: {e.message}")
+    return problems
 
 
 def check(text, label):

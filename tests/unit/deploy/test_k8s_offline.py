@@ -2,7 +2,7 @@
 `make tools` installs into .venv-tools (pinned in pyproject.toml's "tools" list):
 
 - every overlay renders with `kubectl kustomize`, and every rendered object validates against
-  the Kubernetes 1.30 schemas (kubernetes-validate, strict) or, for custom resources, against
+  the schemas of Kubernetes 1.30 and of the newest version kubernetes-validate knows (strict) or, for custom resources, against
   deploy/schemas (deploy/k8s/check.py);
 - checkov finds nothing in the rendered overlays and the Dockerfile, and every check skipped is
   skipped in place with its reason;
@@ -129,6 +129,11 @@ metadata: {name: unknownfield}
 spec:
   replica: 3
 ---
+apiVersion: policy/v1beta1
+kind: PodDisruptionBudget
+metadata: {name: removedapi}
+spec: {maxUnavailable: 1, selector: {matchLabels: {a: b}}}
+---
 apiVersion: cert-manager.io/v1
 kind: Certificate
 metadata: {name: noschema}
@@ -143,7 +148,7 @@ def test_the_schema_check_rejects_broken_objects(tmp_path):
     assert result.returncode == 1, result.stdout + result.stderr
     problems = [line for line in result.stdout.splitlines() if line.startswith(str(path) + ": ") and "objects" not in line]
     for name in ("Deployment/typo", "Service/badport", "ScaledObject/notriggers", "Cluster/wordinstances",
-                 "ScheduledBackup/fivefields", "RabbitmqCluster/unknownfield", "Certificate/noschema"):
+                 "ScheduledBackup/fivefields", "RabbitmqCluster/unknownfield", "Certificate/noschema", "PodDisruptionBudget/removedapi"):
         assert any(f": {name}: " in p for p in problems), f"{name} not reported:\n{result.stdout}"
     assert any("replica" in p and "Deployment/typo" in p for p in problems)
 
