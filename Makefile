@@ -4,6 +4,9 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+TOOLS := .venv-tools
+TOOLS_STAMP := $(TOOLS)/.installed
+export KAMENG_TOOLS_BIN := $(CURDIR)/$(TOOLS)/bin
 
 # dev values (override any of them on the command line or in the environment)
 export KAMENG_DATA_KEY ?= ZGV2LW9ubHkta2V5LWRvLW5vdC11c2UtaW4tcHJvZC0=
@@ -17,7 +20,7 @@ RABBIT_API_URI ?= http://guest:guest@127.0.0.1:15672
 PYTEST_ARGS ?=
 TESTS ?= tests
 
-.PHONY: run venv deps-check migrate seed test test-unit test-integration bench backup restore audit clean
+.PHONY: run venv tools deps-check migrate seed test test-unit test-integration k8s-check bench backup restore audit clean
 .DEFAULT_GOAL := run
 
 $(STAMP): pyproject.toml
@@ -28,6 +31,23 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 venv: $(STAMP)
+
+# The deployment checkers in their own venv, pinned in pyproject.toml's "tools" list (never in .venv).
+$(TOOLS_STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (CPython 3.11)"; exit 1; }
+	$(PYTHON) -m venv $(TOOLS)
+	$(PYTHON) -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['tools']))" >$(TOOLS)/requirements.txt
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check -r $(TOOLS)/requirements.txt
+	@touch $@
+
+tools: $(TOOLS_STAMP)
+
+# Offline: render each overlay, validate every object's schema, then checkov over the rendered
+# manifests and the Dockerfile (nothing may fail; each skip carries its reason in place).
+k8s-check: tools
+	$(TOOLS)/bin/python deploy/k8s/check.py --out var/k8s
+	cp Dockerfile var/k8s/Dockerfile
+	$(TOOLS)/bin/checkov --quiet --compact --skip-download --framework kubernetes dockerfile secrets -d var/k8s
 
 deps-check: venv
 	@$(PY) -m services.common.preflight
@@ -42,10 +62,10 @@ run: seed
 	@$(PY) -c "from services.common.config import describe; print('settings in use:'); print('\n'.join(describe()))"
 	$(PY) -m services.common.runner
 
-test: deps-check
+test: deps-check tools
 	$(PY) -m pytest $(TESTS) --amqp-uri=$(KAMENG_AMQP_URI) --rabbit-api-uri=$(RABBIT_API_URI) $(PYTEST_ARGS)
 
-test-unit: venv
+test-unit: venv tools
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 test-integration: deps-check
@@ -62,7 +82,7 @@ restore: venv
 	$(PY) -m services.common.backup restore $(BACKUP) $(SERVICES)
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(TOOLS) .pytest_cache
 	find . -name __pycache__ -prune -exec rm -rf {} +
 
 bench: deps-check

@@ -231,6 +231,10 @@ class ServiceHealth(Schema):
     database = fields.String()
 
 
+class Ready(Schema):
+    status = fields.String(metadata={"enum": ["ok"]})
+
+
 class Health(Schema):
     status = fields.String(metadata={"enum": ["ok", "unavailable"]})
     services = fields.Dict(keys=fields.String(), values=fields.Nested(ServiceHealth))

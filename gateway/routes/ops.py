@@ -14,6 +14,13 @@ class OpsRoutes:
         pings = {name: (getattr(self, f"{name}_rpc").ping, ()) for name in SERVICES}
         return schemas.health(rpc.gather(pings, timeout=self.config.get("HEALTH_TIMEOUT_S", 2)))
 
+    @api("GET", "/readyz", summary="The gateway process itself can serve (calls no service)",
+         response=schemas.Ready, tags=["ops"])
+    def readyz(self, request):
+        # The Kubernetes readiness probe: unlike /healthz it must not depend on every service,
+        # or one service down would take every gateway out of rotation at once.
+        return {"status": "ok"}
+
     @api("GET", "/ping", summary="Gateway -> one RPC round trip (no database)", tags=["ops"])
     def ping(self, request):
         return {"pong": self.catalog_rpc.echo("pong") == "pong"}

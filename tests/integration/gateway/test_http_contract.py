@@ -53,6 +53,20 @@ def test_healthz_is_503_when_a_service_is_missing(config, runner_factory):
     assert body["services"]["order"]["status"] == "unavailable"
 
 
+def test_readyz_answers_without_any_service(config, runner_factory):
+    """/readyz (the gateway's readiness probe) depends on the gateway process alone: with every
+    service missing, /healthz is 503 but /readyz is still 200, and quickly (it waits on no RPC)."""
+    from gateway.service import GatewayService
+    runner = runner_factory(config, GatewayService)
+    runner.start()
+    import requests
+    assert requests.get(config["BASE_URL"] + "/healthz", timeout=10).status_code == 503
+    response = requests.get(config["BASE_URL"] + "/readyz", timeout=10)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"status": "ok"}
+    assert response.elapsed.total_seconds() < 1
+
+
 def test_request_id_is_echoed_or_made(api):
     assert api.get("/healthz", headers={"X-Request-Id": "abc-123"}).headers["X-Request-Id"] == "abc-123"
     made = api.get("/healthz", headers={"X-Request-Id": "bad id\twith spaces"}).headers["X-Request-Id"]

@@ -6,6 +6,7 @@ in, the way kustomize does it. When kubectl is installed, every overlay is also 
 """
 
 import copy
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -153,7 +154,8 @@ def test_gateway_probes_and_service():
     objects = base_objects()
     gw = next(d for _, d in objects if d["kind"] == "Deployment" and d["metadata"]["name"] == "gateway")
     c = gw["spec"]["template"]["spec"]["containers"][0]
-    assert c["readinessProbe"]["httpGet"]["path"] == "/healthz"
+    # /readyz, never /healthz: /healthz calls every service, so one down would empty the Service
+    assert c["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert "tcpSocket" in c["livenessProbe"]
     assert any(d["kind"] == "Service" and d["metadata"]["name"] == "gateway" for _, d in objects)
 
@@ -192,14 +194,184 @@ def test_every_base_resource_is_listed():
     assert {f"{s}.yaml" for s in SERVICES} | {"config.yaml", "migrate-job.yaml"} <= listed
 
 
-def test_prod_scales_workers_on_their_rpc_queue():
+def test_prod_scales_workers_on_every_queue_they_consume():
     docs = [d for p in (K8S / "overlays" / "prod").glob("*.yaml") for d in load(p)]
     scaled = {d["spec"]["scaleTargetRef"]["name"]: d for d in docs if d.get("kind") == "ScaledObject"}
     assert sorted(scaled) == sorted(WORKERS)
     for name, so in scaled.items():
-        assert [t["metadata"]["queueName"] for t in so["spec"]["triggers"]] == [f"rpc-{name}"]
+        [trigger] = so["spec"]["triggers"]
+        meta = trigger["metadata"]
+        assert trigger["type"] == "rabbitmq" and meta["mode"] == "QueueLength" and int(meta["value"]) > 0
+        assert meta["useRegex"] == "true" and meta["protocol"] == "http"   # KEDA: regex needs the API
+        queues = re.compile(meta["queueName"])
+        other = next(w for w in WORKERS if w != name)
+        assert queues.match(f"rpc-{name}")
+        assert queues.match(f"evt-order-order_paid--{name}.handle_order_paid")
+        for not_its_own in (f"rpc-{name}x", f"rpc-{other}", f"evt-order-order_paid--{other}.handle_order_paid",
+                            f"evt-order-order_paid--{name}.handle_order_paid.retry",
+                            f"evt-order-order_paid--{name}.handle_order_paid.dlq",
+                            f"rpc.reply-{name}-1f2e"):
+            assert not queues.match(not_its_own), (name, not_its_own)
+        auth = next(d for d in docs if d.get("kind") == "TriggerAuthentication"
+                    and d["metadata"]["name"] == trigger["authenticationRef"]["name"])
+        assert [r["parameter"] for r in auth["spec"]["secretTargetRef"]] == ["host"]
     pdbs = {d["metadata"]["name"] for d in docs if d.get("kind") == "PodDisruptionBudget"}
     assert pdbs == set(SERVICES)
+
+
+_RENDERED = {}
+
+
+def rendered(overlay):
+    """The overlay as `kubectl kustomize` renders it (skipped when kubectl is missing)."""
+    if overlay not in _RENDERED:
+        kubectl = shutil.which("kubectl")
+        if not kubectl:
+            pytest.skip("kubectl not on PATH; kustomize rendering not checked")
+        out = subprocess.run([kubectl, "kustomize", str(K8S / "overlays" / overlay)],
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        _RENDERED[overlay] = [d for d in yaml.safe_load_all(out.stdout) if d]
+    return _RENDERED[overlay]
+
+
+def of_kind(docs, kind):
+    return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
+
+
+def test_prod_gateway_scales_on_cpu_and_workers_by_keda_only():
+    docs = rendered("prod")
+    hpas = of_kind(docs, "HorizontalPodAutoscaler")
+    assert list(hpas) == ["gateway"]          # KEDA makes the workers' HPAs; two would fight
+    hpa = hpas["gateway"]["spec"]
+    assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "gateway"}
+    assert hpa["minReplicas"] >= 2 and hpa["maxReplicas"] > hpa["minReplicas"]
+    assert [m["resource"]["name"] for m in hpa["metrics"]] == ["cpu"]
+    gateway = of_kind(docs, "Deployment")["gateway"]["spec"]["template"]["spec"]["containers"][0]
+    assert "cpu" in gateway["resources"]["requests"]   # CPU utilisation is relative to the request
+
+
+def _selects(policy, labels):
+    return policy["spec"]["podSelector"].get("matchLabels", {}).items() <= labels.items()
+
+
+def test_prod_only_the_gateway_takes_traffic_from_outside_the_namespace():
+    docs = rendered("prod")
+    policies = list(of_kind(docs, "NetworkPolicy").values())
+    deny = [p for p in policies if p["spec"]["podSelector"] == {} and "ingress" not in p["spec"]]
+    assert deny and deny[0]["spec"]["policyTypes"] == ["Ingress"], "no default deny of ingress"
+    for name, deployment in of_kind(docs, "Deployment").items():
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        rules = [r for p in policies if _selects(p, labels) for r in p["spec"].get("ingress", [])]
+        sources = {(peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name"),
+                    port["port"]) for r in rules for peer in r["from"] for port in r["ports"]}
+        assert all(r.get("from") for r in rules), f"{name}: an ingress rule open to every source"
+        if name == "gateway":
+            assert ("ingress-nginx", 8000) in sources
+            assert sources <= {("ingress-nginx", 8000), ("monitoring", 8000), ("monitoring", 9100)}
+        else:
+            assert sources <= {("monitoring", 9100)}, f"{name} takes traffic: {sources}"
+
+
+def test_prod_ingress_is_tls_by_cert_manager_to_the_gateway_service():
+    docs = rendered("prod")
+    [ingress] = of_kind(docs, "Ingress").values()
+    assert ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"]
+    hosts = {h for t in ingress["spec"]["tls"] for h in t["hosts"]}
+    assert hosts == {r["host"] for r in ingress["spec"]["rules"]}
+    assert all(t["secretName"] for t in ingress["spec"]["tls"])
+    backends = {p["backend"]["service"]["name"] for r in ingress["spec"]["rules"] for p in r["http"]["paths"]}
+    assert backends == {"gateway"}
+    service = of_kind(docs, "Service")["gateway"]
+    port = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"]["name"]
+    assert port in {p["name"] for p in service["spec"]["ports"]}
+
+
+def test_prod_database_and_broker_come_from_operators_with_backups_and_quorum_queues():
+    docs = rendered("prod")
+    assert not of_kind(docs, "StatefulSet"), "prod runs no hand-made StatefulSet"
+    [cluster] = of_kind(docs, "Cluster").values()
+    assert cluster["apiVersion"] == "postgresql.cnpg.io/v1" and cluster["spec"]["instances"] >= 3
+    assert cluster["spec"]["backup"]["barmanObjectStore"]["destinationPath"]
+    backups = [b for b in of_kind(docs, "ScheduledBackup").values()
+               if b["spec"]["cluster"]["name"] == cluster["metadata"]["name"]]
+    assert backups and len(backups[0]["spec"]["schedule"].split()) == 6
+    [mq] = of_kind(docs, "RabbitmqCluster").values()
+    assert mq["spec"]["replicas"] >= 3 and mq["spec"]["replicas"] % 2 == 1
+    config = mq["spec"]["rabbitmq"]["additionalConfig"].splitlines()
+    assert "default_queue_type = quorum" in config
+    assert int(mq["spec"]["image"].split(":")[1].split(".")[0]) >= 4   # default_queue_type in config needs 4.x (3.13.3+)
+
+
+def test_dev_runs_postgres_rabbitmq_and_redis_as_plain_statefulsets():
+    docs = rendered("dev")
+    assert sorted(of_kind(docs, "StatefulSet")) == ["postgres", "rabbitmq", "redis"]
+    assert not [d for d in docs if "." in d["apiVersion"].split("/")[0]
+                and not d["apiVersion"].split("/")[0].endswith("k8s.io")], "dev needs no operator"
+    services = of_kind(docs, "Service")
+    config = of_kind(docs, "ConfigMap")["kameng-config"]["data"]
+    assert config["KAMENG_REDIS_URL"].split("//")[1].split(":")[0] in services
+
+
+def test_prod_redis_url_is_a_documented_secret_not_config():
+    config = of_kind(rendered("prod"), "ConfigMap")["kameng-config"]["data"]
+    assert "KAMENG_REDIS_URL" not in config   # the managed Redis's URL carries its password
+    assert "KAMENG_REDIS_URL" in (K8S / "overlays" / "prod" / "kustomization.yaml").read_text()
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS, ids=[p.name for p in OVERLAYS])
+def test_every_secret_used_is_documented_in_the_overlay(overlay):
+    """No Secret is committed, so each one referenced must say how it comes to exist."""
+    docs = rendered(overlay.name)
+    names = set()
+
+    def walk(node, key=None):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k in ("secretRef", "secretKeyRef") and isinstance(v, dict):
+                    names.add(v["name"])
+                elif k == "secretName" and isinstance(v, str):
+                    names.add(v)
+                elif k in ("accessKeyId", "secretAccessKey") and isinstance(v, dict):
+                    names.add(v["name"])
+                walk(v, k)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, key)
+    for d in docs:
+        walk(d)
+        if d["kind"] == "TriggerAuthentication":
+            names |= {r["name"] for r in d["spec"]["secretTargetRef"]}
+    assert "kameng-secrets" in names
+    committed = set(of_kind(docs, "Secret"))
+    documented = (overlay / "kustomization.yaml").read_text()
+    missing = sorted(n for n in names - committed if n not in documented)
+    assert not missing, f"{overlay.name}: Secrets used but not documented: {missing}"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS, ids=[p.name for p in OVERLAYS])
+def test_every_overlay_has_the_migration_job(overlay):
+    job = of_kind(rendered(overlay.name), "Job")["kameng-migrate"]
+    command = " ".join(job["spec"]["template"]["spec"]["containers"][0]["command"])
+    assert "services.common.migrate" in command
+    assert job["spec"]["backoffLimit"] >= 1 and job["spec"]["activeDeadlineSeconds"] > 0
+
+
+def test_dockerfile_is_multi_stage_and_runs_as_non_root():
+    lines = [ln.strip() for ln in (ROOT / "Dockerfile").read_text().splitlines()
+             if ln.strip() and not ln.strip().startswith("#")]
+    froms = [i for i, ln in enumerate(lines) if ln.upper().startswith("FROM ")]
+    assert len(froms) >= 2 and " AS " in lines[froms[0]].upper(), "not multi-stage"
+    final = lines[froms[-1]:]
+    users = [ln.split()[1] for ln in final if ln.upper().startswith("USER ")]
+    assert users, "the final stage sets no USER"
+    uid = users[-1].split(":")[0]
+    assert uid.isdigit() and int(uid) >= 10000, f"USER {users[-1]}: numeric, non-root, high uid"
+    assert any(ln.startswith("COPY --from=") for ln in final), "the final stage copies nothing built"
+    assert not any(re.search(r"(KEY|TOKEN|PASSWORD|SECRET)\w*[= ]", ln) for ln in final
+                   if ln.upper().startswith(("ENV ", "ARG "))), "a secret baked into the image"
+    pods = of_kind(rendered("prod"), "Deployment")["gateway"]["spec"]["template"]["spec"]
+    assert str(pods["securityContext"]["runAsUser"]) == uid   # Kubernetes runs the image's user
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS, ids=[p.name for p in OVERLAYS])
