@@ -82,7 +82,7 @@ ZH = {
     "admin.any_status": "全部状态", "admin.timeline": "订单流程", "admin.event": "事件",
     "admin.refund": "退款", "admin.refund_reason": "退款原因", "admin.refund_confirm": "确定给这个订单退款吗？",
     "admin.refund_done": "已发起退款。", "admin.codes_shown": "买家已于 {at} 查看卡密",
-    "admin.no_orders": "没有订单", "admin.price_rule": "价格规则", "admin.not_refundable": "当前状态不能退款。",
+    "admin.no_orders": "没有订单", "admin.reason": "原因", "admin.price_rule": "价格规则", "admin.not_refundable": "当前状态不能退款。",
 }
 
 EN = {
@@ -163,7 +163,7 @@ EN = {
     "admin.any_status": "Any status", "admin.timeline": "Timeline", "admin.event": "Event",
     "admin.refund": "Refund", "admin.refund_reason": "Reason", "admin.refund_confirm": "Refund this order?",
     "admin.refund_done": "Refund started.", "admin.codes_shown": "The buyer saw the codes at {at}",
-    "admin.no_orders": "No orders", "admin.price_rule": "Price rule", "admin.not_refundable": "This order cannot be refunded in its state.",
+    "admin.no_orders": "No orders", "admin.reason": "Reason", "admin.price_rule": "Price rule", "admin.not_refundable": "This order cannot be refunded in its state.",
 }
 
 LANGUAGES = {"zh-CN": ZH, "en": EN}
