@@ -1,6 +1,8 @@
 """The storefront (mobile first): catalog, product + checkout, the order page (pay, wait, codes),
 "find my order". The buyer's order token never travels in a URL: it comes in a POSTed form and
 is kept in an HttpOnly cookie scoped to that order's page."""
+import hashlib
+
 from werkzeug.utils import redirect
 
 from gateway import cache, checkout, ordering, pages, schemas, web
@@ -139,7 +141,7 @@ class PageRoutes:
                                    form.get("token", "").strip()[:256])
         contact = form.get("contact", "").strip()[:254]
         self.limit("lookup", request)
-        self.limit("contact_lookup", request, subject=contact.lower())
+        self.limit("contact_lookup", request, subject=hashlib.sha256(contact.lower().encode()).hexdigest()[:32])
         try:
             found = self.order_rpc.find_orders(contact, form.get("password", "")[:64])
         except InvalidInput:

@@ -203,3 +203,22 @@ def test_admin_refunds_an_order_from_its_page(api, admin):
                                                                            "csrf": csrf_of(page)})
     assert refunded.status_code == 200 and "alert-ok" in refunded.text
     wait_status(api, order, "refunded", "refunding")
+
+
+def test_find_by_contact_is_rate_limited_per_contact_and_sign_in_per_ip(config, runner_factory, seeded):
+    from tests.integration.gateway.conftest import Api, start_system
+    config["RATE_LIMITS"] = "contact_lookup=2/h,login=3/m"
+    start_system(config, runner_factory)
+    with Api(config["BASE_URL"]) as client:
+        page = client.get("/find")
+        tries = [client.post("/find", data={"mode": "contact", "contact": "Victim@example.com", "password": "guess-1",
+                                            "csrf": csrf_of(page)}).status_code for _ in range(3)]
+        assert tries == [404, 404, 429]
+        other = client.post("/find", data={"mode": "contact", "contact": "other@example.com", "password": "guess-1",
+                                           "csrf": csrf_of(page)})
+        assert other.status_code == 404                               # counted per contact, not per visitor
+        login = client.get("/admin/login")
+        signs = [client.post("/admin/login", data={"token": "nope", "csrf": csrf_of(login)}).status_code
+                 for _ in range(4)]
+        assert signs == [401, 401, 401, 429] and "Retry-After" in client.post(
+            "/admin/login", data={"token": "nope", "csrf": csrf_of(login)}).headers
