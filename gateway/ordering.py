@@ -13,6 +13,14 @@ SETTLED = {"awaiting_payment", "paid", "delivering", "completed", "rejected", "e
            "refunding", "refunded", "review"}
 
 
+def signals(request, config):
+    """What the risk step gets to know about the buyer's request (the API and the checkout page alike)."""
+    from gateway.http import client_ip
+    return {"ip": client_ip(request, config.get("TRUSTED_PROXIES", ())),
+            "user_agent": request.headers.get("User-Agent", "")[:256],
+            "device_id": request.headers.get("X-Device-Id", "")[:128] or None}
+
+
 def settled(order):
     return order["status"] in SETTLED and (order["status"] != "awaiting_payment" or order["payment"])
 

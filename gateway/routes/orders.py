@@ -1,5 +1,5 @@
 from gateway import auth, ordering, schemas
-from gateway.http import api, client_ip, json_body, query_args
+from gateway.http import api, json_body, query_args
 from services.common.errors import InvalidInput, NotFound
 
 ADMIN = {"tags": ["admin"], "admin": True}
@@ -18,11 +18,9 @@ class OrderRoutes:
     def create_order(self, request):
         self.limit("orders", request)
         body = json_body(request, schemas.NewOrder())
-        signals = {"ip": client_ip(request, self.config.get("TRUSTED_PROXIES", ())),
-                   "user_agent": request.headers.get("User-Agent", "")[:256],
-                   "device_id": request.headers.get("X-Device-Id", "")[:128] or None}
         wait_s = float(self.config.get("ORDER_WAIT_S", ordering.WAIT_S))
-        return ordering.place(self.order_rpc, self.orders_moving, body, signals, idempotency_key(request), wait_s)
+        return ordering.place(self.order_rpc, self.orders_moving, body, ordering.signals(request, self.config),
+                              idempotency_key(request), wait_s)
 
     @api("GET", "/api/v1/orders/<order_no>", summary="An order, with its codes once delivered (X-Order-Token); "
          "with status= and wait=, held while the order is still in that status", query=schemas.OrderWait,

@@ -6,13 +6,14 @@ import hashlib
 from werkzeug.utils import redirect
 
 from gateway import cache, checkout, ordering, pages, schemas, web
-from gateway.http import client_ip
 from gateway.web import page
 from services.common.errors import InvalidInput, NotFound, OutOfStock, Unavailable
 
 TOKEN_COOKIE = "kameng_order"
 TOKEN_COOKIE_S = 30 * 86400
+FIND_COOKIE = "kameng_find"
 FIND_GRANT_S = 1800
+ENDED = {"expired", "cancelled", "rejected", "refunded"}
 WATCHED = {"pending", "reserving", "review", "awaiting_payment", "paid", "delivering", "refunding"}
 
 
@@ -35,6 +36,28 @@ def open_with_token(gateway, request, order_no, token):
     return with_token_cookie(redirect(order_path(order_no), code=303), gateway.config, order_no, token)
 
 
+def checkout_form(gateway, request, product, status=200, errors=None, form=None, message=None):
+    channels = cache.channels.get_or_set("all", gateway.order_rpc.payment_channels)
+    return pages.render(request, "store/product.html", status=status, p=product, channels=channels,
+                        errors=errors or {}, form=form or {}, message=message,
+                        idem=(form or {}).get("idem") or checkout.idempotency_key())
+
+
+def buyer_view(gateway, request, order_no):
+    """The order (dumped for pages) for the token in the order's cookie or a find-my-order
+    grant, with the token (or None); (None, None) for anyone else."""
+    token = web.cookie(request, gateway.config, TOKEN_COOKIE, order_path(order_no))
+    try:
+        if token:
+            return schemas.Order().dump(gateway.order_rpc.get_order(order_no, token)), token
+    except NotFound:
+        pass
+    grant = web.sessions(gateway.config).get("find", web.cookie(request, gateway.config, FIND_COOKIE))
+    if grant and order_no in grant["orders"]:
+        return schemas.Order().dump(gateway.order_rpc.buyer_order(order_no)), None
+    return None, None
+
+
 class PageRoutes:
     @page("GET", "/", menu_label="nav.home", order=10)
     def storefront(self, request):
@@ -49,32 +72,25 @@ class PageRoutes:
     @page("GET", "/products/<sku>")
     def product_page(self, request, sku):
         product = self.catalog_rpc.get_product(sku[:64])
-        return self.checkout_form(request, product)
-
-    def checkout_form(self, request, product, status=200, errors=None, form=None, message=None):
-        channels = cache.channels.get_or_set("all", self.order_rpc.payment_channels)
-        return pages.render(request, "store/product.html", status=status, p=product, channels=channels,
-                            errors=errors or {}, form=form or {}, message=message,
-                            idem=(form or {}).get("idem") or checkout.idempotency_key())
+        return checkout_form(self, request, product)
 
     @page("POST", "/products/<sku>")
     def checkout(self, request, sku):
         product = self.catalog_rpc.get_product(sku[:64])
         body, password, errors = checkout.form_order(request.form, product)
         if errors:
-            return self.checkout_form(request, product, 400, errors, request.form)
+            return checkout_form(self, request, product, 400, errors, request.form)
         self.limit("orders", request)
-        signals = {"ip": client_ip(request, self.config.get("TRUSTED_PROXIES", ())),
-                   "user_agent": request.headers.get("User-Agent", "")[:256], "device_id": None}
         try:
-            status, answer = ordering.place(self.order_rpc, body, signals, request.form.get("idem", "")[:64] or None,
+            status, answer = ordering.place(self.order_rpc, self.orders_moving, body, ordering.signals(request, self.config),
+                                            request.form.get("idem", "")[:64] or None,
                                             float(self.config.get("ORDER_WAIT_S", ordering.WAIT_S)))
         except OutOfStock:
             status, answer = 409, None
         except InvalidInput as exc:
-            return self.checkout_form(request, product, 400, exc.details.get("fields", {}), request.form)
+            return checkout_form(self, request, product, 400, exc.details.get("fields", {}), request.form)
         if status != 201:
-            return self.checkout_form(request, product, 409, form=request.form, message="msg.sold_out")
+            return checkout_form(self, request, product, 409, form=request.form, message="msg.sold_out")
         target = order_path(answer["order_no"])
         if password:
             try:
@@ -86,34 +102,19 @@ class PageRoutes:
     @page("GET", "/orders/<order_no>")
     def order_page(self, request, order_no):
         order_no = order_no[:64]
-        token = web.cookie(request, self.config, TOKEN_COOKIE, order_path(order_no))
         self.limit("lookup", request)
-        order = self.buyer_view(request, order_no, token)
+        order, token = buyer_view(self, request, order_no)
         if order is None:
             return pages.render(request, "store/order_token.html", order_no=order_no)
-        product = None
-        if order["status"] in {"expired", "cancelled", "rejected", "refunded"}:
-            product = {"sku": order["sku"]}
-        return pages.render(request, "store/order.html", order=order, token=token or None, product=product,
-                            watch=order["status"] in WATCHED, note=request.args.get("note"))
-
-    def buyer_view(self, request, order_no, token):
-        """The order (dumped for pages) for the token in the cookie or a find-my-order grant; None otherwise."""
-        try:
-            if token:
-                return schemas.Order().dump(self.order_rpc.get_order(order_no, token))
-        except NotFound:
-            pass
-        grant = web.sessions(self.config).get("find", web.cookie(request, self.config, "kameng_find"))
-        if grant and order_no in grant["orders"]:
-            return schemas.Order().dump(self.order_rpc.buyer_order(order_no))
-        return None
+        return pages.render(request, "store/order.html", order=order, token=token or None,
+                            buy_again=order["status"] in ENDED, watch=order["status"] in WATCHED,
+                            note=request.args.get("note"))
 
     @page("GET", "/orders/<order_no>/status")
     def order_status(self, request, order_no):
         """For the order page's script: {"status"} while it waits for payment and delivery."""
         order_no = order_no[:64]
-        order = self.buyer_view(request, order_no, web.cookie(request, self.config, TOKEN_COOKIE, order_path(order_no)))
+        order, _ = buyer_view(self, request, order_no)
         if order is None:
             raise NotFound("no such order", {})
         return {"status": order["status"]}
@@ -150,7 +151,7 @@ class PageRoutes:
                                 found=schemas.OrderList().dump({"items": found})["items"], form={"contact": contact})
         if found:
             sid = web.sessions(self.config).create("find", {"orders": [o["order_no"] for o in found]}, FIND_GRANT_S)
-            web.set_cookie(response, self.config, "kameng_find", sid, max_age=FIND_GRANT_S)
+            web.set_cookie(response, self.config, FIND_COOKIE, sid, max_age=FIND_GRANT_S)
         return response
 
     @page("GET,POST", "/pay/<payment_no>")

@@ -222,3 +222,13 @@ def test_find_by_contact_is_rate_limited_per_contact_and_sign_in_per_ip(config, 
                  for _ in range(4)]
         assert signs == [401, 401, 401, 429] and "Retry-After" in client.post(
             "/admin/login", data={"token": "nope", "csrf": csrf_of(login)}).headers
+
+
+def test_the_buyer_cancels_from_the_order_page(api, admin):
+    sku = card_product(admin, codes=1)
+    order_no = checkout(api, sku).headers["Location"].rsplit("/", 1)[1]
+    page = api.get(f"/orders/{order_no}")
+    assert api.post(f"/orders/{order_no}/cancel", data={"csrf": "forged"}).status_code == 403
+    cancelled = api.post(f"/orders/{order_no}/cancel", data={"csrf": csrf_of(page)})
+    assert cancelled.status_code == 200 and "badge-cancelled" in cancelled.text
+    assert f'href="/products/{sku}"' in cancelled.text                # buy again
