@@ -37,4 +37,3 @@ def invalidate_catalog():
 
 # what every storefront page asks for and that changes rarely
 categories = TtlCache(ttl=10.0, max_entries=4)
-channels = TtlCache(ttl=10.0, max_entries=4)

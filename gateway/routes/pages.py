@@ -7,6 +7,7 @@ from werkzeug.utils import redirect
 
 from gateway import cache, checkout, ordering, pages, schemas, web
 from gateway.web import page
+from services.common.config import enabled_payment_channels
 from services.common.errors import InvalidInput, NotFound, OutOfStock, Unavailable
 
 TOKEN_COOKIE = "kameng_order"
@@ -37,7 +38,7 @@ def open_with_token(gateway, request, order_no, token):
 
 
 def checkout_form(gateway, request, product, status=200, errors=None, form=None, message=None):
-    channels = cache.channels.get_or_set("all", gateway.order_rpc.payment_channels)
+    channels = enabled_payment_channels(gateway.config)        # the order service refuses the others
     return pages.render(request, "store/product.html", status=status, p=product, channels=channels,
                         errors=errors or {}, form=form or {}, message=message,
                         idem=(form or {}).get("idem") or checkout.idempotency_key())
@@ -82,9 +83,9 @@ class PageRoutes:
             return checkout_form(self, request, product, 400, errors, request.form)
         self.limit("orders", request)
         try:
-            status, answer = ordering.place(self.order_rpc, self.orders_moving, body, ordering.signals(request, self.config),
-                                            request.form.get("idem", "")[:64] or None,
-                                            float(self.config.get("ORDER_WAIT_S", ordering.WAIT_S)))
+            status, answer = ordering.place(self.order_rpc, self.orders_moving, body,
+                                            ordering.signals(request, self.config), request.form.get("idem", "")[:64]
+                                            or None, float(self.config.get("ORDER_WAIT_S", ordering.WAIT_S)))
         except OutOfStock:
             status, answer = 409, None
         except InvalidInput as exc:

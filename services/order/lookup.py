@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from services.common.envelope import isoformat
 from services.order import domain
 from services.order.models import LookupPassword, Order
+from services.order.views import view
 
 SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1, "dklen": 32, "maxmem": 64 << 20}   # 16 MiB per hash
 MAX_FOUND = 20
@@ -48,4 +49,4 @@ def find(session, contact, password_hash):
         select(Order).join(LookupPassword, LookupPassword.order_no == Order.order_no)
         .where(LookupPassword.contact == normal(contact), LookupPassword.password_hash == password_hash)
         .order_by(Order.created_at.desc()).limit(MAX_FOUND))
-    return [{**domain.view(o), "created_at": isoformat(o.created_at)} for o in rows]
+    return [{**view(o), "created_at": isoformat(o.created_at)} for o in rows]

@@ -87,10 +87,6 @@ class OrderService(BaseService):
             return lookup.find(s, cred["contact"], password_hash)
 
     @command
-    def payment_channels(self):
-        return sorted(domain.enabled_channels(self.config.get("SANDBOX_PAYMENTS")))
-
-    @command
     def dashboard(self, since):
         with self.db.transaction() as s:
             return reports.dashboard(s, since)

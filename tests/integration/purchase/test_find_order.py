@@ -49,6 +49,5 @@ def test_buyer_order_shows_the_codes_once_delivered(api, admin, order_rpc):
     pay(api, order)
     wait_status(api, order, "completed")
     assert order_rpc.buyer_order(order["order_no"])["items"][0]["secret"] == "pw0"
-    assert order_rpc.payment_channels() == ["sandbox"]
     figures = order_rpc.dashboard("2000-01-01T00:00:00+00:00")
     assert figures["sales_count"] >= 1 and figures["by_status"]["completed"] >= 1
