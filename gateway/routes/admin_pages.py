@@ -112,7 +112,7 @@ class AdminPageRoutes:
 
     @page("POST", "/admin/products/<sku>", **ADMIN)
     def admin_change_product(self, request, sku):
-        actor, form, action = request.admin["actor"], request.form, request.form.get("action")
+        sku, actor, form, action = sku[:64], request.admin["actor"], request.form, request.form.get("action")
         try:
             if action == "level_price":
                 price = form.get("price", "").strip()

@@ -232,3 +232,26 @@ def test_the_buyer_cancels_from_the_order_page(api, admin):
     cancelled = api.post(f"/orders/{order_no}/cancel", data={"csrf": csrf_of(page)})
     assert cancelled.status_code == 200 and "badge-cancelled" in cancelled.text
     assert f'href="/products/{sku}"' in cancelled.text                # buy again
+
+
+def test_the_admin_edits_a_product_and_its_price_rules(api, admin):
+    sku = card_product(admin, codes=1, price="10.00")
+    admin_session(api)
+    page = api.get(f"/admin/products/{sku}")
+    assert page.status_code == 200 and 'id="import"' in page.text
+    form = {"csrf": csrf_of(page)}
+    edited = api.post(f"/admin/products/{sku}", data={**form, "action": "edit", "name": "新名字", "category": "测试",
+                                                      "price": "12.00", "min_quantity": "1", "max_quantity": "3",
+                                                      "low_stock_threshold": "2", "description": "", "active": "on"})
+    assert edited.status_code == 200 and "alert-ok" in edited.text
+    product = api.get(f"/api/v1/products/{sku}").json()
+    assert (product["name"], product["price"], product["max_quantity"]) == ("新名字", "12.00", 3)
+    bad = api.post(f"/admin/products/{sku}", data={**form, "action": "edit", "name": "x", "category": "测试",
+                                                   "price": "-1", "active": "on"})
+    assert bad.status_code == 400 and api.get(f"/api/v1/products/{sku}").json()["price"] == "12.00"
+    promo = api.post(f"/admin/products/{sku}", data={**form, "action": "promotion", "name": "半价",
+                                                     "percent_off": "50", "timezone": "Asia/Shanghai"})
+    assert promo.status_code == 200, promo.text[-500:]
+    assert api.get(f"/api/v1/products/{sku}/quote", params={"quantity": 1}).json()["unit_price"] == "6.00"
+    level = api.post(f"/admin/products/{sku}", data={**form, "action": "level_price", "level": "vip", "price": "5.50"})
+    assert level.status_code == 200 and "alert-ok" in level.text
