@@ -139,8 +139,14 @@ def test_an_admin_imports_codes_with_progress_and_refunds_an_order(new_context, 
     shoot(page, "admin-order-refund")
 
 
-def test_desktop_storefront(new_context):
+def test_desktop_storefront_in_both_languages(new_context):
     page = new_context(DESKTOP).new_page()
     page.goto("/")
     expect(page.locator(".grid .tile").first).to_be_visible()
     shoot(page, "store-home-desktop", full_page=False)
+    page.locator("a.lang").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.goto("/products/DEMO-MOBILE-50")                               # remembered; a recharge product
+    expect(page.locator('input[name="recharge_account"]')).to_be_visible()
+    expect(page.locator("form.checkout button[type=submit]")).to_have_text("Place order and pay")
+    shoot(page, "store-recharge-desktop-en")
