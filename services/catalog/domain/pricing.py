@@ -26,8 +26,6 @@ def promotion_applies(promo, at):
     if local.isoweekday() not in promo.weekdays:
         return False
     now = local.time().replace(tzinfo=None)
-    if promo.starts == promo.ends:                           # no window given (00:00-00:00): all day
-        return True
     if promo.starts <= promo.ends:
         return promo.starts <= now < promo.ends
     return now >= promo.starts or now < promo.ends           # a window across midnight

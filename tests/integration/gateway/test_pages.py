@@ -1,6 +1,8 @@
 """The server-rendered pages over plain HTTP (the browser tests in tests/browser drive the same
 pages in Chromium): escaping, CSRF, cookies, the checkout and order flows, admin sessions."""
 import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from services.common.testing import unique
 from tests.integration.purchase.helpers import buy, card_product, pay, wait_status
@@ -249,9 +251,14 @@ def test_the_admin_edits_a_product_and_its_price_rules(api, admin):
     bad = api.post(f"/admin/products/{sku}", data={**form, "action": "edit", "name": "x", "category": "测试",
                                                    "price": "-1", "active": "on"})
     assert bad.status_code == 400 and api.get(f"/api/v1/products/{sku}").json()["price"] == "12.00"
+    local = datetime.now(ZoneInfo("Asia/Shanghai"))
+    window = [(local + timedelta(hours=h)).strftime("%H:%M") for h in (-2, 2)]    # across midnight is fine
     promo = api.post(f"/admin/products/{sku}", data={**form, "action": "promotion", "name": "半价",
-                                                     "percent_off": "50", "timezone": "Asia/Shanghai"})
+                                                     "percent_off": "50", "starts": window[0], "ends": window[1],
+                                                     "timezone": "Asia/Shanghai"})
     assert promo.status_code == 200, promo.text[-500:]
     assert api.get(f"/api/v1/products/{sku}/quote", params={"quantity": 1}).json()["unit_price"] == "6.00"
     level = api.post(f"/admin/products/{sku}", data={**form, "action": "level_price", "level": "vip", "price": "5.50"})
     assert level.status_code == 200 and "alert-ok" in level.text
+    no_times = api.post(f"/admin/products/{sku}", data={**form, "action": "promotion", "name": "空", "price": "1.00"})
+    assert no_times.status_code == 200                             # created (00:00-00:00: an empty window)

@@ -51,7 +51,3 @@ def test_best_price_takes_the_lowest_applicable_rule():
     assert best_price(1000, None, [promo()], off_hours) == (1000, {"kind": "base"})
     assert best_price(1000, SimpleNamespace(level="vip", price=1200), [], at) == (1000, {"kind": "base"})
 
-
-def test_a_promotion_without_a_time_window_runs_all_day():
-    all_day = promo(weekdays=[1, 2, 3, 4, 5, 6, 7], starts=time(0, 0), ends=time(0, 0))
-    assert all(promotion_applies(all_day, datetime(2026, 11, 26, h, 0, tzinfo=UTC)) for h in range(24))
