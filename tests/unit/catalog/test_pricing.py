@@ -50,4 +50,3 @@ def test_best_price_takes_the_lowest_applicable_rule():
     off_hours = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
     assert best_price(1000, None, [promo()], off_hours) == (1000, {"kind": "base"})
     assert best_price(1000, SimpleNamespace(level="vip", price=1200), [], at) == (1000, {"kind": "base"})
-
