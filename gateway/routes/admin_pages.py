@@ -11,7 +11,6 @@ from werkzeug.utils import redirect
 from gateway import auth, cache, pages, schemas, web
 from gateway.web import page
 from services.common.errors import Conflict, InvalidInput, NotFound
-from services.common.money import parse_minor
 
 MERCHANT_TZ = ZoneInfo("Asia/Shanghai")       # "today" on the dashboard is the merchant's day
 REFUNDABLE = {"paid", "delivering", "completed"}
@@ -115,8 +114,11 @@ class AdminPageRoutes:
         sku, actor, form, action = sku[:64], request.admin["actor"], request.form, request.form.get("action")
         try:
             if action == "level_price":
-                price = form.get("price", "").strip()
-                self.catalog_rpc.set_level_price(actor, sku, form.get("level", "")[:32], parse_minor(price) if price else None)
+                level = form.get("level", "").strip()[:32]
+                price = schemas.LevelPrice().load({"price": form.get("price", "").strip() or None})["price"]
+                if not level:
+                    raise InvalidInput("the level is missing", {})
+                self.catalog_rpc.set_level_price(actor, sku, level, price)
             elif action == "promotion":
                 fields = schemas.Promotion().load({k: v for k, v in product_form(
                     form, ("name", "percent_off", "price", "starts", "ends", "timezone")).items()})

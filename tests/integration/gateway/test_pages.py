@@ -260,5 +260,7 @@ def test_the_admin_edits_a_product_and_its_price_rules(api, admin):
     assert api.get(f"/api/v1/products/{sku}/quote", params={"quantity": 1}).json()["unit_price"] == "6.00"
     level = api.post(f"/admin/products/{sku}", data={**form, "action": "level_price", "level": "vip", "price": "5.50"})
     assert level.status_code == 200 and "alert-ok" in level.text
+    for bad_level in ({"level": "vip", "price": "-1"}, {"level": "", "price": "1.00"}):
+        assert api.post(f"/admin/products/{sku}", data={**form, "action": "level_price", **bad_level}).status_code == 400
     no_times = api.post(f"/admin/products/{sku}", data={**form, "action": "promotion", "name": "空", "price": "1.00"})
     assert no_times.status_code == 200                             # created (00:00-00:00: an empty window)

@@ -48,7 +48,8 @@ def test_a_recharge_product_needs_the_account():
     fields = {"quantity": "1", "contact": "a@example.com", "payment_channel": "sandbox"}
     recharge = {**PRODUCT, "delivery": "recharge"}
     assert "recharge_account" in checkout.form_order(fields, recharge)[2]
-    assert checkout.form_order({**fields, "recharge_account": "13800000000"}, recharge)[0]["recharge_account"] == "13800000000"
+    body = checkout.form_order({**fields, "recharge_account": "13800000000"}, recharge)[0]
+    assert body["recharge_account"] == "13800000000"
 
 
 def request(form=None, headers=None, cookie=None, config=None):
