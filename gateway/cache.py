@@ -33,3 +33,7 @@ product = TtlCache(ttl=1.0)
 def invalidate_catalog():
     listing.clear()
     product.clear()
+
+
+# what every storefront page asks for and that changes rarely
+categories = TtlCache(ttl=10.0, max_entries=4)

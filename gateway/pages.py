@@ -1,27 +1,73 @@
-"""Server-rendered pages (Jinja2, autoescaped). The storefront proper grows here (issue: storefront)."""
+"""Server-rendered pages: Jinja2 with autoescape, one base layout (templates/base.html), shared
+partials (templates/_ui.html), words from gateway/i18n.py, assets from gateway/static/ (no CDN,
+no inline script: the CSP forbids it). Pages are declared with `web.page` in gateway/routes/."""
 from pathlib import Path
 
+import segno
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from werkzeug.wrappers import Response
 
+from gateway import i18n, web
 from services.common.money import format_minor
 
 HERE = Path(__file__).parent
+LANG_COOKIE = "kameng_lang"
 templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(),
                         trim_blocks=True, lstrip_blocks=True)
 templates.filters["money"] = format_minor
 
 
-def render(name, status=200, **context):
-    return Response(templates.get_template(name).render(**context), status=status,
-                    content_type="text/html; charset=utf-8")
+def qr_data_uri(text):
+    """A QR code as an SVG data: URI (the CSP allows images from data:)."""
+    return segno.make(text, error="m").svg_data_uri(scale=5, border=2)
+
+
+templates.filters["qr"] = qr_data_uri
+
+
+def language(request, config):
+    return i18n.pick(request.args.get("lang"), web.cookie(request, config, LANG_COOKIE))
+
+
+def render(request, name, status=200, **context):
+    config = request.environ["kameng.config"]
+    lang = language(request, config)
+    admin = getattr(request, "admin", None)
+    csrf = web.csrf_token(request, config)
+    body = templates.get_template(name).render(
+        t=i18n.translator(lang), lang=lang, csrf=csrf, admin=admin, request_path=request.path,
+        menu=web.menu("admin" if admin else "store"), **context)
+    response = Response(body, status=status, content_type="text/html; charset=utf-8")
+    response.headers["Cache-Control"] = "no-store"        # pages show orders, codes, tokens
+    if getattr(request, "csrf_set", False):
+        web.set_cookie(response, config, web.CSRF_COOKIE, csrf)
+    if request.args.get("lang") == lang:
+        web.set_cookie(response, config, LANG_COOKIE, lang, max_age=365 * 86400)
+    return response
+
+
+ERROR_WORDS = {"not_found": "error.not_found", "forbidden": "error.csrf", "rate_limited": "error.rate_limited",
+               "unavailable": "error.unavailable", "validation_error": "error.invalid"}
+
+
+def error_page(request, exc):
+    """A domain error as a page with the status DESIGN gives its code."""
+    from gateway import errors
+    status = errors.STATUS.get(exc.code, 500)
+    retry = exc.details.get("retry_after", 1) if exc.code == "rate_limited" else None
+    response = render(request, "error.html", status=status, message=ERROR_WORDS.get(exc.code, "error.title"),
+                      retry=retry)
+    if retry is not None:
+        response.headers["Retry-After"] = str(retry)
+    return response
 
 
 def static(filename):
     path = (HERE / "static" / filename).resolve()
     if path.parent != (HERE / "static").resolve() or not path.is_file():
         return None
-    kinds = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+    kinds = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+             ".svg": "image/svg+xml", ".png": "image/png"}
     response = Response(path.read_bytes(), content_type=kinds.get(path.suffix, "application/octet-stream"))
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

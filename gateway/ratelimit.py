@@ -1,6 +1,7 @@
 """Per-client-IP rate limits (DESIGN §6/§7), counted in Redis so every gateway replica shares them.
 
-KAMENG_RATE_LIMITS = "orders=30/m,lookup=60/m,notify=600/m" (or "off"). A fixed window per
+KAMENG_RATE_LIMITS = "orders=30/m,lookup=60/m,notify=600/m,contact_lookup=20/h,login=10/m" (or "off");
+`contact_lookup` counts per contact ("find my order" by contact + password), the others per IP. A fixed window per
 limit: INCR a key named after the limit, the client and the window, which expires with the window.
 Redis down: the request goes through (selling beats refusing), and that is logged."""
 import logging
@@ -15,7 +16,7 @@ from services.common.errors import RateLimited
 
 log = logging.getLogger(__name__)
 
-DEFAULT_LIMITS = "orders=30/m,lookup=60/m,notify=600/m"
+DEFAULT_LIMITS = "orders=30/m,lookup=60/m,notify=600/m,contact_lookup=20/h,login=10/m"
 UNITS = {"s": 1, "m": 60, "h": 3600}
 RULE = re.compile(r"^([a-z_]+)=(\d+)/([smh])$")
 
@@ -38,10 +39,11 @@ class Limiter:
         self.client, self.limits, self.prefix = client, limits, prefix
         self.trusted_proxies = tuple(trusted_proxies)
 
-    def __call__(self, name, request):
+    def __call__(self, name, request, subject=None):
+        """Count one `name` request of this client IP (or of `subject`, e.g. a contact)."""
         if name not in self.limits:
             return
-        ip = client_ip(request, self.trusted_proxies)
+        ip = subject if subject is not None else client_ip(request, self.trusted_proxies)
         count, seconds = self.limits[name]
         now = time.time()
         window = int(now // seconds)

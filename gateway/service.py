@@ -1,9 +1,11 @@
-"""The only HTTP surface: one nameko service whose routes live in gateway/routes/ by area."""
+"""The only HTTP surface: one nameko service whose routes live in gateway/routes/ by area.
+A new area (JSON API or web pages) is a class in gateway/routes/ added to the bases below."""
 from nameko.dependency_providers import Config
 
 from gateway.ratelimit import RateLimits
 from gateway.routes.admin_catalog import AdminCatalogRoutes
 from gateway.routes.admin_integrity import IntegrityRoutes
+from gateway.routes.admin_pages import AdminPageRoutes
 from gateway.routes.admin_risk import AdminRiskRoutes
 from gateway.routes.catalog import CatalogRoutes
 from gateway.routes.ops import OpsRoutes
@@ -15,8 +17,8 @@ from services.common.metrics import Instrumentation
 from services.common.rpc import RpcProxy
 
 
-class GatewayService(OpsRoutes, PageRoutes, CatalogRoutes, AdminCatalogRoutes, AdminRiskRoutes, OrderRoutes,
-                     PaymentRoutes, IntegrityRoutes, OrderHints):
+class GatewayService(OpsRoutes, PageRoutes, AdminPageRoutes, CatalogRoutes, AdminCatalogRoutes, AdminRiskRoutes,
+                     OrderRoutes, PaymentRoutes, IntegrityRoutes, OrderHints):
     name = "gateway"
     config = Config()
     instrumentation = Instrumentation()

@@ -1,49 +1,176 @@
-from gateway import pages, schemas, signals
-from gateway.http import JsonHttpHandler
-from services.common.errors import NotFound
+"""The storefront (mobile first): catalog, product + checkout, the order page (pay, wait, codes),
+"find my order". The buyer's order token never travels in a URL: it comes in a POSTed form and
+is kept in an HttpOnly cookie scoped to that order's page."""
+import hashlib
 
-page = JsonHttpHandler.decorator     # same request ids, headers and error handling; not in OpenAPI
+from werkzeug.utils import redirect
+
+from gateway import cache, checkout, ordering, pages, schemas, signals, web
+from gateway.web import page
+from services.common.config import enabled_payment_channels
+from services.common.errors import InvalidInput, NotFound, OutOfStock, Unavailable
+
+TOKEN_COOKIE = "kameng_order"
+TOKEN_COOKIE_S = 30 * 86400
+FIND_COOKIE = "kameng_find"
+FIND_GRANT_S = 1800
+ENDED = {"expired", "cancelled", "rejected", "refunded"}
+WATCHED = {"pending", "reserving", "review", "awaiting_payment", "paid", "delivering", "refunding"}
+
+
+def order_path(order_no):
+    return f"/orders/{order_no}"
+
+
+def with_token_cookie(response, config, order_no, token):
+    web.set_cookie(response, config, TOKEN_COOKIE, token, max_age=TOKEN_COOKIE_S, path=order_path(order_no))
+    return response
+
+
+def open_with_token(gateway, request, order_no, token):
+    """A token typed in (or pasted): checked, then kept in the order page's cookie."""
+    gateway.limit("lookup", request)
+    try:
+        gateway.order_rpc.get_order(order_no, token)
+    except NotFound:
+        return pages.render(request, "store/order_token.html", status=404, order_no=order_no, wrong=True)
+    return with_token_cookie(redirect(order_path(order_no), code=303), gateway.config, order_no, token)
+
+
+def checkout_form(gateway, request, product, status=200, errors=None, form=None, message=None):
+    channels = enabled_payment_channels(gateway.config)        # the order service refuses the others
+    return pages.render(request, "store/product.html", status=status, p=product, channels=channels,
+                        errors=errors or {}, form=form or {}, message=message,
+                        idem=(form or {}).get("idem") or checkout.idempotency_key())
+
+
+def buyer_view(gateway, request, order_no):
+    """The order (dumped for pages) for the token in the order's cookie or a find-my-order
+    grant, with the token (or None); (None, None) for anyone else."""
+    token = web.cookie(request, gateway.config, TOKEN_COOKIE, order_path(order_no))
+    try:
+        if token:
+            return schemas.Order().dump(gateway.order_rpc.get_order(order_no, token)), token
+    except NotFound:
+        pass
+    grant = web.sessions(gateway.config).get("find", web.cookie(request, gateway.config, FIND_COOKIE))
+    if grant and order_no in grant["orders"]:
+        return schemas.Order().dump(gateway.order_rpc.buyer_order(order_no)), None
+    return None, None
 
 
 class PageRoutes:
-    @page("GET", "/")
+    @page("GET", "/", menu_label="nav.home", order=10)
     def storefront(self, request):
-        q = request.args.get("q", "")[:64] or None
+        q = request.args.get("q", "").strip()[:64] or None
+        category = request.args.get("category", "").strip()[:64] or None
+        query = {"q": q, "category": category, "limit": 200}
+        products = cache.listing.get_or_set(("page", q, category),
+                                            lambda: self.catalog_rpc.list_products(query)["items"])
         return signals.remember_device(request, pages.render(
-            "index.html", q=q, products=self.catalog_rpc.list_products({"q": q, "limit": 200})["items"]),
+            request, "store/index.html", q=q, category=category, products=products,
+            categories=cache.categories.get_or_set("all", self.catalog_rpc.list_categories)),
             self.config.get("PUBLIC_URL", ""))
 
     @page("GET", "/products/<sku>")
     def product_page(self, request, sku):
+        product = self.catalog_rpc.get_product(sku[:64])
+        return signals.remember_device(request, checkout_form(self, request, product), self.config.get("PUBLIC_URL", ""))
+
+    @page("POST", "/products/<sku>")
+    def checkout(self, request, sku):
+        product = self.catalog_rpc.get_product(sku[:64])
+        body, password, errors = checkout.form_order(request.form, product)
+        if errors:
+            return checkout_form(self, request, product, 400, errors, request.form)
+        self.limit("orders", request)
         try:
-            return signals.remember_device(request, pages.render("product.html", p=self.catalog_rpc.get_product(sku)),
-                                           self.config.get("PUBLIC_URL", ""))
-        except NotFound:
-            return pages.render("not_found.html", status=404)
+            status, answer = ordering.place(self.order_rpc, self.orders_moving, body,
+                                            signals.of(request, self.config.get("TRUSTED_PROXIES", ())), request.form.get("idem", "")[:64]
+                                            or None, float(self.config.get("ORDER_WAIT_S", ordering.WAIT_S)))
+        except OutOfStock:
+            status, answer = 409, None
+        except InvalidInput as exc:
+            return checkout_form(self, request, product, 400, exc.details.get("fields", {}), request.form)
+        if status != 201:
+            return checkout_form(self, request, product, 409, form=request.form, message="msg.sold_out")
+        target = order_path(answer["order_no"])
+        if password:
+            try:
+                self.order_rpc.set_lookup_password(answer["order_no"], answer["token"], password)
+            except (Unavailable, InvalidInput):
+                target += "?note=password"
+        return with_token_cookie(redirect(target, code=303), self.config, answer["order_no"], answer["token"])
+
+    @page("GET", "/orders/<order_no>")
+    def order_page(self, request, order_no):
+        order_no = order_no[:64]
+        self.limit("lookup", request)
+        order, token = buyer_view(self, request, order_no)
+        if order is None:
+            return pages.render(request, "store/order_token.html", order_no=order_no)
+        return pages.render(request, "store/order.html", order=order, token=token or None,
+                            buy_again=order["status"] in ENDED, watch=order["status"] in WATCHED,
+                            note=request.args.get("note"))
+
+    @page("GET", "/orders/<order_no>/status")
+    def order_status(self, request, order_no):
+        """For the order page's script: {"status"} while it waits for payment and delivery."""
+        order_no = order_no[:64]
+        order, _ = buyer_view(self, request, order_no)
+        if order is None:
+            raise NotFound("no such order", {})
+        return {"status": order["status"]}
+
+    @page("POST", "/orders/<order_no>")
+    def order_with_token(self, request, order_no):
+        return open_with_token(self, request, order_no[:64], request.form.get("token", "").strip()[:256])
+
+    @page("POST", "/orders/<order_no>/cancel")
+    def cancel_page(self, request, order_no):
+        order_no = order_no[:64]
+        self.limit("lookup", request)
+        self.order_rpc.cancel_order(order_no, web.cookie(request, self.config, TOKEN_COOKIE, order_path(order_no)))
+        return redirect(order_path(order_no), code=303)
+
+    @page("GET", "/find", menu_label="nav.find", order=20)
+    def find_page(self, request):
+        return pages.render(request, "store/find.html", found=None, form={})
+
+    @page("POST", "/find")
+    def find_orders(self, request):
+        form = request.form
+        if form.get("mode") == "token":
+            return open_with_token(self, request, form.get("order_no", "").strip()[:64],
+                                   form.get("token", "").strip()[:256])
+        contact = form.get("contact", "").strip()[:254]
+        self.limit("lookup", request)
+        self.limit("contact_lookup", request, subject=hashlib.sha256(contact.lower().encode()).hexdigest()[:32])
+        try:
+            found = self.order_rpc.find_orders(contact, form.get("password", "")[:64])
+        except InvalidInput:
+            found = []
+        response = pages.render(request, "store/find.html", status=200 if found else 404,
+                                found=schemas.OrderList().dump({"items": found})["items"], form={"contact": contact})
+        if found:
+            sid = web.sessions(self.config).create("find", {"orders": [o["order_no"] for o in found]}, FIND_GRANT_S)
+            web.set_cookie(response, self.config, FIND_COOKIE, sid, max_age=FIND_GRANT_S)
+        return response
 
     @page("GET,POST", "/pay/<payment_no>")
     def pay_page(self, request, payment_no):
+        """The sandbox channel's pay_url. A real channel's pay_url is its own page or QR code."""
         sandbox = bool(self.config.get("SANDBOX_PAYMENTS"))
-        try:
-            if request.method == "POST" and sandbox:
-                self.payment_rpc.sandbox_pay(payment_no[:64])
-            payment = self.payment_rpc.get_payment(payment_no[:64])
-        except NotFound:
-            return pages.render("not_found.html", status=404)
-        return pages.render("pay.html", payment=payment, sandbox=sandbox)
-
-    @page("GET,POST", "/orders/<order_no>")
-    def order_page(self, request, order_no):
-        """The buyer's order page. The token comes in a POSTed form, never in the URL (logs)."""
-        if request.method == "GET":
-            return pages.render("order.html", order_no=order_no[:64], order=None)
-        self.limit("lookup", request)
-        try:
-            order = schemas.Order().dump(self.order_rpc.get_order(order_no[:64], request.form.get("token", "")[:256]))
-        except NotFound:
-            return pages.render("order.html", order_no=order_no[:64], order=None, wrong=True, status=404)
-        return pages.render("order.html", order_no=order_no[:64], order=order)
+        payment = self.payment_rpc.get_payment(payment_no[:64])
+        if request.method == "POST" and sandbox:
+            self.limit("notify", request)
+            self.payment_rpc.sandbox_pay(payment["payment_no"])
+            return redirect(order_path(payment["order_no"]), code=303)
+        return pages.render(request, "store/pay.html", payment=payment, sandbox=sandbox)
 
     @page("GET", "/static/<filename>")
     def static(self, request, filename):
-        return pages.static(filename) or pages.render("not_found.html", status=404)
+        found = pages.static(filename)
+        if found is None:
+            raise NotFound("no such file", {})
+        return found

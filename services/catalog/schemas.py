@@ -1,5 +1,7 @@
 """Catalog RPC payloads (this service's own copies; the gateway keeps the HTTP ones).
 Money is integer minor units here."""
+from datetime import time
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 SKU = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", error="letters, digits, . _ - (max 64)")
@@ -63,8 +65,8 @@ class NewPromotion(Schema):
     price = fields.Integer(strict=True, validate=MONEY)
     weekdays = fields.List(fields.Integer(validate=validate.Range(1, 7)), load_default=[1, 2, 3, 4, 5, 6, 7],
                            validate=validate.Length(1, 7))
-    starts = fields.Time(load_default="00:00")
-    ends = fields.Time(load_default="00:00")
+    starts = fields.Time(load_default=time(0))        # a load_default is not deserialised: a time, not "00:00"
+    ends = fields.Time(load_default=time(0))
     timezone = fields.String(load_default="Asia/Shanghai", validate=validate.Length(1, 64))
     valid_from = fields.AwareDateTime(load_default=None)
     valid_until = fields.AwareDateTime(load_default=None)

@@ -60,3 +60,12 @@ class IdempotencyKey(Base):
     token: Mapped[bytes | None] = mapped_column(LargeBinary)          # encrypted
     response: Mapped[bytes | None] = mapped_column(LargeBinary)       # encrypted first answer
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class LookupPassword(Base):
+    """The query password a buyer chose at checkout, hashed (services/order/lookup.py)."""
+    __tablename__ = "lookup_passwords"
+    order_no: Mapped[str] = mapped_column(Text, primary_key=True)
+    contact: Mapped[str] = mapped_column(Text)                        # trimmed, lower case
+    password_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

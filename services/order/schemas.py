@@ -21,3 +21,9 @@ class Search(Schema):
     until = fields.AwareDateTime(load_default=None)
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
     before = fields.String(load_default=None)
+
+
+class LookupCredentials(Schema):
+    """Find my order: the contact given at checkout and the query password chosen there."""
+    contact = fields.Email(required=True, validate=validate.Length(max=254))
+    password = fields.String(required=True, validate=validate.Length(6, 64))

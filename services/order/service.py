@@ -9,7 +9,7 @@ from services.common.events import event_handler
 from services.common.hints import Hints
 from services.common.rpc import RpcProxy, rpc
 from services.common.service import BaseService
-from services.order import domain, saga, schemas
+from services.order import domain, lookup, reports, saga, schemas
 from services.order.models import metadata
 
 command = rpc(expected_exceptions=DomainError)
@@ -58,6 +58,37 @@ class OrderService(BaseService):
         with self.db.transaction() as s:
             domain.mark_codes_shown(s, shown)
         return shown
+
+    @command
+    def buyer_order(self, order_no):
+        """get_order for a buyer the gateway found by contact + query password (find_orders)."""
+        with self.db.transaction() as s:
+            order = domain.view(domain.order(s, order_no))
+        shown = domain.with_items(order, self.catalog_rpc.get_codes)
+        with self.db.transaction() as s:
+            domain.mark_codes_shown(s, shown)
+        return shown
+
+    @command
+    def set_lookup_password(self, order_no, token, password):
+        with self.db.transaction() as s:
+            contact = lookup.contact_of(s, order_no, token)
+        cred = load(schemas.LookupCredentials(), {"contact": contact, "password": password})
+        password_hash = lookup.digest(cred["contact"], cred["password"])
+        with self.db.transaction() as s:
+            lookup.set_password(s, order_no, contact, password_hash)
+
+    @command
+    def find_orders(self, contact, password):
+        cred = load(schemas.LookupCredentials(), {"contact": contact, "password": password})
+        password_hash = lookup.digest(cred["contact"], cred["password"])
+        with self.db.transaction() as s:
+            return lookup.find(s, cred["contact"], password_hash)
+
+    @command
+    def dashboard(self, since):
+        with self.db.transaction() as s:
+            return reports.dashboard(s, since)
 
     @command
     def cancel_order(self, order_no, token):

@@ -1,4 +1,6 @@
 """The purchase path through HTTP, every service and the real broker and database (DESIGN §3)."""
+import re
+
 import eventlet
 import pytest
 import requests
@@ -125,10 +127,15 @@ def test_the_pay_url_is_a_page_that_pays_in_the_sandbox(api, admin):
     order = buy(api, card_product(admin)).json()
     path = "/" + order["payment"]["pay_url"].split("/", 3)[3]
     page = api.get(path)
-    assert page.status_code == 200 and "¥9.90" in page.text and "sandbox" in page.text
-    paid = api.post(path)
-    assert paid.status_code == 200 and "Paid" in paid.text
+    assert page.status_code == 200 and "¥9.90" in page.text and 'id="pay-sandbox"' in page.text
+    assert api.post(path).status_code == 403                      # a form without its CSRF token pays nothing
+    assert order_of(api, order)["status"] == "awaiting_payment"
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    paid = api.post(path, data={"csrf": csrf}, allow_redirects=False)
+    assert paid.status_code == 303 and paid.headers["Location"] == f"/orders/{order['order_no']}"
     wait_status(api, order, "completed")
+    after = api.get(path).text
+    assert "已收到付款" in after and 'id="pay-sandbox"' not in after
     assert api.get("/pay/PNOSUCHPAYMENT").status_code == 404
 
 

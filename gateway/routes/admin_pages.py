@@ -1,0 +1,160 @@
+"""The admin console (/admin): sign-in with the bootstrap token (exchanged for a session cookie),
+dashboard, products and price rules, code import (the streamed import API, with progress),
+orders with the saga timeline and refunds, and the place where risk reviews will be handled.
+Every page calls the same services the admin JSON API calls; every change is audited there."""
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from marshmallow import ValidationError
+from werkzeug.utils import redirect
+
+from gateway import auth, cache, pages, schemas, web
+from gateway.web import page
+from services.common.errors import Conflict, InvalidInput, NotFound
+
+MERCHANT_TZ = ZoneInfo("Asia/Shanghai")       # "today" on the dashboard is the merchant's day
+REFUNDABLE = {"paid", "delivering", "completed"}
+PRODUCT_FIELDS = ("sku", "name", "category", "price", "currency", "delivery", "min_quantity", "max_quantity",
+                  "description", "low_stock_threshold")
+INT_FIELDS = {"min_quantity", "max_quantity", "low_stock_threshold", "percent_off"}
+ADMIN = {"admin": True, "area": "admin"}
+
+web.nav("admin", "/", "admin.nav.store", 90)
+
+
+def product_form(form, names):
+    """The product fields present in a form, typed for the API schemas (empty fields left out)."""
+    values = {}
+    for name in names:
+        value = form.get(name, "").strip()
+        if value == "":
+            continue
+        try:
+            values[name] = int(value) if name in INT_FIELDS else value
+        except ValueError:
+            values[name] = value            # the schema says what is wrong with it
+    return values
+
+
+def products_page(gateway, request, errors=None, form=None, status=200):
+    return pages.render(request, "admin/products.html", status=status, stock=gateway.catalog_rpc.stock_report(),
+                        errors=errors or {}, form=form or {}, done=request.args.get("done"))
+
+
+def product_page(gateway, request, sku, message=None, status=200):
+    stock = {s["sku"]: s for s in gateway.catalog_rpc.stock_report()}.get(sku)
+    if stock is None:
+        raise NotFound("no such product", {})
+    try:
+        product = gateway.catalog_rpc.get_product(sku)
+        quote = gateway.catalog_rpc.quote(sku, product["min_quantity"])
+    except NotFound:                      # inactive: the stock row is what we can show
+        product, quote = None, None
+    return pages.render(request, "admin/product.html", status=status, sku=sku, product=product, stock=stock,
+                        quote=quote, message=message or request.args.get("done"))
+
+
+def order_page(gateway, request, order_no, message=None, status=200):
+    order = schemas.AdminOrder().dump(gateway.order_rpc.admin_order(order_no))
+    return pages.render(request, "admin/order.html", status=status, order=order,
+                        refundable=order["status"] in REFUNDABLE, message=message or request.args.get("done"))
+
+
+def today_start():
+    return datetime.combine(datetime.now(MERCHANT_TZ).date(), time(0), MERCHANT_TZ).isoformat()
+
+
+class AdminPageRoutes:
+    @page("GET", "/admin/login")
+    def admin_login_form(self, request):
+        return pages.render(request, "admin/login.html")
+
+    @page("POST", "/admin/login")
+    def admin_login(self, request):
+        self.limit("login", request)
+        if not auth.valid_token(self.config, request.form.get("token", "")[:512]):
+            return pages.render(request, "admin/login.html", status=401, wrong=True)
+        response = redirect("/admin", code=303)
+        web.start_admin_session(response, self.config, auth.ACTOR)
+        return response
+
+    @page("POST", "/admin/logout", **ADMIN)
+    def admin_logout(self, request):
+        response = redirect("/admin/login", code=303)
+        web.end_admin_session(request, response, self.config)
+        return response
+
+    @page("GET", "/admin", menu_label="admin.nav.dashboard", order=10, **ADMIN)
+    def admin_dashboard(self, request):
+        figures = self.order_rpc.dashboard(today_start())
+        low = [s for s in self.catalog_rpc.stock_report() if s["low"] and s["active"]]
+        return pages.render(request, "admin/dashboard.html", figures=figures, low=low)
+
+    @page("GET", "/admin/products", menu_label="admin.nav.products", order=20, **ADMIN)
+    def admin_products(self, request):
+        return products_page(self, request)
+
+    @page("POST", "/admin/products", **ADMIN)
+    def admin_create_product(self, request):
+        try:
+            fields = schemas.NewProduct().load(product_form(request.form, PRODUCT_FIELDS))
+            created = self.catalog_rpc.create_product(request.admin["actor"], fields)
+        except (ValidationError, InvalidInput, Conflict) as exc:
+            errors = exc.messages if isinstance(exc, ValidationError) else {"sku": [exc.message]}
+            return products_page(self, request, errors, request.form, 400)
+        cache.invalidate_catalog()
+        return redirect(f"/admin/products/{created['sku']}?done=created", code=303)
+
+    @page("GET", "/admin/products/<sku>", **ADMIN)
+    def admin_product(self, request, sku):
+        return product_page(self, request, sku[:64])
+
+    @page("POST", "/admin/products/<sku>", **ADMIN)
+    def admin_change_product(self, request, sku):
+        sku, actor, form, action = sku[:64], request.admin["actor"], request.form, request.form.get("action")
+        try:
+            if action == "level_price":
+                level = form.get("level", "").strip()[:32]
+                price = schemas.LevelPrice().load({"price": form.get("price", "").strip() or None})["price"]
+                if not level:
+                    raise InvalidInput("the level is missing", {})
+                self.catalog_rpc.set_level_price(actor, sku, level, price)
+            elif action == "promotion":
+                fields = schemas.Promotion().load({k: v for k, v in product_form(
+                    form, ("name", "percent_off", "price", "starts", "ends", "timezone")).items()})
+                self.catalog_rpc.create_promotion(actor, sku, {k: v for k, v in fields.items() if v is not None})
+            else:
+                fields = schemas.ProductChanges().load({**product_form(form, PRODUCT_FIELDS[1:]),
+                                                        "active": form.get("active") == "on"})
+                self.catalog_rpc.update_product(actor, sku, fields)
+        except (ValidationError, InvalidInput, ValueError) as exc:
+            return product_page(self, request, sku, str(getattr(exc, "messages", exc)), 400)
+        cache.invalidate_catalog()
+        return redirect(f"/admin/products/{sku}?done=saved", code=303)
+
+    @page("GET", "/admin/orders", menu_label="admin.nav.orders", order=30, **ADMIN)
+    def admin_orders(self, request):
+        query = {k: v for k, v in schemas.OrderQuery().load(
+            {k: v for k, v in request.args.items() if v and k in ("status", "contact", "sku", "before")}).items()}
+        orders = self.order_rpc.search_orders(query)
+        return pages.render(request, "admin/orders.html", orders=schemas.OrderList().dump({"items": orders})["items"],
+                            query=query, statuses=schemas.Order._declared_fields["status"].metadata["enum"])
+
+    @page("GET", "/admin/orders/<order_no>", **ADMIN)
+    def admin_order_page(self, request, order_no):
+        return order_page(self, request, order_no[:64])
+
+    @page("POST", "/admin/orders/<order_no>/refund", **ADMIN)
+    def admin_refund(self, request, order_no):
+        reason = request.form.get("reason", "").strip()[:200] or "refund by merchant"
+        try:
+            self.order_rpc.refund_order(request.admin["actor"], order_no[:64], reason)
+        except Conflict:
+            return order_page(self, request, order_no[:64], "admin.not_refundable", 409)
+        return redirect(f"/admin/orders/{order_no[:64]}?done=refund", code=303)
+
+    @page("GET", "/admin/risk", menu_label="admin.nav.risk", order=40, **ADMIN)
+    def admin_risk(self, request):
+        """Orders waiting in `review`; approving and rejecting them arrives with the risk engine."""
+        waiting = self.order_rpc.search_orders({"status": "review", "limit": 100})
+        return pages.render(request, "admin/risk.html", orders=schemas.OrderList().dump({"items": waiting})["items"])

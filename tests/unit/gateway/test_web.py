@@ -1,0 +1,94 @@
+"""Pure logic of the web pages: words, the checkout form, CSRF and cookie rules."""
+import re
+from pathlib import Path
+
+import pytest
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from gateway import checkout, i18n, web
+from services.common.errors import Forbidden
+
+TEMPLATES = Path(__file__).resolve().parents[3] / "gateway" / "templates"
+PRODUCT = {"sku": "S-1", "delivery": "card", "min_quantity": 1, "max_quantity": 5}
+
+
+def test_both_languages_have_the_same_words_and_chinese_is_the_default():
+    assert set(i18n.ZH) == set(i18n.EN)
+    assert i18n.pick(None, "") == "zh-CN" and i18n.pick("en", "zh-CN") == "en" and i18n.pick("xx", "en") == "en"
+    assert i18n.translator("en")("stock.left", n=3) == "3 in stock"
+    assert i18n.translator("zh-CN")("no.such.key") == "no.such.key"
+
+
+def test_every_word_a_template_asks_for_exists():
+    used = set()
+    for path in TEMPLATES.rglob("*.html"):
+        used |= set(re.findall(r"""\bt\(\s*["']([a-z_.]+[a-z_])["']""", path.read_text()))
+    assert used and used <= set(i18n.ZH), sorted(used - set(i18n.ZH))
+
+
+def test_the_checkout_form_becomes_an_order_body():
+    body, password, errors = checkout.form_order(
+        {"quantity": "2", "contact": " a@example.com ", "payment_channel": "sandbox", "lookup_password": ""}, PRODUCT)
+    assert errors == {} and password is None
+    assert body == {"sku": "S-1", "quantity": 2, "contact": "a@example.com", "payment_channel": "sandbox"}
+
+
+@pytest.mark.parametrize("form, field", [
+    ({"quantity": "6"}, "quantity"), ({"quantity": "0"}, "quantity"), ({"quantity": "two"}, "quantity"),
+    ({"contact": "nope"}, "contact"), ({"payment_channel": "paypal"}, "payment_channel"),
+    ({"lookup_password": "12345"}, "lookup_password"), ({"lookup_password": "x" * 65}, "lookup_password"),
+])
+def test_checkout_form_errors_name_the_field(form, field):
+    fields = {"quantity": "1", "contact": "a@example.com", "payment_channel": "sandbox", **form}
+    assert field in checkout.form_order(fields, PRODUCT)[2]
+
+
+def test_a_recharge_product_needs_the_account():
+    fields = {"quantity": "1", "contact": "a@example.com", "payment_channel": "sandbox"}
+    recharge = {**PRODUCT, "delivery": "recharge"}
+    assert "recharge_account" in checkout.form_order(fields, recharge)[2]
+    body = checkout.form_order({**fields, "recharge_account": "13800000000"}, recharge)[0]
+    assert body["recharge_account"] == "13800000000"
+
+
+def request(form=None, headers=None, cookie=None, config=None):
+    builder = EnvironBuilder(method="POST", data=form or {}, headers=headers or {})
+    if cookie:
+        builder.headers["Cookie"] = cookie
+    environ = builder.get_environ()
+    environ["kameng.config"] = config or {"PUBLIC_URL": "http://127.0.0.1:8000"}
+    return Request(environ)
+
+
+def test_csrf_needs_the_cookie_value_in_the_form_or_header():
+    with pytest.raises(Forbidden):
+        web.check_csrf(request({"csrf": "abc"}))                              # no cookie
+    with pytest.raises(Forbidden):
+        web.check_csrf(request({"csrf": "abd"}, cookie="kameng_csrf=abc"))
+    web.check_csrf(request({"csrf": "abc"}, cookie="kameng_csrf=abc"))
+    web.check_csrf(request(headers={"X-CSRF-Token": "abc"}, cookie="kameng_csrf=abc"))
+
+
+def test_an_admin_session_has_its_own_csrf_token():
+    signed_in = request({"csrf": "cookie-value"}, cookie="kameng_csrf=cookie-value")
+    signed_in.admin = {"actor": "owner", "csrf": "session-value"}
+    with pytest.raises(Forbidden):
+        web.check_csrf(signed_in)
+    signed_in = request({"csrf": "session-value"})
+    signed_in.admin = {"actor": "owner", "csrf": "session-value"}
+    web.check_csrf(signed_in)
+
+
+def test_cookies_are_secure_and_host_pinned_behind_tls():
+    tls, plain = {"PUBLIC_URL": "https://shop.example"}, {"PUBLIC_URL": "http://127.0.0.1:8000"}
+    assert web.cookie_name(tls, "kameng_admin") == "__Host-kameng_admin" and web.secure(tls)
+    assert web.cookie_name(tls, "kameng_order", path="/orders/K1") == "kameng_order"
+    assert web.cookie_name(plain, "kameng_admin") == "kameng_admin" and not web.secure(plain)
+
+
+def test_the_page_registry_builds_the_menus():
+    import gateway.service  # noqa: F401 -- registers every page
+    assert [item.url for item in web.menu("store")] == ["/", "/find"]
+    admin = [item.url for item in web.menu("admin")]
+    assert admin[:4] == ["/admin", "/admin/products", "/admin/orders", "/admin/risk"] and admin[-1] == "/"
