@@ -1,0 +1,267 @@
+"""WeChat Pay API v3: the wire protocol, free of any service or transport.
+
+- Every request carries `Authorization: WECHATPAY2-SHA256-RSA2048 mchid=..,nonce_str=..,
+  signature=..,timestamp=..,serial_no=..`, the signature being SHA256withRSA (PKCS#1 v1.5) with our
+  merchant key over `METHOD\\nPATH?QUERY\\nTIMESTAMP\\nNONCE\\nBODY\\n`.
+- Every answer and every notify is signed by the platform: `Wechatpay-Signature` over
+  `TIMESTAMP\\nNONCE\\nBODY\\n` with the key of the platform certificate named by
+  `Wechatpay-Serial`; a stale `Wechatpay-Timestamp` (more than 5 minutes off) is refused.
+- A notify's `resource` is AES-256-GCM encrypted with the API v3 key (nonce and associated_data
+  given beside the ciphertext).
+
+Amounts are integer fen on the wire already (`amount.total`); they are checked to be ints."""
+import base64
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from services.payment.channels import Misconfigured, Refused
+
+SCHEME = "WECHATPAY2-SHA256-RSA2048"
+MAX_SKEW_S = 300
+CURRENCY = "CNY"
+
+
+@dataclass(frozen=True)
+class Config:
+    mchid: str
+    appid: str
+    apiv3_key: bytes                      # 32 bytes: decrypts notify resources
+    private_key: rsa.RSAPrivateKey        # ours: signs requests
+    cert_serial: str                      # serial of our merchant API certificate
+    platform_cert: x509.Certificate       # the platform's: verifies answers and notifies
+    url: str                              # e.g. https://api.mch.weixin.qq.com
+
+
+def load_config(mchid, appid, apiv3_key, private_key_path, cert_serial, platform_cert_path, url):
+    """From settings (key and certificate as PEM file paths). Anything missing or unusable is
+    Misconfigured: the channel refuses to start."""
+    missing = [name for name, value in (("KAMENG_WECHAT_MCHID", mchid), ("KAMENG_WECHAT_APPID", appid),
+                                        ("KAMENG_WECHAT_APIV3_KEY", apiv3_key),
+                                        ("KAMENG_WECHAT_PRIVATE_KEY", private_key_path),
+                                        ("KAMENG_WECHAT_CERT_SERIAL", cert_serial),
+                                        ("KAMENG_WECHAT_PLATFORM_CERT", platform_cert_path),
+                                        ("KAMENG_WECHAT_URL", url)) if not value]
+    if missing:
+        raise Misconfigured(f"wechat: {', '.join(missing)} not set")
+    key = apiv3_key.encode()
+    if len(key) != 32:
+        raise Misconfigured("wechat: KAMENG_WECHAT_APIV3_KEY must be 32 characters")
+    private_key = _read(private_key_path, lambda pem: serialization.load_pem_private_key(pem, password=None))
+    cert = _read(platform_cert_path, x509.load_pem_x509_certificate)
+    if not isinstance(private_key, rsa.RSAPrivateKey) or not isinstance(cert.public_key(), rsa.RSAPublicKey):
+        raise Misconfigured("wechat: keys must be RSA")
+    return Config(mchid, appid, key, private_key, cert_serial, cert, url.rstrip("/"))
+
+
+def _read(path, loader):
+    try:
+        with open(path, "rb") as f:
+            return loader(f.read())
+    except (OSError, ValueError, TypeError) as exc:
+        raise Misconfigured(f"wechat: cannot load {path}: {exc.__class__.__name__}") from None
+
+
+# -- signatures ---------------------------------------------------------------------------------
+
+def rsa_sign(private_key, message):
+    return base64.b64encode(private_key.sign(message.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
+
+
+def rsa_verify(public_key, message, signature):
+    try:
+        public_key.verify(base64.b64decode(signature, validate=True), message.encode(),
+                          padding.PKCS1v15(), hashes.SHA256())
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
+
+
+def authorization(cfg, method, path, body="", timestamp=None, nonce=None):
+    """The Authorization header of one request (`path` with its query string)."""
+    timestamp = str(timestamp if timestamp is not None else int(time.time()))
+    nonce = nonce or secrets.token_hex(16).upper()
+    signature = rsa_sign(cfg.private_key, f"{method}\n{path}\n{timestamp}\n{nonce}\n{body}\n")
+    return (f'{SCHEME} mchid="{cfg.mchid}",nonce_str="{nonce}",signature="{signature}",'
+            f'timestamp="{timestamp}",serial_no="{cfg.cert_serial}"')
+
+
+def _header(headers, name):
+    name = name.lower()
+    return next((str(v) for k, v in headers.items() if k.lower() == name), "")
+
+
+def verify_signed(cfg, headers, body, now=None):
+    """Check the platform's signature headers over `body` (text), or raise Refused."""
+    serial, stamp = _header(headers, "Wechatpay-Serial"), _header(headers, "Wechatpay-Timestamp")
+    nonce, signature = _header(headers, "Wechatpay-Nonce"), _header(headers, "Wechatpay-Signature")
+    if not (serial and stamp and nonce and signature):
+        raise Refused("wechat: signature headers missing")
+    kind = _header(headers, "Wechatpay-Signature-Type")
+    if kind and kind != SCHEME:
+        raise Refused(f"wechat: signature type {kind[:40]}")
+    if not _same_serial(serial, cfg.platform_cert.serial_number):
+        raise Refused("wechat: unknown platform certificate serial")
+    if not stamp.isdigit() or abs((now if now is not None else time.time()) - int(stamp)) > MAX_SKEW_S:
+        raise Refused("wechat: stale or bad timestamp")
+    if not rsa_verify(cfg.platform_cert.public_key(), f"{stamp}\n{nonce}\n{body}\n", signature):
+        raise Refused("wechat: signature invalid")
+
+
+def _same_serial(text, number):
+    try:
+        return int(text, 16) == number
+    except ValueError:
+        return False
+
+
+# -- requests: (method, path, body) -------------------------------------------------------------
+
+def _json(data):
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def order_request(cfg, payment_no, amount, description, notify_url, client_ip=None, time_expire=None):
+    """Native (QR code, answers code_url) or, given the buyer's IP, H5 (answers h5_url)."""
+    body = {"appid": cfg.appid, "mchid": cfg.mchid, "description": description[:127],
+            "out_trade_no": payment_no, "notify_url": notify_url,
+            "amount": {"total": amount, "currency": CURRENCY}}
+    if time_expire:
+        body["time_expire"] = time_expire
+    kind = "native"
+    if client_ip:
+        kind = "h5"
+        body["scene_info"] = {"payer_client_ip": client_ip, "h5_info": {"type": "Wap"}}
+    return "POST", f"/v3/pay/transactions/{kind}", _json(body)
+
+
+def query_request(cfg, payment_no):
+    return "GET", f"/v3/pay/transactions/out-trade-no/{quote(payment_no)}?mchid={quote(cfg.mchid)}", ""
+
+
+def refund_request(cfg, payment_no, refund_no, amount, total, reason=""):
+    """`refund_no` (out_refund_no) makes the refund idempotent and allows partial refunds."""
+    body = {"out_trade_no": payment_no, "out_refund_no": refund_no,
+            "amount": {"refund": amount, "total": total, "currency": CURRENCY}}
+    if reason:
+        body["reason"] = reason[:80]
+    return "POST", "/v3/refund/domestic/refunds", _json(body)
+
+
+def refund_query_request(cfg, refund_no):
+    return "GET", f"/v3/refund/domestic/refunds/{quote(refund_no)}", ""
+
+
+def headers_for(cfg, method, path, body, timestamp=None, nonce=None):
+    return {"Authorization": authorization(cfg, method, path, body, timestamp, nonce),
+            "Accept": "application/json", "Content-Type": "application/json",
+            "User-Agent": "kameng (wechatpay v3)"}
+
+
+# -- answers ------------------------------------------------------------------------------------
+
+def verified_answer(cfg, status, headers, body, now=None):
+    """A 2xx answer is believed only once its signature checks; any other status is the
+    platform's {"code", "message"} (returned, not acted on beyond "not done")."""
+    if 200 <= status < 300:
+        verify_signed(cfg, headers, body, now)
+        return json.loads(body) if body else {}
+    try:
+        error = json.loads(body)
+    except ValueError:
+        error = {}
+    return {"error": str(error.get("code") or status) if isinstance(error, dict) else str(status)}
+
+
+def parse_order(answer):
+    """Native/H5 order answer -> the URL to show (code_url as a QR code, or h5_url)."""
+    url = answer.get("code_url") or answer.get("h5_url")
+    if not url:
+        raise Refused(f"wechat order refused: {answer.get('error', 'no url')}")
+    return url
+
+
+def parse_query(answer):
+    """Order query answer -> {"status": "paid" | "open" | "closed" | "unknown", ...}."""
+    if answer.get("error") == "ORDER_NOT_EXIST":
+        return {"status": "unknown", "payment_no": None, "amount": None, "trade_no": None}
+    if "error" in answer:
+        raise Refused(f"wechat query failed: {answer['error']}")
+    state = answer.get("trade_state")
+    status = {"SUCCESS": "paid", "REFUND": "paid", "CLOSED": "closed", "REVOKED": "closed",
+              "PAYERROR": "closed"}.get(state, "open")
+    total = (answer.get("amount") or {}).get("total")
+    return {"status": status, "payment_no": answer.get("out_trade_no"), "trade_no": answer.get("transaction_id"),
+            "amount": total if _is_int(total) else None}
+
+
+def parse_refund(answer):
+    """Refund (or refund query) answer -> {"status": "refunded" | "pending" | "failed", "reason"}."""
+    if "error" in answer:
+        return {"status": "failed", "reason": answer["error"], "trade_no": None}
+    status = {"SUCCESS": "refunded", "PROCESSING": "pending"}.get(answer.get("status"), "failed")
+    return {"status": status, "reason": None if status != "failed" else answer.get("status"),
+            "trade_no": answer.get("refund_id")}
+
+
+# -- the notify ---------------------------------------------------------------------------------
+
+def decrypt_resource(apiv3_key, resource):
+    """AEAD_AES_256_GCM: the resource's ciphertext (base64, tag appended) -> its JSON."""
+    if not isinstance(resource, dict) or resource.get("algorithm") != "AEAD_AES_256_GCM":
+        raise Refused("wechat notify: resource not AEAD_AES_256_GCM")
+    try:
+        plain = AESGCM(apiv3_key).decrypt(str(resource["nonce"]).encode(),
+                                          base64.b64decode(str(resource["ciphertext"]), validate=True),
+                                          str(resource.get("associated_data") or "").encode())
+        return json.loads(plain)
+    except (KeyError, ValueError, InvalidTag):
+        raise Refused("wechat notify: resource does not decrypt") from None
+
+
+def verify_notify(cfg, headers, body, now=None):
+    """A notify (its headers and raw body text) -> the notice {"payment_no", "amount",
+    "trade_no"} that settlement checks against our payment, or Refused with the reason."""
+    verify_signed(cfg, headers, body, now)
+    try:
+        event = json.loads(body)
+    except ValueError:
+        raise Refused("wechat notify: body is not JSON") from None
+    if not isinstance(event, dict) or event.get("event_type") != "TRANSACTION.SUCCESS":
+        raise Refused("wechat notify: not TRANSACTION.SUCCESS")
+    tx = decrypt_resource(cfg.apiv3_key, event.get("resource"))
+    if not isinstance(tx, dict):
+        raise Refused("wechat notify: resource is not an object")
+    for field in ("mchid", "appid", "out_trade_no", "transaction_id", "trade_state", "amount"):
+        if not tx.get(field):
+            raise Refused(f"wechat notify: {field} missing")
+    if tx["mchid"] != cfg.mchid:
+        raise Refused("wechat notify: another merchant's")
+    if tx["appid"] != cfg.appid:
+        raise Refused("wechat notify: another app's")
+    if tx["trade_state"] != "SUCCESS":
+        raise Refused(f"wechat notify: trade_state {str(tx['trade_state'])[:20]}")
+    amount = tx["amount"] if isinstance(tx["amount"], dict) else {}
+    if not _is_int(amount.get("total")) or amount.get("currency", CURRENCY) != CURRENCY:
+        raise Refused("wechat notify: amount is not integer CNY fen")
+    return {"payment_no": str(tx["out_trade_no"]), "amount": amount["total"], "trade_no": str(tx["transaction_id"])}
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def reply(ok, message=""):
+    """(status, headers, body) per v3: 204 without a body once received; otherwise a 4xx with
+    {"code": "FAIL", "message"} so that the platform retries."""
+    if ok:
+        return 204, {}, ""
+    return 400, {"Content-Type": "application/json"}, _json({"code": "FAIL", "message": message[:120] or "FAIL"})
