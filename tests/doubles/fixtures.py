@@ -1,7 +1,7 @@
 """pytest fixtures for the channel doubles: key material per run, a double server per test."""
 import pytest
 
-from services.payment import alipay, wechatpay
+from services.payment.channels import alipay, wechat as wechatpay
 from tests.doubles.alipay import AlipayDouble
 from tests.doubles.keys import AlipayParty, WechatParty, rsa_key
 from tests.doubles.wechat import WechatDouble
@@ -43,9 +43,9 @@ def wechat_settings(wechat_party, wechat_double, tmp_path):
 
 @pytest.fixture
 def alipay_cfg(alipay_settings):
-    return alipay.load_config(**alipay_settings)
+    return alipay.load_config(alipay_settings)
 
 
 @pytest.fixture
 def wechat_cfg(wechat_settings):
-    return wechatpay.load_config(**wechat_settings)
+    return wechatpay.load_config(wechat_settings)

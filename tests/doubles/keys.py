@@ -57,10 +57,10 @@ class AlipayParty:
     seller_id: str = "2088000000000001"
 
     def settings(self, folder, url):
-        """The values of KAMENG_ALIPAY_* (keys as PEM paths)."""
-        return {"app_id": self.app_id, "seller_id": self.seller_id, "url": url,
-                "private_key_path": write(folder, "alipay-app-private.pem", private_pem(self.app_key)),
-                "public_key_path": write(folder, "alipay-public.pem", public_pem(self.alipay_key))}
+        """The config entries of KAMENG_ALIPAY_* (keys as PEM paths)."""
+        return {"ALIPAY_APP_ID": self.app_id, "ALIPAY_SELLER_ID": self.seller_id, "ALIPAY_URL": url,
+                "ALIPAY_PRIVATE_KEY": write(folder, "alipay-app-private.pem", private_pem(self.app_key)),
+                "ALIPAY_PUBLIC_KEY": write(folder, "alipay-public.pem", public_pem(self.alipay_key))}
 
 
 @dataclass
@@ -84,8 +84,8 @@ class WechatParty:
         return serial_hex(self.merchant_cert)
 
     def settings(self, folder, url):
-        """The values of KAMENG_WECHAT_* (key and certificate as PEM paths)."""
-        return {"mchid": self.mchid, "appid": self.appid, "apiv3_key": self.apiv3_key,
-                "cert_serial": self.cert_serial, "url": url,
-                "private_key_path": write(folder, "wechat-merchant-private.pem", private_pem(self.merchant_key)),
-                "platform_cert_path": write(folder, "wechat-platform.pem", cert_pem(self.platform_cert))}
+        """The config entries of KAMENG_WECHAT_* (key and certificate as PEM paths)."""
+        return {"WECHAT_MCHID": self.mchid, "WECHAT_APPID": self.appid, "WECHAT_APIV3_KEY": self.apiv3_key,
+                "WECHAT_CERT_SERIAL": self.cert_serial, "WECHAT_URL": url,
+                "WECHAT_PRIVATE_KEY": write(folder, "wechat-merchant-private.pem", private_pem(self.merchant_key)),
+                "WECHAT_PLATFORM_CERT": write(folder, "wechat-platform.pem", cert_pem(self.platform_cert))}

@@ -6,8 +6,8 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from alipay import AliPay
 
-from services.payment import alipay
-from services.payment.channels import Misconfigured, Refused
+from services.payment.channels import alipay
+from services.payment.channels import Misconfigured, Notice, Refused
 from tests.doubles.alipay import AlipayDouble
 from tests.doubles.keys import private_pem, public_pem, rsa_key, write
 
@@ -16,7 +16,7 @@ NOW = datetime(2026, 11, 26, 6, 0, 0, tzinfo=timezone.utc)
 
 @pytest.fixture
 def cfg(alipay_party, tmp_path):
-    return alipay.load_config(**alipay_party.settings(tmp_path, "https://openapi.alipay.test/gateway.do"))
+    return alipay.load_config(alipay_party.settings(tmp_path, "https://openapi.alipay.test/gateway.do"))
 
 
 @pytest.fixture
@@ -60,14 +60,14 @@ def test_pay_url_carries_the_trade_in_fen_as_yuan(cfg):
 
 def test_notify_signed_by_the_sdk_is_verified_and_the_sdk_agrees(cfg, app_sdk, alipay_side):
     params = alipay_side.notify_params("P1")
-    assert alipay.verify_notify(cfg, params) == {"payment_no": "P1", "amount": 990, "trade_no": "2026112622001"}
+    assert alipay.verify_notify(cfg, params) == Notice("P1", 990, "2026112622001", paid=True)
     unsigned = {k: v for k, v in params.items() if k != "sign"}
     assert app_sdk.verify(unsigned, params["sign"])        # the SDK's own notify check says the same
 
 
 @pytest.mark.parametrize("text, fen", [("0.01", 1), ("9.9", 990), ("100.00", 10000), ("12345678.99", 1234567899)])
 def test_notify_amounts_become_integer_fen(cfg, alipay_side, text, fen):
-    assert alipay.verify_notify(cfg, alipay_side.notify_params("P1", total_amount=text))["amount"] == fen
+    assert alipay.verify_notify(cfg, alipay_side.notify_params("P1", total_amount=text)).amount == fen
 
 
 def test_forged_field_after_signing_is_refused(cfg, alipay_side):
@@ -124,7 +124,7 @@ def test_signed_but_wrong_notify_is_refused(cfg, alipay_side, overrides, why):
 
 
 def test_trade_finished_counts_as_paid(cfg, alipay_side):
-    assert alipay.verify_notify(cfg, alipay_side.notify_params("P1", trade_status="TRADE_FINISHED"))["amount"] == 990
+    assert alipay.verify_notify(cfg, alipay_side.notify_params("P1", trade_status="TRADE_FINISHED")).amount == 990
 
 
 def test_notify_that_is_not_a_flat_form_is_refused(cfg):
@@ -184,9 +184,9 @@ def test_refund_request_is_idempotent_by_request_number(cfg):
 def test_empty_or_bad_settings_refuse_to_start(alipay_party, tmp_path):
     good = alipay_party.settings(tmp_path, "https://openapi.alipay.test/gateway.do")
     for name in good:
-        with pytest.raises(Misconfigured, match="not set"):
-            alipay.load_config(**{**good, name: ""})
+        with pytest.raises(Misconfigured, match="is empty"):
+            alipay.load_config({**good, name: ""})
     with pytest.raises(Misconfigured, match="cannot load"):
-        alipay.load_config(**{**good, "private_key_path": str(tmp_path / "missing.pem")})
+        alipay.load_config({**good, "ALIPAY_PRIVATE_KEY": str(tmp_path / "missing.pem")})
     with pytest.raises(Misconfigured, match="cannot load"):
-        alipay.load_config(**{**good, "public_key_path": write(tmp_path, "junk.pem", "not a key")})
+        alipay.load_config({**good, "ALIPAY_PUBLIC_KEY": write(tmp_path, "junk.pem", "not a key")})

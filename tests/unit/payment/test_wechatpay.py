@@ -7,15 +7,15 @@ import pytest
 from wechatpayv3 import WeChatPay, WeChatPayType
 from wechatpayv3.utils import build_authorization, load_private_key
 
-from services.payment import wechatpay
-from services.payment.channels import Misconfigured, Refused
+from services.payment.channels import wechat as wechatpay
+from services.payment.channels import Misconfigured, Notice, Refused
 from tests.doubles.keys import cert_pem, certificate, private_pem, rsa_key, write
 from tests.doubles.wechat import WechatDouble
 
 
 @pytest.fixture
 def cfg(wechat_party, tmp_path):
-    return wechatpay.load_config(**wechat_party.settings(tmp_path, "https://api.mch.weixin.test"))
+    return wechatpay.load_config(wechat_party.settings(tmp_path, "https://api.mch.weixin.test"))
 
 
 @pytest.fixture
@@ -65,14 +65,14 @@ def test_order_requests(cfg):
 
 def test_notify_is_verified_and_decrypted_like_wechatpayv3_does(cfg, platform, sdk):
     headers, body = platform.notify("P1")
-    assert wechatpay.verify_notify(cfg, headers, body) == {"payment_no": "P1", "amount": 990, "trade_no": "4200001"}
+    assert wechatpay.verify_notify(cfg, headers, body) == Notice("P1", 990, "4200001", paid=True)
     theirs = sdk.callback(headers, body)
     assert theirs["resource"]["out_trade_no"] == "P1" and theirs["resource"]["amount"]["total"] == 990
 
 
 def test_header_names_are_case_insensitive(cfg, platform):
     headers, body = platform.notify("P1")
-    assert wechatpay.verify_notify(cfg, {k.lower(): v for k, v in headers.items()}, body)["amount"] == 990
+    assert wechatpay.verify_notify(cfg, {k.lower(): v for k, v in headers.items()}, body).amount == 990
 
 
 def test_forged_body_is_refused_by_both(cfg, platform, sdk):
@@ -108,7 +108,7 @@ def test_stale_or_future_timestamp_is_refused(cfg, platform, skew):
 
 def test_timestamp_within_five_minutes_is_accepted(cfg, platform):
     headers, body = platform.notify("P1", timestamp=int(time.time()) - 290)
-    assert wechatpay.verify_notify(cfg, headers, body)["payment_no"] == "P1"
+    assert wechatpay.verify_notify(cfg, headers, body).payment_no == "P1"
 
 
 @pytest.mark.parametrize("header", ["Wechatpay-Signature", "Wechatpay-Timestamp", "Wechatpay-Nonce",
@@ -185,11 +185,11 @@ def test_replies_follow_v3():
 def test_empty_or_bad_settings_refuse_to_start(wechat_party, tmp_path):
     good = wechat_party.settings(tmp_path, "https://api.mch.weixin.test")
     for name in good:
-        with pytest.raises(Misconfigured, match="not set"):
-            wechatpay.load_config(**{**good, name: ""})
+        with pytest.raises(Misconfigured, match="is empty"):
+            wechatpay.load_config({**good, name: ""})
     with pytest.raises(Misconfigured, match="32 characters"):
-        wechatpay.load_config(**{**good, "apiv3_key": "short"})
+        wechatpay.load_config({**good, "WECHAT_APIV3_KEY": "short"})
     with pytest.raises(Misconfigured, match="cannot load"):
-        wechatpay.load_config(**{**good, "platform_cert_path": write(tmp_path, "junk.pem", "junk")})
+        wechatpay.load_config({**good, "WECHAT_PLATFORM_CERT": write(tmp_path, "junk.pem", "junk")})
     with pytest.raises(Misconfigured, match="cannot load"):
-        wechatpay.load_config(**{**good, "private_key_path": write(tmp_path, "cert.pem", cert_pem(certificate(rsa_key(), "x")))})
+        wechatpay.load_config({**good, "WECHAT_PRIVATE_KEY": write(tmp_path, "cert.pem", cert_pem(certificate(rsa_key(), "x")))})

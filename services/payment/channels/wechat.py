@@ -15,6 +15,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
 from cryptography import x509
@@ -23,11 +24,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from services.payment.channels import Misconfigured, Refused
+from services.payment.channels import ChannelError, Http, Misconfigured, Notice, Refused, register, required
 
 SCHEME = "WECHATPAY2-SHA256-RSA2048"
 MAX_SKEW_S = 300
 CURRENCY = "CNY"
+BEIJING = timezone(timedelta(hours=8))
 
 
 @dataclass(frozen=True)
@@ -41,25 +43,20 @@ class Config:
     url: str                              # e.g. https://api.mch.weixin.qq.com
 
 
-def load_config(mchid, appid, apiv3_key, private_key_path, cert_serial, platform_cert_path, url):
-    """From settings (key and certificate as PEM file paths). Anything missing or unusable is
-    Misconfigured: the channel refuses to start."""
-    missing = [name for name, value in (("KAMENG_WECHAT_MCHID", mchid), ("KAMENG_WECHAT_APPID", appid),
-                                        ("KAMENG_WECHAT_APIV3_KEY", apiv3_key),
-                                        ("KAMENG_WECHAT_PRIVATE_KEY", private_key_path),
-                                        ("KAMENG_WECHAT_CERT_SERIAL", cert_serial),
-                                        ("KAMENG_WECHAT_PLATFORM_CERT", platform_cert_path),
-                                        ("KAMENG_WECHAT_URL", url)) if not value]
-    if missing:
-        raise Misconfigured(f"wechat: {', '.join(missing)} not set")
-    key = apiv3_key.encode()
+def load_config(config):
+    """From the settings KAMENG_WECHAT_* (key and certificate as PEM file paths). Anything empty or
+    unusable is Misconfigured: the channel refuses to start."""
+    mchid, appid, apiv3_key, private_key_path, cert_serial, platform_cert_path, url = required(
+        config, "wechat", "WECHAT_MCHID", "WECHAT_APPID", "WECHAT_APIV3_KEY", "WECHAT_PRIVATE_KEY",
+        "WECHAT_CERT_SERIAL", "WECHAT_PLATFORM_CERT", "WECHAT_URL")
+    key = str(apiv3_key).encode()
     if len(key) != 32:
-        raise Misconfigured("wechat: KAMENG_WECHAT_APIV3_KEY must be 32 characters")
+        raise Misconfigured("payment channel wechat: KAMENG_WECHAT_APIV3_KEY must be 32 characters")
     private_key = _read(private_key_path, lambda pem: serialization.load_pem_private_key(pem, password=None))
     cert = _read(platform_cert_path, x509.load_pem_x509_certificate)
     if not isinstance(private_key, rsa.RSAPrivateKey) or not isinstance(cert.public_key(), rsa.RSAPublicKey):
-        raise Misconfigured("wechat: keys must be RSA")
-    return Config(mchid, appid, key, private_key, cert_serial, cert, url.rstrip("/"))
+        raise Misconfigured("payment channel wechat: keys must be RSA")
+    return Config(str(mchid), str(appid), key, private_key, str(cert_serial), cert, url.rstrip("/"))
 
 
 def _read(path, loader):
@@ -67,7 +64,7 @@ def _read(path, loader):
         with open(path, "rb") as f:
             return loader(f.read())
     except (OSError, ValueError, TypeError) as exc:
-        raise Misconfigured(f"wechat: cannot load {path}: {exc.__class__.__name__}") from None
+        raise Misconfigured(f"payment channel wechat: cannot load {path}: {exc.__class__.__name__}") from None
 
 
 # -- signatures ---------------------------------------------------------------------------------
@@ -228,8 +225,8 @@ def decrypt_resource(apiv3_key, resource):
 
 
 def verify_notify(cfg, headers, body, now=None):
-    """A notify (its headers and raw body text) -> the notice {"payment_no", "amount",
-    "trade_no"} that settlement checks against our payment, or Refused with the reason."""
+    """A notify (its headers and raw body text) -> the Notice that settlement checks against our
+    payment (number, channel, amount, state), or Refused with the reason."""
     verify_signed(cfg, headers, body, now)
     try:
         event = json.loads(body)
@@ -252,7 +249,8 @@ def verify_notify(cfg, headers, body, now=None):
     amount = tx["amount"] if isinstance(tx["amount"], dict) else {}
     if not _is_int(amount.get("total")) or amount.get("currency", CURRENCY) != CURRENCY:
         raise Refused("wechat notify: amount is not integer CNY fen")
-    return {"payment_no": str(tx["out_trade_no"]), "amount": amount["total"], "trade_no": str(tx["transaction_id"])}
+    return Notice(payment_no=str(tx["out_trade_no"]), amount=amount["total"], trade_no=str(tx["transaction_id"]),
+                  paid=True)
 
 
 def _is_int(value):
@@ -265,3 +263,71 @@ def reply(ok, message=""):
     if ok:
         return 204, {}, ""
     return 400, {"Content-Type": "application/json"}, _json({"code": "FAIL", "message": message[:120] or "FAIL"})
+
+
+# -- the channel --------------------------------------------------------------------------------
+
+class Wechat:
+    """The `Channel` (see channels/__init__.py) over the functions above and the one Http helper.
+    Orders are Native: the buyer scans `code_url` (our pay page shows it as a QR code). H5 needs
+    the buyer's IP, which the payment intent does not carry (order_request supports it)."""
+    name = "wechat"
+
+    def __init__(self, cfg, window_s=900, http=None):
+        self.cfg, self.window_s, self.http = cfg, int(window_s), http or Http()
+
+    def start_payment(self, payment, urls):
+        expire = datetime.now(BEIJING) + timedelta(seconds=self.window_s)
+        answer = self._call(*order_request(self.cfg, payment.payment_no, payment.amount, f"kameng {payment.order_no}",
+                                           urls.notify_url, time_expire=expire.isoformat(timespec="seconds")))
+        try:
+            code_url = parse_order(answer)
+        except Refused as exc:
+            raise ChannelError(str(exc)) from None
+        return {"pay_url": f"{urls.public_url}/pay/{payment.payment_no}", "qr_code": code_url}
+
+    def verify_notify(self, request):
+        try:
+            body = bytes(request.get("body") or b"").decode("utf-8")
+        except UnicodeDecodeError:
+            raise Refused("wechat notify: body is not UTF-8") from None
+        return verify_notify(self.cfg, dict(request.get("headers") or {}), body)
+
+    def reply(self, ok):
+        return reply(ok, "" if ok else "notification not accepted")
+
+    def query(self, payment):
+        try:
+            found = parse_query(self._call(*query_request(self.cfg, payment.payment_no)))
+        except Refused as exc:
+            raise ChannelError(str(exc)) from None
+        if found["status"] == "unknown":
+            return None
+        if found["payment_no"] != payment.payment_no or found["amount"] is None:
+            raise ChannelError("wechat answered about another order, or without an amount")
+        return Notice(payment_no=payment.payment_no, amount=found["amount"], trade_no=found["trade_no"],
+                      paid=found["status"] == "paid")
+
+    def refund(self, payment, refund_no, amount, reason):
+        done = parse_refund(self._call(*refund_request(self.cfg, payment.payment_no, refund_no, amount,
+                                                       payment.amount, reason)))
+        if done["status"] == "failed":
+            return {"status": "failed", "error": f"wechat: {done['reason']}"}
+        return {"status": done["status"], "channel_refund_no": done["trade_no"]}
+
+    def _call(self, method, path, body):
+        """One signed request; the answer is believed only once its signature checks. Throttling
+        (429) and an answer that does not verify are ChannelErrors: tried again later."""
+        response = self.http.request(method, self.cfg.url + path, data=body.encode() if body else None,
+                                     headers=headers_for(self.cfg, method, path, body))
+        if response.status_code == 429:
+            raise ChannelError("wechat: throttled")
+        try:
+            return verified_answer(self.cfg, response.status_code, response.headers, response.content.decode("utf-8"))
+        except (Refused, UnicodeDecodeError, ValueError) as exc:
+            raise ChannelError(f"wechat answer: {exc}") from None
+
+
+@register("wechat")
+def build(config):
+    return Wechat(load_config(config), window_s=config.get("PAYMENT_WINDOW_S", 900))

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from services.common.money import format_minor, parse_minor
-from services.payment.channels import Misconfigured, Refused
+from services.payment.channels import ChannelError, Http, Misconfigured, Notice, Refused, register, required
 
 SIGN_TYPE = "RSA2"
 PAID = ("TRADE_SUCCESS", "TRADE_FINISHED")
@@ -41,20 +41,16 @@ class Config:
     url: str                                       # the gateway, e.g. https://openapi.alipay.com/gateway.do
 
 
-def load_config(app_id, seller_id, private_key_path, public_key_path, url):
-    """From settings (key values are PEM file paths). Anything missing or unreadable is
-    Misconfigured: the channel refuses to start rather than accept what it cannot verify."""
-    missing = [name for name, value in (("KAMENG_ALIPAY_APP_ID", app_id), ("KAMENG_ALIPAY_SELLER_ID", seller_id),
-                                        ("KAMENG_ALIPAY_PRIVATE_KEY", private_key_path),
-                                        ("KAMENG_ALIPAY_PUBLIC_KEY", public_key_path),
-                                        ("KAMENG_ALIPAY_URL", url)) if not value]
-    if missing:
-        raise Misconfigured(f"alipay: {', '.join(missing)} not set")
+def load_config(config):
+    """From the settings KAMENG_ALIPAY_* (keys as PEM file paths). Anything empty, unreadable or
+    not RSA is Misconfigured: the channel refuses to start rather than accept what it cannot verify."""
+    app_id, seller_id, private_key_path, public_key_path, url = required(
+        config, "alipay", "ALIPAY_APP_ID", "ALIPAY_SELLER_ID", "ALIPAY_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY", "ALIPAY_URL")
     private_key = _read_pem(private_key_path, serialization.load_pem_private_key, password=None)
     public_key = _read_pem(public_key_path, serialization.load_pem_public_key)
     if not isinstance(private_key, rsa.RSAPrivateKey) or not isinstance(public_key, rsa.RSAPublicKey):
-        raise Misconfigured("alipay: keys must be RSA")
-    return Config(app_id, seller_id, private_key, public_key, url)
+        raise Misconfigured("payment channel alipay: keys must be RSA")
+    return Config(str(app_id), str(seller_id), private_key, public_key, url)
 
 
 def _read_pem(path, loader, **kwargs):
@@ -62,7 +58,7 @@ def _read_pem(path, loader, **kwargs):
         with open(path, "rb") as f:
             return loader(f.read(), **kwargs)
     except (OSError, ValueError, TypeError) as exc:
-        raise Misconfigured(f"alipay: cannot load key {path}: {exc.__class__.__name__}") from None
+        raise Misconfigured(f"payment channel alipay: cannot load key {path}: {exc.__class__.__name__}") from None
 
 
 # -- signatures ---------------------------------------------------------------------------------
@@ -202,8 +198,8 @@ def parse_refund(cfg, raw):
 # -- the async notify ---------------------------------------------------------------------------
 
 def verify_notify(cfg, params):
-    """A notify's form fields -> the notice {"payment_no", "amount", "trade_no"} that settlement
-    checks against our payment (our number, amount, state), or Refused with the reason."""
+    """A notify's form fields -> the Notice that settlement checks against our payment (our
+    number, channel, amount, state), or Refused with the reason."""
     if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
         raise Refused("alipay notify: not a flat form")
     if params.get("sign_type") != SIGN_TYPE:
@@ -222,7 +218,7 @@ def verify_notify(cfg, params):
     amount = _amount(params["total_amount"])
     if amount is None:
         raise Refused("alipay notify: total_amount is not an amount")
-    return {"payment_no": params["out_trade_no"], "amount": amount, "trade_no": params["trade_no"]}
+    return Notice(payment_no=params["out_trade_no"], amount=amount, trade_no=params["trade_no"], paid=True)
 
 
 def _amount(text):
@@ -233,4 +229,58 @@ def _amount(text):
 
 
 REPLY_OK = "success"          # Alipay stops retrying on exactly this body
-REPLY_FAIL = "failure"        # anything else makes it retry (up to 8 times over 25 hours)
+REPLY_FAIL = "failure"        # anything else makes it retry (8 times over about 25 hours)
+
+
+# -- the channel --------------------------------------------------------------------------------
+
+class Alipay:
+    """The `Channel` (see channels/__init__.py) over the functions above and the one Http helper.
+    The buyer is sent to alipay.trade.wap.pay: most buyers are on phones (DESIGN §1), and the wap
+    cashier also works in a desktop browser."""
+    name = "alipay"
+
+    def __init__(self, cfg, window_s=900, http=None):
+        self.cfg, self.http = cfg, http or Http()
+        self.timeout_express = f"{max(1, int(window_s) // 60)}m"
+
+    def start_payment(self, payment, urls):
+        return {"pay_url": pay_url(self.cfg, payment.payment_no, payment.amount, f"kameng {payment.order_no}",
+                                   urls.notify_url, urls.return_url, wap=True, timeout_express=self.timeout_express)}
+
+    def verify_notify(self, request):
+        if request.get("method") != "POST":
+            raise Refused("alipay notify: not a POST")
+        return verify_notify(self.cfg, dict(request.get("form") or {}))
+
+    def reply(self, ok):
+        return 200, {"Content-Type": "text/plain; charset=utf-8"}, REPLY_OK if ok else REPLY_FAIL
+
+    def query(self, payment):
+        found = self._ask(parse_query, *query_request(self.cfg, payment.payment_no))
+        if found["status"] == "unknown":
+            return None
+        if found["payment_no"] != payment.payment_no or found["amount"] is None:
+            raise ChannelError("alipay answered about another trade, or without an amount")
+        return Notice(payment_no=payment.payment_no, amount=found["amount"], trade_no=found["trade_no"],
+                      paid=found["status"] == "paid")
+
+    def refund(self, payment, refund_no, amount, reason):
+        done = self._ask(parse_refund, *refund_request(self.cfg, payment.payment_no, amount, refund_no, reason))
+        if done["status"] == "refunded":
+            return {"status": "refunded", "channel_refund_no": done["trade_no"]}
+        return {"status": "failed", "error": f"alipay: {done['reason']}"}
+
+    def _ask(self, parse, url, form):
+        """POST a signed request; an answer that does not verify is a ChannelError (nothing is
+        believed, the caller tries again later: refunds repeat their out_request_no)."""
+        response = self.http.request("POST", url, data=form)
+        try:
+            return parse(self.cfg, response.content.decode("utf-8"))
+        except (Refused, UnicodeDecodeError) as exc:
+            raise ChannelError(str(exc)) from None
+
+
+@register("alipay")
+def build(config):
+    return Alipay(load_config(config), window_s=config.get("PAYMENT_WINDOW_S", 900))
