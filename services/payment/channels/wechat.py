@@ -309,8 +309,12 @@ class Wechat:
                       paid=found["status"] == "paid")
 
     def refund(self, payment, refund_no, amount, reason):
-        done = parse_refund(self._call(*refund_request(self.cfg, payment.payment_no, refund_no, amount,
-                                                       payment.amount, reason)))
+        """A refund already asked for (a retry, or one left PROCESSING) is looked up by its
+        out_refund_no first; only a refund WeChat has never seen is asked for."""
+        known = self._call(*refund_query_request(self.cfg, refund_no))
+        if known.get("error") == "RESOURCE_NOT_EXISTS":
+            known = self._call(*refund_request(self.cfg, payment.payment_no, refund_no, amount, payment.amount, reason))
+        done = parse_refund(known)
         if done["status"] == "failed":
             return {"status": "failed", "error": f"wechat: {done['reason']}"}
         return {"status": done["status"], "channel_refund_no": done["trade_no"]}
