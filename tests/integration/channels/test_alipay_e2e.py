@@ -1,6 +1,7 @@
 """Alipay end to end through the real broker and database: our signed redirect -> the Alipay
 double's cashier -> its signed async notify to our gateway -> paid -> delivered; every forged,
 tampered or foreign notify refused with nothing changed."""
+import eventlet
 import requests
 from alipay import AliPay
 
@@ -59,3 +60,18 @@ def test_every_bad_notify_is_refused_and_changes_nothing(api, admin, alipay_doub
     assert alipay_double.pay(pa) == (200, "success")                      # the genuine one still goes through
     wait_status(api, a, "completed")
     assert order_of(api, b)["status"] == "awaiting_payment"
+
+
+def test_concurrent_identical_notifies_pay_once(api, admin, alipay_double, db):
+    order = place(api, card_product(admin, codes=1), "alipay")
+    payment_no = order["payment"]["payment_no"]
+    requests.get(order["payment"]["pay_url"], timeout=5)
+    alipay_double.trades[payment_no]["status"] = "TRADE_SUCCESS"
+    notice = alipay_double.notify_params(payment_no)
+    pool = eventlet.GreenPool(20)
+    answers = list(pool.imap(lambda _: alipay_double.send_notify(dict(notice)), range(20)))
+    assert answers == [(200, "success")] * 20
+    wait_status(api, order, "completed")
+    assert journal(db, payment_no) == [("payment", 990)]
+    outcomes = [n["outcome"] for n in notifications(db, payment_no)]
+    assert outcomes.count("paid") == 1 and outcomes.count("repeat") == 19

@@ -9,6 +9,7 @@ from alipay import AliPay
 from services.payment.channels import alipay
 from services.payment.channels import Misconfigured, Notice, Refused
 from tests.doubles.alipay import AlipayDouble
+from tests.doubles.fixtures import alipay_party  # noqa: F401 -- fixture
 from tests.doubles.keys import private_pem, public_pem, rsa_key, write
 
 NOW = datetime(2026, 11, 26, 6, 0, 0, tzinfo=timezone.utc)

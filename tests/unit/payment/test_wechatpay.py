@@ -9,6 +9,7 @@ from wechatpayv3.utils import build_authorization, load_private_key
 
 from services.payment.channels import wechat as wechatpay
 from services.payment.channels import Misconfigured, Notice, Refused
+from tests.doubles.fixtures import wechat_party  # noqa: F401 -- fixture
 from tests.doubles.keys import cert_pem, certificate, private_pem, rsa_key, write
 from tests.doubles.wechat import WechatDouble
 
