@@ -28,6 +28,7 @@ from services.payment.channels import ChannelError, Http, Misconfigured, Notice,
 
 SIGN_TYPE = "RSA2"
 PAID = ("TRADE_SUCCESS", "TRADE_FINISHED")
+UNPAID = ("WAIT_BUYER_PAY", "TRADE_CLOSED")     # authentic notices of no money: acknowledged, nothing changes
 BEIJING = timezone(timedelta(hours=8))          # Alipay's timestamps are Beijing time
 SUCCESS_CODE = "10000"
 
@@ -199,7 +200,9 @@ def parse_refund(cfg, raw):
 
 def verify_notify(cfg, params):
     """A notify's form fields -> the Notice that settlement checks against our payment (our
-    number, channel, amount, state), or Refused with the reason."""
+    number, channel, amount, state), or Refused with the reason. Alipay also notifies
+    TRADE_CLOSED (an unpaid trade timed out, or a paid one wholly refunded): a Notice with
+    paid=False, which settlement acknowledges without changing anything, so Alipay stops retrying."""
     if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
         raise Refused("alipay notify: not a flat form")
     if params.get("sign_type") != SIGN_TYPE:
@@ -213,12 +216,13 @@ def verify_notify(cfg, params):
         raise Refused("alipay notify: another app's")
     if params["seller_id"] != cfg.seller_id:
         raise Refused("alipay notify: another seller's")
-    if params["trade_status"] not in PAID:
-        raise Refused(f"alipay notify: trade_status {params['trade_status']}")
+    if params["trade_status"] not in PAID + UNPAID:
+        raise Refused(f"alipay notify: trade_status {params['trade_status'][:32]}")
     amount = _amount(params["total_amount"])
     if amount is None:
         raise Refused("alipay notify: total_amount is not an amount")
-    return Notice(payment_no=params["out_trade_no"], amount=amount, trade_no=params["trade_no"], paid=True)
+    return Notice(payment_no=params["out_trade_no"], amount=amount, trade_no=params["trade_no"],
+                  paid=params["trade_status"] in PAID)
 
 
 def _amount(text):

@@ -46,7 +46,7 @@ def test_every_bad_notify_is_refused_and_changes_nothing(api, admin, alipay_doub
     bad = [forged, replayed, downgraded, unsigned, wrong_key,
            params(pa, seller_id=None), params(pa, total_amount=None), params(pa, out_trade_no=None),
            params(pa, app_id="2021000000009999"), params(pa, seller_id="2088000000009999"),
-           params(pa, trade_status="WAIT_BUYER_PAY"),
+           params(pa, trade_status="TRADE_PENDING"),
            params(pa, total_amount="9.91"), params(pa, total_amount="9.89")]         # signed, amount more / less
     notify_url = api.base_url + "/api/v1/payments/alipay/notify"
     seen = last_notification(db)
@@ -57,6 +57,10 @@ def test_every_bad_notify_is_refused_and_changes_nothing(api, admin, alipay_doub
     assert journal(db, pa) == journal(db, pb) == []
     stored = db("SELECT verified, outcome FROM payment.notifications WHERE id > :seen", seen=seen)
     assert len(stored) == len(bad) and not any(n["outcome"] in ("paid", "repeat") for n in stored)
+    closed = params(pb, trade_status="TRADE_CLOSED")                     # authentic, but no money:
+    assert alipay_double.send_notify(closed, url=notify_url) == (200, "success")   # acknowledged, nothing changes
+    assert payment_status(db, pb) == "pending" and journal(db, pb) == []
+    assert [n["outcome"] for n in notifications(db, pb)] == ["ignored: not paid"]
     assert alipay_double.pay(pa) == (200, "success")                      # the genuine one still goes through
     wait_status(api, a, "completed")
     assert order_of(api, b)["status"] == "awaiting_payment"

@@ -19,6 +19,7 @@ def test_qr_notify_paid_delivered_and_a_repeat_changes_nothing(api, admin, wecha
     assert order["payment"]["pay_url"] == f"{api.base_url}/pay/{payment_no}"
     row = db("SELECT qr_code FROM payment.payments WHERE payment_no = :p", p=payment_no)[0]
     assert row["qr_code"].startswith("weixin://wxpay/bizpayurl?pr=")
+    assert row["qr_code"] in requests.get(order["payment"]["pay_url"], timeout=5).text   # the pay page shows it
     assert wechat_double.trades[payment_no]["total"] == 990           # the double checked our Authorization
     assert wechat_double.pay(payment_no) == (204, "")
     done = wait_status(api, order, "completed")

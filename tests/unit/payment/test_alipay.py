@@ -112,8 +112,8 @@ def test_missing_field_is_refused_even_when_signed(cfg, alipay_side, field):
 @pytest.mark.parametrize("overrides, why", [
     ({"app_id": "2021000000000999"}, "another app"),
     ({"seller_id": "2088000000000999"}, "another seller"),
-    ({"trade_status": "WAIT_BUYER_PAY"}, "trade_status"),
-    ({"trade_status": "TRADE_CLOSED"}, "trade_status"),
+    ({"trade_status": "TRADE_PENDING"}, "trade_status"),
+    ({"trade_status": "trade_success"}, "trade_status"),
     ({"total_amount": "9.999"}, "amount"),
     ({"total_amount": "-9.90"}, "amount"),
     ({"total_amount": "1e3"}, "amount"),
@@ -124,8 +124,11 @@ def test_signed_but_wrong_notify_is_refused(cfg, alipay_side, overrides, why):
         alipay.verify_notify(cfg, alipay_side.notify_params("P1", **overrides))
 
 
-def test_trade_finished_counts_as_paid(cfg, alipay_side):
-    assert alipay.verify_notify(cfg, alipay_side.notify_params("P1", trade_status="TRADE_FINISHED")).amount == 990
+def test_trade_finished_counts_as_paid_and_closed_or_waiting_as_not(cfg, alipay_side):
+    assert alipay.verify_notify(cfg, alipay_side.notify_params("P1", trade_status="TRADE_FINISHED")).paid
+    for status in ("TRADE_CLOSED", "WAIT_BUYER_PAY"):
+        assert alipay.verify_notify(cfg, alipay_side.notify_params("P1", trade_status=status)) == \
+            Notice("P1", 990, "2026112622001", paid=False)
 
 
 def test_notify_that_is_not_a_flat_form_is_refused(cfg):
