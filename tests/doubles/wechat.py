@@ -108,7 +108,8 @@ class WechatDouble(DoubleServer):
         amount = body.get("amount") or {}
         if trade is None or trade["state"] not in ("SUCCESS", "REFUND"):
             return 404, {"code": "RESOURCE_NOT_EXISTS", "message": "order not paid"}
-        if amount.get("total") != trade["total"] or not 0 < amount.get("refund", 0) <= trade["total"] - trade["refunded"]:
+        left = trade["total"] - trade["refunded"]
+        if amount.get("total") != trade["total"] or not 0 < amount.get("refund", 0) <= left:
             return 400, {"code": "PARAM_ERROR", "message": "refund amount"}
         trade["refunded"] += amount["refund"]
         trade["state"] = "REFUND"
@@ -126,7 +127,8 @@ class WechatDouble(DoubleServer):
         cipher = AESGCM(self.party.apiv3_key.encode()).encrypt(
             nonce.encode(), cert_pem(self.party.platform_cert).encode(), b"certificate")
         return {"serial_no": serial_hex(self.party.platform_cert), "effective_time": _now(), "expire_time": _now(),
-                "encrypt_certificate": {"algorithm": "AEAD_AES_256_GCM", "nonce": nonce, "associated_data": "certificate",
+                "encrypt_certificate": {"algorithm": "AEAD_AES_256_GCM", "nonce": nonce,
+                                        "associated_data": "certificate",
                                         "ciphertext": base64.b64encode(cipher).decode()}}
 
     def signed(self, status, body, timestamp=None, serial=None, key=None):

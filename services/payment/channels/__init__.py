@@ -166,7 +166,7 @@ class Http:
         return data
 
 
-MODULES = ("sandbox", "epay", "usdt", "alipay", "wechat")   # each registers itself when imported; add a new channel here
+MODULES = ("sandbox", "epay", "usdt", "alipay", "wechat")   # each registers itself when imported
 
 
 def _load_modules():

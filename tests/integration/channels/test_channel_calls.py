@@ -55,7 +55,8 @@ def test_alipay_refunds_partial_idempotent_and_bounded(ali, alipay_double):
     assert ali.refund(p, "R1", 250, "partial")["status"] == "refunded"
     assert ali.refund(p, "R1", 250, "partial")["status"] == "refunded"      # a retry: the same refund
     assert alipay_double.trades["P0001"]["refunds"] == {"R1": 250}
-    assert ali.refund(p, "R2", 741, "too much") == {"status": "failed", "error": "alipay: ACQ.REFUND_AMT_NOT_EQUAL_TOTAL"}
+    assert ali.refund(p, "R2", 741, "too much") == {"status": "failed",
+                                                    "error": "alipay: ACQ.REFUND_AMT_NOT_EQUAL_TOTAL"}
     assert ali.refund(p, "R3", 740, "rest")["status"] == "refunded"
     assert alipay_double.trades["P0001"]["status"] == "TRADE_CLOSED"
 

@@ -9,7 +9,6 @@ from alipay import AliPay
 from services.payment.channels import alipay
 from services.payment.channels import Misconfigured, Notice, Refused
 from tests.doubles.alipay import AlipayDouble
-from tests.doubles.fixtures import alipay_party  # noqa: F401 -- fixture
 from tests.doubles.keys import private_pem, public_pem, rsa_key, write
 
 NOW = datetime(2026, 11, 26, 6, 0, 0, tzinfo=timezone.utc)
@@ -37,9 +36,9 @@ def alipay_side(alipay_party):
 
 
 def test_request_signature_is_byte_for_byte_the_sdks(cfg, app_sdk):
-    params = alipay.signed_params(cfg, "alipay.trade.page.pay", {"out_trade_no": "P1", "total_amount": "9.90",
-                                                                 "subject": "月卡", "product_code": "FAST_INSTANT_TRADE_PAY"},
-                                  now=NOW, notify_url="https://shop.test/api/v1/payments/alipay/notify")
+    biz = {"out_trade_no": "P1", "total_amount": "9.90", "subject": "月卡", "product_code": "FAST_INSTANT_TRADE_PAY"}
+    params = alipay.signed_params(cfg, "alipay.trade.page.pay", biz, now=NOW,
+                                  notify_url="https://shop.test/api/v1/payments/alipay/notify")
     unsigned = {k: v for k, v in params.items() if k != "sign"}
     sdk_signed = dict(parse_qsl(app_sdk.sign_data(dict(unsigned))))
     assert params["sign"] == sdk_signed["sign"]            # PKCS#1 v1.5 is deterministic: same string signed

@@ -9,7 +9,6 @@ from wechatpayv3.utils import build_authorization, load_private_key
 
 from services.payment.channels import wechat as wechatpay
 from services.payment.channels import Misconfigured, Notice, Refused
-from tests.doubles.fixtures import wechat_party  # noqa: F401 -- fixture
 from tests.doubles.keys import cert_pem, certificate, private_pem, rsa_key, write
 from tests.doubles.wechat import WechatDouble
 
@@ -193,4 +192,5 @@ def test_empty_or_bad_settings_refuse_to_start(wechat_party, tmp_path):
     with pytest.raises(Misconfigured, match="cannot load"):
         wechatpay.load_config({**good, "WECHAT_PLATFORM_CERT": write(tmp_path, "junk.pem", "junk")})
     with pytest.raises(Misconfigured, match="cannot load"):
-        wechatpay.load_config({**good, "WECHAT_PRIVATE_KEY": write(tmp_path, "cert.pem", cert_pem(certificate(rsa_key(), "x")))})
+        not_a_key = write(tmp_path, "cert.pem", cert_pem(certificate(rsa_key(), "x")))
+        wechatpay.load_config({**good, "WECHAT_PRIVATE_KEY": not_a_key})
