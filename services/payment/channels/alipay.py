@@ -24,7 +24,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from services.common.money import format_minor, parse_minor
-from services.payment.channels import ChannelError, Http, Misconfigured, Notice, Refused, register, required
+from services.payment.channels import (ChannelError, Http, Misconfigured, Notice, Refused, read_pem, register,
+                                       required)
 
 SIGN_TYPE = "RSA2"
 PAID = ("TRADE_SUCCESS", "TRADE_FINISHED")
@@ -47,19 +48,11 @@ def load_config(config):
     not RSA is Misconfigured: the channel refuses to start rather than accept what it cannot verify."""
     app_id, seller_id, private_key_path, public_key_path, url = required(
         config, "alipay", "ALIPAY_APP_ID", "ALIPAY_SELLER_ID", "ALIPAY_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY", "ALIPAY_URL")
-    private_key = _read_pem(private_key_path, serialization.load_pem_private_key, password=None)
-    public_key = _read_pem(public_key_path, serialization.load_pem_public_key)
+    private_key = read_pem("alipay", private_key_path, lambda pem: serialization.load_pem_private_key(pem, None))
+    public_key = read_pem("alipay", public_key_path, serialization.load_pem_public_key)
     if not isinstance(private_key, rsa.RSAPrivateKey) or not isinstance(public_key, rsa.RSAPublicKey):
         raise Misconfigured("payment channel alipay: keys must be RSA")
     return Config(str(app_id), str(seller_id), private_key, public_key, url)
-
-
-def _read_pem(path, loader, **kwargs):
-    try:
-        with open(path, "rb") as f:
-            return loader(f.read(), **kwargs)
-    except (OSError, ValueError, TypeError) as exc:
-        raise Misconfigured(f"payment channel alipay: cannot load key {path}: {exc.__class__.__name__}") from None
 
 
 # -- signatures ---------------------------------------------------------------------------------

@@ -24,7 +24,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from services.payment.channels import ChannelError, Http, Misconfigured, Notice, Refused, register, required
+from services.payment.channels import (ChannelError, Http, Misconfigured, Notice, Refused, read_pem, register,
+                                       required)
 
 SCHEME = "WECHATPAY2-SHA256-RSA2048"
 MAX_SKEW_S = 300
@@ -52,19 +53,11 @@ def load_config(config):
     key = str(apiv3_key).encode()
     if len(key) != 32:
         raise Misconfigured("payment channel wechat: KAMENG_WECHAT_APIV3_KEY must be 32 characters")
-    private_key = _read(private_key_path, lambda pem: serialization.load_pem_private_key(pem, password=None))
-    cert = _read(platform_cert_path, x509.load_pem_x509_certificate)
+    private_key = read_pem("wechat", private_key_path, lambda pem: serialization.load_pem_private_key(pem, None))
+    cert = read_pem("wechat", platform_cert_path, x509.load_pem_x509_certificate)
     if not isinstance(private_key, rsa.RSAPrivateKey) or not isinstance(cert.public_key(), rsa.RSAPublicKey):
         raise Misconfigured("payment channel wechat: keys must be RSA")
     return Config(str(mchid), str(appid), key, private_key, str(cert_serial), cert, url.rstrip("/"))
-
-
-def _read(path, loader):
-    try:
-        with open(path, "rb") as f:
-            return loader(f.read())
-    except (OSError, ValueError, TypeError) as exc:
-        raise Misconfigured(f"payment channel wechat: cannot load {path}: {exc.__class__.__name__}") from None
 
 
 # -- signatures ---------------------------------------------------------------------------------

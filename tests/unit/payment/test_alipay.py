@@ -193,3 +193,13 @@ def test_empty_or_bad_settings_refuse_to_start(alipay_party, tmp_path):
         alipay.load_config({**good, "ALIPAY_PRIVATE_KEY": str(tmp_path / "missing.pem")})
     with pytest.raises(Misconfigured, match="cannot load"):
         alipay.load_config({**good, "ALIPAY_PUBLIC_KEY": write(tmp_path, "junk.pem", "not a key")})
+
+
+def test_only_a_posted_form_is_a_notify(cfg, alipay_side):
+    channel = alipay.Alipay(cfg)
+    params = alipay_side.notify_params("P1")
+    assert channel.verify_notify({"method": "POST", "form": params}).paid
+    with pytest.raises(Refused, match="not a POST"):
+        channel.verify_notify({"method": "GET", "query": params, "form": {}})
+    assert channel.reply(True) == (200, {"Content-Type": "text/plain; charset=utf-8"}, "success")
+    assert channel.reply(False)[2] == "failure"

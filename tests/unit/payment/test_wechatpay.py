@@ -194,3 +194,22 @@ def test_empty_or_bad_settings_refuse_to_start(wechat_party, tmp_path):
     with pytest.raises(Misconfigured, match="cannot load"):
         not_a_key = write(tmp_path, "cert.pem", cert_pem(certificate(rsa_key(), "x")))
         wechatpay.load_config({**good, "WECHAT_PRIVATE_KEY": not_a_key})
+
+
+def test_a_stale_or_wrongly_certified_answer_is_not_believed(cfg, platform):
+    body = json.dumps(platform.transaction(platform.trades["P1"]))
+    status, headers, body = platform.signed(200, body, timestamp=int(time.time()) - 301)
+    with pytest.raises(Refused, match="timestamp"):
+        wechatpay.verified_answer(cfg, status, headers, body)
+    status, headers, body = platform.signed(200, body, serial="ABCDEF")
+    with pytest.raises(Refused, match="serial"):
+        wechatpay.verified_answer(cfg, status, headers, body)
+
+
+def test_the_channel_reads_the_raw_body_and_lower_case_headers(cfg, platform):
+    channel = wechatpay.Wechat(cfg)
+    headers, body = platform.notify("P1")
+    request = {"method": "POST", "headers": {k.lower(): v for k, v in headers.items()}, "body": body.encode()}
+    assert channel.verify_notify(request) == Notice("P1", 990, "4200001", paid=True)
+    with pytest.raises(Refused, match="UTF-8"):
+        channel.verify_notify({**request, "body": b"\xff" + body.encode()})
