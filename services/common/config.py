@@ -75,8 +75,8 @@ DEFAULTS = {
     "KAMENG_WECHAT_APIV3_KEY": ("", "API v3 key (32 characters) that decrypts notifies"),
     "KAMENG_WECHAT_PRIVATE_KEY": ("", "path of our merchant API private key (PEM) that signs requests"),
     "KAMENG_WECHAT_CERT_SERIAL": ("", "serial number of our merchant API certificate"),
-    "KAMENG_WECHAT_PLATFORM_CERT": ("", "path of the WeChat Pay platform certificate (PEM) that verifies "
-                                        "notifies and answers"),
+    "KAMENG_WECHAT_PLATFORM_CERT": ("", "path(s), comma-separated, of the WeChat Pay platform certificate(s) "
+                                        "(PEM) that verify notifies and answers (several while WeChat rotates)"),
     "KAMENG_WECHAT_URL": ("", "WeChat Pay API base URL, e.g. https://api.mch.weixin.qq.com"),
 }
 

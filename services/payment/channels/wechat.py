@@ -5,7 +5,9 @@
   merchant key over `METHOD\\nPATH?QUERY\\nTIMESTAMP\\nNONCE\\nBODY\\n`.
 - Every answer and every notify is signed by the platform: `Wechatpay-Signature` over
   `TIMESTAMP\\nNONCE\\nBODY\\n` with the key of the platform certificate named by
-  `Wechatpay-Serial`; a stale `Wechatpay-Timestamp` (more than 5 minutes off) is refused.
+  `Wechatpay-Serial` (several certificates may be configured, comma-separated paths, for the
+  weeks when WeChat rotates them); a stale `Wechatpay-Timestamp` (more than 5 minutes off) is
+  refused.
 - A notify's `resource` is AES-256-GCM encrypted with the API v3 key (nonce and associated_data
   given beside the ciphertext).
 
@@ -40,7 +42,7 @@ class Config:
     apiv3_key: bytes                      # 32 bytes: decrypts notify resources
     private_key: rsa.RSAPrivateKey        # ours: signs requests
     cert_serial: str                      # serial of our merchant API certificate
-    platform_cert: x509.Certificate       # the platform's: verifies answers and notifies
+    platform_keys: dict                   # the platform's, by certificate serial: verify answers and notifies
     url: str                              # e.g. https://api.mch.weixin.qq.com
 
 
@@ -54,10 +56,13 @@ def load_config(config):
     if len(key) != 32:
         raise Misconfigured("payment channel wechat: KAMENG_WECHAT_APIV3_KEY must be 32 characters")
     private_key = read_pem("wechat", private_key_path, lambda pem: serialization.load_pem_private_key(pem, None))
-    cert = read_pem("wechat", platform_cert_path, x509.load_pem_x509_certificate)
-    if not isinstance(private_key, rsa.RSAPrivateKey) or not isinstance(cert.public_key(), rsa.RSAPublicKey):
+    certs = [read_pem("wechat", path.strip(), x509.load_pem_x509_certificate)
+             for path in str(platform_cert_path).split(",") if path.strip()]
+    platform_keys = {cert.serial_number: cert.public_key() for cert in certs}
+    if not isinstance(private_key, rsa.RSAPrivateKey) or not all(
+            isinstance(k, rsa.RSAPublicKey) for k in platform_keys.values()):
         raise Misconfigured("payment channel wechat: keys must be RSA")
-    return Config(str(mchid), str(appid), key, private_key, str(cert_serial), cert, url.rstrip("/"))
+    return Config(str(mchid), str(appid), key, private_key, str(cert_serial), platform_keys, url.rstrip("/"))
 
 
 # -- signatures ---------------------------------------------------------------------------------
@@ -98,19 +103,20 @@ def verify_signed(cfg, headers, body, now=None):
     kind = _header(headers, "Wechatpay-Signature-Type")
     if kind and kind != SCHEME:
         raise Refused(f"wechat: signature type {kind[:40]}")
-    if not _same_serial(serial, cfg.platform_cert.serial_number):
+    platform_key = cfg.platform_keys.get(_serial_number(serial))
+    if platform_key is None:
         raise Refused("wechat: unknown platform certificate serial")
     if not stamp.isdigit() or abs((now if now is not None else time.time()) - int(stamp)) > MAX_SKEW_S:
         raise Refused("wechat: stale or bad timestamp")
-    if not rsa_verify(cfg.platform_cert.public_key(), f"{stamp}\n{nonce}\n{body}\n", signature):
+    if not rsa_verify(platform_key, f"{stamp}\n{nonce}\n{body}\n", signature):
         raise Refused("wechat: signature invalid")
 
 
-def _same_serial(text, number):
+def _serial_number(text):
     try:
-        return int(text, 16) == number
+        return int(text, 16)
     except ValueError:
-        return False
+        return None
 
 
 # -- requests: (method, path, body) -------------------------------------------------------------

@@ -9,7 +9,7 @@ from wechatpayv3.utils import build_authorization, load_private_key
 
 from services.payment.channels import wechat as wechatpay
 from services.payment.channels import Misconfigured, Notice, Refused
-from tests.doubles.keys import cert_pem, certificate, private_pem, rsa_key, write
+from tests.doubles.keys import cert_pem, certificate, private_pem, rsa_key, serial_hex, write
 from tests.doubles.wechat import WechatDouble
 
 
@@ -213,3 +213,17 @@ def test_the_channel_reads_the_raw_body_and_lower_case_headers(cfg, platform):
     assert channel.verify_notify(request) == Notice("P1", 990, "4200001", paid=True)
     with pytest.raises(Refused, match="UTF-8"):
         channel.verify_notify({**request, "body": b"\xff" + body.encode()})
+
+
+def test_a_second_platform_certificate_is_honoured_while_wechat_rotates(wechat_party, platform, tmp_path):
+    new_key = rsa_key()
+    new_cert = certificate(new_key, "Tenpay.com Root CA")
+    settings = wechat_party.settings(tmp_path, "https://api.mch.weixin.test")
+    both = wechatpay.load_config({**settings, "WECHAT_PLATFORM_CERT": settings["WECHAT_PLATFORM_CERT"] + ", "
+                                  + write(tmp_path, "new.pem", cert_pem(new_cert))})
+    headers, body = platform.notify("P1", key=new_key, serial=serial_hex(new_cert))
+    assert wechatpay.verify_notify(both, headers, body).paid
+    assert wechatpay.verify_notify(both, *platform.notify("P1")).paid          # the old one still counts
+    only_old = wechatpay.load_config(settings)
+    with pytest.raises(Refused, match="serial"):
+        wechatpay.verify_notify(only_old, headers, body)
