@@ -77,6 +77,8 @@ DEFAULTS = {
     "KAMENG_WECHAT_CERT_SERIAL": ("", "serial number of our merchant API certificate"),
     "KAMENG_WECHAT_PLATFORM_CERT": ("", "path(s), comma-separated, of the WeChat Pay platform certificate(s) "
                                         "(PEM) that verify notifies and answers (several while WeChat rotates)"),
+    "KAMENG_WECHAT_PUBLIC_KEY_ID": ("", "PUB_KEY_ID_... of the WeChat Pay platform public key, when a path in "
+                                        "KAMENG_WECHAT_PLATFORM_CERT is that key rather than a certificate"),
     "KAMENG_WECHAT_URL": ("", "WeChat Pay API base URL, e.g. https://api.mch.weixin.qq.com"),
 }
 

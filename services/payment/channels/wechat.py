@@ -6,8 +6,8 @@
 - Every answer and every notify is signed by the platform: `Wechatpay-Signature` over
   `TIMESTAMP\\nNONCE\\nBODY\\n` with the key of the platform certificate named by
   `Wechatpay-Serial` (several certificates may be configured, comma-separated paths, for the
-  weeks when WeChat rotates them); a stale `Wechatpay-Timestamp` (more than 5 minutes off) is
-  refused.
+  weeks when WeChat rotates them; or WeChat's platform public key with its `PUB_KEY_ID_...`); a
+  stale `Wechatpay-Timestamp` (more than 5 minutes off) is refused.
 - A notify's `resource` is AES-256-GCM encrypted with the API v3 key (nonce and associated_data
   given beside the ciphertext).
 
@@ -42,7 +42,7 @@ class Config:
     apiv3_key: bytes                      # 32 bytes: decrypts notify resources
     private_key: rsa.RSAPrivateKey        # ours: signs requests
     cert_serial: str                      # serial of our merchant API certificate
-    platform_keys: dict                   # the platform's, by certificate serial: verify answers and notifies
+    platform_keys: dict                   # the platform's, by certificate serial (or public key id): verify
     url: str                              # e.g. https://api.mch.weixin.qq.com
 
 
@@ -56,9 +56,8 @@ def load_config(config):
     if len(key) != 32:
         raise Misconfigured("payment channel wechat: KAMENG_WECHAT_APIV3_KEY must be 32 characters")
     private_key = read_pem("wechat", private_key_path, lambda pem: serialization.load_pem_private_key(pem, None))
-    certs = [read_pem("wechat", path.strip(), x509.load_pem_x509_certificate)
-             for path in str(platform_cert_path).split(",") if path.strip()]
-    platform_keys = {cert.serial_number: cert.public_key() for cert in certs}
+    platform_keys = dict(_platform_key(path.strip(), config.get("WECHAT_PUBLIC_KEY_ID"))
+                         for path in str(platform_cert_path).split(",") if path.strip())
     if not isinstance(private_key, rsa.RSAPrivateKey) or not all(
             isinstance(k, rsa.RSAPublicKey) for k in platform_keys.values()):
         raise Misconfigured("payment channel wechat: keys must be RSA")
@@ -103,7 +102,7 @@ def verify_signed(cfg, headers, body, now=None):
     kind = _header(headers, "Wechatpay-Signature-Type")
     if kind and kind != SCHEME:
         raise Refused(f"wechat: signature type {kind[:40]}")
-    platform_key = cfg.platform_keys.get(_serial_number(serial))
+    platform_key = cfg.platform_keys.get(_key_id(serial))
     if platform_key is None:
         raise Refused("wechat: unknown platform certificate serial")
     if not stamp.isdigit() or abs((now if now is not None else time.time()) - int(stamp)) > MAX_SKEW_S:
@@ -112,9 +111,25 @@ def verify_signed(cfg, headers, body, now=None):
         raise Refused("wechat: signature invalid")
 
 
-def _serial_number(text):
+def _platform_key(path, public_key_id):
+    """(id, public key) of one configured platform file: a certificate (id: its serial number), or
+    WeChat's platform public key (PEM "PUBLIC KEY", the mode of merchants registered since 2024;
+    id: KAMENG_WECHAT_PUBLIC_KEY_ID, "PUB_KEY_ID_...")."""
+    if b"-----BEGIN PUBLIC KEY-----" not in read_pem("wechat", path, bytes):
+        cert = read_pem("wechat", path, x509.load_pem_x509_certificate)
+        return cert.serial_number, cert.public_key()
+    if not public_key_id:
+        raise Misconfigured(f"payment channel wechat: {path} is a public key but KAMENG_WECHAT_PUBLIC_KEY_ID is empty")
+    return str(public_key_id), read_pem("wechat", path, serialization.load_pem_public_key)
+
+
+def _key_id(serial):
+    """Wechatpay-Serial as the key of `platform_keys`: a certificate's serial number, or the id
+    of a platform public key as it is."""
+    if serial.startswith("PUB_KEY_ID_"):
+        return serial
     try:
-        return int(text, 16)
+        return int(serial, 16)
     except ValueError:
         return None
 

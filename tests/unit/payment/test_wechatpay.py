@@ -9,7 +9,7 @@ from wechatpayv3.utils import build_authorization, load_private_key
 
 from services.payment.channels import wechat as wechatpay
 from services.payment.channels import Misconfigured, Notice, Refused
-from tests.doubles.keys import cert_pem, certificate, private_pem, rsa_key, serial_hex, write
+from tests.doubles.keys import cert_pem, certificate, private_pem, public_pem, rsa_key, serial_hex, write
 from tests.doubles.wechat import WechatDouble
 
 
@@ -227,3 +227,17 @@ def test_a_second_platform_certificate_is_honoured_while_wechat_rotates(wechat_p
     only_old = wechatpay.load_config(settings)
     with pytest.raises(Refused, match="serial"):
         wechatpay.verify_notify(only_old, headers, body)
+
+
+def test_the_platform_public_key_mode(wechat_party, platform, tmp_path):
+    settings = wechat_party.settings(tmp_path, "https://api.mch.weixin.test")
+    key_path = write(tmp_path, "pub.pem", public_pem(wechat_party.platform_key))
+    with pytest.raises(Misconfigured, match="PUBLIC_KEY_ID"):
+        wechatpay.load_config({**settings, "WECHAT_PLATFORM_CERT": key_path})
+    cfg = wechatpay.load_config({**settings, "WECHAT_PLATFORM_CERT": key_path,
+                                 "WECHAT_PUBLIC_KEY_ID": "PUB_KEY_ID_0114232806862025"})
+    assert wechatpay.verify_notify(cfg, *platform.notify("P1", serial="PUB_KEY_ID_0114232806862025")).paid
+    with pytest.raises(Refused, match="serial"):
+        wechatpay.verify_notify(cfg, *platform.notify("P1", serial="PUB_KEY_ID_0114232806869999"))
+    with pytest.raises(Refused, match="serial"):                       # a certificate serial: not configured
+        wechatpay.verify_notify(cfg, *platform.notify("P1"))
