@@ -39,10 +39,14 @@ class WechatDouble(DoubleServer):
         self.party = party
         self.trades, self.refunds, self.calls, self.lock = {}, {}, [], threading.Lock()
         self.refund_status = "SUCCESS"           # a test may make refunds answer PROCESSING
+        self.busy = 0                            # answer this many next requests 503 SYSTEM_ERROR
 
     # -- the HTTP side --------------------------------------------------------------------------
     def handle(self, req):
         self.calls.append(f"{req.method} {req.path}")
+        if self.busy > 0:
+            self.busy -= 1
+            return 503, JSON, json.dumps({"code": "SYSTEM_ERROR", "message": "busy"})
         if not self._authorized(req):
             return 401, JSON, json.dumps({"code": "SIGN_ERROR", "message": "signature invalid"})
         with self.lock:

@@ -67,3 +67,13 @@ def test_every_bad_notify_is_refused_and_changes_nothing(api, admin, wechat_doub
     assert wechat_double.pay(pa) == (204, "")                          # the genuine one still goes through
     wait_status(api, a, "completed")
     assert order_of(api, b)["status"] == "awaiting_payment"
+
+
+def test_a_busy_platform_at_order_time_is_retried_until_the_qr_code_comes(api, admin, wechat_double, db):
+    wechat_double.busy = 4                       # more than the Http helper's own retries: the event retries
+    order = place(api, card_product(admin, codes=1), "wechat")
+    payment_no = order["payment"]["payment_no"]
+    assert wechat_double.busy == 0 and payment_no in wechat_double.trades
+    assert db("SELECT qr_code FROM payment.payments WHERE payment_no = :p", p=payment_no)[0]["qr_code"]
+    assert wechat_double.pay(payment_no) == (204, "")
+    wait_status(api, order, "completed")
