@@ -5,7 +5,8 @@ import pytest
 
 from tests.doubles.fixtures import (alipay_cfg, alipay_double, alipay_party, alipay_settings,  # noqa: F401
                                     wechat_cfg, wechat_double, wechat_party, wechat_settings)
-from tests.integration.gateway.conftest import Api, seeded, start_system  # noqa: F401 -- shared fixtures
+# api and admin come from the gateway's conftest and use the `system` below (both channels on)
+from tests.integration.gateway.conftest import admin, api, seeded, start_system  # noqa: F401 -- shared fixtures
 from tests.integration.payment.conftest import db  # noqa: F401 -- shared fixture
 
 
@@ -20,16 +21,3 @@ def channels_config(config, alipay_settings, wechat_settings):
 def system(channels_config, runner_factory, seeded):
     start_system(channels_config, runner_factory)
     return channels_config
-
-
-@pytest.fixture
-def api(system):
-    with Api(system["BASE_URL"]) as session:
-        yield session
-
-
-@pytest.fixture
-def admin(system):
-    with Api(system["BASE_URL"]) as session:
-        session.headers["Authorization"] = f"Bearer {system['ADMIN_TOKEN']}"
-        yield session
