@@ -23,8 +23,8 @@ def channel_request(request):
             "query": request.args.to_dict(), "form": form, "body": body.decode("latin-1")}
 
 
-NOTIFY = "A payment channel's notification, answered in the channel's own format (epay, alipay: the body " \
-         "`success` or `fail`)"
+NOTIFY = "A payment channel's notification, answered in the channel's own format (epay: the body `success` " \
+         "or `fail`; alipay: `success` or `failure`; wechat: 204, or 400 with `{\"code\": \"FAIL\", \"message\"}`)"
 
 
 class PaymentRoutes:

@@ -67,6 +67,21 @@ DEFAULTS = {
     "KAMENG_USDT_API_KEY": ("", "TronGrid API key (TRON-PRO-API-KEY), optional"),
     "KAMENG_USDT_WATCH_S": ("5", "how often the watcher asks the chain about each open USDT payment"),
     "KAMENG_USDT_CHAIN_CLIENT": ("trongrid", "chain client: trongrid, or module:attribute of another"),
+    "KAMENG_ALIPAY_APP_ID": ("", "Alipay open platform app id"),
+    "KAMENG_ALIPAY_SELLER_ID": ("", "Alipay seller id (2088...), checked in every notify"),
+    "KAMENG_ALIPAY_PRIVATE_KEY": ("", "path of our app private key (PEM, RSA 2048) that signs requests"),
+    "KAMENG_ALIPAY_PUBLIC_KEY": ("", "path of Alipay's public key (PEM) that verifies notifies and answers"),
+    "KAMENG_ALIPAY_URL": ("", "Alipay gateway, e.g. https://openapi.alipay.com/gateway.do"),
+    "KAMENG_WECHAT_MCHID": ("", "WeChat Pay merchant id"),
+    "KAMENG_WECHAT_APPID": ("", "WeChat app id bound to the merchant"),
+    "KAMENG_WECHAT_APIV3_KEY": ("", "API v3 key (32 characters) that decrypts notifies"),
+    "KAMENG_WECHAT_PRIVATE_KEY": ("", "path of our merchant API private key (PEM) that signs requests"),
+    "KAMENG_WECHAT_CERT_SERIAL": ("", "serial number of our merchant API certificate"),
+    "KAMENG_WECHAT_PLATFORM_CERT": ("", "path(s), comma-separated, of the WeChat Pay platform certificate(s) "
+                                        "(PEM) that verify notifies and answers (several while WeChat rotates)"),
+    "KAMENG_WECHAT_PUBLIC_KEY_ID": ("", "PUB_KEY_ID_... of the WeChat Pay platform public key, when a path in "
+                                        "KAMENG_WECHAT_PLATFORM_CERT is that key rather than a certificate"),
+    "KAMENG_WECHAT_URL": ("", "WeChat Pay API base URL, e.g. https://api.mch.weixin.qq.com"),
 }
 
 CHANNEL_PREFIXES = ("KAMENG_PAYMENT_", "KAMENG_EPAY_", "KAMENG_ALIPAY_", "KAMENG_WECHAT_", "KAMENG_USDT_")

@@ -114,8 +114,8 @@ def _check(payment, channel, notice):
         return "rejected: unknown payment"
     if payment.channel != channel:
         return "rejected: another channel's payment"
-    if not notice.paid:
-        return "rejected: not paid"
+    if not notice.paid:                          # authentic, but no money (Alipay's TRADE_CLOSED): acknowledged
+        return "ignored: not paid"
     if notice.amount != payment.amount:
         return "rejected: amount differs"
     if payment.status in ("paid", "refunding", "refunded"):

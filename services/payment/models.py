@@ -57,7 +57,7 @@ class Notification(Base):
     payment_no: Mapped[str | None] = mapped_column(Text)
     raw: Mapped[dict] = mapped_column(JSONB)
     verified: Mapped[bool] = mapped_column(Boolean)
-    outcome: Mapped[str] = mapped_column(Text)     # paid | repeat | rejected: <why> | refused: <why>
+    outcome: Mapped[str] = mapped_column(Text)     # paid | repeat | ignored: not paid | rejected/refused: <why>
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

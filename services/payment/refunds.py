@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 LEASE_S = 120              # a claimed refund is not claimed again for this long (the call's worst case)
+FIRST_TRY_S = 10           # a new refund is first asked by whoever requested it; the timer only after this
 
 
 def refund_no_for(order_no, idempotency_key=None):
@@ -117,19 +118,22 @@ def request_whole(session, envelope):
 
 def _new(session, payment, refund_no, amount, reason, whole):
     refund = Refund(refund_no=refund_no, payment_no=payment.payment_no, order_no=payment.order_no, amount=amount,
-                    reason=reason[:200], whole=whole, status="refunding", attempts=0, next_try_at=func.now())
+                    reason=reason[:200], whole=whole, status="refunding", attempts=0,
+                    next_try_at=func.now() + timedelta(seconds=FIRST_TRY_S))
     session.add(refund)
     session.flush()
     return refund
 
 
 def claim(session, refund_no=None, batch=20):
-    """Due refunds, leased to this worker (SKIP LOCKED: replica-safe). Returns their numbers."""
-    query = (select(Refund).where(Refund.status.in_(("refunding", "refund_failed")),
-                                  Refund.next_try_at <= func.now())
-             .order_by(Refund.next_try_at).limit(batch).with_for_update(skip_locked=True))
+    """Due refunds, leased to this worker (SKIP LOCKED: replica-safe). Returns their numbers.
+    `refund_no`: the one refund its requester runs at once, also before it is due (never asked
+    yet), so that the retry timer does not race the requester for a new refund."""
+    due = Refund.next_try_at <= func.now()
     if refund_no is not None:
-        query = query.where(Refund.refund_no == refund_no)
+        due = (Refund.refund_no == refund_no) & (due | (Refund.attempts == 0))
+    query = (select(Refund).where(Refund.status.in_(("refunding", "refund_failed")), due)
+             .order_by(Refund.next_try_at).limit(batch).with_for_update(skip_locked=True))
     claimed = session.scalars(query).all()
     for refund in claimed:
         refund.status, refund.attempts = "refunding", refund.attempts + 1

@@ -126,6 +126,16 @@ def required(config, name, *keys):
     return [config[k] for k in keys]
 
 
+def read_pem(name, path, loader):
+    """`loader(bytes)` of the PEM file a setting names (a key or a certificate); Misconfigured
+    when it cannot be read or parsed."""
+    try:
+        with open(path, "rb") as f:
+            return loader(f.read())
+    except (OSError, ValueError, TypeError) as exc:
+        raise Misconfigured(f"payment channel {name}: cannot load {path}: {type(exc).__name__}") from None
+
+
 def urls_for(public_url, channel, payment):
     return Urls(public_url=public_url, notify_url=f"{public_url}/api/v1/payments/{channel}/notify",
                 return_url=f"{public_url}/orders/{payment.order_no}")
@@ -166,7 +176,7 @@ class Http:
         return data
 
 
-MODULES = ("sandbox", "epay", "usdt")      # each registers itself when imported; add a new channel here
+MODULES = ("sandbox", "epay", "usdt", "alipay", "wechat")   # each registers itself when imported
 
 
 def _load_modules():

@@ -1,0 +1,51 @@
+"""pytest fixtures for the channel doubles: key material per run, a double server per test."""
+import pytest
+
+from services.payment.channels import alipay, wechat as wechatpay
+from tests.doubles.alipay import AlipayDouble
+from tests.doubles.keys import AlipayParty, WechatParty, rsa_key
+from tests.doubles.wechat import WechatDouble
+
+
+@pytest.fixture(scope="session")
+def alipay_party():
+    return AlipayParty(app_key=rsa_key(), alipay_key=rsa_key())
+
+
+@pytest.fixture(scope="session")
+def wechat_party():
+    return WechatParty.make()
+
+
+@pytest.fixture
+def alipay_double(alipay_party):
+    double = AlipayDouble(alipay_party).start()
+    yield double
+    double.stop()
+
+
+@pytest.fixture
+def wechat_double(wechat_party):
+    double = WechatDouble(wechat_party).start()
+    yield double
+    double.stop()
+
+
+@pytest.fixture
+def alipay_settings(alipay_party, alipay_double, tmp_path):
+    return alipay_party.settings(tmp_path, alipay_double.url + "/gateway.do")
+
+
+@pytest.fixture
+def wechat_settings(wechat_party, wechat_double, tmp_path):
+    return wechat_party.settings(tmp_path, wechat_double.url)
+
+
+@pytest.fixture
+def alipay_cfg(alipay_settings):
+    return alipay.load_config(alipay_settings)
+
+
+@pytest.fixture
+def wechat_cfg(wechat_settings):
+    return wechatpay.load_config(wechat_settings)

@@ -1,0 +1,1 @@
+from tests.doubles.fixtures import alipay_party, wechat_party  # noqa: F401 -- fixtures
