@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 
 from services.common import testing
 from services.common.testing import wait_until
-from tests.integration.gateway.conftest import Api, start_system
+from tests.integration.gateway.conftest import WORKERS, Api, start_system
 from tests.integration.purchase.helpers import card_product
 
 CLEAN = {200, 201, 409, 503}
@@ -148,4 +148,31 @@ def test_database_connections_cut_under_a_stream_of_orders(system, database_url)
           f"accepted {len(buyers.orders)} orders, all completed; {len(codes)} codes, {len(set(codes))} distinct")
     assert cut > 0 and buyers.bad == []
     assert len(codes) == len(set(codes)) == len(buyers.orders) > 0
+    assert report["ok"], report["problems"]
+
+
+def test_orchestrator_killed_mid_saga_under_a_stream_of_orders(config, runner_factory, seeded):
+    """The order service (the saga's orchestrator) dies abruptly -- workers killed mid-transaction,
+    unacked messages back to the broker -- and a new one starts: every accepted order completes."""
+    order_cls = next(cls for cls in WORKERS if cls.name == "order")
+    running = start_system(config, runner_factory)
+    with Api(config["BASE_URL"]) as admin:
+        admin.headers["Authorization"] = f"Bearer {config['ADMIN_TOKEN']}"
+        sku = card_product(admin, codes=400, max_quantity=1)
+        buyers = Buyers(config["BASE_URL"], sku)
+        pool = buyers.run(seconds=10)
+        eventlet.sleep(3)
+        accepted_before = len(buyers.orders)
+        next(c for c in running.containers if c.service_name == "order").kill()
+        eventlet.sleep(2)
+        runner_factory(config, order_cls).start()
+        for green in pool:
+            green.wait()
+        codes = buyers.settle()
+        report = integrity(admin)
+    print(f"\norchestrator killed: answers {dict(buyers.answers)}; accepted {len(buyers.orders)} orders "
+          f"({accepted_before} before the kill), all completed; {len(codes)} codes, {len(set(codes))} distinct")
+    assert buyers.bad == []
+    assert accepted_before > 0 and len(buyers.orders) > accepted_before
+    assert len(codes) == len(set(codes)) == len(buyers.orders)
     assert report["ok"], report["problems"]
