@@ -53,10 +53,12 @@ class OrderService(BaseService):
     @command
     def get_order(self, order_no, token):
         with self.db.transaction() as s:
-            order = domain.view(domain.for_buyer(s, order_no, token))
+            found = domain.for_buyer(s, order_no, token)
+            order, seen_before = domain.view(found), found.codes_shown_at is not None
         shown = domain.with_items(order, self.catalog_rpc.get_codes)
-        with self.db.transaction() as s:
-            domain.mark_codes_shown(s, shown)
+        if not seen_before:                       # the first reveal is recorded once, not on every look
+            with self.db.transaction() as s:
+                domain.mark_codes_shown(s, shown)
         return shown
 
     @command
