@@ -7,6 +7,7 @@ from gateway.routes.admin_catalog import AdminCatalogRoutes
 from gateway.routes.admin_integrity import IntegrityRoutes
 from gateway.routes.admin_pages import AdminPageRoutes
 from gateway.routes.admin_risk import AdminRiskRoutes
+from gateway.routes.admin_risk_pages import AdminRiskPageRoutes
 from gateway.routes.catalog import CatalogRoutes
 from gateway.routes.ops import OpsRoutes
 from gateway.routes.orders import OrderRoutes
@@ -18,7 +19,7 @@ from services.common.rpc import RpcProxy
 
 
 class GatewayService(OpsRoutes, PageRoutes, AdminPageRoutes, CatalogRoutes, AdminCatalogRoutes, AdminRiskRoutes,
-                     OrderRoutes, PaymentRoutes, IntegrityRoutes, OrderHints):
+                     AdminRiskPageRoutes, OrderRoutes, PaymentRoutes, IntegrityRoutes, OrderHints):
     name = "gateway"
     config = Config()
     instrumentation = Instrumentation()

@@ -1,6 +1,6 @@
 """The admin console (/admin): sign-in with the bootstrap token (exchanged for a session cookie),
 dashboard, products and price rules, code import (the streamed import API, with progress),
-orders with the saga timeline and refunds, and the place where risk reviews will be handled.
+orders with the saga timeline and refunds (the risk pages are in admin_risk_pages.py).
 Every page calls the same services the admin JSON API calls; every change is audited there."""
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
@@ -152,9 +152,3 @@ class AdminPageRoutes:
         except Conflict:
             return order_page(self, request, order_no[:64], "admin.not_refundable", 409)
         return redirect(f"/admin/orders/{order_no[:64]}?done=refund", code=303)
-
-    @page("GET", "/admin/risk", menu_label="admin.nav.risk", order=40, **ADMIN)
-    def admin_risk(self, request):
-        """Orders waiting in `review`; approving and rejecting them arrives with the risk engine."""
-        waiting = self.order_rpc.search_orders({"status": "review", "limit": 100})
-        return pages.render(request, "admin/risk.html", orders=schemas.OrderList().dump({"items": waiting})["items"])

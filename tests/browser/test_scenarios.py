@@ -1,4 +1,5 @@
 """What buyers and admins do, in a real browser (Chromium through Playwright)."""
+import json
 import re
 
 from playwright.sync_api import expect
@@ -6,6 +7,7 @@ from playwright.sync_api import expect
 from services.common.testing import unique
 from tests.browser.conftest import DESKTOP, PHONE, shoot
 from tests.integration.purchase.helpers import buy, card_product, pay, wait_status
+from tests.integration.risk.test_reviews import REVIEW_BIG
 
 
 def pay_in_sandbox_and_wait_for_codes(page):
@@ -94,13 +96,18 @@ def test_a_sold_out_product_cannot_be_bought(new_context, admin, api):
     expect(page.locator(f'a[href="/products/{last}"] .stock')).to_have_text("已售罄")
 
 
-def test_an_admin_imports_codes_with_progress_and_refunds_an_order(new_context, api, tmp_path):
+def signed_in_console(new_context):
     page = new_context(DESKTOP).new_page()
     page.goto("/admin")
     expect(page).to_have_url(re.compile(r"/admin/login$"))
     page.locator('input[name="token"]').fill("dev-admin-token")
     page.locator("form.login button[type=submit]").click()
     expect(page.locator("#sales-today")).to_be_visible()
+    return page
+
+
+def test_an_admin_imports_codes_with_progress_and_refunds_an_order(new_context, api, tmp_path):
+    page = signed_in_console(new_context)
     shoot(page, "admin-dashboard")
 
     sku = unique("ADM")
@@ -150,3 +157,67 @@ def test_desktop_storefront_in_both_languages(new_context):
     expect(page.locator('input[name="recharge_account"]')).to_be_visible()
     expect(page.locator("form.checkout button[type=submit]")).to_have_text("Place order and pay")
     shoot(page, "store-recharge-desktop-en")
+
+
+def place_order(page, sku, contact, quantity=1):
+    page.goto(f"/products/{sku}")
+    page.locator('input[name="contact"]').fill(contact)
+    for _ in range(quantity - 1):
+        page.locator('[data-step="1"]').click()
+    page.locator("form.checkout button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/orders/K\w+$"))
+    return page.url.rsplit("/", 1)[1]
+
+
+def test_an_admin_blacklists_a_contact_and_approves_a_held_order_that_then_pays(new_context, admin):
+    console = signed_in_console(new_context)
+    expect(console.locator("#risk-card a[href='/admin/risk']")).to_be_visible()
+    blocked = f"{unique('blocked')}@example.com"
+    try:
+        blacklist_in_console_and_approve_a_review(console, new_context, admin, blocked)
+    finally:                                # the test database is shared by the whole run: leave no rule or entry
+        admin.put("/api/v1/admin/risk/rules", json={})
+        for entry in admin.get("/api/v1/admin/risk/blacklist").json()["items"]:
+            if entry["value"] == blocked:
+                admin.delete(f"/api/v1/admin/risk/blacklist/{entry['id']}")
+
+
+def blacklist_in_console_and_approve_a_review(console, new_context, admin, blocked):
+    console.goto("/admin/risk/lists")
+    add = console.locator("#blacklist form.list-add")
+    add.locator('select[name="kind"]').select_option("contact")
+    add.locator('input[name="value"]').fill(blocked)
+    add.locator('input[name="note"]').fill("chargebacks")
+    add.locator("button[type=submit]").click()
+    expect(console.locator("#blacklist table.entries")).to_contain_text(blocked)
+
+    sku = card_product(admin, codes=3, price="9.90")
+    refused = new_context(PHONE).new_page()
+    place_order(refused, sku, blocked)
+    expect(refused.locator(".alert-error")).to_have_text("很抱歉，订单未能通过审核。如有疑问请联系客服。")
+    assert not re.search(r"blacklist|黑名单|rule|规则", refused.content(), re.I), "no rule is named to the buyer"
+
+    console.goto("/admin/risk/rules")                                  # hold orders above 15.00 for review
+    console.locator("#rules-editor textarea").fill(json.dumps(REVIEW_BIG))
+    console.locator("#rules-editor button[type=submit]").click()
+    expect(console.locator(".alert-ok")).to_be_visible()
+    shoot(console, "admin-risk-rules")
+    console.goto("/admin/risk/lists")
+    shoot(console, "admin-risk-lists")
+
+    buyer = new_context(PHONE).new_page()
+    order_no = place_order(buyer, sku, f"{unique('held')}@example.com", quantity=2)
+    expect(buyer.locator(".alert-info")).to_have_text("订单正在人工审核，通过后即可付款。")
+
+    console.goto("/admin/risk")
+    held = console.locator(f"#review-{order_no}")
+    expect(held).to_contain_text("¥19.80")
+    expect(held).to_contain_text("金额阈值")
+    shoot(console, "admin-risk-queue", full_page=False)
+    held.locator('input[name="note"]').fill("known buyer")
+    held.locator('button[value="approve"]').click()
+    expect(console.locator(".alert-ok")).to_contain_text(order_no)
+    expect(console.locator(f"#review-{order_no}")).to_have_count(0)
+
+    pay_in_sandbox_and_wait_for_codes(buyer)                           # the page noticed the approval by itself
+    assert buyer.locator("#code-1").inner_text().startswith(sku)
