@@ -6,6 +6,7 @@ import hashlib
 from werkzeug.utils import redirect
 
 from gateway import cache, checkout, ordering, pages, schemas, signals, web
+from gateway.http import query_args
 from gateway.web import page
 from services.common.config import enabled_payment_channels
 from services.common.errors import InvalidInput, NotFound, OutOfStock, Unavailable
@@ -115,11 +116,18 @@ class PageRoutes:
 
     @page("GET", "/orders/<order_no>/status")
     def order_status(self, request, order_no):
-        """For the order page's script: {"status"} while it waits for payment and delivery."""
+        """For the order page's script: {"status"} while it waits for payment and delivery. With
+        ?status=<what the page shows>&wait=<s> the answer is held until the order moves (the
+        order service's hint, gateway/waits.py), so the page changes the moment it is paid."""
         order_no = order_no[:64]
+        hold = query_args(request, schemas.OrderWait())
         order, _ = buyer_view(self, request, order_no)
         if order is None:
             raise NotFound("no such order", {})
+        if hold.get("status") == order["status"] and hold["wait"] > 0:
+            moved = self.orders_moving.wait(order_no, lambda seen: seen["status"] != order["status"], hold["wait"])
+            if moved is not None:
+                return {"status": moved["status"]}
         return {"status": order["status"]}
 
     @page("POST", "/orders/<order_no>")

@@ -58,20 +58,22 @@
     });
   }
 
-  // [data-watch=url]: poll the order until its status changes, then show the new page
+  // [data-watch=url]: wait for the order's status to change, then show the new page. The server
+  // holds each request up to 20 s and answers the moment the order moves (a long poll).
   var watched = document.querySelector("[data-watch]");
   if (watched) {
-    var url = watched.getAttribute("data-watch"), was = watched.getAttribute("data-status"), delay = 1500;
+    var was = watched.getAttribute("data-status");
+    var url = watched.getAttribute("data-watch") + "?status=" + encodeURIComponent(was) + "&wait=20";
     var poll = function () {
       fetch(url, {headers: {"Accept": "application/json"}, credentials: "same-origin", cache: "no-store"})
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (body) {
           if (body && body.status !== was) { window.location.reload(); return; }
-          delay = Math.min(delay * 1.3, 8000); setTimeout(poll, delay);
+          setTimeout(poll, body ? 1000 : 8000);
         })
         .catch(function () { setTimeout(poll, 8000); });
     };
-    setTimeout(poll, delay);
+    setTimeout(poll, 500);
   }
 
   // [data-expires=ISO]: a countdown to the end of the payment window

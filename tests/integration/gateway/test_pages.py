@@ -1,8 +1,11 @@
 """The server-rendered pages over plain HTTP (the browser tests in tests/browser drive the same
 pages in Chromium): escaping, CSRF, cookies, the checkout and order flows, admin sessions."""
 import re
+import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
+
+import eventlet
 
 from services.common.testing import unique
 from tests.integration.purchase.helpers import buy, card_product, pay, wait_status
@@ -66,6 +69,22 @@ def checkout(api, sku, **fields):
     form = {"csrf": csrf_of(page), "idem": form_value(page, "idem"), "quantity": "1",
             "contact": "web@example.com", "payment_channel": "sandbox", **fields}
     return api.post(f"/products/{sku}", data=form, allow_redirects=False)
+
+
+def test_the_order_page_status_is_held_until_the_order_moves(api, admin):
+    sku = card_product(admin, codes=1)
+    placed = checkout(api, sku)
+    order_no = placed.headers["Location"].rsplit("/", 1)[1]
+    page = api.get(f"/orders/{order_no}")
+    held = eventlet.spawn(lambda: (time.monotonic(), api.get(f"/orders/{order_no}/status",
+                                                              params={"status": "awaiting_payment", "wait": 15})))
+    eventlet.sleep(0.5)
+    assert not held.dead                                            # held while nothing moves
+    payment_no = re.search(r'action="/pay/([^"]+)"', page.text).group(1)
+    api.post(f"/pay/{payment_no}", data={"csrf": csrf_of(page)}, allow_redirects=False)
+    started, answer = held.wait()
+    assert answer.json()["status"] in ("paid", "delivering", "completed") and time.monotonic() - started < 5
+    assert api.get(f"/orders/{order_no}/status", params={"wait": 99}).status_code == 400
 
 
 def test_checkout_needs_the_csrf_token(api, admin):
