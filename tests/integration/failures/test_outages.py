@@ -99,24 +99,37 @@ def integrity(admin):
     return report
 
 
+class Stream:
+    """An admin session, a product with 400 codes and buyers streaming at it for `seconds`;
+    `finish()` waits for them, settles every accepted order and runs the integrity check."""
+
+    def __init__(self, config, seconds):
+        self.admin = Api(config["BASE_URL"])
+        self.admin.headers["Authorization"] = f"Bearer {config['ADMIN_TOKEN']}"
+        self.buyers = Buyers(config["BASE_URL"], card_product(self.admin, codes=400, max_quantity=1))
+        self.pool = self.buyers.run(seconds)
+
+    def finish(self):
+        for green in self.pool:
+            green.wait()
+        codes = self.buyers.settle()
+        report = integrity(self.admin)
+        self.admin.close()
+        return codes, report
+
+
 def test_broker_stopped_and_started_under_a_stream_of_orders(config, private_broker, runner_factory, seeded):
     cfg = {**config, "AMQP_URI": private_broker.uri, "RPC_TIMEOUT_S": 3}
     start_system(cfg, runner_factory)
-    with Api(cfg["BASE_URL"]) as admin:
-        admin.headers["Authorization"] = f"Bearer {cfg['ADMIN_TOKEN']}"
-        sku = card_product(admin, codes=400, max_quantity=1)
-        buyers = Buyers(cfg["BASE_URL"], sku)
-        pool = buyers.run(seconds=12)
-        eventlet.sleep(4)
-        accepted_before = len(buyers.orders)
-        private_broker.stop_app()                   # the broker is gone for 4 seconds
-        assert not private_broker.listening()
-        eventlet.sleep(4)
-        private_broker.start_app()
-        for green in pool:
-            green.wait()
-        codes = buyers.settle()
-        report = integrity(admin)
+    stream = Stream(cfg, seconds=12)
+    buyers = stream.buyers
+    eventlet.sleep(4)
+    accepted_before = len(buyers.orders)
+    private_broker.stop_app()                       # the broker is gone for 4 seconds
+    assert not private_broker.listening()
+    eventlet.sleep(4)
+    private_broker.start_app()
+    codes, report = stream.finish()
     print(f"\nbroker outage: answers {dict(buyers.answers)}; accepted {len(buyers.orders)} orders "
           f"({accepted_before} before the outage), all completed; {len(codes)} codes, {len(set(codes))} distinct; "
           f"integrity {report['counted']}")
@@ -127,23 +140,17 @@ def test_broker_stopped_and_started_under_a_stream_of_orders(config, private_bro
 
 
 def test_database_connections_cut_under_a_stream_of_orders(system, database_url):
-    with Api(system["BASE_URL"]) as admin:
-        admin.headers["Authorization"] = f"Bearer {system['ADMIN_TOKEN']}"
-        sku = card_product(admin, codes=400, max_quantity=1)
-        buyers = Buyers(system["BASE_URL"], sku)
-        pool = buyers.run(seconds=10)
-        engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
-        cut = 0
-        with engine.connect() as conn:
-            for _ in range(3):                      # every service loses every connection, 3 times
-                eventlet.sleep(2.5)
-                cut += conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                                         "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
-        engine.dispose()
-        for green in pool:
-            green.wait()
-        codes = buyers.settle()
-        report = integrity(admin)
+    stream = Stream(system, seconds=10)
+    buyers = stream.buyers
+    engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    cut = 0
+    with engine.connect() as conn:
+        for _ in range(3):                          # every service loses every connection, 3 times
+            eventlet.sleep(2.5)
+            cut += conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                     "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+    engine.dispose()
+    codes, report = stream.finish()
     print(f"\ndatabase connections cut: {cut} connections terminated in 3 rounds; answers {dict(buyers.answers)}; "
           f"accepted {len(buyers.orders)} orders, all completed; {len(codes)} codes, {len(set(codes))} distinct")
     assert cut > 0 and buyers.bad == []
@@ -156,20 +163,14 @@ def test_orchestrator_killed_mid_saga_under_a_stream_of_orders(config, runner_fa
     unacked messages back to the broker -- and a new one starts: every accepted order completes."""
     order_cls = next(cls for cls in WORKERS if cls.name == "order")
     running = start_system(config, runner_factory)
-    with Api(config["BASE_URL"]) as admin:
-        admin.headers["Authorization"] = f"Bearer {config['ADMIN_TOKEN']}"
-        sku = card_product(admin, codes=400, max_quantity=1)
-        buyers = Buyers(config["BASE_URL"], sku)
-        pool = buyers.run(seconds=10)
-        eventlet.sleep(3)
-        accepted_before = len(buyers.orders)
-        next(c for c in running.containers if c.service_name == "order").kill()
-        eventlet.sleep(2)
-        runner_factory(config, order_cls).start()
-        for green in pool:
-            green.wait()
-        codes = buyers.settle()
-        report = integrity(admin)
+    stream = Stream(config, seconds=10)
+    buyers = stream.buyers
+    eventlet.sleep(3)
+    accepted_before = len(buyers.orders)
+    next(c for c in running.containers if c.service_name == "order").kill()
+    eventlet.sleep(2)
+    runner_factory(config, order_cls).start()
+    codes, report = stream.finish()
     print(f"\norchestrator killed: answers {dict(buyers.answers)}; accepted {len(buyers.orders)} orders "
           f"({accepted_before} before the kill), all completed; {len(codes)} codes, {len(set(codes))} distinct")
     assert buyers.bad == []
