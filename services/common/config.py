@@ -50,7 +50,7 @@ DEFAULTS = {
     "KAMENG_LOG_LEVEL": ("INFO", "log level"),
     # payment channels (services/payment/channels/): every KAMENG_<CHANNEL>_* setting below reaches
     # the payment service's config as <CHANNEL>_* (see `channel_settings`)
-    "KAMENG_PAYMENT_CHANNELS": ("", "real payment channels enabled, comma-separated (epay, alipay, wechat); "
+    "KAMENG_PAYMENT_CHANNELS": ("", "real payment channels enabled, comma-separated (epay, alipay, wechat, usdt); "
                                     "an enabled channel with an empty setting stops the payment service"),
     "KAMENG_PAYMENT_RECONCILE_AFTER_S": ("120", "reconciliation asks the channel about a payment still open "
                                                 "this long after creation"),
