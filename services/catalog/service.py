@@ -6,7 +6,7 @@ from services.catalog.models import metadata
 from services.common.crypto import Keys
 from services.common.db import Database
 from services.common.errors import DomainError, load
-from services.common.events import event_handler
+from services.common.events import batch_handler, event_handler
 from services.common.rpc import rpc
 from services.common.service import BaseService
 
@@ -132,9 +132,9 @@ class CatalogService(BaseService):
         with self.db.transaction() as s:
             return stock.codes_of(s, self.keys, order_no)
 
-    @event_handler("order", "stock_reservation_requested")
-    def handle_stock_reservation_requested(self, envelope):
-        self.db.once("catalog.handle_stock_reservation_requested", envelope, stock.on_reservation_requested)
+    @batch_handler("order", "stock_reservation_requested")
+    def handle_stock_reservation_requested(self, envelopes):
+        self.db.once_all("catalog.handle_stock_reservation_requested", envelopes, stock.on_reservations_requested)
 
     @event_handler("order", "stock_release_requested")
     def handle_stock_release_requested(self, envelope):

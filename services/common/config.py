@@ -38,6 +38,9 @@ DEFAULTS = {
     "KAMENG_HEALTH_TIMEOUT_S": ("2", "deadline for /healthz to hear from every service"),
     "KAMENG_EVENT_MAX_ATTEMPTS": ("5", "tries of an event handler before its message is dead-lettered"),
     "KAMENG_EVENT_RETRY_DELAY_MS": ("500", "first retry delay; doubles per try"),
+    "KAMENG_EVENT_BATCH_MAX": ("50", "most events a batched saga handler takes in one transaction"),
+    "KAMENG_EVENT_BATCH_WORKERS": ("2", "batches of one queue handled at once per service process"),
+    "KAMENG_EVENT_BATCH_PREFETCH": ("64", "unacknowledged events a batched handler's queue may hold"),
     "KAMENG_OUTBOX_POLL_S": ("0.5", "outbox relay poll interval (it is also woken on commit)"),
     "KAMENG_MAX_WORKERS": ("10", "concurrent workers (and prefetch) per service"),
     "KAMENG_GATEWAY_MAX_WORKERS": ("200", "concurrent HTTP requests per gateway (they mostly wait)"),
@@ -110,6 +113,9 @@ class Settings:
     health_timeout_s: float
     event_max_attempts: int
     event_retry_delay_ms: int
+    event_batch_max: int
+    event_batch_workers: int
+    event_batch_prefetch: int
     outbox_poll_s: float
     max_workers: int
     gateway_max_workers: int
@@ -147,6 +153,9 @@ def settings():
         health_timeout_s=float(env("KAMENG_HEALTH_TIMEOUT_S")),
         event_max_attempts=int(env("KAMENG_EVENT_MAX_ATTEMPTS")),
         event_retry_delay_ms=int(env("KAMENG_EVENT_RETRY_DELAY_MS")),
+        event_batch_max=int(env("KAMENG_EVENT_BATCH_MAX")),
+        event_batch_workers=int(env("KAMENG_EVENT_BATCH_WORKERS")),
+        event_batch_prefetch=int(env("KAMENG_EVENT_BATCH_PREFETCH")),
         outbox_poll_s=float(env("KAMENG_OUTBOX_POLL_S")),
         max_workers=int(env("KAMENG_MAX_WORKERS")),
         gateway_max_workers=int(env("KAMENG_GATEWAY_MAX_WORKERS")),
@@ -195,6 +204,9 @@ def nameko_config(s=None, **overrides):
         "HEALTH_TIMEOUT_S": s.health_timeout_s,
         "EVENT_MAX_ATTEMPTS": s.event_max_attempts,
         "EVENT_RETRY_DELAY_MS": s.event_retry_delay_ms,
+        "EVENT_BATCH_MAX": s.event_batch_max,
+        "EVENT_BATCH_WORKERS": s.event_batch_workers,
+        "EVENT_BATCH_PREFETCH": s.event_batch_prefetch,
         "OUTBOX_POLL_S": s.outbox_poll_s,
         "TRUSTED_PROXIES": list(s.trusted_proxies),
         "RATE_LIMITS": s.rate_limits,

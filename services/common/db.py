@@ -3,7 +3,8 @@
     db = Database(models.metadata)           # on the service class, beside relay = OutboxRelay()
     with self.db.transaction() as session:   # one commit for state + outbox rows
         ...
-    self.db.once("order.handle_stock_reserved", envelope, saga.advance)   # inbox + effect
+    self.db.once("catalog.handle_x", envelope, fn)                 # inbox + effect, one commit
+    self.db.once_all("order.handle_stock_reserved", envelopes, saga.advance_all)   # a batch of them
 """
 import logging
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ from sqlalchemy import MetaData, create_engine, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session
 
-from services.common import audit, envelope as envelopes, inbox, metrics, outbox
+from services.common import audit, envelope as envelopes, inbox, logs, metrics, outbox
 from services.common.errors import Unavailable
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,23 @@ def transaction(engine, metadata, correlation_id=None):
         session.close()
 
 
+def each(session, envs):
+    """The envelopes of a batch, one at a time, with the session's correlation id (what outbox
+    rows and hints carry) set to that envelope's."""
+    for env in envs:
+        session.info["correlation_id"] = env.get("correlation_id")
+        logs.rebind(env.get("correlation_id"))
+        yield env
+
+
+def each_one(fn):
+    """A batch body for `once_all` from a one-envelope function `fn(session, envelope)`."""
+    def run(session, envs):
+        for env in each(session, envs):
+            fn(session, env)
+    return run
+
+
 class Db:
     """What an entrypoint sees as `self.db`: transactions bound to the worker's correlation id."""
 
@@ -85,11 +103,27 @@ class Db:
         Returns fn's result, or None for a duplicate."""
         envelopes.load(env)
         with self.transaction() as session:
-            if not inbox.claim(session, self.provider.inbox, consumer, env):
-                metrics.EVENTS_DUPLICATE.labels(consumer).inc()
-                log.info("duplicate event skipped", extra={"event_id": env["event_id"]})
+            if not self._claim(session, consumer, [env]):
                 return None
             return fn(session, env)
+
+    def once_all(self, consumer, envs, fn):
+        """`once` for a batch (`events.batch_handler`): one transaction, one inbox statement, then
+        `fn(session, fresh)` with the envelopes not handled before, in their order. `each(session,
+        fresh)` walks them with each one's correlation id on its outbox rows."""
+        for env in envs:
+            envelopes.load(env)
+        with self.transaction() as session:
+            fresh = self._claim(session, consumer, envs)
+            if fresh:
+                fn(session, fresh)
+
+    def _claim(self, session, consumer, envs):
+        fresh = inbox.claim_all(session, self.provider.inbox, consumer, envs)
+        if len(fresh) < len(envs):
+            metrics.EVENTS_DUPLICATE.labels(consumer).inc(len(envs) - len(fresh))
+            log.info("%d duplicate event(s) skipped", len(envs) - len(fresh))
+        return fresh
 
     def ping(self):
         with self.provider.engine.connect() as conn:

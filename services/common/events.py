@@ -6,16 +6,28 @@ back into `<queue>` when the TTL runs out) until EVENT_MAX_ATTEMPTS tries, then 
 with the error, counted in `kameng_events_dead_lettered_total`. The original is acked only after
 the republish is confirmed; if the republish fails the original is requeued, so nothing is lost.
 A message that is not a valid envelope is dead-lettered at once: retrying cannot mend it.
+
+`batch_handler`: the same guarantees, for the saga's hot handlers. Messages that arrive while a
+batch is being handled wait and go together into the next one; the method gets a list of
+envelopes and handles them in one transaction (`Db.once_all`). A batch that fails is split and
+each message is tried alone, so one bad message is retried and dead-lettered by itself and never
+holds the others back. Under light load a batch is one message: nothing waits for company.
 """
 import logging
+from collections import deque
+from functools import partial
+
+import eventlet.event
 
 from kombu import Queue
 from marshmallow import ValidationError
 from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
+from nameko.exceptions import ContainerBeingKilled
+from nameko.messaging import QueueConsumer
 
 from services.common import metrics
-from services.common.broker import BrokerLossTolerant
+from services.common.broker import BROKER_ERRORS, BrokerLossTolerant
 
 log = logging.getLogger(__name__)
 
@@ -42,17 +54,21 @@ class Retrying(EventHandler):
                                    retry=True, retry_policy={"max_retries": 3})
 
     def handle_result(self, message, worker_ctx, result=None, exc_info=None):
-        if exc_info is None:
+        self.settle(message, exc_info and exc_info[1])
+        return result, exc_info
+
+    def settle(self, message, exc=None):
+        """Ack a handled message; send a failed one to its retry or dead-letter queue."""
+        if exc is None:
             self.queue_consumer.ack_message(message)
-            return result, exc_info
+            return
         try:
-            self.reroute(message, exc_info[1])
+            self.reroute(message, exc)
         except Exception:  # noqa: BLE001 -- broker trouble: hand it back rather than lose it
             log.exception("could not reroute a failed event; requeued")
             self.queue_consumer.requeue_message(message)
         else:
             self.queue_consumer.ack_message(message)
-        return result, exc_info
 
     def reroute(self, message, exc):
         name = self.queue.name
@@ -86,3 +102,74 @@ class RetryingEventHandler(BrokerLossTolerant, Retrying):
 
 
 event_handler = RetryingEventHandler.decorator
+
+
+class BatchQueueConsumer(QueueConsumer):
+    """The batched handlers' own consumer connection: its prefetch (EVENT_BATCH_PREFETCH per
+    queue) bounds a batch, where nameko's prefetch is the container's max_workers."""
+
+    @property
+    def prefetch_count(self):
+        return int(self.container.config.get("EVENT_BATCH_PREFETCH", 64))
+
+
+class BatchEventHandler(Retrying):
+    """At most EVENT_BATCH_WORKERS batches of one queue run at a time, each of at most
+    EVENT_BATCH_MAX messages; the messages that arrive meanwhile make the next batch."""
+    queue_consumer = BatchQueueConsumer()
+
+    def setup(self):
+        super().setup()
+        config = self.container.config
+        self.batch_max = int(config.get("EVENT_BATCH_MAX", 50))
+        self.workers = int(config.get("EVENT_BATCH_WORKERS", 2))
+        self.waiting, self.running = deque(), 0
+
+    def handle_message(self, body, message):
+        """In the green thread nameko gives each message: queue it, and run batches unless enough
+        runners already do (they take this message with the next batch)."""
+        self.waiting.append((body, message))
+        if self.running >= self.workers:
+            return
+        self.running += 1
+        try:
+            while self.waiting:
+                batch = [self.waiting.popleft() for _ in range(min(len(self.waiting), self.batch_max))]
+                self.run(batch)
+        finally:
+            self.running -= 1
+
+    def run(self, batch):
+        """Handle `batch` in one worker; if it fails, each of its messages alone."""
+        done = eventlet.event.Event()
+        try:
+            self.container.spawn_worker(
+                self, ([body for body, _ in batch],), {},
+                context_data=self.unpack_message_headers(batch[0][1]),
+                handle_result=partial(self.finished, done))
+        except ContainerBeingKilled:
+            for _, message in batch:
+                self.queue_consumer.requeue_message(message)
+            return
+        exc = done.wait()
+        if exc is not None and len(batch) > 1:
+            metrics.EVENT_BATCHES_SPLIT.labels(self.queue.name).inc()
+            log.warning("a batch of %d events failed (%s); each is tried alone", len(batch), type(exc).__name__,
+                        extra={"queue": self.queue.name})
+            for item in batch:
+                self.run([item])
+            return
+        metrics.EVENT_BATCH_SIZE.labels(self.queue.name).observe(len(batch))
+        for _, message in batch:
+            try:
+                self.settle(message, exc)
+            except BROKER_ERRORS as error:     # the broker redelivers what was not acked
+                log.warning("broker connection lost while settling an event (%s)", type(error).__name__)
+
+    @staticmethod
+    def finished(done, worker_ctx, result=None, exc_info=None):
+        done.send(exc_info and exc_info[1])
+        return result, exc_info
+
+
+batch_handler = BatchEventHandler.decorator

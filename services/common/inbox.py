@@ -17,7 +17,17 @@ def table(metadata: MetaData):
 
 def claim(session, inbox, consumer, env):
     """True the first time this consumer sees this event (in this transaction), else False."""
-    row = session.execute(
-        insert(inbox).values(consumer=consumer, event_id=env["event_id"], event_type=env["type"])
-        .on_conflict_do_nothing().returning(inbox.c.event_id)).first()
-    return row is not None
+    return bool(claim_all(session, inbox, consumer, [env]))
+
+
+def claim_all(session, inbox, consumer, envs):
+    """The envelopes this consumer sees for the first time, in their order, each event once
+    (one statement for the lot)."""
+    rows = [{"consumer": consumer, "event_id": env["event_id"], "event_type": env["type"]} for env in envs]
+    new = set(session.scalars(insert(inbox).values(rows).on_conflict_do_nothing().returning(inbox.c.event_id)))
+    fresh = []
+    for env in envs:
+        if env["event_id"] in new:
+            new.discard(env["event_id"])       # a second copy in the same batch is a duplicate too
+            fresh.append(env)
+    return fresh

@@ -18,6 +18,11 @@ def bind(service=None, correlation_id=None):
     _current.correlation_id = correlation_id
 
 
+def rebind(correlation_id):
+    """Another correlation id for the rest of this worker (a batch moving on to its next event)."""
+    _current.correlation_id = correlation_id
+
+
 def correlation_id():
     return getattr(_current, "correlation_id", None)
 

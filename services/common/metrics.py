@@ -43,6 +43,11 @@ PAYMENT_NOTIFICATIONS = Counter(
     ["channel", "outcome"])
 EVENTS_DEAD_LETTERED = Counter(
     "kameng_events_dead_lettered_total", "Events moved to a dead-letter queue", ["queue"])
+EVENT_BATCH_SIZE = Histogram(
+    "kameng_event_batch_size", "Events handled together in one transaction by a batched handler", ["queue"],
+    buckets=(1, 2, 4, 8, 16, 32, 64))
+EVENT_BATCHES_SPLIT = Counter(
+    "kameng_event_batches_split_total", "Batches that failed and were retried one event at a time", ["queue"])
 
 
 def exposition():

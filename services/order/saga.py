@@ -12,6 +12,7 @@ from prometheus_client import Counter, Histogram
 from sqlalchemy import func, or_, select
 
 from services.common import hints, outbox
+from services.common.db import each
 from services.common.errors import Conflict, NotFound
 from services.order.models import Order, Transition
 from services.order.views import view
@@ -97,16 +98,22 @@ def lock(session, order_no, missing_ok=False):
     return order
 
 
-def advance(session, envelope):
-    """Event handler body: apply a participant's event to its order. An event about an order
-    this service never made (a participant used directly, e.g. by an admin tool) is not ours:
-    it is logged and dropped, not retried into the dead-letter queue."""
-    order_no = envelope["data"]["order_no"]
-    order = lock(session, order_no, missing_ok=True)
-    if order is None:
-        log.warning("event %s for unknown order %s ignored", envelope["type"], order_no)
-        return None
-    return apply(session, order, envelope["type"], envelope["data"])
+def advance_all(session, envelopes):
+    """Event handler body: apply participants' events to their orders. The orders are locked in
+    one statement, in order_no order (two batches locking the same orders cannot deadlock), then
+    each event is applied in turn. An event about an order this service never made (a participant
+    used directly, e.g. by an admin tool) is not ours: it is logged and dropped, not retried into
+    the dead-letter queue."""
+    numbers = sorted({env["data"]["order_no"] for env in envelopes})
+    orders = {o.order_no: o for o in session.scalars(
+        select(Order).where(Order.order_no.in_(numbers)).order_by(Order.order_no).with_for_update()
+        .execution_options(populate_existing=True))}
+    for env in each(session, envelopes):
+        order = orders.get(env["data"]["order_no"])
+        if order is None:
+            log.warning("event %s for unknown order %s ignored", env["type"], env["data"]["order_no"])
+            continue
+        apply(session, order, env["type"], env["data"])
 
 
 def apply(session, order, event_type, data=None):

@@ -5,7 +5,7 @@ from services.common.config import enabled_payment_channels
 from services.common.crypto import Keys
 from services.common.db import Database
 from services.common.errors import DomainError, load
-from services.common.events import event_handler
+from services.common.events import batch_handler
 from services.common.hints import Hints
 from services.common.rpc import RpcProxy, rpc
 from services.common.service import BaseService
@@ -16,11 +16,12 @@ command = rpc(expected_exceptions=DomainError)
 
 
 def on(source, event_type):
-    """A saga event handler: the inbox row, the transition and its requests in one commit."""
-    def handle(self, envelope):
-        self.db.once(f"order.handle_{event_type}", envelope, saga.advance)
+    """A saga event handler: the inbox rows, the transitions and their requests of a batch of
+    events in one commit."""
+    def handle(self, envelopes):
+        self.db.once_all(f"order.handle_{event_type}", envelopes, saga.advance_all)
     handle.__name__ = f"handle_{event_type}"
-    return event_handler(source, event_type)(handle)
+    return batch_handler(source, event_type)(handle)
 
 
 class OrderService(BaseService):

@@ -4,9 +4,9 @@ from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
-from services.common.db import Database
+from services.common.db import Database, each_one
 from services.common.errors import DomainError, NotFound
-from services.common.events import event_handler
+from services.common.events import batch_handler, event_handler
 from services.common.rpc import rpc
 from services.common.service import BaseService
 from services.payment import channels, domain, models, reconcile, refunds
@@ -48,11 +48,11 @@ class PaymentService(BaseService):
     config = Config()
     channels = Channels()
 
-    @event_handler("order", "payment_requested")
-    def handle_payment_requested(self, envelope):
+    @batch_handler("order", "payment_requested")
+    def handle_payment_requested(self, envelopes):
         create = partial(domain.create_intent, channels=self.channels,
                          public_url=self.config.get("PUBLIC_URL", "http://127.0.0.1:8000"))
-        self.db.once("payment.handle_payment_requested", envelope, create)
+        self.db.once_all("payment.handle_payment_requested", envelopes, each_one(create))
 
     @event_handler("order", "payment_close_requested")
     def handle_payment_close_requested(self, envelope):

@@ -2,9 +2,9 @@ from functools import partial
 
 from nameko.dependency_providers import Config
 
-from services.common.db import Database
+from services.common.db import Database, each_one
 from services.common.errors import DomainError, InvalidInput, load
-from services.common.events import event_handler
+from services.common.events import batch_handler, event_handler
 from services.common.rpc import rpc
 from services.common.service import BaseService
 from services.risk import domain, models, schemas
@@ -30,11 +30,11 @@ class RiskService(BaseService):
     config = Config()
     counters = RiskCounters()
 
-    @event_handler("order", "risk_assessment_requested")
-    def handle_risk_assessment_requested(self, envelope):
+    @batch_handler("order", "risk_assessment_requested")
+    def handle_risk_assessment_requested(self, envelopes):
         review_s, window_s = windows(self.config)
         assess = partial(domain.assess, counters=self.counters, review_s=review_s, window_s=window_s)
-        self.db.once("risk.handle_risk_assessment_requested", envelope, assess)
+        self.db.once_all("risk.handle_risk_assessment_requested", envelopes, each_one(assess))
 
     @event_handler("payment", "payment_succeeded")
     def handle_payment_succeeded(self, envelope):

@@ -14,6 +14,7 @@ from services.catalog.domain.products import active_product
 from services.catalog.models import Code, Product, Reservation, StockLevel
 from services.common import audit, outbox
 from services.common.crypto import DataKeys
+from services.common.db import each
 from services.common.envelope import isoformat
 from services.common.errors import Conflict, InvalidInput, NotFound, OutOfStock
 
@@ -195,6 +196,13 @@ def on_reservation_requested(session, envelope):
     except (InvalidInput, NotFound, Conflict) as exc:
         outbox.add(session, "stock_reservation_failed", {"order_no": d["order_no"], "sku": d["sku"],
                                                          "quantity": d["quantity"], "reason": exc.code})
+
+
+def on_reservations_requested(session, envelopes):
+    """A batch of the saga's requests, SKU by SKU (so two batches take the SKUs' counter rows in
+    the same order and cannot deadlock), in arrival order within a SKU."""
+    for env in each(session, sorted(envelopes, key=lambda e: str(e["data"].get("sku")))):
+        on_reservation_requested(session, env)
 
 
 def on_release_requested(session, envelope):

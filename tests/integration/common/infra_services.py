@@ -1,15 +1,18 @@
-"""Two small services, in schemas of their own, that exercise the shared infrastructure exactly
-as domain services use it: an emitter whose RPC writes outbox rows, and a listener whose event
-handler records an effect through the inbox (and fails on purpose for "poison" notes)."""
+"""Small services, in schemas of their own, that exercise the shared infrastructure exactly as
+domain services use it: an emitter whose RPC writes outbox rows, and listeners whose event
+handlers record an effect through the inbox (and fail on purpose for "poison" notes): one
+message at a time, and in batches."""
 import logging
+
+import eventlet
 
 from nameko.rpc import rpc
 from sqlalchemy import Column, Table, Text, select
 
 from services.common import outbox
-from services.common.db import Database, service_metadata
+from services.common.db import Database, each_one, service_metadata
 from services.common.errors import Conflict
-from services.common.events import event_handler
+from services.common.events import batch_handler, event_handler
 from services.common.service import BaseService
 
 log = logging.getLogger("infra_test")
@@ -19,6 +22,7 @@ listener_metadata = service_metadata("infra_listener")
 effects = Table("effects", listener_metadata, Column("note", Text, nullable=False),
                 Column("event_id", Text, nullable=False))
 ATTEMPTS = []   # poison deliveries seen, in this process
+BATCHES = []    # sizes of the batches the batch listener was handed, in this process
 
 
 def create_schemas(engine):
@@ -35,6 +39,8 @@ def record(session, envelope):
     if note.startswith("poison"):
         ATTEMPTS.append(note)
         raise RuntimeError("this handler always fails for poison")
+    if note.startswith("slow"):            # holds its batch, so that what arrives meanwhile waits
+        eventlet.sleep(0.5)
     session.execute(effects.insert().values(note=note, event_id=envelope["event_id"]))
 
 
@@ -62,3 +68,13 @@ class Listener(BaseService):
     @event_handler("emitter", "thing_happened")
     def handle_thing_happened(self, envelope):
         self.db.once("listener.handle_thing_happened", envelope, record)
+
+
+class BatchListener(BaseService):
+    name = "batch_listener"
+    db = Database(listener_metadata)
+
+    @batch_handler("emitter", "thing_happened")
+    def handle_things(self, envelopes):
+        BATCHES.append(len(envelopes))
+        self.db.once_all("batch_listener.handle_things", envelopes, each_one(record))

@@ -218,3 +218,69 @@ def test_relay_publishes_a_whole_batch_once_each_in_order_and_marks_it(config, e
     ours = [note for note in received if note.startswith(batch)]
     assert ours == [f"{batch}-{n:02d}" for n in range(60)]            # each once, in order
     assert all(outbox_rows(engine, f"{batch}-{n:02d}")[0].published_at for n in range(60))
+
+
+BATCH_QUEUE = "evt-emitter-thing_happened--batch_listener.handle_things"
+
+
+@pytest.fixture
+def batching(config, container_factory, engine):
+    """The batch listener alone, one batch at a time, so that what arrives during a batch waits."""
+    config.update(EVENT_MAX_ATTEMPTS=3, EVENT_BATCH_WORKERS=1, EVENT_RETRY_DELAY_MS=100)
+    listener = container_factory(infra.BatchListener, config)
+    listener.start()
+    infra.BATCHES.clear()
+    return listener
+
+
+def effect_counts(engine, prefix):
+    notes = effect_notes(engine, prefix)
+    return {note: notes.count(note) for note in notes}
+
+
+def behind_a_slow_one(config, *envelopes):
+    """Publish a slow event, then `envelopes`, which arrive while the slow one is handled."""
+    dispatch = event_dispatcher(config)
+    dispatch("emitter", "thing_happened", make_envelope("thing_happened", note=unique("slow")))
+    for envelope in envelopes:
+        dispatch("emitter", "thing_happened", envelope)
+
+
+def test_events_that_wait_together_are_handled_in_one_batch_each_once(config, batching, engine):
+    prefix = unique("together")
+    behind_a_slow_one(config, *[make_envelope("thing_happened", note=f"{prefix}-{n}") for n in range(30)])
+    wait_until(lambda: len(effect_notes(engine, prefix)) == 30, message="the 30 events")
+    assert set(effect_counts(engine, prefix).values()) == {1}
+    assert infra.BATCHES[0] == 1 and max(infra.BATCHES) >= 10       # they waited, then went together
+    assert sum(infra.BATCHES) == 31
+
+
+def test_a_poison_event_in_a_batch_is_retried_alone_while_the_rest_commit_once(config, batching, engine):
+    prefix, poison = unique("neighbour"), unique("poison")
+    envelopes = [make_envelope("thing_happened", note=f"{prefix}-{n}") for n in range(10)]
+    envelopes.insert(5, make_envelope("thing_happened", note=poison))
+    split = metrics.EVENT_BATCHES_SPLIT.labels(BATCH_QUEUE)._value.get()
+    behind_a_slow_one(config, *envelopes)
+    wait_until(lambda: len(effect_notes(engine, prefix)) == 10, message="the good events")
+    assert set(effect_counts(engine, prefix).values()) == {1}
+    assert metrics.EVENT_BATCHES_SPLIT.labels(BATCH_QUEUE)._value.get() >= split + 1
+    with Connection(config["AMQP_URI"]) as conn:
+        dlq = conn.SimpleQueue(dead_letter_queue(BATCH_QUEUE))
+        message = dlq.get(timeout=15)
+        assert json.loads(message.body)["data"]["note"] == poison
+        assert message.headers["x-kameng-attempt"] == 3
+        message.ack()
+        dlq.close()
+    assert set(effect_counts(engine, prefix).values()) == {1}       # the poison's retries redid nothing
+
+
+def test_copies_of_one_event_in_one_batch_change_things_once(config, batching, engine):
+    envelope = make_envelope("thing_happened", note=unique("copied"))
+    other = make_envelope("thing_happened", note=unique("other"))
+    before = metrics.EVENTS_DUPLICATE.labels("batch_listener.handle_things")._value.get()
+    behind_a_slow_one(config, envelope, envelope, other, envelope)
+    wait_until(lambda: effect_notes(engine, other["data"]["note"]), message="the other event")
+    eventlet.sleep(0.3)
+    assert effect_notes(engine, envelope["data"]["note"]) == [envelope["data"]["note"]]
+    assert metrics.EVENTS_DUPLICATE.labels("batch_listener.handle_things")._value.get() == before + 2
+    assert max(infra.BATCHES) == 4
