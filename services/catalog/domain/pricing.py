@@ -3,11 +3,11 @@ the lowest price among the rules that apply at that moment, and the quote says w
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.dialects.postgresql import insert
 
 from services.catalog.domain.products import active_product
-from services.catalog.models import Category, LevelPrice, Promotion, StockLevel
+from services.catalog.models import Category, LevelPrice, Product, Promotion, StockLevel
 from services.common import audit
 from services.common.envelope import isoformat
 from services.common.errors import InvalidInput, NotFound
@@ -45,19 +45,29 @@ def best_price(base, level_price, promotions, at):
 
 
 def quote(session, sku, quantity, level=None, at=None):
-    product = active_product(session, sku)
+    """On every order's path: the product, its category, its stock and whether it has active
+    promotions come in one statement; the promotions (and a level's price) only when there are."""
+    row = session.execute(
+        select(Product, Category.name, StockLevel.available, StockLevel.counted,
+               exists().where(Promotion.sku == Product.sku, Promotion.active).label("promoted"))
+        .outerjoin(Category, Category.id == Product.category_id)
+        .outerjoin(StockLevel, StockLevel.sku == Product.sku)
+        .where(Product.sku == sku, Product.active.is_(True))).first()
+    if row is None:
+        raise NotFound("no such product", {"sku": sku})
+    product = row.Product
     if not product.min_quantity <= quantity <= product.max_quantity:
         raise InvalidInput("quantity outside this product's limits", {
             "quantity": quantity, "min_quantity": product.min_quantity, "max_quantity": product.max_quantity})
     at = at or datetime.now(timezone.utc)
     level_price = session.get(LevelPrice, (sku, level)) if level else None
-    promotions = session.scalars(select(Promotion).where(Promotion.sku == sku, Promotion.active)).all()
+    promotions = session.scalars(select(Promotion).where(Promotion.sku == sku, Promotion.active)).all() \
+        if row.promoted else ()
     unit, rule = best_price(product.price, level_price, promotions, at)
-    level = session.get(StockLevel, sku)
     return {"sku": sku, "quantity": quantity, "unit_price": unit, "total": unit * quantity,
             "currency": product.currency, "rule": rule, "delivery": product.delivery,
-            "category": session.get(Category, product.category_id).name,   # risk rules go by category
-            "stock": level.available if level is not None and level.counted else None}
+            "category": row.name,                                   # risk rules go by category
+            "stock": row.available if row.counted else None}
 
 
 def set_level_price(session, actor, sku, level, price):
