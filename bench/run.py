@@ -60,8 +60,10 @@ def start_services(env):
     subprocess.run([sys.executable, "-m", "services.catalog.seed"], env=env, check=True, cwd=ROOT,
                    stdout=subprocess.DEVNULL)
     workers = [n for n in ALL if n != "gateway"]
+    logs = ROOT / "bench-results" / "logs"         # warnings and errors of each process, to read after
+    logs.mkdir(parents=True, exist_ok=True)
     procs = [subprocess.Popen([sys.executable, "-m", "services.common.runner", *names], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=(logs / f"{names[0]}.log").open("w"))
              for names in [[w] for w in workers] + [["gateway"]]]
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
