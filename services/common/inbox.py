@@ -1,7 +1,11 @@
 """The inbox (DESIGN §4): one row per (consumer, event_id), written in the same transaction as
 the consumer's effect, so a redelivered event changes nothing."""
+import uuid
+
 from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, Table, Text, func
-from sqlalchemy.dialects.postgresql import UUID, insert
+from sqlalchemy.dialects.postgresql import UUID
+
+from services.common import sql
 
 
 def table(metadata: MetaData):
@@ -20,14 +24,20 @@ def claim(session, inbox, consumer, env):
     return bool(claim_all(session, inbox, consumer, [env]))
 
 
+CLAIM = """INSERT INTO {table} (consumer, event_id, event_type)
+SELECT %(consumer)s, e.id, e.type FROM unnest(%(ids)s::uuid[], %(types)s::text[]) AS e(id, type)
+ON CONFLICT DO NOTHING RETURNING event_id::text"""
+
+
 def claim_all(session, inbox, consumer, envs):
     """The envelopes this consumer sees for the first time, in their order, each event once
     (one statement for the lot)."""
-    rows = [{"consumer": consumer, "event_id": env["event_id"], "event_type": env["type"]} for env in envs]
-    new = set(session.scalars(insert(inbox).values(rows).on_conflict_do_nothing().returning(inbox.c.event_id)))
+    ids = [str(uuid.UUID(str(env["event_id"]))) for env in envs]
+    new = {row[0] for row in sql.run(session, CLAIM.format(table=sql.qualified(inbox)), {
+        "consumer": consumer, "ids": ids, "types": [env["type"] for env in envs]})}
     fresh = []
-    for env in envs:
-        if env["event_id"] in new:
-            new.discard(env["event_id"])       # a second copy in the same batch is a duplicate too
+    for event_id, env in zip(ids, envs):
+        if event_id in new:
+            new.discard(event_id)              # a second copy in the same batch is a duplicate too
             fresh.append(env)
     return fresh

@@ -9,6 +9,7 @@ down the rows wait; the relay retries with backoff and loses nothing. A crash be
 and the commit of `published_at` publishes that row again: consumers deduplicate by `event_id`
 (the inbox), which is what at-least-once means.
 """
+import json
 import logging
 import threading
 import time
@@ -16,11 +17,10 @@ import time
 import eventlet
 from kombu import Connection, Exchange
 from nameko.extensions import DependencyProvider
-from sqlalchemy import (BigInteger, Column, DateTime, Index, MetaData, Table, Text, func, select,
-                        text, update)
+from sqlalchemy import BigInteger, Column, DateTime, Index, MetaData, Table, Text, func, select, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
-from services.common import envelope, logs, metrics
+from services.common import envelope, logs, metrics, sql
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +76,18 @@ def table(metadata: MetaData):
     )
 
 
+ADD = "INSERT INTO {table} (event_id, type, envelope) VALUES (%(event_id)s, %(type)s, %(envelope)s::jsonb)"
+CLAIM = """SELECT id, type, envelope FROM {table} WHERE published_at IS NULL
+ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED"""
+MARK = "UPDATE {table} SET published_at = now() WHERE id = ANY(%(ids)s)"
+
+
 def add(session, type_, data):
     """Write an event in the caller's transaction (the session must come from `Database`)."""
     outbox = session.info["outbox"]
     env = envelope.make(type_, data, session.info.get("correlation_id") or logs.correlation_id())
-    session.execute(outbox.insert().values(event_id=env["event_id"], type=type_, envelope=env))
+    sql.run(session, ADD.format(table=sql.qualified(outbox)),
+            {"event_id": env["event_id"], "type": type_, "envelope": json.dumps(env)})
     session.info["outbox_written"] = True
     return env
 
@@ -97,6 +104,7 @@ class Relay:
         self.service_name, self.engine, self.outbox = service_name, engine, outbox
         self.amqp_uri, self.poll_s = amqp_uri, poll_s
         self.exchange = event_exchange(service_name)
+        self.table = sql.qualified(outbox)
         self.wakeup = threading.Event()
         self.running = True
         self.connection = None
@@ -120,18 +128,15 @@ class Relay:
                 self.wakeup.wait(self.poll_s)
 
     def publish_batch(self):
-        o = self.outbox
         with self.engine.connect() as conn:
             with conn.begin():
-                rows = conn.execute(
-                    select(o.c.id, o.c.type, o.c.envelope).where(o.c.published_at.is_(None))
-                    .order_by(o.c.id).limit(BATCH).with_for_update(skip_locked=True)).all()
+                rows = conn.exec_driver_sql(CLAIM.format(table=self.table), {"limit": BATCH}).all()
                 if time.monotonic() >= self.next_report:
                     self.next_report = time.monotonic() + REPORT_EVERY_S
                     self.report_pending(conn)
                 sent, failure = self.publish_all(rows)
                 if sent:
-                    conn.execute(update(o).where(o.c.id.in_(sent)).values(published_at=func.now()))
+                    conn.exec_driver_sql(MARK.format(table=self.table), {"ids": sent})
             if sent:
                 metrics.OUTBOX_PUBLISHED.labels(self.service_name).inc(len(sent))
         if failure is not None:

@@ -4,14 +4,16 @@ only code that writes `orders.status`.
 Events from participants (risk, catalog, payment, delivery) and the order's own decisions
 (window expired, cancel, admin refund) all go through `apply`. A pair missing from the table is
 a late or repeated event: the order stays as it is, and that is recorded in the log only."""
+import json
 import logging
 from collections import namedtuple
 from datetime import datetime, timedelta, timezone
 
 from prometheus_client import Counter, Histogram
 from sqlalchemy import func, or_, select
+from sqlalchemy.dialects.postgresql import JSONB
 
-from services.common import hints, outbox
+from services.common import hints, outbox, sql
 from services.common.db import each
 from services.common.errors import Conflict, NotFound
 from services.order.models import Order, Transition
@@ -78,8 +80,6 @@ NEWS = TERMINAL | {"awaiting_payment", "paid", "refunding", "review"}
 DEADLINES = {"awaiting_payment": "payment_window_expired", "review": "review_expired"}
 
 
-TRANSITIONS_TABLE = Transition.__table__
-
 ORDERS = Counter("kameng_orders_total", "Orders arriving in a status (every arrival counts once)", ["status"])
 STEP_SECONDS = Histogram("kameng_saga_step_duration_seconds", "Time an order spent in a state before it moved on",
                          ["state"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600))
@@ -88,26 +88,87 @@ TIMEOUTS_HIT = Counter("kameng_saga_timeouts_total",
                        ["state", "action"])
 
 
+# The saga's reads and writes are plain SQL (services/common/sql.py): every order passes here
+# several times. An order is an `OrderRow`; what the saga changes is written back by `save`.
+ORDERS_TABLE = sql.qualified(Order.__table__)
+TRANSITIONS_TABLE = sql.qualified(Transition.__table__)
+COLUMNS = [c.name for c in Order.__table__.columns]
+JSON_COLUMNS = {c.name for c in Order.__table__.columns if isinstance(c.type, JSONB)}
+NOW = func.now()            # a field set to NOW is written as the database's now()
+LOCK = f"SELECT {', '.join(COLUMNS)} FROM {ORDERS_TABLE} WHERE order_no = ANY(%(numbers)s) ORDER BY order_no FOR UPDATE"
+RECORD = (f"INSERT INTO {TRANSITIONS_TABLE} (order_no, from_status, to_status, event, data) "
+          "VALUES (%(order_no)s, %(from_status)s, %(to_status)s, %(event)s, %(data)s::jsonb)")
+
+
+class OrderRow:
+    """An order's columns as attributes. Fields set are remembered and written by `save` (or all
+    of them by `insert`, for a new order)."""
+
+    def __init__(self, fields):
+        self.__dict__.update(fields=dict(fields), changed=set())
+
+    def __getattr__(self, name):
+        try:
+            return self.fields[name]
+        except KeyError:
+            if name in COLUMNS:          # a new order's column not set yet: NULL or its default
+                return None
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name, value):
+        self.fields[name] = value
+        self.changed.add(name)
+
+
+def _placeholder(column, value):
+    if value is NOW:
+        return "now()"
+    return f"%({column})s::jsonb" if column in JSON_COLUMNS else f"%({column})s"
+
+
+def _params(fields):
+    return {c: json.dumps(v) if c in JSON_COLUMNS else v for c, v in fields.items() if v is not NOW}
+
+
+def insert(session, order):
+    """A new order's row, every field set so far."""
+    names = sorted(order.fields)
+    sql.run(session, f"INSERT INTO {ORDERS_TABLE} ({', '.join(names)}) VALUES "
+                     f"({', '.join(_placeholder(c, order.fields[c]) for c in names)})", _params(order.fields))
+    order.changed.clear()
+
+
+def save(session, order):
+    """Write the fields changed since the order was read (one UPDATE, none if nothing changed)."""
+    if not order.changed:
+        return
+    changed = {c: order.fields[c] for c in sorted(order.changed)}
+    sql.run(session, f"UPDATE {ORDERS_TABLE} SET {', '.join(f'{c} = {_placeholder(c, v)}' for c, v in changed.items())} "
+                     "WHERE order_no = %(order_no)s", {**_params(changed), "order_no": order.order_no})
+    order.changed.clear()
+
+
+def lock_all(session, numbers):
+    """{order_no: OrderRow} of those orders, row-locked in order_no order (so two callers locking
+    overlapping sets cannot deadlock) and read afresh."""
+    rows = sql.run(session, LOCK, {"numbers": sorted(set(numbers))}).mappings()
+    return {row["order_no"]: OrderRow(row) for row in rows}
+
+
 def lock(session, order_no, missing_ok=False):
-    """The order, row-locked and read afresh (populate_existing: an object already in the session
-    would otherwise keep the status it had before we waited for the lock)."""
-    order = session.scalars(select(Order).where(Order.order_no == order_no).with_for_update()
-                            .execution_options(populate_existing=True)).first()
+    """The order, row-locked and read afresh."""
+    order = lock_all(session, [order_no]).get(order_no)
     if order is None and not missing_ok:
         raise NotFound("no such order", {"order_no": order_no})
     return order
 
 
 def advance_all(session, envelopes):
-    """Event handler body: apply participants' events to their orders. The orders are locked in
-    one statement, in order_no order (two batches locking the same orders cannot deadlock), then
-    each event is applied in turn. An event about an order this service never made (a participant
-    used directly, e.g. by an admin tool) is not ours: it is logged and dropped, not retried into
-    the dead-letter queue."""
-    numbers = sorted({env["data"]["order_no"] for env in envelopes})
-    orders = {o.order_no: o for o in session.scalars(
-        select(Order).where(Order.order_no.in_(numbers)).order_by(Order.order_no).with_for_update()
-        .execution_options(populate_existing=True))}
+    """Event handler body: apply participants' events to their orders (locked in one statement),
+    each in turn. An event about an order this service never made (a participant used directly,
+    e.g. by an admin tool) is not ours: it is logged and dropped, not retried into the dead-letter
+    queue."""
+    orders = lock_all(session, [env["data"]["order_no"] for env in envelopes])
     for env in each(session, envelopes):
         order = orders.get(env["data"]["order_no"])
         if order is None:
@@ -123,11 +184,13 @@ def apply(session, order, event_type, data=None):
         log.info("order %s ignores %s in state %s", order.order_no, event_type, order.status)
         return order
     _record(session, order, step, event_type, data or {})
+    save(session, order)
     return order
 
 
 def start(session, order, signals):
-    """A new order: pending, and the first request of the saga (risk gets the buyer's signals)."""
+    """A new order (an `OrderRow` not inserted yet): pending, and the first request of the saga
+    (risk gets the buyer's signals). The caller inserts it."""
     _record(session, order, Step("pending", (FIRST_REQUEST,)), "order_created", {"signals": signals},
             first=True)
 
@@ -143,9 +206,9 @@ def _record(session, order, step, event_type, data, first=False):
     _absorb(order, event_type, data)
     if step.to != order.status or first:
         _measure(order, step.to, first)
-        order.status, order.attempts, order.step_started_at = step.to, 0, func.now()
-    session.execute(TRANSITIONS_TABLE.insert().values(      # Core: no unit of work for an append-only row
-        order_no=order.order_no, from_status=before, to_status=step.to, event=event_type, data=_public(data)))
+        order.status, order.attempts, order.step_started_at = step.to, 0, NOW
+    sql.run(session, RECORD, {"order_no": order.order_no, "from_status": before, "to_status": step.to,
+                              "event": event_type, "data": json.dumps(_public(data))})
     if (step.to != before or event_type == "payment_intent_created") and newsworthy(order):
         hints.add(session, "order_changed", view(order))
     if step.requests:
@@ -171,13 +234,13 @@ def _absorb(order, event_type, data):
     if event_type == "payment_intent_created":
         order.payment_no, order.pay_url = data["payment_no"], data["pay_url"]
     elif event_type == "payment_succeeded":
-        order.paid_at, order.late = func.now(), order.status in ("expired", "cancelled", "rejected")
+        order.paid_at, order.late = NOW, order.status in ("expired", "cancelled", "rejected")
         order.payment_no = order.payment_no or data.get("payment_no")
     elif event_type in ("stock_reservation_failed", "risk_rejected", "delivery_failed", "refund_ordered",
                         "review_rejected", "review_expired"):
         order.reason = data.get("reason") or event_type
     elif event_type == "delivery_completed":
-        order.completed_at = func.now()
+        order.completed_at = NOW
     elif event_type == "risk_review":          # held for the review window
         order.expires_at = datetime.now(timezone.utc) + timedelta(seconds=data["hold_s"])
     elif event_type == "review_approved":      # the payment window starts with the approval
@@ -229,8 +292,9 @@ def stuck(session, batch=50):
     late = [(Order.status == state) & (Order.step_started_at < func.now() - timedelta(seconds=seconds))
             for state, seconds in TIMEOUTS.items()]
     unpaid = Order.status.in_(tuple(DEADLINES)) & (Order.expires_at < func.now())
-    return session.scalars(select(Order).where(or_(unpaid, *late)).order_by(Order.step_started_at)
-                           .limit(batch).with_for_update(skip_locked=True)).all()
+    rows = session.execute(select(*Order.__table__.columns).where(or_(unpaid, *late))
+                           .order_by(Order.step_started_at).limit(batch).with_for_update(skip_locked=True))
+    return [OrderRow(row) for row in rows.mappings()]
 
 
 def sweep(session):
@@ -249,7 +313,8 @@ def sweep(session):
         else:
             TIMEOUTS_HIT.labels(order.status, "retry").inc()
             order.attempts += 1
-            order.step_started_at = func.now()
+            order.step_started_at = NOW
             for request in order.last_requests or ():
                 outbox.add(session, request, request_data(order, request, _first_data(session, order, request)))
+        save(session, order)
     return len(orders)
