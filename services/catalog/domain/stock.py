@@ -8,11 +8,11 @@ orders of one SKU queue on its row only for the commit. Every outcome is an outb
 once per crossing, not once per order."""
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select, text, update
+from sqlalchemy import func, select, update
 
 from services.catalog.domain.products import active_product
 from services.catalog.models import Code, Product, Reservation, StockLevel
-from services.common import audit, outbox
+from services.common import audit, outbox, sql
 from services.common.crypto import DataKeys
 from services.common.db import each
 from services.common.envelope import isoformat
@@ -22,15 +22,18 @@ SWEEP_BATCH = 100
 S = StockLevel
 
 
+MOVE = """UPDATE catalog.stock_levels
+SET available = available + CASE WHEN counted THEN %(available)s ELSE 0 END,
+    reserved = reserved + %(reserved)s, sold = sold + %(sold)s
+WHERE sku = %(sku)s AND (%(only_if)s::bigint IS NULL OR NOT counted OR available >= %(only_if)s::bigint)
+RETURNING available, counted"""
+
+
 def _move(session, product, available=0, reserved=0, sold=0, only_if_available=None):
     """Add the deltas to the SKU's counters (available only when counted); None when
     `only_if_available` is more than what is available. Sends stock_low on a downward crossing."""
-    query = update(S).where(S.sku == product.sku).values(
-        available=S.available + case((S.counted, available), else_=0),
-        reserved=S.reserved + reserved, sold=S.sold + sold)
-    if only_if_available is not None:
-        query = query.where(S.counted.is_(False) | (S.available >= only_if_available))
-    row = session.execute(query.returning(S.available, S.counted)).first()
+    row = sql.run(session, MOVE, {"sku": product.sku, "available": available, "reserved": reserved,
+                                  "sold": sold, "only_if": only_if_available}).first()
     if row is None:
         return None
     threshold = product.low_stock_threshold
@@ -39,30 +42,35 @@ def _move(session, product, available=0, reserved=0, sold=0, only_if_available=N
     return row
 
 
-TAKE_CODES = text("""
+# The reservation path, every order's, in plain SQL (services/common/sql.py)
+TAKE_CODES = """
     WITH picked AS (
-        SELECT id FROM catalog.codes WHERE sku = :sku AND status = 'available'
-        ORDER BY id LIMIT :n FOR UPDATE SKIP LOCKED),
-    enough AS (SELECT count(*) = :n AS ok FROM picked)
-    UPDATE catalog.codes SET status = 'reserved', order_no = :order_no
+        SELECT id FROM catalog.codes WHERE sku = %(sku)s AND status = 'available'
+        ORDER BY id LIMIT %(n)s FOR UPDATE SKIP LOCKED),
+    enough AS (SELECT count(*) = %(n)s AS ok FROM picked)
+    UPDATE catalog.codes SET status = 'reserved', order_no = %(order_no)s
     WHERE id IN (SELECT id FROM picked) AND (SELECT ok FROM enough)
-    RETURNING id""")
-HOLD = text("""
+    RETURNING id"""
+HOLD = """
     INSERT INTO catalog.reservations (order_no, sku, quantity, status, expires_at)
-    VALUES (:order_no, :sku, :n, 'held', now() + make_interval(secs => :ttl))
+    VALUES (%(order_no)s, %(sku)s, %(n)s, 'held', now() + make_interval(secs => %(ttl)s))
     ON CONFLICT (order_no) DO UPDATE SET status = 'held', expires_at = excluded.expires_at,
                                          updated_at = now()
-    RETURNING expires_at""")
+    RETURNING expires_at"""
+SERIALISE = "SELECT pg_advisory_xact_lock(hashtextextended(%(order_no)s, 0))"
+EXISTING = ("SELECT sku, quantity, status, expires_at FROM catalog.reservations "
+            "WHERE order_no = %(order_no)s FOR UPDATE")
+PRODUCT = ("SELECT sku, delivery, min_quantity, max_quantity, low_stock_threshold FROM catalog.products "
+           "WHERE sku = %(sku)s AND active")
 
 
 def reserve(session, order_no, sku, quantity, ttl_s):
     """{"outcome": "reserved" | "out_of_stock", ...}; a repeat for a held or committed order
     answers as the first time did. A released reservation may be taken again (late payment).
-    The hot path of a flash sale: a handful of Core statements, the counters last."""
+    The hot path of a flash sale: a handful of plain statements, the counters last. It raises
+    (Conflict, NotFound, InvalidInput) only before it writes anything."""
     _serialise(session, order_no)
-    existing = session.execute(select(Reservation.sku, Reservation.quantity, Reservation.status,
-                                      Reservation.expires_at)
-                               .where(Reservation.order_no == order_no).with_for_update()).first()
+    existing = sql.run(session, EXISTING, {"order_no": order_no}).first()
     if existing is not None and existing.status != "released":
         if (existing.sku, existing.quantity) != (sku, quantity):
             raise Conflict("order already holds a different reservation", {"order_no": order_no})
@@ -70,14 +78,16 @@ def reserve(session, order_no, sku, quantity, ttl_s):
             outbox.add(session, "stock_reserved", {"order_no": order_no, "sku": sku, "quantity": quantity,
                                                    "expires_at": isoformat(existing.expires_at)})
         return _answer(order_no, sku, quantity, existing.status, existing.expires_at)
-    product = active_product(session, sku)
+    product = sql.run(session, PRODUCT, {"sku": sku}).first()
+    if product is None:
+        raise NotFound("no such product", {"sku": sku})
     if not product.min_quantity <= quantity <= product.max_quantity:
         raise InvalidInput("quantity outside this product's limits", {"quantity": quantity})
     if not _take(session, product, order_no, quantity):
         outbox.add(session, "stock_reservation_failed",
                    {"order_no": order_no, "sku": sku, "quantity": quantity, "reason": "out_of_stock"})
         return {"order_no": order_no, "sku": sku, "quantity": quantity, "status": None, "outcome": "out_of_stock"}
-    expires_at = session.execute(HOLD, {"order_no": order_no, "sku": sku, "n": quantity, "ttl": ttl_s}).scalar_one()
+    expires_at = sql.run(session, HOLD, {"order_no": order_no, "sku": sku, "n": quantity, "ttl": ttl_s}).scalar_one()
     outbox.add(session, "stock_reserved", {"order_no": order_no, "sku": sku, "quantity": quantity,
                                            "expires_at": isoformat(expires_at)})
     return _answer(order_no, sku, quantity, "held", expires_at)
@@ -86,18 +96,19 @@ def reserve(session, order_no, sku, quantity, ttl_s):
 def _serialise(session, order_no):
     """One reservation change per order at a time, even before its row exists (a re-sent
     request may run beside the first): a transaction-scoped advisory lock on the order_no."""
-    session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:o, 0))"), {"o": order_no})
+    sql.run(session, SERIALISE, {"order_no": order_no})
 
 
 def _take(session, product, order_no, quantity):
     """Codes and counters together or not at all (a savepoint undoes a half-taken reservation)."""
-    with session.begin_nested() as savepoint:
-        taken = product.delivery != "card" or len(session.execute(
-            TAKE_CODES, {"sku": product.sku, "n": quantity, "order_no": order_no}).all()) == quantity
-        if taken and _move(session, product, available=-quantity, reserved=quantity,
-                           only_if_available=quantity) is not None:
-            return True
-        savepoint.rollback()
+    sql.run(session, "SAVEPOINT take", {})
+    taken = product.delivery != "card" or len(sql.run(
+        session, TAKE_CODES, {"sku": product.sku, "n": quantity, "order_no": order_no}).all()) == quantity
+    if taken and _move(session, product, available=-quantity, reserved=quantity,
+                       only_if_available=quantity) is not None:
+        sql.run(session, "RELEASE SAVEPOINT take", {})
+        return True
+    sql.run(session, "ROLLBACK TO SAVEPOINT take", {})
     return False
 
 
@@ -190,9 +201,8 @@ def on_reservation_requested(session, envelope):
     """The saga's request. A request that cannot be met (unknown SKU, bad quantity) is a failed
     reservation for the order, not a poison message."""
     d = envelope["data"]
-    try:
-        with session.begin_nested():
-            return reserve(session, d["order_no"], d["sku"], d["quantity"], d["ttl_s"])
+    try:                       # reserve raises these before it writes: nothing to undo
+        return reserve(session, d["order_no"], d["sku"], d["quantity"], d["ttl_s"])
     except (InvalidInput, NotFound, Conflict) as exc:
         outbox.add(session, "stock_reservation_failed", {"order_no": d["order_no"], "sku": d["sku"],
                                                          "quantity": d["quantity"], "reason": exc.code})
