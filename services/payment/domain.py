@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, text, update
 
-from services.common import metrics, outbox
+from services.common import metrics, outbox, sql
 from services.common.errors import NotFound, Unavailable
 from services.payment.channels import Refused, urls_for
 from services.payment.models import Journal, Notification, Payment, Refund
@@ -25,11 +25,19 @@ def new_payment_no():
     return "P" + secrets.token_hex(10).upper()
 
 
+EXISTING_INTENT = "SELECT payment_no, order_no, pay_url, channel FROM payment.payments WHERE order_no = %(order_no)s"
+NEW_INTENT = """INSERT INTO payment.payments
+    (payment_no, order_no, channel, amount, currency, status, refunded_amount, chain_amount, pay_url, qr_code)
+VALUES (%(payment_no)s, %(order_no)s, %(channel)s, %(amount)s, %(currency)s, 'pending', 0, %(chain_amount)s,
+        %(pay_url)s, %(qr_code)s)"""
+
+
 def create_intent(session, envelope, channels, public_url):
     """The payment of an order, and what the buyer is sent to (the channel's `start_payment`).
-    A channel that is not enabled gets our own pay page, which says the channel is unavailable."""
+    A channel that is not enabled gets our own pay page, which says the channel is unavailable.
+    Every order's path: plain SQL (services/common/sql.py)."""
     d = envelope["data"]
-    payment = session.scalars(select(Payment).where(Payment.order_no == d["order_no"])).first()
+    payment = sql.run(session, EXISTING_INTENT, {"order_no": d["order_no"]}).first()
     if payment is None:
         payment = Payment(payment_no=new_payment_no(), order_no=d["order_no"], channel=d["channel"],
                           amount=d["amount"], currency=d["currency"], status="pending", refunded_amount=0)
@@ -39,8 +47,8 @@ def create_intent(session, envelope, channels, public_url):
         started = channel.start_payment(payment, urls_for(public_url, channel.name, payment)) if channel else {}
         payment.pay_url = started.get("pay_url") or f"{public_url}/pay/{payment.payment_no}"
         payment.qr_code = started.get("qr_code")
-        session.add(payment)
-        session.flush()
+        sql.run(session, NEW_INTENT, {c: getattr(payment, c) for c in (
+            "payment_no", "order_no", "channel", "amount", "currency", "chain_amount", "pay_url", "qr_code")})
     outbox.add(session, "payment_intent_created", {"order_no": payment.order_no, "payment_no": payment.payment_no,
                                                    "pay_url": payment.pay_url, "channel": payment.channel})
 

@@ -7,15 +7,16 @@ Redis unavailable: the counter rules are skipped for that order and the decision
 (rule `counters_unavailable`, score 0); blacklists, allowlists and value rules still apply.
 Selling beats refusing every order while a cache is down."""
 import ipaddress
+import json
 import logging
 import time
 from datetime import datetime, timedelta, timezone
 
 import redis
-from sqlalchemy import delete, func, or_, select, text, tuple_
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
-from services.common import audit, metrics, outbox
+from services.common import audit, metrics, outbox, sql
 from services.common.envelope import isoformat
 from services.common.errors import Conflict, NotFound
 from services.risk import rules as engine
@@ -57,10 +58,21 @@ def assess(session, envelope, counters, review_s, window_s):
     return decision["outcome"]
 
 
+# The assessment, every order's, in plain SQL (services/common/sql.py)
+STORE = """INSERT INTO risk.decisions (order_no, outcome, score, signals, rules_version, rules, hold_until)
+VALUES (%(order_no)s, %(outcome)s, %(score)s, %(signals)s::jsonb, %(rules_version)s, %(rules)s::jsonb,
+        %(hold_until)s)
+ON CONFLICT DO NOTHING RETURNING order_no"""
+RULES = "SELECT version, rules FROM risk.rule_sets ORDER BY version DESC LIMIT 1"
+LISTED = """SELECT list, kind, value FROM risk.lists
+WHERE (kind, value) IN (SELECT * FROM unnest(%(kinds)s::text[], %(values)s::text[]))
+   OR (%(ip)s::inet IS NOT NULL AND network >>= %(ip)s::inet)"""
+
+
 def _store(session, decision):
     """The decision row; for an order decided before, the first decision (and no new metrics)."""
-    if session.execute(insert(Decision).values(**decision).on_conflict_do_nothing()
-                       .returning(Decision.order_no)).first() is not None:
+    params = {**decision, "signals": json.dumps(decision["signals"]), "rules": json.dumps(decision["rules"])}
+    if sql.run(session, STORE, params).first() is not None:
         _count(decision)
         return decision
     return session.execute(select(Decision.order_no, Decision.outcome, Decision.score, Decision.rules)
@@ -100,20 +112,18 @@ def _unpaid(counters, outcome, contact, order_no, hold_s=0):
 
 def current_rules(session):
     """(version, rules); version 0 is the built-in default (nothing configured)."""
-    row = session.execute(select(RuleSet.version, RuleSet.rules).order_by(RuleSet.version.desc()).limit(1)).first()
+    row = sql.run(session, RULES, {}).first()
     return (row.version, {**engine.DEFAULT_RULES, **row.rules}) if row else (0, dict(engine.DEFAULT_RULES))
 
 
 def matching_lists(session, signals):
     """(list, kind, value) rows that match the order's signals, CIDRs included."""
     pairs = engine.list_candidates(signals)
-    conditions = [tuple_(ListEntry.kind, ListEntry.value).in_(pairs)] if pairs else []
-    if signals.get("ip") and _is_ip(signals["ip"]):
-        conditions.append(ListEntry.network.op(">>=")(func.inet(signals["ip"])))
-    if not conditions:
+    ip = signals["ip"] if signals.get("ip") and _is_ip(signals["ip"]) else None
+    if not pairs and ip is None:
         return []
-    return [tuple(r) for r in session.execute(select(ListEntry.list, ListEntry.kind, ListEntry.value)
-                                              .where(or_(*conditions)))]
+    return [tuple(r) for r in sql.run(session, LISTED, {
+        "kinds": [k for k, _ in pairs], "values": [v for _, v in pairs], "ip": ip})]
 
 
 def _is_ip(value):
