@@ -120,7 +120,7 @@ def remember_answer(session, keys, key, answer):
 
 def order(session, order_no):
     """A plain read (no lock: polling must not queue behind the saga)."""
-    found = session.get(Order, order_no)
+    found = saga.read(session, order_no)
     if found is None:
         raise NotFound("no such order", {"order_no": order_no})
     return found
@@ -129,8 +129,8 @@ def order(session, order_no):
 def for_buyer(session, order_no, token):
     """The order if `token` is its token; NotFound otherwise, the same for an unknown order,
     after the same work (a hash and a constant-time compare)."""
-    order = session.get(Order, order_no) if order_no else None
-    expected = order.token_hash if order is not None else DUMMY_HASH
+    order = saga.read(session, order_no) if order_no else None
+    expected = bytes(order.token_hash) if order is not None else DUMMY_HASH
     if not hmac.compare_digest(expected, token_hash(token or "")) or order is None:
         raise NotFound("no such order", {})
     return order

@@ -148,6 +148,16 @@ def save(session, order):
     order.changed.clear()
 
 
+READ = f"SELECT {', '.join(COLUMNS)} FROM {ORDERS_TABLE} WHERE order_no = %(order_no)s"
+
+
+def read(session, order_no):
+    """The order as an `OrderRow`, without a lock (polling must not queue behind the saga); None
+    when there is no such order."""
+    row = sql.run(session, READ, {"order_no": order_no}).mappings().first()
+    return OrderRow(row) if row is not None else None
+
+
 def lock_all(session, numbers):
     """{order_no: OrderRow} of those orders, row-locked in order_no order (so two callers locking
     overlapping sets cannot deadlock) and read afresh."""

@@ -6,6 +6,7 @@ then goes through `settle`, which checks our number, the channel, the amount and
 records the raw notification, and moves the payment to paid exactly once (the payment row is
 locked: duplicates and concurrent notifications find it paid already). Reconciliation feeds what
 a channel's `query` answers through the same `settle`."""
+import json
 import logging
 import secrets
 
@@ -16,7 +17,7 @@ from sqlalchemy import func, select, text, update
 from services.common import metrics, outbox, sql
 from services.common.errors import NotFound, Unavailable
 from services.payment.channels import Refused, urls_for
-from services.payment.models import Journal, Notification, Payment, Refund
+from services.payment.models import Notification, Payment, Refund
 
 log = logging.getLogger(__name__)
 
@@ -94,22 +95,31 @@ def notify(session, channels, name, request, stored):
     return outcome, channel.reply(not outcome.startswith("rejected"))
 
 
+# Settling, every paid order's path, in plain SQL (services/common/sql.py)
+SETTLING = ("SELECT payment_no, order_no, channel, amount, currency, status FROM payment.payments "
+            "WHERE payment_no = %(payment_no)s FOR UPDATE")
+PAID = """WITH paid AS (
+    UPDATE payment.payments SET status = 'paid', paid_at = now(), channel_trade_no = %(trade_no)s
+    WHERE payment_no = %(payment_no)s RETURNING payment_no, order_no, amount, currency)
+INSERT INTO payment.journal (payment_no, order_no, kind, amount, currency)
+SELECT payment_no, order_no, 'payment', amount, currency FROM paid"""
+NOTIFIED = """INSERT INTO payment.notifications (channel, payment_no, raw, verified, outcome)
+VALUES (%(channel)s, %(payment_no)s, %(raw)s::jsonb, true, %(outcome)s)"""
+
+
 def settle(session, channel, notice, raw):
     """`notice` is what the channel vouched for (a `channels.Notice`). Answers "paid" (this
     notice paid it), "repeat" (paid before), or "rejected: <why>"; every answer is recorded with
     the raw notification and counted."""
-    payment = session.scalars(select(Payment).where(Payment.payment_no == notice.payment_no)
-                              .with_for_update().execution_options(populate_existing=True)).first()
+    payment = sql.run(session, SETTLING, {"payment_no": notice.payment_no}).first()
     outcome = _check(payment, channel, notice)
     if outcome == "ok":
-        payment.status, payment.paid_at, payment.channel_trade_no = "paid", func.now(), notice.trade_no
-        session.add(Journal(payment_no=payment.payment_no, order_no=payment.order_no, kind="payment",
-                            amount=payment.amount, currency=payment.currency))
+        sql.run(session, PAID, {"payment_no": payment.payment_no, "trade_no": notice.trade_no})
         outbox.add(session, "payment_succeeded", {"order_no": payment.order_no, "payment_no": payment.payment_no,
                                                   "amount": payment.amount, "channel": channel})
         outcome = "paid"
-    session.add(Notification(channel=channel, payment_no=notice.payment_no, raw=raw,
-                             verified=True, outcome=outcome))
+    sql.run(session, NOTIFIED, {"channel": channel, "payment_no": notice.payment_no, "raw": json.dumps(raw),
+                                "outcome": outcome})
     if outcome.startswith("rejected"):
         log.warning("payment notification refused: %s", outcome,
                     extra={"channel": channel, "payment_no": notice.payment_no})

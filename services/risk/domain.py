@@ -143,14 +143,16 @@ def on_payment_succeeded(session, envelope, counters):
     """A paid order: its contact is known from now on, and it no longer counts as unpaid."""
     contact = on_order_settled(session, envelope, counters)
     if contact:
-        session.execute(insert(KnownContact).values(contact=contact).on_conflict_do_nothing())
+        sql.run(session, "INSERT INTO risk.known_contacts (contact) VALUES (%(contact)s) ON CONFLICT DO NOTHING",
+                {"contact": contact})
 
 
 def on_order_settled(session, envelope, counters):
     """A paid order, or one whose stock goes back (cancel, expiry, review rejected): it no longer
     counts as unpaid. Answers the order's contact (None for an order risk never saw)."""
     order_no = envelope["data"]["order_no"]
-    contact = session.scalar(select(Decision.signals["contact"].astext).where(Decision.order_no == order_no))
+    contact = sql.run(session, "SELECT signals ->> 'contact' FROM risk.decisions WHERE order_no = %(order_no)s",
+                      {"order_no": order_no}).scalar()
     if contact:
         _settle(counters, contact, order_no)
     return contact

@@ -141,24 +141,30 @@ def release(session, order_no, reason="released", requested_at=None):
     return {"order_no": order_no, "released": True}
 
 
+COMMITTING = """SELECT r.order_no, r.sku, r.quantity, r.status, p.low_stock_threshold
+FROM catalog.reservations r JOIN catalog.products p ON p.sku = r.sku
+WHERE r.order_no = %(order_no)s FOR UPDATE OF r"""
+SELL = """WITH sold AS (UPDATE catalog.codes SET status = 'sold', sold_at = now()
+                      WHERE order_no = %(order_no)s AND status = 'reserved')
+UPDATE catalog.reservations SET status = 'committed', updated_at = now() WHERE order_no = %(order_no)s"""
+
+
 def commit(session, order_no):
-    """Reserved -> sold to this order (idempotent)."""
+    """Reserved -> sold to this order (idempotent). Every paid order's path: plain SQL."""
     _serialise(session, order_no)
-    reservation = session.get(Reservation, order_no, with_for_update=True, populate_existing=True)
+    reservation = sql.run(session, COMMITTING, {"order_no": order_no}).first()
     if reservation is None:
         raise NotFound("no reservation for this order", {"order_no": order_no})
     if reservation.status == "released":
         raise Conflict("the reservation was released", {"order_no": order_no})
-    if reservation.status == "held":
-        session.execute(update(Code).where(Code.order_no == order_no, Code.status == "reserved")
-                        .values(status="sold", sold_at=func.now()))
-        reservation.status = "committed"
+    status = reservation.status
+    if status == "held":
+        sql.run(session, SELL, {"order_no": order_no})
+        status = "committed"
         outbox.add(session, "stock_committed", {"order_no": order_no, "sku": reservation.sku,
                                                 "quantity": reservation.quantity})
-        _move(session, session.get(Product, reservation.sku), reserved=-reservation.quantity,
-              sold=reservation.quantity)
-    return {"order_no": order_no, "sku": reservation.sku, "quantity": reservation.quantity,
-            "status": reservation.status}
+        _move(session, reservation, reserved=-reservation.quantity, sold=reservation.quantity)
+    return {"order_no": order_no, "sku": reservation.sku, "quantity": reservation.quantity, "status": status}
 
 
 def codes_of(session, keys: DataKeys, order_no):
