@@ -4,6 +4,10 @@ standalone proxies do), so services declare `common.rpc.RpcProxy`, whose calls g
 `eventlet.Timeout` and turns a missing or silent service into `Unavailable`.
 """
 import eventlet
+from nameko import rpc as nameko_rpc
+from nameko.amqp.publish import Publisher
+from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER, LOGIN_METHOD_CONFIG_KEY,
+                              SERIALIZER_CONFIG_KEY)
 from nameko.exceptions import UnknownService
 from nameko.rpc import Rpc as NamekoRpc, RpcProxy as NamekoRpcProxy
 
@@ -13,8 +17,34 @@ from services.common.errors import Unavailable
 DEFAULT_TIMEOUT_S = 5.0
 
 
+class ReplyPublisher(Publisher):
+    """RPC replies go without publisher confirms. A confirm makes the callee wait a broker round
+    trip per reply, holding its worker; what it guards against (a reply lost with the broker) the
+    caller's deadline already turns into `Unavailable`. Requests keep theirs: an unroutable
+    request (the service is not running) is reported at once instead of after the deadline."""
+    use_confirms = False
+
+
+class Responder(nameko_rpc.Responder):
+    publisher_cls = ReplyPublisher
+
+
+class RpcConsumer(nameko_rpc.RpcConsumer):
+    def handle_result(self, message, result, exc_info):
+        """nameko's, with the `Responder` above."""
+        config = self.container.config
+        responder = Responder(config[AMQP_URI_CONFIG_KEY], nameko_rpc.get_rpc_exchange(config),
+                              config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
+                              ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+        result, exc_info = responder.send_response(result, exc_info)
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+
 class Rpc(BrokerLossTolerant, NamekoRpc):
-    """nameko's RPC entrypoint; a reply lost with the broker connection does not kill the service."""
+    """nameko's RPC entrypoint; a reply lost with the broker connection does not kill the service,
+    and replies are sent without confirms (`ReplyPublisher`)."""
+    rpc_consumer = RpcConsumer()
 
 
 rpc = Rpc.decorator

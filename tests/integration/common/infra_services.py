@@ -6,7 +6,7 @@ import logging
 
 import eventlet
 
-from nameko.rpc import rpc
+from services.common.rpc import rpc
 from sqlalchemy import Column, Table, Text, select
 
 from services.common import outbox
