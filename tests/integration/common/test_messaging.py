@@ -284,3 +284,14 @@ def test_copies_of_one_event_in_one_batch_change_things_once(config, batching, e
     assert effect_notes(engine, envelope["data"]["note"]) == [envelope["data"]["note"]]
     assert metrics.EVENTS_DUPLICATE.labels("batch_listener.handle_things")._value.get() == before + 2
     assert max(infra.BATCHES) == 4
+
+
+def test_an_event_id_in_capitals_is_handled_once_like_any_other(config, running, engine):
+    listener, _ = running
+    envelope = make_envelope("thing_happened", note=unique("capitals"))
+    envelope["event_id"] = envelope["event_id"].upper()      # a valid UUID all the same
+    dispatch = event_dispatcher(config)
+    for _ in range(2):
+        with entrypoint_waiter(listener, "handle_thing_happened"):
+            dispatch("emitter", "thing_happened", envelope)
+    assert effect_notes(engine, envelope["data"]["note"]) == [envelope["data"]["note"]]
