@@ -47,7 +47,7 @@ def answer(order, token):
     if order["status"] == "rejected" and order.get("reason") == "out_of_stock":
         return 409, {"error": {"code": "out_of_stock", "message": "sold out",
                                "details": {"order_no": order["order_no"]}}}
-    return 201, schemas.CreatedOrder().dump({**order, "token": token, "items": []})
+    return 201, schemas.CREATED_ORDER.dump({**order, "token": token, "items": []})
 
 
 def place(order_rpc, board, body, signals, key, wait_s=WAIT_S):

@@ -476,3 +476,8 @@ class RiskListEntries(Schema):
 
 class RiskReviews(Schema):
     items = fields.List(fields.Nested(RiskDecision))
+
+
+# One instance of each schema on the buyers' hot paths: building a Schema costs more than using it
+# (instances are stateless between loads and dumps).
+NEW_ORDER, ORDER_WAIT, ORDER, CREATED_ORDER = NewOrder(), OrderWait(), Order(), CreatedOrder()

@@ -17,7 +17,7 @@ class OrderRoutes:
          body=schemas.NewOrder, response=schemas.CreatedOrder, status=201, tags=["orders"])
     def create_order(self, request):
         self.limit("orders", request)
-        body = json_body(request, schemas.NewOrder())
+        body = json_body(request, schemas.NEW_ORDER)
         buyer = signals.of(request, self.config.get("TRUSTED_PROXIES", ()))
         wait_s = float(self.config.get("ORDER_WAIT_S", ordering.WAIT_S))
         return ordering.place(self.order_rpc, self.orders_moving, body, buyer, idempotency_key(request), wait_s)
@@ -27,18 +27,18 @@ class OrderRoutes:
          response=schemas.Order, tags=["orders"])
     def get_order(self, request, order_no):
         self.limit("lookup", request)
-        hold = query_args(request, schemas.OrderWait())
+        hold = query_args(request, schemas.ORDER_WAIT)
         token = request.headers.get("X-Order-Token", "")[:256]
         order = ordering.look(self.order_rpc, self.orders_moving, order_no[:64], token,
                               hold.get("status"), hold["wait"])
-        return schemas.Order().dump(order)
+        return schemas.ORDER.dump(order)
 
     @api("POST", "/api/v1/orders/<order_no>/cancel", summary="Cancel before payment (X-Order-Token)",
          response=schemas.Order, tags=["orders"])
     def cancel_order(self, request, order_no):
         self.limit("lookup", request)
         token = request.headers.get("X-Order-Token", "")
-        return schemas.Order().dump({**self.order_rpc.cancel_order(order_no[:64], token[:256]), "items": []})
+        return schemas.ORDER.dump({**self.order_rpc.cancel_order(order_no[:64], token[:256]), "items": []})
 
     @api("POST", "/api/v1/payments/sandbox/<payment_no>/pay", summary="Sandbox channel: pay (dev and tests only)",
          tags=["payments"])

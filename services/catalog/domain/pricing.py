@@ -3,12 +3,12 @@ the lowest price among the rules that apply at that moment, and the quote says w
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
 from services.catalog.domain.products import active_product
-from services.catalog.models import Category, LevelPrice, Product, Promotion, StockLevel
-from services.common import audit
+from services.catalog.models import LevelPrice, Promotion
+from services.common import audit, sql
 from services.common.envelope import isoformat
 from services.common.errors import InvalidInput, NotFound
 
@@ -44,30 +44,34 @@ def best_price(base, level_price, promotions, at):
     return best
 
 
+QUOTED = """SELECT p.price, p.currency, p.delivery, p.min_quantity, p.max_quantity, c.name AS category,
+       s.available, s.counted,
+       EXISTS (SELECT 1 FROM catalog.promotions pr WHERE pr.sku = p.sku AND pr.active) AS promoted
+FROM catalog.products p
+LEFT JOIN catalog.categories c ON c.id = p.category_id
+LEFT JOIN catalog.stock_levels s ON s.sku = p.sku
+WHERE p.sku = %(sku)s AND p.active"""
+
+
 def quote(session, sku, quantity, level=None, at=None):
-    """On every order's path: the product, its category, its stock and whether it has active
-    promotions come in one statement; the promotions (and a level's price) only when there are."""
-    row = session.execute(
-        select(Product, Category.name, StockLevel.available, StockLevel.counted,
-               exists().where(Promotion.sku == Product.sku, Promotion.active).label("promoted"))
-        .outerjoin(Category, Category.id == Product.category_id)
-        .outerjoin(StockLevel, StockLevel.sku == Product.sku)
-        .where(Product.sku == sku, Product.active.is_(True))).first()
-    if row is None:
+    """On every order's path, in plain SQL (services/common/sql.py): the product, its category,
+    its stock and whether it has active promotions in one statement; the promotions (and a
+    level's price) only when there are."""
+    product = sql.run(session, QUOTED, {"sku": sku}).first()
+    if product is None:
         raise NotFound("no such product", {"sku": sku})
-    product = row.Product
     if not product.min_quantity <= quantity <= product.max_quantity:
         raise InvalidInput("quantity outside this product's limits", {
             "quantity": quantity, "min_quantity": product.min_quantity, "max_quantity": product.max_quantity})
     at = at or datetime.now(timezone.utc)
     level_price = session.get(LevelPrice, (sku, level)) if level else None
     promotions = session.scalars(select(Promotion).where(Promotion.sku == sku, Promotion.active)).all() \
-        if row.promoted else ()
+        if product.promoted else ()
     unit, rule = best_price(product.price, level_price, promotions, at)
     return {"sku": sku, "quantity": quantity, "unit_price": unit, "total": unit * quantity,
             "currency": product.currency, "rule": rule, "delivery": product.delivery,
-            "category": row.name,                                   # risk rules go by category
-            "stock": row.available if row.counted else None}
+            "category": product.category,                           # risk rules go by category
+            "stock": product.available if product.counted else None}
 
 
 def set_level_price(session, actor, sku, level, price):
