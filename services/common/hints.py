@@ -10,14 +10,13 @@ transaction has committed (a rolled-back change sends nothing)."""
 import logging
 
 from nameko.amqp.publish import Publisher
+from nameko.constants import NON_PERSISTENT
 from nameko.extensions import DependencyProvider
 
 from services.common import envelope, logs
 from services.common.outbox import event_exchange
 
 log = logging.getLogger(__name__)
-
-TRANSIENT = 1
 
 
 def add(session, type_, data):
@@ -31,7 +30,7 @@ class Hints(DependencyProvider):
         from services.common.db import Database  # the Database provider runs the commit hooks
         self.database = next(d for d in self.container.dependencies if isinstance(d, Database))
         self.exchange = event_exchange(self.container.service_name)
-        self.publisher = Publisher(self.container.config["AMQP_URI"], use_confirms=False, delivery_mode=TRANSIENT,
+        self.publisher = Publisher(self.container.config["AMQP_URI"], use_confirms=False, delivery_mode=NON_PERSISTENT,
                                    exchange=self.exchange, declare=[self.exchange],
                                    retry=False)
 

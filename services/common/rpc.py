@@ -7,7 +7,7 @@ import eventlet
 from nameko import rpc as nameko_rpc
 from nameko.amqp.publish import Publisher
 from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER, LOGIN_METHOD_CONFIG_KEY,
-                              SERIALIZER_CONFIG_KEY)
+                              NON_PERSISTENT, SERIALIZER_CONFIG_KEY)
 from nameko.exceptions import UnknownService
 from nameko.rpc import Rpc as NamekoRpc, RpcProxy as NamekoRpcProxy
 
@@ -21,8 +21,10 @@ class ReplyPublisher(Publisher):
     """RPC replies go without publisher confirms. A confirm makes the callee wait a broker round
     trip per reply, holding its worker; what it guards against (a reply lost with the broker) the
     caller's deadline already turns into `Unavailable`. Requests keep theirs: an unroutable
-    request (the service is not running) is reported at once instead of after the deadline."""
+    request (the service is not running) is reported at once instead of after the deadline.
+    Like requests, replies are transient."""
     use_confirms = False
+    delivery_mode = NON_PERSISTENT
 
 
 class Responder(nameko_rpc.Responder):
@@ -119,7 +121,14 @@ class TimedServiceProxy:
 
 
 class RpcProxy(NamekoRpcProxy):
-    """nameko's RpcProxy whose calls time out after RPC_TIMEOUT_S (config) with `Unavailable`."""
+    """nameko's RpcProxy whose calls time out after RPC_TIMEOUT_S (config) with `Unavailable`.
+    Requests are transient: one outlives its caller's deadline only to run a command whose caller
+    has already answered 503 (an order nobody waits for), so a broker restart may drop it, and
+    the broker writes none to disk."""
+
+    def __init__(self, target_service, **options):
+        options.setdefault("delivery_mode", NON_PERSISTENT)
+        super().__init__(target_service, **options)
 
     def get_dependency(self, worker_ctx):
         timeout = float(self.container.config.get("RPC_TIMEOUT_S", DEFAULT_TIMEOUT_S))

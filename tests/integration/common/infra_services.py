@@ -5,20 +5,20 @@ message at a time, and in batches."""
 import logging
 
 import eventlet
-
-from services.common.rpc import rpc
 from sqlalchemy import Column, Table, Text, select
 
 from services.common import outbox
 from services.common.db import Database, each_one, service_metadata
 from services.common.errors import Conflict
 from services.common.events import batch_handler, event_handler
+from services.common.rpc import RpcProxy, rpc
 from services.common.service import BaseService
 
 log = logging.getLogger("infra_test")
 
 emitter_metadata = service_metadata("infra_emitter")
 listener_metadata = service_metadata("infra_listener")
+caller_metadata = service_metadata("infra_caller")
 effects = Table("effects", listener_metadata, Column("note", Text, nullable=False),
                 Column("event_id", Text, nullable=False))
 ATTEMPTS = []   # poison deliveries seen, in this process
@@ -27,10 +27,10 @@ BATCHES = []    # sizes of the batches the batch listener was handed, in this pr
 
 def create_schemas(engine):
     with engine.begin() as conn:
-        for schema in ("infra_emitter", "infra_listener"):
+        for schema in ("infra_emitter", "infra_listener", "infra_caller"):
             conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    emitter_metadata.create_all(engine)
-    listener_metadata.create_all(engine)
+    for metadata in (emitter_metadata, listener_metadata, caller_metadata):
+        metadata.create_all(engine)
 
 
 def record(session, envelope):
@@ -78,3 +78,14 @@ class BatchListener(BaseService):
     def handle_things(self, envelopes):
         BATCHES.append(len(envelopes))
         self.db.once_all("batch_listener.handle_things", envelopes, each_one(record))
+
+
+class Caller(BaseService):
+    """Calls the emitter through the house RpcProxy, as services call each other."""
+    name = "caller"
+    db = Database(caller_metadata)
+    emitter_rpc = RpcProxy("emitter")
+
+    @rpc
+    def relay_emit(self, note):
+        self.emitter_rpc.emit(note)

@@ -6,7 +6,7 @@ import uuid
 
 import eventlet
 import pytest
-from kombu import Connection, Queue
+from kombu import Connection, Exchange, Queue
 from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_waiter
@@ -295,3 +295,23 @@ def test_an_event_id_in_capitals_is_handled_once_like_any_other(config, running,
         with entrypoint_waiter(listener, "handle_thing_happened"):
             dispatch("emitter", "thing_happened", envelope)
     assert effect_notes(engine, envelope["data"]["note"]) == [envelope["data"]["note"]]
+
+
+def test_rpc_requests_and_replies_between_services_are_transient(config, running, container_factory, engine):
+    """A request outliving its caller's deadline would only run a command nobody waits for: RPC
+    messages are not persistent (the broker writes none to disk), events are."""
+    caller = container_factory(infra.Caller, config)
+    caller.start()
+    note = unique("transient")
+    with Connection(config["AMQP_URI"]) as conn:
+        rpc_exchange = Exchange("nameko-rpc", type="topic", durable=True)
+        requests_seen = conn.SimpleQueue(Queue("probe-requests", exchange=rpc_exchange, routing_key="emitter.emit"))
+        replies_seen = conn.SimpleQueue(Queue("probe-replies", exchange=rpc_exchange, routing_key="*"))   # replies: keyed by a bare uuid
+        with ClusterRpcProxy(config) as cluster:
+            cluster.caller.relay_emit(note)
+        request, reply = requests_seen.get(timeout=5), replies_seen.get(timeout=5)
+        assert request.payload["args"] == [note]
+        assert request.properties["delivery_mode"] == 1 and reply.properties["delivery_mode"] == 1
+        requests_seen.close()
+        replies_seen.close()
+    wait_until(lambda: effect_notes(engine, note), message="the event the call caused")
