@@ -22,7 +22,8 @@ class ReplyPublisher(Publisher):
     trip per reply, holding its worker; what it guards against (a reply lost with the broker) the
     caller's deadline already turns into `Unavailable`. Requests keep theirs: an unroutable
     request (the service is not running) is reported at once instead of after the deadline.
-    Like requests, replies are transient."""
+    Replies are transient: they go to a reply queue that does not outlive a broker restart, so
+    writing them to disk never saved one."""
     use_confirms = False
     delivery_mode = NON_PERSISTENT
 
@@ -122,13 +123,8 @@ class TimedServiceProxy:
 
 class RpcProxy(NamekoRpcProxy):
     """nameko's RpcProxy whose calls time out after RPC_TIMEOUT_S (config) with `Unavailable`.
-    Requests are transient: one outlives its caller's deadline only to run a command whose caller
-    has already answered 503 (an order nobody waits for), so a broker restart may drop it, and
-    the broker writes none to disk."""
-
-    def __init__(self, target_service, **options):
-        options.setdefault("delivery_mode", NON_PERSISTENT)
-        super().__init__(target_service, **options)
+    Requests stay persistent: one that waits out a short broker restart in its durable queue is
+    still answered within its caller's deadline (the failure tests rely on it)."""
 
     def get_dependency(self, worker_ctx):
         timeout = float(self.container.config.get("RPC_TIMEOUT_S", DEFAULT_TIMEOUT_S))

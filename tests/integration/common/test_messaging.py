@@ -297,9 +297,10 @@ def test_an_event_id_in_capitals_is_handled_once_like_any_other(config, running,
     assert effect_notes(engine, envelope["data"]["note"]) == [envelope["data"]["note"]]
 
 
-def test_rpc_requests_and_replies_between_services_are_transient(config, running, container_factory, engine):
-    """A request outliving its caller's deadline would only run a command nobody waits for: RPC
-    messages are not persistent (the broker writes none to disk), events are."""
+def test_rpc_replies_between_services_are_transient_and_requests_persistent(config, running, container_factory,
+                                                                            engine):
+    """A reply goes to a queue that does not outlive a broker restart: it is not written to disk.
+    A request waits out a short restart in its durable queue and is still answered in time."""
     caller = container_factory(infra.Caller, config)
     caller.start()
     note = unique("transient")
@@ -311,7 +312,7 @@ def test_rpc_requests_and_replies_between_services_are_transient(config, running
             cluster.caller.relay_emit(note)
         request, reply = requests_seen.get(timeout=5), replies_seen.get(timeout=5)
         assert request.payload["args"] == [note]
-        assert request.properties["delivery_mode"] == 1 and reply.properties["delivery_mode"] == 1
+        assert request.properties["delivery_mode"] == 2 and reply.properties["delivery_mode"] == 1
         requests_seen.close()
         replies_seen.close()
     wait_until(lambda: effect_notes(engine, note), message="the event the call caused")
