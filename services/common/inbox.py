@@ -19,11 +19,6 @@ def table(metadata: MetaData):
     )
 
 
-def claim(session, inbox, consumer, env):
-    """True the first time this consumer sees this event (in this transaction), else False."""
-    return bool(claim_all(session, inbox, consumer, [env]))
-
-
 CLAIM = """INSERT INTO {table} (consumer, event_id, event_type)
 SELECT %(consumer)s, e.id, e.type FROM unnest(%(ids)s::uuid[], %(types)s::text[]) AS e(id, type)
 ON CONFLICT DO NOTHING RETURNING event_id::text"""

@@ -93,6 +93,7 @@ TIMEOUTS_HIT = Counter("kameng_saga_timeouts_total",
 ORDERS_TABLE = sql.qualified(Order.__table__)
 TRANSITIONS_TABLE = sql.qualified(Transition.__table__)
 COLUMNS = [c.name for c in Order.__table__.columns]
+COLUMN_SET = frozenset(COLUMNS)
 JSON_COLUMNS = {c.name for c in Order.__table__.columns if isinstance(c.type, JSONB)}
 NOW = func.now()            # a field set to NOW is written as the database's now()
 LOCK = f"SELECT {', '.join(COLUMNS)} FROM {ORDERS_TABLE} WHERE order_no = ANY(%(numbers)s) ORDER BY order_no FOR UPDATE"
@@ -111,7 +112,7 @@ class OrderRow:
         try:
             return self.fields[name]
         except KeyError:
-            if name in COLUMNS:          # a new order's column not set yet: NULL or its default
+            if name in COLUMN_SET:       # a new order's column not set yet: NULL or its default
                 return None
             raise AttributeError(name) from None
 
