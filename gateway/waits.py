@@ -14,7 +14,7 @@ from eventlet.event import Event
 from nameko.events import BROADCAST, EventHandler
 from nameko.extensions import DependencyProvider
 
-from services.common.broker import BrokerLossTolerant
+from services.common.broker import QueueConsumer
 
 RECENT_S = 30.0
 
@@ -83,8 +83,10 @@ class OrderBoard(DependencyProvider):
         return self.board
 
 
-class HintHandler(BrokerLossTolerant, EventHandler):
-    """nameko's event handler; an ack lost with the broker connection does not kill the gateway."""
+class HintHandler(EventHandler):
+    """nameko's event handler on the house consumer: an ack lost with the broker connection does
+    not kill the gateway."""
+    queue_consumer = QueueConsumer()
 
 
 class OrderHints:

@@ -1,18 +1,39 @@
-"""Surviving a lost broker connection. nameko kills the whole service container when a worker
-raises while acking a message or sending an RPC reply, which is exactly what happens when the
-broker goes away mid-work (DESIGN §4: messages must survive broker outages, services too).
-Entrypoints here log such failures instead: a message that was not acked is redelivered by the
-broker once the connection is back (handlers are idempotent through the inbox), and an RPC
-caller whose reply was lost gets its deadline's `Unavailable`."""
+"""Surviving a lost broker connection. nameko kills the whole service container when a managed
+thread raises, and acking a message or sending an RPC reply raises exactly when the broker goes
+away mid-work (DESIGN §4: messages must survive broker outages, services too). Here:
+
+- `QueueConsumer`, the one consumer connection every house entrypoint (RPC, RPC replies, events)
+  shares: an ack or requeue on a connection that is gone is logged, not raised. The broker has
+  already taken the message back and redelivers it once the connection is back; handlers are
+  idempotent through the inbox.
+- `BrokerLossTolerant`, for the RPC entrypoint: a reply that cannot be published is logged; the
+  caller's deadline turns it into `Unavailable`."""
 import logging
 
 from amqp.exceptions import ConnectionError as AMQPConnectionError
 from kombu.exceptions import OperationalError as KombuOperationalError
+from nameko import messaging
 
 log = logging.getLogger(__name__)
 
 # what a publish, ack or reply raises when the broker connection is gone
 BROKER_ERRORS = (OSError, AMQPConnectionError, KombuOperationalError)
+
+
+class QueueConsumer(messaging.QueueConsumer):
+    def ack_message(self, message):
+        try:
+            super().ack_message(message)
+        except BROKER_ERRORS as exc:
+            log.warning("broker connection lost before an ack (%s); the broker redelivers the message",
+                        type(exc).__name__)
+
+    def requeue_message(self, message):
+        try:
+            super().requeue_message(message)
+        except BROKER_ERRORS as exc:
+            log.warning("broker connection lost before a requeue (%s); the broker redelivers the message",
+                        type(exc).__name__)
 
 
 class BrokerLossTolerant:

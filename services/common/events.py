@@ -24,10 +24,9 @@ from marshmallow import ValidationError
 from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
 from nameko.exceptions import ContainerBeingKilled
-from nameko.messaging import QueueConsumer
 
 from services.common import metrics
-from services.common.broker import BROKER_ERRORS, BrokerLossTolerant
+from services.common.broker import QueueConsumer
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +44,8 @@ def dead_letter_queue(queue_name):
 
 
 class Retrying(EventHandler):
+    queue_consumer = QueueConsumer()
+
     def setup(self):
         super().setup()
         config = self.container.config
@@ -97,11 +98,7 @@ class Retrying(EventHandler):
             expiration=expiration_s, delivery_mode=2)
 
 
-class RetryingEventHandler(BrokerLossTolerant, Retrying):
-    """The retrying handler; an ack lost with the broker connection does not kill the service."""
-
-
-event_handler = RetryingEventHandler.decorator
+event_handler = Retrying.decorator
 
 
 class BatchQueueConsumer(QueueConsumer):
@@ -161,10 +158,7 @@ class BatchEventHandler(Retrying):
             return
         metrics.EVENT_BATCH_SIZE.labels(self.queue.name).observe(len(batch))
         for _, message in batch:
-            try:
-                self.settle(message, exc)
-            except BROKER_ERRORS as error:     # the broker redelivers what was not acked
-                log.warning("broker connection lost while settling an event (%s)", type(error).__name__)
+            self.settle(message, exc)
 
     @staticmethod
     def finished(done, worker_ctx, result=None, exc_info=None):

@@ -11,7 +11,7 @@ from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_
 from nameko.exceptions import UnknownService
 from nameko.rpc import Rpc as NamekoRpc, RpcProxy as NamekoRpcProxy
 
-from services.common.broker import BROKER_ERRORS, BrokerLossTolerant
+from services.common.broker import BROKER_ERRORS, BrokerLossTolerant, QueueConsumer
 from services.common.errors import Unavailable
 
 DEFAULT_TIMEOUT_S = 5.0
@@ -33,6 +33,8 @@ class Responder(nameko_rpc.Responder):
 
 
 class RpcConsumer(nameko_rpc.RpcConsumer):
+    queue_consumer = QueueConsumer()
+
     def handle_result(self, message, result, exc_info):
         """nameko's, with the `Responder` above."""
         config = self.container.config
@@ -121,10 +123,17 @@ class TimedServiceProxy:
         return TimedMethod(getattr(self._proxy, name), self._timeout)
 
 
+class ReplyListener(nameko_rpc.ReplyListener):
+    queue_consumer = QueueConsumer()
+
+
 class RpcProxy(NamekoRpcProxy):
     """nameko's RpcProxy whose calls time out after RPC_TIMEOUT_S (config) with `Unavailable`.
     Requests stay persistent: one that waits out a short broker restart in its durable queue is
-    still answered within its caller's deadline (the failure tests rely on it)."""
+    still answered within its caller's deadline (the failure tests rely on it). Replies come
+    through the house `QueueConsumer`: one whose ack meets a dropped connection does not kill the
+    service."""
+    rpc_reply_listener = ReplyListener()
 
     def get_dependency(self, worker_ctx):
         timeout = float(self.container.config.get("RPC_TIMEOUT_S", DEFAULT_TIMEOUT_S))

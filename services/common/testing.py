@@ -27,7 +27,7 @@ def wait_until(predicate, timeout=10.0, interval=0.05, message="condition"):
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+            raise AssertionError(f"timed out after {timeout}s waiting for {message() if callable(message) else message}")
         eventlet.sleep(interval)
 
 

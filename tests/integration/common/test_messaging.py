@@ -2,11 +2,13 @@
 PostgreSQL (each test in its own vhost)."""
 import json
 import logging
+import socket
 import uuid
 
 import eventlet
 import pytest
 from kombu import Connection, Exchange, Queue
+from nameko import messaging
 from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_waiter
@@ -14,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.common import logs, metrics, outbox
+from services.common.broker import BROKER_ERRORS, QueueConsumer
 from services.common.db import make_engine
 from services.common.errors import Conflict
 from services.common.events import dead_letter_queue
@@ -316,3 +319,27 @@ def test_rpc_replies_between_services_are_transient_and_requests_persistent(conf
         requests_seen.close()
         replies_seen.close()
     wait_until(lambda: effect_notes(engine, note), message="the event the call caused")
+
+
+@pytest.mark.parametrize("settle", ["ack_message", "requeue_message"])
+def test_settling_a_message_on_a_connection_the_broker_dropped_is_not_an_error(config, settle):
+    """nameko's consumer raises there (BrokenPipe, ConnectionReset), and nameko kills a service
+    whose managed thread raises: a broker restart used to take services down with it. The house
+    consumer logs it; the broker redelivers the message."""
+    name = unique("dropped")
+    with Connection(config["AMQP_URI"]) as conn:
+        queue = conn.SimpleQueue(name)
+        queue.put({"n": 1})
+        queue.put({"n": 2})
+        ours, namekos = queue.get(timeout=5), queue.get(timeout=5)
+        conn.connection.transport.sock.shutdown(socket.SHUT_RDWR)       # the connection is gone
+        with pytest.raises(BROKER_ERRORS):
+            getattr(messaging.QueueConsumer(), settle)(namekos)
+        getattr(QueueConsumer(), settle)(ours)
+        conn.collect()
+    with Connection(config["AMQP_URI"]) as conn:
+        queue = conn.SimpleQueue(name)
+        again = sorted([queue.get(timeout=5), queue.get(timeout=5)], key=lambda m: m.payload["n"])
+        assert [(m.payload["n"], m.delivery_info["redelivered"]) for m in again] == [(1, True), (2, True)]
+        for message in again:
+            message.ack()

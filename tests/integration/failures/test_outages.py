@@ -78,14 +78,15 @@ class Buyers:
                 return all(self.pay(http, o) for o in self.orders.values())
             wait_until(all_paid, timeout=timeout, interval=0.5, message="every accepted order to be paid")
 
+            found = {}
+
             def statuses():
-                found = collections.Counter()
                 for order in self.orders.values():
                     view = http.get(f"/api/v1/orders/{order['order_no']}", headers={"X-Order-Token": order["token"]})
-                    found[view.json()["status"] if view.status_code == 200 else view.status_code] += 1
-                return found
-            wait_until(lambda: set(statuses()) <= {"completed"}, timeout=timeout, interval=1,
-                       message="every accepted order to complete")
+                    found[order["order_no"]] = view.json()["status"] if view.status_code == 200 else view.status_code
+                return set(found.values()) <= {"completed"}
+            wait_until(statuses, timeout=timeout, interval=1, message=lambda: "every accepted order to complete; not "
+                       f"completed: { {no: status for no, status in found.items() if status != 'completed'} }")
             codes = []
             for order in self.orders.values():
                 view = http.get(f"/api/v1/orders/{order['order_no']}", headers={"X-Order-Token": order["token"]})
