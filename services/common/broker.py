@@ -22,18 +22,18 @@ BROKER_ERRORS = (OSError, AMQPConnectionError, KombuOperationalError)
 
 class QueueConsumer(messaging.QueueConsumer):
     def ack_message(self, message):
-        try:
-            super().ack_message(message)
-        except BROKER_ERRORS as exc:
-            log.warning("broker connection lost before an ack (%s); the broker redelivers the message",
-                        type(exc).__name__)
+        self.tolerant(super().ack_message, message)
 
     def requeue_message(self, message):
+        self.tolerant(super().requeue_message, message)
+
+    @staticmethod
+    def tolerant(settle, message):
         try:
-            super().requeue_message(message)
+            settle(message)
         except BROKER_ERRORS as exc:
-            log.warning("broker connection lost before a requeue (%s); the broker redelivers the message",
-                        type(exc).__name__)
+            log.warning("broker connection lost before %s (%s); the broker redelivers the message",
+                        settle.__name__, type(exc).__name__)
 
 
 class BrokerLossTolerant:

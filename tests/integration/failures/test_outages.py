@@ -94,9 +94,13 @@ class Buyers:
             return codes
 
 
-def integrity(admin):
+def integrity(admin, orders):
+    """The integrity report, its problems narrowed to `orders` and to those that name no order: the
+    database is shared by the run, and an earlier failing test must not fail this one too."""
     report = wait_until(lambda: (r := admin.get("/api/v1/admin/integrity", params={"grace_s": 0})).status_code == 200
                         and r.json(), timeout=30, message="the integrity report")
+    report["problems"] = [p for p in report["problems"] if "order_no" not in p or p["order_no"] in orders]
+    report["ok"] = not report["problems"]
     return report
 
 
@@ -114,7 +118,7 @@ class Stream:
         for green in self.pool:
             green.wait()
         codes = self.buyers.settle()
-        report = integrity(self.admin)
+        report = integrity(self.admin, self.buyers.orders)
         self.admin.close()
         return codes, report
 
