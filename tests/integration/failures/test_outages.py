@@ -6,6 +6,7 @@ import collections
 import time
 
 import eventlet
+import pytest
 import requests
 from sqlalchemy import create_engine, text
 
@@ -15,6 +16,10 @@ from tests.integration.gateway.conftest import WORKERS, Api, start_system
 from tests.integration.purchase.helpers import card_product
 
 CLEAN = {200, 201, 409, 503}
+
+# a stream, then up to 90 s to pay and 90 s to complete: the test's own deadlines, with the orders
+# they wait for named, come before pytest-timeout's (120 s by default), which only dumps stacks
+pytestmark = pytest.mark.timeout(300)
 
 
 class Buyers:
