@@ -6,9 +6,10 @@ then goes through `settle`, which checks our number, the channel, the amount and
 records the raw notification, and moves the payment to paid exactly once (the payment row is
 locked: duplicates and concurrent notifications find it paid already). Reconciliation feeds what
 a channel's `query` answers through the same `settle`."""
+import hashlib
 import json
 import logging
-import secrets
+import uuid
 
 from datetime import timedelta
 
@@ -22,8 +23,13 @@ from services.payment.models import Notification, Payment, Refund
 log = logging.getLogger(__name__)
 
 
-def new_payment_no():
-    return "P" + secrets.token_hex(10).upper()
+def payment_no_for(request):
+    """The number of the payment a `payment_requested` event asks for, derived from the event's
+    id. A retry of that event (alone after its batch failed, or redelivered) offers the channel
+    the same `out_trade_no`: the trade a rolled-back attempt opened there is taken up again, never
+    left open beside a second one. Event ids are random UUIDs: the numbers are as unpredictable
+    as random ones."""
+    return "P" + hashlib.sha256(uuid.UUID(str(request["event_id"])).bytes).hexdigest()[:20].upper()
 
 
 EXISTING_INTENT = "SELECT payment_no, order_no, pay_url, channel FROM payment.payments WHERE order_no = %(order_no)s"
@@ -40,7 +46,7 @@ def create_intent(session, envelope, channels, public_url):
     d = envelope["data"]
     payment = sql.run(session, EXISTING_INTENT, {"order_no": d["order_no"]}).first()
     if payment is None:
-        payment = Payment(payment_no=new_payment_no(), order_no=d["order_no"], channel=d["channel"],
+        payment = Payment(payment_no=payment_no_for(envelope), order_no=d["order_no"], channel=d["channel"],
                           amount=d["amount"], currency=d["currency"], status="pending", refunded_amount=0)
         channel = channels.get(payment.channel)
         if channel is not None and hasattr(channel, "base_amount"):

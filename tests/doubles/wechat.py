@@ -40,6 +40,8 @@ class WechatDouble(DoubleServer):
         self.trades, self.refunds, self.calls, self.lock = {}, {}, [], threading.Lock()
         self.refund_status = "SUCCESS"           # a test may make refunds answer PROCESSING
         self.busy = 0                            # answer this many next requests 503 SYSTEM_ERROR
+        self.slow = {}                           # order_no -> seconds its next order request takes
+        self.refuse_once = set()                 # order_nos whose next order request is refused
 
     # -- the HTTP side --------------------------------------------------------------------------
     def handle(self, req):
@@ -49,6 +51,11 @@ class WechatDouble(DoubleServer):
             return 503, JSON, json.dumps({"code": "SYSTEM_ERROR", "message": "busy"})
         if not self._authorized(req):
             return 401, JSON, json.dumps({"code": "SIGN_ERROR", "message": "signature invalid"})
+        order_no = self._ordering(req)
+        time.sleep(self.slow.pop(order_no, 0))
+        if order_no in self.refuse_once:
+            self.refuse_once.discard(order_no)
+            return self.signed(400, json.dumps({"code": "PARAM_ERROR", "message": "refused once"}))
         with self.lock:
             status, answer = self._route(req)
         return self.signed(status, json.dumps(answer, ensure_ascii=False))
@@ -71,6 +78,13 @@ class WechatDouble(DoubleServer):
         if req.method == "GET" and match and match.group(1) in self.refunds:
             return 200, self.refunds[match.group(1)]
         return 404, {"code": "RESOURCE_NOT_EXISTS", "message": "not found"}
+
+    @staticmethod
+    def _ordering(req):
+        """The order_no an order request is about (our description names it), else None."""
+        if req.method != "POST" or not req.path.startswith("/v3/pay/transactions/"):
+            return None
+        return str(json.loads(req.body).get("description", "")).rpartition(" ")[2] or None
 
     def _authorized(self, req):
         header = req.headers.get("Authorization", "")
