@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 
 
 def add(session, type_, data):
-    session.info.setdefault("hints", []).append((type_, data))
+    """Keep the hint with the correlation id of now: in a batch (`db.each`) it is the envelope's
+    that caused it, not the last one's."""
+    session.info.setdefault("hints", []).append((type_, data, session.info.get("correlation_id")))
 
 
 class Hints(DependencyProvider):
@@ -38,9 +40,9 @@ class Hints(DependencyProvider):
         self.database.commit_hooks.append(self.send)
 
     def send(self, session):
-        for type_, data in session.info.pop("hints", ()):
+        for type_, data, correlation_id in session.info.pop("hints", ()):
             try:
-                self.publisher.publish(envelope.make(type_, data, session.info.get("correlation_id")
-                                                     or logs.correlation_id()), routing_key=type_)
+                self.publisher.publish(envelope.make(type_, data, correlation_id or logs.correlation_id()),
+                                       routing_key=type_)
             except Exception:  # noqa: BLE001 -- a hint is never worth failing the committed work
                 log.warning("hint %s not sent", type_, exc_info=True)

@@ -36,13 +36,16 @@ class RpcConsumer(nameko_rpc.RpcConsumer):
     queue_consumer = QueueConsumer()
 
     def handle_result(self, message, result, exc_info):
-        """nameko's, with the `Responder` above."""
+        """nameko's, with the `Responder` above; the request is acked even when its reply cannot be
+        sent (the caller's deadline answers for a lost reply)."""
         config = self.container.config
         responder = Responder(config[AMQP_URI_CONFIG_KEY], nameko_rpc.get_rpc_exchange(config),
                               config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
                               ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
-        result, exc_info = responder.send_response(result, exc_info)
-        self.queue_consumer.ack_message(message)
+        try:
+            result, exc_info = responder.send_response(result, exc_info)
+        finally:    # done, answered or not: redelivered, a command would run twice (and hold a prefetch slot)
+            self.queue_consumer.ack_message(message)
         return result, exc_info
 
 

@@ -109,6 +109,7 @@ def _take(session, product, order_no, quantity):
         sql.run(session, "RELEASE SAVEPOINT take", {})
         return True
     sql.run(session, "ROLLBACK TO SAVEPOINT take", {})
+    sql.run(session, "RELEASE SAVEPOINT take", {})      # not left open under what the batch does next
     return False
 
 
@@ -216,7 +217,10 @@ def on_reservation_requested(session, envelope):
 
 def on_reservations_requested(session, envelopes):
     """A batch of the saga's requests, SKU by SKU (so two batches take the SKUs' counter rows in
-    the same order and cannot deadlock), in arrival order within a SKU."""
+    the same order and cannot deadlock), in arrival order within a SKU. Every order's lock is
+    taken first, in order_no order, as a single-order change takes it: before any counter row."""
+    for order_no in sorted({str(e["data"].get("order_no")) for e in envelopes}):
+        _serialise(session, order_no)
     for env in each(session, sorted(envelopes, key=lambda e: str(e["data"].get("sku")))):
         on_reservation_requested(session, env)
 

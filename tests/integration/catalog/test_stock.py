@@ -4,10 +4,11 @@ from datetime import datetime, timedelta, timezone
 
 import eventlet
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import exc, func, select
 
 from services.catalog.domain import codes, pricing, products, stock
 from services.catalog.models import Code, CodeImport, Reservation, StockLevel
+from services.common import sql
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.testing import unique
 from services.common.config import DEV_ENV
@@ -59,6 +60,15 @@ def test_release_and_commit_are_idempotent_and_move_the_counters(tx, engine, mak
             stock.commit(s, unique("ORD"))
     types = [t for t, _ in outbox_events(engine, sku=sku)]
     assert types.count("stock_released") == 1 and types.count("stock_committed") == 1
+
+
+def test_a_sold_out_reservation_leaves_no_savepoint_open(tx, make_product):
+    """A batch of sold-out reservations must not nest a savepoint per order under the next one
+    (past 64 open subtransactions PostgreSQL slows every session down)."""
+    sku = make_product(n_codes=1)
+    with pytest.raises(exc.DBAPIError, match="savepoint"), tx() as s:
+        assert stock.reserve(s, unique("ORD"), sku, 2, 600)["outcome"] == "out_of_stock"
+        sql.run(s, "RELEASE SAVEPOINT take", {})          # there is none left to release
 
 
 def test_a_released_reservation_can_be_taken_again(tx, make_product):

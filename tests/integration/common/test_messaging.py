@@ -20,6 +20,7 @@ from services.common.broker import BROKER_ERRORS, QueueConsumer
 from services.common.db import make_engine
 from services.common.errors import Conflict
 from services.common.events import dead_letter_queue
+from services.common.rpc import ReplyPublisher
 from services.common.testing import make_envelope, unique, wait_until
 from tests.integration.common import infra_services as infra
 
@@ -343,3 +344,27 @@ def test_settling_a_message_on_a_connection_the_broker_dropped_is_not_an_error(c
         assert [(m.payload["n"], m.delivery_info["redelivered"]) for m in again] == [(1, True), (2, True)]
         for message in again:
             message.ack()
+
+
+def test_a_command_whose_reply_could_not_be_sent_is_not_run_again(config, running, container_factory, engine,
+                                                                  monkeypatch):
+    """The request is acked all the same: left unacked it would hold a prefetch slot and, once the
+    connection closed, be redelivered and run a second time (a second order, a second refund)."""
+    _, emitter = running
+    note = unique("unanswered")
+    original = ReplyPublisher.publish
+
+    def lost(self, *args, **kwargs):
+        monkeypatch.setattr(ReplyPublisher, "publish", original)
+        raise ConnectionResetError("the reply's connection dropped")
+    monkeypatch.setattr(ReplyPublisher, "publish", lost)
+    with ClusterRpcProxy(config, timeout=2) as cluster:
+        cluster.emitter.emit.call_async(note)
+        wait_until(lambda: outbox_rows(engine, note), message="the command's effect")
+        assert ReplyPublisher.publish is original                  # its reply was the one lost
+    emitter.stop()                                                 # what was not acked comes back now
+    container_factory(infra.Emitter, config).start()
+    with ClusterRpcProxy(config, timeout=5) as cluster:
+        cluster.emitter.emit(unique("after"))                      # the new one answers: the queue is drained
+    eventlet.sleep(0.3)
+    assert len(outbox_rows(engine, note)) == 1
