@@ -58,6 +58,8 @@ def transaction(engine, metadata, correlation_id=None):
     try:
         with session.begin():
             yield session
+        for done in session.info.pop("after_commit", ()):
+            done()
     except DBAPIError as exc:
         if exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError)):
             log.warning("database connection lost: %s", type(exc.orig).__name__)
@@ -65,6 +67,12 @@ def transaction(engine, metadata, correlation_id=None):
         raise
     finally:
         session.close()
+
+
+def after_commit(session, fn):
+    """Call `fn()` once the session's transaction has committed; never if it rolls back. For what
+    must count an effect once (metrics): a batch that fails is rolled back and tried again."""
+    session.info.setdefault("after_commit", []).append(fn)
 
 
 def each(session, envs):

@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 
 from services.common import hints, outbox, sql
-from services.common.db import each
+from services.common.db import after_commit, each
 from services.common.errors import Conflict, NotFound
 from services.order.models import Order, Transition
 from services.order.views import view
@@ -216,7 +216,7 @@ def _record(session, order, step, event_type, data, first=False):
     before = None if first else order.status
     _absorb(order, event_type, data)
     if step.to != order.status or first:
-        _measure(order, step.to, first)
+        _measure(session, order, step.to, first)
         order.status, order.attempts, order.step_started_at = step.to, 0, NOW
     sql.run(session, RECORD, {"order_no": order.order_no, "from_status": before, "to_status": step.to,
                               "event": event_type, "data": json.dumps(_public(data))})
@@ -228,11 +228,17 @@ def _record(session, order, step, event_type, data, first=False):
         outbox.add(session, request, request_data(order, request, data))
 
 
-def _measure(order, to, first):
-    ORDERS.labels(to).inc()
+def _measure(session, order, to, first):
+    """Counted once committed: a batch rolled back and retried does not count its orders twice."""
+    step, seconds = order.status, None
     if not first and isinstance(order.step_started_at, datetime):
-        STEP_SECONDS.labels(order.status).observe(
-            max(0.0, (datetime.now(timezone.utc) - order.step_started_at).total_seconds()))
+        seconds = max(0.0, (datetime.now(timezone.utc) - order.step_started_at).total_seconds())
+
+    def count():
+        ORDERS.labels(to).inc()
+        if seconds is not None:
+            STEP_SECONDS.labels(step).observe(seconds)
+    after_commit(session, count)
 
 
 def newsworthy(order):

@@ -11,12 +11,14 @@ import json
 import logging
 import time
 from datetime import datetime, timedelta, timezone
+from functools import partial
 
 import redis
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from services.common import audit, metrics, outbox, sql
+from services.common.db import after_commit
 from services.common.envelope import isoformat
 from services.common.errors import Conflict, NotFound
 from services.risk import rules as engine
@@ -73,7 +75,7 @@ def _store(session, decision):
     """The decision row; for an order decided before, the first decision (and no new metrics)."""
     params = {**decision, "signals": json.dumps(decision["signals"]), "rules": json.dumps(decision["rules"])}
     if sql.run(session, STORE, params).first() is not None:
-        _count(decision)
+        after_commit(session, partial(_count, decision))      # once committed: a retried batch counts once
         return decision
     return session.execute(select(Decision.order_no, Decision.outcome, Decision.score, Decision.rules)
                            .where(Decision.order_no == decision["order_no"])).mappings().one()

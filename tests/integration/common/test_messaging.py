@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from services.common import logs, metrics, outbox
 from services.common.broker import BROKER_ERRORS, QueueConsumer
+from services.common.db import after_commit, transaction
 from services.common.db import make_engine
 from services.common.errors import Conflict
 from services.common.events import dead_letter_queue
@@ -368,3 +369,17 @@ def test_a_command_whose_reply_could_not_be_sent_is_not_run_again(config, runnin
         cluster.emitter.emit(unique("after"))                      # the new one answers: the queue is drained
     eventlet.sleep(0.3)
     assert len(outbox_rows(engine, note)) == 1
+
+
+def test_after_commit_runs_once_committed_and_never_after_a_rollback(engine):
+    """What counts an effect (metrics) waits for the commit: a failed batch, rolled back and tried
+    again event by event, must not count its events twice."""
+    calls = []
+    with transaction(engine, infra.emitter_metadata) as session:
+        after_commit(session, lambda: calls.append("committed"))
+        assert calls == []
+    assert calls == ["committed"]
+    with pytest.raises(Conflict), transaction(engine, infra.emitter_metadata) as session:
+        after_commit(session, lambda: calls.append("rolled back"))
+        raise Conflict("rolled back on purpose")
+    assert calls == ["committed"]
