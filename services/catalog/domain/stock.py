@@ -58,6 +58,7 @@ HOLD = """
                                          updated_at = now()
     RETURNING expires_at"""
 SERIALISE = "SELECT pg_advisory_xact_lock(hashtextextended(%(order_no)s, 0))"
+TRY_SERIALISE = "SELECT pg_try_advisory_xact_lock(hashtextextended(%(order_no)s, 0))"
 EXISTING = ("SELECT sku, quantity, status, expires_at FROM catalog.reservations "
             "WHERE order_no = %(order_no)s FOR UPDATE")
 PRODUCT = ("SELECT sku, delivery, min_quantity, max_quantity, low_stock_threshold FROM catalog.products "
@@ -177,14 +178,18 @@ def codes_of(session, keys: DataKeys, order_no):
 
 
 def sweep_expired(session, now=None):
-    """Release held reservations past their expiry; safe with several replicas (SKIP LOCKED)."""
+    """Release held reservations past their expiry; safe with several replicas (SKIP LOCKED). An
+    order being changed right now (its lock held, e.g. a payment committing it at the last
+    moment) is passed over until the next sweep: waiting for its lock while holding its row
+    would deadlock with that change, which takes them the other way round."""
     expired = session.scalars(
         select(Reservation.order_no).where(Reservation.status == "held",
                                            Reservation.expires_at < (now or func.now()))
         .order_by(Reservation.expires_at).limit(SWEEP_BATCH).with_for_update(skip_locked=True)).all()
-    for order_no in expired:
-        release(session, order_no, reason="expired")
-    return len(expired)
+    released = [order_no for order_no in expired
+                if sql.run(session, TRY_SERIALISE, {"order_no": order_no}).scalar()
+                and release(session, order_no, reason="expired")["released"]]
+    return len(released)
 
 
 def set_counted_stock(session, actor, sku, available):

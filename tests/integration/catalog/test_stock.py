@@ -171,6 +171,26 @@ def test_sweeper_releases_expired_reservations(tx, engine, make_product):
         in outbox_events(engine, order_no=expiring)
 
 
+def test_the_sweeper_passes_over_an_expired_reservation_being_changed(tx, engine, make_product):
+    """It holds the reservation row: waiting for the order's lock, held by a change that wants that
+    row next (a commit at the last moment), would deadlock. It leaves it to the next sweep."""
+    sku = make_product(n_codes=1)
+    order = unique("ORD")
+    with tx() as s:
+        stock.reserve(s, order, sku, 1, 1)
+    later = datetime.now(timezone.utc) + timedelta(seconds=5)
+    with engine.connect() as other, other.begin():
+        other.exec_driver_sql(stock.SERIALISE, {"order_no": order})     # a change of this order is under way
+        with tx() as s:
+            sql.run(s, "SET LOCAL lock_timeout = '1s'", {})              # waiting would fail the sweep
+            stock.sweep_expired(s, now=later)
+            assert s.get(Reservation, order).status == "held"
+    with tx() as s:
+        assert stock.sweep_expired(s, now=later) >= 1
+    with tx() as s:
+        assert s.get(Reservation, order).status == "released"
+
+
 def test_import_dedupes_within_and_across_imports_and_encrypts(tx, engine, make_product):
     sku = make_product()
     first = import_codes(tx, sku, ["A1,pw1", "A2", "A1,other", "", "A3,s,2027-02-30"])
