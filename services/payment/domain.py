@@ -64,18 +64,19 @@ UNIQUE_OFFSETS = 9999
 
 
 def unique_amount(session, channel, base):
-    """`base` plus the smallest offset (1..9999 units) no other open payment of this channel from
-    the last day has: a transfer of that exact amount then names its payment. Allocations are
-    serialised per channel by a transaction-scoped advisory lock."""
+    """`base` plus the smallest offset (1..9999 units) no other payment of this channel from the
+    last day has: a transfer of that exact amount then names its payment. A paid payment keeps
+    its amount for the day too: freed at once, a new payment could be settled by the transfer
+    that paid the old one (the watcher looks a little before a payment's creation). Allocations
+    are serialised per channel by a transaction-scoped advisory lock."""
     session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"payment.chain_amount:{channel}"})
     taken = set(session.scalars(select(Payment.chain_amount).where(
-        Payment.channel == channel, Payment.status.in_(("pending", "closed")),
-        Payment.created_at > func.now() - timedelta(days=1),
+        Payment.channel == channel, Payment.created_at > func.now() - timedelta(days=1),
         Payment.chain_amount.between(base + 1, base + UNIQUE_OFFSETS))))
     for offset in range(1, UNIQUE_OFFSETS + 1):
         if base + offset not in taken:
             return base + offset
-    raise Unavailable("too many open payments of this amount; try again shortly", {"channel": channel})
+    raise Unavailable("too many payments of this amount in the last day; try again later", {"channel": channel})
 
 
 def close_intent(session, envelope):
@@ -109,6 +110,8 @@ PAID = """WITH paid AS (
     WHERE payment_no = %(payment_no)s RETURNING payment_no, order_no, amount, currency)
 INSERT INTO payment.journal (payment_no, order_no, kind, amount, currency)
 SELECT payment_no, order_no, 'payment', amount, currency FROM paid"""
+TRADE_TAKEN = ("SELECT payment_no FROM payment.payments WHERE channel = %(channel)s AND channel_trade_no = %(trade_no)s "
+               "AND payment_no <> %(payment_no)s")
 NOTIFIED = """INSERT INTO payment.notifications (channel, payment_no, raw, verified, outcome)
 VALUES (%(channel)s, %(payment_no)s, %(raw)s::jsonb, true, %(outcome)s)"""
 
@@ -119,6 +122,9 @@ def settle(session, channel, notice, raw):
     the raw notification and counted."""
     payment = sql.run(session, SETTLING, {"payment_no": notice.payment_no}).first()
     outcome = _check(payment, channel, notice)
+    if outcome == "ok" and notice.trade_no is not None and sql.run(session, TRADE_TAKEN, {
+            "channel": channel, "trade_no": notice.trade_no, "payment_no": payment.payment_no}).first():
+        outcome = "rejected: that trade paid another payment"     # one transfer pays one payment (unique index too)
     if outcome == "ok":
         sql.run(session, PAID, {"payment_no": payment.payment_no, "trade_no": notice.trade_no})
         outbox.add(session, "payment_succeeded", {"order_no": payment.order_no, "payment_no": payment.payment_no,

@@ -124,6 +124,21 @@ def test_a_valid_notify_replayed_onto_another_order_is_refused(api, admin, epay,
     assert order_of(api, second)["status"] == "awaiting_payment" and payment_row(db, second)["status"] == "pending"
 
 
+def test_one_channel_trade_pays_one_payment(api, admin, epay, db):
+    """A genuinely signed notify for the second payment carrying the trade number that already paid
+    the first (a provider's slip, a replayed transfer): refused, the second stays unpaid."""
+    first, second = buy_epay(api, admin, epay), buy_epay(api, admin, epay)
+    epay.pay(first["payment"]["payment_no"])
+    wait_status(api, first, "completed")
+    taken = epay.orders[first["payment"]["payment_no"]]["trade_no"]
+    epay.orders[second["payment"]["payment_no"]]["paid"] = True
+    fields = epay.notification(second["payment"]["payment_no"], signed={"trade_no": taken})
+    assert epay.send(second["payment"]["payment_no"], fields).text == "fail"
+    eventlet.sleep(0.3)
+    assert order_of(api, second)["status"] == "awaiting_payment" and payment_row(db, second)["status"] == "pending"
+    assert [n["outcome"] for n in notifications(db, second)] == ["rejected: that trade paid another payment"]
+
+
 def test_a_notify_for_another_channels_payment_changes_nothing(api, admin, epay, db):
     """A sandbox payment's number in a (genuinely signed) epay notify: not this channel's payment."""
     sku = card_product(admin, codes=1)

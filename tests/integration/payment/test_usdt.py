@@ -54,6 +54,10 @@ def test_usdt_unique_amounts_confirmations_and_one_settlement(api, admin, db):
     eventlet.sleep(0.6)
     assert order_of(api, second)["status"] == "awaiting_payment"                      # nothing of its own
     assert len(db("SELECT * FROM payment.journal WHERE payment_no = :p", p=first["payment"]["payment_no"])) == 1
+    third = buy_usdt(api, sku)              # moments after the first was paid, for the same price
+    assert payment_row(db, third)["chain_amount"] not in (a["chain_amount"], b["chain_amount"])
+    eventlet.sleep(0.6)                     # the first's transfer, just before it, is not the third's
+    assert order_of(api, third)["status"] == "awaiting_payment" and payment_row(db, third)["status"] == "pending"
 
 
 def test_usdt_has_no_notify_to_forge(api, admin, db):
