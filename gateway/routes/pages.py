@@ -39,7 +39,7 @@ def open_with_token(gateway, request, order_no, token):
 
 
 def checkout_form(gateway, request, product, status=200, errors=None, form=None, message=None):
-    channels = enabled_payment_channels(gateway.config)        # the order service refuses the others
+    channels = enabled_payment_channels(gateway.config, product["currency"])   # the order service refuses the others
     return pages.render(request, "store/product.html", status=status, p=product, channels=channels,
                         errors=errors or {}, form=form or {}, message=message,
                         idem=(form or {}).get("idem") or checkout.idempotency_key())

@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from services.common import audit
+from services.common.config import channel_takes
 from services.common.crypto import DataKeys
 from services.common.envelope import isoformat
 from services.common.errors import Conflict, IdempotencyMismatch, InvalidInput, NotFound, OutOfStock
@@ -41,6 +42,10 @@ def place(session, keys, cmd, quote, signals, key, window_s, channels):
     if cmd["payment_channel"] not in channels:
         raise InvalidInput("this payment channel is not available",
                            {"fields": {"payment_channel": [f"choose one of {sorted(channels)}"]}})
+    if not channel_takes(cmd["payment_channel"], quote["currency"]):
+        takes = sorted(c for c in channels if channel_takes(c, quote["currency"]))
+        raise InvalidInput(f"this payment channel does not take {quote['currency']}",
+                           {"fields": {"payment_channel": [f"for this product choose one of {takes}"]}})
     if key:
         replay = claim_key(session, keys, key, cmd)
         if replay is not None:

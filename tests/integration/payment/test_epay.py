@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlparse
 import eventlet
 import pytest
 
+from services.common.testing import unique
 from tests.integration.purchase.helpers import card_product, order_of, wait_status
 
 
@@ -137,6 +138,25 @@ def test_one_channel_trade_pays_one_payment(api, admin, epay, db):
     eventlet.sleep(0.3)
     assert order_of(api, second)["status"] == "awaiting_payment" and payment_row(db, second)["status"] == "pending"
     assert [n["outcome"] for n in notifications(db, second)] == ["rejected: that trade paid another payment"]
+
+
+def test_a_product_priced_in_dollars_is_not_offered_to_a_yuan_channel(api, admin):
+    """epay (like Alipay, WeChat Pay and USDT here) charges yuan: "10.00" USD must not become
+    ¥10.00. The order is refused before anything is written; the sandbox takes any currency."""
+    sku = unique("USD")
+    assert admin.post("/api/v1/admin/products", json={"sku": sku, "name": "Dollar card", "category": "测试",
+                                                      "price": "10.00", "currency": "USD",
+                                                      "delivery": "card"}).status_code == 201
+    admin.post(f"/api/v1/admin/products/{sku}/codes", data=b"USD-CODE-1\n", headers={"Content-Type": "text/plain"})
+    body = {"sku": sku, "quantity": 1, "contact": "usd@example.com", "payment_channel": "epay"}
+    refused = api.post("/api/v1/orders", json=body)
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["error"]["details"]["fields"]["payment_channel"] == ["for this product choose one of ['sandbox']"]
+    assert api.get("/api/v1/admin/orders", params={"sku": sku}, headers=admin.headers).json()["items"] == []
+    page = api.get(f"/products/{sku}")
+    assert page.status_code == 200 and 'value="epay"' not in page.text and 'value="sandbox"' in page.text
+    created = api.post("/api/v1/orders", json={**body, "payment_channel": "sandbox"})
+    assert created.status_code == 201 and created.json()["currency"] == "USD"
 
 
 def test_a_notify_for_another_channels_payment_changes_nothing(api, admin, epay, db):
