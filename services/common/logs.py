@@ -58,3 +58,6 @@ def setup(level="INFO", stream=None):
     logging.getLogger("nameko.containers").setLevel(logging.ERROR)
     for noisy in ("amqp", "kombu", "nameko", "eventlet.wsgi.server", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # urllib3 warns of a retry with the whole URL, query included: a channel's key rides in some
+    # (epay's order query); our Http helper reports failures without the query
+    logging.getLogger("urllib3").setLevel(logging.ERROR)

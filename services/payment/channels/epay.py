@@ -54,7 +54,7 @@ class Epay:
             raise Refused("missing " + ", ".join(missing))
         if fields.get("sign_type", "MD5") != "MD5":
             raise Refused("sign_type is not MD5")
-        if not hmac.compare_digest(str(fields["sign"]).lower(), sign(fields, self.key)):
+        if not hmac.compare_digest(str(fields["sign"]).lower().encode(), sign(fields, self.key).encode()):
             raise Refused("bad signature")
         if fields["pid"] != self.pid:
             raise Refused("another merchant's pid")

@@ -35,7 +35,7 @@ class Sandbox:
             raw = json.loads(request.get("body") or b"null")
         except ValueError:
             raise Refused("malformed body") from None
-        if not isinstance(raw, dict) or not hmac.compare_digest(str(raw.get("sign", "")), self._sign(raw)):
+        if not isinstance(raw, dict) or not hmac.compare_digest(str(raw.get("sign", "")).encode(), self._sign(raw).encode()):
             raise Refused("bad signature")
         if raw.get("trade_status") != "TRADE_SUCCESS":
             raise Refused("trade not successful")

@@ -90,6 +90,7 @@ BAD = {
     "another merchant (signed)": lambda e, p: e.notification(p, signed={"pid": "2002"}),
     "trade not successful (signed)": lambda e, p: e.notification(p, signed={"trade_status": "WAIT_BUYER_PAY"}),
     "unknown out_trade_no (signed)": lambda e, p: e.notification(p, signed={"out_trade_no": "P" + "0" * 20}),
+    "sign not ASCII": lambda e, p: e.notification(p, sign="签名" * 16),
 }
 
 

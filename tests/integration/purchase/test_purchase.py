@@ -30,6 +30,19 @@ def test_buy_pay_and_see_the_codes(api, admin):
                                            "paid", "completed"]
 
 
+@pytest.mark.parametrize("sign", ["0" * 64, "签名" * 16, ""])
+def test_a_forged_sandbox_notify_is_refused_cleanly(api, admin, sign):
+    """What the sandbox's own pay button sends, with a signature we did not make (non-ASCII too):
+    "fail", never a 500, and the order stays unpaid."""
+    order = buy(api, card_product(admin, codes=1)).json()
+    forged = {"payment_no": order["payment"]["payment_no"], "amount": 990, "trade_no": "SBXforged",
+              "trade_status": "TRADE_SUCCESS", "sign": sign}
+    answer = api.post("/api/v1/payments/sandbox/notify", json=forged)
+    assert (answer.status_code, answer.text) == (200, "fail")
+    eventlet.sleep(0.3)
+    assert order_of(api, order)["status"] == "awaiting_payment"
+
+
 def test_wrong_or_missing_token_is_like_an_unknown_order(api, admin):
     order = buy(api, card_product(admin)).json()
     wrong = api.get(f"/api/v1/orders/{order['order_no']}", headers={"X-Order-Token": "x" * 32})

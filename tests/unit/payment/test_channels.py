@@ -1,8 +1,11 @@
 """The channel framework and epay's wire format, without servers."""
 import hashlib
+import io
+import logging
 
 import pytest
 
+from services.common import logs
 from services.common.config import nameko_config
 from services.payment import channels
 from services.payment.channels import epay
@@ -42,6 +45,24 @@ def test_unreachable_channel_is_a_channel_error():
     http = channels.Http(connect_s=0.2, read_s=0.2, retries=1, backoff_s=0)
     with pytest.raises(channels.ChannelError):
         http.json("GET", "http://127.0.0.1:9/api.php")
+
+
+def test_a_key_in_a_channel_url_is_not_logged_when_the_call_is_retried():
+    """epay's order query carries the merchant key in its query string; urllib3 warns of each
+    retry with the whole URL. The services' log setup keeps that out."""
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level, logging.getLogger("urllib3").level
+    try:
+        logs.setup("INFO", stream)
+        with pytest.raises(channels.ChannelError) as refused:
+            channels.Http(connect_s=0.2, read_s=0.2, retries=2, backoff_s=0).json(
+                "GET", "http://127.0.0.1:9/api.php?act=order&key=MERCHANT-SECRET")
+    finally:
+        root.handlers[:], level, urllib3_level = saved
+        root.setLevel(level)
+        logging.getLogger("urllib3").setLevel(urllib3_level)
+    assert "MERCHANT-SECRET" not in stream.getvalue() + str(refused.value)
 
 
 def test_usdt_prices_round_up_to_micro_usdt():
