@@ -59,8 +59,9 @@ TRANSITIONS = {
     ("delivering", "delivery_completed"):         Step("completed", ("order_completed",)),
     ("paid", "delivery_failed"):                  Step("refunding", (REFUND,)),
     ("delivering", "delivery_failed"):            Step("refunding", (REFUND,)),
-    ("paid", "refund_ordered"):                   Step("refunding", (REFUND,)),
-    ("delivering", "refund_ordered"):             Step("refunding", (REFUND,)),
+    # refunded before its codes were committed: they go back to stock (a commit already done keeps them sold)
+    ("paid", "refund_ordered"):                   Step("refunding", (RELEASE, REFUND)),
+    ("delivering", "refund_ordered"):             Step("refunding", (RELEASE, REFUND)),
     ("completed", "refund_ordered"):              Step("refunding", (REFUND,)),
     ("refunding", "refund_completed"):            Step("refunded"),
 }
