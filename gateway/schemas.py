@@ -375,7 +375,7 @@ class Refund(Schema):
 class RefundInfo(Schema):
     refund_no = fields.String()
     amount = Money()
-    status = fields.String(metadata={"enum": ["refunding", "refunded", "refund_failed"]})
+    status = fields.String(metadata={"enum": ["refunding", "refunded", "refund_failed", "superseded"]})
     error = fields.String(allow_none=True)
 
 

@@ -40,7 +40,7 @@ class Refund(Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(Text)
     whole: Mapped[bool] = mapped_column(Boolean)      # the order's refund (saga): refund_completed follows
-    status: Mapped[str] = mapped_column(Text)         # refunding | refunded | refund_failed
+    status: Mapped[str] = mapped_column(Text)         # refunding | refunded | refund_failed | superseded
     attempts: Mapped[int] = mapped_column(BigInteger, default=0)
     next_try_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     channel_refund_no: Mapped[str | None] = mapped_column(Text)

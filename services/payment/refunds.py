@@ -4,6 +4,9 @@
         |  channel says no / cannot be reached
         v
     refund_failed --next_try_at passed (backoff doubles)--> refunding ... (MAX_ATTEMPTS, then a person)
+        |  given up, then the order's whole refund comes
+        v
+    superseded (the whole refund gives its amount back with the rest)
 
 - `request` records a refund (payment row locked: refunds never exceed what was paid) and
   nothing else; the channel is asked after the commit, by `run`, never inside a transaction.
@@ -103,6 +106,11 @@ def request_whole(session, envelope):
         elif existing.next_try_at is None:
             existing.attempts, existing.next_try_at = 0, func.now()
         return refund_no
+    for given_up in session.scalars(select(Refund).where(
+            Refund.payment_no == payment.payment_no, Refund.status == "refund_failed",
+            Refund.next_try_at.is_(None)).with_for_update()):
+        # refused by the channel for good, left for a person: the order's refund takes its amount over
+        given_up.status, given_up.error = "superseded", f"its amount went with {refund_no}"
     left = payment.amount - payment.refunded_amount - in_flight(session, payment.payment_no)
     if left <= 0:
         if payment.refunded_amount == payment.amount:     # refunded in parts already

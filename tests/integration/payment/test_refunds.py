@@ -1,6 +1,7 @@
 """Refunds through the epay double: partial and whole, idempotent per request, failures retried;
 the journal records every movement and the order shows what happened."""
 import pytest
+from sqlalchemy import create_engine, text
 
 from services.common.testing import wait_until
 from tests.integration.gateway.test_http_contract import assert_error
@@ -79,6 +80,28 @@ def test_a_refused_refund_is_refund_failed_then_retried(api, admin, epay, db):
                           r=answer["refund_no"])[0]["status"] == "refunded", message="the retried refund")
     assert journal(db, order) == [("payment", 990), ("refund", -100)]
     assert order_of(api, order)["status"] == "completed"
+
+
+def test_the_orders_refund_takes_over_a_partial_refund_given_up(api, admin, epay, db, database_url):
+    """A partial refund the channel refused for good waits for a person; the order's own refund
+    that comes later gives back everything not refunded, that amount included."""
+    order = paid_order(api, admin, epay)
+    epay.refuse_refunds = True
+    partial = refund(admin, order, key="k-3", amount="3.00").json()["refund"]
+    assert partial["status"] == "refund_failed"
+    engine = create_engine(database_url)
+    with engine.begin() as conn:                  # its tries used up: given up, left for a person
+        conn.execute(text("UPDATE payment.refunds SET attempts = 8, next_try_at = NULL WHERE refund_no = :r"),
+                     {"r": partial["refund_no"]})
+    engine.dispose()
+    epay.refuse_refunds = False
+    assert refund(admin, order, reason="not delivered after all").status_code == 200
+    wait_status(api, order, "refunded")
+    assert journal(db, order) == [("payment", 990), ("refund", -990)]
+    row = payment_row(db, order)
+    assert (row["status"], row["refunded_amount"]) == ("refunded", 990)
+    assert db("SELECT status FROM payment.refunds WHERE refund_no = :r", r=partial["refund_no"])[0]["status"] \
+        == "superseded"
 
 
 def test_a_refund_while_the_channel_is_down_stays_refunding_and_is_asked_again(api, admin, epay, db):
