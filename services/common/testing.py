@@ -1,4 +1,5 @@
 """Helpers for tests (no mocks of the broker or database: these talk to the real ones)."""
+import random
 import socket
 import time
 import uuid
@@ -13,10 +14,36 @@ def make_envelope(type_, correlation_id=None, event_id=None, **data):
     return envelope.make(type_, data, correlation_id, event_id)
 
 
+_HANDED_OUT = set()
+
+
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port for a server that binds it later (a gateway, a private broker). Not one the kernel
+    hands out itself: an outgoing connection (to the broker, the database) could take that very
+    port before the server binds it ("Address already in use", seen in CI). Drawn below the
+    ephemeral range instead, never the same twice in a run, and checked free now."""
+    low = _ephemeral_low()
+    for _ in range(200):
+        port = random.randrange(20000, low) if low > 20100 else 0
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            port = s.getsockname()[1]
+        _HANDED_OUT.add(port)
+        return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 def wait_until(predicate, timeout=10.0, interval=0.05, message="condition"):

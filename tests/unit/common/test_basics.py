@@ -90,3 +90,11 @@ def test_data_keys_encrypt_rotate_and_hash():
     for bad in ([], ["short"], ["not base64 at all!"]):
         with pytest.raises(ValueError):
             DataKeys(bad)
+
+
+def test_free_ports_for_test_servers_are_outside_the_ephemeral_range_and_never_twice():
+    """An outgoing connection takes its port from the ephemeral range: a server's port drawn
+    there could be taken before the server binds it."""
+    from services.common.testing import _ephemeral_low, free_port
+    ports = [free_port() for _ in range(100)]
+    assert len(set(ports)) == 100 and all(20000 <= p < _ephemeral_low() for p in ports)
