@@ -79,28 +79,10 @@ def test_flash_sale_three_hundred_buyers_for_one_hundred_codes(api, admin):
     assert stock(api, sku) == 0
 
 
-def test_a_service_restarted_mid_saga_resumes(config, runner_factory, seeded):
-    delivery_cls = next(cls for cls in WORKERS if cls.name == "delivery")
-    runner = start_system(config, runner_factory)
-    with Api(config["BASE_URL"]) as api:
-        admin = admin_of(api, config)
-        sku = card_product(admin, codes=2)
-        order = buy(api, sku).json()
-        delivery = next(c for c in runner.containers if c.service_name == "delivery")
-        delivery.stop()                                         # its queue stays, durable
-        pay(api, order)
-        wait_status(api, order, "paid")
-        eventlet.sleep(1)
-        assert order_of(api, order)["status"] == "paid"         # nobody delivers meanwhile
-        restarted = runner_factory(config, delivery_cls)
-        restarted.start()
-        assert len(wait_status(api, order, "completed")["items"]) == 1
-
-
-def test_an_order_refunded_before_delivery_gives_its_codes_back(config, runner_factory, seeded):
-    """Paid, not delivered yet (the delivery service is down), refunded by an admin: the reserved
-    codes go back to stock instead of staying held for an order that will never show them; the
-    delivery, once back, delivers nothing."""
+@pytest.fixture
+def paid_while_delivery_is_down(config, runner_factory, seeded):
+    """The whole system, then a card bought and paid while the delivery service is stopped (its
+    queue stays, durable): (api, admin, sku with 2 codes, the order, start_delivery)."""
     delivery_cls = next(cls for cls in WORKERS if cls.name == "delivery")
     runner = start_system(config, runner_factory)
     with Api(config["BASE_URL"]) as api:
@@ -110,11 +92,27 @@ def test_an_order_refunded_before_delivery_gives_its_codes_back(config, runner_f
         next(c for c in runner.containers if c.service_name == "delivery").stop()
         pay(api, order)
         wait_status(api, order, "paid")
-        refunded = admin.post(f"/api/v1/admin/orders/{order['order_no']}/refund", json={"reason": "changed mind"})
-        assert refunded.status_code == 200, refunded.text
-        wait_status(api, order, "refunded")
-        wait_until(lambda: stock(api, sku) == 2, message="both codes back in stock")
-        runner_factory(config, delivery_cls).start()
-        eventlet.sleep(1)
-        assert order_of(api, order)["status"] == "refunded" and order_of(api, order)["items"] == []
-        assert stock(api, sku) == 2
+        yield api, admin, sku, order, lambda: runner_factory(config, delivery_cls).start()
+
+
+def test_a_service_restarted_mid_saga_resumes(paid_while_delivery_is_down):
+    api, _, _, order, start_delivery = paid_while_delivery_is_down
+    eventlet.sleep(1)
+    assert order_of(api, order)["status"] == "paid"         # nobody delivers meanwhile
+    start_delivery()
+    assert len(wait_status(api, order, "completed")["items"]) == 1
+
+
+def test_an_order_refunded_before_delivery_gives_its_codes_back(paid_while_delivery_is_down):
+    """Paid, not delivered yet (the delivery service is down), refunded by an admin: the reserved
+    codes go back to stock instead of staying held for an order that will never show them; the
+    delivery, once back, delivers nothing."""
+    api, admin, sku, order, start_delivery = paid_while_delivery_is_down
+    refunded = admin.post(f"/api/v1/admin/orders/{order['order_no']}/refund", json={"reason": "changed mind"})
+    assert refunded.status_code == 200, refunded.text
+    wait_status(api, order, "refunded")
+    wait_until(lambda: stock(api, sku) == 2, message="both codes back in stock")
+    start_delivery()
+    eventlet.sleep(1)
+    assert order_of(api, order)["status"] == "refunded" and order_of(api, order)["items"] == []
+    assert stock(api, sku) == 2
