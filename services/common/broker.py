@@ -6,7 +6,7 @@ away mid-work (DESIGN §4: messages must survive broker outages, services too). 
   shares: an ack or requeue on a connection that is gone is logged, not raised. The broker has
   already taken the message back and redelivers it once the connection is back; handlers are
   idempotent through the inbox.
-- `BrokerLossTolerant`, for the RPC entrypoint: a reply that cannot be published is logged; the
+- a reply that cannot be published is logged by the house RPC consumer (`rpc.RpcConsumer`); the
   caller's deadline turns it into `Unavailable`."""
 import logging
 
@@ -34,15 +34,3 @@ class QueueConsumer(messaging.QueueConsumer):
         except BROKER_ERRORS as exc:
             log.warning("broker connection lost before %s (%s); the broker redelivers the message",
                         settle.__name__, type(exc).__name__)
-
-
-class BrokerLossTolerant:
-    """Mixed into a nameko entrypoint class, before it."""
-
-    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
-        try:
-            return super().handle_result(message, worker_ctx, result, exc_info)
-        except BROKER_ERRORS as exc:
-            log.warning("broker connection lost while finishing %s (%s: %s); the broker redelivers it",
-                        worker_ctx.entrypoint.method_name, type(exc).__name__, exc)
-            return result, exc_info

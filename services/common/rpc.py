@@ -3,6 +3,8 @@ standalone proxies do), so services declare `common.rpc.RpcProxy`, whose calls g
 `call()`, which bounds the wait with an
 `eventlet.Timeout` and turns a missing or silent service into `Unavailable`.
 """
+import logging
+
 import eventlet
 from nameko import rpc as nameko_rpc
 from nameko.amqp.publish import Publisher
@@ -11,8 +13,10 @@ from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_
 from nameko.exceptions import UnknownService
 from nameko.rpc import Rpc as NamekoRpc, RpcProxy as NamekoRpcProxy
 
-from services.common.broker import BROKER_ERRORS, BrokerLossTolerant, QueueConsumer
+from services.common.broker import BROKER_ERRORS, QueueConsumer
 from services.common.errors import Unavailable
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 5.0
 
@@ -36,20 +40,23 @@ class RpcConsumer(nameko_rpc.RpcConsumer):
     queue_consumer = QueueConsumer()
 
     def handle_result(self, message, result, exc_info):
-        """nameko's, with the `Responder` above; the request is acked even when its reply cannot be
-        sent (the caller's deadline answers for a lost reply)."""
+        """nameko's, with the `Responder` above; a reply that cannot be sent is logged, and the
+        request is acked all the same."""
         config = self.container.config
         responder = Responder(config[AMQP_URI_CONFIG_KEY], nameko_rpc.get_rpc_exchange(config),
                               config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
                               ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
         try:
             result, exc_info = responder.send_response(result, exc_info)
-        finally:    # done, answered or not: redelivered, a command would run twice (and hold a prefetch slot)
-            self.queue_consumer.ack_message(message)
+        except BROKER_ERRORS as exc:    # the caller's deadline answers for it; nameko would kill the service
+            log.warning("broker connection lost while sending a reply (%s); the caller times out",
+                        type(exc).__name__)
+        # done, answered or not: redelivered, a command would run twice (and hold a prefetch slot)
+        self.queue_consumer.ack_message(message)
         return result, exc_info
 
 
-class Rpc(BrokerLossTolerant, NamekoRpc):
+class Rpc(NamekoRpc):
     """nameko's RPC entrypoint; a reply lost with the broker connection does not kill the service,
     and replies are sent without confirms (`ReplyPublisher`)."""
     rpc_consumer = RpcConsumer()

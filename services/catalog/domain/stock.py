@@ -59,18 +59,22 @@ HOLD = """
     RETURNING expires_at"""
 SERIALISE = "SELECT pg_advisory_xact_lock(hashtextextended(%(order_no)s, 0))"
 TRY_SERIALISE = "SELECT pg_try_advisory_xact_lock(hashtextextended(%(order_no)s, 0))"
+# a batch's orders in one statement, in the (sorted) array's order
+SERIALISE_ALL = "SELECT pg_advisory_xact_lock(hashtextextended(o, 0)) FROM unnest(%(orders)s::text[]) AS o"
 EXISTING = ("SELECT sku, quantity, status, expires_at FROM catalog.reservations "
             "WHERE order_no = %(order_no)s FOR UPDATE")
 PRODUCT = ("SELECT sku, delivery, min_quantity, max_quantity, low_stock_threshold FROM catalog.products "
            "WHERE sku = %(sku)s AND active")
 
 
-def reserve(session, order_no, sku, quantity, ttl_s):
+def reserve(session, order_no, sku, quantity, ttl_s, serialised=False):
     """{"outcome": "reserved" | "out_of_stock", ...}; a repeat for a held or committed order
     answers as the first time did. A released reservation may be taken again (late payment).
     The hot path of a flash sale: a handful of plain statements, the counters last. It raises
-    (Conflict, NotFound, InvalidInput) only before it writes anything."""
-    _serialise(session, order_no)
+    (Conflict, NotFound, InvalidInput) only before it writes anything. `serialised`: the caller
+    holds the order's lock already (a batch takes them all first)."""
+    if not serialised:
+        _serialise(session, order_no)
     existing = sql.run(session, EXISTING, {"order_no": order_no}).first()
     if existing is not None and existing.status != "released":
         if (existing.sku, existing.quantity) != (sku, quantity):
@@ -210,11 +214,12 @@ def added(session, product, quantity):
 
 
 def on_reservation_requested(session, envelope):
-    """The saga's request. A request that cannot be met (unknown SKU, bad quantity) is a failed
-    reservation for the order, not a poison message."""
+    """The saga's request, its order's lock held (`on_reservations_requested`). A request that
+    cannot be met (unknown SKU, bad quantity) is a failed reservation for the order, not a poison
+    message."""
     d = envelope["data"]
     try:                       # reserve raises these before it writes: nothing to undo
-        return reserve(session, d["order_no"], d["sku"], d["quantity"], d["ttl_s"])
+        return reserve(session, d["order_no"], d["sku"], d["quantity"], d["ttl_s"], serialised=True)
     except (InvalidInput, NotFound, Conflict) as exc:
         outbox.add(session, "stock_reservation_failed", {"order_no": d["order_no"], "sku": d["sku"],
                                                          "quantity": d["quantity"], "reason": exc.code})
@@ -224,8 +229,7 @@ def on_reservations_requested(session, envelopes):
     """A batch of the saga's requests, SKU by SKU (so two batches take the SKUs' counter rows in
     the same order and cannot deadlock), in arrival order within a SKU. Every order's lock is
     taken first, in order_no order, as a single-order change takes it: before any counter row."""
-    for order_no in sorted({str(e["data"].get("order_no")) for e in envelopes}):
-        _serialise(session, order_no)
+    sql.run(session, SERIALISE_ALL, {"orders": sorted({str(e["data"].get("order_no")) for e in envelopes})})
     for env in each(session, sorted(envelopes, key=lambda e: str(e["data"].get("sku")))):
         on_reservation_requested(session, env)
 
