@@ -304,21 +304,23 @@ def _first_data(session, order, request):
                                                         Transition.event == "order_created"))
 
 
-def stuck(session, batch=50):
+def stuck(session, batch=50, now=None):
     """Orders past their state's timeout (or their payment or review window), locked SKIP LOCKED:
-    replica-safe."""
-    late = [(Order.status == state) & (Order.step_started_at < func.now() - timedelta(seconds=seconds))
+    replica-safe. `now`: the clock (the database's own unless a test sets it). An order's window
+    is open up to its `expires_at` included and closed right after it."""
+    now = func.now() if now is None else now
+    late = [(Order.status == state) & (Order.step_started_at < now - timedelta(seconds=seconds))
             for state, seconds in TIMEOUTS.items()]
-    unpaid = Order.status.in_(tuple(DEADLINES)) & (Order.expires_at < func.now())
+    unpaid = Order.status.in_(tuple(DEADLINES)) & (Order.expires_at < now)
     rows = session.execute(select(*Order.__table__.columns).where(or_(unpaid, *late))
                            .order_by(Order.step_started_at).limit(batch).with_for_update(skip_locked=True))
     return [OrderRow(row) for row in rows.mappings()]
 
 
-def sweep(session):
+def sweep(session, now=None):
     """Drive stuck orders on: expire unpaid ones and reviews past their window, re-send a stuck
-    step's requests, and compensate after MAX_ATTEMPTS."""
-    orders = stuck(session)
+    step's requests, and compensate after MAX_ATTEMPTS. `now`: see `stuck`."""
+    orders = stuck(session, now=now)
     for order in orders:
         if order.status in DEADLINES:
             event = DEADLINES[order.status]
