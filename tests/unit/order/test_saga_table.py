@@ -16,6 +16,46 @@ def test_every_state_named_is_a_design_state():
     assert named <= STATES
 
 
+# Every arrow that moves money or codes, pinned exactly: a wrong target or a missing request fails
+# here in a second, not only in the integration tests.
+MONEY_ARROWS = {
+    # a payment wherever one can arrive: delivered, or refunded, never kept silently
+    ("awaiting_payment", "payment_succeeded"): saga.Step("paid", (saga.DELIVER,)),
+    ("expired", "payment_succeeded"): saga.Step("paid", (saga.RESERVE,)),          # late: reserve again
+    ("cancelled", "payment_succeeded"): saga.Step("paid", (saga.RESERVE,)),
+    ("rejected", "payment_succeeded"): saga.Step("refunding", (saga.REFUND,)),
+    ("review", "payment_succeeded"): saga.Step("refunding", (saga.RELEASE, saga.REFUND)),
+    # a late payment's second reservation: deliver, or give the money back
+    ("paid", "stock_reserved"): saga.Step("paid", (saga.DELIVER,)),
+    ("paid", "stock_reservation_failed"): saga.Step("refunding", (saga.REFUND,)),
+    # delivery's outcome
+    ("paid", "delivery_completed"): saga.Step("completed", ("order_completed",)),
+    ("delivering", "delivery_completed"): saga.Step("completed", ("order_completed",)),
+    ("paid", "delivery_failed"): saga.Step("refunding", (saga.REFUND,)),
+    ("delivering", "delivery_failed"): saga.Step("refunding", (saga.REFUND,)),
+    # an admin's refund: codes not committed yet go back to stock
+    ("paid", "refund_ordered"): saga.Step("refunding", (saga.RELEASE, saga.REFUND)),
+    ("delivering", "refund_ordered"): saga.Step("refunding", (saga.RELEASE, saga.REFUND)),
+    ("completed", "refund_ordered"): saga.Step("refunding", (saga.REFUND,)),
+    ("refunding", "refund_completed"): saga.Step("refunded"),
+}
+
+
+@pytest.mark.parametrize("arrow", sorted(MONEY_ARROWS))
+def test_each_money_carrying_arrow_is_exactly_this(arrow):
+    assert saga.TRANSITIONS[arrow] == MONEY_ARROWS[arrow]
+
+
+def test_no_other_arrow_takes_a_payment_or_a_refund():
+    money_events = {"payment_succeeded", "refund_ordered", "refund_completed", "delivery_completed",
+                    "delivery_failed"}
+    extra = {arrow for arrow in saga.TRANSITIONS if arrow[1] in money_events} - set(MONEY_ARROWS)
+    assert not extra, f"money arrows not pinned here: {sorted(extra)}"
+    requesting = {arrow for arrow, step in saga.TRANSITIONS.items()
+                  if {saga.DELIVER, saga.REFUND} & set(step.requests)} - set(MONEY_ARROWS)
+    assert not requesting, f"arrows that deliver or refund, not pinned here: {sorted(requesting)}"
+
+
 @pytest.mark.parametrize("state", ["awaiting_payment", "expired", "cancelled", "rejected", "review"])
 def test_money_is_never_dropped(state):
     """A payment in any state where one can arrive leads to delivery or to a refund."""
