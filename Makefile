@@ -20,7 +20,7 @@ RABBIT_API_URI ?= http://guest:guest@127.0.0.1:15672
 PYTEST_ARGS ?=
 TESTS ?= tests
 
-.PHONY: run venv tools deps-check migrate seed test test-unit test-integration k8s-check bench chaos backup restore audit clean
+.PHONY: run venv tools deps-check migrate seed test test-unit test-integration k8s-check bench chaos backup restore audit clean mutate
 .DEFAULT_GOAL := run
 
 $(STAMP): pyproject.toml
@@ -87,6 +87,12 @@ restore: venv
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache
 	find . -name __pycache__ -prune -exec rm -rf {} +
+
+# Planted faults in the saga, inbox, outbox, reservation, payment checks and refunds, one at a time:
+# prints how many the tests catch (tests/mutate.py). Not part of `make test`; run it before
+# changing those modules. MUTANTS=<part of a name> runs some of them.
+mutate: deps-check
+	$(PY) -m tests.mutate $(MUTANTS)
 
 bench: deps-check
 	@command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y -qq wrk >/dev/null; }

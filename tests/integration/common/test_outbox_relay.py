@@ -110,7 +110,7 @@ class Blackhole:
         self.listener = eventlet.listen(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.swallow = False
-        self.sockets = []
+        self.sockets, self.pumps = [], []
         self.server = eventlet.spawn(self.serve)
 
     def serve(self):
@@ -118,8 +118,8 @@ class Blackhole:
             client, _ = self.listener.accept()
             upstream = socket.create_connection(self.target)
             self.sockets += [client, upstream]
-            eventlet.spawn(self.pump, client, upstream, back=False)
-            eventlet.spawn(self.pump, upstream, client, back=True)
+            self.pumps += [eventlet.spawn(self.pump, client, upstream, back=False),
+                           eventlet.spawn(self.pump, upstream, client, back=True)]
 
     def pump(self, source, sink, back):
         try:
@@ -130,7 +130,10 @@ class Blackhole:
             pass
 
     def close(self):
-        self.server.kill()
+        # the green threads first, then their sockets: a socket closed under a thread still waiting
+        # on it leaves the hub a listener on an fd number the next test's connection may reuse
+        for thread in [self.server, *self.pumps]:
+            thread.kill()
         for s in self.sockets + [self.listener]:
             s.close()
 
