@@ -52,4 +52,5 @@ def test_every_rule_action_signal_and_list_kind_has_words():
             | {f"admin.risk.list_kind.{k}" for k in LIST_KINDS}
             | {f"admin.risk.signal.{s}" for s in ("contact", "ip", "device_id", "user_agent", "recharge_account",
                                                    "category", "payment_channel", "member_id")})
-    assert keys <= set(i18n.ZH) and keys <= set(i18n.EN), sorted(keys - set(i18n.ZH))
+    for lang, words in i18n.LANGUAGES.items():
+        assert keys <= set(words), (lang, sorted(keys - set(words)))
