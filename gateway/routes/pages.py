@@ -119,6 +119,7 @@ class PageRoutes:
         order service's hint, gateway/waits.py), so the page changes the moment it is paid."""
         order_no = order_no[:64]
         hold = query_args(request, schemas.OrderWait())
+        hold["status"] = ordering.held_status(self.order_rpc, hold)
         order, _ = buyer_view(self, request, order_no)
         if order is None:
             raise NotFound("no such order", {})
