@@ -75,7 +75,7 @@ chaos: deps-check
 	$(PY) -m pytest tests/integration/failures -s --amqp-uri=$(KAMENG_AMQP_URI) --rabbit-api-uri=$(RABBIT_API_URI) $(PYTEST_ARGS)
 
 audit: venv
-	$(PY) -m gateway.integrity $(DAYS)
+	$(PY) -m services.audit.integrity $(DAYS)
 
 backup: venv
 	$(PY) -m services.common.backup dump $(or $(BACKUP_DIR),var/backups)

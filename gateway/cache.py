@@ -37,3 +37,6 @@ def invalidate_catalog():
 
 # what every storefront page asks for and that changes rarely
 categories = TtlCache(ttl=10.0, max_entries=4)
+
+# the order service's states (a long poll's `status` must be one): they change only with a release
+order_states = TtlCache(ttl=60.0, max_entries=1)

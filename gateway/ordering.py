@@ -2,19 +2,20 @@
 reach the payment step (or an end), so most buyers get their pay_url in the first answer."""
 import logging
 
-from gateway import schemas
+from marshmallow import ValidationError
+
+from gateway import cache, schemas
 from services.common.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
 WAIT_S = 3.0
 CREATE_TIMEOUT_S = 20.0
-SETTLED = {"awaiting_payment", "paid", "delivering", "completed", "rejected", "expired", "cancelled",
-           "refunding", "refunded", "review"}
 
 
 def settled(order):
-    return order["status"] in SETTLED and (order["status"] != "awaiting_payment" or order["payment"])
+    """The order service says when the answer a buyer waits for is here (services/order/views.py)."""
+    return order["settled"]
 
 
 def wait(order_rpc, board, order, wait_s):
@@ -30,6 +31,14 @@ def wait(order_rpc, board, order, wait_s):
         return order_rpc.order_status.timed(1.0)(order["order_no"])
     except Unavailable:
         return order
+
+
+def held_status(order_rpc, hold):
+    """The `status` a long poll holds on (or None): one of the order service's states, else a 400."""
+    status = hold.get("status")
+    if status is not None and status not in cache.order_states.get_or_set("all", order_rpc.order_states):
+        raise ValidationError({"status": ["not an order state"]})
+    return status
 
 
 def look(order_rpc, board, order_no, token, status=None, wait_s=0):

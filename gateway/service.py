@@ -31,3 +31,4 @@ class GatewayService(OpsRoutes, PageRoutes, AdminPageRoutes, CatalogRoutes, Admi
     delivery_rpc = RpcProxy("delivery")
     risk_rpc = RpcProxy("risk")
     account_rpc = RpcProxy("account")
+    audit_rpc = RpcProxy("audit")

@@ -13,7 +13,6 @@ from gateway.web import page
 from services.common.errors import Conflict, InvalidInput, NotFound
 
 MERCHANT_TZ = ZoneInfo("Asia/Shanghai")       # "today" on the dashboard is the merchant's day
-REFUNDABLE = {"paid", "delivering", "completed"}
 PRODUCT_FIELDS = ("sku", "name", "category", "price", "currency", "delivery", "min_quantity", "max_quantity",
                   "description", "low_stock_threshold")
 INT_FIELDS = {"min_quantity", "max_quantity", "low_stock_threshold", "percent_off"}
@@ -55,9 +54,9 @@ def product_page(gateway, request, sku, message=None, status=200):
 
 
 def order_page(gateway, request, order_no, message=None, status=200):
-    order = schemas.AdminOrder().dump(gateway.order_rpc.admin_order(order_no))
-    return pages.render(request, "admin/order.html", status=status, order=order,
-                        refundable=order["status"] in REFUNDABLE, message=message or request.args.get("done"))
+    order = gateway.order_rpc.admin_order(order_no)
+    return pages.render(request, "admin/order.html", status=status, order=schemas.AdminOrder().dump(order),
+                        refundable=order["can_refund"], message=message or request.args.get("done"))
 
 
 def today_start():
@@ -138,7 +137,7 @@ class AdminPageRoutes:
             {k: v for k, v in request.args.items() if v and k in ("status", "contact", "sku", "before")}).items()}
         orders = self.order_rpc.search_orders(query)
         return pages.render(request, "admin/orders.html", orders=schemas.OrderList().dump({"items": orders})["items"],
-                            query=query, statuses=schemas.Order._declared_fields["status"].metadata["enum"])
+                            query=query, statuses=self.order_rpc.order_states())
 
     @page("GET", "/admin/orders/<order_no>", **ADMIN)
     def admin_order_page(self, request, order_no):

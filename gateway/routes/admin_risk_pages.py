@@ -10,7 +10,6 @@ from services.common.errors import Conflict, InvalidInput, NotFound
 
 ADMIN = {"admin": True, "area": "admin"}
 LISTS = ("blacklist", "allowlist")
-KINDS = schemas.NewListEntry._declared_fields["kind"].validate.choices
 REVIEW_DONE = {"approve": "admin.risk.approved", "reject": "admin.risk.rejected"}
 LIST_DONE = {"added": "admin.risk.added", "removed": "admin.risk.removed"}
 
@@ -38,8 +37,8 @@ def rules_page(gateway, request, text=None, errors=None, status=200):
 def lists_page(gateway, request, failed=None, errors=None, form=None, status=200, message=None):
     entries = {name: schemas.RiskListEntries().dump({"items": gateway.risk_rpc.list_entries(name)})["items"]
                for name in LISTS}
-    return pages.render(request, "admin/risk_lists.html", status=status, entries=entries, kinds=KINDS,
-                        failed=failed, errors=errors or {}, form=form or {},
+    return pages.render(request, "admin/risk_lists.html", status=status, entries=entries,
+                        kinds=gateway.risk_rpc.list_kinds(), failed=failed, errors=errors or {}, form=form or {},
                         done=LIST_DONE.get(request.args.get("done")), error=message)
 
 

@@ -30,7 +30,7 @@ class OrderRoutes:
         hold = query_args(request, schemas.ORDER_WAIT)
         token = request.headers.get("X-Order-Token", "")[:256]
         order = ordering.look(self.order_rpc, self.orders_moving, order_no[:64], token,
-                              hold.get("status"), hold["wait"])
+                              ordering.held_status(self.order_rpc, hold), hold["wait"])
         return schemas.ORDER.dump(order)
 
     @api("POST", "/api/v1/orders/<order_no>/cancel", summary="Cancel before payment (X-Order-Token)",

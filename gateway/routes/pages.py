@@ -15,8 +15,6 @@ TOKEN_COOKIE = "kameng_order"
 TOKEN_COOKIE_S = 30 * 86400
 FIND_COOKIE = "kameng_find"
 FIND_GRANT_S = 1800
-ENDED = {"expired", "cancelled", "rejected", "refunded"}
-WATCHED = {"pending", "reserving", "review", "awaiting_payment", "paid", "delivering", "refunding"}
 
 
 def order_path(order_no):
@@ -51,12 +49,12 @@ def buyer_view(gateway, request, order_no):
     token = web.cookie(request, gateway.config, TOKEN_COOKIE, order_path(order_no))
     try:
         if token:
-            return schemas.Order().dump(gateway.order_rpc.get_order(order_no, token)), token
+            return schemas.BuyerOrder().dump(gateway.order_rpc.get_order(order_no, token)), token
     except NotFound:
         pass
     grant = web.sessions(gateway.config).get("find", web.cookie(request, gateway.config, FIND_COOKIE))
     if grant and order_no in grant["orders"]:
-        return schemas.Order().dump(gateway.order_rpc.buyer_order(order_no)), None
+        return schemas.BuyerOrder().dump(gateway.order_rpc.buyer_order(order_no)), None
     return None, None
 
 
@@ -111,7 +109,7 @@ class PageRoutes:
         if order is None:
             return pages.render(request, "store/order_token.html", order_no=order_no)
         return pages.render(request, "store/order.html", order=order, token=token or None,
-                            buy_again=order["status"] in ENDED, watch=order["status"] in WATCHED,
+                            buy_again=order["terminal"] and not order["delivered"], watch=not order["terminal"],
                             note=request.args.get("note"))
 
     @page("GET", "/orders/<order_no>/status")
@@ -121,6 +119,7 @@ class PageRoutes:
         order service's hint, gateway/waits.py), so the page changes the moment it is paid."""
         order_no = order_no[:64]
         hold = query_args(request, schemas.OrderWait())
+        hold["status"] = ordering.held_status(self.order_rpc, hold)
         order, _ = buyer_view(self, request, order_no)
         if order is None:
             raise NotFound("no such order", {})

@@ -1,33 +1,56 @@
-"""Delivery: card codes are committed (reserved -> sold) by the catalog; the delivery is
-recorded once and announced. Direct recharge needs suppliers (their own issue): until then such
-a delivery fails, and the saga refunds it."""
+"""Delivery: card codes are committed (reserved -> sold) by the catalog and the order goes
+`paid` -> `completed`; a direct recharge is handed to a supplier and the order is `delivering`
+until the supplier reports (DESIGN §3). The outcome is recorded once and announced.
+
+Suppliers are their own issue: until they exist nobody can take a recharge, so it fails
+(`no_supplier`) and the saga refunds it. They plug in at `start_recharge`."""
+from collections import namedtuple
+
 from sqlalchemy.dialects.postgresql import insert
 
 from services.common import outbox
 from services.common.errors import Conflict, NotFound
 from services.delivery.models import Delivery
 
+Outcome = namedtuple("Outcome", "status reason", defaults=(None,))
+DELIVERED, STARTED, FAILED = "delivered", "delivering", "failed"
+# what the order hears of each outcome
+ANNOUNCED = {DELIVERED: "delivery_completed", STARTED: "delivery_started", FAILED: "delivery_failed"}
 
-def fulfil(data, commit_codes):
-    """Do the outside work (before any transaction); answers the failure reason or None."""
+
+def fulfil(data, commit_codes, hand_to_supplier=None):
+    """Do the outside work (before any transaction); answers the `Outcome`."""
     if data["delivery"] != "card":
-        return "no_supplier"
+        return start_recharge(data, hand_to_supplier)
     try:
         commit_codes(data["order_no"])          # Unavailable propagates: the handler retries it
     except (Conflict, NotFound):
-        return "reservation_missing"
-    return None
+        return Outcome(FAILED, "reservation_missing")
+    return Outcome(DELIVERED)
 
 
-def record(session, envelope, failure):
+def start_recharge(data, hand_to_supplier):
+    """The point where direct recharge meets the suppliers. `hand_to_supplier(data)` (the supplier
+    service's RPC, idempotent per order_no, with failover across suppliers) returns once a supplier
+    took the order; the delivery is then STARTED, `delivery_started` moves the order to
+    `delivering`, and the supplier's result later ends it (completed, or failed and refunded).
+    Without suppliers there is nobody to hand it to."""
+    if hand_to_supplier is None:
+        return Outcome(FAILED, "no_supplier")
+    hand_to_supplier(data)
+    return Outcome(STARTED)
+
+
+def record(session, envelope, outcome):
     d = envelope["data"]
     row = session.execute(insert(Delivery).values(
-        order_no=d["order_no"], sku=d["sku"], quantity=d["quantity"],
-        status="failed" if failure else "delivered", reason=failure)
+        order_no=d["order_no"], sku=d["sku"], quantity=d["quantity"], status=outcome.status, reason=outcome.reason)
         .on_conflict_do_nothing().returning(Delivery.status)).first()
     if row is None:
         return                                   # already recorded: said before
-    if failure:
-        outbox.add(session, "delivery_failed", {"order_no": d["order_no"], "reason": failure})
-    else:
-        outbox.add(session, "delivery_completed", {"order_no": d["order_no"], "quantity": d["quantity"]})
+    data = {"order_no": d["order_no"]}
+    if outcome.status == DELIVERED:
+        data["quantity"] = d["quantity"]
+    elif outcome.status == FAILED:
+        data["reason"] = outcome.reason
+    outbox.add(session, ANNOUNCED[outcome.status], data)

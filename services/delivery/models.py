@@ -14,6 +14,6 @@ class Delivery(Base):
     order_no: Mapped[str] = mapped_column(Text, primary_key=True)
     sku: Mapped[str] = mapped_column(Text)
     quantity: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(Text)             # delivered | failed
+    status: Mapped[str] = mapped_column(Text)             # delivered | delivering (a supplier has it) | failed
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

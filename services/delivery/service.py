@@ -17,8 +17,9 @@ class DeliveryService(BaseService):
 
     @event_handler("order", "delivery_requested")
     def handle_delivery_requested(self, envelope):
-        failure = domain.fulfil(envelope["data"], self.catalog_rpc.commit)   # idempotent, before the txn
-        self.db.once("delivery.handle_delivery_requested", envelope, partial(domain.record, failure=failure))
+        # idempotent, before the txn; suppliers' issue passes hand_to_supplier (domain.start_recharge)
+        outcome = domain.fulfil(envelope["data"], self.catalog_rpc.commit)
+        self.db.once("delivery.handle_delivery_requested", envelope, partial(domain.record, outcome=outcome))
 
     @event_handler("order", "order_completed")
     def handle_order_completed(self, envelope):

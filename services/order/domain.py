@@ -193,7 +193,7 @@ def sweep_keys(session):
 
 
 def integrity_facts(session, days):
-    """For the integrity check (gateway/integrity.py): the orders of the last `days` days as
+    """For the integrity check (services/audit/integrity.py): the orders of the last `days` days as
     [order_no, status, quantity, delivery, paid, seconds since paid (or created)]."""
     age = func.extract("epoch", func.now() - func.coalesce(Order.paid_at, Order.created_at))
     rows = session.execute(select(Order.order_no, Order.status, Order.quantity, Order.delivery,

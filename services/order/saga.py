@@ -17,7 +17,7 @@ from services.common import hints, outbox, sql
 from services.common.db import after_commit, each
 from services.common.errors import Conflict, NotFound
 from services.order.models import Order, Transition
-from services.order.views import view
+from services.order import views   # a module import: views reads this module's sets in turn
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,13 @@ GIVE_UP = {"pending": Step("rejected"), "reserving": Step("rejected", (RELEASE,)
 FIRST_REQUEST = "risk_assessment_requested"
 TERMINAL = {"rejected", "expired", "cancelled", "completed", "refunded"}
 # states a buyer waits for (the gateway holds answers until one of them): each arrival is hinted
-NEWS = TERMINAL | {"awaiting_payment", "paid", "refunding", "review"}
+NEWS = TERMINAL | {"awaiting_payment", "paid", "delivering", "refunding", "review"}
+# What the gateway decides on, read off the table (every order view carries them as flags,
+# services/order/views.py): a new state or arrow changes the table and nothing else.
+STATES = tuple(dict.fromkeys([state for state, _ in TRANSITIONS] + [step.to for step in TRANSITIONS.values()]))
+CANCELLABLE = frozenset(state for state, event in TRANSITIONS if event == "cancel_requested")
+REFUNDABLE = frozenset(state for state, event in TRANSITIONS if event == "refund_ordered")
+DELIVERED = frozenset(step.to for (_, event), step in TRANSITIONS.items() if event == "delivery_completed")
 # states that end at the order's own deadline (expires_at) rather than after a step timeout
 DEADLINES = {"awaiting_payment": "payment_window_expired", "review": "review_expired"}
 
@@ -222,7 +228,7 @@ def _record(session, order, step, event_type, data, first=False):
     sql.run(session, RECORD, {"order_no": order.order_no, "from_status": before, "to_status": step.to,
                               "event": event_type, "data": json.dumps(_public(data))})
     if (step.to != before or event_type == "payment_intent_created") and newsworthy(order):
-        hints.add(session, "order_changed", view(order))
+        hints.add(session, "order_changed", views.view(order))
     if step.requests:
         order.last_requests = list(step.requests)        # what the sweeper re-sends if stuck
     for request in step.requests:

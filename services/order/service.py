@@ -109,6 +109,11 @@ class OrderService(BaseService):
             return domain.search(s, **load(schemas.Search(), query))
 
     @command
+    def order_states(self):
+        """Every state an order can be in (the console's filter lists them; the gateway has no copy)."""
+        return list(saga.STATES)
+
+    @command
     def refund_order(self, actor, order_no, reason):
         with self.db.transaction() as s:
             return domain.view(domain.refund(s, actor, order_no, reason))

@@ -1,5 +1,6 @@
-"""What a buyer (and the gateway's waiters) may see of an order."""
+"""What a buyer (and the gateway's waiters) may see of an order, and what the gateway decides on."""
 from services.common.envelope import isoformat
+from services.order import saga     # a module import: the saga's hints carry this view in turn
 
 
 def view(order):
@@ -9,7 +10,20 @@ def view(order):
         payment = {"channel": order.payment_channel, "payment_no": order.payment_no, "pay_url": order.pay_url}
     return {"order_no": order.order_no, "status": order.status, "amount": order.amount,
             "currency": order.currency, "expires_at": isoformat(order.expires_at), "payment": payment,
-            "sku": order.sku, "quantity": order.quantity, "reason": _buyer_reason(order)}
+            "sku": order.sku, "quantity": order.quantity, "reason": _buyer_reason(order), **flags(order)}
+
+
+def flags(order):
+    """What a page or an answer decides on, from the saga's table: the gateway knows no states
+    (DESIGN §2). Not part of the public JSON (the gateway's schemas leave them out).
+    - terminal: nothing more will happen by itself (the order page stops watching);
+    - settled: the answer a buyer waits for is here (a pay link, or an end);
+    - can_cancel / can_refund: the buyer's cancel / a merchant's refund would be taken;
+    - delivered: the goods were handed over (an order ended without them offers to buy again)."""
+    status = order.status
+    return {"terminal": status in saga.TERMINAL, "settled": saga.newsworthy(order),
+            "can_cancel": status in saga.CANCELLABLE, "can_refund": status in saga.REFUNDABLE,
+            "delivered": status in saga.DELIVERED}
 
 
 def _buyer_reason(order):

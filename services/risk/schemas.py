@@ -1,5 +1,6 @@
-"""Risk payloads: the rule set document and list entries (the gateway validates HTTP bodies with
-these same classes, so a rule set has one definition). Money is integer minor units."""
+"""Risk payloads: the rule set document and list entries, the one definition of a rule set (the
+gateway checks HTTP bodies for shape only and leaves the rules to these). Money is integer minor
+units."""
 import ipaddress
 import re
 

@@ -9,6 +9,7 @@ from services.common.rpc import rpc
 from services.common.service import BaseService
 from services.risk import domain, models, schemas
 from services.risk.counters import RiskCounters
+from services.risk.rules import LIST_KINDS
 
 command = rpc(expected_exceptions=DomainError)
 
@@ -72,6 +73,11 @@ class RiskService(BaseService):
     def remove_list_entry(self, actor, name, entry_id):
         with self.db.transaction() as s:
             return domain.remove_entry(s, actor, list_name(name), int(entry_id))
+
+    @command
+    def list_kinds(self):
+        """What a blacklist or allowlist entry can name (the console's form offers these)."""
+        return list(LIST_KINDS)
 
     @command
     def list_entries(self, name):

@@ -1,5 +1,5 @@
-"""The integrity check's comparisons (gateway/integrity.py), one broken promise at a time."""
-from gateway.integrity import check
+"""The integrity check's comparisons (services/audit/integrity.py), one broken promise at a time."""
+from services.audit.integrity import check
 
 CLEAN = {
     "order": [["K1", "completed", 2, "card", True, 900.0], ["K2", "awaiting_payment", 1, "card", False, 10.0],

@@ -1,5 +1,6 @@
-"""The integrity check (`make audit`, `GET /api/v1/admin/integrity`): the promises of the platform,
-checked across the services' own records.
+"""The integrity check (`make audit`, the audit service's `check_integrity` that the console's
+`GET /api/v1/admin/integrity` calls): the promises of the platform, checked across the services'
+own records.
 
 - every code is sold at most once, and never more codes than an order bought;
 - every paid order is delivered (completed) or refunded, once `grace_s` has passed since payment;
@@ -7,17 +8,19 @@ checked across the services' own records.
   order has such a payment; a refunded order's money went back.
 
 Each service reports its facts over RPC (`integrity_facts(days)`, read-only, in its own schema);
-`check` compares them. `python -m gateway.integrity [days]` runs it against the running services
-and exits 1 when anything is wrong."""
+`check` compares them; nothing here reads another service's tables. `python -m
+services.audit.integrity [days]` runs it against the running services and exits 1 when anything is
+wrong."""
 import json
 import sys
 
 from services.common.rpc import gather
 
 DELIVERED = {"completed", "refunded"}
+SOURCES = ("order", "catalog", "payment")
 
 
-def collect(rpcs, days, timeout):
+def collect(rpcs, days, timeout=30):
     """{service: facts} from the order, catalog and payment services (`rpcs` maps a service name
     to its proxy); a service that does not answer makes the check fail loudly, not pass."""
     windows = {"order": days + 1, "catalog": days, "payment": days}   # an order is made before its payment
@@ -73,6 +76,11 @@ def check(facts, grace_s=300):
             "problems": problems}
 
 
+def audit(rpcs, days, grace_s=300, timeout=30):
+    """The report: the facts asked of each service, compared."""
+    return check(collect(rpcs, days, timeout), grace_s)
+
+
 def main(argv):
     """Against the running services, on the broker of KAMENG_AMQP_URI."""
     from nameko.standalone.rpc import ClusterRpcProxy
@@ -80,8 +88,7 @@ def main(argv):
     from services.common.config import settings
     days = int(argv[0]) if argv else 30
     with ClusterRpcProxy({"AMQP_URI": settings().amqp_uri}, timeout=60) as cluster:
-        report = check(collect({name: getattr(cluster, name) for name in ("order", "catalog", "payment")},
-                               days, timeout=60))
+        report = audit({name: getattr(cluster, name) for name in SOURCES}, days, timeout=60)
     print(json.dumps(report, indent=2, ensure_ascii=False))
     return 0 if report["ok"] else 1
 

@@ -1,0 +1,146 @@
+"""The catalog's admin API (gateway/routes/admin_catalog.py) and its console pages. The gateway's own
+HTTP schemas: the catalog checks its rules again on its side."""
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from gateway.schemas.catalog import Product
+from gateway.schemas.common import CURRENCY, QUANTITY, SKU, Money
+
+
+class ProductChanges(Schema):
+    name = fields.String(validate=validate.Length(1, 200))
+    category = fields.String(validate=validate.Length(1, 64))
+    price = Money()
+    currency = fields.String(validate=CURRENCY)
+    min_quantity = fields.Integer(strict=True, validate=QUANTITY)
+    max_quantity = fields.Integer(strict=True, validate=QUANTITY)
+    description = fields.String(validate=validate.Length(max=5000))
+    low_stock_threshold = fields.Integer(strict=True, validate=validate.Range(0, 1_000_000))
+    sort_order = fields.Integer(strict=True, validate=validate.Range(-10**6, 10**6))
+    active = fields.Boolean()
+
+
+class NewProduct(ProductChanges):
+    sku = fields.String(required=True, validate=SKU)
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    category = fields.String(required=True, validate=validate.Length(1, 64))
+    price = Money(required=True)
+    currency = fields.String(load_default="CNY", validate=CURRENCY)
+    delivery = fields.String(required=True, validate=validate.OneOf(["card", "recharge", "manual"]))
+    min_quantity = fields.Integer(load_default=1, strict=True, validate=QUANTITY)
+    max_quantity = fields.Integer(load_default=10, strict=True, validate=QUANTITY)
+    description = fields.String(load_default="", validate=validate.Length(max=5000))
+    low_stock_threshold = fields.Integer(load_default=0, strict=True,
+                                         validate=validate.Range(0, 1_000_000))
+
+
+class AdminProduct(Product):
+    active = fields.Boolean()
+    low_stock_threshold = fields.Integer()
+    sort_order = fields.Integer()
+
+
+class Category(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 64))
+    parent = fields.String(allow_none=True, load_default=None, validate=validate.Length(1, 64))
+    sort_order = fields.Integer(load_default=0, strict=True, validate=validate.Range(-10**6, 10**6))
+
+
+class CategoryChanges(Schema):
+    name = fields.String(validate=validate.Length(1, 64))
+    parent = fields.String(allow_none=True, validate=validate.Length(1, 64))
+    sort_order = fields.Integer(strict=True, validate=validate.Range(-10**6, 10**6))
+
+
+class CategoryList(Schema):
+    items = fields.List(fields.Nested(Category))
+
+
+class LevelPrice(Schema):
+    price = Money(required=True, allow_none=True,
+                  metadata={"description": "null removes the level's price"})
+
+
+class LevelPriceSet(Schema):
+    sku = fields.String()
+    level = fields.String()
+    price = Money(allow_none=True)
+
+
+class Promotion(Schema):
+    id = fields.Integer(dump_only=True)
+    sku = fields.String(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(1, 100))
+    percent_off = fields.Integer(strict=True, validate=validate.Range(1, 99), allow_none=True)
+    price = Money(allow_none=True)
+    weekdays = fields.List(fields.Integer(validate=validate.Range(1, 7)), validate=validate.Length(1, 7),
+                           metadata={"description": "ISO weekdays, 1 = Monday"})
+    starts = fields.String(validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$"), metadata={"example": "20:00"})
+    ends = fields.String(validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$"), metadata={"example": "22:00"})
+    timezone = fields.String(validate=validate.Length(1, 64), metadata={"example": "Asia/Shanghai"})
+    valid_from = fields.String(allow_none=True, validate=validate.Length(max=40))
+    valid_until = fields.String(allow_none=True, validate=validate.Length(max=40))
+    active = fields.Boolean(dump_only=True)
+
+
+class StockLevel(Schema):
+    sku = fields.String()
+    name = fields.String()
+    active = fields.Boolean()
+    counted = fields.Boolean()
+    available = fields.Integer()
+    reserved = fields.Integer()
+    sold = fields.Integer()
+    low_stock_threshold = fields.Integer()
+    low = fields.Boolean()
+
+
+class StockReport(Schema):
+    items = fields.List(fields.Nested(StockLevel))
+
+
+class StockSet(Schema):
+    stock = fields.Integer(required=True, allow_none=True, strict=True, validate=validate.Range(0, 10**9),
+                           metadata={"description": "null: unlimited"})
+
+
+class ImportQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    separator = fields.String(load_default=",", validate=validate.OneOf([",", "|", "----", "\t", " ", ";"]))
+
+
+class Rejected(Schema):
+    line = fields.Integer()
+    reason = fields.String()
+
+
+class ImportResult(Schema):
+    imported = fields.Integer()
+    duplicates = fields.Integer()
+    rejected = fields.List(fields.Nested(Rejected))
+    rejected_total = fields.Integer()
+
+
+class CodeQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    status = fields.String(validate=validate.OneOf(["available", "reserved", "sold"]))
+    reveal = fields.Boolean(load_default=False)
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+    after_id = fields.Integer(load_default=0, validate=validate.Range(0))
+
+
+class AdminCode(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    secret = fields.String(allow_none=True)
+    expires_on = fields.String(allow_none=True)
+    status = fields.String()
+    order_no = fields.String(allow_none=True)
+
+
+class CodeList(Schema):
+    items = fields.List(fields.Nested(AdminCode))
+    next_after_id = fields.Integer(allow_none=True)

@@ -1,0 +1,46 @@
+"""What the gateway decides on comes with every order view, read off the saga's table
+(services/order/views.py `flags`): the gateway keeps no copy of the states."""
+from datetime import datetime, timezone
+from types import SimpleNamespace
+
+import pytest
+
+from services.order import saga
+from services.order.views import view
+
+
+def order(status, pay_url="https://pay.example/1"):
+    return SimpleNamespace(order_no="K1", status=status, amount=990, currency="CNY", expires_at=datetime(2030, 1, 1, tzinfo=timezone.utc),
+                           payment_no="P1" if pay_url else None, payment_channel="sandbox", pay_url=pay_url,
+                           sku="S", quantity=1, reason=None)
+
+
+def test_every_state_of_the_table_is_listed_once():
+    named = {s for s, _ in saga.TRANSITIONS} | {step.to for step in saga.TRANSITIONS.values()}
+    assert set(saga.STATES) == named and len(saga.STATES) == len(named)
+    assert saga.STATES[0] == "pending"
+
+
+def test_the_commands_flags_follow_the_table():
+    assert saga.CANCELLABLE == {"pending", "reserving", "review", "awaiting_payment"}
+    assert saga.REFUNDABLE == {"paid", "delivering", "completed"}
+    assert saga.DELIVERED == {"completed"}
+
+
+@pytest.mark.parametrize("status", saga.STATES)
+def test_each_view_carries_the_flags_of_its_state(status):
+    flags = view(order(status))
+    assert flags["terminal"] == (status in saga.TERMINAL)
+    assert flags["can_cancel"] == ((status, "cancel_requested") in saga.TRANSITIONS)
+    assert flags["can_refund"] == ((status, "refund_ordered") in saga.TRANSITIONS)
+    assert flags["delivered"] == (status == "completed")
+    assert flags["settled"] == (status not in ("pending", "reserving"))
+
+
+def test_awaiting_payment_is_settled_only_once_there_is_somewhere_to_pay():
+    assert not view(order("awaiting_payment", pay_url=None))["settled"]
+    assert view(order("awaiting_payment"))["settled"]
+
+
+def test_a_recharge_being_delivered_is_news_for_the_buyer():
+    assert view(order("delivering"))["settled"] and not view(order("delivering"))["terminal"]
