@@ -72,10 +72,10 @@ MUTANTS = [
     # --- reservation
     Mutant("reservation-without-skip-locked", "services/catalog/domain/stock.py",
            "ORDER BY id LIMIT %(n)s FOR UPDATE SKIP LOCKED),", "ORDER BY id LIMIT %(n)s FOR UPDATE),",
-           ("tests/integration/catalog/test_stock.py::test_two_hundred_parallel_reservations_on_fifty_codes",)),
-    Mutant("reservation-takes-fewer-codes-than-asked", "services/catalog/domain/stock.py",
-           "enough AS (SELECT count(*) = %(n)s AS ok FROM picked)",
-           "enough AS (SELECT count(*) > 0 AS ok FROM picked)",
+           ("tests/integration/catalog/test_reservation_locks.py",)),
+    Mutant("reservation-repeat-takes-stock-again", "services/catalog/domain/stock.py",
+           '    if existing is not None and existing.status != "released":',
+           "    if False:",
            ("tests/integration/catalog/test_stock.py::test_reserve_is_all_or_nothing_and_idempotent",)),
     Mutant("counted-stock-oversold", "services/catalog/domain/stock.py",
            "OR available >= %(only_if)s::bigint)", "OR available >= 0)",
@@ -91,7 +91,7 @@ MUTANTS = [
     Mutant("order-token-not-compared", "services/order/domain.py",
            'if not hmac.compare_digest(expected, token_hash(token or "")) or order is None:',
            "if order is None:",
-           ("tests/unit/order", "tests/integration/order")),
+           ("tests/integration/purchase/test_purchase.py::test_wrong_or_missing_token_is_like_an_unknown_order",)),
     # --- refunds
     Mutant("refund-answer-booked-twice", "services/payment/refunds.py",
            '    if refund.status != "refunding":\n        return refund.status\n    status = answer',
