@@ -3,8 +3,8 @@ commit (`services/delivery/mailer.py`): no transaction is open while the SMTP se
 refused or never-tried mail is sent later by the sweeper, once. Real broker and database; an
 SMTP double in the test's process."""
 import json
-from email import message_from_bytes
 import time
+from email import message_from_bytes
 
 import pytest
 from nameko.standalone.events import event_dispatcher
@@ -75,6 +75,6 @@ def test_a_refused_mail_and_one_a_crash_left_are_sent_later_once(config, runner_
     runner_factory({**config, "SMTP_URL": smtp.url}, DeliveryService).start()
     event_dispatcher(config)("order", "order_completed", completed(refused))
     for order_no in (refused, left):
-        wait_until(lambda: (status(sql, order_no) or {}).get("status") == "sent", timeout=30, message="sent later")
+        wait_until(lambda o=order_no: (status(sql, o) or {}).get("status") == "sent", timeout=30, message="sent later")
     assert status(sql, refused) == {"status": "sent", "attempts": 2}
     assert sorted(recipients(smtp)) == sorted(completed(o)["data"]["contact"] for o in (refused, left))
