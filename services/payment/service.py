@@ -9,7 +9,7 @@ from services.common.errors import DomainError, NotFound
 from services.common.events import batch_handler, event_handler
 from services.common.rpc import rpc
 from services.common.service import BaseService
-from services.payment import channels, domain, intents, models, reconcile, refunds
+from services.payment import channels, currencies, domain, intents, models, reconcile, refunds
 
 
 class Channels(DependencyProvider):
@@ -70,6 +70,12 @@ class PaymentService(BaseService):
         refund_no = self.db.once("payment.handle_refund_requested", envelope, refunds.request_whole)
         if refund_no:
             self.run_refunds(refund_no)
+
+    @rpc(expected_exceptions=DomainError)
+    def channels_for(self, currency):
+        """The enabled channels, in order, that take `currency` (the order service checks a
+        buyer's choice against it; the product page offers them)."""
+        return currencies.channels_for(list(self.channels), currency)
 
     @rpc(expected_exceptions=DomainError)
     def integrity_facts(self, days):
