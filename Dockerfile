@@ -38,6 +38,7 @@ WORKDIR /app
 COPY pyproject.toml ./
 COPY services ./services
 COPY gateway ./gateway
+COPY tools ./tools
 # Byte-compile at build time: the root filesystem is read-only at run time.
 RUN python -m compileall -q /app
 USER 10001:10001
@@ -45,5 +46,5 @@ EXPOSE 8000
 # No HEALTHCHECK: one image runs any service, each probed by its orchestrator (Kubernetes probes on
 # /readyz and /metrics, docker-compose.yml's healthchecks), which ignore or replace an image's own.
 # checkov:skip=CKV_DOCKER_2: probes belong to the orchestrator, per service (see above)
-ENTRYPOINT ["python", "-m", "services.common.runner"]
+ENTRYPOINT ["python", "-m", "tools.runner"]
 CMD ["gateway"]

@@ -50,7 +50,7 @@ k8s-check: tools
 	$(TOOLS)/bin/checkov --quiet --compact --skip-download --framework kubernetes dockerfile secrets -d var/k8s
 
 deps-check: venv
-	@$(PY) -m services.common.preflight
+	@$(PY) -m tools.preflight
 
 migrate: deps-check
 	$(PY) -m services.common.migrate
@@ -60,7 +60,7 @@ seed: migrate
 
 run: seed
 	@$(PY) -c "from services.common.config import describe; print('settings in use:'); print('\n'.join(describe()))"
-	$(PY) -m services.common.runner
+	$(PY) -m tools.runner
 
 test: deps-check tools
 	$(PY) -m pytest $(TESTS) --amqp-uri=$(KAMENG_AMQP_URI) --rabbit-api-uri=$(RABBIT_API_URI) $(PYTEST_ARGS)
@@ -78,11 +78,11 @@ audit: venv
 	$(PY) -m services.audit.integrity $(DAYS)
 
 backup: venv
-	$(PY) -m services.common.backup dump $(or $(BACKUP_DIR),var/backups)
+	$(PY) -m tools.backup dump $(or $(BACKUP_DIR),var/backups)
 
 restore: venv
 	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=var/backups/<time> [SERVICES='catalog order']"; exit 2; }
-	$(PY) -m services.common.backup restore $(BACKUP) $(SERVICES)
+	$(PY) -m tools.backup restore $(BACKUP) $(SERVICES)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache

@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from services.common import migrate  # noqa: E402
 from services.common.config import DEV_ENV, settings
-from services.common.runner import ALL  # noqa: E402
+from tools.runner import ALL  # noqa: E402
 
 PORT = 8100
 BASE = f"http://127.0.0.1:{PORT}"
@@ -62,7 +62,7 @@ def start_services(env):
     workers = [n for n in ALL if n != "gateway"]
     logs = ROOT / "bench-results" / "logs"         # warnings and errors of each process, to read after
     logs.mkdir(parents=True, exist_ok=True)
-    procs = [subprocess.Popen([sys.executable, "-m", "services.common.runner", *names], env=env, cwd=ROOT,
+    procs = [subprocess.Popen([sys.executable, "-m", "tools.runner", *names], env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=(logs / f"{names[0]}.log").open("w"))
              for names in [[w] for w in workers] + [["gateway"]]]
     for proc, name in zip(procs, workers + ["gateway"]):

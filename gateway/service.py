@@ -14,6 +14,7 @@ from gateway.routes.orders import OrderRoutes
 from gateway.routes.pages import PageRoutes
 from gateway.routes.payments import PaymentRoutes
 from gateway.waits import OrderBoard, OrderHints
+from services.common.cache import Cached
 from services.common.metrics import Instrumentation
 from services.common.rpc import RpcProxy
 
@@ -25,6 +26,7 @@ class GatewayService(OpsRoutes, PageRoutes, AdminPageRoutes, CatalogRoutes, Admi
     instrumentation = Instrumentation()
     limit = RateLimits()
     orders_moving = OrderBoard()
+    payment_channels = Cached(ttl=10.0, max_entries=16)     # currency -> the channels that take it (payment)
     catalog_rpc = RpcProxy("catalog")
     order_rpc = RpcProxy("order")
     payment_rpc = RpcProxy("payment")

@@ -35,10 +35,10 @@ def database_url():
 
 @pytest.fixture(scope="session")
 def mail_sink(tmp_path_factory):
-    """The real SMTP sink (services/common/mailsink.py) in its own process: (smtp url, folder)."""
+    """The real SMTP sink (tools/mailsink.py) in its own process: (smtp url, folder)."""
     folder = tmp_path_factory.mktemp("mail")
     port = free_port()
-    sink = subprocess.Popen([sys.executable, "-m", "services.common.mailsink", "--port", str(port),
+    sink = subprocess.Popen([sys.executable, "-m", "tools.mailsink", "--port", str(port),
                              "--dir", str(folder)], stdout=subprocess.DEVNULL)
     wait_until(lambda: _listening(port), timeout=20, message="the mail sink")
     yield f"smtp://127.0.0.1:{port}", folder

@@ -8,7 +8,6 @@ from werkzeug.utils import redirect
 from gateway import cache, checkout, ordering, pages, schemas, signals, web
 from gateway.http import query_args
 from gateway.web import page
-from services.common.config import enabled_payment_channels
 from services.common.errors import InvalidInput, NotFound, OutOfStock, Unavailable
 
 TOKEN_COOKIE = "kameng_order"
@@ -37,7 +36,11 @@ def open_with_token(gateway, request, order_no, token):
 
 
 def checkout_form(gateway, request, product, status=200, errors=None, form=None, message=None):
-    channels = enabled_payment_channels(gateway.config, product["currency"])   # the order service refuses the others
+    currency = product["currency"]                 # the payment service's rule; the order service refuses the others
+    try:
+        channels = gateway.payment_channels.get_or_set(currency, lambda: gateway.payment_rpc.channels_for(currency))
+    except Unavailable:                            # no payment service to ask: nothing to pay with just now
+        channels = []
     return pages.render(request, "store/product.html", status=status, p=product, channels=channels,
                         errors=errors or {}, form=form or {}, message=message,
                         idem=(form or {}).get("idem") or checkout.idempotency_key())

@@ -177,21 +177,12 @@ def channel_settings():
     return values
 
 
-# what a channel charges in: epay, Alipay and WeChat Pay take yuan; USDT converts a yuan price at
-# KAMENG_USDT_CNY_RATE. The sandbox takes any currency. A product priced otherwise is not offered them.
-CHANNEL_CURRENCIES = {"epay": {"CNY"}, "alipay": {"CNY"}, "wechat": {"CNY"}, "usdt": {"CNY"}}
-
-
-def channel_takes(channel, currency):
-    return currency in CHANNEL_CURRENCIES.get(channel, {currency})
-
-
-def enabled_payment_channels(config, currency=None):
-    """The payment channels buyers may choose, from a nameko config: the sandbox when switched on,
-    and those in KAMENG_PAYMENT_CHANNELS; with `currency`, those that take it."""
+def enabled_payment_channels(config):
+    """The payment channels switched on, from a nameko config: the sandbox when switched on, and
+    those in KAMENG_PAYMENT_CHANNELS. Which of them take a currency is the payment service's rule
+    (services/payment/currencies.py, asked through its `channels_for`)."""
     names = [n for n in config.get("PAYMENT_CHANNELS") or () if n != "sandbox"]
-    names = (["sandbox"] if config.get("SANDBOX_PAYMENTS") else []) + names
-    return [n for n in names if currency is None or channel_takes(n, currency)]
+    return (["sandbox"] if config.get("SANDBOX_PAYMENTS") else []) + names
 
 
 def nameko_config(s=None, **overrides):

@@ -1,6 +1,7 @@
 from functools import partial
 
 from nameko.dependency_providers import Config
+from nameko.timer import timer
 
 from services.common.db import Database
 from services.common.events import event_handler
@@ -23,6 +24,11 @@ class DeliveryService(BaseService):
 
     @event_handler("order", "order_completed")
     def handle_order_completed(self, envelope):
-        codes = mailer.codes_to_mail(self.config, envelope["data"]["order_no"], self.catalog_rpc.get_codes)
-        send = partial(mailer.send_completion, config=self.config, codes=codes)
-        self.db.once("delivery.handle_order_completed", envelope, send)
+        """The mail recorded with the inbox row, then sent after the commit (`mailer`)."""
+        self.db.once("delivery.handle_order_completed", envelope, mailer.queue)
+        mailer.send_due(self.db, self.config, self.catalog_rpc.get_codes, envelope["data"]["order_no"])
+
+    @timer(interval=5)
+    def send_mails(self):
+        """Mails a crash or the SMTP server left unsent, once due."""
+        mailer.send_due(self.db, self.config, self.catalog_rpc.get_codes)

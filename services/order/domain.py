@@ -10,7 +10,6 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from services.common import audit
-from services.common.config import channel_takes
 from services.common.crypto import DataKeys
 from services.common.envelope import isoformat
 from services.common.errors import Conflict, IdempotencyMismatch, InvalidInput, NotFound, OutOfStock
@@ -37,15 +36,16 @@ def request_hash(cmd):
     return hashlib.sha256(json.dumps(cmd, sort_keys=True, default=str).encode()).digest()
 
 
-def place(session, keys, cmd, quote, signals, key, window_s, channels):
-    """POST /orders: {"order", "token"} for a new order, or {"replay": first answer}."""
+def place(session, keys, cmd, quote, signals, key, window_s, channels, takes):
+    """POST /orders: {"order", "token"} for a new order, or {"replay": first answer}. `channels`:
+    those enabled; `takes`: those the payment service says take the product's currency."""
     if cmd["payment_channel"] not in channels:
         raise InvalidInput("this payment channel is not available",
                            {"fields": {"payment_channel": [f"choose one of {sorted(channels)}"]}})
-    if not channel_takes(cmd["payment_channel"], quote["currency"]):
-        takes = sorted(c for c in channels if channel_takes(c, quote["currency"]))
+    if cmd["payment_channel"] not in takes:
+        choose = sorted(c for c in channels if c in takes)
         raise InvalidInput(f"this payment channel does not take {quote['currency']}",
-                           {"fields": {"payment_channel": [f"for this product choose one of {takes}"]}})
+                           {"fields": {"payment_channel": [f"for this product choose one of {choose}"]}})
     if key:
         replay = claim_key(session, keys, key, cmd)
         if replay is not None:

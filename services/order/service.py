@@ -1,6 +1,7 @@
 from nameko.dependency_providers import Config
 from nameko.timer import timer
 
+from services.common.cache import Cached
 from services.common.config import enabled_payment_channels
 from services.common.crypto import Keys
 from services.common.db import Database
@@ -31,15 +32,19 @@ class OrderService(BaseService):
     keys = Keys()
     config = Config()
     catalog_rpc = RpcProxy("catalog")
+    payment_rpc = RpcProxy("payment")
+    channels_taking = Cached(ttl=10.0, max_entries=16)     # currency -> the channels that take it (payment)
 
     @command
     def create_order(self, cmd, signals=None, idempotency_key=None):
         cmd = load(schemas.CreateOrder(), cmd)
         quote = self.catalog_rpc.quote(cmd["sku"], cmd["quantity"])
+        currency = quote["currency"]
+        takes = self.channels_taking.get_or_set(currency, lambda: self.payment_rpc.channels_for(currency))
         with self.db.transaction() as s:
             return domain.place(s, self.keys, cmd, quote, signals or {}, idempotency_key,
                                 int(self.config.get("PAYMENT_WINDOW_S", 900)),
-                                set(enabled_payment_channels(self.config)))
+                                set(enabled_payment_channels(self.config)), set(takes))
 
     @command
     def remember_answer(self, idempotency_key, answer):

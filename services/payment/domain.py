@@ -1,4 +1,4 @@
-"""Payments: intents with our own payment_no, one settlement path for every channel (refunds:
+"""Payments: one settlement path for every channel (intents: `intents.py`, refunds:
 `refunds.py`, reconciliation: `reconcile.py`).
 
 A channel's notification is verified by that channel's rules (`channels/`); what is verified
@@ -6,82 +6,25 @@ then goes through `settle`, which checks our number, the channel, the amount and
 records the raw notification, and moves the payment to paid exactly once (the payment row is
 locked: duplicates and concurrent notifications find it paid already). Reconciliation feeds what
 a channel's `query` answers through the same `settle`."""
-import hashlib
 import json
 import logging
-import uuid
-
 from datetime import timedelta
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 
 from services.common import metrics, outbox, sql
-from services.common.errors import NotFound, Unavailable
-from services.payment.channels import Refused, urls_for
-from services.payment.models import Notification, Payment, Refund
+from services.common.errors import NotFound
+from services.payment.channels import Refused
+from services.payment.models import Journal, Notification, Payment, Refund
 
 log = logging.getLogger(__name__)
 
 
-def payment_no_for(request):
-    """The number of the payment a `payment_requested` event asks for, derived from the event's
-    id. A retry of that event (alone after its batch failed, or redelivered) offers the channel
-    the same `out_trade_no`: the trade a rolled-back attempt opened there is taken up again, never
-    left open beside a second one. Event ids are random UUIDs: the numbers are as unpredictable
-    as random ones."""
-    return "P" + hashlib.sha256(uuid.UUID(str(request["event_id"])).bytes).hexdigest()[:20].upper()
-
-
-EXISTING_INTENT = "SELECT payment_no, order_no, pay_url, channel FROM payment.payments WHERE order_no = %(order_no)s"
-NEW_INTENT = """INSERT INTO payment.payments
-    (payment_no, order_no, channel, amount, currency, status, refunded_amount, chain_amount, pay_url, qr_code)
-VALUES (%(payment_no)s, %(order_no)s, %(channel)s, %(amount)s, %(currency)s, 'pending', 0, %(chain_amount)s,
-        %(pay_url)s, %(qr_code)s)"""
-
-
-def create_intent(session, envelope, channels, public_url):
-    """The payment of an order, and what the buyer is sent to (the channel's `start_payment`).
-    A channel that is not enabled gets our own pay page, which says the channel is unavailable.
-    Every order's path: plain SQL (services/common/sql.py)."""
-    d = envelope["data"]
-    payment = sql.run(session, EXISTING_INTENT, {"order_no": d["order_no"]}).first()
-    if payment is None:
-        payment = Payment(payment_no=payment_no_for(envelope), order_no=d["order_no"], channel=d["channel"],
-                          amount=d["amount"], currency=d["currency"], status="pending", refunded_amount=0)
-        channel = channels.get(payment.channel)
-        if channel is not None and hasattr(channel, "base_amount"):
-            payment.chain_amount = unique_amount(session, payment.channel, channel.base_amount(payment))
-        started = channel.start_payment(payment, urls_for(public_url, channel.name, payment)) if channel else {}
-        payment.pay_url = started.get("pay_url") or f"{public_url}/pay/{payment.payment_no}"
-        payment.qr_code = started.get("qr_code")
-        sql.run(session, NEW_INTENT, {c: getattr(payment, c) for c in (
-            "payment_no", "order_no", "channel", "amount", "currency", "chain_amount", "pay_url", "qr_code")})
-    outbox.add(session, "payment_intent_created", {"order_no": payment.order_no, "payment_no": payment.payment_no,
-                                                   "pay_url": payment.pay_url, "channel": payment.channel})
-
-
-UNIQUE_OFFSETS = 9999
-
-
-def unique_amount(session, channel, base):
-    """`base` plus the smallest offset (1..9999 units) no other payment of this channel from the
-    last day has: a transfer of that exact amount then names its payment. A paid payment keeps
-    its amount for the day too: freed at once, a new payment could be settled by the transfer
-    that paid the old one (the watcher looks a little before a payment's creation). Allocations
-    are serialised per channel by a transaction-scoped advisory lock."""
-    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"payment.chain_amount:{channel}"})
-    taken = set(session.scalars(select(Payment.chain_amount).where(
-        Payment.channel == channel, Payment.created_at > func.now() - timedelta(days=1),
-        Payment.chain_amount.between(base + 1, base + UNIQUE_OFFSETS))))
-    for offset in range(1, UNIQUE_OFFSETS + 1):
-        if base + offset not in taken:
-            return base + offset
-    raise Unavailable("too many payments of this amount in the last day; try again later", {"channel": channel})
-
-
 def close_intent(session, envelope):
+    """The order's window ran out: its payment is closed, also one still being made (`intents`:
+    its channel's answer then changes nothing). Reconciliation still asks about it for a day."""
     session.execute(update(Payment).where(Payment.order_no == envelope["data"]["order_no"],
-                                          Payment.status == "pending")
+                                          Payment.status.in_(("creating", "pending")))
                     .values(status="closed", closed_at=func.now()))
 
 
@@ -103,16 +46,17 @@ def notify(session, channels, name, request, stored):
 
 
 # Settling, every paid order's path, in plain SQL (services/common/sql.py)
-SETTLING = ("SELECT payment_no, order_no, channel, amount, currency, status FROM payment.payments "
+PAYMENTS = sql.qualified(Payment.__table__)
+SETTLING = (f"SELECT payment_no, order_no, channel, amount, currency, status FROM {PAYMENTS} "
             "WHERE payment_no = %(payment_no)s FOR UPDATE")
-PAID = """WITH paid AS (
-    UPDATE payment.payments SET status = 'paid', paid_at = now(), channel_trade_no = %(trade_no)s
+PAID = f"""WITH paid AS (
+    UPDATE {PAYMENTS} SET status = 'paid', paid_at = now(), channel_trade_no = %(trade_no)s
     WHERE payment_no = %(payment_no)s RETURNING payment_no, order_no, amount, currency)
-INSERT INTO payment.journal (payment_no, order_no, kind, amount, currency)
+INSERT INTO {sql.qualified(Journal.__table__)} (payment_no, order_no, kind, amount, currency)
 SELECT payment_no, order_no, 'payment', amount, currency FROM paid"""
-TRADE_TAKEN = ("SELECT payment_no FROM payment.payments WHERE channel = %(channel)s AND channel_trade_no = %(trade_no)s "
+TRADE_TAKEN = (f"SELECT payment_no FROM {PAYMENTS} WHERE channel = %(channel)s AND channel_trade_no = %(trade_no)s "
                "AND payment_no <> %(payment_no)s")
-NOTIFIED = """INSERT INTO payment.notifications (channel, payment_no, raw, verified, outcome)
+NOTIFIED = f"""INSERT INTO {sql.qualified(Notification.__table__)} (channel, payment_no, raw, verified, outcome)
 VALUES (%(channel)s, %(payment_no)s, %(raw)s::jsonb, true, %(outcome)s)"""
 
 
@@ -150,7 +94,7 @@ def _check(payment, channel, notice):
         return "rejected: amount differs"
     if payment.status in ("paid", "refunding", "refunded"):
         return "repeat"
-    return "ok"                                  # pending, or closed: a late payment is still money
+    return "ok"                                  # pending, closed (a late payment is still money), creating
 
 
 def record_refused(session, channel, raw, why):

@@ -17,12 +17,13 @@ class Payment(Base):
     channel: Mapped[str] = mapped_column(Text)
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(Text)      # pending | closed | paid | refunding | refunded
+    status: Mapped[str] = mapped_column(Text)      # creating | pending | closed | paid | refunding | refunded
     pay_url: Mapped[str | None] = mapped_column(Text)
     qr_code: Mapped[str | None] = mapped_column(Text)
     chain_amount: Mapped[int | None] = mapped_column(BigInteger)   # USDT: the unique amount, micro-USDT
     refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)   # refunds completed, fen
-    last_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))   # reconciliation
+    # reconciliation's last question; while 'creating', the lease of whoever asks the channel (intents.py)
+    last_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     channel_trade_no: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -94,7 +94,7 @@ def request_whole(session, envelope):
     refund_no to run now, or None when there is nothing to ask a channel."""
     d = envelope["data"]
     payment = _payment_of_order(session, d["order_no"])
-    if payment.status in ("pending", "closed"):          # no money came: nothing to give back
+    if payment.status in ("creating", "pending", "closed"):          # no money came: nothing to give back
         outbox.add(session, "refund_completed", {"order_no": payment.order_no, "payment_no": payment.payment_no,
                                                  "amount": 0})
         return None

@@ -9,7 +9,7 @@ from services.common.errors import DomainError, NotFound
 from services.common.events import batch_handler, event_handler
 from services.common.rpc import rpc
 from services.common.service import BaseService
-from services.payment import channels, domain, models, reconcile, refunds
+from services.payment import channels, currencies, domain, intents, models, reconcile, refunds
 
 
 class Channels(DependencyProvider):
@@ -48,11 +48,18 @@ class PaymentService(BaseService):
     config = Config()
     channels = Channels()
 
+    @property
+    def public_url(self):
+        return self.config.get("PUBLIC_URL", "http://127.0.0.1:8000")
+
     @batch_handler("order", "payment_requested")
     def handle_payment_requested(self, envelopes):
-        create = partial(domain.create_intent, channels=self.channels,
-                         public_url=self.config.get("PUBLIC_URL", "http://127.0.0.1:8000"))
-        self.db.once_all("payment.handle_payment_requested", envelopes, each_one(create))
+        """The intents in the inbox's transaction, then the channels asked outside any (`intents`):
+        also for an event handled before, whose intent a crash or a failed channel left unmade."""
+        self.db.once_all("payment.handle_payment_requested", envelopes,
+                         each_one(partial(intents.create, channels=self.channels)))
+        correlations = {e["data"]["order_no"]: e.get("correlation_id") for e in envelopes}
+        intents.finish(self.db, self.channels, self.public_url, list(correlations), correlations)
 
     @event_handler("order", "payment_close_requested")
     def handle_payment_close_requested(self, envelope):
@@ -63,6 +70,12 @@ class PaymentService(BaseService):
         refund_no = self.db.once("payment.handle_refund_requested", envelope, refunds.request_whole)
         if refund_no:
             self.run_refunds(refund_no)
+
+    @rpc(expected_exceptions=DomainError)
+    def channels_for(self, currency):
+        """The enabled channels, in order, that take `currency` (the order service checks a
+        buyer's choice against it; the product page offers them)."""
+        return currencies.channels_for(list(self.channels), currency)
 
     @rpc(expected_exceptions=DomainError)
     def integrity_facts(self, days):
@@ -85,6 +98,11 @@ class PaymentService(BaseService):
     @timer(interval=1)
     def retry_refunds(self):
         self.run_refunds()
+
+    @timer(interval=5)
+    def finish_intents(self):
+        """Intents a crash or a failed channel left 'creating', once their lease has run out."""
+        intents.finish(self.db, self.channels, self.public_url)
 
     @timer(interval=2)
     def reconcile(self):

@@ -61,14 +61,16 @@ def assess(session, envelope, counters, review_s, window_s):
 
 
 # The assessment, every order's, in plain SQL (services/common/sql.py)
-STORE = """INSERT INTO risk.decisions (order_no, outcome, score, signals, rules_version, rules, hold_until)
+DECISIONS = sql.qualified(Decision.__table__)
+STORE = f"""INSERT INTO {DECISIONS} (order_no, outcome, score, signals, rules_version, rules, hold_until)
 VALUES (%(order_no)s, %(outcome)s, %(score)s, %(signals)s::jsonb, %(rules_version)s, %(rules)s::jsonb,
         %(hold_until)s)
 ON CONFLICT DO NOTHING RETURNING order_no"""
-RULES = "SELECT version, rules FROM risk.rule_sets ORDER BY version DESC LIMIT 1"
-LISTED = """SELECT list, kind, value FROM risk.lists
+RULES = f"SELECT version, rules FROM {sql.qualified(RuleSet.__table__)} ORDER BY version DESC LIMIT 1"
+LISTED = f"""SELECT list, kind, value FROM {sql.qualified(ListEntry.__table__)}
 WHERE (kind, value) IN (SELECT * FROM unnest(%(kinds)s::text[], %(values)s::text[]))
    OR (%(ip)s::inet IS NOT NULL AND network >>= %(ip)s::inet)"""
+KNOWN = f"INSERT INTO {sql.qualified(KnownContact.__table__)} (contact) VALUES (%(contact)s) ON CONFLICT DO NOTHING"
 
 
 def _store(session, decision):
@@ -145,15 +147,14 @@ def on_payment_succeeded(session, envelope, counters):
     """A paid order: its contact is known from now on, and it no longer counts as unpaid."""
     contact = on_order_settled(session, envelope, counters)
     if contact:
-        sql.run(session, "INSERT INTO risk.known_contacts (contact) VALUES (%(contact)s) ON CONFLICT DO NOTHING",
-                {"contact": contact})
+        sql.run(session, KNOWN, {"contact": contact})
 
 
 def on_order_settled(session, envelope, counters):
     """A paid order, or one whose stock goes back (cancel, expiry, review rejected): it no longer
     counts as unpaid. Answers the order's contact (None for an order risk never saw)."""
     order_no = envelope["data"]["order_no"]
-    contact = sql.run(session, "SELECT signals ->> 'contact' FROM risk.decisions WHERE order_no = %(order_no)s",
+    contact = sql.run(session, f"SELECT signals ->> 'contact' FROM {DECISIONS} WHERE order_no = %(order_no)s",
                       {"order_no": order_no}).scalar()
     if contact:
         _settle(counters, contact, order_no)

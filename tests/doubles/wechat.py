@@ -42,6 +42,7 @@ class WechatDouble(DoubleServer):
         self.busy = 0                            # answer this many next requests 503 SYSTEM_ERROR
         self.slow = {}                           # order_no -> seconds its next order request takes
         self.refuse_once = set()                 # order_nos whose next order request is refused
+        self.during = {}                         # order_no -> fn() run while its next order request waits
 
     # -- the HTTP side --------------------------------------------------------------------------
     def handle(self, req):
@@ -53,6 +54,8 @@ class WechatDouble(DoubleServer):
             return 401, JSON, json.dumps({"code": "SIGN_ERROR", "message": "signature invalid"})
         order_no = self._ordering(req)
         time.sleep(self.slow.pop(order_no, 0))
+        if order_no in self.during:
+            self.during.pop(order_no)()
         if order_no in self.refuse_once:
             self.refuse_once.discard(order_no)
             return self.signed(400, json.dumps({"code": "PARAM_ERROR", "message": "refused once"}))

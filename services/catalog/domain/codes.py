@@ -6,12 +6,12 @@ import uuid
 from datetime import date
 
 from psycopg2.extras import execute_values
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, table, text, update
 
 from services.catalog.domain import stock
 from services.catalog.domain.products import active_product
 from services.catalog.models import Code, CodeImport
-from services.common import audit
+from services.common import audit, sql
 from services.common.crypto import DataKeys
 from services.common.errors import Conflict, NotFound
 
@@ -19,6 +19,7 @@ CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 MAX_CODE_CHARS = 512
 MAX_SECRET_CHARS = 512
 STAGE_COLUMNS = "(import_id, line_no, code, secret, expires_on, code_hash)"
+STAGED = sql.qualified(table("code_import_lines", schema=Code.__table__.schema))     # made by a migration only
 
 
 def parse_line(line, separator):
@@ -72,7 +73,7 @@ def stage(session, keys: DataKeys, import_id, lines, separator):
     job = _staging(session, import_id)      # locked only now: chunks encrypt in parallel
     if rows:
         cursor = session.connection().connection.driver_connection.cursor()
-        execute_values(cursor, f"INSERT INTO catalog.code_import_lines {STAGE_COLUMNS} VALUES %s",
+        execute_values(cursor, f"INSERT INTO {STAGED} {STAGE_COLUMNS} VALUES %s",
                        rows, page_size=len(rows))
     job.staged += len(rows)
     job.rejected += len(rejected)
@@ -84,17 +85,17 @@ def finish_import(session, import_id, rejected_lines):
     codes already in the SKU count as duplicates."""
     job = _staging(session, import_id)
     job.rejected += rejected_lines          # lines the gateway could not read at all
-    imported = session.execute(text("""
+    imported = session.execute(text(f"""
         WITH fresh AS (
-            INSERT INTO catalog.codes (sku, code, secret, expires_on, code_hash, status, import_id)
+            INSERT INTO {sql.qualified(Code.__table__)} (sku, code, secret, expires_on, code_hash, status, import_id)
             SELECT :sku, code, secret, expires_on, code_hash, 'available', import_id FROM (
-                SELECT DISTINCT ON (code_hash) * FROM catalog.code_import_lines
+                SELECT DISTINCT ON (code_hash) * FROM {STAGED}
                 WHERE import_id = :id ORDER BY code_hash, line_no) first_seen
             ORDER BY line_no                           -- ids follow the file: first in, first sold
             ON CONFLICT (sku, code_hash) DO NOTHING
             RETURNING 1)
         SELECT count(*) FROM fresh"""), {"sku": job.sku, "id": import_id}).scalar_one()
-    session.execute(text("DELETE FROM catalog.code_import_lines WHERE import_id = :id"), {"id": import_id})
+    session.execute(text(f"DELETE FROM {STAGED} WHERE import_id = :id"), {"id": import_id})
     job.status, job.imported, job.duplicates = "done", imported, job.staged - imported
     job.finished_at = func.now()
     if imported:
@@ -108,7 +109,7 @@ def abort_import(session, import_id):
     job = session.get(CodeImport, import_id, with_for_update=True)
     if job is not None and job.status == "staging":
         job.status = "aborted"
-        session.execute(text("DELETE FROM catalog.code_import_lines WHERE import_id = :id"), {"id": import_id})
+        session.execute(text(f"DELETE FROM {STAGED} WHERE import_id = :id"), {"id": import_id})
     return {"import_id": import_id}
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
 from services.catalog.domain.products import active_product
-from services.catalog.models import LevelPrice, Promotion
+from services.catalog.models import Category, LevelPrice, Product, Promotion, StockLevel
 from services.common import audit, sql
 from services.common.envelope import isoformat
 from services.common.errors import InvalidInput, NotFound
@@ -44,12 +44,12 @@ def best_price(base, level_price, promotions, at):
     return best
 
 
-QUOTED = """SELECT p.price, p.currency, p.delivery, p.min_quantity, p.max_quantity, c.name AS category,
+QUOTED = f"""SELECT p.price, p.currency, p.delivery, p.min_quantity, p.max_quantity, c.name AS category,
        s.available, s.counted,
-       EXISTS (SELECT 1 FROM catalog.promotions pr WHERE pr.sku = p.sku AND pr.active) AS promoted
-FROM catalog.products p
-LEFT JOIN catalog.categories c ON c.id = p.category_id
-LEFT JOIN catalog.stock_levels s ON s.sku = p.sku
+       EXISTS (SELECT 1 FROM {sql.qualified(Promotion.__table__)} pr WHERE pr.sku = p.sku AND pr.active) AS promoted
+FROM {sql.qualified(Product.__table__)} p
+LEFT JOIN {sql.qualified(Category.__table__)} c ON c.id = p.category_id
+LEFT JOIN {sql.qualified(StockLevel.__table__)} s ON s.sku = p.sku
 WHERE p.sku = %(sku)s AND p.active"""
 
 

@@ -22,7 +22,9 @@ SWEEP_BATCH = 100
 S = StockLevel
 
 
-MOVE = """UPDATE catalog.stock_levels
+CODES, PRODUCTS = sql.qualified(Code.__table__), sql.qualified(Product.__table__)
+RESERVATIONS, STOCK_LEVELS = sql.qualified(Reservation.__table__), sql.qualified(StockLevel.__table__)
+MOVE = f"""UPDATE {STOCK_LEVELS}
 SET available = available + CASE WHEN counted THEN %(available)s ELSE 0 END,
     reserved = reserved + %(reserved)s, sold = sold + %(sold)s
 WHERE sku = %(sku)s AND (%(only_if)s::bigint IS NULL OR NOT counted OR available >= %(only_if)s::bigint)
@@ -43,16 +45,16 @@ def _move(session, product, available=0, reserved=0, sold=0, only_if_available=N
 
 
 # The reservation path, every order's, in plain SQL (services/common/sql.py)
-TAKE_CODES = """
+TAKE_CODES = f"""
     WITH picked AS (
-        SELECT id FROM catalog.codes WHERE sku = %(sku)s AND status = 'available'
+        SELECT id FROM {CODES} WHERE sku = %(sku)s AND status = 'available'
         ORDER BY id LIMIT %(n)s FOR UPDATE SKIP LOCKED),
     enough AS (SELECT count(*) = %(n)s AS ok FROM picked)
-    UPDATE catalog.codes SET status = 'reserved', order_no = %(order_no)s
+    UPDATE {CODES} SET status = 'reserved', order_no = %(order_no)s
     WHERE id IN (SELECT id FROM picked) AND (SELECT ok FROM enough)
     RETURNING id"""
-HOLD = """
-    INSERT INTO catalog.reservations (order_no, sku, quantity, status, expires_at)
+HOLD = f"""
+    INSERT INTO {RESERVATIONS} (order_no, sku, quantity, status, expires_at)
     VALUES (%(order_no)s, %(sku)s, %(n)s, 'held', now() + make_interval(secs => %(ttl)s))
     ON CONFLICT (order_no) DO UPDATE SET status = 'held', expires_at = excluded.expires_at,
                                          updated_at = now()
@@ -61,9 +63,9 @@ SERIALISE = "SELECT pg_advisory_xact_lock(hashtextextended(%(order_no)s, 0))"
 TRY_SERIALISE = "SELECT pg_try_advisory_xact_lock(hashtextextended(%(order_no)s, 0))"
 # a batch's orders in one statement, in the (sorted) array's order
 SERIALISE_ALL = "SELECT pg_advisory_xact_lock(hashtextextended(o, 0)) FROM unnest(%(orders)s::text[]) AS o"
-EXISTING = ("SELECT sku, quantity, status, expires_at FROM catalog.reservations "
+EXISTING = (f"SELECT sku, quantity, status, expires_at FROM {RESERVATIONS} "
             "WHERE order_no = %(order_no)s FOR UPDATE")
-PRODUCT = ("SELECT sku, delivery, min_quantity, max_quantity, low_stock_threshold FROM catalog.products "
+PRODUCT = (f"SELECT sku, delivery, min_quantity, max_quantity, low_stock_threshold FROM {PRODUCTS} "
            "WHERE sku = %(sku)s AND active")
 
 
@@ -147,12 +149,12 @@ def release(session, order_no, reason="released", requested_at=None):
     return {"order_no": order_no, "released": True}
 
 
-COMMITTING = """SELECT r.order_no, r.sku, r.quantity, r.status, p.low_stock_threshold
-FROM catalog.reservations r JOIN catalog.products p ON p.sku = r.sku
+COMMITTING = f"""SELECT r.order_no, r.sku, r.quantity, r.status, p.low_stock_threshold
+FROM {RESERVATIONS} r JOIN {PRODUCTS} p ON p.sku = r.sku
 WHERE r.order_no = %(order_no)s FOR UPDATE OF r"""
-SELL = """WITH sold AS (UPDATE catalog.codes SET status = 'sold', sold_at = now()
+SELL = f"""WITH sold AS (UPDATE {CODES} SET status = 'sold', sold_at = now()
                       WHERE order_no = %(order_no)s AND status = 'reserved')
-UPDATE catalog.reservations SET status = 'committed', updated_at = now() WHERE order_no = %(order_no)s"""
+UPDATE {RESERVATIONS} SET status = 'committed', updated_at = now() WHERE order_no = %(order_no)s"""
 
 
 def commit(session, order_no):

@@ -32,7 +32,8 @@ def test_a_failed_batch_retried_one_by_one_leaves_one_trade_per_payment(channels
         dispatch("order", "payment_requested", request(order_no))
 
     def payments():
-        rows = db("SELECT order_no, payment_no FROM payment.payments WHERE order_no = ANY(:o)", o=[first, *batch])
+        rows = db("SELECT order_no, payment_no FROM payment.payments WHERE order_no = ANY(:o) AND status = 'pending'",
+                  o=[first, *batch])
         return len(rows) == 4 and rows
     made = wait_until(payments, timeout=20, message="the four payments")
     assert metrics.EVENT_BATCHES_SPLIT.labels(QUEUE)._value.get() == split + 1    # batched, failed, split

@@ -6,7 +6,7 @@ from services.catalog.models import metadata
 from services.common.config import DEV_ENV
 from services.common.crypto import DataKeys
 from services.common.db import make_engine, transaction
-from services.common.runner import ALL, service_class
+from tools.runner import ALL, service_class
 
 WORKERS = [service_class(name) for name in ALL if name != "gateway"]
 

@@ -6,10 +6,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from services.common import backup, migrate
+from services.common import migrate
 from services.common import testing
 from tests.integration.gateway.conftest import Api, start_system
 from tests.integration.purchase.helpers import buy, card_product, order_of, pay, wait_status
+from tools import backup
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from datetime import date
 import pytest
 
 from gateway import imports
-from gateway.cache import TtlCache
 from services.catalog.domain.codes import parse_line
+from services.common.cache import TtlCache
 
 
 def test_parse_line_forms():
@@ -54,7 +54,7 @@ def test_rejections_keep_the_first_thousand_and_count_all():
 
 def test_ttl_cache_expires_and_stays_bounded(monkeypatch):
     now = [100.0]
-    monkeypatch.setattr("gateway.cache.time.monotonic", lambda: now[0])
+    monkeypatch.setattr("services.common.cache.time.monotonic", lambda: now[0])
     cache, calls = TtlCache(ttl=1.0, max_entries=3), []
     compute = lambda: calls.append(1) or len(calls)  # noqa: E731
     assert cache.get_or_set("a", compute) == 1 and cache.get_or_set("a", compute) == 1

@@ -24,7 +24,7 @@ def test_every_consumer_in_every_service_is_the_house_one():
     from nameko.messaging import QueueConsumer as NamekoQueueConsumer
 
     from services.common.broker import QueueConsumer
-    from services.common.runner import ALL, service_class
+    from tools.runner import ALL, service_class
 
     found = {}
     for name in ALL:

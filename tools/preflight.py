@@ -1,4 +1,4 @@
-"""`python -m services.common.preflight`: wait (briefly) for RabbitMQ and PostgreSQL, or exit 2
+"""`python -m tools.preflight`: wait (briefly) for RabbitMQ and PostgreSQL, or exit 2
 with a message naming how to start them."""
 import socket
 import sys

@@ -1,4 +1,4 @@
-"""Run services: `python -m services.common.runner [name ...]` (all of them when no name is given).
+"""Run services: `python -m tools.runner [name ...]` (all of them when no name is given).
 
 Patches eventlet and psycopg2 before anything else, logs JSON, starts the gateway last and stops
 it first (so no request reaches a worker that is going away), and stops cleanly on Ctrl-C/SIGTERM.
@@ -51,9 +51,9 @@ def wait_ready(config, names, timeout=60):
 
 
 def start_mail_sink(settings):
-    """Dev only: the local SMTP sink the buyer e-mails go to (see services/common/mailsink.py)."""
+    """Dev only: the local SMTP sink the buyer e-mails go to (see tools/mailsink.py)."""
     port = str(urlparse(settings.smtp_url).port or 8025)
-    sink = subprocess.Popen([sys.executable, "-m", "services.common.mailsink", "--port", port,
+    sink = subprocess.Popen([sys.executable, "-m", "tools.mailsink", "--port", port,
                              "--dir", settings.mail_sink])
     log.info("buyer e-mail goes to the local sink: %s/*.eml", settings.mail_sink)
     return sink

@@ -1,5 +1,5 @@
 """A real SMTP server for dev and tests that keeps every message it receives as a file:
-`python -m services.common.mailsink --port 8025 --dir var/mail`. (aiosmtpd runs on asyncio, so it
+`python -m tools.mailsink --port 8025 --dir var/mail`. (aiosmtpd runs on asyncio, so it
 lives in a process of its own, away from eventlet.)"""
 import argparse
 import time

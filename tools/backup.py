@@ -1,8 +1,8 @@
 """Backups: one pg_dump per service schema (each service owns its schema and can be restored
 alone), with a manifest of row counts that `restore` checks afterwards.
 
-    python -m services.common.backup dump [folder]            # make backup: var/backups/<UTC time>/
-    python -m services.common.backup restore <backup folder> [service ...]   # make restore BACKUP=...
+    python -m tools.backup dump [folder]            # make backup: var/backups/<UTC time>/
+    python -m tools.backup restore <backup folder> [service ...]   # make restore BACKUP=...
 
 Card codes are dumped as they are stored: encrypted (AES-GCM under KAMENG_DATA_KEY). A backup is
 therefore useless without the data key, and the key is never written into it: keep the two apart.

@@ -1,0 +1,15 @@
+"""What each payment channel charges in: the payment service's rule, which the order service and
+the gateway ask it for (`PaymentService.channels_for`). epay, Alipay and WeChat Pay take yuan;
+USDT converts a yuan price at KAMENG_USDT_CNY_RATE. The sandbox takes any currency. A product
+priced otherwise is not offered them."""
+
+CHANNEL_CURRENCIES = {"epay": {"CNY"}, "alipay": {"CNY"}, "wechat": {"CNY"}, "usdt": {"CNY"}}
+
+
+def takes(channel, currency):
+    return currency in CHANNEL_CURRENCIES.get(channel, {currency})
+
+
+def channels_for(enabled, currency):
+    """The channels of `enabled` (names, in order) that take `currency`."""
+    return [name for name in enabled if takes(name, currency)]

@@ -1,0 +1,151 @@
+"""Payment intents, made so that no transaction is open while a channel is asked (WeChat Pay's
+Native order is an HTTP request that may take seconds):
+
+1. `create`, in the batch's inbox transaction: the intent row, status 'creating', with its
+   payment_no derived from the `payment_requested` event's id; a transfer channel's unique
+   amount is allotted here (its advisory lock is held only by this short transaction).
+2. `finish` claims its orders' 'creating' intents (FOR UPDATE SKIP LOCKED, leased through
+   `last_checked_at` for LEASE_S), commits, then asks each channel's `start_payment` outside any
+   transaction, and records the answers in a second transaction: pay_url and qr_code, status
+   'pending', `payment_intent_created`.
+
+A channel that fails, or a crash between the steps, leaves the intent 'creating', never lost and
+never made twice: the event's retry (its handler finishes its orders' intents even when the
+inbox says the event was handled) or the sweeper (`finish`, from the reconciliation timer, once
+an intent is LEASE_S old and not leased) asks the channel again with the same payment_no, so
+the channel takes up the trade it may have opened rather than open a second one.
+"""
+import hashlib
+import logging
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import func, select, text
+
+from services.common import outbox, sql
+from services.common.errors import Unavailable
+from services.payment.channels import urls_for
+from services.payment.models import Payment
+
+log = logging.getLogger(__name__)
+
+LEASE_S = 60               # a claimed intent is not claimed again for this long (the call's worst case)
+HORIZON = timedelta(days=1)
+PAYMENTS = sql.qualified(Payment.__table__)
+
+
+def payment_no_for(request):
+    """The number of the payment a `payment_requested` event asks for, derived from the event's
+    id. A retry of that event (alone after its batch failed, or redelivered) offers the channel
+    the same `out_trade_no`: the trade an earlier attempt opened there is taken up again, never
+    left open beside a second one. Event ids are random UUIDs: the numbers are as unpredictable
+    as random ones."""
+    return "P" + hashlib.sha256(uuid.UUID(str(request["event_id"])).bytes).hexdigest()[:20].upper()
+
+
+# Every order's path: plain SQL (services/common/sql.py)
+EXISTING = f"SELECT payment_no, order_no, pay_url, channel, status FROM {PAYMENTS} WHERE order_no = %(order_no)s"
+NEW = f"""INSERT INTO {PAYMENTS}
+    (payment_no, order_no, channel, amount, currency, status, refunded_amount, chain_amount)
+VALUES (%(payment_no)s, %(order_no)s, %(channel)s, %(amount)s, %(currency)s, 'creating', 0, %(chain_amount)s)"""
+CLAIM = f"""UPDATE {PAYMENTS} SET last_checked_at = now() WHERE payment_no IN (
+    SELECT payment_no FROM {PAYMENTS} WHERE status = 'creating' AND {{which}}
+        AND (last_checked_at IS NULL OR last_checked_at < now() - make_interval(secs => %(lease_s)s))
+    ORDER BY created_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
+RETURNING payment_no, order_no, channel, amount, currency, chain_amount, created_at"""
+MINE = "order_no = ANY(%(orders)s)"
+DUE = ("created_at < now() - make_interval(secs => %(lease_s)s) "
+       "AND created_at > now() - make_interval(secs => %(horizon_s)s)")
+STARTED = f"""UPDATE {PAYMENTS} SET status = 'pending', pay_url = %(pay_url)s, qr_code = %(qr_code)s,
+    last_checked_at = NULL WHERE payment_no = %(payment_no)s AND status = 'creating'
+RETURNING payment_no, order_no, pay_url, channel"""
+RELEASE = f"UPDATE {PAYMENTS} SET last_checked_at = NULL WHERE payment_no = %(payment_no)s AND status = 'creating'"
+
+
+def create(session, envelope, channels):
+    """Step 1 for one `payment_requested`: the intent, 'creating'; an order's intent made before
+    is announced again (the saga asks again) unless it is still being made."""
+    d = envelope["data"]
+    existing = sql.run(session, EXISTING, {"order_no": d["order_no"]}).first()
+    if existing is not None:
+        if existing.status != "creating":
+            announce(session, existing)
+        return
+    payment = Payment(payment_no=payment_no_for(envelope), order_no=d["order_no"], channel=d["channel"],
+                      amount=d["amount"], currency=d["currency"], chain_amount=None)
+    channel = channels.get(payment.channel)
+    if channel is not None and hasattr(channel, "base_amount"):
+        payment.chain_amount = unique_amount(session, payment.channel, channel.base_amount(payment))
+    sql.run(session, NEW, {c: getattr(payment, c) for c in (
+        "payment_no", "order_no", "channel", "amount", "currency", "chain_amount")})
+
+
+def announce(session, payment):
+    outbox.add(session, "payment_intent_created", {"order_no": payment.order_no, "payment_no": payment.payment_no,
+                                                   "pay_url": payment.pay_url, "channel": payment.channel})
+
+
+UNIQUE_OFFSETS = 9999
+
+
+def unique_amount(session, channel, base):
+    """`base` plus the smallest offset (1..9999 units) no other payment of this channel from the
+    last day has: a transfer of that exact amount then names its payment. A paid payment keeps
+    its amount for the day too: freed at once, a new payment could be settled by the transfer
+    that paid the old one (the watcher looks a little before a payment's creation). Allocations
+    are serialised per channel by a transaction-scoped advisory lock."""
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"payment.chain_amount:{channel}"})
+    taken = set(session.scalars(select(Payment.chain_amount).where(
+        Payment.channel == channel, Payment.created_at > func.now() - timedelta(days=1),
+        Payment.chain_amount.between(base + 1, base + UNIQUE_OFFSETS))))
+    for offset in range(1, UNIQUE_OFFSETS + 1):
+        if base + offset not in taken:
+            return base + offset
+    raise Unavailable("too many payments of this amount in the last day; try again later", {"channel": channel})
+
+
+def finish(db, channels, public_url, orders=None, correlations=None, batch=50):
+    """Step 2 and 3 for the 'creating' intents of `orders` (an event handler: a failed channel
+    releases its intent and is raised, so that the event is tried again), or for those left
+    behind (`orders` None: the sweeper; a failed channel is asked again after LEASE_S).
+    `correlations`: {order_no: correlation id} for the outbox rows."""
+    which, params = (MINE, {"orders": list(orders)}) if orders is not None else (
+        DUE, {"horizon_s": HORIZON.total_seconds()})
+    with db.transaction() as s:
+        claimed = [Payment(**row._mapping) for row in sql.run(
+            s, CLAIM.format(which=which), {**params, "lease_s": LEASE_S, "limit": batch})]
+    if not claimed:
+        return []
+    answers, failed = {}, None
+    for payment in claimed:                      # no transaction is open here
+        channel = channels.get(payment.channel)
+        try:
+            answers[payment.payment_no] = (channel.start_payment(payment, urls_for(public_url, channel.name, payment))
+                                           if channel else {})
+        except Exception as exc:  # noqa: BLE001 -- ChannelError or a channel's bug: the intent stays 'creating'
+            log.warning("payment %s: channel %s did not start it: %s", payment.payment_no, payment.channel,
+                        type(exc).__name__, extra={"order_no": payment.order_no})
+            failed = failed or exc
+    with db.transaction() as s:
+        started = record(s, answers, public_url, correlations or {})
+        if orders is not None:
+            for payment in claimed:
+                if payment.payment_no not in answers:
+                    sql.run(s, RELEASE, {"payment_no": payment.payment_no})
+    if failed is not None and orders is not None:
+        raise failed
+    return started
+
+
+def record(session, answers, public_url, correlations):
+    """Step 3: what the channels answered ({payment_no: start_payment's dict}); an intent closed
+    meanwhile stays closed. Returns the payment numbers now pending."""
+    started = []
+    for payment_no, answer in answers.items():
+        row = sql.run(session, STARTED, {"payment_no": payment_no, "qr_code": answer.get("qr_code"),
+                                         "pay_url": answer.get("pay_url") or f"{public_url}/pay/{payment_no}"}).first()
+        if row is not None:
+            session.info["correlation_id"] = correlations.get(row.order_no)
+            announce(session, row)
+            started.append(payment_no)
+    return started
