@@ -4,6 +4,7 @@ import re
 import requests
 
 from gateway.service import GatewayService
+from gateway.waits import Board
 from services.common.runner import ALL, service_class
 from services.common.testing import unique
 
@@ -59,3 +60,16 @@ def admin_session(api):
                          allow_redirects=False)
     assert signed_in.status_code == 303 and signed_in.headers["Location"] == "/admin"
     return signed_in
+
+
+def holding(monkeypatch):
+    """`held = holding(monkeypatch)`; then `held(order_no)` tells whether the gateway is holding an
+    answer about the order now, waiting for it to move (gateway/waits.py): its Board, seen through
+    a pass-through wrapper around Board.wait."""
+    boards, wait = set(), Board.wait
+
+    def recorded(board, *args, **kwargs):
+        boards.add(board)
+        return wait(board, *args, **kwargs)
+    monkeypatch.setattr(Board, "wait", recorded)
+    return lambda order_no: any(order_no in board.waiting for board in boards)

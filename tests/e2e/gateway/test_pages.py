@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import eventlet
 
-from services.common.testing import unique
-from tests.e2e.helpers import admin_session, csrf_of
+from services.common.testing import unique, wait_until
+from tests.e2e.helpers import admin_session, csrf_of, holding
 from tests.e2e.purchase.helpers import buy, card_product, pay, wait_status
 
 
@@ -68,14 +68,15 @@ def checkout(api, sku, **fields):
     return api.post(f"/products/{sku}", data=form, allow_redirects=False)
 
 
-def test_the_order_page_status_is_held_until_the_order_moves(api, admin):
+def test_the_order_page_status_is_held_until_the_order_moves(api, admin, monkeypatch):
+    holds = holding(monkeypatch)
     sku = card_product(admin, codes=1)
     placed = checkout(api, sku)
     order_no = placed.headers["Location"].rsplit("/", 1)[1]
     page = api.get(f"/orders/{order_no}")
     held = eventlet.spawn(lambda: (time.monotonic(), api.get(f"/orders/{order_no}/status",
                                                               params={"status": "awaiting_payment", "wait": 15})))
-    eventlet.sleep(0.5)
+    wait_until(lambda: holds(order_no), message="the gateway to hold the status request")
     assert not held.dead                                            # held while nothing moves
     payment_no = re.search(r'action="/pay/([^"]+)"', page.text).group(1)
     api.post(f"/pay/{payment_no}", data={"csrf": csrf_of(page)}, allow_redirects=False)

@@ -37,3 +37,20 @@ def wait_status(api, order, *statuses, timeout=15):
 
 def stock(api, sku):
     return wait_until(lambda: api.get(f"/api/v1/products/{sku}").json(), message="product")["stock"]
+
+
+def events_of(db, service, order):
+    """The types of the events `service` wrote (its outbox) about the order, oldest first. An event
+    is written in the same transaction as the change it announces, so what is not here by the time
+    that transaction answered was never sent."""
+    return [r["type"] for r in db(f'SELECT type FROM "{service}".outbox WHERE envelope->\'data\'->>\'order_no\' = :o '
+                                  "ORDER BY id", o=order["order_no"])]
+
+
+def delivery_requests(db, order):
+    """The order's delivery requests, oldest first: (published, handled by the delivery service)."""
+    return [(r["published"], r["handled"]) for r in db(
+        'SELECT o.published_at IS NOT NULL AS published, i.event_id IS NOT NULL AS handled FROM "order".outbox o '
+        "LEFT JOIN delivery.inbox i ON i.event_id = o.event_id "
+        "WHERE o.type = 'delivery_requested' AND o.envelope->'data'->>'order_no' = :o ORDER BY o.id",
+        o=order["order_no"])]

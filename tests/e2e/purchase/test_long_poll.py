@@ -4,7 +4,8 @@ import time
 
 import eventlet
 
-from tests.e2e.helpers import assert_error
+from services.common.testing import wait_until
+from tests.e2e.helpers import assert_error, holding
 from tests.e2e.purchase.helpers import buy, card_product, pay
 
 
@@ -15,11 +16,12 @@ def held(api, order, status, wait, token=None):
     return response, time.monotonic() - started
 
 
-def test_a_held_answer_comes_as_soon_as_the_order_moves(api, admin):
+def test_a_held_answer_comes_as_soon_as_the_order_moves(api, admin, monkeypatch):
+    holds = holding(monkeypatch)
     order = buy(api, card_product(admin)).json()
     assert order["status"] == "awaiting_payment"
     waiting = eventlet.spawn(held, api, order, "awaiting_payment", 15)
-    eventlet.sleep(0.5)                           # the GET is held now
+    wait_until(lambda: holds(order["order_no"]), message="the gateway to hold the GET")
     assert not waiting.dead
     assert pay(api, order).status_code == 200
     response, seconds = waiting.wait()
