@@ -6,6 +6,7 @@ signed notify to the order's notify_url (GET or POST, like epay deployments do),
 plain dicts the tests read."""
 import json
 import secrets
+from collections import Counter
 from urllib.parse import urlencode
 
 import eventlet
@@ -25,6 +26,7 @@ class EpayDouble:
         self.refuse_refunds = False
         self.down = False       # answer 503 to every api.php call
         self.calls = []         # (path, act)
+        self.asked = Counter()  # out_trade_no -> api.php?act=order queries about it (answered or not)
 
     def start(self):
         sock = eventlet.listen(("127.0.0.1", 0))
@@ -39,6 +41,8 @@ class EpayDouble:
     def app(self, environ, start_response):
         request = Request(environ)
         self.calls.append((request.path, request.args.get("act")))
+        if request.path == "/api.php" and request.args.get("act") == "order":
+            self.asked[request.args.get("out_trade_no")] += 1
         if request.path == "/submit.php":
             response = self.submit(request.values.to_dict())
         elif request.path == "/api.php" and self.down:

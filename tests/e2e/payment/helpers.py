@@ -1,4 +1,5 @@
 """Helpers shared by the payment end-to-end tests."""
+from services.common.testing import wait_until
 from tests.e2e.purchase.helpers import card_product
 
 
@@ -20,3 +21,11 @@ def payment_row(db, order):
 def notifications(db, order):
     return db("SELECT * FROM payment.notifications WHERE payment_no = :p OR raw::text LIKE :like ORDER BY id",
               p=order["payment"]["payment_no"], like=f"%{order['payment']['payment_no']}%")
+
+
+def next_pass(db, order):
+    """Returns once reconciliation claims the order's payment again, so the pass that last claimed
+    it is over: nameko's timer starts a pass only after the one before has ended, and a pass claims
+    its payments (their last_checked_at) before it checks them."""
+    last = payment_row(db, order)["last_checked_at"]
+    wait_until(lambda: payment_row(db, order)["last_checked_at"] != last, message="the next reconciliation pass")

@@ -1,10 +1,9 @@
 """Reconciliation: a payment whose notify never arrived is found by asking the channel and
 settled through the same path; a channel's disagreement is refused and reported."""
-import eventlet
 import pytest
 
 from services.common.testing import wait_until
-from tests.e2e.payment.helpers import buy_epay, notifications, payment_row
+from tests.e2e.payment.helpers import buy_epay, next_pass, notifications, payment_row
 from tests.e2e.purchase.helpers import order_of, wait_status
 
 
@@ -23,8 +22,9 @@ def report(admin):
 def test_a_paid_payment_whose_notify_never_came_is_settled_by_reconciliation(api, admin, epay, db):
     order = buy_epay(api, admin, epay)
     payment_no = order["payment"]["payment_no"]
-    wait_until(lambda: ("/api.php", "order") in epay.calls, message="reconciliation to ask epay")
-    eventlet.sleep(0.3)
+    wait_until(lambda: epay.asked[payment_no], message="reconciliation to ask epay about it")
+    next_pass(db, order)                                                 # the pass that asked is over
+    assert payment_row(db, order)["status"] == "pending"
     assert order_of(api, order)["status"] == "awaiting_payment"        # asked, but not paid yet
     epay.pay(payment_no, notify=False)                                   # paid; the notify is lost
     wait_status(api, order, "completed")
@@ -52,8 +52,9 @@ def test_reconciliation_survives_the_channel_being_down(api, admin, epay, db):
     epay.down = True
     order = buy_epay(api, admin, epay)
     epay.pay(order["payment"]["payment_no"], notify=False)
-    wait_until(lambda: ("/api.php", "order") in epay.calls, message="reconciliation to ask epay")
-    eventlet.sleep(0.3)
+    wait_until(lambda: epay.asked[order["payment"]["payment_no"]], message="reconciliation to ask epay about it")
+    next_pass(db, order)                                                 # the pass that asked is over
+    assert payment_row(db, order)["status"] == "pending"
     assert order_of(api, order)["status"] == "awaiting_payment"
     epay.down = False
     wait_status(api, order, "completed")

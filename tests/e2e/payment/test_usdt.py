@@ -1,11 +1,10 @@
 """USDT (TRC20): a unique amount per payment, the watcher settles after N confirmations through
 the one settle path; the chain itself is the only fake."""
-import eventlet
 import pytest
 
 from services.common.testing import wait_until
 from tests.e2e.payment.fake_chain import CHAIN
-from tests.e2e.payment.helpers import notifications, payment_row
+from tests.e2e.payment.helpers import next_pass, notifications, payment_row
 from tests.e2e.purchase.helpers import card_product, order_of, wait_status
 
 ADDRESS, CONTRACT = "TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE", "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
@@ -18,6 +17,12 @@ def epay_config(epay_config):
                        USDT_CNY_RATE="7.20", USDT_CONFIRMATIONS=3, USDT_NODE_URL="http://127.0.0.1:9",
                        USDT_WATCH_S=0.2, USDT_CHAIN_CLIENT="tests.e2e.payment.fake_chain:CHAIN")
     return epay_config
+
+
+def watched_again(db, order):
+    """Returns once a whole pass of the watcher, begun after now, has checked the order's payment."""
+    next_pass(db, order)        # a pass claims it after now (and checks it after that)
+    next_pass(db, order)        # and is over
 
 
 def buy_usdt(api, sku):
@@ -51,12 +56,13 @@ def test_usdt_unique_amounts_confirmations_and_one_settlement(api, admin, db):
     row = payment_row(db, first)
     assert row["status"] == "paid" and row["channel_trade_no"] == txid
     assert [n["outcome"] for n in notifications(db, first)] == ["paid"]
-    eventlet.sleep(0.6)
+    watched_again(db, second)
+    assert payment_row(db, second)["status"] == "pending"
     assert order_of(api, second)["status"] == "awaiting_payment"                      # nothing of its own
     assert len(db("SELECT * FROM payment.journal WHERE payment_no = :p", p=first["payment"]["payment_no"])) == 1
     third = buy_usdt(api, sku)              # moments after the first was paid, for the same price
     assert payment_row(db, third)["chain_amount"] not in (a["chain_amount"], b["chain_amount"])
-    eventlet.sleep(0.6)                     # the first's transfer, just before it, is not the third's
+    watched_again(db, third)                # the first's transfer, just before it, is not the third's
     assert order_of(api, third)["status"] == "awaiting_payment" and payment_row(db, third)["status"] == "pending"
 
 

@@ -54,3 +54,9 @@ def delivery_requests(db, order):
         "LEFT JOIN delivery.inbox i ON i.event_id = o.event_id "
         "WHERE o.type = 'delivery_requested' AND o.envelope->'data'->>'order_no' = :o ORDER BY o.id",
         o=order["order_no"])]
+
+
+def deliveries_handled(db, order):
+    """Whether the order's delivery requests (one at least) have all been handled."""
+    requests = delivery_requests(db, order)
+    return bool(requests) and all(handled for _, handled in requests)

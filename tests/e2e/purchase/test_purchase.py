@@ -8,7 +8,8 @@ import requests
 
 from services.common.testing import unique, wait_until
 from tests.e2e.helpers import assert_error
-from tests.e2e.purchase.helpers import buy, card_product, order_of, pay, stock, wait_status
+from tests.e2e.purchase.helpers import (buy, card_product, deliveries_handled, events_of, order_of, pay, stock,
+                                        wait_status)
 
 
 def test_buy_pay_and_see_the_codes(api, admin):
@@ -31,7 +32,7 @@ def test_buy_pay_and_see_the_codes(api, admin):
 
 
 @pytest.mark.parametrize("sign", ["0" * 64, "签名" * 16, ""])
-def test_a_forged_sandbox_notify_is_refused_cleanly(api, admin, sign):
+def test_a_forged_sandbox_notify_is_refused_cleanly(api, admin, db, sign):
     """What the sandbox's own pay button sends, with a signature we did not make (non-ASCII too):
     "fail", never a 500, and the order stays unpaid."""
     order = buy(api, card_product(admin, codes=1)).json()
@@ -39,7 +40,7 @@ def test_a_forged_sandbox_notify_is_refused_cleanly(api, admin, sign):
               "trade_status": "TRADE_SUCCESS", "sign": sign}
     answer = api.post("/api/v1/payments/sandbox/notify", json=forged)
     assert (answer.status_code, answer.text) == (200, "fail")
-    eventlet.sleep(0.3)
+    assert "payment_succeeded" not in events_of(db, "payment", order)     # answered after its commit: nothing sent
     assert order_of(api, order)["status"] == "awaiting_payment"
 
 
@@ -54,7 +55,7 @@ def test_wrong_or_missing_token_is_like_an_unknown_order(api, admin):
                  404, "not_found")
 
 
-def test_duplicate_and_concurrent_notifications_deliver_once(api, admin):
+def test_duplicate_and_concurrent_notifications_deliver_once(api, admin, db):
     sku = card_product(admin, codes=4)
     order = buy(api, sku, quantity=2).json()
     pool = eventlet.GreenPool(20)
@@ -64,7 +65,8 @@ def test_duplicate_and_concurrent_notifications_deliver_once(api, admin):
     assert statuses == [200] * 20
     done = wait_status(api, order, "completed")
     assert len(done["items"]) == 2
-    eventlet.sleep(0.5)
+    assert events_of(db, "payment", order).count("payment_succeeded") == 1     # all 20 answered: settled once
+    wait_until(lambda: deliveries_handled(db, order), message="every delivery request to be handled")
     report = next(r for r in admin.get("/api/v1/admin/stock").json()["items"] if r["sku"] == sku)
     assert (report["available"], report["reserved"], report["sold"]) == (2, 0, 2)
 

@@ -5,7 +5,8 @@ import requests
 
 from services.common.testing import wait_until
 from tests.e2e.helpers import Api, WORKERS, start_system
-from tests.e2e.purchase.helpers import buy, card_product, order_of, pay, stock, wait_status
+from tests.e2e.purchase.helpers import (buy, card_product, deliveries_handled, delivery_requests, order_of, pay,
+                                        stock, wait_status)
 
 
 @pytest.fixture
@@ -80,7 +81,7 @@ def test_flash_sale_three_hundred_buyers_for_one_hundred_codes(api, admin):
 
 
 @pytest.fixture
-def paid_while_delivery_is_down(config, runner_factory, seeded):
+def paid_while_delivery_is_down(config, runner_factory, seeded, db):
     """The whole system, then a card bought and paid while the delivery service is stopped (its
     queue stays, durable): (api, admin, sku with 2 codes, the order, start_delivery)."""
     delivery_cls = next(cls for cls in WORKERS if cls.name == "delivery")
@@ -92,18 +93,19 @@ def paid_while_delivery_is_down(config, runner_factory, seeded):
         next(c for c in runner.containers if c.service_name == "delivery").stop()
         pay(api, order)
         wait_status(api, order, "paid")
+        wait_until(lambda: delivery_requests(db, order) == [(True, False)],     # in the stopped service's queue
+                   message="the delivery request to be published")
         yield api, admin, sku, order, lambda: runner_factory(config, delivery_cls).start()
 
 
 def test_a_service_restarted_mid_saga_resumes(paid_while_delivery_is_down):
     api, _, _, order, start_delivery = paid_while_delivery_is_down
-    eventlet.sleep(1)
     assert order_of(api, order)["status"] == "paid"         # nobody delivers meanwhile
     start_delivery()
     assert len(wait_status(api, order, "completed")["items"]) == 1
 
 
-def test_an_order_refunded_before_delivery_gives_its_codes_back(paid_while_delivery_is_down):
+def test_an_order_refunded_before_delivery_gives_its_codes_back(paid_while_delivery_is_down, db):
     """Paid, not delivered yet (the delivery service is down), refunded by an admin: the reserved
     codes go back to stock instead of staying held for an order that will never show them; the
     delivery, once back, delivers nothing."""
@@ -113,6 +115,6 @@ def test_an_order_refunded_before_delivery_gives_its_codes_back(paid_while_deliv
     wait_status(api, order, "refunded")
     wait_until(lambda: stock(api, sku) == 2, message="both codes back in stock")
     start_delivery()
-    eventlet.sleep(1)
+    wait_until(lambda: deliveries_handled(db, order), message="the delivery service to take the request")
     assert order_of(api, order)["status"] == "refunded" and order_of(api, order)["items"] == []
     assert stock(api, sku) == 2
