@@ -20,7 +20,7 @@ RABBIT_API_URI ?= http://guest:guest@127.0.0.1:15672
 PYTEST_ARGS ?=
 TESTS ?= tests
 
-.PHONY: run venv tools deps-check migrate seed test test-unit test-integration k8s-check bench chaos backup restore audit clean mutate
+.PHONY: run venv tools deps-check migrate seed test test-unit test-integration test-e2e k8s-check bench chaos backup restore audit clean mutate
 .DEFAULT_GOAL := run
 
 $(STAMP): pyproject.toml
@@ -71,8 +71,11 @@ test-unit: venv tools
 test-integration: deps-check
 	$(PY) -m pytest tests/integration --amqp-uri=$(KAMENG_AMQP_URI) --rabbit-api-uri=$(RABBIT_API_URI) $(PYTEST_ARGS)
 
+test-e2e: deps-check
+	$(PY) -m pytest tests/e2e --amqp-uri=$(KAMENG_AMQP_URI) --rabbit-api-uri=$(RABBIT_API_URI) $(PYTEST_ARGS)
+
 chaos: deps-check
-	$(PY) -m pytest tests/integration/failures -s --amqp-uri=$(KAMENG_AMQP_URI) --rabbit-api-uri=$(RABBIT_API_URI) $(PYTEST_ARGS)
+	$(PY) -m pytest tests/e2e/failures -s --amqp-uri=$(KAMENG_AMQP_URI) --rabbit-api-uri=$(RABBIT_API_URI) $(PYTEST_ARGS)
 
 audit: venv
 	$(PY) -m services.audit.integrity $(DAYS)

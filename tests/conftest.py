@@ -16,11 +16,15 @@ import sys  # noqa: E402
 import uuid  # noqa: E402
 
 import pytest  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from services.common import migrate  # noqa: E402
 from services.common.config import DEFAULTS  # noqa: E402
+from services.common.db import make_engine  # noqa: E402
 from services.common.testing import free_port, test_config, wait_until  # noqa: E402
+
+pytest_plugins = ["tests.doubles.fixtures"]     # the payment channels' doubles, for unit and integration tests
 
 
 @pytest.fixture(scope="session")
@@ -59,3 +63,27 @@ def config(rabbit_config, database_url, mail_sink):
     """nameko config for one test: a fresh RabbitMQ vhost (nameko's rabbit_config), the test
     database and the mail sink."""
     return test_config(rabbit_config["AMQP_URI"], database_url, SMTP_URL=mail_sink[0])
+
+
+@pytest.fixture
+def db(database_url):
+    """`db(sql, **params)`: read-only looks at the test database (what was stored, what moved)."""
+    engine = make_engine(database_url)
+
+    def query(sql, **params):
+        with engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(text(sql), params)]
+    yield query
+    engine.dispose()
+
+
+@pytest.fixture
+def write(database_url):
+    """`write(sql, **params)`: a statement committed on its own, for a test setting the stage."""
+    engine = make_engine(database_url)
+
+    def execute(sql, **params):
+        with engine.begin() as conn:
+            conn.execute(text(sql), params)
+    yield execute
+    engine.dispose()

@@ -83,7 +83,7 @@ MUTANTS = [
     # --- payment checks
     Mutant("payment-amount-unchecked", "services/payment/domain.py",
            "    if notice.amount != payment.amount:", "    if False and notice.amount != payment.amount:",
-           ("tests/integration/payment/test_reconciliation.py",)),
+           ("tests/e2e/payment/test_reconciliation.py",)),
     Mutant("alipay-signature-ignored", "services/payment/channels/alipay.py",
            "    except (InvalidSignature, ValueError, TypeError):\n        return False\n    return True",
            "    except (InvalidSignature, ValueError, TypeError):\n        return True\n    return True",
@@ -91,7 +91,7 @@ MUTANTS = [
     Mutant("order-token-not-compared", "services/order/domain.py",
            'if not hmac.compare_digest(expected, token_hash(token or "")) or order is None:',
            "if order is None:",
-           ("tests/integration/purchase/test_purchase.py::test_wrong_or_missing_token_is_like_an_unknown_order",)),
+           ("tests/e2e/purchase/test_purchase.py::test_wrong_or_missing_token_is_like_an_unknown_order",)),
     # --- refunds
     Mutant("refund-answer-booked-twice", "services/payment/refunds.py",
            '    if refund.status != "refunding":\n        return refund.status\n    status = answer',
@@ -99,7 +99,7 @@ MUTANTS = [
            ("tests/integration/payment/test_refund_answers.py",)),
     Mutant("refund-more-than-was-paid", "services/payment/refunds.py",
            "    if not 0 < amount <= left:", "    if not 0 < amount:",
-           ("tests/integration/payment/test_refunds.py",)),
+           ("tests/e2e/payment/test_refunds.py",)),
 ]
 
 

@@ -1,14 +1,10 @@
 import pytest
-from sqlalchemy import select
 
-from services.catalog.domain import codes, products
+from services.catalog.domain import products
 from services.catalog.models import metadata
-from services.common.config import DEV_ENV
-from services.common.crypto import DataKeys
 from services.common.db import make_engine, transaction
 from services.common.testing import unique
-
-KEYS = DataKeys([DEV_ENV["KAMENG_DATA_KEY"]])
+from tests.integration.catalog.helpers import import_codes
 
 
 @pytest.fixture(scope="module")
@@ -38,20 +34,3 @@ def make_product(tx):
         return sku
     return make
 
-
-def import_codes(tx, sku, lines, separator=","):
-    with tx() as s:
-        job = codes.begin_import(s, "test", sku)["import_id"]
-    with tx() as s:
-        staged = codes.stage(s, KEYS, job, list(enumerate(lines, start=1)), separator)
-    with tx() as s:
-        return {**codes.finish_import(s, job, 0), "rejected": staged["rejected"]}
-
-
-def outbox_events(engine, sku=None, order_no=None):
-    table = metadata.tables["catalog.outbox"]
-    with engine.connect() as conn:
-        rows = conn.execute(select(table.c.type, table.c.envelope).order_by(table.c.id)).all()
-    return [(t, e["data"]) for t, e in rows
-            if (sku is None or e["data"].get("sku") == sku) and
-            (order_no is None or e["data"].get("order_no") == order_no)]

@@ -12,7 +12,7 @@ from services.common import sql
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.testing import unique
 from services.common.config import DEV_ENV
-from tests.integration.catalog.conftest import KEYS, import_codes, outbox_events
+from tests.integration.catalog.helpers import KEYS, import_codes, outbox_events
 
 KEYS_TEXT = DEV_ENV["KAMENG_DATA_KEY"]
 

@@ -2,21 +2,14 @@
 tried again alone: a channel that opens a trade at its end (WeChat Pay's Native order) must then
 be offered the same number again, not be left with an open trade for every attempt. Through the
 real broker and database, against the WeChat double."""
-from datetime import datetime, timedelta, timezone
-
 from nameko.standalone.events import event_dispatcher
 
 from services.common import metrics
-from services.common.testing import make_envelope, unique, wait_until
+from services.common.testing import unique, wait_until
 from services.payment.service import PaymentService
+from tests.integration.helpers import payment_request
 
 QUEUE = "evt-order-payment_requested--payment.handle_payment_requested"
-
-
-def request(order_no):
-    expires = (datetime.now(timezone.utc) + timedelta(minutes=15)).isoformat()
-    return make_envelope("payment_requested", order_no=order_no, amount=990, currency="CNY", channel="wechat",
-                         subject="SKU", expires_at=expires)
 
 
 def test_a_failed_batch_retried_one_by_one_leaves_one_trade_per_payment(channels_config, runner_factory,
@@ -29,7 +22,7 @@ def test_a_failed_batch_retried_one_by_one_leaves_one_trade_per_payment(channels
     runner_factory(channels_config, PaymentService).start()
     dispatch = event_dispatcher(channels_config)
     for order_no in [first, *batch]:
-        dispatch("order", "payment_requested", request(order_no))
+        dispatch("order", "payment_requested", payment_request(order_no))
 
     def payments():
         rows = db("SELECT order_no, payment_no FROM payment.payments WHERE order_no = ANY(:o) AND status = 'pending'",

@@ -13,22 +13,7 @@ from services.common.db import make_engine
 from services.common.testing import unique, wait_until
 from services.payment.intents import payment_no_for
 from services.payment.service import PaymentService
-from tests.integration.channels.test_intents_batched import request
-
-OPEN_TRANSACTIONS = """SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database()
-    AND backend_type = 'client backend' AND pid <> pg_backend_pid()
-    AND xact_start < clock_timestamp() - interval '0.4 seconds'"""
-
-
-@pytest.fixture
-def write(database_url):
-    engine = make_engine(database_url)
-
-    def execute(sql, **params):
-        with engine.begin() as conn:
-            conn.execute(text(sql), params)
-    yield execute
-    engine.dispose()
+from tests.integration.helpers import OPEN_TRANSACTIONS, payment_request
 
 
 def made(db, order_no):
@@ -51,7 +36,7 @@ def test_no_transaction_is_open_while_the_channel_opens_the_trade(channels_confi
         seen["open"] = db(OPEN_TRANSACTIONS)[0]["n"]
     wechat_double.during[order_no] = look
     runner_factory(channels_config, PaymentService).start()
-    envelope = request(order_no)
+    envelope = payment_request(order_no)
     event_dispatcher(channels_config)("order", "payment_requested", envelope)
     payment = wait_until(lambda: made(db, order_no), timeout=20, message="the payment made")
     assert seen == {"intent": [{"status": "creating"}], "open": 0}     # committed before, nothing held
@@ -73,7 +58,7 @@ def half_made(write, envelope, created_ago_s=0):
 
 def test_a_redelivered_event_finishes_the_intent_a_crash_left(channels_config, runner_factory,
                                                               wechat_double, db, write):
-    envelope = request(unique("K"))
+    envelope = payment_request(unique("K"))
     half_made(write, envelope)
     runner_factory(channels_config, PaymentService).start()
     event_dispatcher(channels_config)("order", "payment_requested", envelope)      # the inbox has it already
@@ -84,7 +69,7 @@ def test_a_redelivered_event_finishes_the_intent_a_crash_left(channels_config, r
 
 def test_the_sweeper_finishes_an_intent_whose_event_is_gone(channels_config, runner_factory,
                                                             wechat_double, db, write):
-    envelope = request(unique("K"))
+    envelope = payment_request(unique("K"))
     half_made(write, envelope, created_ago_s=120)        # its event dead-lettered, or redelivered in vain
     runner_factory(channels_config, PaymentService).start()
     payment = wait_until(lambda: made(db, envelope["data"]["order_no"]), timeout=20, message="the sweeper")

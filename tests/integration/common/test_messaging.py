@@ -71,13 +71,14 @@ def drain(queue):
 
 
 def test_event_of_a_rolled_back_transaction_is_never_published(config, running, engine):
+    listener, _ = running
     doomed, kept = unique("doomed"), unique("kept")
     with ClusterRpcProxy(config) as cluster:
         with pytest.raises(Conflict):
             cluster.emitter.emit(doomed, fail=True)
         cluster.emitter.emit(kept)
     wait_until(lambda: effect_notes(engine, kept), message="the committed event")
-    eventlet.sleep(0.5)         # the relay has had every chance to publish the doomed one
+    listener.stop()             # lets its workers finish: had the doomed one come first, it is handled now
     assert effect_notes(engine, doomed) == []
     assert outbox_rows(engine, doomed) == []
     assert [r.published_at is not None for r in outbox_rows(engine, kept)] == [True]
@@ -285,7 +286,11 @@ def test_copies_of_one_event_in_one_batch_change_things_once(config, batching, e
     before = metrics.EVENTS_DUPLICATE.labels("batch_listener.handle_things")._value.get()
     behind_a_slow_one(config, envelope, envelope, other, envelope)
     wait_until(lambda: effect_notes(engine, other["data"]["note"]), message="the other event")
-    eventlet.sleep(0.3)
+
+    def copies_seen():          # each copy either changed something or was counted as a duplicate
+        duplicates = metrics.EVENTS_DUPLICATE.labels("batch_listener.handle_things")._value.get() - before
+        return len(effect_notes(engine, envelope["data"]["note"])) + duplicates >= 3
+    wait_until(copies_seen, message="the three copies")
     assert effect_notes(engine, envelope["data"]["note"]) == [envelope["data"]["note"]]
     assert metrics.EVENTS_DUPLICATE.labels("batch_listener.handle_things")._value.get() == before + 2
     assert max(infra.BATCHES) == 4
@@ -364,10 +369,11 @@ def test_a_command_whose_reply_could_not_be_sent_is_not_run_again(config, runnin
         wait_until(lambda: outbox_rows(engine, note), message="the command's effect")
         assert ReplyPublisher.publish is original                  # its reply was the one lost
     emitter.stop()                                                 # what was not acked comes back now
-    container_factory(infra.Emitter, config).start()
+    again = container_factory(infra.Emitter, config)
+    again.start()
     with ClusterRpcProxy(config, timeout=5) as cluster:
         cluster.emitter.emit(unique("after"))                      # the new one answers: the queue is drained
-    eventlet.sleep(0.3)
+    again.stop()                # lets its workers finish: a redelivered command, taken before "after", is done
     assert len(outbox_rows(engine, note)) == 1
 
 

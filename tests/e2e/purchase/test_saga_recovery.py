@@ -1,0 +1,120 @@
+"""Expiry, late payments, a flash sale, and a service restarted mid-saga."""
+import eventlet
+import pytest
+import requests
+
+from services.common.testing import wait_until
+from tests.e2e.helpers import Api, WORKERS, start_system
+from tests.e2e.purchase.helpers import (buy, card_product, deliveries_handled, delivery_requests, order_of, pay,
+                                        stock, wait_status)
+
+
+@pytest.fixture
+def short_window(config, runner_factory, seeded):
+    """The whole system with a 2-second payment window."""
+    config["PAYMENT_WINDOW_S"] = 2
+    start_system(config, runner_factory)
+    with Api(config["BASE_URL"]) as api:
+        yield api
+
+
+def admin_of(api, config):
+    admin = Api(api.base_url)
+    admin.headers["Authorization"] = f"Bearer {config['ADMIN_TOKEN']}"
+    return admin
+
+
+def test_expiry_releases_stock_and_a_late_payment_is_still_delivered(short_window, config):
+    api, admin = short_window, admin_of(short_window, config)
+    sku = card_product(admin, codes=1)
+    order = buy(api, sku).json()
+    wait_status(api, order, "expired")
+    wait_until(lambda: stock(api, sku) == 1, message="stock released")
+    assert pay(api, order).status_code == 200                  # the money arrives anyway
+    done = wait_status(api, order, "completed")
+    assert [i["code"] for i in done["items"]] == [f"{sku}-C0000"]
+    assert admin.get(f"/api/v1/admin/orders/{order['order_no']}").json()["late"] is True
+
+
+def test_a_late_payment_without_stock_is_refunded(short_window, config):
+    api, admin = short_window, admin_of(short_window, config)
+    sku = card_product(admin, codes=1)
+    late = buy(api, sku).json()
+    wait_status(api, late, "expired")
+    wait_until(lambda: stock(api, sku) == 1, message="stock released")
+    other = buy(api, sku).json()                               # someone else takes the last code
+    pay(api, other)
+    wait_status(api, other, "completed")
+    pay(api, late)
+    refunded = wait_status(api, late, "refunded")
+    assert refunded["items"] == []
+    timeline = [t["to"] for t in admin.get(f"/api/v1/admin/orders/{late['order_no']}").json()["timeline"]]
+    assert timeline[-3:] == ["paid", "refunding", "refunded"]
+
+
+def test_flash_sale_three_hundred_buyers_for_one_hundred_codes(api, admin):
+    sku = card_product(admin, codes=100, max_quantity=1)
+    pool = eventlet.GreenPool(300)
+
+    def attempt(n):
+        response = requests.post(f"{api.base_url}/api/v1/orders", timeout=60, json={
+            "sku": sku, "quantity": 1, "contact": f"fan{n}@example.com", "payment_channel": "sandbox"})
+        return response.status_code, response.json()
+
+    answers = list(pool.imap(attempt, range(300)))
+    assert all(status in (201, 409) for status, _ in answers), {s for s, _ in answers}
+    refused = [body for status, body in answers if status == 409]
+    assert all(body["error"]["code"] == "out_of_stock" for body in refused)
+    orders = [body for status, body in answers if status == 201]
+    for order in orders:      # an answer after the bounded wait may still be on its way
+        if order["status"] in ("pending", "reserving") or (order["status"] == "awaiting_payment"
+                                                           and not order["payment"]):
+            order.update(wait_status(api, order, "awaiting_payment", "rejected", timeout=30))
+    payable = [o for o in orders if o["status"] == "awaiting_payment"]
+    import collections; print("DEBUG", collections.Counter((o["status"], o.get("reason")) for o in orders), collections.Counter(s for s, _ in answers))
+    assert len(payable) == 100
+    for order in payable:
+        pay(api, order)
+    codes = [item["code"] for order in payable for item in wait_status(api, order, "completed", timeout=60)["items"]]
+    assert len(codes) == 100 and len(set(codes)) == 100        # each code sold exactly once
+    assert stock(api, sku) == 0
+
+
+@pytest.fixture
+def paid_while_delivery_is_down(config, runner_factory, seeded, db):
+    """The whole system, then a card bought and paid while the delivery service is stopped (its
+    queue stays, durable): (api, admin, sku with 2 codes, the order, start_delivery)."""
+    delivery_cls = next(cls for cls in WORKERS if cls.name == "delivery")
+    runner = start_system(config, runner_factory)
+    with Api(config["BASE_URL"]) as api:
+        admin = admin_of(api, config)
+        sku = card_product(admin, codes=2)
+        order = buy(api, sku).json()
+        next(c for c in runner.containers if c.service_name == "delivery").stop()
+        pay(api, order)
+        wait_status(api, order, "paid")
+        wait_until(lambda: delivery_requests(db, order) == [(True, False)],     # in the stopped service's queue
+                   message="the delivery request to be published")
+        yield api, admin, sku, order, lambda: runner_factory(config, delivery_cls).start()
+
+
+def test_a_service_restarted_mid_saga_resumes(paid_while_delivery_is_down):
+    api, _, _, order, start_delivery = paid_while_delivery_is_down
+    assert order_of(api, order)["status"] == "paid"         # nobody delivers meanwhile
+    start_delivery()
+    assert len(wait_status(api, order, "completed")["items"]) == 1
+
+
+def test_an_order_refunded_before_delivery_gives_its_codes_back(paid_while_delivery_is_down, db):
+    """Paid, not delivered yet (the delivery service is down), refunded by an admin: the reserved
+    codes go back to stock instead of staying held for an order that will never show them; the
+    delivery, once back, delivers nothing."""
+    api, admin, sku, order, start_delivery = paid_while_delivery_is_down
+    refunded = admin.post(f"/api/v1/admin/orders/{order['order_no']}/refund", json={"reason": "changed mind"})
+    assert refunded.status_code == 200, refunded.text
+    wait_status(api, order, "refunded")
+    wait_until(lambda: stock(api, sku) == 2, message="both codes back in stock")
+    start_delivery()
+    wait_until(lambda: deliveries_handled(db, order), message="the delivery service to take the request")
+    assert order_of(api, order)["status"] == "refunded" and order_of(api, order)["items"] == []
+    assert stock(api, sku) == 2
