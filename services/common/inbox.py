@@ -31,7 +31,7 @@ def claim_all(session, inbox, consumer, envs):
     new = {row[0] for row in sql.run(session, CLAIM.format(table=sql.qualified(inbox)), {
         "consumer": consumer, "ids": ids, "types": [env["type"] for env in envs]})}
     fresh = []
-    for event_id, env in zip(ids, envs):
+    for event_id, env in zip(ids, envs, strict=True):
         if event_id in new:
             new.discard(event_id)              # a second copy in the same batch is a duplicate too
             fresh.append(env)

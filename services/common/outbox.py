@@ -9,6 +9,7 @@ down the rows wait; the relay retries with backoff and loses nothing. A crash be
 and the commit of `published_at` publishes that row again: consumers deduplicate by `event_id`
 (the inbox), which is what at-least-once means.
 """
+import contextlib
 import json
 import logging
 import threading
@@ -198,10 +199,8 @@ class Relay:
 
     def close(self):
         if self.connection is not None:
-            try:
+            with contextlib.suppress(Exception):       # already broken
                 self.connection.release()
-            except Exception:  # noqa: BLE001 -- already broken
-                pass
             self.connection = None
 
     def stop(self):

@@ -82,12 +82,13 @@ def mark_codes_shown(session, order_view):
 def create_order(session, cmd, quote, window_s, signals):
     """A pending order at the quoted price, and the saga's first request. Answers (order, token)."""
     token = secrets.token_urlsafe(24)                       # 192 bits; only its hash is kept
-    order = saga.OrderRow(dict(
-        order_no=new_order_no(), token_hash=token_hash(token), sku=cmd["sku"], delivery=quote["delivery"],
-        quantity=cmd["quantity"], unit_price=quote["unit_price"], amount=quote["total"], currency=quote["currency"],
-        price_rule=quote["rule"], contact=cmd["contact"], recharge_account=cmd.get("recharge_account"),
-        coupon=cmd.get("coupon"), payment_channel=cmd["payment_channel"], late=False, attempts=0,
-        last_requests=[], expires_at=datetime.now(timezone.utc) + timedelta(seconds=window_s)))
+    order = saga.OrderRow({
+        "order_no": new_order_no(), "token_hash": token_hash(token), "sku": cmd["sku"],
+        "delivery": quote["delivery"], "quantity": cmd["quantity"], "unit_price": quote["unit_price"],
+        "amount": quote["total"], "currency": quote["currency"], "price_rule": quote["rule"],
+        "contact": cmd["contact"], "recharge_account": cmd.get("recharge_account"), "coupon": cmd.get("coupon"),
+        "payment_channel": cmd["payment_channel"], "late": False, "attempts": 0, "last_requests": [],
+        "expires_at": datetime.now(timezone.utc) + timedelta(seconds=window_s)})
     saga.start(session, order, signals)
     saga.insert(session, order)
     return order, token

@@ -50,7 +50,7 @@ class Counters:
             pipe.zcard(k)
         replies = pipe.execute()
         counts_at = 3 * len(longest)
-        counts = dict(zip(wanted, replies[counts_at:counts_at + len(wanted)]))
+        counts = dict(zip(wanted, replies[counts_at:counts_at + len(wanted)], strict=True))
         return counts, (replies[-1] if contact else 0)
 
     def hold(self, contact, order_no, hold_s, now=None):

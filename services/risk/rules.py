@@ -82,13 +82,13 @@ def _counted(rules, counts):
                 fired.append(_fire("velocity", rule, f"{count} orders from one {rule['dimension']} "
                                                      f"in {rule['window_s']} s (max {rule['max']})"))
     small = rules["small_orders"]
-    for s, count in by_name.get("small_orders", ()):
+    for _, count in by_name.get("small_orders", ()):
         if count > small["max"]:
             fired.append(_fire("small_orders", small, f"{count} small orders to one recharge account "
                                                       f"in {small['window_s']} s (max {small['max']})"))
     repeat = rules["repeat_category"]
     for name in ("repeat_category:contact", "repeat_category:device"):
-        for s, count in by_name.get(name, ()):
+        for _, count in by_name.get(name, ()):
             if count > repeat["max"]:
                 fired.append(_fire("repeat_category", repeat, f"{count} orders of one category by one "
                                                               f"{name.split(':')[1]} in {repeat['window_s']} s"))
