@@ -1,10 +1,11 @@
 from gateway import auth, integrity, schemas
 from gateway.http import api, query_args
+from gateway.routes import Routes
 
 INTEGRITY_TIMEOUT_S = 30
 
 
-class IntegrityRoutes:
+class IntegrityRoutes(Routes):
     @api("GET", "/api/v1/admin/integrity", summary="Codes sold once, paid orders delivered or refunded, "
          "payments matched to orders (the services' records compared)", query=schemas.IntegrityQuery,
          response=schemas.IntegrityReport, tags=["admin"], admin=True)

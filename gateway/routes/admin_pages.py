@@ -10,6 +10,7 @@ from werkzeug.utils import redirect
 
 from gateway import auth, cache, pages, schemas, web
 from gateway.web import page
+from gateway.routes import Routes
 from services.common.errors import Conflict, InvalidInput, NotFound
 
 MERCHANT_TZ = ZoneInfo("Asia/Shanghai")       # "today" on the dashboard is the merchant's day
@@ -64,7 +65,7 @@ def today_start():
     return datetime.combine(datetime.now(MERCHANT_TZ).date(), time(0), MERCHANT_TZ).isoformat()
 
 
-class AdminPageRoutes:
+class AdminPageRoutes(Routes):
     @page("GET", "/admin/login")
     def admin_login_form(self, request):
         return pages.render(request, "admin/login.html")

@@ -6,11 +6,12 @@ from werkzeug.utils import redirect
 
 from gateway import pages, riskview, schemas
 from gateway.web import page
+from gateway.routes import Routes
 from services.common.errors import Conflict, InvalidInput, NotFound
+from services.risk.rules import LIST_KINDS
 
 ADMIN = {"admin": True, "area": "admin"}
 LISTS = ("blacklist", "allowlist")
-KINDS = schemas.NewListEntry._declared_fields["kind"].validate.choices
 REVIEW_DONE = {"approve": "admin.risk.approved", "reject": "admin.risk.rejected"}
 LIST_DONE = {"added": "admin.risk.added", "removed": "admin.risk.removed"}
 
@@ -38,7 +39,7 @@ def rules_page(gateway, request, text=None, errors=None, status=200):
 def lists_page(gateway, request, failed=None, errors=None, form=None, status=200, message=None):
     entries = {name: schemas.RiskListEntries().dump({"items": gateway.risk_rpc.list_entries(name)})["items"]
                for name in LISTS}
-    return pages.render(request, "admin/risk_lists.html", status=status, entries=entries, kinds=KINDS,
+    return pages.render(request, "admin/risk_lists.html", status=status, entries=entries, kinds=LIST_KINDS,
                         failed=failed, errors=errors or {}, form=form or {},
                         done=LIST_DONE.get(request.args.get("done")), error=message)
 
@@ -49,7 +50,7 @@ def list_of(name):
     return name
 
 
-class AdminRiskPageRoutes:
+class AdminRiskPageRoutes(Routes):
     @page("GET", "/admin/risk", menu_label="admin.nav.risk", order=40, **ADMIN)
     def admin_risk(self, request):
         return queue_page(self, request)

@@ -13,7 +13,7 @@ from nameko.extensions import DependencyProvider
 from psycogreen.eventlet import patch_psycopg
 from sqlalchemy import MetaData, create_engine, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.orm import Session
 
 from services.common import audit, envelope as envelopes, inbox, logs, metrics, outbox
 from services.common.errors import Unavailable
@@ -27,13 +27,6 @@ def service_metadata(schema):
     for factory in (outbox.table, inbox.table, audit.table):
         factory(metadata)
     return metadata
-
-
-def service_base(schema):
-    """The declarative base of a service's models, on `service_metadata(schema)`."""
-    class Base(DeclarativeBase):
-        metadata = service_metadata(schema)
-    return Base
 
 
 def make_engine(url, **kwargs):

@@ -7,7 +7,7 @@ from services.common.rpc import rpc
 
 
 class BaseService:
-    name = None
+    name: str | None = None        # each service sets its own
     instrumentation = Instrumentation()
     relay = OutboxRelay()
 

@@ -6,7 +6,7 @@ import json
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from services.common import audit
@@ -74,7 +74,7 @@ CODES_VISIBLE = {"completed"}
 def mark_codes_shown(session, order_view):
     """Remember the first time the buyer saw the codes: a refund then knows they were revealed."""
     if order_view["status"] in CODES_VISIBLE:
-        session.execute(Order.__table__.update().where(Order.order_no == order_view["order_no"],
+        session.execute(update(Order).where(Order.order_no == order_view["order_no"],
                                                        Order.codes_shown_at.is_(None))
                         .values(codes_shown_at=func.now()))
 
@@ -113,13 +113,13 @@ def claim_key(session, keys: DataKeys, key, cmd):
 
 
 def bind_key(session, keys, key, order, token):
-    session.execute(IdempotencyKey.__table__.update().where(IdempotencyKey.key == key)
+    session.execute(update(IdempotencyKey).where(IdempotencyKey.key == key)
                     .values(order_no=order.order_no, token=keys.encrypt(token)))
 
 
 def remember_answer(session, keys, key, answer):
     """The first answer (status and body, token included), encrypted, for replays."""
-    session.execute(IdempotencyKey.__table__.update()
+    session.execute(update(IdempotencyKey)
                     .where(IdempotencyKey.key == key, IdempotencyKey.response.is_(None))
                     .values(response=keys.encrypt(json.dumps(answer))))
 

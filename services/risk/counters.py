@@ -31,7 +31,7 @@ class Counters:
     def observe(self, order_no, wanted, contact=None, hold_s=0, now=None):
         """({Series: count}, unpaid count) with this order counted in each."""
         now = time.time() if now is None else now
-        longest = {}
+        longest: dict[str, float] = {}
         for s in wanted:
             longest[s.key] = max(longest.get(s.key, 0), s.window_s)
         pipe = self.client.pipeline(transaction=True)
