@@ -1,14 +1,17 @@
 """The inbox (DESIGN §4): one row per (consumer, event_id), written in the same transaction as
 the consumer's effect, so a redelivered event changes nothing."""
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, Table, Text, func
 from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Session
 
 from services.common import sql
 
 
-def table(metadata: MetaData):
+def table(metadata: MetaData) -> Table:
     return Table(
         "inbox", metadata,
         Column("consumer", Text, nullable=False),
@@ -24,7 +27,8 @@ SELECT %(consumer)s, e.id, e.type FROM unnest(%(ids)s::uuid[], %(types)s::text[]
 ON CONFLICT DO NOTHING RETURNING event_id::text"""
 
 
-def claim_all(session, inbox, consumer, envs):
+def claim_all(session: Session, inbox: Table, consumer: str,
+              envs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """The envelopes this consumer sees for the first time, in their order, each event once
     (one statement for the lot)."""
     ids = [str(uuid.UUID(str(env["event_id"]))) for env in envs]
