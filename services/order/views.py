@@ -1,8 +1,10 @@
 """What a buyer (and the gateway's waiters) may see of an order."""
+from typing import Any
+
 from services.common.envelope import isoformat
 
 
-def view(order):
+def view(order: Any) -> dict[str, Any]:
     """The order as DESIGN §6 shows it (money in minor units; the gateway formats)."""
     payment = None
     if order.payment_no:

@@ -12,6 +12,7 @@ import logging
 import uuid
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select, text, update
 
@@ -44,7 +45,7 @@ def create_intent(session, envelope, channels, public_url):
     A channel that is not enabled gets our own pay page, which says the channel is unavailable.
     Every order's path: plain SQL (services/common/sql.py)."""
     d = envelope["data"]
-    payment = sql.run(session, EXISTING_INTENT, {"order_no": d["order_no"]}).first()
+    payment: Any = sql.run(session, EXISTING_INTENT, {"order_no": d["order_no"]}).first()   # Row, or new Payment
     if payment is None:
         payment = Payment(payment_no=payment_no_for(envelope), order_no=d["order_no"], channel=d["channel"],
                           amount=d["amount"], currency=d["currency"], status="pending", refunded_amount=0)
@@ -120,7 +121,7 @@ def settle(session, channel, notice, raw):
     """`notice` is what the channel vouched for (a `channels.Notice`). Answers "paid" (this
     notice paid it), "repeat" (paid before), or "rejected: <why>"; every answer is recorded with
     the raw notification and counted."""
-    payment = sql.run(session, SETTLING, {"payment_no": notice.payment_no}).first()
+    payment: Any = sql.run(session, SETTLING, {"payment_no": notice.payment_no}).first()   # None: _check says so
     outcome = _check(payment, channel, notice)
     if outcome == "ok" and notice.trade_no is not None and sql.run(session, TRADE_TAKEN, {
             "channel": channel, "trade_no": notice.trade_no, "payment_no": payment.payment_no}).first():
