@@ -8,7 +8,7 @@ import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, overload
 
 from prometheus_client import Counter, Histogram
 from sqlalchemy import RowMapping, func, or_, select
@@ -180,6 +180,10 @@ def lock_all(session: Session, numbers: Iterable[str]) -> dict[str, OrderRow]:
     return {row["order_no"]: OrderRow(row) for row in rows}
 
 
+@overload
+def lock(session: Session, order_no: str, missing_ok: Literal[False] = False) -> OrderRow: ...
+@overload
+def lock(session: Session, order_no: str, missing_ok: bool) -> OrderRow | None: ...
 def lock(session: Session, order_no: str, missing_ok: bool = False) -> OrderRow | None:
     """The order, row-locked and read afresh."""
     order = lock_all(session, [order_no]).get(order_no)
