@@ -33,7 +33,8 @@ class Step(NamedTuple):
 RELEASE, CLOSE, REFUND = "stock_release_requested", "payment_close_requested", "refund_requested"
 RESERVE, DELIVER = "stock_reservation_requested", "delivery_requested"
 
-# fmt: off (the table reads as one: its columns stay aligned)
+# the table reads as one: the formatter leaves its columns aligned
+# fmt: off
 TRANSITIONS = {
     ("pending", "risk_approved"):                 Step("reserving", (RESERVE,)),
     ("pending", "risk_rejected"):                 Step("rejected"),
