@@ -1,14 +1,18 @@
 """Delivery: card codes are committed (reserved -> sold) by the catalog; the delivery is
 recorded once and announced. Direct recharge needs suppliers (their own issue): until then such
 a delivery fails, and the saga refunds it."""
+from collections.abc import Callable
+from typing import Any
+
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
 
 from services.common import outbox
 from services.common.errors import Conflict, NotFound
 from services.delivery.models import Delivery
 
 
-def fulfil(data, commit_codes):
+def fulfil(data: dict[str, Any], commit_codes: Callable[[str], object]) -> str | None:
     """Do the outside work (before any transaction); answers the failure reason or None."""
     if data["delivery"] != "card":
         return "no_supplier"
@@ -19,7 +23,7 @@ def fulfil(data, commit_codes):
     return None
 
 
-def record(session, envelope, failure):
+def record(session: Session, envelope: dict[str, Any], failure: str | None) -> None:
     d = envelope["data"]
     row = session.execute(insert(Delivery).values(
         order_no=d["order_no"], sku=d["sku"], quantity=d["quantity"],
