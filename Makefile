@@ -20,7 +20,7 @@ RABBIT_API_URI ?= http://guest:guest@127.0.0.1:15672
 PYTEST_ARGS ?=
 TESTS ?= tests
 
-.PHONY: run venv tools deps-check migrate seed test test-unit test-integration test-e2e k8s-check bench chaos backup restore audit clean mutate
+.PHONY: run venv tools deps-check migrate seed lint fmt test test-unit test-integration test-e2e k8s-check bench chaos backup restore audit clean mutate
 .DEFAULT_GOAL := run
 
 $(STAMP): pyproject.toml
@@ -62,7 +62,18 @@ run: seed
 	@$(PY) -c "from services.common.config import describe; print('settings in use:'); print('\n'.join(describe()))"
 	$(PY) -m tools.runner
 
-test: deps-check tools
+# ruff (lint rules and formatting) and mypy, configured in pyproject.toml; `make test` runs it first.
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+# What `ruff format --check` and the fixable rules ask for, applied (review the diff before committing).
+fmt: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: lint deps-check tools
 	$(PY) -m pytest $(TESTS) --amqp-uri=$(KAMENG_AMQP_URI) --rabbit-api-uri=$(RABBIT_API_URI) $(PYTEST_ARGS)
 
 test-unit: venv tools

@@ -24,7 +24,7 @@ from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from services.common import migrate  # noqa: E402
-from services.common.config import DEV_ENV, settings
+from services.common.config import DEV_ENV, settings  # noqa: E402
 from tools.runner import ALL  # noqa: E402
 
 PORT = 8100
@@ -65,7 +65,7 @@ def start_services(env):
     procs = [subprocess.Popen([sys.executable, "-m", "tools.runner", *names], env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=(logs / f"{names[0]}.log").open("w"))
              for names in [[w] for w in workers] + [["gateway"]]]
-    for proc, name in zip(procs, workers + ["gateway"]):
+    for proc, name in zip(procs, [*workers, "gateway"], strict=True):
         proc.service = name
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:

@@ -30,7 +30,7 @@ def form_order(form, product):
     try:
         body = schemas.NewOrder().load({k: v for k, v in body.items() if v != ""})
     except ValidationError as exc:
-        errors.update(exc.messages)
+        errors.update(exc.messages_dict)
     return body, password, errors
 
 

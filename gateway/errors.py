@@ -4,7 +4,7 @@ import json
 import logging
 
 from marshmallow import ValidationError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Response
 
 from services.common.errors import DomainError
@@ -63,7 +63,8 @@ def describe(exc):
         return 400, error_body("validation_error", "invalid input", {"fields": exc.messages}), {}
     if isinstance(exc, HTTPException) and exc.code in HTTP_CODES:
         code = HTTP_CODES[exc.code]
-        headers = {"Allow": ", ".join(exc.valid_methods)} if getattr(exc, "valid_methods", None) else {}
+        headers = ({"Allow": ", ".join(exc.valid_methods)}
+                   if isinstance(exc, MethodNotAllowed) and exc.valid_methods else {})
         message = MESSAGES.get(code) if code != "validation_error" else "malformed request"
         return STATUS[code], error_body(code, message), headers
     log.error("unhandled error", exc_info=(type(exc), exc, exc.__traceback__))

@@ -13,7 +13,7 @@ import json
 import re
 import uuid
 from functools import partial
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import eventlet
 from eventlet.event import Event
@@ -54,13 +54,19 @@ def finish(response, rid, route):
     return response
 
 
+class JsonRequest(Request):
+    """A request as the handlers see it: with the body size it may have and its URL's path values."""
+    body_limit: int
+    path_values: dict[str, Any]
+
+
 class JsonWsgiApp(WsgiApp):
     def __call__(self, environ, start_response):
         rid = request_id(environ)
         environ["kameng.request_id"] = rid
         if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
             environ["wsgi.input_terminated"] = True   # eventlet de-chunks; werkzeug may read to EOF
-        request = Request(environ, shallow=True)
+        request = JsonRequest(environ, shallow=True)
         try:
             if "\x00" in request.path or "%00" in environ.get("QUERY_STRING", ""):
                 raise BadRequest()          # PostgreSQL cannot even compare a string with NUL in it
@@ -79,6 +85,7 @@ class JsonWsgiApp(WsgiApp):
 
 class JsonWebServer(WebServer):
     BACKLOG = 1024       # nameko listens with eventlet's default of 50: a flash sale overflows it
+    _starting: bool
 
     def start(self):
         if not self._starting:
@@ -143,7 +150,7 @@ class Route(NamedTuple):
     admin: bool
 
 
-ROUTES = []
+ROUTES: list[Route] = []
 
 
 def api(method, url, *, summary, response=None, body=None, query=None, status=200, tags=(),

@@ -4,6 +4,7 @@ A failure anywhere aborts the import: nothing is half-imported."""
 import io
 import logging
 from collections import deque
+from typing import Any
 
 from werkzeug.exceptions import UnsupportedMediaType
 
@@ -65,7 +66,8 @@ class Rejections:
 
 def run(catalog, actor, sku, stream, separator):
     import_id = catalog.begin_import(actor, sku)["import_id"]
-    rejected, unreadable, chunk, readable, in_flight = Rejections(), 0, [], 0, deque()
+    rejected, unreadable, chunk, readable = Rejections(), 0, [], 0
+    in_flight: deque[Any] = deque()            # nameko RPC replies, not yet read
     stage = catalog.stage_codes
 
     def send(lines, keep=IN_FLIGHT):     # the next chunk is read while the catalog encrypts this one

@@ -1,4 +1,6 @@
 """/openapi.json, generated from the routes `http.api` recorded and the schemas they use."""
+from typing import Any
+
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
@@ -12,7 +14,7 @@ def _error_responses(route):
         statuses |= {413, 415}
     if "{" in route.path:
         statuses.add(404)
-    codes = {}
+    codes: dict[int, list[str]] = {}
     for code, status in errors.STATUS.items():
         codes.setdefault(status, []).append(code)
     return {str(s): {"description": " or ".join(codes[s]),
@@ -45,7 +47,7 @@ def build(version="0.1.0"):
                    plugins=[MarshmallowPlugin()])
     spec.components.schema("Error", schema=schemas.Error)
     spec.components.security_scheme("adminToken", {"type": "http", "scheme": "bearer"})
-    paths = {}
+    paths: dict[str, dict[str, Any]] = {}
     for route in ROUTES:
         paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
     for path, operations in paths.items():

@@ -36,7 +36,7 @@ def parse_rules(text):
     try:
         document = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        where = f" (line {exc.lineno}, column {exc.colno})" if hasattr(exc, "lineno") else ""
+        where = f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
         return None, [f"malformed JSON: {getattr(exc, 'msg', exc)}{where}"]
     if not isinstance(document, dict):
         return None, ["the rule set must be a JSON object"]

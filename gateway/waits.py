@@ -92,6 +92,7 @@ class HintHandler(EventHandler):
 class OrderHints:
     """Mixed into the gateway: each gateway instance gets every hint on its own exclusive queue,
     which disappears with it (`reliable_delivery=False`)."""
+    orders_moving: Board              # GatewayService's OrderBoard
 
     @HintHandler.decorator("order", "order_changed", handler_type=BROADCAST, reliable_delivery=False)
     def on_order_changed(self, hint):

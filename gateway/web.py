@@ -33,7 +33,7 @@ class NavItem(NamedTuple):
     order: int
 
 
-NAV = []
+NAV: list[NavItem] = []
 
 
 def nav(area, url, label, order):

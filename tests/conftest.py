@@ -1,6 +1,8 @@
 """Eventlet must patch before anything else is imported (nameko's pytest plugin no longer does),
 and psycopg2 must wait cooperatively, or tests hang."""
 import services  # noqa: F401 -- silences eventlet's deprecation notice before it is imported
+
+# isort: split
 import eventlet  # noqa: E402
 
 eventlet.monkey_patch()

@@ -37,7 +37,7 @@ def render(overlay):
     kubectl = shutil.which("kubectl")
     if not kubectl:
         raise SystemExit("kubectl not found on PATH: it renders the kustomize overlays")
-    out = subprocess.run([kubectl, "kustomize", str(overlay)], capture_output=True, text=True, timeout=120)
+    out = subprocess.run([kubectl, "kustomize", str(overlay)], capture_output=True, text=True, timeout=120, check=False)
     if out.returncode:
         raise SystemExit(f"kubectl kustomize {overlay} failed:\n{out.stderr}")
     return out.stdout

@@ -1,11 +1,12 @@
 from gateway import auth, cache, imports, schemas
 from gateway.http import api, json_body, query_args
+from gateway.routes import Routes
 
 IMPORT_MAX_BODY = 256 << 20
 ADMIN = {"tags": ["admin"], "admin": True}
 
 
-class AdminCatalogRoutes:
+class AdminCatalogRoutes(Routes):
     @api("POST", "/api/v1/admin/products", summary="Create a product", body=schemas.NewProduct,
          response=schemas.Product, status=201, **ADMIN)
     def create_product(self, request):

@@ -10,6 +10,7 @@ from werkzeug.utils import redirect
 
 from gateway import auth, cache, pages, schemas, web
 from gateway.web import page
+from gateway.routes import Routes
 from services.common.errors import Conflict, InvalidInput, NotFound
 
 MERCHANT_TZ = ZoneInfo("Asia/Shanghai")       # "today" on the dashboard is the merchant's day
@@ -63,7 +64,7 @@ def today_start():
     return datetime.combine(datetime.now(MERCHANT_TZ).date(), time(0), MERCHANT_TZ).isoformat()
 
 
-class AdminPageRoutes:
+class AdminPageRoutes(Routes):
     @page("GET", "/admin/login")
     def admin_login_form(self, request):
         return pages.render(request, "admin/login.html")
@@ -119,8 +120,8 @@ class AdminPageRoutes:
                     raise InvalidInput("the level is missing", {})
                 self.catalog_rpc.set_level_price(actor, sku, level, price)
             elif action == "promotion":
-                fields = schemas.Promotion().load({k: v for k, v in product_form(
-                    form, ("name", "percent_off", "price", "starts", "ends", "timezone")).items()})
+                fields = schemas.Promotion().load(product_form(
+                    form, ("name", "percent_off", "price", "starts", "ends", "timezone")))
                 self.catalog_rpc.create_promotion(actor, sku, {k: v for k, v in fields.items() if v is not None})
             else:
                 fields = schemas.ProductChanges().load({**product_form(form, PRODUCT_FIELDS[1:]),
@@ -133,8 +134,8 @@ class AdminPageRoutes:
 
     @page("GET", "/admin/orders", menu_label="admin.nav.orders", order=30, **ADMIN)
     def admin_orders(self, request):
-        query = {k: v for k, v in schemas.OrderQuery().load(
-            {k: v for k, v in request.args.items() if v and k in ("status", "contact", "sku", "before")}).items()}
+        query = schemas.OrderQuery().load(
+            {k: v for k, v in request.args.items() if v and k in ("status", "contact", "sku", "before")})
         orders = self.order_rpc.search_orders(query)
         return pages.render(request, "admin/orders.html", orders=schemas.OrderList().dump({"items": orders})["items"],
                             query=query, statuses=self.order_rpc.order_states())

@@ -1,6 +1,7 @@
 """Admin: risk rules (versioned, audited, in force at once), blacklist and allowlist, the review queue."""
 from gateway import auth, schemas
 from gateway.http import api, json_body
+from gateway.routes import Routes
 
 ADMIN = {"tags": ["admin", "risk"], "admin": True}
 
@@ -12,7 +13,7 @@ def note_of(request):
     return json_body(request, schemas.ReviewAction())["note"]
 
 
-class AdminRiskRoutes:
+class AdminRiskRoutes(Routes):
     @api("GET", "/api/v1/admin/risk/rules", summary="The risk rules in force", response=schemas.RiskRules,
          **ADMIN)
     def get_risk_rules(self, request):

@@ -6,7 +6,9 @@ from werkzeug.utils import redirect
 
 from gateway import pages, riskview, schemas
 from gateway.web import page
+from gateway.routes import Routes
 from services.common.errors import Conflict, InvalidInput, NotFound
+from services.risk.rules import LIST_KINDS
 
 ADMIN = {"admin": True, "area": "admin"}
 LISTS = ("blacklist", "allowlist")
@@ -48,7 +50,7 @@ def list_of(name):
     return name
 
 
-class AdminRiskPageRoutes:
+class AdminRiskPageRoutes(Routes):
     @page("GET", "/admin/risk", menu_label="admin.nav.risk", order=40, **ADMIN)
     def admin_risk(self, request):
         return queue_page(self, request)

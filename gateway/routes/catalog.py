@@ -1,10 +1,11 @@
 from gateway import schemas
 from gateway import cache
 from gateway.http import api, query_args
+from gateway.routes import Routes
 
 
 
-class CatalogRoutes:
+class CatalogRoutes(Routes):
     @api("GET", "/api/v1/products", summary="Products for sale", query=schemas.ProductQuery,
          response=schemas.ProductList, tags=["catalog"])
     def list_products(self, request):

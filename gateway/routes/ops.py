@@ -2,12 +2,13 @@ from werkzeug.wrappers import Response
 
 from gateway import openapi, schemas
 from gateway.http import api
+from gateway.routes import Routes
 from services.common import rpc
 from services.common.config import SERVICES
 from services.common.metrics import exposition
 
 
-class OpsRoutes:
+class OpsRoutes(Routes):
     @api("GET", "/healthz", summary="Broker, database and every service answer",
          response=schemas.Health, tags=["ops"])
     def healthz(self, request):

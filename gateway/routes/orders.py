@@ -1,5 +1,6 @@
 from gateway import auth, ordering, schemas, signals
 from gateway.http import api, json_body, query_args
+from gateway.routes import Routes
 from services.common.errors import InvalidInput, NotFound
 
 ADMIN = {"tags": ["admin"], "admin": True}
@@ -12,7 +13,7 @@ def idempotency_key(request):
     return key
 
 
-class OrderRoutes:
+class OrderRoutes(Routes):
     @api("POST", "/api/v1/orders", summary="Buy: create an order (Idempotency-Key supported)",
          body=schemas.NewOrder, response=schemas.CreatedOrder, status=201, tags=["orders"])
     def create_order(self, request):

@@ -8,6 +8,7 @@ from werkzeug.utils import redirect
 from gateway import cache, checkout, ordering, pages, schemas, signals, web
 from gateway.http import query_args
 from gateway.web import page
+from gateway.routes import Routes
 from services.common.errors import InvalidInput, NotFound, OutOfStock, Unavailable
 
 TOKEN_COOKIE = "kameng_order"
@@ -61,7 +62,7 @@ def buyer_view(gateway, request, order_no):
     return None, None
 
 
-class PageRoutes:
+class PageRoutes(Routes):
     @page("GET", "/", menu_label="nav.home", order=10)
     def storefront(self, request):
         q = request.args.get("q", "").strip()[:64] or None

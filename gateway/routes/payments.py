@@ -6,6 +6,7 @@ from werkzeug.wrappers import Response
 from gateway import auth, schemas
 from gateway.http import api, query_args, read_body
 from gateway.schemas import CHANNELS
+from gateway.routes import Routes
 from services.common.errors import NotFound
 
 NOTIFY_HEADERS = 64          # a notification with more headers than this is not a channel's
@@ -27,7 +28,7 @@ NOTIFY = "A payment channel's notification, answered in the channel's own format
          "or `fail`; alipay: `success` or `failure`; wechat: 204, or 400 with `{\"code\": \"FAIL\", \"message\"}`)"
 
 
-class PaymentRoutes:
+class PaymentRoutes(Routes):
     @api("POST", "/api/v1/payments/<channel>/notify", content="text/plain", tags=["payments"], summary=NOTIFY)
     def payment_notify(self, request, channel):
         return self.channel_notify(request, channel)

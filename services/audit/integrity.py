@@ -26,7 +26,7 @@ def collect(rpcs, days, timeout=30):
     windows = {"order": days + 1, "catalog": days, "payment": days}   # an order is made before its payment
     answers = gather({name: (rpcs[name].integrity_facts, (window,)) for name, window in windows.items()},
                      timeout=timeout)
-    for name, answer in answers.items():
+    for answer in answers.values():
         if isinstance(answer, Exception):
             raise answer
     return answers

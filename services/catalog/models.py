@@ -3,11 +3,15 @@ from datetime import date, datetime, time
 from sqlalchemy import (ARRAY, BigInteger, Boolean, Date, DateTime, ForeignKey, Integer,
                         LargeBinary, SmallInteger, Text, Time, func)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.common.db import service_base
+from services.common.db import service_metadata
 
-Base = service_base("catalog")
+
+class Base(DeclarativeBase):
+    metadata = service_metadata("catalog")
+
+
 metadata = Base.metadata
 
 

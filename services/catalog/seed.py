@@ -21,10 +21,10 @@ DEMO = [
 
 def seed(session, keys=None):
     for i, (sku, name, category, price, delivery, lo, hi, stock) in enumerate(DEMO):
-        values = dict(sku=sku, name=name, category_id=products.category_id(session, category),
-                      price=price, currency="CNY", delivery=delivery, min_quantity=lo,
-                      max_quantity=hi, description="演示数据 · demo data", demo=True,
-                      sort_order=i, low_stock_threshold=5 if delivery == "card" else 0)
+        values = {"sku": sku, "name": name, "category_id": products.category_id(session, category),
+                  "price": price, "currency": "CNY", "delivery": delivery, "min_quantity": lo,
+                  "max_quantity": hi, "description": "演示数据 · demo data", "demo": True,
+                  "sort_order": i, "low_stock_threshold": 5 if delivery == "card" else 0}
         session.execute(insert(Product).values(**values).on_conflict_do_nothing())
         session.execute(insert(StockLevel).values(sku=sku, counted=delivery == "card", available=0,
                                                   reserved=0, sold=0).on_conflict_do_nothing())

@@ -9,6 +9,8 @@ away mid-work (DESIGN §4: messages must survive broker outages, services too). 
 - a reply that cannot be published is logged by the house RPC consumer (`rpc.RpcConsumer`); the
   caller's deadline turns it into `Unavailable`."""
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from amqp.exceptions import ConnectionError as AMQPConnectionError
 from kombu.exceptions import OperationalError as KombuOperationalError
@@ -21,14 +23,14 @@ BROKER_ERRORS = (OSError, AMQPConnectionError, KombuOperationalError)
 
 
 class QueueConsumer(messaging.QueueConsumer):
-    def ack_message(self, message):
+    def ack_message(self, message: Any) -> None:
         self.tolerant(super().ack_message, message)
 
-    def requeue_message(self, message):
+    def requeue_message(self, message: Any) -> None:
         self.tolerant(super().requeue_message, message)
 
     @staticmethod
-    def tolerant(settle, message):
+    def tolerant(settle: Callable[[Any], None], message: Any) -> None:
         try:
             settle(message)
         except BROKER_ERRORS as exc:

@@ -4,7 +4,9 @@
 dict a nameko container expects. Nothing else in the code reads `os.environ`.
 """
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 # Defaults are safe for production: no data key, no admin token, no sandbox. `make run` and the
 # tests pass the dev values below explicitly (and `make run` prints them).
@@ -90,7 +92,7 @@ DEFAULTS = {
 CHANNEL_PREFIXES = ("KAMENG_PAYMENT_", "KAMENG_EPAY_", "KAMENG_ALIPAY_", "KAMENG_WECHAT_", "KAMENG_USDT_")
 
 
-def env(name):
+def env(name: str) -> str:
     return os.environ.get(name, DEFAULTS[name][0])
 
 
@@ -99,13 +101,13 @@ class Settings:
     http_port: int
     amqp_uri: str
     database_url: str
-    data_keys: tuple
+    data_keys: tuple[str, ...]
     admin_token: str
     sandbox_payments: bool
     payment_window_s: int
     risk_review_window_s: int
     public_url: str
-    trusted_proxies: tuple
+    trusted_proxies: tuple[str, ...]
     rate_limits: str
     redis_url: str
     max_body_bytes: int
@@ -126,15 +128,15 @@ class Settings:
     mail_from: str
     mail_codes: bool
     mail_sink: str
-    channel_settings: dict = field(default_factory=dict)
-    extra: dict = field(default_factory=dict)
+    channel_settings: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _csv(value):
+def _csv(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
-def settings():
+def settings() -> Settings:
     return Settings(
         http_port=int(env("KAMENG_HTTP_PORT")),
         amqp_uri=env("KAMENG_AMQP_URI"),
@@ -170,14 +172,14 @@ def settings():
     )
 
 
-def channel_settings():
+def channel_settings() -> dict[str, Any]:
     """The payment channels' settings, KAMENG_ dropped: {"EPAY_PID": ..., "PAYMENT_CHANNELS": (...)}."""
-    values = {name[len("KAMENG_"):]: env(name) for name in DEFAULTS if name.startswith(CHANNEL_PREFIXES)}
+    values: dict[str, Any] = {name[len("KAMENG_"):]: env(name) for name in DEFAULTS if name.startswith(CHANNEL_PREFIXES)}
     values["PAYMENT_CHANNELS"] = _csv(values["PAYMENT_CHANNELS"])
     return values
 
 
-def enabled_payment_channels(config):
+def enabled_payment_channels(config: Mapping[str, Any]) -> list[str]:
     """The payment channels switched on, from a nameko config: the sandbox when switched on, and
     those in KAMENG_PAYMENT_CHANNELS. Which of them take a currency is the payment service's rule
     (services/payment/currencies.py, asked through its `channels_for`)."""
@@ -185,10 +187,10 @@ def enabled_payment_channels(config):
     return (["sandbox"] if config.get("SANDBOX_PAYMENTS") else []) + names
 
 
-def nameko_config(s=None, **overrides):
+def nameko_config(s: Settings | None = None, **overrides: Any) -> dict[str, Any]:
     """The nameko container config: nameko's own keys plus ours (upper-case, KAMENG_ dropped)."""
     s = s or settings()
-    config = {
+    config: dict[str, Any] = {
         "AMQP_URI": s.amqp_uri,
         "WEB_SERVER_ADDRESS": f"0.0.0.0:{s.http_port}",
         "max_workers": s.max_workers,
@@ -223,7 +225,7 @@ def nameko_config(s=None, **overrides):
     return config
 
 
-def describe():
+def describe() -> list[str]:
     """Lines `make run` prints: each setting and the value in use (secrets masked)."""
     secret = {"KAMENG_DATA_KEY", "KAMENG_ADMIN_TOKEN"}
     lines = []

@@ -12,6 +12,8 @@ import base64
 import hashlib
 import hmac
 import os
+from collections.abc import Sequence
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -21,7 +23,7 @@ VERSION = b"\x01"
 
 
 class DataKeys:
-    def __init__(self, keys):
+    def __init__(self, keys: Sequence[str]) -> None:
         if not keys:
             raise ValueError("KAMENG_DATA_KEY is not set: codes cannot be stored")
         raw = [self._decode(k) for k in keys]
@@ -30,7 +32,7 @@ class DataKeys:
         self._hash_key = hashlib.sha256(b"kameng-keyed-hash:" + raw[-1]).digest()
 
     @staticmethod
-    def _decode(key):
+    def _decode(key: str) -> bytes:
         try:
             raw = base64.urlsafe_b64decode(key.strip().encode())
         except (ValueError, TypeError):
@@ -70,8 +72,8 @@ class Keys(DependencyProvider):
     """`keys = Keys()` on a service: DataKeys from the DATA_KEYS config (KAMENG_DATA_KEY).
     A service that needs them refuses to start without them."""
 
-    def setup(self):
+    def setup(self) -> None:
         self.keys = DataKeys(self.container.config.get("DATA_KEYS") or [])
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: Any) -> DataKeys:
         return self.keys

@@ -1,20 +1,22 @@
 """The event envelope of DESIGN §4: {"event_id", "type", "occurred_at", "correlation_id", "data"}."""
 import uuid
 from datetime import datetime, timezone
+from typing import Any
 
 from marshmallow import Schema, fields, validate
 
 
-def utcnow():
+def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def isoformat(moment):
+def isoformat(moment: datetime) -> str:
     """ISO 8601 in UTC with `Z`, as every timestamp in the API."""
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def make(type_, data, correlation_id=None, event_id=None):
+def make(type_: str, data: dict[str, Any], correlation_id: str | None = None,
+         event_id: uuid.UUID | str | None = None) -> dict[str, Any]:
     return {
         "event_id": str(event_id or uuid.uuid4()),
         "type": type_,
@@ -35,7 +37,7 @@ class Envelope(Schema):
 SCHEMA = Envelope()        # one instance: building a Schema costs more than loading with it
 
 
-def load(message):
+def load(message: dict[str, Any]) -> dict[str, Any]:
     """Validate a received envelope; raises marshmallow.ValidationError (a poison message)."""
     SCHEMA.load(message)
     return message

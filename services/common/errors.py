@@ -4,30 +4,32 @@ They cross RPC intact: every subclass is registered with nameko's exception regi
 gets the same class back (with its message and details) instead of a bare `RemoteError`.
 """
 import json
+from typing import Any
 
+from marshmallow import Schema
 from nameko.exceptions import deserialize_to_instance
 
 
 class DomainError(Exception):
     code = "internal_error"
 
-    def __init__(self, message, details=None):
-        if isinstance(details, str):          # as it comes back over RPC (see below)
-            details = json.loads(details)
+    def __init__(self, message: str, details: dict[str, Any] | str | None = None) -> None:
+        # a str: as it comes back over RPC (see below)
+        loaded: dict[str, Any] = json.loads(details) if isinstance(details, str) else details or {}
         # nameko turns every non-string argument into its str(); JSON keeps the details' types
-        super().__init__(message, json.dumps(details or {}, default=str))
+        super().__init__(message, json.dumps(loaded, default=str))
         self.message = message
-        self.details = details or {}
+        self.details = loaded
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         deserialize_to_instance(cls)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.message
 
-    def to_dict(self):
-        body = {"code": self.code, "message": self.message}
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.details:
             body["details"] = self.details
         return body
@@ -72,7 +74,7 @@ class Unavailable(DomainError):
     code = "unavailable"
 
 
-def load(schema, data):
+def load(schema: Schema, data: Any) -> Any:
     """`schema.load(data)`, with marshmallow's ValidationError turned into InvalidInput (400)."""
     from marshmallow import ValidationError
     try:

@@ -15,7 +15,9 @@ holds the others back. Under light load a batch is one message: nothing waits fo
 """
 import logging
 from collections import deque
+from collections.abc import Callable
 from functools import partial
+from typing import Any, TypeVar
 
 import eventlet.event
 
@@ -29,24 +31,25 @@ from services.common import metrics
 from services.common.broker import QueueConsumer
 
 log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
 
 ATTEMPT_HEADER = "x-kameng-attempt"
 MAX_DELAY_MS = 60_000
 
 
-def retry_queue(queue_name):
+def retry_queue(queue_name: str) -> Queue:
     return Queue(f"{queue_name}.retry", durable=True, queue_arguments={
         "x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue_name})
 
 
-def dead_letter_queue(queue_name):
+def dead_letter_queue(queue_name: str) -> Queue:
     return Queue(f"{queue_name}.dlq", durable=True)
 
 
 class Retrying(EventHandler):
     queue_consumer = QueueConsumer()
 
-    def setup(self):
+    def setup(self) -> None:
         super().setup()
         config = self.container.config
         self.max_attempts = int(config.get("EVENT_MAX_ATTEMPTS", 5))
@@ -54,11 +57,11 @@ class Retrying(EventHandler):
         self.publisher = Publisher(config["AMQP_URI"], use_confirms=True, exchange="",
                                    retry=True, retry_policy={"max_retries": 3})
 
-    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+    def handle_result(self, message: Any, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> tuple[Any, Any]:
         self.settle(message, exc_info and exc_info[1])
         return result, exc_info
 
-    def settle(self, message, exc=None):
+    def settle(self, message: Any, exc: BaseException | None = None) -> None:
         """Ack a handled message; send a failed one to its retry or dead-letter queue."""
         if exc is None:
             self.queue_consumer.ack_message(message)
@@ -71,7 +74,7 @@ class Retrying(EventHandler):
         else:
             self.queue_consumer.ack_message(message)
 
-    def reroute(self, message, exc):
+    def reroute(self, message: Any, exc: BaseException) -> None:
         name = self.queue.name
         attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
         headers = {k: v for k, v in (message.headers or {}).items() if k != "x-death"}
@@ -91,14 +94,17 @@ class Retrying(EventHandler):
         metrics.EVENTS_DEAD_LETTERED.labels(name).inc()
         log.error("event dead-lettered after %d tries: %s", attempt, error, extra=extra)
 
-    def republish(self, message, queue, headers, expiration_s):
+    def republish(self, message: Any, queue: Queue, headers: dict[str, Any], expiration_s: float | None) -> None:
         self.publisher.publish(
             message.body, routing_key=queue.name, declare=[queue], headers=headers,
             content_type=message.content_type, content_encoding=message.content_encoding,
             expiration=expiration_s, delivery_mode=2)
 
 
-event_handler = Retrying.decorator
+def event_handler(source_service: str, event_type: str, **kwargs: Any) -> Callable[[F], F]:
+    """`@event_handler("order", "delivery_requested")`: nameko's, with retries and a dead-letter queue."""
+    decorate: Callable[[F], F] = Retrying.decorator(source_service, event_type, **kwargs)
+    return decorate
 
 
 class BatchQueueConsumer(QueueConsumer):
@@ -106,7 +112,7 @@ class BatchQueueConsumer(QueueConsumer):
     queue) bounds a batch, where nameko's prefetch is the container's max_workers."""
 
     @property
-    def prefetch_count(self):
+    def prefetch_count(self) -> int:
         return int(self.container.config.get("EVENT_BATCH_PREFETCH", 64))
 
 
@@ -115,14 +121,15 @@ class BatchEventHandler(Retrying):
     EVENT_BATCH_MAX messages; the messages that arrive meanwhile make the next batch."""
     queue_consumer = BatchQueueConsumer()
 
-    def setup(self):
+    def setup(self) -> None:
         super().setup()
         config = self.container.config
         self.batch_max = int(config.get("EVENT_BATCH_MAX", 50))
         self.workers = int(config.get("EVENT_BATCH_WORKERS", 2))
-        self.waiting, self.running = deque(), 0
+        self.waiting: deque[tuple[Any, Any]] = deque()      # (body, message)
+        self.running = 0
 
-    def handle_message(self, body, message):
+    def handle_message(self, body: Any, message: Any) -> None:
         """In the green thread nameko gives each message: queue it, and run batches unless enough
         runners already do (they take this message with the next batch)."""
         self.waiting.append((body, message))
@@ -136,9 +143,9 @@ class BatchEventHandler(Retrying):
         finally:
             self.running -= 1
 
-    def run(self, batch):
+    def run(self, batch: list[tuple[Any, Any]]) -> None:
         """Handle `batch` in one worker; if it fails, each of its messages alone."""
-        done = eventlet.event.Event()
+        done: eventlet.event.Event = eventlet.event.Event()
         try:
             self.container.spawn_worker(
                 self, ([body for body, _ in batch],), {},
@@ -161,9 +168,12 @@ class BatchEventHandler(Retrying):
             self.settle(message, exc)
 
     @staticmethod
-    def finished(done, worker_ctx, result=None, exc_info=None):
+    def finished(done: Any, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> tuple[Any, Any]:
         done.send(exc_info and exc_info[1])
         return result, exc_info
 
 
-batch_handler = BatchEventHandler.decorator
+def batch_handler(source_service: str, event_type: str, **kwargs: Any) -> Callable[[F], F]:
+    """`@batch_handler("order", "stock_reservation_requested")`: the handler gets a list of envelopes."""
+    decorate: Callable[[F], F] = BatchEventHandler.decorator(source_service, event_type, **kwargs)
+    return decorate

@@ -8,10 +8,12 @@ state from its owner; nothing ever depends on a hint for correctness.
 The hint goes out, in the envelope, on `<service>.events` with the type as routing key, once the
 transaction has committed (a rolled-back change sends nothing)."""
 import logging
+from typing import Any
 
 from nameko.amqp.publish import Publisher
 from nameko.constants import NON_PERSISTENT
 from nameko.extensions import DependencyProvider
+from sqlalchemy.orm import Session
 
 from services.common import envelope, logs
 from services.common.outbox import event_exchange
@@ -19,7 +21,7 @@ from services.common.outbox import event_exchange
 log = logging.getLogger(__name__)
 
 
-def add(session, type_, data):
+def add(session: Session, type_: str, data: dict[str, Any]) -> None:
     """Keep the hint with the correlation id of now: in a batch (`db.each`) it is the envelope's
     that caused it, not the last one's."""
     session.info.setdefault("hints", []).append((type_, data, session.info.get("correlation_id")))
@@ -28,7 +30,7 @@ def add(session, type_, data):
 class Hints(DependencyProvider):
     """Declare on a service beside its `Database`: sends the hints of each committed transaction."""
 
-    def setup(self):
+    def setup(self) -> None:
         from services.common.db import Database  # the Database provider runs the commit hooks
         self.database = next(d for d in self.container.dependencies if isinstance(d, Database))
         self.exchange = event_exchange(self.container.service_name)
@@ -36,10 +38,10 @@ class Hints(DependencyProvider):
                                    exchange=self.exchange, declare=[self.exchange],
                                    retry=False)
 
-    def start(self):
+    def start(self) -> None:
         self.database.commit_hooks.append(self.send)
 
-    def send(self, session):
+    def send(self, session: Session) -> None:
         for type_, data, correlation_id in session.info.pop("hints", ()):
             try:
                 self.publisher.publish(envelope.make(type_, data, correlation_id or logs.correlation_id()),

@@ -7,28 +7,30 @@ provider as each worker starts, in the worker's own green thread.
 import json
 import logging
 import sys
+import time
+from typing import TextIO
 
 from eventlet.corolocal import local
 
 _current = local()
 
 
-def bind(service=None, correlation_id=None):
+def bind(service: str | None = None, correlation_id: str | None = None) -> None:
     _current.service = service
     _current.correlation_id = correlation_id
 
 
-def rebind(correlation_id):
+def rebind(correlation_id: str | None) -> None:
     """Another correlation id for the rest of this worker (a batch moving on to its next event)."""
     _current.correlation_id = correlation_id
 
 
-def correlation_id():
+def correlation_id() -> str | None:
     return getattr(_current, "correlation_id", None)
 
 
 class JsonFormatter(logging.Formatter):
-    def format(self, record):
+    def format(self, record: logging.LogRecord) -> str:
         line = {
             "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
@@ -45,10 +47,10 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
-JsonFormatter.converter = __import__("time").gmtime
+JsonFormatter.converter = time.gmtime
 
 
-def setup(level="INFO", stream=None):
+def setup(level: str | int = "INFO", stream: TextIO | None = None) -> None:
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

@@ -8,7 +8,7 @@ from urllib.parse import unquote, urlparse
 log = logging.getLogger(__name__)
 
 
-def send(smtp_url, sender, to, subject, body, timeout=10):
+def send(smtp_url: str, sender: str, to: str, subject: str, body: str, timeout: float = 10) -> bool:
     """True once the server accepted the message; False when mail is switched off."""
     if not smtp_url:
         log.info("mail is off (KAMENG_SMTP_URL empty): nothing sent")
@@ -17,8 +17,8 @@ def send(smtp_url, sender, to, subject, body, timeout=10):
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = sender, to, subject
     message.set_content(body)
-    client = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
-    with client(url.hostname, url.port or (465 if url.scheme == "smtps" else 25), timeout=timeout) as smtp:
+    client: type[smtplib.SMTP] = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
+    with client(url.hostname or "", url.port or (465 if url.scheme == "smtps" else 25), timeout=timeout) as smtp:
         if url.username:
             smtp.login(unquote(url.username), unquote(url.password or ""))
         smtp.send_message(message)

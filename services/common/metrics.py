@@ -4,6 +4,7 @@ duration) and the log context (service, correlation id) of each worker.
 """
 import logging
 import time
+from typing import Any
 
 from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
@@ -50,12 +51,12 @@ EVENT_BATCHES_SPLIT = Counter(
     "kameng_event_batches_split_total", "Batches that failed and were retried one event at a time", ["queue"])
 
 
-def exposition():
+def exposition() -> tuple[bytes, str]:
     """(body, content type) of the Prometheus text format for this process."""
     return generate_latest(), CONTENT_TYPE_LATEST
 
 
-def entrypoint_kind(entrypoint):
+def entrypoint_kind(entrypoint: Any) -> str:
     for cls, kind in ((HttpRequestHandler, "http"), (EventHandler, "event"), (Rpc, "rpc")):
         if isinstance(entrypoint, cls):
             return kind
@@ -65,20 +66,20 @@ def entrypoint_kind(entrypoint):
 class Instrumentation(DependencyProvider):
     """Declare once per service class: `instrumentation = Instrumentation()`."""
 
-    def __init__(self):
-        self.started = {}
-        self.outcomes = {}
+    def __init__(self) -> None:
+        self.started: dict[Any, float] = {}       # by worker context
+        self.outcomes: dict[Any, str] = {}
 
-    def worker_setup(self, worker_ctx):
+    def worker_setup(self, worker_ctx: Any) -> None:
         logs.bind(worker_ctx.service_name, worker_ctx.data.get("correlation_id"))
         self.started[worker_ctx] = time.perf_counter()
 
-    def worker_result(self, worker_ctx, result=None, exc_info=None):
+    def worker_result(self, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> None:
         outcome = "ok" if exc_info is None else "error"
         self.outcomes[worker_ctx] = outcome
         ENTRYPOINT_CALLS.labels(*self._labels(worker_ctx), outcome).inc()
 
-    def worker_teardown(self, worker_ctx):
+    def worker_teardown(self, worker_ctx: Any) -> None:
         started = self.started.pop(worker_ctx, None)
         outcome = self.outcomes.pop(worker_ctx, "ok")
         if started is not None:
@@ -90,7 +91,7 @@ class Instrumentation(DependencyProvider):
         logs.bind()
 
     @staticmethod
-    def _labels(worker_ctx):
+    def _labels(worker_ctx: Any) -> tuple[str, str, str]:
         entrypoint = worker_ctx.entrypoint
         return worker_ctx.service_name, entrypoint_kind(entrypoint), entrypoint.method_name
 

@@ -5,11 +5,13 @@ Each service keeps its migrations in `services/<svc>/migrations/` with the versi
 own schema; their env.py is `run_env("<svc>")`.
 """
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 
 from services.common.config import SERVICES, settings
@@ -18,7 +20,12 @@ from services.common.db import service_metadata
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def ensure_database(url):
+class Migration(Protocol):
+    """What a migration script's `op` (alembic.op) offers that is used here."""
+    def get_bind(self) -> Connection: ...
+
+
+def ensure_database(url: str) -> None:
     """Create the database named in `url` when it does not exist yet."""
     target = make_url(url)
     admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
@@ -32,7 +39,7 @@ def ensure_database(url):
         admin.dispose()
 
 
-def drop_database(url):
+def drop_database(url: str) -> None:
     target = make_url(url)
     admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
@@ -42,14 +49,14 @@ def drop_database(url):
         admin.dispose()
 
 
-def alembic_config(service, connection):
+def alembic_config(service: str, connection: Connection) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(ROOT / service / "migrations"))
     cfg.attributes["connection"] = connection
     return cfg
 
 
-def upgrade(url, services=SERVICES):
+def upgrade(url: str, services: Sequence[str] = SERVICES) -> None:
     ensure_database(url)
     engine = create_engine(url)
     try:
@@ -61,7 +68,7 @@ def upgrade(url, services=SERVICES):
         engine.dispose()
 
 
-def run_env(schema):
+def run_env(schema: str) -> None:
     """Body of every service's migrations/env.py (online mode only)."""
     connection = context.config.attributes["connection"]
     context.configure(connection=connection, version_table_schema=schema,
@@ -70,13 +77,13 @@ def run_env(schema):
         context.run_migrations()
 
 
-def create_infrastructure_tables(op, schema):
+def create_infrastructure_tables(op: Migration, schema: str) -> None:
     """For a service's first migration: its outbox, inbox and audit tables, as the factories
     define them (they change only with a new migration of every service)."""
     service_metadata(schema).create_all(op.get_bind())
 
 
-def main(argv):
+def main(argv: Sequence[str]) -> None:
     url = settings().database_url
     upgrade(url, argv or SERVICES)
     print(f"migrated {', '.join(argv or SERVICES)} in {make_url(url).render_as_string()}")

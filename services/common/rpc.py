@@ -4,6 +4,8 @@ standalone proxies do), so services declare `common.rpc.RpcProxy`, whose calls g
 `eventlet.Timeout` and turns a missing or silent service into `Unavailable`.
 """
 import logging
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any, TypeVar, overload
 
 import eventlet
 from nameko import rpc as nameko_rpc
@@ -17,6 +19,8 @@ from services.common.broker import BROKER_ERRORS, QueueConsumer
 from services.common.errors import Unavailable
 
 log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+K = TypeVar("K", bound=Hashable)
 
 DEFAULT_TIMEOUT_S = 5.0
 
@@ -39,7 +43,7 @@ class Responder(nameko_rpc.Responder):
 class RpcConsumer(nameko_rpc.RpcConsumer):
     queue_consumer = QueueConsumer()
 
-    def handle_result(self, message, result, exc_info):
+    def handle_result(self, message: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
         """nameko's, with the `Responder` above; a reply that cannot be sent is logged, and the
         request is acked all the same."""
         config = self.container.config
@@ -62,10 +66,17 @@ class Rpc(NamekoRpc):
     rpc_consumer = RpcConsumer()
 
 
-rpc = Rpc.decorator
+@overload
+def rpc(fn: F, /) -> F: ...
+@overload
+def rpc(*, expected_exceptions: type[Exception] | tuple[type[Exception], ...] = ...,
+        sensitive_arguments: str | tuple[str, ...] = ...) -> Callable[[F], F]: ...
+def rpc(*args: Any, **kwargs: Any) -> Any:
+    """`@rpc` or `@rpc(expected_exceptions=DomainError)`: the house `Rpc` entrypoint."""
+    return Rpc.decorator(*args, **kwargs)
 
 
-def call(method, *args, timeout=DEFAULT_TIMEOUT_S, **kwargs):
+def call(method: Any, *args: Any, timeout: float = DEFAULT_TIMEOUT_S, **kwargs: Any) -> Any:
     """`call(self.catalog_rpc.quote, sku, 2, timeout=2)`."""
     try:
         return result(method.call_async(*args, **kwargs), timeout)
@@ -75,7 +86,7 @@ def call(method, *args, timeout=DEFAULT_TIMEOUT_S, **kwargs):
         raise Unavailable("the message broker is unavailable", {}) from exc
 
 
-def result(reply, timeout=DEFAULT_TIMEOUT_S):
+def result(reply: Any, timeout: float = DEFAULT_TIMEOUT_S) -> Any:
     """Wait for a `call_async` reply within `timeout` (as `call` does)."""
     try:
         with eventlet.Timeout(timeout):
@@ -84,10 +95,11 @@ def result(reply, timeout=DEFAULT_TIMEOUT_S):
         raise Unavailable("a service did not answer in time", {"timeout_s": timeout}) from None
 
 
-def gather(calls, timeout=DEFAULT_TIMEOUT_S):
+def gather(calls: Mapping[K, tuple[Any, Sequence[Any]]], timeout: float = DEFAULT_TIMEOUT_S) -> dict[K, Any]:
     """Start several calls at once and wait for them all within one deadline.
     `calls` maps a key to (method, args); the answer maps each key to its result or exception."""
-    pending, results = {}, {}
+    pending: dict[K, Any] = {}
+    results: dict[K, Any] = {}
     for key, (method, args) in calls.items():
         try:
             pending[key] = method.call_async(*args)
@@ -108,28 +120,28 @@ def gather(calls, timeout=DEFAULT_TIMEOUT_S):
 
 
 class TimedMethod:
-    def __init__(self, method, timeout):
+    def __init__(self, method: Any, timeout: float) -> None:
         self.method, self.timeout = method, timeout
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return call(self.method, *args, timeout=self.timeout, **kwargs)
 
-    def call_async(self, *args, **kwargs):
+    def call_async(self, *args: Any, **kwargs: Any) -> Any:
         return self.method.call_async(*args, **kwargs)
 
-    def result(self, reply):
+    def result(self, reply: Any) -> Any:
         return result(reply, self.timeout)
 
-    def timed(self, timeout):
+    def timed(self, timeout: float) -> "TimedMethod":
         """The same method with another deadline (for a known-long call)."""
         return TimedMethod(self.method, timeout)
 
 
 class TimedServiceProxy:
-    def __init__(self, proxy, timeout):
+    def __init__(self, proxy: Any, timeout: float) -> None:
         self._proxy, self._timeout = proxy, timeout
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> TimedMethod:
         return TimedMethod(getattr(self._proxy, name), self._timeout)
 
 
@@ -145,6 +157,6 @@ class RpcProxy(NamekoRpcProxy):
     service."""
     rpc_reply_listener = ReplyListener()
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: Any) -> TimedServiceProxy:
         timeout = float(self.container.config.get("RPC_TIMEOUT_S", DEFAULT_TIMEOUT_S))
         return TimedServiceProxy(super().get_dependency(worker_ctx), timeout)

@@ -1,12 +1,18 @@
 """Plain SQL for the hot paths (inbox, outbox, the saga's steps)."""
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import CursorResult, TableClause
+from sqlalchemy.orm import Session
 
 
-def qualified(table):
+
+def qualified(table: TableClause) -> str:
     """The table's name for plain SQL: "schema"."name", quoted (a schema may be named "order")."""
     return f'"{table.schema}"."{table.name}"'
 
 
-def run(session, statement, params):
+def run(session: Session, statement: str, params: Mapping[str, Any] | Sequence[Any]) -> CursorResult[Any]:
     """A hot-path statement written as plain SQL with psycopg2's %(name)s parameters, in the
     session's transaction. It skips SQLAlchemy's statement building, cache keys and result
     processing: about a third of the CPU of `session.execute(<Core statement>)` (measured: 0.14

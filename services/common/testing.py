@@ -3,21 +3,26 @@ import random
 import socket
 import time
 import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import eventlet
 
 from services.common import envelope
 from services.common.config import DEV_ENV, Settings, nameko_config, settings
 
+T = TypeVar("T")
 
-def make_envelope(type_, correlation_id=None, event_id=None, **data):
+
+def make_envelope(type_: str, correlation_id: str | None = None, event_id: str | None = None,
+                  **data: Any) -> dict[str, Any]:
     return envelope.make(type_, data, correlation_id, event_id)
 
 
-_HANDED_OUT = set()
+_HANDED_OUT: set[int] = set()
 
 
-def _ephemeral_low():
+def _ephemeral_low() -> int:
     try:
         with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
             return int(f.read().split()[0])
@@ -25,7 +30,7 @@ def _ephemeral_low():
         return 32768
 
 
-def free_port():
+def free_port() -> int:
     """A port for a server that binds it later (a gateway, a private broker). Not one the kernel
     hands out itself: an outgoing connection (to the broker, the database) could take that very
     port before the server binds it ("Address already in use", seen in CI). Drawn below the
@@ -40,13 +45,14 @@ def free_port():
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
-            port = s.getsockname()[1]
+            port = int(s.getsockname()[1])
         _HANDED_OUT.add(port)
         return port
     raise RuntimeError("no free port below the ephemeral range")
 
 
-def wait_until(predicate, timeout=10.0, interval=0.05, message="condition"):
+def wait_until(predicate: Callable[[], T], timeout: float = 10.0, interval: float = 0.05,
+               message: str | Callable[[], str] = "condition") -> T:
     """Poll `predicate` (cooperatively) until it returns something truthy; fail after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
@@ -58,7 +64,7 @@ def wait_until(predicate, timeout=10.0, interval=0.05, message="condition"):
         eventlet.sleep(interval)
 
 
-def test_settings(database_url):
+def test_settings(database_url: str) -> Settings:
     base = settings()
     values = {f.name: getattr(base, f.name) for f in Settings.__dataclass_fields__.values()}
     values.update(database_url=database_url, data_keys=(DEV_ENV["KAMENG_DATA_KEY"],),
@@ -66,7 +72,7 @@ def test_settings(database_url):
     return Settings(**values)
 
 
-def test_config(amqp_uri, database_url, **overrides):
+def test_config(amqp_uri: str, database_url: str, **overrides: Any) -> dict[str, Any]:
     """A nameko config for one test: its own vhost, the throw-away database, a free HTTP port,
     quick retries."""
     port = free_port()
@@ -80,5 +86,5 @@ def test_config(amqp_uri, database_url, **overrides):
     return config
 
 
-def unique(prefix="t"):
+def unique(prefix: str = "t") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"

@@ -4,21 +4,30 @@ until the supplier reports (DESIGN §3). The outcome is recorded once and announ
 
 Suppliers are their own issue: until they exist nobody can take a recharge, so it fails
 (`no_supplier`) and the saga refunds it. They plug in at `start_recharge`."""
-from collections import namedtuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
 
 from services.common import outbox
 from services.common.errors import Conflict, NotFound
 from services.delivery.models import Delivery
 
-Outcome = namedtuple("Outcome", "status reason", defaults=(None,))
+
+
+class Outcome(NamedTuple):
+    status: str                     # DELIVERED, STARTED or FAILED
+    reason: str | None = None       # why it failed
+
+
 DELIVERED, STARTED, FAILED = "delivered", "delivering", "failed"
 # what the order hears of each outcome
 ANNOUNCED = {DELIVERED: "delivery_completed", STARTED: "delivery_started", FAILED: "delivery_failed"}
 
 
-def fulfil(data, commit_codes, hand_to_supplier=None):
+def fulfil(data: dict[str, Any], commit_codes: Callable[[str], object],
+           hand_to_supplier: Callable[[dict[str, Any]], object] | None = None) -> Outcome:
     """Do the outside work (before any transaction); answers the `Outcome`."""
     if data["delivery"] != "card":
         return start_recharge(data, hand_to_supplier)
@@ -29,7 +38,7 @@ def fulfil(data, commit_codes, hand_to_supplier=None):
     return Outcome(DELIVERED)
 
 
-def start_recharge(data, hand_to_supplier):
+def start_recharge(data: dict[str, Any], hand_to_supplier: Callable[[dict[str, Any]], object] | None) -> Outcome:
     """The point where direct recharge meets the suppliers. `hand_to_supplier(data)` (the supplier
     service's RPC, idempotent per order_no, with failover across suppliers) returns once a supplier
     took the order; the delivery is then STARTED, `delivery_started` moves the order to
@@ -41,7 +50,7 @@ def start_recharge(data, hand_to_supplier):
     return Outcome(STARTED)
 
 
-def record(session, envelope, outcome):
+def record(session: Session, envelope: dict[str, Any], outcome: Outcome) -> None:
     d = envelope["data"]
     row = session.execute(insert(Delivery).values(
         order_no=d["order_no"], sku=d["sku"], quantity=d["quantity"], status=outcome.status, reason=outcome.reason)

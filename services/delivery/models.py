@@ -2,11 +2,15 @@ from datetime import datetime
 
 from sqlalchemy import DateTime, Integer, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.common.db import service_base
+from services.common.db import service_metadata
 
-Base = service_base("delivery")
+
+class Base(DeclarativeBase):
+    metadata = service_metadata("delivery")
+
+
 metadata = Base.metadata
 
 

@@ -4,10 +4,13 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
 
 from services.common import audit
 from services.common.crypto import DataKeys
@@ -15,6 +18,7 @@ from services.common.envelope import isoformat
 from services.common.errors import Conflict, IdempotencyMismatch, InvalidInput, NotFound, OutOfStock
 from services.order import saga
 from services.order.models import IdempotencyKey, Order, Transition
+from services.order.saga import OrderRow
 from services.order.views import view
 
 ORDER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -22,21 +26,22 @@ IDEMPOTENCY_TTL = timedelta(hours=24)
 DUMMY_HASH = hashlib.sha256(b"no such order").digest()
 
 
-def new_order_no():
+def new_order_no() -> str:
     """Not sequential, not guessable: date prefix + 14 random base-32 characters (70 bits)."""
     return "K" + datetime.now(timezone.utc).strftime("%y%m%d") + "".join(
         secrets.choice(ORDER_ALPHABET) for _ in range(14))
 
 
-def token_hash(token):
+def token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-def request_hash(cmd):
+def request_hash(cmd: dict[str, Any]) -> bytes:
     return hashlib.sha256(json.dumps(cmd, sort_keys=True, default=str).encode()).digest()
 
 
-def place(session, keys, cmd, quote, signals, key, window_s, channels, takes):
+def place(session: Session, keys: DataKeys, cmd: dict[str, Any], quote: dict[str, Any], signals: dict[str, Any],
+          key: str | None, window_s: float, channels: Collection[str], takes: Collection[str]) -> dict[str, Any]:
     """POST /orders: {"order", "token"} for a new order, or {"replay": first answer}. `channels`:
     those enabled; `takes`: those the payment service says take the product's currency."""
     if cmd["payment_channel"] not in channels:
@@ -61,7 +66,7 @@ def place(session, keys, cmd, quote, signals, key, window_s, channels, takes):
     return {"order": view(order), "token": token}
 
 
-def with_items(order_view, get_codes):
+def with_items(order_view: dict[str, Any], get_codes: Callable[[str], list[dict[str, Any]]]) -> dict[str, Any]:
     """The buyer's view plus the delivered codes (decrypted by the catalog for this order only)."""
     shown = order_view["status"] in CODES_VISIBLE
     return {**order_view, "items": [{"code": c["code"], "secret": c["secret"]}
@@ -71,29 +76,31 @@ def with_items(order_view, get_codes):
 CODES_VISIBLE = {"completed"}
 
 
-def mark_codes_shown(session, order_view):
+def mark_codes_shown(session: Session, order_view: dict[str, Any]) -> None:
     """Remember the first time the buyer saw the codes: a refund then knows they were revealed."""
     if order_view["status"] in CODES_VISIBLE:
-        session.execute(Order.__table__.update().where(Order.order_no == order_view["order_no"],
+        session.execute(update(Order).where(Order.order_no == order_view["order_no"],
                                                        Order.codes_shown_at.is_(None))
                         .values(codes_shown_at=func.now()))
 
 
-def create_order(session, cmd, quote, window_s, signals):
+def create_order(session: Session, cmd: dict[str, Any], quote: dict[str, Any], window_s: float,
+                 signals: dict[str, Any]) -> tuple[OrderRow, str]:
     """A pending order at the quoted price, and the saga's first request. Answers (order, token)."""
     token = secrets.token_urlsafe(24)                       # 192 bits; only its hash is kept
-    order = saga.OrderRow(dict(
-        order_no=new_order_no(), token_hash=token_hash(token), sku=cmd["sku"], delivery=quote["delivery"],
-        quantity=cmd["quantity"], unit_price=quote["unit_price"], amount=quote["total"], currency=quote["currency"],
-        price_rule=quote["rule"], contact=cmd["contact"], recharge_account=cmd.get("recharge_account"),
-        coupon=cmd.get("coupon"), payment_channel=cmd["payment_channel"], late=False, attempts=0,
-        last_requests=[], expires_at=datetime.now(timezone.utc) + timedelta(seconds=window_s)))
+    order = saga.OrderRow({
+        "order_no": new_order_no(), "token_hash": token_hash(token), "sku": cmd["sku"],
+        "delivery": quote["delivery"], "quantity": cmd["quantity"], "unit_price": quote["unit_price"],
+        "amount": quote["total"], "currency": quote["currency"], "price_rule": quote["rule"],
+        "contact": cmd["contact"], "recharge_account": cmd.get("recharge_account"), "coupon": cmd.get("coupon"),
+        "payment_channel": cmd["payment_channel"], "late": False, "attempts": 0, "last_requests": [],
+        "expires_at": datetime.now(timezone.utc) + timedelta(seconds=window_s)})
     saga.start(session, order, signals)
     saga.insert(session, order)
     return order, token
 
 
-def claim_key(session, keys: DataKeys, key, cmd):
+def claim_key(session: Session, keys: DataKeys, key: str, cmd: dict[str, Any]) -> dict[str, Any] | None:
     """Before creating: None for a fresh key (now claimed in this transaction), or the earlier
     answer to replay. Same key, other body: 422. Same key still in progress: 409."""
     digest = request_hash(cmd)
@@ -104,6 +111,7 @@ def claim_key(session, keys: DataKeys, key, cmd):
     if fresh:
         return None
     row = session.get(IdempotencyKey, key)
+    assert row is not None                       # the insert above met it
     if not hmac.compare_digest(row.request_hash, digest):
         raise IdempotencyMismatch("this Idempotency-Key was used with another request", {})
     if row.response is None:
@@ -111,19 +119,19 @@ def claim_key(session, keys: DataKeys, key, cmd):
     return json.loads(keys.decrypt(row.response))
 
 
-def bind_key(session, keys, key, order, token):
-    session.execute(IdempotencyKey.__table__.update().where(IdempotencyKey.key == key)
+def bind_key(session: Session, keys: DataKeys, key: str, order: OrderRow, token: str) -> None:
+    session.execute(update(IdempotencyKey).where(IdempotencyKey.key == key)
                     .values(order_no=order.order_no, token=keys.encrypt(token)))
 
 
-def remember_answer(session, keys, key, answer):
+def remember_answer(session: Session, keys: DataKeys, key: str, answer: dict[str, Any]) -> None:
     """The first answer (status and body, token included), encrypted, for replays."""
-    session.execute(IdempotencyKey.__table__.update()
+    session.execute(update(IdempotencyKey)
                     .where(IdempotencyKey.key == key, IdempotencyKey.response.is_(None))
                     .values(response=keys.encrypt(json.dumps(answer))))
 
 
-def order(session, order_no):
+def order(session: Session, order_no: str) -> OrderRow:
     """A plain read (no lock: polling must not queue behind the saga)."""
     found = saga.read(session, order_no)
     if found is None:
@@ -131,7 +139,7 @@ def order(session, order_no):
     return found
 
 
-def for_buyer(session, order_no, token):
+def for_buyer(session: Session, order_no: str, token: str | None) -> OrderRow:
     """The order if `token` is its token; NotFound otherwise, the same for an unknown order,
     after the same work (a hash and a constant-time compare)."""
     order = saga.read(session, order_no) if order_no else None
@@ -141,14 +149,14 @@ def for_buyer(session, order_no, token):
     return order
 
 
-def cancel(session, order_no, token):
+def cancel(session: Session, order_no: str, token: str | None) -> OrderRow:
     for_buyer(session, order_no, token)
     order = saga.lock(session, order_no)          # read afresh under the lock
     saga.require(order, "cancel_requested")
     return saga.apply(session, order, "cancel_requested", {"by": "buyer"})
 
 
-def refund(session, actor, order_no, reason):
+def refund(session: Session, actor: str, order_no: str, reason: str) -> OrderRow:
     order = saga.lock(session, order_no)
     saga.require(order, "refund_ordered")
     shown = order.codes_shown_at is not None
@@ -156,7 +164,7 @@ def refund(session, actor, order_no, reason):
     return saga.apply(session, order, "refund_ordered", {"reason": reason, "by": actor, "codes_shown": shown})
 
 
-def admin_view(session, order_no):
+def admin_view(session: Session, order_no: str) -> dict[str, Any]:
     order = session.get(Order, order_no)
     if order is None:
         raise NotFound("no such order", {"order_no": order_no})
@@ -172,7 +180,9 @@ def admin_view(session, order_no):
                           "at": isoformat(t.at)} for t in timeline]}
 
 
-def search(session, status=None, contact=None, sku=None, since=None, until=None, limit=50, before=None):
+def search(session: Session, status: str | None = None, contact: str | None = None, sku: str | None = None,
+           since: datetime | None = None, until: datetime | None = None, limit: int = 50,
+           before: str | None = None) -> list[dict[str, Any]]:
     query = select(Order).order_by(Order.created_at.desc(), Order.order_no.desc()).limit(limit)
     for column, value in ((Order.status, status), (Order.contact, contact), (Order.sku, sku)):
         if value:
@@ -188,11 +198,11 @@ def search(session, status=None, contact=None, sku=None, since=None, until=None,
             for o in session.scalars(query)]
 
 
-def sweep_keys(session):
+def sweep_keys(session: Session) -> None:
     session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < func.now() - IDEMPOTENCY_TTL))
 
 
-def integrity_facts(session, days):
+def integrity_facts(session: Session, days: int) -> list[list[Any]]:
     """For the integrity check (services/audit/integrity.py): the orders of the last `days` days as
     [order_no, status, quantity, delivery, paid, seconds since paid (or created)]."""
     age = func.extract("epoch", func.now() - func.coalesce(Order.paid_at, Order.created_at))

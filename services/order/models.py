@@ -1,12 +1,18 @@
 from datetime import datetime
+from typing import ClassVar
 
-from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, Text, func
+from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, Table, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.common.db import service_base
+from services.common.db import service_metadata
 
-Base = service_base("order")
+
+class Base(DeclarativeBase):
+    metadata = service_metadata("order")
+    __table__: ClassVar[Table]          # each model maps one Table (the saga writes it in plain SQL)
+
+
 metadata = Base.metadata
 
 

@@ -6,12 +6,14 @@ Events from participants (risk, catalog, payment, delivery) and the order's own 
 a late or repeated event: the order stays as it is, and that is recorded in the log only."""
 import json
 import logging
-from collections import namedtuple
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
+from typing import Any, Literal, NamedTuple, overload
 
 from prometheus_client import Counter, Histogram
-from sqlalchemy import func, or_, select
+from sqlalchemy import RowMapping, func, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session
 
 from services.common import hints, outbox, sql
 from services.common.db import after_commit, each
@@ -21,10 +23,18 @@ from services.order import views   # a module import: views reads this module's 
 
 log = logging.getLogger(__name__)
 
-Step = namedtuple("Step", "to requests", defaults=((),))
+
+
+class Step(NamedTuple):
+    to: str
+    requests: tuple[str, ...] = ()
+
+
 RELEASE, CLOSE, REFUND = "stock_release_requested", "payment_close_requested", "refund_requested"
 RESERVE, DELIVER = "stock_reservation_requested", "delivery_requested"
 
+# the table reads as one: the formatter leaves its columns aligned
+# fmt: off
 TRANSITIONS = {
     ("pending", "risk_approved"):                 Step("reserving", (RESERVE,)),
     ("pending", "risk_rejected"):                 Step("rejected"),
@@ -65,6 +75,7 @@ TRANSITIONS = {
     ("completed", "refund_ordered"):              Step("refunding", (REFUND,)),
     ("refunding", "refund_completed"):            Step("refunded"),
 }
+# fmt: on
 
 # seconds a state may last before the sweeper re-sends its requests (awaiting_payment has the
 # order's own expiry instead); after MAX_ATTEMPTS it compensates
@@ -112,10 +123,13 @@ class OrderRow:
     """An order's columns as attributes. Fields set are remembered and written by `save` (or all
     of them by `insert`, for a new order)."""
 
-    def __init__(self, fields):
+    fields: dict[str, Any]
+    changed: set[str]
+
+    def __init__(self, fields: Mapping[str, Any] | RowMapping) -> None:
         self.__dict__.update(fields=dict(fields), changed=set())
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         try:
             return self.fields[name]
         except KeyError:
@@ -123,22 +137,22 @@ class OrderRow:
                 return None
             raise AttributeError(name) from None
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         self.fields[name] = value
         self.changed.add(name)
 
 
-def _placeholder(column, value):
+def _placeholder(column: str, value: Any) -> str:
     if value is NOW:
         return "now()"
     return f"%({column})s::jsonb" if column in JSON_COLUMNS else f"%({column})s"
 
 
-def _params(fields):
+def _params(fields: Mapping[str, Any]) -> dict[str, Any]:
     return {c: json.dumps(v) if c in JSON_COLUMNS else v for c, v in fields.items() if v is not NOW}
 
 
-def insert(session, order):
+def insert(session: Session, order: OrderRow) -> None:
     """A new order's row, every field set so far."""
     names = sorted(order.fields)
     sql.run(session, f"INSERT INTO {ORDERS_TABLE} ({', '.join(names)}) VALUES "
@@ -146,7 +160,7 @@ def insert(session, order):
     order.changed.clear()
 
 
-def save(session, order):
+def save(session: Session, order: OrderRow) -> None:
     """Write the fields changed since the order was read (one UPDATE, none if nothing changed)."""
     if not order.changed:
         return
@@ -159,21 +173,25 @@ def save(session, order):
 READ = f"SELECT {', '.join(COLUMNS)} FROM {ORDERS_TABLE} WHERE order_no = %(order_no)s"
 
 
-def read(session, order_no):
+def read(session: Session, order_no: str) -> OrderRow | None:
     """The order as an `OrderRow`, without a lock (polling must not queue behind the saga); None
     when there is no such order."""
     row = sql.run(session, READ, {"order_no": order_no}).mappings().first()
     return OrderRow(row) if row is not None else None
 
 
-def lock_all(session, numbers):
+def lock_all(session: Session, numbers: Iterable[str]) -> dict[str, OrderRow]:
     """{order_no: OrderRow} of those orders, row-locked in order_no order (so two callers locking
     overlapping sets cannot deadlock) and read afresh."""
     rows = sql.run(session, LOCK, {"numbers": sorted(set(numbers))}).mappings()
     return {row["order_no"]: OrderRow(row) for row in rows}
 
 
-def lock(session, order_no, missing_ok=False):
+@overload
+def lock(session: Session, order_no: str, missing_ok: Literal[False] = False) -> OrderRow: ...
+@overload
+def lock(session: Session, order_no: str, missing_ok: bool) -> OrderRow | None: ...
+def lock(session: Session, order_no: str, missing_ok: bool = False) -> OrderRow | None:
     """The order, row-locked and read afresh."""
     order = lock_all(session, [order_no]).get(order_no)
     if order is None and not missing_ok:
@@ -181,7 +199,7 @@ def lock(session, order_no, missing_ok=False):
     return order
 
 
-def advance_all(session, envelopes):
+def advance_all(session: Session, envelopes: Sequence[dict[str, Any]]) -> None:
     """Event handler body: apply participants' events to their orders (locked in one statement),
     each in turn. An event about an order this service never made (a participant used directly,
     e.g. by an admin tool) is not ours: it is logged and dropped, not retried into the dead-letter
@@ -195,7 +213,7 @@ def advance_all(session, envelopes):
         apply(session, order, env["type"], env["data"])
 
 
-def apply(session, order, event_type, data=None):
+def apply(session: Session, order: OrderRow, event_type: str, data: dict[str, Any] | None = None) -> OrderRow:
     """Move `order` (row-locked by `lock`) by the table, or leave it as it is."""
     step = TRANSITIONS.get((order.status, event_type))
     if step is None:
@@ -206,20 +224,21 @@ def apply(session, order, event_type, data=None):
     return order
 
 
-def start(session, order, signals):
+def start(session: Session, order: OrderRow, signals: dict[str, Any]) -> None:
     """A new order (an `OrderRow` not inserted yet): pending, and the first request of the saga
     (risk gets the buyer's signals). The caller inserts it."""
     _record(session, order, Step("pending", (FIRST_REQUEST,)), "order_created", {"signals": signals},
             first=True)
 
 
-def require(order, event_type):
+def require(order: OrderRow, event_type: str) -> None:
     """For commands (cancel, refund): refuse when the table has no move for them."""
     if (order.status, event_type) not in TRANSITIONS:
         raise Conflict(f"not possible while the order is {order.status}", {"status": order.status})
 
 
-def _record(session, order, step, event_type, data, first=False):
+def _record(session: Session, order: OrderRow, step: Step, event_type: str, data: dict[str, Any],
+            first: bool = False) -> None:
     before = None if first else order.status
     _absorb(order, event_type, data)
     if step.to != order.status or first:
@@ -235,25 +254,25 @@ def _record(session, order, step, event_type, data, first=False):
         outbox.add(session, request, request_data(order, request, data))
 
 
-def _measure(session, order, to, first):
+def _measure(session: Session, order: OrderRow, to: str, first: bool) -> None:
     """Counted once committed: a batch rolled back and retried does not count its orders twice."""
     step, seconds = order.status, None
     if not first and isinstance(order.step_started_at, datetime):
         seconds = max(0.0, (datetime.now(timezone.utc) - order.step_started_at).total_seconds())
 
-    def count():
+    def count() -> None:
         ORDERS.labels(to).inc()
         if seconds is not None:
             STEP_SECONDS.labels(step).observe(seconds)
     after_commit(session, count)
 
 
-def newsworthy(order):
+def newsworthy(order: OrderRow) -> bool:
     """A state a buyer waits for; awaiting_payment only once there is somewhere to pay."""
     return order.status in NEWS and (order.status != "awaiting_payment" or bool(order.pay_url))
 
 
-def _absorb(order, event_type, data):
+def _absorb(order: OrderRow, event_type: str, data: dict[str, Any]) -> None:
     """What an event teaches the order besides its status."""
     if event_type == "payment_intent_created":
         order.payment_no, order.pay_url = data["payment_no"], data["pay_url"]
@@ -271,11 +290,11 @@ def _absorb(order, event_type, data):
         order.expires_at = datetime.now(timezone.utc) + timedelta(seconds=data["window_s"])
 
 
-def _public(data):
+def _public(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k not in ("token", "items", "codes")}
 
 
-def request_data(order, request, data=None):
+def request_data(order: OrderRow, request: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
     base = {"order_no": order.order_no}
     if request == "risk_assessment_requested":
         return {**base, **(data or {}).get("signals", {}), "sku": order.sku, "quantity": order.quantity,
@@ -302,7 +321,7 @@ def request_data(order, request, data=None):
     return base
 
 
-def _first_data(session, order, request):
+def _first_data(session: Session, order: OrderRow, request: str) -> dict[str, Any] | None:
     """A re-sent risk request carries the buyer's signals again (kept with the order's creation)."""
     if request != FIRST_REQUEST:
         return None
@@ -310,7 +329,7 @@ def _first_data(session, order, request):
                                                         Transition.event == "order_created"))
 
 
-def stuck(session, batch=50, now=None):
+def stuck(session: Session, batch: int = 50, now: Any = None) -> list[OrderRow]:
     """Orders past their state's timeout (or their payment or review window), locked SKIP LOCKED:
     replica-safe. `now`: the clock (the database's own unless a test sets it). An order's window
     is open up to its `expires_at` included and closed right after it."""
@@ -323,7 +342,7 @@ def stuck(session, batch=50, now=None):
     return [OrderRow(row) for row in rows.mappings()]
 
 
-def sweep(session, now=None):
+def sweep(session: Session, now: Any = None) -> int:
     """Drive stuck orders on: expire unpaid ones and reviews past their window, re-send a stuck
     step's requests, and compensate after MAX_ATTEMPTS. `now`: see `stuck`."""
     orders = stuck(session, now=now)

@@ -1,9 +1,11 @@
 """What a buyer (and the gateway's waiters) may see of an order, and what the gateway decides on."""
+from typing import Any
+
 from services.common.envelope import isoformat
 from services.order import saga     # a module import: the saga's hints carry this view in turn
 
 
-def view(order):
+def view(order: Any) -> dict[str, Any]:
     """The order as DESIGN §6 shows it (money in minor units; the gateway formats)."""
     payment = None
     if order.payment_no:

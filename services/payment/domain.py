@@ -9,6 +9,7 @@ a channel's `query` answers through the same `settle`."""
 import json
 import logging
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 
@@ -64,7 +65,7 @@ def settle(session, channel, notice, raw):
     """`notice` is what the channel vouched for (a `channels.Notice`). Answers "paid" (this
     notice paid it), "repeat" (paid before), or "rejected: <why>"; every answer is recorded with
     the raw notification and counted."""
-    payment = sql.run(session, SETTLING, {"payment_no": notice.payment_no}).first()
+    payment: Any = sql.run(session, SETTLING, {"payment_no": notice.payment_no}).first()   # None: _check says so
     outcome = _check(payment, channel, notice)
     if outcome == "ok" and notice.trade_no is not None and sql.run(session, TRADE_TAKEN, {
             "channel": channel, "trade_no": notice.trade_no, "payment_no": payment.payment_no}).first():

@@ -2,11 +2,15 @@ from datetime import datetime
 
 from sqlalchemy import BigInteger, Boolean, DateTime, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.common.db import service_base
+from services.common.db import service_metadata
 
-Base = service_base("payment")
+
+class Base(DeclarativeBase):
+    metadata = service_metadata("payment")
+
+
 metadata = Base.metadata
 
 

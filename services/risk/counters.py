@@ -31,7 +31,7 @@ class Counters:
     def observe(self, order_no, wanted, contact=None, hold_s=0, now=None):
         """({Series: count}, unpaid count) with this order counted in each."""
         now = time.time() if now is None else now
-        longest = {}
+        longest: dict[str, float] = {}
         for s in wanted:
             longest[s.key] = max(longest.get(s.key, 0), s.window_s)
         pipe = self.client.pipeline(transaction=True)
@@ -50,7 +50,7 @@ class Counters:
             pipe.zcard(k)
         replies = pipe.execute()
         counts_at = 3 * len(longest)
-        counts = dict(zip(wanted, replies[counts_at:counts_at + len(wanted)]))
+        counts = dict(zip(wanted, replies[counts_at:counts_at + len(wanted)], strict=True))
         return counts, (replies[-1] if contact else 0)
 
     def hold(self, contact, order_no, hold_s, now=None):

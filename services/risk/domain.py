@@ -49,10 +49,10 @@ def assess(session, envelope, counters, review_s, window_s):
             notes = [engine.Fired("counters_unavailable", "counters unavailable", "score", 0)]
     known = not rule_set["new_contact"] or is_known(session, signals.get("contact"))
     outcome, score, fired = engine.evaluate(rule_set, signals, counts, unpaid, known, listed)
-    decision = _store(session, dict(
-        order_no=signals["order_no"], outcome=outcome, score=score, signals=signals, rules_version=version,
-        rules=[f._asdict() for f in fired + notes],
-        hold_until=datetime.now(timezone.utc) + timedelta(seconds=review_s) if outcome == "review" else None))
+    decision = _store(session, {
+        "order_no": signals["order_no"], "outcome": outcome, "score": score, "signals": signals,
+        "rules_version": version, "rules": [f._asdict() for f in fired + notes],
+        "hold_until": datetime.now(timezone.utc) + timedelta(seconds=review_s) if outcome == "review" else None})
     if signals.get("contact") and decision["outcome"] in ("reject", "review"):
         _unpaid(counters, decision["outcome"], signals["contact"], signals["order_no"], review_s + window_s)
     outbox.add(session, EVENTS[decision["outcome"]], _event(decision, review_s, window_s))

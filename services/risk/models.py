@@ -2,11 +2,15 @@ from datetime import datetime
 
 from sqlalchemy import BigInteger, DateTime, Integer, Text, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import CIDR, JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.common.db import service_base
+from services.common.db import service_metadata
 
-Base = service_base("risk")
+
+class Base(DeclarativeBase):
+    metadata = service_metadata("risk")
+
+
 metadata = Base.metadata
 
 

@@ -18,6 +18,7 @@ A fired rule adds its score (sum capped at 100); its action says what it forces 
 thresholds the score reaches. Blacklists reject whatever else holds; allowlists approve.
 """
 from collections import namedtuple
+from typing import Any
 
 OUTCOMES = ("approve", "review", "reject")
 DIMENSIONS = ("ip", "device", "contact", "recharge_account")
@@ -25,7 +26,7 @@ SIGNAL = {"ip": "ip", "device": "device_id", "contact": "contact", "recharge_acc
 LIST_KINDS = ("ip", "cidr", "contact", "device", "recharge_account", "email_domain")
 MAX_SCORE = 100
 
-DEFAULT_RULES = {"velocity": [], "amount": [], "quantity": [], "unpaid": None, "new_contact": None,
+DEFAULT_RULES: dict[str, Any] = {"velocity": [], "amount": [], "quantity": [], "unpaid": None, "new_contact": None,
                  "small_orders": None, "repeat_category": None, "review_score": 50, "reject_score": 100}
 
 # a counter the rules need: a named series of order timestamps, counted over `window_s`
@@ -73,7 +74,7 @@ def evaluate(rules, signals, counts, unpaid=0, known_contact=True, listed=()):
 
 def _counted(rules, counts):
     fired = []
-    by_name = {}
+    by_name: dict[str, list[tuple[Series, int]]] = {}
     for s, count in counts.items():
         by_name.setdefault(s.name, []).append((s, count))
     for rule in rules["velocity"]:
@@ -82,13 +83,13 @@ def _counted(rules, counts):
                 fired.append(_fire("velocity", rule, f"{count} orders from one {rule['dimension']} "
                                                      f"in {rule['window_s']} s (max {rule['max']})"))
     small = rules["small_orders"]
-    for s, count in by_name.get("small_orders", ()):
+    for _, count in by_name.get("small_orders", ()):
         if count > small["max"]:
             fired.append(_fire("small_orders", small, f"{count} small orders to one recharge account "
                                                       f"in {small['window_s']} s (max {small['max']})"))
     repeat = rules["repeat_category"]
     for name in ("repeat_category:contact", "repeat_category:device"):
-        for s, count in by_name.get(name, ()):
+        for _, count in by_name.get(name, ()):
             if count > repeat["max"]:
                 fired.append(_fire("repeat_category", repeat, f"{count} orders of one category by one "
                                                               f"{name.split(':')[1]} in {repeat['window_s']} s"))

@@ -9,7 +9,7 @@ double does not share our code."""
 import json
 import secrets
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qsl
 
 import requests
@@ -18,6 +18,7 @@ from alipay import AliPay
 from tests.doubles.keys import private_pem, public_pem
 from tests.doubles.server import DoubleServer
 
+BEIJING = timezone(timedelta(hours=8))          # Alipay stamps its answers in Beijing time
 PAY_METHODS = ("alipay.trade.page.pay", "alipay.trade.wap.pay")
 
 
@@ -77,7 +78,7 @@ class AlipayDouble(DoubleServer):
         with self.lock:
             trade = self.trades.setdefault(biz["out_trade_no"], {
                 "out_trade_no": biz["out_trade_no"], "amount": fen(biz["total_amount"]), "subject": biz["subject"],
-                "trade_no": datetime.now().strftime("%Y%m%d") + secrets.token_hex(10), "status": "WAIT_BUYER_PAY",
+                "trade_no": datetime.now(BEIJING).strftime("%Y%m%d") + secrets.token_hex(10), "status": "WAIT_BUYER_PAY",
                 "notify_url": params.get("notify_url"), "refunds": {}})
         return 200, {"Content-Type": "text/html; charset=utf-8"}, (
             f"<html><body>cashier: {trade['subject']} {yuan(trade['amount'])}</body></html>")
@@ -109,7 +110,7 @@ class AlipayDouble(DoubleServer):
                 trade["status"] = "TRADE_CLOSED"
         return {"code": "10000", "msg": "Success", "trade_no": trade["trade_no"], "out_trade_no": trade["out_trade_no"],
                 "buyer_logon_id": "buy***@example.com", "fund_change": fund_change, "refund_fee": yuan(refunded),
-                "gmt_refund_pay": datetime.now().strftime("%Y-%m-%d %H:%M:%S")}
+                "gmt_refund_pay": datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M:%S")}
 
     def answer(self, node, content, sign=True):
         text = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
@@ -128,7 +129,7 @@ class AlipayDouble(DoubleServer):
         """The form of an async notify for a trade, signed the way Alipay signs (every field but
         sign and sign_type); `overrides` change fields before signing (None removes one)."""
         trade = self.trades[out_trade_no]
-        now = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+        now = datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
         fields = {"notify_time": now, "notify_type": "trade_status_sync", "notify_id": secrets.token_hex(16),
                   "charset": "utf-8", "version": "1.0", "app_id": self.party.app_id, "seller_id": self.party.seller_id,
                   "trade_no": trade["trade_no"], "out_trade_no": trade["out_trade_no"], "trade_status": trade["status"],

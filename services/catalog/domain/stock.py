@@ -252,5 +252,5 @@ def integrity_facts(session, days):
                               ).scalar_one()
     twice = session.execute(select(Code.sku, func.count()).group_by(Code.sku, Code.code_hash)
                             .having(func.count() > 1)).all()
-    return {"sold": {no: n for no, n in sold}, "sold_without_order": orphans,
+    return {"sold": dict(sold), "sold_without_order": orphans,
             "stored_twice": [[sku, n] for sku, n in twice]}

@@ -41,7 +41,8 @@ that cannot verify anything.
 import importlib
 import logging
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from collections.abc import Callable
+from typing import Any, NamedTuple, Protocol
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -94,7 +95,7 @@ class Channel(Protocol):
     def refund(self, payment, refund_no: str, amount: int, reason: str) -> dict: ...
 
 
-FACTORIES = {}
+FACTORIES: dict[str, Callable[[dict[str, Any]], Channel]] = {}
 
 
 def register(name):

@@ -1,6 +1,7 @@
 """Failure tests (issue 8): the real broker stopped and started, database connections cut, under
 load. The broker outage uses a private RabbitMQ node started for this module (its own port, data
 directory and node name), so stopping it disturbs nothing else on the machine."""
+import contextlib
 import os
 import shutil
 import socket
@@ -55,10 +56,8 @@ class PrivateBroker:
             return False
 
     def halt(self):
-        try:
+        with contextlib.suppress(subprocess.SubprocessError, OSError):
             self.ctl("stop", timeout=60)
-        except (subprocess.SubprocessError, OSError):
-            pass
 
 
 @pytest.fixture(scope="module")

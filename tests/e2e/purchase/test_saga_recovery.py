@@ -71,7 +71,6 @@ def test_flash_sale_three_hundred_buyers_for_one_hundred_codes(api, admin):
                                                            and not order["payment"]):
             order.update(wait_status(api, order, "awaiting_payment", "rejected", timeout=30))
     payable = [o for o in orders if o["status"] == "awaiting_payment"]
-    import collections; print("DEBUG", collections.Counter((o["status"], o.get("reason")) for o in orders), collections.Counter(s for s, _ in answers))
     assert len(payable) == 100
     for order in payable:
         pay(api, order)

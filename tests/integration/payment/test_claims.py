@@ -13,7 +13,7 @@ def test_two_replicas_never_claim_the_same_refund_or_payment(database_url):
     channel = unique("ch")
     old = datetime.now(timezone.utc) - timedelta(minutes=10)
     with transaction(engine, metadata) as s:
-        for n in range(6):
+        for _ in range(6):
             s.add(Payment(payment_no=unique("P"), order_no=unique("K"), channel=channel, amount=100, currency="CNY",
                           status="pending", refunded_amount=0, created_at=old))
             s.add(Refund(refund_no=unique("R"), payment_no=unique("P"), order_no=unique("K"), amount=1, reason="t",

@@ -1,16 +1,15 @@
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from types import SimpleNamespace
 
 import pytest
 
 from services.catalog.domain.pricing import best_price, discounted, promotion_applies
 
-UTC = timezone.utc
-
 
 def promo(**kw):
-    base = dict(id=1, name="weekend", active=True, valid_from=None, valid_until=None, weekdays=[6, 7],
-                starts=time(20, 0), ends=time(22, 0), timezone="Asia/Shanghai", percent_off=20, price=None)
+    base = {"id": 1, "name": "weekend", "active": True, "valid_from": None, "valid_until": None,
+            "weekdays": [6, 7], "starts": time(20, 0), "ends": time(22, 0), "timezone": "Asia/Shanghai",
+            "percent_off": 20, "price": None}
     base.update(kw)
     return SimpleNamespace(**base)
 

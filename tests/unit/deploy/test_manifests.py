@@ -70,10 +70,11 @@ def base_objects():
     objects = []
     for resource in kustomization(BASE)["resources"]:
         for doc in load(BASE / resource):
+            patched = doc
             for kind, patch in patches:
-                if kind == doc["kind"]:
-                    doc = strategic_merge(doc, patch)
-            objects.append((resource, doc))
+                if kind == patched["kind"]:
+                    patched = strategic_merge(patched, patch)
+            objects.append((resource, patched))
     return objects
 
 
@@ -229,7 +230,7 @@ def rendered(overlay):
         if not kubectl:
             pytest.skip("kubectl not on PATH; kustomize rendering not checked")
         out = subprocess.run([kubectl, "kustomize", str(K8S / "overlays" / overlay)],
-                             capture_output=True, text=True, timeout=120)
+                             capture_output=True, text=True, timeout=120, check=False)
         assert out.returncode == 0, out.stderr
         _RENDERED[overlay] = [d for d in yaml.safe_load_all(out.stdout) if d]
     return _RENDERED[overlay]
@@ -379,7 +380,8 @@ def test_overlay_renders_with_kubectl(overlay):
     kubectl = shutil.which("kubectl")
     if not kubectl:
         pytest.skip("kubectl not on PATH; kustomize rendering not checked")
-    out = subprocess.run([kubectl, "kustomize", str(overlay)], capture_output=True, text=True, timeout=120)
+    out = subprocess.run([kubectl, "kustomize", str(overlay)], capture_output=True, text=True, timeout=120,
+                         check=False)
     assert out.returncode == 0, out.stderr
     docs = [d for d in yaml.safe_load_all(out.stdout) if d]
     kameng = [d for d in workloads([(None, d) for d in docs])

@@ -22,7 +22,7 @@ SERVICES = ["catalog", "order", "payment", "delivery", "risk", "account"]
 def promtool(*args):
     tool = shutil.which("promtool")
     assert tool, "promtool is needed: apt-get install -y prometheus (.ci/run does)"
-    done = subprocess.run([tool, *args], capture_output=True, text=True, cwd=RULES.parent)
+    done = subprocess.run([tool, *args], capture_output=True, text=True, cwd=RULES.parent, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 

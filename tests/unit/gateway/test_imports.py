@@ -40,7 +40,7 @@ class Catalog:
         self.stage_codes = Method(self._stage)
         self.finish_import = Method(lambda i, unreadable: self.finished.append(unreadable) or
                                     {"imported": sum(len(c) for c in self.staged), "duplicates": 0})
-        self.abort_import = Method(lambda i: self.aborted.append(i))
+        self.abort_import = Method(self.aborted.append)
 
     def _stage(self, import_id, lines, separator):
         if len(self.staged) == self.fail_on_chunk:

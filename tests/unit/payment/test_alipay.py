@@ -150,7 +150,7 @@ def test_tampered_or_unsigned_answer_is_refused(cfg, alipay_side):
     _, _, unsigned = alipay_side.answer("alipay_trade_query_response", {"code": "10000"}, sign=False)
     with pytest.raises(Refused, match="signature"):
         alipay.parse_query(cfg, unsigned)
-    with pytest.raises(Refused, match="isv.invalid-app-id"):
+    with pytest.raises(Refused, match=r"isv\.invalid-app-id"):
         alipay.parse_query(cfg, '{"error_response":{"code":"40002","sub_code":"isv.invalid-app-id"}}')
     with pytest.raises(Refused, match="not JSON"):
         alipay.parse_query(cfg, "<html>bad gateway</html>")

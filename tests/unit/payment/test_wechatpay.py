@@ -157,7 +157,7 @@ def test_other_event_types_are_refused(cfg, platform):
     event = json.loads(body)
     event["event_type"] = "REFUND.SUCCESS"
     _, headers, body = platform.signed(200, json.dumps(event))
-    with pytest.raises(Refused, match="TRANSACTION.SUCCESS"):
+    with pytest.raises(Refused, match=r"TRANSACTION\.SUCCESS"):
         wechatpay.verify_notify(cfg, headers, body)
 
 
@@ -178,7 +178,7 @@ def test_signed_answers_are_verified_and_parsed(cfg, platform):
 
 def test_replies_follow_v3():
     assert wechatpay.reply(True) == (204, {}, "")
-    status, headers, body = wechatpay.reply(False, "signature invalid")
+    status, _headers, body = wechatpay.reply(False, "signature invalid")
     assert status == 400 and json.loads(body) == {"code": "FAIL", "message": "signature invalid"}
 
 
