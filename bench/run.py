@@ -3,9 +3,11 @@ every figure next to the baseline measured in the same run (a bare gateway -> RP
 
 Uses its own database (kameng_bench) and RabbitMQ vhost (kameng_bench); needs wrk for HTTP load.
 Writes the table to bench-results/latest.md. A benchmark, not a test: it asserts nothing."""
-import services  # noqa: F401 -- eventlet's deprecation notice filtered first
+
 import eventlet
 import eventlet.event
+
+import services  # noqa: F401 -- eventlet's deprecation notice filtered first
 
 eventlet.monkey_patch()
 
@@ -45,8 +47,12 @@ def vhost_uri(amqp_uri, vhost):
     requests.delete(f"{base}/api/vhosts/{vhost}", auth=auth, timeout=10)
     requests.put(f"{base}/api/vhosts/{vhost}", auth=auth, timeout=10).raise_for_status()
     user = urlparse(amqp_uri).username or "guest"
-    requests.put(f"{base}/api/permissions/{vhost}/{user}", auth=auth, timeout=10,
-                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+    requests.put(
+        f"{base}/api/permissions/{vhost}/{user}",
+        auth=auth,
+        timeout=10,
+        json={"configure": ".*", "write": ".*", "read": ".*"},
+    ).raise_for_status()
     return amqp_uri.rstrip("/") + "/" + vhost
 
 
@@ -57,14 +63,22 @@ def start_services(env):
         sys.exit(f"something already listens on port {PORT} (an earlier bench still running?)")
     except requests.ConnectionError:
         pass
-    subprocess.run([sys.executable, "-m", "services.catalog.seed"], env=env, check=True, cwd=ROOT,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "services.catalog.seed"], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL
+    )
     workers = [n for n in ALL if n != "gateway"]
-    logs = ROOT / "bench-results" / "logs"         # warnings and errors of each process, to read after
+    logs = ROOT / "bench-results" / "logs"  # warnings and errors of each process, to read after
     logs.mkdir(parents=True, exist_ok=True)
-    procs = [subprocess.Popen([sys.executable, "-m", "tools.runner", *names], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=(logs / f"{names[0]}.log").open("w"))
-             for names in [[w] for w in workers] + [["gateway"]]]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tools.runner", *names],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=(logs / f"{names[0]}.log").open("w"),
+        )
+        for names in [[w] for w in workers] + [["gateway"]]
+    ]
     for proc, name in zip(procs, [*workers, "gateway"], strict=True):
         proc.service = name
     deadline = time.monotonic() + 90
@@ -81,8 +95,12 @@ def start_services(env):
 
 
 def wrk(path, connections=32):
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{WRK_SECONDS}s", "--latency", BASE + path],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{WRK_SECONDS}s", "--latency", BASE + path],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -116,7 +134,7 @@ def cpu_s(procs):
 def _cpu_of(pid):
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:           # gone meanwhile (a PostgreSQL backend that ended)
+    except OSError:  # gone meanwhile (a PostgreSQL backend that ended)
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
@@ -130,7 +148,13 @@ def cpu_by_part(procs):
             name = Path(f"/proc/{pid}/comm").read_text().strip()
         except OSError:
             continue
-        part = "postgres" if name.startswith("postgres") else "rabbitmq" if name in ("beam.smp", "erl_child_setup") else None
+        part = (
+            "postgres"
+            if name.startswith("postgres")
+            else "rabbitmq"
+            if name in ("beam.smp", "erl_child_setup")
+            else None
+        )
         if part:
             parts[part] = parts.get(part, 0.0) + _cpu_of(pid)
     return parts
@@ -147,9 +171,14 @@ def import_codes(sku, count):
         batch = 10_000
         for start in range(0, count, batch):
             yield "".join(f"{sku}-{n:09d},pw{n}\n" for n in range(start, min(count, start + batch))).encode()
+
     started = time.perf_counter()
-    response = requests.post(f"{BASE}/api/v1/admin/products/{sku}/codes", data=body(), timeout=900,
-                             headers={**ADMIN, "Content-Type": "text/plain"})
+    response = requests.post(
+        f"{BASE}/api/v1/admin/products/{sku}/codes",
+        data=body(),
+        timeout=900,
+        headers={**ADMIN, "Content-Type": "text/plain"},
+    )
     seconds = time.perf_counter() - started
     response.raise_for_status()
     assert response.json()["imported"] == count, response.text
@@ -157,9 +186,19 @@ def import_codes(sku, count):
 
 
 def new_product(sku, max_quantity=10):
-    requests.post(BASE + "/api/v1/admin/products", headers=ADMIN, timeout=10, json={
-        "sku": sku, "name": sku, "category": "bench", "price": "1.00", "delivery": "card",
-        "max_quantity": max_quantity}).raise_for_status()
+    requests.post(
+        BASE + "/api/v1/admin/products",
+        headers=ADMIN,
+        timeout=10,
+        json={
+            "sku": sku,
+            "name": sku,
+            "category": "bench",
+            "price": "1.00",
+            "delivery": "card",
+            "max_quantity": max_quantity,
+        },
+    ).raise_for_status()
 
 
 ORDER_LUA = """
@@ -173,8 +212,12 @@ def accept_orders(sku):
     script = ROOT / "bench-results" / "order.lua"
     script.parent.mkdir(exist_ok=True)
     script.write_text(ORDER_LUA % sku)
-    out = subprocess.run(["wrk", "-t2", "-c32", f"-d{WRK_SECONDS}s", "--latency", "-s", str(script),
-                          BASE + "/api/v1/orders"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t2", "-c32", f"-d{WRK_SECONDS}s", "--latency", "-s", str(script), BASE + "/api/v1/orders"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p90 = re.search(r"90%\s+([\d.]+)(us|ms|s)", out)
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
@@ -191,12 +234,23 @@ def full_purchases(sku, total=300, concurrency=30):
 
     def purchase(n):
         with requests.Session() as http:
-            def look(order, status):      # a long poll, as the pay page does: held until it moves
-                return {**order, **http.get(f"{BASE}/api/v1/orders/{order['order_no']}", timeout=30,
-                                            params={"status": status, "wait": 10},
-                                            headers={"X-Order-Token": order["token"]}).json()}
-            order = http.post(BASE + "/api/v1/orders", timeout=30, json={
-                "sku": sku, "quantity": 1, "contact": f"b{n}@example.com", "payment_channel": "sandbox"}).json()
+
+            def look(order, status):  # a long poll, as the pay page does: held until it moves
+                return {
+                    **order,
+                    **http.get(
+                        f"{BASE}/api/v1/orders/{order['order_no']}",
+                        timeout=30,
+                        params={"status": status, "wait": 10},
+                        headers={"X-Order-Token": order["token"]},
+                    ).json(),
+                }
+
+            order = http.post(
+                BASE + "/api/v1/orders",
+                timeout=30,
+                json={"sku": sku, "quantity": 1, "contact": f"b{n}@example.com", "payment_channel": "sandbox"},
+            ).json()
             while not order.get("payment"):
                 order = look(order, order["status"])
             paid_at = time.perf_counter()
@@ -225,20 +279,30 @@ def flash_sale(sku, codes, buyers):
 
     def buyer(n):
         with requests.Session() as http:
-            gate.wait()                                  # everyone at the same moment
-            created = http.post(BASE + "/api/v1/orders", timeout=60, json={
-                "sku": sku, "quantity": 1, "contact": f"flash{n}@example.com", "payment_channel": "sandbox"})
+            gate.wait()  # everyone at the same moment
+            created = http.post(
+                BASE + "/api/v1/orders",
+                timeout=60,
+                json={"sku": sku, "quantity": 1, "contact": f"flash{n}@example.com", "payment_channel": "sandbox"},
+            )
             answers[created.status_code] = answers.get(created.status_code, 0) + 1
             order = created.json()
             if created.status_code != 201:
                 return
 
-            def look():                                  # the long poll, as the pay page does
-                return {**order, **http.get(f"{BASE}/api/v1/orders/{order['order_no']}", timeout=60,
-                                            params={"status": order["status"], "wait": 15},
-                                            headers={"X-Order-Token": order["token"]}).json()}
+            def look():  # the long poll, as the pay page does
+                return {
+                    **order,
+                    **http.get(
+                        f"{BASE}/api/v1/orders/{order['order_no']}",
+                        timeout=60,
+                        params={"status": order["status"], "wait": 15},
+                        headers={"X-Order-Token": order["token"]},
+                    ).json(),
+                }
+
             while not order.get("payment") and order["status"] not in ("rejected", "expired", "cancelled"):
-                order = look()                           # accepted, its pay_url not there yet
+                order = look()  # accepted, its pay_url not there yet
             if not order.get("payment"):
                 return
             http.post(f"{BASE}/api/v1/payments/sandbox/{order['payment']['payment_no']}/pay", timeout=60)
@@ -262,8 +326,10 @@ def reservations(amqp_uri, sku, total, concurrency=50):
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=60) as cluster:
         started, n = time.perf_counter(), 0
         while n < total:
-            replies = [cluster.catalog.reserve.call_async(f"BENCH-{sku}-{n + i}", sku, 1, 3600)
-                       for i in range(min(concurrency, total - n))]
+            replies = [
+                cluster.catalog.reserve.call_async(f"BENCH-{sku}-{n + i}", sku, 1, 3600)
+                for i in range(min(concurrency, total - n))
+            ]
             for reply in replies:
                 reply.result()
             n += len(replies)
@@ -272,8 +338,10 @@ def reservations(amqp_uri, sku, total, concurrency=50):
 
 def catalog_scenarios(procs, amqp, base_rps):
     rows = []
-    for label, path in [("product listing (cached 1 s)", "/api/v1/products"),
-                        ("product detail (cached 1 s)", "/api/v1/products/DEMO-STEAM-50")]:
+    for label, path in [
+        ("product listing (cached 1 s)", "/api/v1/products"),
+        ("product detail (cached 1 s)", "/api/v1/products/DEMO-STEAM-50"),
+    ]:
         rps, p99, errors = wrk(path)
         rows.append((label, f"{rps:,.0f} req/s", f"{rps / base_rps:.2f}", f"p99 {p99:.1f} ms, non-2xx {errors}"))
     for count in IMPORT_SIZES:
@@ -283,22 +351,40 @@ def catalog_scenarios(procs, amqp, base_rps):
         seconds = import_codes(sku, count)
         peak = memory_mb(procs, "VmHWM")
         rate = count / seconds
-        rows.append((f"import {count:,} codes (encrypted, deduplicated)", f"{rate:,.0f} codes/s",
-                     f"{rate / base_rps:.2f}", f"{seconds:.1f} s; services RSS {rss_before} MB before, peak {peak} MB"))
+        rows.append(
+            (
+                f"import {count:,} codes (encrypted, deduplicated)",
+                f"{rate:,.0f} codes/s",
+                f"{rate / base_rps:.2f}",
+                f"{seconds:.1f} s; services RSS {rss_before} MB before, peak {peak} MB",
+            )
+        )
     sku = "BENCH-RESERVE"
     new_product(sku, max_quantity=1)
     import_codes(sku, 20_000)
     rate = reservations(amqp, sku, 5_000)
-    rows.append(("reservations, 50 in flight on one SKU (RPC)", f"{rate:,.0f} /s", f"{rate / base_rps:.2f}",
-                 "SELECT ... FOR UPDATE SKIP LOCKED"))
+    rows.append(
+        (
+            "reservations, 50 in flight on one SKU (RPC)",
+            f"{rate:,.0f} /s",
+            f"{rate / base_rps:.2f}",
+            "SELECT ... FOR UPDATE SKIP LOCKED",
+        )
+    )
     return rows
 
 
-BENCH_RULES = {"velocity": [{"dimension": d, "window_s": 3600, "max": 1_000_000, "action": "review"}
-                            for d in ("ip", "device", "contact", "recharge_account")],
-               "amount": [{"category": "*", "above": 10**9}], "quantity": [{"category": "*", "above": 10_000}],
-               "unpaid": {"max": 1_000_000}, "new_contact": {"above": 10**9},
-               "repeat_category": {"window_s": 600, "max": 1_000_000}}
+BENCH_RULES = {
+    "velocity": [
+        {"dimension": d, "window_s": 3600, "max": 1_000_000, "action": "review"}
+        for d in ("ip", "device", "contact", "recharge_account")
+    ],
+    "amount": [{"category": "*", "above": 10**9}],
+    "quantity": [{"category": "*", "above": 10_000}],
+    "unpaid": {"max": 1_000_000},
+    "new_contact": {"above": 10**9},
+    "repeat_category": {"window_s": 600, "max": 1_000_000},
+}
 
 
 def assessments(amqp_uri, db_url, base_rps, total=3000):
@@ -306,29 +392,51 @@ def assessments(amqp_uri, db_url, base_rps, total=3000):
     on (counters in Redis, lists, decision row, outbox), timed until every decision is stored."""
     from nameko.standalone.events import event_dispatcher
     from sqlalchemy import create_engine, text
+
     from services.common import envelope
+
     requests.put(BASE + "/api/v1/admin/risk/rules", json=BENCH_RULES, headers=ADMIN, timeout=10).raise_for_status()
     dispatch, run = event_dispatcher({"AMQP_URI": amqp_uri}), f"BENCH-RISK-{int(time.time())}"
     engine = create_engine(db_url)
     started = time.perf_counter()
     for n in range(total):
-        dispatch("order", "risk_assessment_requested", envelope.make("risk_assessment_requested", {
-            "order_no": f"{run}-{n}", "ip": f"10.0.{n % 50}.1", "device_id": f"d{n % 200}", "quantity": 1,
-            "contact": f"b{n}@example.com", "sku": "BENCH-ORDERS", "category": "bench", "amount": 990,
-            "payment_channel": "sandbox"}))
+        dispatch(
+            "order",
+            "risk_assessment_requested",
+            envelope.make(
+                "risk_assessment_requested",
+                {
+                    "order_no": f"{run}-{n}",
+                    "ip": f"10.0.{n % 50}.1",
+                    "device_id": f"d{n % 200}",
+                    "quantity": 1,
+                    "contact": f"b{n}@example.com",
+                    "sku": "BENCH-ORDERS",
+                    "category": "bench",
+                    "amount": 990,
+                    "payment_channel": "sandbox",
+                },
+            ),
+        )
     with engine.connect() as conn:
-        while conn.execute(text("SELECT count(*) FROM risk.decisions WHERE order_no LIKE :p"),
-                           {"p": f"{run}-%"}).scalar() < total:
+        while (
+            conn.execute(text("SELECT count(*) FROM risk.decisions WHERE order_no LIKE :p"), {"p": f"{run}-%"}).scalar()
+            < total
+        ):
             time.sleep(0.05)
     rate = total / (time.perf_counter() - started)
     engine.dispose()
     requests.put(BASE + "/api/v1/admin/risk/rules", json={}, headers=ADMIN, timeout=10)
-    return ("risk assessments (every rule type on; event in, decision + event out)", f"{rate:,.0f} /s",
-            f"{rate / base_rps:.2f}", "must not be the saga's slowest step: compare reservations/s")
+    return (
+        "risk assessments (every rule type on; event in, decision + event out)",
+        f"{rate:,.0f} /s",
+        f"{rate / base_rps:.2f}",
+        "must not be the saga's slowest step: compare reservations/s",
+    )
 
 
 def main():
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))   # so `finally` stops the services
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))  # so `finally` stops the services
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install -y wrk")
     s = settings()
@@ -336,14 +444,22 @@ def main():
     migrate.drop_database(db_url)
     migrate.upgrade(db_url)
     amqp = vhost_uri(s.amqp_uri, "kameng_bench")
-    env = {**os.environ, **DEV_ENV, "KAMENG_DATABASE_URL": db_url, "KAMENG_AMQP_URI": amqp,
-           "KAMENG_HTTP_PORT": str(PORT), "KAMENG_LOG_LEVEL": "WARNING", "KAMENG_RATE_LIMITS": "off"}
+    env = {
+        **os.environ,
+        **DEV_ENV,
+        "KAMENG_DATABASE_URL": db_url,
+        "KAMENG_AMQP_URI": amqp,
+        "KAMENG_HTTP_PORT": str(PORT),
+        "KAMENG_LOG_LEVEL": "WARNING",
+        "KAMENG_RATE_LIMITS": "off",
+    }
     procs = start_services(env)
     rows = []
     try:
         base_rps, base_p99, _ = wrk("/ping")
-        rows.append(("baseline: GET /ping (gateway -> RPC echo)", f"{base_rps:,.0f} req/s", "1.00",
-                     f"p99 {base_p99:.1f} ms"))
+        rows.append(
+            ("baseline: GET /ping (gateway -> RPC echo)", f"{base_rps:,.0f} req/s", "1.00", f"p99 {base_p99:.1f} ms")
+        )
         if not ONLY:
             rows += catalog_scenarios(procs, amqp, base_rps)
         sku = "BENCH-ORDERS"
@@ -355,33 +471,55 @@ def main():
         per_order = (cpu_s(procs) - cpu - idle * (time.perf_counter() - started)) / (rps * WRK_SECONDS) * 1000
         split = cpu_split(parts, cpu_by_part(procs), rps * WRK_SECONDS)
         rows.append(("idle services (timers, relays, heartbeats)", f"{idle * 1000:.0f} ms CPU/s", "", ""))
-        rows.append(("order acceptance (POST /orders, waits for pay_url)", f"{rps:,.0f} orders/s",
-                     f"{rps / base_rps:.2f}", f"p90 {p90:.0f} ms, p99 {p99:.0f} ms, non-2xx {errors}; "
-                     f"service CPU {per_order:.1f} ms/order"))
+        rows.append(
+            (
+                "order acceptance (POST /orders, waits for pay_url)",
+                f"{rps:,.0f} orders/s",
+                f"{rps / base_rps:.2f}",
+                f"p90 {p90:.0f} ms, p99 {p99:.0f} ms, non-2xx {errors}; service CPU {per_order:.1f} ms/order",
+            )
+        )
         rows.append(("CPU per accepted order, by process (idle included)", "", "", f"ms: {split}"))
         cpu, parts, total, started = cpu_s(procs), cpu_by_part(procs), 300, time.perf_counter()
         rate, visible = full_purchases(sku, total)
         per_order = (cpu_s(procs) - cpu - idle * (time.perf_counter() - started)) / total * 1000
         split = cpu_split(parts, cpu_by_part(procs), total)
-        rows.append(("full purchase (create, pay, codes shown), 30 buyers", f"{rate:,.0f} purchases/s",
-                     f"{rate / base_rps:.2f}", f"pay -> codes visible p95 {visible[95]:.0f} ms; "
-                     f"service CPU {per_order:.1f} ms/purchase"))
+        rows.append(
+            (
+                "full purchase (create, pay, codes shown), 30 buyers",
+                f"{rate:,.0f} purchases/s",
+                f"{rate / base_rps:.2f}",
+                f"pay -> codes visible p95 {visible[95]:.0f} ms; service CPU {per_order:.1f} ms/purchase",
+            )
+        )
         rows.append(("CPU per full purchase, by process (idle included)", "", "", f"ms: {split}"))
         rate, visible = full_purchases(sku, 100, concurrency=4)
-        rows.append(("payment notify -> codes visible, 4 buyers at a time", f"p95 {visible[95]:.0f} ms",
-                     "", f"p50 {visible[50]:.0f} ms, max {visible[100]:.0f} ms ({rate:,.1f} purchases/s)"))
+        rows.append(
+            (
+                "payment notify -> codes visible, 4 buyers at a time",
+                f"p95 {visible[95]:.0f} ms",
+                "",
+                f"p50 {visible[50]:.0f} ms, max {visible[100]:.0f} ms ({rate:,.1f} purchases/s)",
+            )
+        )
         sku = "BENCH-FLASH"
         new_product(sku, max_quantity=1)
         import_codes(sku, 100)
         answers, completed, distinct, seconds = flash_sale(sku, codes=100, buyers=500)
         errors = sum(n for status, n in answers.items() if status >= 500)
-        rows.append(("flash sale: 500 buyers at once for 100 codes", f"{completed} sold", "",
-                     f"answers {dict(sorted(answers.items()))}, {distinct} distinct codes, 5xx {errors}, "
-                     f"all settled in {seconds:.1f} s"))
-        if not ONLY or "risk" in ONLY:      # last: its 3000 decisions go on to the order service as events
+        rows.append(
+            (
+                "flash sale: 500 buyers at once for 100 codes",
+                f"{completed} sold",
+                "",
+                f"answers {dict(sorted(answers.items()))}, {distinct} distinct codes, 5xx {errors}, "
+                f"all settled in {seconds:.1f} s",
+            )
+        )
+        if not ONLY or "risk" in ONLY:  # last: its 3000 decisions go on to the order service as events
             rows.append(assessments(amqp, db_url, base_rps))
     finally:
-        for proc in reversed(procs):      # the gateway first
+        for proc in reversed(procs):  # the gateway first
             proc.terminate()
             try:
                 proc.wait(30)

@@ -3,6 +3,7 @@
 closes the admin API. A caller proves it with `Authorization: Bearer <token>` (scripts), or with
 the session cookie the console's sign-in gives (gateway/web.py) plus, on every call that
 changes something, the session's CSRF token in `X-CSRF-Token`."""
+
 import hmac
 
 from services.common.errors import Forbidden, Unauthorized
@@ -18,6 +19,7 @@ def valid_token(config, token):
 def admin(request, config):
     """The acting admin's name for audit rows, or Unauthorized (401) / Forbidden (403, CSRF)."""
     from gateway import web
+
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer" and valid_token(config, token):
         return ACTOR

@@ -1,5 +1,6 @@
 """The gateway's caches of public reads that every visitor asks for (the product list): entries
 live `ttl` seconds, so stock shown is at most that stale."""
+
 from services.common.cache import TtlCache
 
 # the public catalog reads; admin writes through this gateway clear them at once, other replicas

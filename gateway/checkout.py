@@ -1,5 +1,6 @@
 """The storefront's checkout form -> the body of POST /api/v1/orders (the same schema checks
 it), plus the optional query password. Plain functions: the page routes stay thin."""
+
 import secrets
 
 from marshmallow import ValidationError
@@ -11,8 +12,11 @@ PASSWORD_LENGTH = (6, 64)
 
 def form_order(form, product):
     """(order body, query password or None, {field: [message]})."""
-    body = {"sku": product["sku"], "contact": form.get("contact", "").strip()[:254],
-            "payment_channel": form.get("payment_channel", "")[:16]}
+    body = {
+        "sku": product["sku"],
+        "contact": form.get("contact", "").strip()[:254],
+        "payment_channel": form.get("payment_channel", "")[:16],
+    }
     errors = {}
     try:
         body["quantity"] = int(form.get("quantity", "")[:6])

@@ -1,5 +1,6 @@
 """The one error table: every failure becomes DESIGN §6's shape
 `{"error": {"code", "message", "details"?}}` with its status. No stack trace ever leaves."""
+
 import json
 import logging
 
@@ -28,9 +29,14 @@ STATUS = {
 }
 
 # werkzeug's HTTP errors (routing, body size) by status -> our code
-HTTP_CODES = {400: "validation_error", 404: "not_found", 405: "method_not_allowed",
-              413: "payload_too_large", 415: "unsupported_media_type",
-              308: "not_found"}         # werkzeug's "merge the slashes" redirect: not an API path
+HTTP_CODES = {
+    400: "validation_error",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    308: "not_found",
+}  # werkzeug's "merge the slashes" redirect: not an API path
 
 MESSAGES = {
     "not_found": "no such resource",
@@ -49,8 +55,12 @@ def error_body(code, message=None, details=None):
 
 
 def json_response(status, payload, headers=None):
-    return Response(json.dumps(payload, ensure_ascii=False, separators=(",", ":")), status=status,
-                    headers=headers, content_type="application/json; charset=utf-8")
+    return Response(
+        json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+        status=status,
+        headers=headers,
+        content_type="application/json; charset=utf-8",
+    )
 
 
 def describe(exc):
@@ -63,8 +73,9 @@ def describe(exc):
         return 400, error_body("validation_error", "invalid input", {"fields": exc.messages}), {}
     if isinstance(exc, HTTPException) and exc.code in HTTP_CODES:
         code = HTTP_CODES[exc.code]
-        headers = ({"Allow": ", ".join(exc.valid_methods)}
-                   if isinstance(exc, MethodNotAllowed) and exc.valid_methods else {})
+        headers = (
+            {"Allow": ", ".join(exc.valid_methods)} if isinstance(exc, MethodNotAllowed) and exc.valid_methods else {}
+        )
         message = MESSAGES.get(code) if code != "validation_error" else "malformed request"
         return STATUS[code], error_body(code, message), headers
     log.error("unhandled error", exc_info=(type(exc), exc, exc.__traceback__))

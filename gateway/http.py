@@ -7,6 +7,7 @@
   every response carries `X-Request-Id` and the security headers; RED metrics per route.
 - `api(...)`: declares a route and records its schemas for `/openapi.json`.
 """
+
 import functools
 import ipaddress
 import json
@@ -35,7 +36,7 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
-                               "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
 }
 
 
@@ -56,6 +57,7 @@ def finish(response, rid, route):
 
 class JsonRequest(Request):
     """A request as the handlers see it: with the body size it may have and its URL's path values."""
+
     body_limit: int
     path_values: dict[str, Any]
 
@@ -65,17 +67,17 @@ class JsonWsgiApp(WsgiApp):
         rid = request_id(environ)
         environ["kameng.request_id"] = rid
         if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
-            environ["wsgi.input_terminated"] = True   # eventlet de-chunks; werkzeug may read to EOF
+            environ["wsgi.input_terminated"] = True  # eventlet de-chunks; werkzeug may read to EOF
         request = JsonRequest(environ, shallow=True)
         try:
             if "\x00" in request.path or "%00" in environ.get("QUERY_STRING", ""):
-                raise BadRequest()          # PostgreSQL cannot even compare a string with NUL in it
+                raise BadRequest()  # PostgreSQL cannot even compare a string with NUL in it
             provider, values = self.url_map.bind_to_environ(environ).match()
             limit = provider.max_body or self.server.max_body
             if (request.content_length or 0) > limit:
                 raise RequestEntityTooLarge()
             request.body_limit = limit
-            request.max_content_length = limit + 1   # werkzeug stops a stream at this silently
+            request.max_content_length = limit + 1  # werkzeug stops a stream at this silently
             request.path_values = values
             response = provider.handle_request(request)
         except HTTPException as exc:
@@ -84,7 +86,7 @@ class JsonWsgiApp(WsgiApp):
 
 
 class JsonWebServer(WebServer):
-    BACKLOG = 1024       # nameko listens with eventlet's default of 50: a flash sale overflows it
+    BACKLOG = 1024  # nameko listens with eventlet's default of 50: a flash sale overflows it
     _starting: bool
 
     def start(self):
@@ -122,10 +124,11 @@ class JsonHttpHandler(HttpRequestHandler):
             args, kwargs = self.get_entrypoint_parameters(request)
             self.check_signature(args, kwargs)
             done = Event()
-            self.container.spawn_worker(self, args, kwargs, context_data=context_data,
-                                        handle_result=partial(self.handle_result, done))
+            self.container.spawn_worker(
+                self, args, kwargs, context_data=context_data, handle_result=partial(self.handle_result, done)
+            )
             response = self.response_from_result(done.wait())
-        except Exception as exc:  # noqa: BLE001 -- every failure gets the error shape
+        except Exception as exc:
             response = errors.error_response(exc)
         return finish(response, context_data["correlation_id"], self.url)
 
@@ -138,7 +141,7 @@ class JsonHttpHandler(HttpRequestHandler):
 
 class Route(NamedTuple):
     method: str
-    path: str            # OpenAPI form: /api/v1/products/{sku}
+    path: str  # OpenAPI form: /api/v1/products/{sku}
     name: str
     summary: str
     body: object
@@ -153,14 +156,29 @@ class Route(NamedTuple):
 ROUTES: list[Route] = []
 
 
-def api(method, url, *, summary, response=None, body=None, query=None, status=200, tags=(),
-        max_body=None, content="application/json", admin=False):
+def api(
+    method,
+    url,
+    *,
+    summary,
+    response=None,
+    body=None,
+    query=None,
+    status=200,
+    tags=(),
+    max_body=None,
+    content="application/json",
+    admin=False,
+):
     """`@api("GET", "/api/v1/products/<sku>", summary=..., response=schemas.Product)`."""
+
     def decorate(fn):
         path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", url)
-        ROUTES.append(Route(method, path, fn.__name__, summary, body, query, response, status,
-                            tuple(tags), content, admin))
+        ROUTES.append(
+            Route(method, path, fn.__name__, summary, body, query, response, status, tuple(tags), content, admin)
+        )
         return JsonHttpHandler.decorator(method, url, max_body=max_body)(fn)
+
     return decorate
 
 

@@ -4,6 +4,7 @@ messages.po, one per language, zh-CN the default. Message ids are keys ("nav.hom
 every catalog carries exactly the keys of the template messages.pot. The catalogs are read as text
 at import (babel's read_po): no compiled .mo file exists that could fall behind its .po. How to add
 a word or a language: docs/translating.md."""
+
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -21,8 +22,7 @@ def load(path):
 
 def load_all(root=CATALOGS):
     """{page language: words} for every locale directory: zh_CN is the page language zh-CN."""
-    return {po.parent.parent.name.replace("_", "-"): load(po)
-            for po in sorted(root.glob("*/LC_MESSAGES/messages.po"))}
+    return {po.parent.parent.name.replace("_", "-"): load(po) for po in sorted(root.glob("*/LC_MESSAGES/messages.po"))}
 
 
 LANGUAGES = load_all()
@@ -34,6 +34,7 @@ def translator(lang):
     def t(key, **values):
         text = words.get(key, key)
         return text.format(**values) if values else text
+
     return t
 
 

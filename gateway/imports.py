@@ -1,6 +1,7 @@
 """Bulk code import at the gateway: stream the body line by line (bounded memory whatever its
 size), hand the catalog chunks of lines, then ask it to move the whole import in one transaction.
 A failure anywhere aborts the import: nothing is half-imported."""
+
 import io
 import logging
 from collections import deque
@@ -49,7 +50,7 @@ def read_lines(stream):
             yield line_no, None, "not valid UTF-8"
             continue
         if line_no == 1:
-            text = text.lstrip("\ufeff")           # a BOM from Windows editors
+            text = text.lstrip("\ufeff")  # a BOM from Windows editors
         yield (line_no, text, None) if text.strip() else (line_no, None, "empty line")
 
 
@@ -61,16 +62,16 @@ class Rejections:
 
     def add(self, items):
         self.total += len(items)
-        self.shown.extend(items[:max(0, MAX_REJECTED_SHOWN - len(self.shown))])
+        self.shown.extend(items[: max(0, MAX_REJECTED_SHOWN - len(self.shown))])
 
 
 def run(catalog, actor, sku, stream, separator):
     import_id = catalog.begin_import(actor, sku)["import_id"]
     rejected, unreadable, chunk, readable = Rejections(), 0, [], 0
-    in_flight: deque[Any] = deque()            # nameko RPC replies, not yet read
+    in_flight: deque[Any] = deque()  # nameko RPC replies, not yet read
     stage = catalog.stage_codes
 
-    def send(lines, keep=IN_FLIGHT):     # the next chunk is read while the catalog encrypts this one
+    def send(lines, keep=IN_FLIGHT):  # the next chunk is read while the catalog encrypts this one
         if lines:
             in_flight.append(stage.call_async(import_id, lines, separator))
         while len(in_flight) > keep:
@@ -94,8 +95,12 @@ def run(catalog, actor, sku, stream, separator):
     except BaseException:
         try:
             catalog.abort_import(import_id)
-        except Exception:  # noqa: BLE001 -- the sweeper drops abandoned imports later
+        except Exception:
             log.warning("could not abort import %s", import_id)
         raise
-    return {"imported": counts["imported"], "duplicates": counts["duplicates"],
-            "rejected": sorted(rejected.shown, key=lambda r: r["line"]), "rejected_total": rejected.total}
+    return {
+        "imported": counts["imported"],
+        "duplicates": counts["duplicates"],
+        "rejected": sorted(rejected.shown, key=lambda r: r["line"]),
+        "rejected_total": rejected.total,
+    }

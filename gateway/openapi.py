@@ -1,4 +1,5 @@
 """/openapi.json, generated from the routes `http.api` recorded and the schemas they use."""
+
 from typing import Any
 
 from apispec import APISpec
@@ -17,34 +18,41 @@ def _error_responses(route):
     codes: dict[int, list[str]] = {}
     for code, status in errors.STATUS.items():
         codes.setdefault(status, []).append(code)
-    return {str(s): {"description": " or ".join(codes[s]),
-                     "content": {"application/json": {"schema": "Error"}}} for s in sorted(statuses)}
+    return {
+        str(s): {"description": " or ".join(codes[s]), "content": {"application/json": {"schema": "Error"}}}
+        for s in sorted(statuses)
+    }
 
 
 def _operation(route):
     response = {"description": route.summary}
     if route.response is not None:
         response["content"] = {route.content: {"schema": route.response}}
-    operation = {"operationId": route.name, "summary": route.summary, "tags": list(route.tags),
-                 "responses": {str(route.status): response, **_error_responses(route)}}
+    operation = {
+        "operationId": route.name,
+        "summary": route.summary,
+        "tags": list(route.tags),
+        "responses": {str(route.status): response, **_error_responses(route)},
+    }
     if route.admin:
         operation["security"] = [{"adminToken": []}]
-        operation["responses"]["401"] = {"description": "unauthorized",
-                                         "content": {"application/json": {"schema": "Error"}}}
+        operation["responses"]["401"] = {
+            "description": "unauthorized",
+            "content": {"application/json": {"schema": "Error"}},
+        }
     if route.query is not None:
         operation["parameters"] = [{"in": "query", "schema": route.query}]
     params = [p.strip("{}") for p in route.path.split("/") if p.startswith("{")]
     operation.setdefault("parameters", []).extend(
-        {"in": "path", "name": p, "required": True, "schema": {"type": "string"}} for p in params)
+        {"in": "path", "name": p, "required": True, "schema": {"type": "string"}} for p in params
+    )
     if route.body is not None:
-        operation["requestBody"] = {"required": True,
-                                    "content": {"application/json": {"schema": route.body}}}
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": route.body}}}
     return operation
 
 
 def build(version="0.1.0"):
-    spec = APISpec(title="kameng", version=version, openapi_version="3.0.3",
-                   plugins=[MarshmallowPlugin()])
+    spec = APISpec(title="kameng", version=version, openapi_version="3.0.3", plugins=[MarshmallowPlugin()])
     spec.components.schema("Error", schema=schemas.Error)
     spec.components.security_scheme("adminToken", {"type": "http", "scheme": "bearer"})
     paths: dict[str, dict[str, Any]] = {}

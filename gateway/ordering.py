@@ -1,5 +1,6 @@
 """POST /api/v1/orders at the gateway: create, then wait a short bounded time for the saga to
 reach the payment step (or an end), so most buyers get their pay_url in the first answer."""
+
 import logging
 
 from marshmallow import ValidationError
@@ -44,9 +45,13 @@ def held_status(order_rpc, hold):
 def look(order_rpc, board, order_no, token, status=None, wait_s=0):
     """GET /orders/{no}: the buyer's view (codes once delivered). With `status` and `wait_s`:
     while the order is still in `status`, hold up to `wait_s` for a hint that it moved."""
-    order = order_rpc.get_order(order_no, token)        # the token is checked first, every time
-    if (status and wait_s > 0 and order["status"] == status
-            and board.wait(order_no, lambda seen: seen["status"] != status, wait_s) is not None):
+    order = order_rpc.get_order(order_no, token)  # the token is checked first, every time
+    if (
+        status
+        and wait_s > 0
+        and order["status"] == status
+        and board.wait(order_no, lambda seen: seen["status"] != status, wait_s) is not None
+    ):
         order = order_rpc.get_order(order_no, token)
     return order
 
@@ -54,8 +59,9 @@ def look(order_rpc, board, order_no, token, status=None, wait_s=0):
 def answer(order, token):
     """(status, body): a sold-out answer is a clean 409, anything else the order with its token."""
     if order["status"] == "rejected" and order.get("reason") == "out_of_stock":
-        return 409, {"error": {"code": "out_of_stock", "message": "sold out",
-                               "details": {"order_no": order["order_no"]}}}
+        return 409, {
+            "error": {"code": "out_of_stock", "message": "sold out", "details": {"order_no": order["order_no"]}}
+        }
     return 201, schemas.CREATED_ORDER.dump({**order, "token": token, "items": []})
 
 
@@ -68,6 +74,6 @@ def place(order_rpc, board, body, signals, key, wait_s=WAIT_S):
     if key:
         try:
             order_rpc.remember_answer(key, {"status": status, "body": body})
-        except Unavailable:      # the order stands; a replay of this key answers 409 until it expires
+        except Unavailable:  # the order stands; a replay of this key answers 409 until it expires
             log.warning("could not keep the answer for an Idempotency-Key")
     return status, body

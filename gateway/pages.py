@@ -1,6 +1,7 @@
 """Server-rendered pages: Jinja2 with autoescape, one base layout (templates/base.html), shared
 partials (templates/_ui.html), words from gateway/i18n.py, assets from gateway/static/ (no CDN,
 no inline script: the CSP forbids it). Pages are declared with `web.page` in gateway/routes/."""
+
 from pathlib import Path
 
 import segno
@@ -12,8 +13,9 @@ from services.common.money import format_minor
 
 HERE = Path(__file__).parent
 LANG_COOKIE = "kameng_lang"
-templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(),
-                        trim_blocks=True, lstrip_blocks=True)
+templates = Environment(
+    loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(), trim_blocks=True, lstrip_blocks=True
+)
 templates.filters["money"] = format_minor
 
 
@@ -35,10 +37,16 @@ def render(request, name, status=200, **context):
     admin = getattr(request, "admin", None)
     csrf = web.csrf_token(request, config)
     body = templates.get_template(name).render(
-        t=i18n.translator(lang), lang=lang, csrf=csrf, admin=admin, request_path=request.path,
-        menu=web.menu("admin" if admin else "store"), **context)
+        t=i18n.translator(lang),
+        lang=lang,
+        csrf=csrf,
+        admin=admin,
+        request_path=request.path,
+        menu=web.menu("admin" if admin else "store"),
+        **context,
+    )
     response = Response(body, status=status, content_type="text/html; charset=utf-8")
-    response.headers["Cache-Control"] = "no-store"        # pages show orders, codes, tokens
+    response.headers["Cache-Control"] = "no-store"  # pages show orders, codes, tokens
     if getattr(request, "csrf_set", False):
         web.set_cookie(response, config, web.CSRF_COOKIE, csrf)
     if request.args.get("lang") == lang:
@@ -46,17 +54,24 @@ def render(request, name, status=200, **context):
     return response
 
 
-ERROR_WORDS = {"not_found": "error.not_found", "forbidden": "error.csrf", "rate_limited": "error.rate_limited",
-               "unavailable": "error.unavailable", "validation_error": "error.invalid"}
+ERROR_WORDS = {
+    "not_found": "error.not_found",
+    "forbidden": "error.csrf",
+    "rate_limited": "error.rate_limited",
+    "unavailable": "error.unavailable",
+    "validation_error": "error.invalid",
+}
 
 
 def error_page(request, exc):
     """A domain error as a page with the status DESIGN gives its code."""
     from gateway import errors
+
     status = errors.STATUS.get(exc.code, 500)
     retry = exc.details.get("retry_after", 1) if exc.code == "rate_limited" else None
-    response = render(request, "error.html", status=status, message=ERROR_WORDS.get(exc.code, "error.title"),
-                      retry=retry)
+    response = render(
+        request, "error.html", status=status, message=ERROR_WORDS.get(exc.code, "error.title"), retry=retry
+    )
     if retry is not None:
         response.headers["Retry-After"] = str(retry)
     return response
@@ -66,8 +81,12 @@ def static(filename):
     path = (HERE / "static" / filename).resolve()
     if path.parent != (HERE / "static").resolve() or not path.is_file():
         return None
-    kinds = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-             ".svg": "image/svg+xml", ".png": "image/png"}
+    kinds = {
+        ".css": "text/css; charset=utf-8",
+        ".js": "text/javascript; charset=utf-8",
+        ".svg": "image/svg+xml",
+        ".png": "image/png",
+    }
     response = Response(path.read_bytes(), content_type=kinds.get(path.suffix, "application/octet-stream"))
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

@@ -4,6 +4,7 @@ KAMENG_RATE_LIMITS = "orders=30/m,lookup=60/m,notify=600/m,contact_lookup=20/h,l
 `contact_lookup` counts per contact ("find my order" by contact + password), the others per IP. A fixed window per
 limit: INCR a key named after the limit, the client and the window, which expires with the window.
 Redis down: the request goes through (selling beats refusing), and that is logged."""
+
 import logging
 import re
 import time
@@ -66,10 +67,14 @@ class RateLimits(DependencyProvider):
 
     def setup(self):
         config = self.container.config
-        self.limiter = Limiter(redis.Redis.from_url(config.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-                                                    socket_timeout=0.5, socket_connect_timeout=0.5),
-                               parse(config.get("RATE_LIMITS", DEFAULT_LIMITS)),
-                               config.get("RATE_LIMIT_PREFIX", "kameng:rl"), config.get("TRUSTED_PROXIES", ()))
+        self.limiter = Limiter(
+            redis.Redis.from_url(
+                config.get("REDIS_URL", "redis://127.0.0.1:6379/0"), socket_timeout=0.5, socket_connect_timeout=0.5
+            ),
+            parse(config.get("RATE_LIMITS", DEFAULT_LIMITS)),
+            config.get("RATE_LIMIT_PREFIX", "kameng:rl"),
+            config.get("TRUSTED_PROXIES", ()),
+        )
 
     def get_dependency(self, worker_ctx):
         return self.limiter

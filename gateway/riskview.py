@@ -1,7 +1,8 @@
 """Pure helpers of the admin console's risk pages: a rule set shown readably, the rule editor's
 text read and its errors flattened, the time left in a review window."""
+
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from services.common.money import format_minor
 
@@ -19,9 +20,14 @@ def rule_rows(rule_set):
         rules = rule_set.get(kind) or []
         for rule in rules if isinstance(rules, list) else [rules]:
             money = MONEY_FIELDS.get(kind, ())
-            condition = [(name, format_minor(value) if name in money else value)
-                         for name, value in rule.items() if name not in ("action", "score")]
-            rows.append({"kind": kind, "condition": condition, "action": rule.get("action"), "score": rule.get("score")})
+            condition = [
+                (name, format_minor(value) if name in money else value)
+                for name, value in rule.items()
+                if name not in ("action", "score")
+            ]
+            rows.append(
+                {"kind": kind, "condition": condition, "action": rule.get("action"), "score": rule.get("score")}
+            )
     return rows
 
 
@@ -64,7 +70,7 @@ def seconds_left(hold_until, now=None):
     if not hold_until:
         return None
     end = datetime.fromisoformat(hold_until.replace("Z", "+00:00"))
-    return max(0, int((end - (now or datetime.now(timezone.utc))).total_seconds()))
+    return max(0, int((end - (now or datetime.now(UTC))).total_seconds()))
 
 
 def clock(seconds):

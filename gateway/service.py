@@ -1,5 +1,6 @@
 """The only HTTP surface: one nameko service whose routes live in gateway/routes/ by area.
 A new area (JSON API or web pages) is a class in gateway/routes/ added to the bases below."""
+
 from nameko.dependency_providers import Config
 
 from gateway.ratelimit import RateLimits
@@ -19,14 +20,25 @@ from services.common.metrics import Instrumentation
 from services.common.rpc import RpcProxy
 
 
-class GatewayService(OpsRoutes, PageRoutes, AdminPageRoutes, CatalogRoutes, AdminCatalogRoutes, AdminRiskRoutes,
-                     AdminRiskPageRoutes, OrderRoutes, PaymentRoutes, IntegrityRoutes, OrderHints):
+class GatewayService(
+    OpsRoutes,
+    PageRoutes,
+    AdminPageRoutes,
+    CatalogRoutes,
+    AdminCatalogRoutes,
+    AdminRiskRoutes,
+    AdminRiskPageRoutes,
+    OrderRoutes,
+    PaymentRoutes,
+    IntegrityRoutes,
+    OrderHints,
+):
     name = "gateway"
     config = Config()
     instrumentation = Instrumentation()
     limit = RateLimits()
     orders_moving = OrderBoard()
-    payment_channels = Cached(ttl=10.0, max_entries=16)     # currency -> the channels that take it (payment)
+    payment_channels = Cached(ttl=10.0, max_entries=16)  # currency -> the channels that take it (payment)
     catalog_rpc = RpcProxy("catalog")
     order_rpc = RpcProxy("order")
     payment_rpc = RpcProxy("payment")

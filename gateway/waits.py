@@ -6,6 +6,7 @@ deadline passes, so nothing depends on them but speed.
 
 A hint that arrives before its waiter is kept for RECENT_S, so an order that moved between the
 waiter's read and its registration is not missed."""
+
 import time
 from collections import OrderedDict, defaultdict
 
@@ -23,9 +24,9 @@ class Board:
     """order_no -> waiting green threads, and the latest hint per order for RECENT_S."""
 
     def __init__(self, limit):
-        self.limit = limit                       # at most this many held answers at once
+        self.limit = limit  # at most this many held answers at once
         self.waiting = defaultdict(set)
-        self.recent = OrderedDict()              # order_no -> (received, view), oldest first
+        self.recent = OrderedDict()  # order_no -> (received, view), oldest first
 
     def post(self, view):
         order_no, now = view["order_no"], time.monotonic()
@@ -86,13 +87,15 @@ class OrderBoard(DependencyProvider):
 class HintHandler(EventHandler):
     """nameko's event handler on the house consumer: an ack lost with the broker connection does
     not kill the gateway."""
+
     queue_consumer = QueueConsumer()
 
 
 class OrderHints:
     """Mixed into the gateway: each gateway instance gets every hint on its own exclusive queue,
     which disappears with it (`reliable_delivery=False`)."""
-    orders_moving: Board              # GatewayService's OrderBoard
+
+    orders_moving: Board  # GatewayService's OrderBoard
 
     @HintHandler.decorator("order", "order_changed", handler_type=BROADCAST, reliable_delivery=False)
     def on_order_changed(self, hint):

@@ -8,6 +8,7 @@ cookies, CSRF protection and server-side sessions.
 - Sessions (admin sign-in, "find my order" grants) live in Redis under a random id, so every
   gateway replica sees them and signing out ends them at once. Redis down: no session (fail closed).
 """
+
 import functools
 import hmac
 import json
@@ -27,9 +28,9 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 class NavItem(NamedTuple):
-    area: str          # "store" or "admin"
-    url: str | None    # None: announced, not built yet
-    label: str         # an i18n key
+    area: str  # "store" or "admin"
+    url: str | None  # None: announced, not built yet
+    label: str  # an i18n key
     order: int
 
 
@@ -62,7 +63,8 @@ def page(method, url, *, menu_label=None, area="store", order=50, admin=False):
     def decorate(fn):
         @functools.wraps(fn)
         def handle(self, request, *args, **kwargs):
-            from gateway import pages            # pages imports this module
+            from gateway import pages  # pages imports this module
+
             request.environ["kameng.config"] = self.config
             try:
                 request.admin = admin_session(request, self.config) if admin else None
@@ -75,11 +77,14 @@ def page(method, url, *, menu_label=None, area="store", order=50, admin=False):
                 return redirect(exc.location, code=303)
             except DomainError as exc:
                 return pages.error_page(request, exc)
+
         return JsonHttpHandler.decorator(method, url)(handle)
+
     return decorate
 
 
 # -- cookies -----------------------------------------------------------------------------------
+
 
 def secure(config):
     return str(config.get("PUBLIC_URL", "")).startswith("https://")
@@ -91,13 +96,21 @@ def cookie_name(config, name, path="/"):
 
 
 def set_cookie(response, config, name, value, max_age=None, path="/", samesite="Lax"):
-    response.set_cookie(cookie_name(config, name, path), value, max_age=max_age, path=path,
-                        secure=secure(config), httponly=True, samesite=samesite)
+    response.set_cookie(
+        cookie_name(config, name, path),
+        value,
+        max_age=max_age,
+        path=path,
+        secure=secure(config),
+        httponly=True,
+        samesite=samesite,
+    )
 
 
 def clear_cookie(response, config, name, path="/"):
-    response.delete_cookie(cookie_name(config, name, path), path=path, secure=secure(config),
-                           httponly=True, samesite="Lax")
+    response.delete_cookie(
+        cookie_name(config, name, path), path=path, secure=secure(config), httponly=True, samesite="Lax"
+    )
 
 
 def cookie(request, config, name, path="/"):
@@ -177,8 +190,9 @@ def _sessions(redis_url, prefix):
 
 
 def sessions(config):
-    return _sessions(config.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-                     config.get("SESSION_PREFIX", "kameng:session"))
+    return _sessions(
+        config.get("REDIS_URL", "redis://127.0.0.1:6379/0"), config.get("SESSION_PREFIX", "kameng:session")
+    )
 
 
 def admin_session(request, config):
@@ -194,4 +208,3 @@ def start_admin_session(response, config, actor):
 def end_admin_session(request, response, config):
     sessions(config).drop("admin", cookie(request, config, ADMIN_COOKIE))
     clear_cookie(response, config, ADMIN_COOKIE)
-

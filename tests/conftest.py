@@ -1,9 +1,10 @@
 """Eventlet must patch before anything else is imported (nameko's pytest plugin no longer does),
 and psycopg2 must wait cooperatively, or tests hang."""
+
 import services  # noqa: F401 -- silences eventlet's deprecation notice before it is imported
 
 # isort: split
-import eventlet  # noqa: E402
+import eventlet
 
 eventlet.monkey_patch()
 
@@ -26,7 +27,7 @@ from services.common.config import DEFAULTS  # noqa: E402
 from services.common.db import make_engine  # noqa: E402
 from services.common.testing import free_port, test_config, wait_until  # noqa: E402
 
-pytest_plugins = ["tests.doubles.fixtures"]     # the payment channels' doubles, for unit and integration tests
+pytest_plugins = ["tests.doubles.fixtures"]  # the payment channels' doubles, for unit and integration tests
 
 
 @pytest.fixture(scope="session")
@@ -44,8 +45,9 @@ def mail_sink(tmp_path_factory):
     """The real SMTP sink (tools/mailsink.py) in its own process: (smtp url, folder)."""
     folder = tmp_path_factory.mktemp("mail")
     port = free_port()
-    sink = subprocess.Popen([sys.executable, "-m", "tools.mailsink", "--port", str(port),
-                             "--dir", str(folder)], stdout=subprocess.DEVNULL)
+    sink = subprocess.Popen(
+        [sys.executable, "-m", "tools.mailsink", "--port", str(port), "--dir", str(folder)], stdout=subprocess.DEVNULL
+    )
     wait_until(lambda: _listening(port), timeout=20, message="the mail sink")
     yield f"smtp://127.0.0.1:{port}", folder
     sink.terminate()
@@ -75,6 +77,7 @@ def db(database_url):
     def query(sql, **params):
         with engine.connect() as conn:
             return [dict(row._mapping) for row in conn.execute(text(sql), params)]
+
     yield query
     engine.dispose()
 
@@ -87,5 +90,6 @@ def write(database_url):
     def execute(sql, **params):
         with engine.begin() as conn:
             conn.execute(text(sql), params)
+
     yield execute
     engine.dispose()

@@ -8,11 +8,12 @@ Card codes are dumped as they are stored: encrypted (AES-GCM under KAMENG_DATA_K
 therefore useless without the data key, and the key is never written into it: keep the two apart.
 Restoring replaces the named schemas (all by default) in KAMENG_DATABASE_URL's database, which
 is created if missing; run it with the services stopped."""
+
 import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine, inspect, text
@@ -27,8 +28,16 @@ MANIFEST = "manifest.json"
 def libpq_args(url):
     """pg_dump/pg_restore connection options, the password passed through the environment."""
     u = make_url(url)
-    args = ["--host", u.host or "127.0.0.1", "--port", str(u.port or 5432), "--username", u.username or "postgres",
-            "--dbname", u.database]
+    args = [
+        "--host",
+        u.host or "127.0.0.1",
+        "--port",
+        str(u.port or 5432),
+        "--username",
+        u.username or "postgres",
+        "--dbname",
+        u.database,
+    ]
     return args, ({"PGPASSWORD": u.password} if u.password else {})
 
 
@@ -40,7 +49,8 @@ def row_counts(url, schemas):
             for schema in schemas:
                 for table in sorted(inspect(conn).get_table_names(schema=schema)):
                     counts[f"{schema}.{table}"] = conn.execute(
-                        text(f'SELECT count(*) FROM "{schema}"."{table}"')).scalar_one()
+                        text(f'SELECT count(*) FROM "{schema}"."{table}"')
+                    ).scalar_one()
         return counts
     finally:
         engine.dispose()
@@ -48,15 +58,30 @@ def row_counts(url, schemas):
 
 def dump(url, folder, schemas=SERVICES):
     """One custom-format dump per schema and the manifest; answers the backup's folder."""
-    target = Path(folder) / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    target = Path(folder) / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     target.mkdir(parents=True, exist_ok=False)
     args, env = libpq_args(url)
     for schema in schemas:
-        run(["pg_dump", *args, "--format=custom", "--no-owner", "--no-privileges", f"--schema={schema}",
-             f"--file={target / f'{schema}.dump'}"], env)
+        run(
+            [
+                "pg_dump",
+                *args,
+                "--format=custom",
+                "--no-owner",
+                "--no-privileges",
+                f"--schema={schema}",
+                f"--file={target / f'{schema}.dump'}",
+            ],
+            env,
+        )
     # counted after the dumps: a change in between shows up as a mismatch on restore, not silently
-    (target / MANIFEST).write_text(json.dumps({"schemas": list(schemas), "counts": row_counts(url, schemas),
-                                               "made_at": target.name}, indent=2, sort_keys=True))
+    (target / MANIFEST).write_text(
+        json.dumps(
+            {"schemas": list(schemas), "counts": row_counts(url, schemas), "made_at": target.name},
+            indent=2,
+            sort_keys=True,
+        )
+    )
     return target
 
 
@@ -79,16 +104,29 @@ def restore(url, backup, schemas=None):
         engine.dispose()
     args, env = libpq_args(url)
     for schema in schemas:
-        run(["pg_restore", *args, "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
-             str(backup / f"{schema}.dump")], env)
+        run(
+            [
+                "pg_restore",
+                *args,
+                "--no-owner",
+                "--no-privileges",
+                "--exit-on-error",
+                "--single-transaction",
+                str(backup / f"{schema}.dump"),
+            ],
+            env,
+        )
     expected = {t: n for t, n in manifest["counts"].items() if t.split(".")[0] in schemas}
     found = row_counts(url, schemas)
-    return {t: {"expected": expected.get(t), "found": found.get(t)}
-            for t in sorted(set(expected) | set(found)) if expected.get(t) != found.get(t)}
+    return {
+        t: {"expected": expected.get(t), "found": found.get(t)}
+        for t in sorted(set(expected) | set(found))
+        if expected.get(t) != found.get(t)
+    }
 
 
 def run(cmd, env):
-    done = subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, text=True)
+    done = subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{cmd[0]} failed: {done.stderr.strip()}")
 

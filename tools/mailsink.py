@@ -1,6 +1,7 @@
 """A real SMTP server for dev and tests that keeps every message it receives as a file:
 `python -m tools.mailsink --port 8025 --dir var/mail`. (aiosmtpd runs on asyncio, so it
 lives in a process of its own, away from eventlet.)"""
+
 import argparse
 import time
 from pathlib import Path
@@ -17,7 +18,7 @@ class Keep:
         self.count += 1
         name = f"{time.time_ns()}-{self.count}.eml"
         (self.folder / (name + ".tmp")).write_bytes(envelope.content)
-        (self.folder / (name + ".tmp")).rename(self.folder / name)      # readers never see half a file
+        (self.folder / (name + ".tmp")).rename(self.folder / name)  # readers never see half a file
         return "250 Message accepted for delivery"
 
 

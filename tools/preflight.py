@@ -1,5 +1,6 @@
 """`python -m tools.preflight`: wait (briefly) for RabbitMQ and PostgreSQL, or exit 2
 with a message naming how to start them."""
+
 import socket
 import sys
 import time
@@ -10,7 +11,7 @@ from services.common.config import settings
 HOW = {
     "RabbitMQ": "start it with `rabbitmq-server -detached` (or `docker compose up -d rabbitmq`)",
     "PostgreSQL": "start it with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`"
-                  " (or `docker compose up -d postgres`)",
+    " (or `docker compose up -d postgres`)",
 }
 
 
@@ -30,12 +31,16 @@ def main(wait_s=15):
     s = settings()
     targets = {"RabbitMQ": urlparse(s.amqp_uri), "PostgreSQL": urlparse(s.database_url)}
     default_ports = {"RabbitMQ": 5672, "PostgreSQL": 5432}
-    missing = [name for name, url in targets.items()
-               if not reachable(url.hostname or "127.0.0.1", url.port or default_ports[name], wait_s)]
+    missing = [
+        name
+        for name, url in targets.items()
+        if not reachable(url.hostname or "127.0.0.1", url.port or default_ports[name], wait_s)
+    ]
     for name in missing:
         url = targets[name]
-        print(f"{name} is not answering at {url.hostname}:{url.port or default_ports[name]}: {HOW[name]}",
-              file=sys.stderr)
+        print(
+            f"{name} is not answering at {url.hostname}:{url.port or default_ports[name]}: {HOW[name]}", file=sys.stderr
+        )
     if missing:
         sys.exit(2)
 

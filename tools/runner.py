@@ -3,9 +3,10 @@
 Patches eventlet and psycopg2 before anything else, logs JSON, starts the gateway last and stops
 it first (so no request reaches a worker that is going away), and stops cleanly on Ctrl-C/SIGTERM.
 """
+
 import eventlet
 
-eventlet.monkey_patch()  # noqa: E402 -- must precede every other import
+eventlet.monkey_patch()
 
 import importlib  # noqa: E402
 import logging  # noqa: E402
@@ -25,7 +26,7 @@ patch_psycopg()
 log = logging.getLogger("kameng.runner")
 
 # audit owns no tables (so it is not in cfg.SERVICES, which migrate and backup walk)
-ALL = cfg.SERVICES + ("audit", "gateway")
+ALL = (*cfg.SERVICES, "audit", "gateway")
 
 
 def service_class(name):
@@ -44,7 +45,7 @@ def wait_ready(config, names, timeout=60):
                     try:
                         getattr(cluster, name).ping()
                         break
-                    except Exception:  # noqa: BLE001 -- not up yet
+                    except Exception:
                         eventlet.sleep(0.2)
             return True
     return False
@@ -53,8 +54,7 @@ def wait_ready(config, names, timeout=60):
 def start_mail_sink(settings):
     """Dev only: the local SMTP sink the buyer e-mails go to (see tools/mailsink.py)."""
     port = str(urlparse(settings.smtp_url).port or 8025)
-    sink = subprocess.Popen([sys.executable, "-m", "tools.mailsink", "--port", port,
-                             "--dir", settings.mail_sink])
+    sink = subprocess.Popen([sys.executable, "-m", "tools.mailsink", "--port", port, "--dir", settings.mail_sink])
     log.info("buyer e-mail goes to the local sink: %s/*.eml", settings.mail_sink)
     return sink
 
@@ -64,7 +64,7 @@ def watch(container, stop):
     supervisor (make, Kubernetes) sees it and restarts, instead of a half-alive process."""
     try:
         container.wait()
-    except Exception:  # noqa: BLE001 -- whatever killed it, we report and stop
+    except Exception:
         log.exception("service %s died; stopping", container.service_name)
     if not stop.ready():
         stop.send()
@@ -91,10 +91,13 @@ def main(argv):
         container.start()
     log.info("services started: %s%s", ", ".join(names), "" if ready else " (not all answered ping)")
     if gateway and ready:
-        print(f"\n  kameng is up: storefront {settings.public_url}/   health {settings.public_url}/healthz"
-              f"\n  API docs {settings.public_url}/openapi.json   metrics {settings.public_url}/metrics"
-              f"\n  buyer e-mail: {settings.mail_sink or settings.smtp_url or 'off'}"
-              "\n  Ctrl-C stops everything.\n", flush=True)
+        print(
+            f"\n  kameng is up: storefront {settings.public_url}/   health {settings.public_url}/healthz"
+            f"\n  API docs {settings.public_url}/openapi.json   metrics {settings.public_url}/metrics"
+            f"\n  buyer e-mail: {settings.mail_sink or settings.smtp_url or 'off'}"
+            "\n  Ctrl-C stops everything.\n",
+            flush=True,
+        )
 
     stop = eventlet.event.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

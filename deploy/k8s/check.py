@@ -15,6 +15,7 @@ With FILEs, those (already rendered) manifests are validated instead of the over
 the rendered overlays are written to DIR/<overlay>.yaml (checkov then scans them).
 Exit status 0 when every object is valid; each problem is printed on its own line.
 """
+
 import argparse
 import json
 import shutil
@@ -55,15 +56,18 @@ def problems_of(doc):
     schema = crd_schema(doc)
     if schema is not None:
         validator = jsonschema.Draft202012Validator(schema)
-        return [f"{name}: {'.'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
-                for e in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.path)))]
+        return [
+            f"{name}: {'.'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
+            for e in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.path)))
+        ]
     problems = []
     for version in VERSIONS:
         try:
             kubernetes_validate.validate(doc, version, strict=True)
         except kubernetes_validate.SchemaNotFoundError:
-            problems.append(f"{name}: no schema for {doc['apiVersion']} {doc['kind']} in Kubernetes {version} "
-                            f"or deploy/schemas")
+            problems.append(
+                f"{name}: no schema for {doc['apiVersion']} {doc['kind']} in Kubernetes {version} or deploy/schemas"
+            )
         except kubernetes_validate.ValidationError as e:
             problems.append(f"{name}: Kubernetes {version}: {'.'.join(map(str, e.path)) or '(root)'}: {e.message}")
     return problems
@@ -73,8 +77,9 @@ def check(text, label):
     docs = [d for d in yaml.safe_load_all(text) if d]
     problems = [f"{label}: {p}" for d in docs for p in problems_of(d)]
     kinds = sorted({d["kind"] for d in docs})
-    print(f"{label}: {len(docs)} objects ({', '.join(kinds)}): "
-          f"{'valid' if not problems else f'{len(problems)} problems'}")
+    print(
+        f"{label}: {len(docs)} objects ({', '.join(kinds)}): {'valid' if not problems else f'{len(problems)} problems'}"
+    )
     return problems
 
 

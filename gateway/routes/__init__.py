@@ -1,4 +1,5 @@
 """The areas of the HTTP surface, one class each, all of them bases of `GatewayService`."""
+
 from typing import Any
 
 from gateway.ratelimit import Limiter
@@ -8,12 +9,14 @@ from gateway.waits import Board
 class Routes:
     """What an area's methods use on `self`: the dependencies `GatewayService` declares, as a worker
     sees them (what each provider's `get_dependency` hands over)."""
+
     config: dict[str, Any]
     limit: Limiter
     orders_moving: Board
-    catalog_rpc: Any                  # nameko's RPC proxies carry no type hints
+    catalog_rpc: Any  # nameko's RPC proxies carry no type hints
     order_rpc: Any
     payment_rpc: Any
     delivery_rpc: Any
     risk_rpc: Any
     account_rpc: Any
+    audit_rpc: Any

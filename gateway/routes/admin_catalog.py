@@ -7,8 +7,15 @@ ADMIN = {"tags": ["admin"], "admin": True}
 
 
 class AdminCatalogRoutes(Routes):
-    @api("POST", "/api/v1/admin/products", summary="Create a product", body=schemas.NewProduct,
-         response=schemas.Product, status=201, **ADMIN)
+    @api(
+        "POST",
+        "/api/v1/admin/products",
+        summary="Create a product",
+        body=schemas.NewProduct,
+        response=schemas.Product,
+        status=201,
+        **ADMIN,
+    )
     def create_product(self, request):
         actor = auth.admin(request, self.config)
         fields = json_body(request, schemas.NewProduct())
@@ -16,8 +23,14 @@ class AdminCatalogRoutes(Routes):
         cache.invalidate_catalog()
         return 201, schemas.Product().dump(created)
 
-    @api("PATCH", "/api/v1/admin/products/<sku>", summary="Change a product (also reactivate)",
-         body=schemas.ProductChanges, response=schemas.AdminProduct, **ADMIN)
+    @api(
+        "PATCH",
+        "/api/v1/admin/products/<sku>",
+        summary="Change a product (also reactivate)",
+        body=schemas.ProductChanges,
+        response=schemas.AdminProduct,
+        **ADMIN,
+    )
     def update_product(self, request, sku):
         actor = auth.admin(request, self.config)
         fields = json_body(request, schemas.ProductChanges())
@@ -25,8 +38,9 @@ class AdminCatalogRoutes(Routes):
         cache.invalidate_catalog()
         return schemas.AdminProduct().dump(changed)
 
-    @api("DELETE", "/api/v1/admin/products/<sku>", summary="Deactivate a product",
-         response=schemas.AdminProduct, **ADMIN)
+    @api(
+        "DELETE", "/api/v1/admin/products/<sku>", summary="Deactivate a product", response=schemas.AdminProduct, **ADMIN
+    )
     def deactivate_product(self, request, sku):
         actor = auth.admin(request, self.config)
         changed = self.catalog_rpc.update_product(actor, sku, {"active": False})
@@ -38,36 +52,67 @@ class AdminCatalogRoutes(Routes):
         auth.admin(request, self.config)
         return schemas.CategoryList().dump({"items": self.catalog_rpc.list_categories()})
 
-    @api("POST", "/api/v1/admin/categories", summary="Create a category", body=schemas.Category,
-         response=schemas.Category, status=201, **ADMIN)
+    @api(
+        "POST",
+        "/api/v1/admin/categories",
+        summary="Create a category",
+        body=schemas.Category,
+        response=schemas.Category,
+        status=201,
+        **ADMIN,
+    )
     def create_category(self, request):
         actor = auth.admin(request, self.config)
         fields = json_body(request, schemas.Category())
         return 201, schemas.Category().dump(self.catalog_rpc.create_category(actor, fields))
 
-    @api("PATCH", "/api/v1/admin/categories/<name>", summary="Rename, move or reorder a category",
-         body=schemas.CategoryChanges, response=schemas.Category, **ADMIN)
+    @api(
+        "PATCH",
+        "/api/v1/admin/categories/<name>",
+        summary="Rename, move or reorder a category",
+        body=schemas.CategoryChanges,
+        response=schemas.Category,
+        **ADMIN,
+    )
     def update_category(self, request, name):
         actor = auth.admin(request, self.config)
         fields = json_body(request, schemas.CategoryChanges())
         return schemas.Category().dump(self.catalog_rpc.update_category(actor, name, fields))
 
-    @api("PUT", "/api/v1/admin/products/<sku>/level-prices/<level>", summary="Price for a member/agent level",
-         body=schemas.LevelPrice, response=schemas.LevelPriceSet, **ADMIN)
+    @api(
+        "PUT",
+        "/api/v1/admin/products/<sku>/level-prices/<level>",
+        summary="Price for a member/agent level",
+        body=schemas.LevelPrice,
+        response=schemas.LevelPriceSet,
+        **ADMIN,
+    )
     def set_level_price(self, request, sku, level):
         actor = auth.admin(request, self.config)
         price = json_body(request, schemas.LevelPrice())["price"]
         return schemas.LevelPriceSet().dump(self.catalog_rpc.set_level_price(actor, sku, level[:32], price))
 
-    @api("POST", "/api/v1/admin/products/<sku>/promotions", summary="A timed promotion",
-         body=schemas.Promotion, response=schemas.Promotion, status=201, **ADMIN)
+    @api(
+        "POST",
+        "/api/v1/admin/products/<sku>/promotions",
+        summary="A timed promotion",
+        body=schemas.Promotion,
+        response=schemas.Promotion,
+        status=201,
+        **ADMIN,
+    )
     def create_promotion(self, request, sku):
         actor = auth.admin(request, self.config)
         fields = {k: v for k, v in json_body(request, schemas.Promotion()).items() if v is not None}
         return 201, schemas.Promotion().dump(self.catalog_rpc.create_promotion(actor, sku, fields))
 
-    @api("DELETE", "/api/v1/admin/promotions/<int:promotion_id>", summary="End a promotion",
-         response=schemas.Promotion, **ADMIN)
+    @api(
+        "DELETE",
+        "/api/v1/admin/promotions/<int:promotion_id>",
+        summary="End a promotion",
+        response=schemas.Promotion,
+        **ADMIN,
+    )
     def delete_promotion(self, request, promotion_id):
         actor = auth.admin(request, self.config)
         return schemas.Promotion().dump(self.catalog_rpc.delete_promotion(actor, promotion_id))
@@ -77,16 +122,28 @@ class AdminCatalogRoutes(Routes):
         auth.admin(request, self.config)
         return schemas.StockReport().dump({"items": self.catalog_rpc.stock_report()})
 
-    @api("PUT", "/api/v1/admin/products/<sku>/stock", summary="Counted stock of a non-card SKU",
-         body=schemas.StockSet, **ADMIN)
+    @api(
+        "PUT",
+        "/api/v1/admin/products/<sku>/stock",
+        summary="Counted stock of a non-card SKU",
+        body=schemas.StockSet,
+        **ADMIN,
+    )
     def set_stock(self, request, sku):
         actor = auth.admin(request, self.config)
         result = self.catalog_rpc.set_stock(actor, sku, json_body(request, schemas.StockSet())["stock"])
         cache.invalidate_catalog()
         return result
 
-    @api("POST", "/api/v1/admin/products/<sku>/codes", summary="Bulk import codes (text/plain or a file)",
-         query=schemas.ImportQuery, response=schemas.ImportResult, max_body=IMPORT_MAX_BODY, **ADMIN)
+    @api(
+        "POST",
+        "/api/v1/admin/products/<sku>/codes",
+        summary="Bulk import codes (text/plain or a file)",
+        query=schemas.ImportQuery,
+        response=schemas.ImportResult,
+        max_body=IMPORT_MAX_BODY,
+        **ADMIN,
+    )
     def import_codes(self, request, sku):
         actor = auth.admin(request, self.config)
         separator = query_args(request, schemas.ImportQuery())["separator"]
@@ -94,8 +151,14 @@ class AdminCatalogRoutes(Routes):
         cache.invalidate_catalog()
         return schemas.ImportResult().dump(result)
 
-    @api("GET", "/api/v1/admin/products/<sku>/codes", summary="A SKU's codes (reveal=true decrypts, audited)",
-         query=schemas.CodeQuery, response=schemas.CodeList, **ADMIN)
+    @api(
+        "GET",
+        "/api/v1/admin/products/<sku>/codes",
+        summary="A SKU's codes (reveal=true decrypts, audited)",
+        query=schemas.CodeQuery,
+        response=schemas.CodeList,
+        **ADMIN,
+    )
     def list_codes(self, request, sku):
         actor = auth.admin(request, self.config)
         query = query_args(request, schemas.CodeQuery())

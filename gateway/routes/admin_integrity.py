@@ -7,9 +7,16 @@ INTEGRITY_TIMEOUT_S = 35
 
 
 class IntegrityRoutes(Routes):
-    @api("GET", "/api/v1/admin/integrity", summary="Codes sold once, paid orders delivered or refunded, "
-         "payments matched to orders (the services' records compared)", query=schemas.IntegrityQuery,
-         response=schemas.IntegrityReport, tags=["admin"], admin=True)
+    @api(
+        "GET",
+        "/api/v1/admin/integrity",
+        summary="Codes sold once, paid orders delivered or refunded, "
+        "payments matched to orders (the services' records compared)",
+        query=schemas.IntegrityQuery,
+        response=schemas.IntegrityReport,
+        tags=["admin"],
+        admin=True,
+    )
     def integrity(self, request):
         auth.admin(request, self.config)
         query = query_args(request, schemas.IntegrityQuery())

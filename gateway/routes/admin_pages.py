@@ -2,6 +2,7 @@
 dashboard, products and price rules, code import (the streamed import API, with progress),
 orders with the saga timeline and refunds (the risk pages are in admin_risk_pages.py).
 Every page calls the same services the admin JSON API calls; every change is audited there."""
+
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -9,13 +10,23 @@ from marshmallow import ValidationError
 from werkzeug.utils import redirect
 
 from gateway import auth, cache, pages, schemas, web
-from gateway.web import page
 from gateway.routes import Routes
+from gateway.web import page
 from services.common.errors import Conflict, InvalidInput, NotFound
 
-MERCHANT_TZ = ZoneInfo("Asia/Shanghai")       # "today" on the dashboard is the merchant's day
-PRODUCT_FIELDS = ("sku", "name", "category", "price", "currency", "delivery", "min_quantity", "max_quantity",
-                  "description", "low_stock_threshold")
+MERCHANT_TZ = ZoneInfo("Asia/Shanghai")  # "today" on the dashboard is the merchant's day
+PRODUCT_FIELDS = (
+    "sku",
+    "name",
+    "category",
+    "price",
+    "currency",
+    "delivery",
+    "min_quantity",
+    "max_quantity",
+    "description",
+    "low_stock_threshold",
+)
 INT_FIELDS = {"min_quantity", "max_quantity", "low_stock_threshold", "percent_off"}
 ADMIN = {"admin": True, "area": "admin"}
 
@@ -32,13 +43,20 @@ def product_form(form, names):
         try:
             values[name] = int(value) if name in INT_FIELDS else value
         except ValueError:
-            values[name] = value            # the schema says what is wrong with it
+            values[name] = value  # the schema says what is wrong with it
     return values
 
 
 def products_page(gateway, request, errors=None, form=None, status=200):
-    return pages.render(request, "admin/products.html", status=status, stock=gateway.catalog_rpc.stock_report(),
-                        errors=errors or {}, form=form or {}, done=request.args.get("done"))
+    return pages.render(
+        request,
+        "admin/products.html",
+        status=status,
+        stock=gateway.catalog_rpc.stock_report(),
+        errors=errors or {},
+        form=form or {},
+        done=request.args.get("done"),
+    )
 
 
 def product_page(gateway, request, sku, message=None, status=200):
@@ -48,16 +66,30 @@ def product_page(gateway, request, sku, message=None, status=200):
     try:
         product = gateway.catalog_rpc.get_product(sku)
         quote = gateway.catalog_rpc.quote(sku, product["min_quantity"])
-    except NotFound:                      # inactive: the stock row is what we can show
+    except NotFound:  # inactive: the stock row is what we can show
         product, quote = None, None
-    return pages.render(request, "admin/product.html", status=status, sku=sku, product=product, stock=stock,
-                        quote=quote, message=message or request.args.get("done"))
+    return pages.render(
+        request,
+        "admin/product.html",
+        status=status,
+        sku=sku,
+        product=product,
+        stock=stock,
+        quote=quote,
+        message=message or request.args.get("done"),
+    )
 
 
 def order_page(gateway, request, order_no, message=None, status=200):
     order = gateway.order_rpc.admin_order(order_no)
-    return pages.render(request, "admin/order.html", status=status, order=schemas.AdminOrder().dump(order),
-                        refundable=order["can_refund"], message=message or request.args.get("done"))
+    return pages.render(
+        request,
+        "admin/order.html",
+        status=status,
+        order=schemas.AdminOrder().dump(order),
+        refundable=order["can_refund"],
+        message=message or request.args.get("done"),
+    )
 
 
 def today_start():
@@ -120,12 +152,14 @@ class AdminPageRoutes(Routes):
                     raise InvalidInput("the level is missing", {})
                 self.catalog_rpc.set_level_price(actor, sku, level, price)
             elif action == "promotion":
-                fields = schemas.Promotion().load(product_form(
-                    form, ("name", "percent_off", "price", "starts", "ends", "timezone")))
+                fields = schemas.Promotion().load(
+                    product_form(form, ("name", "percent_off", "price", "starts", "ends", "timezone"))
+                )
                 self.catalog_rpc.create_promotion(actor, sku, {k: v for k, v in fields.items() if v is not None})
             else:
-                fields = schemas.ProductChanges().load({**product_form(form, PRODUCT_FIELDS[1:]),
-                                                        "active": form.get("active") == "on"})
+                fields = schemas.ProductChanges().load(
+                    {**product_form(form, PRODUCT_FIELDS[1:]), "active": form.get("active") == "on"}
+                )
                 self.catalog_rpc.update_product(actor, sku, fields)
         except (ValidationError, InvalidInput, ValueError) as exc:
             return product_page(self, request, sku, str(getattr(exc, "messages", exc)), 400)
@@ -135,10 +169,16 @@ class AdminPageRoutes(Routes):
     @page("GET", "/admin/orders", menu_label="admin.nav.orders", order=30, **ADMIN)
     def admin_orders(self, request):
         query = schemas.OrderQuery().load(
-            {k: v for k, v in request.args.items() if v and k in ("status", "contact", "sku", "before")})
+            {k: v for k, v in request.args.items() if v and k in ("status", "contact", "sku", "before")}
+        )
         orders = self.order_rpc.search_orders(query)
-        return pages.render(request, "admin/orders.html", orders=schemas.OrderList().dump({"items": orders})["items"],
-                            query=query, statuses=self.order_rpc.order_states())
+        return pages.render(
+            request,
+            "admin/orders.html",
+            orders=schemas.OrderList().dump({"items": orders})["items"],
+            query=query,
+            statuses=self.order_rpc.order_states(),
+        )
 
     @page("GET", "/admin/orders/<order_no>", **ADMIN)
     def admin_order_page(self, request, order_no):

@@ -2,13 +2,13 @@
 editor that saves a new version, the version history), the blacklist and the allowlist.
 They call the same risk RPCs as the risk admin JSON API (gateway/routes/admin_risk.py), which
 validate, audit and put changes in force; these pages only turn forms into those calls."""
+
 from werkzeug.utils import redirect
 
 from gateway import pages, riskview, schemas
-from gateway.web import page
 from gateway.routes import Routes
+from gateway.web import page
 from services.common.errors import Conflict, InvalidInput, NotFound
-from services.risk.rules import LIST_KINDS
 
 ADMIN = {"admin": True, "area": "admin"}
 LISTS = ("blacklist", "allowlist")
@@ -21,8 +21,15 @@ def queue_page(gateway, request, error=None, status=200):
     for review in reviews:
         review["left"] = riskview.clock(riskview.seconds_left(review["hold_until"]))
     done, order_no = request.args.get("done"), request.args.get("order", "")[:64]
-    return pages.render(request, "admin/risk.html", status=status, reviews=reviews, error=error,
-                        done=REVIEW_DONE.get(done), done_order=order_no)
+    return pages.render(
+        request,
+        "admin/risk.html",
+        status=status,
+        reviews=reviews,
+        error=error,
+        done=REVIEW_DONE.get(done),
+        done_order=order_no,
+    )
 
 
 def rules_page(gateway, request, text=None, errors=None, status=200):
@@ -30,18 +37,35 @@ def rules_page(gateway, request, text=None, errors=None, status=200):
     versions = schemas.RiskRuleVersions().dump({"items": gateway.risk_rpc.rule_versions()})["items"]
     for version in versions:
         version["text"] = riskview.pretty(version["rules"])
-    return pages.render(request, "admin/risk_rules.html", status=status, current=current,
-                        rows=riskview.rule_rows(current["rules"]), versions=versions,
-                        text=riskview.pretty(current["rules"]) if text is None else text, errors=errors or [],
-                        saved=request.args.get("done") == "saved")
+    return pages.render(
+        request,
+        "admin/risk_rules.html",
+        status=status,
+        current=current,
+        rows=riskview.rule_rows(current["rules"]),
+        versions=versions,
+        text=riskview.pretty(current["rules"]) if text is None else text,
+        errors=errors or [],
+        saved=request.args.get("done") == "saved",
+    )
 
 
 def lists_page(gateway, request, failed=None, errors=None, form=None, status=200, message=None):
-    entries = {name: schemas.RiskListEntries().dump({"items": gateway.risk_rpc.list_entries(name)})["items"]
-               for name in LISTS}
-    return pages.render(request, "admin/risk_lists.html", status=status, entries=entries,
-                        kinds=gateway.risk_rpc.list_kinds(), failed=failed, errors=errors or {}, form=form or {},
-                        done=LIST_DONE.get(request.args.get("done")), error=message)
+    entries = {
+        name: schemas.RiskListEntries().dump({"items": gateway.risk_rpc.list_entries(name)})["items"] for name in LISTS
+    }
+    return pages.render(
+        request,
+        "admin/risk_lists.html",
+        status=status,
+        entries=entries,
+        kinds=gateway.risk_rpc.list_kinds(),
+        failed=failed,
+        errors=errors or {},
+        form=form or {},
+        done=LIST_DONE.get(request.args.get("done")),
+        error=message,
+    )
 
 
 def list_of(name):
@@ -60,14 +84,15 @@ class AdminRiskPageRoutes(Routes):
         order_no, action = order_no[:64], request.form.get("action")
         if action not in REVIEW_DONE:
             raise InvalidInput("approve or reject", {"action": action})
-        note = request.form.get("note", "").strip()[:2000] or None       # the risk service bounds it
+        note = request.form.get("note", "").strip()[:2000] or None  # the risk service bounds it
         try:
             self.risk_rpc.resolve_review(request.admin["actor"], order_no, action == "approve", note)
         except InvalidInput as exc:
             return queue_page(self, request, ("admin.risk.bad_note", exc.message), 400)
         except (NotFound, Conflict) as exc:
-            return queue_page(self, request, ("admin.risk.not_waiting", exc.message),
-                              404 if isinstance(exc, NotFound) else 409)
+            return queue_page(
+                self, request, ("admin.risk.not_waiting", exc.message), 404 if isinstance(exc, NotFound) else 409
+            )
         return redirect(f"/admin/risk?done={action}&order={order_no}", code=303)
 
     @page("GET", "/admin/risk/rules", menu_label="admin.nav.risk_rules", order=41, **ADMIN)

@@ -1,26 +1,40 @@
-from gateway import schemas
-from gateway import cache
+from gateway import cache, schemas
 from gateway.http import api, query_args
 from gateway.routes import Routes
 
 
-
 class CatalogRoutes(Routes):
-    @api("GET", "/api/v1/products", summary="Products for sale", query=schemas.ProductQuery,
-         response=schemas.ProductList, tags=["catalog"])
+    @api(
+        "GET",
+        "/api/v1/products",
+        summary="Products for sale",
+        query=schemas.ProductQuery,
+        response=schemas.ProductList,
+        tags=["catalog"],
+    )
     def list_products(self, request):
         query = query_args(request, schemas.ProductQuery())
         key = tuple(sorted(query.items()))
-        return cache.listing.get_or_set(
-            key, lambda: schemas.ProductList().dump(self.catalog_rpc.list_products(query)))
+        return cache.listing.get_or_set(key, lambda: schemas.ProductList().dump(self.catalog_rpc.list_products(query)))
 
-    @api("GET", "/api/v1/products/<sku>", summary="One product with live stock (at most 1 s old)",
-         response=schemas.Product, tags=["catalog"])
+    @api(
+        "GET",
+        "/api/v1/products/<sku>",
+        summary="One product with live stock (at most 1 s old)",
+        response=schemas.Product,
+        tags=["catalog"],
+    )
     def get_product(self, request, sku):
         return cache.product.get_or_set(sku, lambda: schemas.Product().dump(self.catalog_rpc.get_product(sku)))
 
-    @api("GET", "/api/v1/products/<sku>/quote", summary="Price for a quantity now (rule applied)",
-         query=schemas.QuoteQuery, response=schemas.Quote, tags=["catalog"])
+    @api(
+        "GET",
+        "/api/v1/products/<sku>/quote",
+        summary="Price for a quantity now (rule applied)",
+        query=schemas.QuoteQuery,
+        response=schemas.Quote,
+        tags=["catalog"],
+    )
     def quote(self, request, sku):
         quantity = query_args(request, schemas.QuoteQuery())["quantity"]
         return schemas.Quote().dump(self.catalog_rpc.quote(sku, quantity))

@@ -9,14 +9,18 @@ from services.common.metrics import exposition
 
 
 class OpsRoutes(Routes):
-    @api("GET", "/healthz", summary="Broker, database and every service answer",
-         response=schemas.Health, tags=["ops"])
+    @api("GET", "/healthz", summary="Broker, database and every service answer", response=schemas.Health, tags=["ops"])
     def healthz(self, request):
         pings = {name: (getattr(self, f"{name}_rpc").ping, ()) for name in SERVICES}
         return schemas.health(rpc.gather(pings, timeout=self.config.get("HEALTH_TIMEOUT_S", 2)))
 
-    @api("GET", "/readyz", summary="The gateway process itself can serve (calls no service)",
-         response=schemas.Ready, tags=["ops"])
+    @api(
+        "GET",
+        "/readyz",
+        summary="The gateway process itself can serve (calls no service)",
+        response=schemas.Ready,
+        tags=["ops"],
+    )
     def readyz(self, request):
         # The Kubernetes readiness probe: unlike /healthz it must not depend on every service,
         # or one service down would take every gateway out of rotation at once.

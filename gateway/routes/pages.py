@@ -1,14 +1,15 @@
 """The storefront (mobile first): catalog, product + checkout, the order page (pay, wait, codes),
 "find my order". The buyer's order token never travels in a URL: it comes in a POSTed form and
 is kept in an HttpOnly cookie scoped to that order's page."""
+
 import hashlib
 
 from werkzeug.utils import redirect
 
 from gateway import cache, checkout, ordering, pages, schemas, signals, web
 from gateway.http import query_args
-from gateway.web import page
 from gateway.routes import Routes
+from gateway.web import page
 from services.common.errors import InvalidInput, NotFound, OutOfStock, Unavailable
 
 TOKEN_COOKIE = "kameng_order"
@@ -37,14 +38,22 @@ def open_with_token(gateway, request, order_no, token):
 
 
 def checkout_form(gateway, request, product, status=200, errors=None, form=None, message=None):
-    currency = product["currency"]                 # the payment service's rule; the order service refuses the others
+    currency = product["currency"]  # the payment service's rule; the order service refuses the others
     try:
         channels = gateway.payment_channels.get_or_set(currency, lambda: gateway.payment_rpc.channels_for(currency))
-    except Unavailable:                            # no payment service to ask: nothing to pay with just now
+    except Unavailable:  # no payment service to ask: nothing to pay with just now
         channels = []
-    return pages.render(request, "store/product.html", status=status, p=product, channels=channels,
-                        errors=errors or {}, form=form or {}, message=message,
-                        idem=(form or {}).get("idem") or checkout.idempotency_key())
+    return pages.render(
+        request,
+        "store/product.html",
+        status=status,
+        p=product,
+        channels=channels,
+        errors=errors or {},
+        form=form or {},
+        message=message,
+        idem=(form or {}).get("idem") or checkout.idempotency_key(),
+    )
 
 
 def buyer_view(gateway, request, order_no):
@@ -68,17 +77,28 @@ class PageRoutes(Routes):
         q = request.args.get("q", "").strip()[:64] or None
         category = request.args.get("category", "").strip()[:64] or None
         query = {"q": q, "category": category, "limit": 200}
-        products = cache.listing.get_or_set(("page", q, category),
-                                            lambda: self.catalog_rpc.list_products(query)["items"])
-        return signals.remember_device(request, pages.render(
-            request, "store/index.html", q=q, category=category, products=products,
-            categories=cache.categories.get_or_set("all", self.catalog_rpc.list_categories)),
-            self.config.get("PUBLIC_URL", ""))
+        products = cache.listing.get_or_set(
+            ("page", q, category), lambda: self.catalog_rpc.list_products(query)["items"]
+        )
+        return signals.remember_device(
+            request,
+            pages.render(
+                request,
+                "store/index.html",
+                q=q,
+                category=category,
+                products=products,
+                categories=cache.categories.get_or_set("all", self.catalog_rpc.list_categories),
+            ),
+            self.config.get("PUBLIC_URL", ""),
+        )
 
     @page("GET", "/products/<sku>")
     def product_page(self, request, sku):
         product = self.catalog_rpc.get_product(sku[:64])
-        return signals.remember_device(request, checkout_form(self, request, product), self.config.get("PUBLIC_URL", ""))
+        return signals.remember_device(
+            request, checkout_form(self, request, product), self.config.get("PUBLIC_URL", "")
+        )
 
     @page("POST", "/products/<sku>")
     def checkout(self, request, sku):
@@ -88,9 +108,14 @@ class PageRoutes(Routes):
             return checkout_form(self, request, product, 400, errors, request.form)
         self.limit("orders", request)
         try:
-            status, answer = ordering.place(self.order_rpc, self.orders_moving, body,
-                                            signals.of(request, self.config.get("TRUSTED_PROXIES", ())), request.form.get("idem", "")[:64]
-                                            or None, float(self.config.get("ORDER_WAIT_S", ordering.WAIT_S)))
+            status, answer = ordering.place(
+                self.order_rpc,
+                self.orders_moving,
+                body,
+                signals.of(request, self.config.get("TRUSTED_PROXIES", ())),
+                request.form.get("idem", "")[:64] or None,
+                float(self.config.get("ORDER_WAIT_S", ordering.WAIT_S)),
+            )
         except OutOfStock:
             status, answer = 409, None
         except InvalidInput as exc:
@@ -112,9 +137,15 @@ class PageRoutes(Routes):
         order, token = buyer_view(self, request, order_no)
         if order is None:
             return pages.render(request, "store/order_token.html", order_no=order_no)
-        return pages.render(request, "store/order.html", order=order, token=token or None,
-                            buy_again=order["terminal"] and not order["delivered"], watch=not order["terminal"],
-                            note=request.args.get("note"))
+        return pages.render(
+            request,
+            "store/order.html",
+            order=order,
+            token=token or None,
+            buy_again=order["terminal"] and not order["delivered"],
+            watch=not order["terminal"],
+            note=request.args.get("note"),
+        )
 
     @page("GET", "/orders/<order_no>/status")
     def order_status(self, request, order_no):
@@ -152,8 +183,9 @@ class PageRoutes(Routes):
     def find_orders(self, request):
         form = request.form
         if form.get("mode") == "token":
-            return open_with_token(self, request, form.get("order_no", "").strip()[:64],
-                                   form.get("token", "").strip()[:256])
+            return open_with_token(
+                self, request, form.get("order_no", "").strip()[:64], form.get("token", "").strip()[:256]
+            )
         contact = form.get("contact", "").strip()[:254]
         self.limit("lookup", request)
         self.limit("contact_lookup", request, subject=hashlib.sha256(contact.lower().encode()).hexdigest()[:32])
@@ -161,8 +193,13 @@ class PageRoutes(Routes):
             found = self.order_rpc.find_orders(contact, form.get("password", "")[:64])
         except InvalidInput:
             found = []
-        response = pages.render(request, "store/find.html", status=200 if found else 404,
-                                found=schemas.OrderList().dump({"items": found})["items"], form={"contact": contact})
+        response = pages.render(
+            request,
+            "store/find.html",
+            status=200 if found else 404,
+            found=schemas.OrderList().dump({"items": found})["items"],
+            form={"contact": contact},
+        )
         if found:
             sid = web.sessions(self.config).create("find", {"orders": [o["order_no"] for o in found]}, FIND_GRANT_S)
             web.set_cookie(response, self.config, FIND_COOKIE, sid, max_age=FIND_GRANT_S)

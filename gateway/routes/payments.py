@@ -1,15 +1,16 @@
 """Payment channels' notifications (each in the channel's own wire format) and the payments admin."""
+
 from urllib.parse import parse_qsl
 
 from werkzeug.wrappers import Response
 
 from gateway import auth, schemas
 from gateway.http import api, query_args, read_body
-from gateway.schemas import CHANNELS
 from gateway.routes import Routes
+from gateway.schemas import CHANNELS
 from services.common.errors import NotFound
 
-NOTIFY_HEADERS = 64          # a notification with more headers than this is not a channel's
+NOTIFY_HEADERS = 64  # a notification with more headers than this is not a channel's
 
 
 def channel_request(request):
@@ -19,13 +20,19 @@ def channel_request(request):
     form = {}
     if request.mimetype == "application/x-www-form-urlencoded":
         form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-    return {"method": request.method,
-            "headers": {k.lower(): v for k, v in list(request.headers.items())[:NOTIFY_HEADERS]},
-            "query": request.args.to_dict(), "form": form, "body": body.decode("latin-1")}
+    return {
+        "method": request.method,
+        "headers": {k.lower(): v for k, v in list(request.headers.items())[:NOTIFY_HEADERS]},
+        "query": request.args.to_dict(),
+        "form": form,
+        "body": body.decode("latin-1"),
+    }
 
 
-NOTIFY = "A payment channel's notification, answered in the channel's own format (epay: the body `success` " \
-         "or `fail`; alipay: `success` or `failure`; wechat: 204, or 400 with `{\"code\": \"FAIL\", \"message\"}`)"
+NOTIFY = (
+    "A payment channel's notification, answered in the channel's own format (epay: the body `success` "
+    'or `fail`; alipay: `success` or `failure`; wechat: 204, or 400 with `{"code": "FAIL", "message"}`)'
+)
 
 
 class PaymentRoutes(Routes):
@@ -33,8 +40,13 @@ class PaymentRoutes(Routes):
     def payment_notify(self, request, channel):
         return self.channel_notify(request, channel)
 
-    @api("GET", "/api/v1/payments/<channel>/notify", content="text/plain", tags=["payments"],
-         summary=NOTIFY + " (epay also notifies by GET)")
+    @api(
+        "GET",
+        "/api/v1/payments/<channel>/notify",
+        content="text/plain",
+        tags=["payments"],
+        summary=NOTIFY + " (epay also notifies by GET)",
+    )
     def payment_notify_get(self, request, channel):
         return self.channel_notify(request, channel)
 
@@ -45,17 +57,29 @@ class PaymentRoutes(Routes):
         answer = self.payment_rpc.notify(channel, channel_request(request))
         return Response(answer["body"], status=answer["status"], headers=answer["headers"])
 
-    @api("GET", "/api/v1/admin/payments/reconciliation", query=schemas.ReconciliationQuery,
-         response=schemas.ReconciliationReport, tags=["admin"], admin=True,
-         summary="Payment mismatches of the last `days`: payments whose notify never came (settled by "
-                 "reconciliation), money a channel reports that was refused, failed refunds")
+    @api(
+        "GET",
+        "/api/v1/admin/payments/reconciliation",
+        query=schemas.ReconciliationQuery,
+        response=schemas.ReconciliationReport,
+        tags=["admin"],
+        admin=True,
+        summary="Payment mismatches of the last `days`: payments whose notify never came (settled by "
+        "reconciliation), money a channel reports that was refused, failed refunds",
+    )
     def reconciliation_report(self, request):
         auth.admin(request, self.config)
         days = query_args(request, schemas.ReconciliationQuery())["days"]
         return schemas.ReconciliationReport().dump(self.payment_rpc.reconciliation_report(days))
 
-    @api("GET", "/api/v1/admin/orders/<order_no>/payment", response=schemas.AdminPayment, tags=["admin"],
-         admin=True, summary="An order's payment: refunded amount, refunds, notifications received")
+    @api(
+        "GET",
+        "/api/v1/admin/orders/<order_no>/payment",
+        response=schemas.AdminPayment,
+        tags=["admin"],
+        admin=True,
+        summary="An order's payment: refunded amount, refunds, notifications received",
+    )
     def admin_payment(self, request, order_no):
         auth.admin(request, self.config)
         return schemas.AdminPayment().dump(self.payment_rpc.admin_payment(order_no[:64]))

@@ -1,5 +1,6 @@
 """The catalog's admin API (gateway/routes/admin_catalog.py) and its console pages. The gateway's own
 HTTP schemas: the catalog checks its rules again on its side."""
+
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from gateway.schemas.catalog import Product
@@ -15,7 +16,7 @@ class ProductChanges(Schema):
     max_quantity = fields.Integer(strict=True, validate=QUANTITY)
     description = fields.String(validate=validate.Length(max=5000))
     low_stock_threshold = fields.Integer(strict=True, validate=validate.Range(0, 1_000_000))
-    sort_order = fields.Integer(strict=True, validate=validate.Range(-10**6, 10**6))
+    sort_order = fields.Integer(strict=True, validate=validate.Range(-(10**6), 10**6))
     active = fields.Boolean()
 
 
@@ -29,8 +30,7 @@ class NewProduct(ProductChanges):
     min_quantity = fields.Integer(load_default=1, strict=True, validate=QUANTITY)
     max_quantity = fields.Integer(load_default=10, strict=True, validate=QUANTITY)
     description = fields.String(load_default="", validate=validate.Length(max=5000))
-    low_stock_threshold = fields.Integer(load_default=0, strict=True,
-                                         validate=validate.Range(0, 1_000_000))
+    low_stock_threshold = fields.Integer(load_default=0, strict=True, validate=validate.Range(0, 1_000_000))
 
 
 class AdminProduct(Product):
@@ -42,13 +42,13 @@ class AdminProduct(Product):
 class Category(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 64))
     parent = fields.String(allow_none=True, load_default=None, validate=validate.Length(1, 64))
-    sort_order = fields.Integer(load_default=0, strict=True, validate=validate.Range(-10**6, 10**6))
+    sort_order = fields.Integer(load_default=0, strict=True, validate=validate.Range(-(10**6), 10**6))
 
 
 class CategoryChanges(Schema):
     name = fields.String(validate=validate.Length(1, 64))
     parent = fields.String(allow_none=True, validate=validate.Length(1, 64))
-    sort_order = fields.Integer(strict=True, validate=validate.Range(-10**6, 10**6))
+    sort_order = fields.Integer(strict=True, validate=validate.Range(-(10**6), 10**6))
 
 
 class CategoryList(Schema):
@@ -56,8 +56,7 @@ class CategoryList(Schema):
 
 
 class LevelPrice(Schema):
-    price = Money(required=True, allow_none=True,
-                  metadata={"description": "null removes the level's price"})
+    price = Money(required=True, allow_none=True, metadata={"description": "null removes the level's price"})
 
 
 class LevelPriceSet(Schema):
@@ -72,8 +71,11 @@ class Promotion(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 100))
     percent_off = fields.Integer(strict=True, validate=validate.Range(1, 99), allow_none=True)
     price = Money(allow_none=True)
-    weekdays = fields.List(fields.Integer(validate=validate.Range(1, 7)), validate=validate.Length(1, 7),
-                           metadata={"description": "ISO weekdays, 1 = Monday"})
+    weekdays = fields.List(
+        fields.Integer(validate=validate.Range(1, 7)),
+        validate=validate.Length(1, 7),
+        metadata={"description": "ISO weekdays, 1 = Monday"},
+    )
     starts = fields.String(validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$"), metadata={"example": "20:00"})
     ends = fields.String(validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$"), metadata={"example": "22:00"})
     timezone = fields.String(validate=validate.Length(1, 64), metadata={"example": "Asia/Shanghai"})
@@ -99,8 +101,13 @@ class StockReport(Schema):
 
 
 class StockSet(Schema):
-    stock = fields.Integer(required=True, allow_none=True, strict=True, validate=validate.Range(0, 10**9),
-                           metadata={"description": "null: unlimited"})
+    stock = fields.Integer(
+        required=True,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(0, 10**9),
+        metadata={"description": "null: unlimited"},
+    )
 
 
 class ImportQuery(Schema):

@@ -1,4 +1,5 @@
 """The integrity report (gateway/routes/admin_integrity.py; the audit service makes it)."""
+
 from marshmallow import Schema, fields, validate
 
 

@@ -1,12 +1,14 @@
 """Risk's admin API (gateway/routes/admin_risk.py) and console pages. The bodies are checked here
 for shape and bounds; the risk service checks each rule and list value itself (its refusal is the
 same 400 `validation_error`), so the gateway keeps no copy of its rules."""
+
 from marshmallow import Schema, fields, validate
 
 
 def _rules(most):
-    return fields.List(fields.Dict(), validate=validate.Length(max=most),
-                       metadata={"description": "rules checked by the risk service"})
+    return fields.List(
+        fields.Dict(), validate=validate.Length(max=most), metadata={"description": "rules checked by the risk service"}
+    )
 
 
 def _rule():
@@ -15,6 +17,7 @@ def _rule():
 
 class RuleSet(Schema):
     """The whole rule set; what is left out takes its default (nothing configured)."""
+
     velocity = _rules(50)
     amount = _rules(200)
     quantity = _rules(200)
@@ -24,8 +27,11 @@ class RuleSet(Schema):
 
 
 class NewListEntry(Schema):
-    kind = fields.String(required=True, validate=validate.Length(1, 32),
-                         metadata={"description": "ip, cidr, contact, device, recharge_account or email_domain"})
+    kind = fields.String(
+        required=True,
+        validate=validate.Length(1, 32),
+        metadata={"description": "ip, cidr, contact, device, recharge_account or email_domain"},
+    )
     value = fields.String(required=True, validate=validate.Length(1, 254))
     note = fields.String(load_default=None, validate=validate.Length(max=500))
 

@@ -1,4 +1,5 @@
 """The public catalog (gateway/routes/catalog.py)."""
+
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from gateway.schemas.common import QUANTITY, Money
@@ -6,7 +7,7 @@ from gateway.schemas.common import QUANTITY, Money
 
 class ProductQuery(Schema):
     class Meta:
-        unknown = EXCLUDE          # stray query parameters (cache busters) are ignored
+        unknown = EXCLUDE  # stray query parameters (cache busters) are ignored
 
     category = fields.String(validate=validate.Length(1, 64))
     q = fields.String(validate=validate.Length(1, 64))

@@ -1,4 +1,5 @@
 """What every area's schemas share: money as a decimal string, the one error shape, common bounds."""
+
 from marshmallow import Schema, ValidationError, fields, validate
 
 from services.common.money import format_minor, parse_minor
@@ -9,8 +10,7 @@ class Money(fields.Field):
     refused: a JSON number is a float to most clients, and money is never a float."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("metadata", {}).update(type="string", pattern=r"^\d+(\.\d{1,2})?$",
-                                                 example="9.90")
+        kwargs.setdefault("metadata", {}).update(type="string", pattern=r"^\d+(\.\d{1,2})?$", example="9.90")
         super().__init__(**kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
@@ -24,10 +24,26 @@ class Money(fields.Field):
 
 
 class ErrorDetail(Schema):
-    code = fields.String(required=True, metadata={"enum": [
-        "validation_error", "unauthorized", "forbidden", "not_found", "method_not_allowed",
-        "out_of_stock", "conflict", "payload_too_large", "unsupported_media_type",
-        "idempotency_mismatch", "rate_limited", "internal_error", "unavailable"]})
+    code = fields.String(
+        required=True,
+        metadata={
+            "enum": [
+                "validation_error",
+                "unauthorized",
+                "forbidden",
+                "not_found",
+                "method_not_allowed",
+                "out_of_stock",
+                "conflict",
+                "payload_too_large",
+                "unsupported_media_type",
+                "idempotency_mismatch",
+                "rate_limited",
+                "internal_error",
+                "unavailable",
+            ]
+        },
+    )
     message = fields.String(required=True)
     details = fields.Dict()
 

@@ -1,4 +1,5 @@
 """/healthz and /readyz (gateway/routes/ops.py)."""
+
 from marshmallow import Schema, fields
 
 
@@ -18,9 +19,14 @@ class Health(Schema):
 
 def health(answers):
     """(status, body) of /healthz from each service's ping answer (or the exception instead)."""
-    services = {name: ({"status": "ok", **answer} if not isinstance(answer, Exception)
-                       else {"status": "unavailable", "database": "unknown"})
-                for name, answer in sorted(answers.items())}
+    services = {
+        name: (
+            {"status": "ok", **answer}
+            if not isinstance(answer, Exception)
+            else {"status": "unavailable", "database": "unknown"}
+        )
+        for name, answer in sorted(answers.items())
+    }
     healthy = all(s["status"] == "ok" for s in services.values())
     body = Health().dump({"status": "ok" if healthy else "unavailable", "services": services})
     if not healthy:

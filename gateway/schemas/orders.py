@@ -1,10 +1,10 @@
 """Orders (gateway/routes/orders.py): buying, looking an order up, the admin's orders and refunds.
 The states are the order service's (services/order/saga.py): no list of them here."""
+
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from gateway.schemas.admin_risk import RiskDecision
 from gateway.schemas.common import QUANTITY, SKU, Money
-
 
 CHANNELS = ["sandbox", "epay", "alipay", "wechat", "usdt"]
 
@@ -35,14 +35,16 @@ MAX_WAIT_S = 20
 class OrderWait(Schema):
     """GET /orders/{no}?status=awaiting_payment&wait=15: while the order is still in `status`,
     hold the answer up to `wait` seconds for it to move (a long poll, instead of asking often)."""
+
     status = fields.String(validate=validate.Length(1, 32), metadata={"example": "awaiting_payment"})
     wait = fields.Float(load_default=0, validate=validate.Range(0, MAX_WAIT_S))
 
 
 class Order(Schema):
     order_no = fields.String()
-    status = fields.String(metadata={"description": "the order's state (DESIGN §3), lowercase",
-                                     "example": "awaiting_payment"})
+    status = fields.String(
+        metadata={"description": "the order's state (DESIGN §3), lowercase", "example": "awaiting_payment"}
+    )
     amount = Money()
     currency = fields.String()
     expires_at = fields.String(metadata={"format": "date-time"})
@@ -67,7 +69,7 @@ class Transition(Schema):
 
 class AdminOrder(Order):
     class Meta:
-        exclude = ("items",)      # codes are revealed through the audited code listing only
+        exclude = ("items",)  # codes are revealed through the audited code listing only
 
     contact = fields.String()
     unit_price = Money()
@@ -106,8 +108,12 @@ class OrderList(Schema):
 
 class Refund(Schema):
     reason = fields.String(load_default="refund by merchant", validate=validate.Length(1, 200))
-    amount = Money(metadata={"description": "part of the payment to refund; absent (or all that is left): the "
-                                            "whole order is refunded and becomes `refunded`"})
+    amount = Money(
+        metadata={
+            "description": "part of the payment to refund; absent (or all that is left): the "
+            "whole order is refunded and becomes `refunded`"
+        }
+    )
 
 
 class RefundInfo(Schema):
@@ -118,9 +124,14 @@ class RefundInfo(Schema):
 
 
 class RefundedOrder(Order):
-    refund = fields.Nested(RefundInfo, allow_none=True,
-                           metadata={"description": "a partial refund (null when the whole order is refunded "
-                                                    "through its saga: follow the order's status)"})
+    refund = fields.Nested(
+        RefundInfo,
+        allow_none=True,
+        metadata={
+            "description": "a partial refund (null when the whole order is refunded "
+            "through its saga: follow the order's status)"
+        },
+    )
 
 
 # One instance of each schema on the buyers' hot paths: building a Schema costs more than using it

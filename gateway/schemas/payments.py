@@ -1,4 +1,5 @@
 """Payments' admin API (gateway/routes/payments.py)."""
+
 from marshmallow import Schema, fields, validate
 
 from gateway.schemas.common import Money
@@ -21,8 +22,11 @@ class Mismatch(Schema):
 
 class ReconciliationReport(Schema):
     items = fields.List(fields.Nested(Mismatch))
-    refused_notifications = fields.Dict(keys=fields.String(), values=fields.Integer(),
-                                        metadata={"description": "unverifiable notifications per channel"})
+    refused_notifications = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "unverifiable notifications per channel"},
+    )
 
 
 class AdminRefund(RefundInfo):

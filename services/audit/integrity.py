@@ -11,6 +11,7 @@ Each service reports its facts over RPC (`integrity_facts(days)`, read-only, in 
 `check` compares them; nothing here reads another service's tables. `python -m
 services.audit.integrity [days]` runs it against the running services and exits 1 when anything is
 wrong."""
+
 import json
 import sys
 
@@ -23,9 +24,10 @@ SOURCES = ("order", "catalog", "payment")
 def collect(rpcs, days, timeout=30):
     """{service: facts} from the order, catalog and payment services (`rpcs` maps a service name
     to its proxy); a service that does not answer makes the check fail loudly, not pass."""
-    windows = {"order": days + 1, "catalog": days, "payment": days}   # an order is made before its payment
-    answers = gather({name: (rpcs[name].integrity_facts, (window,)) for name, window in windows.items()},
-                     timeout=timeout)
+    windows = {"order": days + 1, "catalog": days, "payment": days}  # an order is made before its payment
+    answers = gather(
+        {name: (rpcs[name].integrity_facts, (window,)) for name, window in windows.items()}, timeout=timeout
+    )
     for answer in answers.values():
         if isinstance(answer, Exception):
             raise answer
@@ -33,11 +35,15 @@ def collect(rpcs, days, timeout=30):
 
 
 def check(facts, grace_s=300):
-    orders = {no: {"status": status, "quantity": quantity, "delivery": delivery, "paid": paid, "age_s": age}
-              for no, status, quantity, delivery, paid, age in facts["order"]}
+    orders = {
+        no: {"status": status, "quantity": quantity, "delivery": delivery, "paid": paid, "age_s": age}
+        for no, status, quantity, delivery, paid, age in facts["order"]
+    }
     sold = facts["catalog"]["sold"]
-    payments = {order_no: {"payment_no": no, "status": status, "amount": amount, "refunded": refunded}
-                for no, order_no, status, amount, refunded in facts["payment"]}
+    payments = {
+        order_no: {"payment_no": no, "status": status, "amount": amount, "refunded": refunded}
+        for no, order_no, status, amount, refunded in facts["payment"]
+    }
     problems = []
 
     def problem(kind, **details):
@@ -54,26 +60,51 @@ def check(facts, grace_s=300):
     for order_no, order in orders.items():
         if order["paid"] and order["status"] not in DELIVERED and order["age_s"] > grace_s:
             problem("paid_not_delivered", order_no=order_no, status=order["status"], paid_s_ago=round(order["age_s"]))
-        if order["status"] == "completed" and order["delivery"] == "card" and sold.get(order_no, 0) != order["quantity"]:
-            problem("completed_without_its_codes", order_no=order_no, sold=sold.get(order_no, 0),
-                    bought=order["quantity"])
+        if (
+            order["status"] == "completed"
+            and order["delivery"] == "card"
+            and sold.get(order_no, 0) != order["quantity"]
+        ):
+            problem(
+                "completed_without_its_codes", order_no=order_no, sold=sold.get(order_no, 0), bought=order["quantity"]
+            )
         if order["paid"] and order_no not in payments:
             problem("paid_order_without_payment", order_no=order_no)
         payment = payments.get(order_no)
-        if order["status"] == "refunded" and payment and payment["refunded"] < payment["amount"] \
-                and payment["status"] != "refunded":
-            problem("refunded_order_money_kept", order_no=order_no, payment_no=payment["payment_no"],
-                    refunded=payment["refunded"], amount=payment["amount"])
+        if (
+            order["status"] == "refunded"
+            and payment
+            and payment["refunded"] < payment["amount"]
+            and payment["status"] != "refunded"
+        ):
+            problem(
+                "refunded_order_money_kept",
+                order_no=order_no,
+                payment_no=payment["payment_no"],
+                refunded=payment["refunded"],
+                amount=payment["amount"],
+            )
     for order_no, payment in payments.items():
         order = orders.get(order_no)
         if order is None or not order["paid"]:
-            problem("payment_without_paid_order", payment_no=payment["payment_no"], order_no=order_no,
-                    order_status=order and order["status"])
-    return {"ok": not problems, "grace_s": grace_s,
-            "counted": {"orders": len(orders), "paid_orders": sum(o["paid"] for o in orders.values()),
-                        "payments_with_money": len(payments), "orders_with_codes": len(sold),
-                        "codes_sold": sum(sold.values())},
-            "problems": problems}
+            problem(
+                "payment_without_paid_order",
+                payment_no=payment["payment_no"],
+                order_no=order_no,
+                order_status=order and order["status"],
+            )
+    return {
+        "ok": not problems,
+        "grace_s": grace_s,
+        "counted": {
+            "orders": len(orders),
+            "paid_orders": sum(o["paid"] for o in orders.values()),
+            "payments_with_money": len(payments),
+            "orders_with_codes": len(sold),
+            "codes_sold": sum(sold.values()),
+        },
+        "problems": problems,
+    }
 
 
 def audit(rpcs, days, grace_s=300, timeout=30):
@@ -86,6 +117,7 @@ def main(argv):
     from nameko.standalone.rpc import ClusterRpcProxy
 
     from services.common.config import settings
+
     days = int(argv[0]) if argv else 30
     with ClusterRpcProxy({"AMQP_URI": settings().amqp_uri}, timeout=60) as cluster:
         report = audit({name: getattr(cluster, name) for name in SOURCES}, days, timeout=60)

@@ -1,6 +1,7 @@
 """The audit service: cross-service checks that belong to no single service (DESIGN §2). It owns
 no tables; it asks the other services for their facts over RPC and compares them
 (services/audit/integrity.py). The admin console calls it; `make audit` runs the same check."""
+
 from services.audit import integrity
 from services.common.errors import DomainError
 from services.common.metrics import Instrumentation

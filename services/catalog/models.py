@@ -1,7 +1,19 @@
 from datetime import date, datetime, time
 
-from sqlalchemy import (ARRAY, BigInteger, Boolean, Date, DateTime, ForeignKey, Integer,
-                        LargeBinary, SmallInteger, Text, Time, func)
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    Text,
+    Time,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -25,13 +37,14 @@ class Category(Base):
 
 class Product(Base):
     """A sellable SKU (DESIGN §6 lists SKUs as products)."""
+
     __tablename__ = "products"
     sku: Mapped[str] = mapped_column(Text, primary_key=True)
     name: Mapped[str] = mapped_column(Text)
     category_id: Mapped[int] = mapped_column(ForeignKey("catalog.categories.id"))
-    price: Mapped[int] = mapped_column(BigInteger)            # minor units (fen)
+    price: Mapped[int] = mapped_column(BigInteger)  # minor units (fen)
     currency: Mapped[str] = mapped_column(Text, default="CNY")
-    delivery: Mapped[str] = mapped_column(Text)               # card | recharge | manual
+    delivery: Mapped[str] = mapped_column(Text)  # card | recharge | manual
     min_quantity: Mapped[int] = mapped_column(Integer, default=1)
     max_quantity: Mapped[int] = mapped_column(Integer, default=10)
     description: Mapped[str] = mapped_column(Text, default="")
@@ -40,14 +53,16 @@ class Product(Base):
     low_stock_threshold: Mapped[int] = mapped_column(Integer, default=0)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
-                                                 onupdate=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
 
 
 class StockLevel(Base):
     """Counters kept in step with codes and reservations in the same transactions, always by one
     atomic UPDATE (the row lock is held only from there to the commit). For card SKUs `available`
     counts available codes; for others `counted` says whether stock is limited."""
+
     __tablename__ = "stock_levels"
     sku: Mapped[str] = mapped_column(ForeignKey("catalog.products.sku"), primary_key=True)
     counted: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -65,13 +80,14 @@ class LevelPrice(Base):
 
 class Promotion(Base):
     """A discount in a weekly time window, in a time zone, optionally within dates."""
+
     __tablename__ = "promotions"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     sku: Mapped[str] = mapped_column(ForeignKey("catalog.products.sku"))
     name: Mapped[str] = mapped_column(Text)
     percent_off: Mapped[int | None] = mapped_column(SmallInteger)
     price: Mapped[int | None] = mapped_column(BigInteger)
-    weekdays: Mapped[list[int]] = mapped_column(ARRAY(SmallInteger))     # ISO 1 = Monday .. 7
+    weekdays: Mapped[list[int]] = mapped_column(ARRAY(SmallInteger))  # ISO 1 = Monday .. 7
     starts: Mapped[time] = mapped_column(Time)
     ends: Mapped[time] = mapped_column(Time)
     timezone: Mapped[str] = mapped_column(Text, default="Asia/Shanghai")
@@ -84,11 +100,11 @@ class Code(Base):
     __tablename__ = "codes"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     sku: Mapped[str] = mapped_column(ForeignKey("catalog.products.sku"))
-    code: Mapped[bytes] = mapped_column(LargeBinary)                 # Fernet token
-    secret: Mapped[bytes | None] = mapped_column(LargeBinary)        # Fernet token
+    code: Mapped[bytes] = mapped_column(LargeBinary)  # Fernet token
+    secret: Mapped[bytes | None] = mapped_column(LargeBinary)  # Fernet token
     expires_on: Mapped[date | None] = mapped_column(Date)
-    code_hash: Mapped[bytes] = mapped_column(LargeBinary)            # keyed hash, unique per SKU
-    status: Mapped[str] = mapped_column(Text, default="available")   # available | reserved | sold
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary)  # keyed hash, unique per SKU
+    status: Mapped[str] = mapped_column(Text, default="available")  # available | reserved | sold
     order_no: Mapped[str | None] = mapped_column(Text)
     import_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -100,11 +116,12 @@ class Reservation(Base):
     order_no: Mapped[str] = mapped_column(Text, primary_key=True)
     sku: Mapped[str] = mapped_column(ForeignKey("catalog.products.sku"))
     quantity: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(Text)                        # held | released | committed
+    status: Mapped[str] = mapped_column(Text)  # held | released | committed
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
-                                                 onupdate=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
 
 
 class CodeImport(Base):
@@ -112,7 +129,7 @@ class CodeImport(Base):
     id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
     sku: Mapped[str] = mapped_column(ForeignKey("catalog.products.sku"))
     actor: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(Text, default="staging")     # staging | done | aborted
+    status: Mapped[str] = mapped_column(Text, default="staging")  # staging | done | aborted
     staged: Mapped[int] = mapped_column(BigInteger, default=0)
     imported: Mapped[int] = mapped_column(BigInteger, default=0)
     duplicates: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -6,9 +6,9 @@ duplicate detection is derived from the oldest key listed (see services/common/c
 keep that one last until a re-hash is done. Safe to run while the services run, and to re-run."""
 
 from services.catalog.domain import codes
+from services.catalog.models import metadata
 from services.common.config import settings
 from services.common.crypto import DataKeys
-from services.catalog.models import metadata
 from services.common.db import make_engine, transaction
 
 

@@ -1,5 +1,6 @@
 """Catalog RPC payloads (this service's own copies; the gateway keeps the HTTP ones).
 Money is integer minor units here."""
+
 from datetime import time
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -26,7 +27,7 @@ class ProductChanges(Schema):
     max_quantity = fields.Integer(strict=True, validate=QUANTITY)
     description = fields.String(validate=validate.Length(max=5000))
     low_stock_threshold = fields.Integer(strict=True, validate=validate.Range(0, 1_000_000))
-    sort_order = fields.Integer(strict=True, validate=validate.Range(-10**6, 10**6))
+    sort_order = fields.Integer(strict=True, validate=validate.Range(-(10**6), 10**6))
     active = fields.Boolean()
 
 
@@ -51,21 +52,24 @@ class NewProduct(ProductChanges):
 class CategoryChanges(Schema):
     name = fields.String(validate=validate.Length(1, 64))
     parent = fields.String(allow_none=True, validate=validate.Length(1, 64))
-    sort_order = fields.Integer(strict=True, validate=validate.Range(-10**6, 10**6))
+    sort_order = fields.Integer(strict=True, validate=validate.Range(-(10**6), 10**6))
 
 
 class NewCategory(CategoryChanges):
     name = fields.String(required=True, validate=validate.Length(1, 64))
-    sort_order = fields.Integer(load_default=0, strict=True, validate=validate.Range(-10**6, 10**6))
+    sort_order = fields.Integer(load_default=0, strict=True, validate=validate.Range(-(10**6), 10**6))
 
 
 class NewPromotion(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 100))
     percent_off = fields.Integer(strict=True, validate=validate.Range(1, 99))
     price = fields.Integer(strict=True, validate=MONEY)
-    weekdays = fields.List(fields.Integer(validate=validate.Range(1, 7)), load_default=[1, 2, 3, 4, 5, 6, 7],
-                           validate=validate.Length(1, 7))
-    starts = fields.Time(load_default=time(0))        # a load_default is not deserialised: a time, not "00:00"
+    weekdays = fields.List(
+        fields.Integer(validate=validate.Range(1, 7)),
+        load_default=[1, 2, 3, 4, 5, 6, 7],
+        validate=validate.Length(1, 7),
+    )
+    starts = fields.Time(load_default=time(0))  # a load_default is not deserialised: a time, not "00:00"
     ends = fields.Time(load_default=time(0))
     timezone = fields.String(load_default="Asia/Shanghai", validate=validate.Length(1, 64))
     valid_from = fields.AwareDateTime(load_default=None)
@@ -93,8 +97,11 @@ class Reserve(Schema):
 
 class StageCodes(Schema):
     import_id = fields.UUID(required=True)
-    lines = fields.List(fields.Tuple((fields.Integer(validate=validate.Range(1)), fields.String())),
-                        required=True, validate=validate.Length(max=20_000))
+    lines = fields.List(
+        fields.Tuple((fields.Integer(validate=validate.Range(1)), fields.String())),
+        required=True,
+        validate=validate.Length(max=20_000),
+    )
     separator = fields.String(load_default=",", validate=validate.Length(1, 4))
 
 

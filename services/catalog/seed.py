@@ -1,5 +1,6 @@
 """Demo catalog for `make run` (idempotent): `python -m services.catalog.seed`.
 Every product is marked `demo = true`, its name starts with [DEMO], and its codes say DEMO."""
+
 from sqlalchemy.dialects.postgresql import insert
 
 from services.catalog.domain import codes, products
@@ -21,13 +22,26 @@ DEMO = [
 
 def seed(session, keys=None):
     for i, (sku, name, category, price, delivery, lo, hi, stock) in enumerate(DEMO):
-        values = {"sku": sku, "name": name, "category_id": products.category_id(session, category),
-                  "price": price, "currency": "CNY", "delivery": delivery, "min_quantity": lo,
-                  "max_quantity": hi, "description": "演示数据 · demo data", "demo": True,
-                  "sort_order": i, "low_stock_threshold": 5 if delivery == "card" else 0}
+        values = {
+            "sku": sku,
+            "name": name,
+            "category_id": products.category_id(session, category),
+            "price": price,
+            "currency": "CNY",
+            "delivery": delivery,
+            "min_quantity": lo,
+            "max_quantity": hi,
+            "description": "演示数据 · demo data",
+            "demo": True,
+            "sort_order": i,
+            "low_stock_threshold": 5 if delivery == "card" else 0,
+        }
         session.execute(insert(Product).values(**values).on_conflict_do_nothing())
-        session.execute(insert(StockLevel).values(sku=sku, counted=delivery == "card", available=0,
-                                                  reserved=0, sold=0).on_conflict_do_nothing())
+        session.execute(
+            insert(StockLevel)
+            .values(sku=sku, counted=delivery == "card", available=0, reserved=0, sold=0)
+            .on_conflict_do_nothing()
+        )
         if keys and stock and codes.count(session, sku) == 0:
             job = codes.begin_import(session, "demo-seed", sku)["import_id"]
             session.flush()
@@ -44,8 +58,10 @@ def main():
         seed(session, keys)
         total = products.count_products(session)
     engine.dispose()
-    print(f"demo catalog ready ({len(DEMO)} demo products{'' if keys else ', no codes: no data key'},"
-          f" {total} products in all)")
+    print(
+        f"demo catalog ready ({len(DEMO)} demo products{'' if keys else ', no codes: no data key'},"
+        f" {total} products in all)"
+    )
 
 
 if __name__ == "__main__":

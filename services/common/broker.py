@@ -8,6 +8,7 @@ away mid-work (DESIGN §4: messages must survive broker outages, services too). 
   idempotent through the inbox.
 - a reply that cannot be published is logged by the house RPC consumer (`rpc.RpcConsumer`); the
   caller's deadline turns it into `Unavailable`."""
+
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -34,5 +35,8 @@ class QueueConsumer(messaging.QueueConsumer):
         try:
             settle(message)
         except BROKER_ERRORS as exc:
-            log.warning("broker connection lost before %s (%s); the broker redelivers the message",
-                        settle.__name__, type(exc).__name__)
+            log.warning(
+                "broker connection lost before %s (%s); the broker redelivers the message",
+                settle.__name__,
+                type(exc).__name__,
+            )

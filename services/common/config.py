@@ -3,6 +3,7 @@
 `settings()` reads the environment once per call; `nameko_config()` turns the settings into the
 dict a nameko container expects. Nothing else in the code reads `os.environ`.
 """
+
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,8 +33,10 @@ DEFAULTS = {
     "KAMENG_RISK_REVIEW_WINDOW_S": ("1800", "how long an order held for risk review keeps its stock"),
     "KAMENG_PUBLIC_URL": ("http://127.0.0.1:8000", "public base URL"),
     "KAMENG_TRUSTED_PROXIES": ("", "CIDRs whose X-Forwarded-For is believed"),
-    "KAMENG_RATE_LIMITS": ("orders=30/m,lookup=60/m,notify=600/m,contact_lookup=20/h,login=10/m",
-                           "per-client-IP limits (contact_lookup: per contact), or off"),
+    "KAMENG_RATE_LIMITS": (
+        "orders=30/m,lookup=60/m,notify=600/m,contact_lookup=20/h,login=10/m",
+        "per-client-IP limits (contact_lookup: per contact), or off",
+    ),
     "KAMENG_REDIS_URL": ("redis://127.0.0.1:6379/0", "Redis, for rate-limit counters shared by gateways"),
     "KAMENG_MAX_BODY_BYTES": ("1048576", "largest request body the gateway reads (bulk imports excepted)"),
     "KAMENG_RPC_TIMEOUT_S": ("5", "deadline of every RPC call"),
@@ -55,10 +58,15 @@ DEFAULTS = {
     "KAMENG_LOG_LEVEL": ("INFO", "log level"),
     # payment channels (services/payment/channels/): every KAMENG_<CHANNEL>_* setting below reaches
     # the payment service's config as <CHANNEL>_* (see `channel_settings`)
-    "KAMENG_PAYMENT_CHANNELS": ("", "real payment channels enabled, comma-separated (epay, alipay, wechat, usdt); "
-                                    "an enabled channel with an empty setting stops the payment service"),
-    "KAMENG_PAYMENT_RECONCILE_AFTER_S": ("120", "reconciliation asks the channel about a payment still open "
-                                                "this long after creation"),
+    "KAMENG_PAYMENT_CHANNELS": (
+        "",
+        "real payment channels enabled, comma-separated (epay, alipay, wechat, usdt); "
+        "an enabled channel with an empty setting stops the payment service",
+    ),
+    "KAMENG_PAYMENT_RECONCILE_AFTER_S": (
+        "120",
+        "reconciliation asks the channel about a payment still open this long after creation",
+    ),
     "KAMENG_PAYMENT_RECONCILE_EVERY_S": ("60", "and again at most this often, for a day"),
     "KAMENG_PAYMENT_REFUND_RETRY_S": ("30", "first delay before a failed refund is tried again; doubles per try"),
     "KAMENG_EPAY_PID": ("", "易支付 merchant id (pid)"),
@@ -82,10 +90,16 @@ DEFAULTS = {
     "KAMENG_WECHAT_APIV3_KEY": ("", "API v3 key (32 characters) that decrypts notifies"),
     "KAMENG_WECHAT_PRIVATE_KEY": ("", "path of our merchant API private key (PEM) that signs requests"),
     "KAMENG_WECHAT_CERT_SERIAL": ("", "serial number of our merchant API certificate"),
-    "KAMENG_WECHAT_PLATFORM_CERT": ("", "path(s), comma-separated, of the WeChat Pay platform certificate(s) "
-                                        "(PEM) that verify notifies and answers (several while WeChat rotates)"),
-    "KAMENG_WECHAT_PUBLIC_KEY_ID": ("", "PUB_KEY_ID_... of the WeChat Pay platform public key, when a path in "
-                                        "KAMENG_WECHAT_PLATFORM_CERT is that key rather than a certificate"),
+    "KAMENG_WECHAT_PLATFORM_CERT": (
+        "",
+        "path(s), comma-separated, of the WeChat Pay platform certificate(s) "
+        "(PEM) that verify notifies and answers (several while WeChat rotates)",
+    ),
+    "KAMENG_WECHAT_PUBLIC_KEY_ID": (
+        "",
+        "PUB_KEY_ID_... of the WeChat Pay platform public key, when a path in "
+        "KAMENG_WECHAT_PLATFORM_CERT is that key rather than a certificate",
+    ),
     "KAMENG_WECHAT_URL": ("", "WeChat Pay API base URL, e.g. https://api.mch.weixin.qq.com"),
 }
 
@@ -174,7 +188,9 @@ def settings() -> Settings:
 
 def channel_settings() -> dict[str, Any]:
     """The payment channels' settings, KAMENG_ dropped: {"EPAY_PID": ..., "PAYMENT_CHANNELS": (...)}."""
-    values: dict[str, Any] = {name[len("KAMENG_"):]: env(name) for name in DEFAULTS if name.startswith(CHANNEL_PREFIXES)}
+    values: dict[str, Any] = {
+        name[len("KAMENG_") :]: env(name) for name in DEFAULTS if name.startswith(CHANNEL_PREFIXES)
+    }
     values["PAYMENT_CHANNELS"] = _csv(values["PAYMENT_CHANNELS"])
     return values
 

@@ -8,6 +8,7 @@ faster, which the bulk import needs.)
 
 The keyed hash (HMAC-SHA256) uses a key derived from the *oldest* listed key, so adding a key in
 front does not change every hash; drop that key only after re-hashing."""
+
 import base64
 import hashlib
 import hmac

@@ -1,11 +1,12 @@
 """`Database`: the SQLAlchemy dependency provider (engine per container, green psycopg2).
 
-    db = Database(models.metadata)           # on the service class, beside relay = OutboxRelay()
-    with self.db.transaction() as session:   # one commit for state + outbox rows
-        ...
-    self.db.once("catalog.handle_x", envelope, fn)                 # inbox + effect, one commit
-    self.db.once_all("order.handle_stock_reserved", envelopes, saga.advance_all)   # a batch of them
+db = Database(models.metadata)           # on the service class, beside relay = OutboxRelay()
+with self.db.transaction() as session:   # one commit for state + outbox rows
+    ...
+self.db.once("catalog.handle_x", envelope, fn)                 # inbox + effect, one commit
+self.db.once_all("order.handle_stock_reserved", envelopes, saga.advance_all)   # a batch of them
 """
+
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -49,9 +50,15 @@ def transaction(engine: Engine, metadata: MetaData, correlation_id: str | None =
     A lost database connection (server restarted, connection cut) rolls the work back and is
     raised as `Unavailable`: callers answer 503 and try again; the pool reconnects."""
     schema = metadata.schema
-    session = Session(engine, expire_on_commit=False, info={
-        "outbox": metadata.tables[f"{schema}.outbox"], "audit": metadata.tables[f"{schema}.audit"],
-        "correlation_id": correlation_id})
+    session = Session(
+        engine,
+        expire_on_commit=False,
+        info={
+            "outbox": metadata.tables[f"{schema}.outbox"],
+            "audit": metadata.tables[f"{schema}.audit"],
+            "correlation_id": correlation_id,
+        },
+    )
     try:
         with session.begin():
             yield session
@@ -83,9 +90,11 @@ def each(session: Session, envs: Sequence[Envelope]) -> Iterator[Envelope]:
 
 def each_one(fn: Callable[[Session, Envelope], object]) -> Callable[[Session, Sequence[Envelope]], None]:
     """A batch body for `once_all` from a one-envelope function `fn(session, envelope)`."""
+
     def run(session: Session, envs: Sequence[Envelope]) -> None:
         for env in each(session, envs):
             fn(session, env)
+
     return run
 
 
@@ -100,7 +109,7 @@ class Db:
         p = self.provider
         with transaction(p.engine, p.metadata, self.correlation_id) as session:
             yield session
-        for hook in p.commit_hooks:          # committed: wake the relay, send hints
+        for hook in p.commit_hooks:  # committed: wake the relay, send hints
             hook(session)
 
     def once(self, consumer: str, env: Envelope, fn: Callable[[Session, Envelope], T]) -> T | None:
@@ -112,8 +121,9 @@ class Db:
                 return None
             return fn(session, env)
 
-    def once_all(self, consumer: str, envs: Sequence[Envelope],
-                 fn: Callable[[Session, list[Envelope]], object]) -> None:
+    def once_all(
+        self, consumer: str, envs: Sequence[Envelope], fn: Callable[[Session, list[Envelope]], object]
+    ) -> None:
         """`once` for a batch (`events.batch_handler`): one transaction, one inbox statement, then
         `fn(session, fresh)` with the envelopes not handled before, in their order. `each(session,
         fresh)` walks them with each one's correlation id on its outbox rows."""
@@ -141,7 +151,9 @@ class Database(DependencyProvider):
     def __init__(self, metadata: MetaData) -> None:
         self.metadata = metadata
         self.schema = metadata.schema
-        self.commit_hooks: list[Callable[[Session], None]] = []        # fn(session) after each commit (OutboxRelay, Hints add theirs)
+        self.commit_hooks: list[
+            Callable[[Session], None]
+        ] = []  # fn(session) after each commit (OutboxRelay, Hints add theirs)
 
     @property
     def outbox(self) -> Table:
@@ -153,8 +165,7 @@ class Database(DependencyProvider):
 
     def setup(self) -> None:
         workers = int(self.container.config.get("max_workers", 10))
-        self.engine = make_engine(self.container.config["DATABASE_URL"],
-                                  pool_size=workers + 2, max_overflow=4)
+        self.engine = make_engine(self.container.config["DATABASE_URL"], pool_size=workers + 2, max_overflow=4)
 
     def stop(self) -> None:
         self.engine.dispose()

@@ -1,22 +1,24 @@
 """The event envelope of DESIGN §4: {"event_id", "type", "occurred_at", "correlation_id", "data"}."""
+
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import Schema, fields, validate
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def isoformat(moment: datetime) -> str:
     """ISO 8601 in UTC with `Z`, as every timestamp in the API."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def make(type_: str, data: dict[str, Any], correlation_id: str | None = None,
-         event_id: uuid.UUID | str | None = None) -> dict[str, Any]:
+def make(
+    type_: str, data: dict[str, Any], correlation_id: str | None = None, event_id: uuid.UUID | str | None = None
+) -> dict[str, Any]:
     return {
         "event_id": str(event_id or uuid.uuid4()),
         "type": type_,
@@ -34,7 +36,7 @@ class Envelope(Schema):
     data = fields.Dict(required=True)
 
 
-SCHEMA = Envelope()        # one instance: building a Schema costs more than loading with it
+SCHEMA = Envelope()  # one instance: building a Schema costs more than loading with it
 
 
 def load(message: dict[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 They cross RPC intact: every subclass is registered with nameko's exception registry, so a caller
 gets the same class back (with its message and details) instead of a bare `RemoteError`.
 """
+
 import json
 from typing import Any
 
@@ -77,6 +78,7 @@ class Unavailable(DomainError):
 def load(schema: Schema, data: Any) -> Any:
     """`schema.load(data)`, with marshmallow's ValidationError turned into InvalidInput (400)."""
     from marshmallow import ValidationError
+
     try:
         return schema.load(data)
     except ValidationError as exc:

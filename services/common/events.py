@@ -13,6 +13,7 @@ envelopes and handles them in one transaction (`Db.once_all`). A batch that fail
 each message is tried alone, so one bad message is retried and dead-lettered by itself and never
 holds the others back. Under light load a batch is one message: nothing waits for company.
 """
+
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -20,7 +21,6 @@ from functools import partial
 from typing import Any, TypeVar
 
 import eventlet.event
-
 from kombu import Queue
 from marshmallow import ValidationError
 from nameko.amqp.publish import Publisher
@@ -38,8 +38,11 @@ MAX_DELAY_MS = 60_000
 
 
 def retry_queue(queue_name: str) -> Queue:
-    return Queue(f"{queue_name}.retry", durable=True, queue_arguments={
-        "x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue_name})
+    return Queue(
+        f"{queue_name}.retry",
+        durable=True,
+        queue_arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue_name},
+    )
 
 
 def dead_letter_queue(queue_name: str) -> Queue:
@@ -54,8 +57,9 @@ class Retrying(EventHandler):
         config = self.container.config
         self.max_attempts = int(config.get("EVENT_MAX_ATTEMPTS", 5))
         self.first_delay_ms = int(config.get("EVENT_RETRY_DELAY_MS", 500))
-        self.publisher = Publisher(config["AMQP_URI"], use_confirms=True, exchange="",
-                                   retry=True, retry_policy={"max_retries": 3})
+        self.publisher = Publisher(
+            config["AMQP_URI"], use_confirms=True, exchange="", retry=True, retry_policy={"max_retries": 3}
+        )
 
     def handle_result(self, message: Any, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> tuple[Any, Any]:
         self.settle(message, exc_info and exc_info[1])
@@ -68,7 +72,7 @@ class Retrying(EventHandler):
             return
         try:
             self.reroute(message, exc)
-        except Exception:  # noqa: BLE001 -- broker trouble: hand it back rather than lose it
+        except Exception:
             log.exception("could not reroute a failed event; requeued")
             self.queue_consumer.requeue_message(message)
         else:
@@ -85,8 +89,7 @@ class Retrying(EventHandler):
             target = retry_queue(name)
             self.republish(message, target, {**headers, ATTEMPT_HEADER: attempt + 1}, delay / 1000)
             metrics.EVENTS_RETRIED.labels(name).inc()
-            log.warning("event handler failed (%s); retry in %d ms", type(exc).__name__, delay,
-                        extra=extra)
+            log.warning("event handler failed (%s); retry in %d ms", type(exc).__name__, delay, extra=extra)
             return
         target = dead_letter_queue(name)
         error = f"{type(exc).__name__}: {exc}"[:1000]
@@ -96,9 +99,15 @@ class Retrying(EventHandler):
 
     def republish(self, message: Any, queue: Queue, headers: dict[str, Any], expiration_s: float | None) -> None:
         self.publisher.publish(
-            message.body, routing_key=queue.name, declare=[queue], headers=headers,
-            content_type=message.content_type, content_encoding=message.content_encoding,
-            expiration=expiration_s, delivery_mode=2)
+            message.body,
+            routing_key=queue.name,
+            declare=[queue],
+            headers=headers,
+            content_type=message.content_type,
+            content_encoding=message.content_encoding,
+            expiration=expiration_s,
+            delivery_mode=2,
+        )
 
 
 def event_handler(source_service: str, event_type: str, **kwargs: Any) -> Callable[[F], F]:
@@ -119,6 +128,7 @@ class BatchQueueConsumer(QueueConsumer):
 class BatchEventHandler(Retrying):
     """At most EVENT_BATCH_WORKERS batches of one queue run at a time, each of at most
     EVENT_BATCH_MAX messages; the messages that arrive meanwhile make the next batch."""
+
     queue_consumer = BatchQueueConsumer()
 
     def setup(self) -> None:
@@ -126,7 +136,7 @@ class BatchEventHandler(Retrying):
         config = self.container.config
         self.batch_max = int(config.get("EVENT_BATCH_MAX", 50))
         self.workers = int(config.get("EVENT_BATCH_WORKERS", 2))
-        self.waiting: deque[tuple[Any, Any]] = deque()      # (body, message)
+        self.waiting: deque[tuple[Any, Any]] = deque()  # (body, message)
         self.running = 0
 
     def handle_message(self, body: Any, message: Any) -> None:
@@ -148,9 +158,12 @@ class BatchEventHandler(Retrying):
         done: eventlet.event.Event = eventlet.event.Event()
         try:
             self.container.spawn_worker(
-                self, ([body for body, _ in batch],), {},
+                self,
+                ([body for body, _ in batch],),
+                {},
                 context_data=self.unpack_message_headers(batch[0][1]),
-                handle_result=partial(self.finished, done))
+                handle_result=partial(self.finished, done),
+            )
         except ContainerBeingKilled:
             for _, message in batch:
                 self.queue_consumer.requeue_message(message)
@@ -158,8 +171,12 @@ class BatchEventHandler(Retrying):
         exc = done.wait()
         if exc is not None and len(batch) > 1:
             metrics.EVENT_BATCHES_SPLIT.labels(self.queue.name).inc()
-            log.warning("a batch of %d events failed (%s); each is tried alone", len(batch), type(exc).__name__,
-                        extra={"queue": self.queue.name})
+            log.warning(
+                "a batch of %d events failed (%s); each is tried alone",
+                len(batch),
+                type(exc).__name__,
+                extra={"queue": self.queue.name},
+            )
             for item in batch:
                 self.run([item])
             return

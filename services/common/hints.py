@@ -7,6 +7,7 @@ state from its owner; nothing ever depends on a hint for correctness.
 
 The hint goes out, in the envelope, on `<service>.events` with the type as routing key, once the
 transaction has committed (a rolled-back change sends nothing)."""
+
 import logging
 from typing import Any
 
@@ -32,11 +33,17 @@ class Hints(DependencyProvider):
 
     def setup(self) -> None:
         from services.common.db import Database  # the Database provider runs the commit hooks
+
         self.database = next(d for d in self.container.dependencies if isinstance(d, Database))
         self.exchange = event_exchange(self.container.service_name)
-        self.publisher = Publisher(self.container.config["AMQP_URI"], use_confirms=False, delivery_mode=NON_PERSISTENT,
-                                   exchange=self.exchange, declare=[self.exchange],
-                                   retry=False)
+        self.publisher = Publisher(
+            self.container.config["AMQP_URI"],
+            use_confirms=False,
+            delivery_mode=NON_PERSISTENT,
+            exchange=self.exchange,
+            declare=[self.exchange],
+            retry=False,
+        )
 
     def start(self) -> None:
         self.database.commit_hooks.append(self.send)
@@ -44,7 +51,8 @@ class Hints(DependencyProvider):
     def send(self, session: Session) -> None:
         for type_, data, correlation_id in session.info.pop("hints", ()):
             try:
-                self.publisher.publish(envelope.make(type_, data, correlation_id or logs.correlation_id()),
-                                       routing_key=type_)
-            except Exception:  # noqa: BLE001 -- a hint is never worth failing the committed work
+                self.publisher.publish(
+                    envelope.make(type_, data, correlation_id or logs.correlation_id()), routing_key=type_
+                )
+            except Exception:
                 log.warning("hint %s not sent", type_, exc_info=True)

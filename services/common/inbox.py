@@ -1,5 +1,6 @@
 """The inbox (DESIGN §4): one row per (consumer, event_id), written in the same transaction as
 the consumer's effect, so a redelivered event changes nothing."""
+
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -13,7 +14,8 @@ from services.common import sql
 
 def table(metadata: MetaData) -> Table:
     return Table(
-        "inbox", metadata,
+        "inbox",
+        metadata,
         Column("consumer", Text, nullable=False),
         Column("event_id", UUID(as_uuid=False), nullable=False),
         Column("event_type", Text, nullable=False),
@@ -27,16 +29,21 @@ SELECT %(consumer)s, e.id, e.type FROM unnest(%(ids)s::uuid[], %(types)s::text[]
 ON CONFLICT DO NOTHING RETURNING event_id::text"""
 
 
-def claim_all(session: Session, inbox: Table, consumer: str,
-              envs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def claim_all(session: Session, inbox: Table, consumer: str, envs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """The envelopes this consumer sees for the first time, in their order, each event once
     (one statement for the lot)."""
     ids = [str(uuid.UUID(str(env["event_id"]))) for env in envs]
-    new = {row[0] for row in sql.run(session, CLAIM.format(table=sql.qualified(inbox)), {
-        "consumer": consumer, "ids": ids, "types": [env["type"] for env in envs]})}
+    new = {
+        row[0]
+        for row in sql.run(
+            session,
+            CLAIM.format(table=sql.qualified(inbox)),
+            {"consumer": consumer, "ids": ids, "types": [env["type"] for env in envs]},
+        )
+    }
     fresh = []
     for event_id, env in zip(ids, envs, strict=True):
         if event_id in new:
-            new.discard(event_id)              # a second copy in the same batch is a duplicate too
+            new.discard(event_id)  # a second copy in the same batch is a duplicate too
             fresh.append(env)
     return fresh

@@ -4,6 +4,7 @@ The correlation id travels HTTP (`X-Request-Id`) -> nameko context data (`nameko
 AMQP header on RPC calls and on outbox events) -> here. `bind()` is called by the Instrumentation
 provider as each worker starts, in the worker's own green thread.
 """
+
 import json
 import logging
 import sys

@@ -1,5 +1,6 @@
 """Sending e-mail over SMTP (green under eventlet). KAMENG_SMTP_URL: smtp://host:port or
 smtps://user:password@host:port; empty: no mail is sent (and that is logged)."""
+
 import logging
 import smtplib
 from email.message import EmailMessage

@@ -4,6 +4,7 @@ one schema per service and runs each service's alembic migrations (idempotent).
 Each service keeps its migrations in `services/<svc>/migrations/` with the version table in its
 own schema; their env.py is `run_env("<svc>")`.
 """
+
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 class Migration(Protocol):
     """What a migration script's `op` (alembic.op) offers that is used here."""
+
     def get_bind(self) -> Connection: ...
 
 
@@ -31,8 +33,7 @@ def ensure_database(url: str) -> None:
     admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                                  {"n": target.database}).first()
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}).first()
             if not exists:
                 conn.execute(text(f'CREATE DATABASE "{target.database}"'))
     finally:
@@ -71,8 +72,7 @@ def upgrade(url: str, services: Sequence[str] = SERVICES) -> None:
 def run_env(schema: str) -> None:
     """Body of every service's migrations/env.py (online mode only)."""
     connection = context.config.attributes["connection"]
-    context.configure(connection=connection, version_table_schema=schema,
-                      transaction_per_migration=False)
+    context.configure(connection=connection, version_table_schema=schema, transaction_per_migration=False)
     with context.begin_transaction():
         context.run_migrations()
 

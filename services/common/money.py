@@ -1,4 +1,5 @@
 """Money is integer minor units (fen) everywhere inside; JSON shows decimal strings with two places."""
+
 import re
 
 _AMOUNT = re.compile(r"^(0|[1-9]\d{0,11})(\.\d{1,2})?$")
@@ -14,7 +15,7 @@ def format_minor(minor: int) -> str:
 
 
 def parse_minor(text: str) -> int:
-    """"19.9" / "19.90" / "19" -> 1990. Raises ValueError for anything else (no floats, no signs)."""
+    """ "19.9" / "19.90" / "19" -> 1990. Raises ValueError for anything else (no floats, no signs)."""
     if not isinstance(text, str) or not _AMOUNT.match(text):
         raise ValueError(f"not an amount: {text!r}")
     whole, _, frac = text.partition(".")

@@ -9,6 +9,7 @@ down the rows wait; the relay retries with backoff and loses nothing. A crash be
 and the commit of `published_at` publishes that row again: consumers deduplicate by `event_id`
 (the inbox), which is what at-least-once means.
 """
+
 import contextlib
 import json
 import logging
@@ -20,7 +21,21 @@ from typing import Any
 import eventlet
 from kombu import Connection, Exchange
 from nameko.extensions import DependencyProvider
-from sqlalchemy import BigInteger, Column, Connection as DbConnection, DateTime, Engine, Index, MetaData, Row, Table, Text, func, select, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection as DbConnection,
+    DateTime,
+    Engine,
+    Index,
+    MetaData,
+    Row,
+    Table,
+    Text,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Session
 
@@ -29,7 +44,7 @@ from services.common import envelope, logs, metrics, sql
 log = logging.getLogger(__name__)
 
 BATCH = 200
-REPORT_EVERY_S = 1.0      # the pending/lag gauges: not worth a query per pass
+REPORT_EVERY_S = 1.0  # the pending/lag gauges: not worth a query per pass
 BACKOFF_MAX_S = 5.0
 CONFIRM_TIMEOUT_S = 10.0
 
@@ -71,7 +86,8 @@ class Confirms:
 
 def table(metadata: MetaData) -> Table:
     return Table(
-        "outbox", metadata,
+        "outbox",
+        metadata,
         Column("id", BigInteger, primary_key=True, autoincrement=True),
         Column("event_id", UUID(as_uuid=False), nullable=False, unique=True),
         Column("type", Text, nullable=False),
@@ -92,8 +108,11 @@ def add(session: Session, type_: str, data: dict[str, Any]) -> dict[str, Any]:
     """Write an event in the caller's transaction (the session must come from `Database`)."""
     outbox = session.info["outbox"]
     env = envelope.make(type_, data, session.info.get("correlation_id") or logs.correlation_id())
-    sql.run(session, ADD.format(table=sql.qualified(outbox)),
-            {"event_id": env["event_id"], "type": type_, "envelope": json.dumps(env)})
+    sql.run(
+        session,
+        ADD.format(table=sql.qualified(outbox)),
+        {"event_id": env["event_id"], "type": type_, "envelope": json.dumps(env)},
+    )
     session.info["outbox_written"] = True
     return env
 
@@ -124,11 +143,11 @@ class Relay:
     def run(self) -> None:
         backoff = 0.1
         while self.running:
-            self.wakeup.clear()      # before reading: a commit from now on wakes the next wait
+            self.wakeup.clear()  # before reading: a commit from now on wakes the next wait
             try:
                 published = self.publish_batch()
                 backoff = 0.1
-            except Exception:  # noqa: BLE001 -- broker or database away: keep rows, back off
+            except Exception:
                 metrics.RELAY_ERRORS.labels(self.service_name).inc()
                 log.warning("outbox relay pass failed; retrying in %.1fs", backoff, exc_info=True)
                 self.close()
@@ -166,7 +185,7 @@ class Relay:
                 self.publish(row.type, row.envelope)
                 self.last_tag += 1
                 by_tag[self.last_tag] = row.id
-        except Exception as exc:  # noqa: BLE001 -- keep what the broker confirms, fail the pass
+        except Exception as exc:
             failure = exc
         try:
             deadline = time.monotonic() + CONFIRM_TIMEOUT_S
@@ -175,7 +194,7 @@ class Relay:
                 if left <= 0 or self.connection is None:
                     raise TimeoutError("publisher confirms did not arrive")
                 self.connection.drain_events(timeout=left)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             failure = failure or exc
         sent = self.confirms.take(by_tag) if by_tag else []
         if failure is None and len(sent) < len(by_tag):
@@ -186,10 +205,10 @@ class Relay:
         if self.connection is not None:
             return
         self.connection = connection = Connection(self.amqp_uri, connect_timeout=5)
-        connection.ensure_connection(max_retries=1)   # fail this pass; run() backs off
+        connection.ensure_connection(max_retries=1)  # fail this pass; run() backs off
         channel = connection.channel()
         channel.confirm_select()
-        self.confirms, self.last_tag = Confirms(), 0   # tags count from 1 on a channel in confirm mode
+        self.confirms, self.last_tag = Confirms(), 0  # tags count from 1 on a channel in confirm mode
         channel.events["basic_ack"].add(self.confirms.ack)
         channel.events["basic_nack"].add(self.confirms.nack)
         self.producer = connection.Producer(channel)
@@ -197,20 +216,29 @@ class Relay:
 
     def publish(self, type_: str, env: dict[str, Any]) -> None:
         headers = {"nameko.correlation_id": env["correlation_id"]} if env.get("correlation_id") else {}
-        self.producer.publish(env, exchange=self.exchange, routing_key=type_, serializer="json",
-                              delivery_mode=2, headers=headers, retry=False)
+        self.producer.publish(
+            env,
+            exchange=self.exchange,
+            routing_key=type_,
+            serializer="json",
+            delivery_mode=2,
+            headers=headers,
+            retry=False,
+        )
 
     def report_pending(self, conn: DbConnection) -> None:
         o = self.outbox
         count, oldest = conn.execute(
-            select(func.count(), func.extract("epoch", func.now() - func.min(o.c.created_at)))
-            .where(o.c.published_at.is_(None))).one()
+            select(func.count(), func.extract("epoch", func.now() - func.min(o.c.created_at))).where(
+                o.c.published_at.is_(None)
+            )
+        ).one()
         metrics.OUTBOX_PENDING.labels(self.service_name).set(count)
         metrics.OUTBOX_LAG.labels(self.service_name).set(float(oldest or 0))
 
     def close(self) -> None:
         if self.connection is not None:
-            with contextlib.suppress(Exception):       # already broken
+            with contextlib.suppress(Exception):  # already broken
                 self.connection.release()
             self.connection = None
 
@@ -226,14 +254,20 @@ class OutboxRelay(DependencyProvider):
 
     def setup(self) -> None:
         from services.common.db import Database  # the Database provider owns engine and tables
+
         database = next(d for d in self.container.dependencies if isinstance(d, Database))
         self.database = database
         self.relay = None
 
     def start(self) -> None:
         config = self.container.config
-        self.relay = relay = Relay(self.container.service_name, self.database.engine, self.database.outbox,
-                           config["AMQP_URI"], float(config.get("OUTBOX_POLL_S", 0.5)))
+        self.relay = relay = Relay(
+            self.container.service_name,
+            self.database.engine,
+            self.database.outbox,
+            config["AMQP_URI"],
+            float(config.get("OUTBOX_POLL_S", 0.5)),
+        )
         self.database.commit_hooks.append(self.after_commit)
         self.thread = self.container.spawn_managed_thread(relay.run)
 

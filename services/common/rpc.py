@@ -3,6 +3,7 @@ standalone proxies do), so services declare `common.rpc.RpcProxy`, whose calls g
 `call()`, which bounds the wait with an
 `eventlet.Timeout` and turns a missing or silent service into `Unavailable`.
 """
+
 import logging
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, TypeVar, overload
@@ -10,8 +11,14 @@ from typing import Any, TypeVar, overload
 import eventlet
 from nameko import rpc as nameko_rpc
 from nameko.amqp.publish import Publisher
-from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER, LOGIN_METHOD_CONFIG_KEY,
-                              NON_PERSISTENT, SERIALIZER_CONFIG_KEY)
+from nameko.constants import (
+    AMQP_SSL_CONFIG_KEY,
+    AMQP_URI_CONFIG_KEY,
+    DEFAULT_SERIALIZER,
+    LOGIN_METHOD_CONFIG_KEY,
+    NON_PERSISTENT,
+    SERIALIZER_CONFIG_KEY,
+)
 from nameko.exceptions import UnknownService
 from nameko.rpc import Rpc as NamekoRpc, RpcProxy as NamekoRpcProxy
 
@@ -32,6 +39,7 @@ class ReplyPublisher(Publisher):
     request (the service is not running) is reported at once instead of after the deadline.
     Replies are transient: they go to a reply queue that does not outlive a broker restart, so
     writing them to disk never saved one."""
+
     use_confirms = False
     delivery_mode = NON_PERSISTENT
 
@@ -47,14 +55,18 @@ class RpcConsumer(nameko_rpc.RpcConsumer):
         """nameko's, with the `Responder` above; a reply that cannot be sent is logged, and the
         request is acked all the same."""
         config = self.container.config
-        responder = Responder(config[AMQP_URI_CONFIG_KEY], nameko_rpc.get_rpc_exchange(config),
-                              config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
-                              ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+        responder = Responder(
+            config[AMQP_URI_CONFIG_KEY],
+            nameko_rpc.get_rpc_exchange(config),
+            config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER),
+            message,
+            ssl=config.get(AMQP_SSL_CONFIG_KEY),
+            login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
+        )
         try:
             result, exc_info = responder.send_response(result, exc_info)
-        except BROKER_ERRORS as exc:    # the caller's deadline answers for it; nameko would kill the service
-            log.warning("broker connection lost while sending a reply (%s); the caller times out",
-                        type(exc).__name__)
+        except BROKER_ERRORS as exc:  # the caller's deadline answers for it; nameko would kill the service
+            log.warning("broker connection lost while sending a reply (%s); the caller times out", type(exc).__name__)
         # done, answered or not: redelivered, a command would run twice (and hold a prefetch slot)
         self.queue_consumer.ack_message(message)
         return result, exc_info
@@ -63,14 +75,18 @@ class RpcConsumer(nameko_rpc.RpcConsumer):
 class Rpc(NamekoRpc):
     """nameko's RPC entrypoint; a reply lost with the broker connection does not kill the service,
     and replies are sent without confirms (`ReplyPublisher`)."""
+
     rpc_consumer = RpcConsumer()
 
 
 @overload
 def rpc(fn: F, /) -> F: ...
 @overload
-def rpc(*, expected_exceptions: type[Exception] | tuple[type[Exception], ...] = ...,
-        sensitive_arguments: str | tuple[str, ...] = ...) -> Callable[[F], F]: ...
+def rpc(
+    *,
+    expected_exceptions: type[Exception] | tuple[type[Exception], ...] = ...,
+    sensitive_arguments: str | tuple[str, ...] = ...,
+) -> Callable[[F], F]: ...
 def rpc(*args: Any, **kwargs: Any) -> Any:
     """`@rpc` or `@rpc(expected_exceptions=DomainError)`: the house `Rpc` entrypoint."""
     return Rpc.decorator(*args, **kwargs)
@@ -82,7 +98,7 @@ def call(method: Any, *args: Any, timeout: float = DEFAULT_TIMEOUT_S, **kwargs: 
         return result(method.call_async(*args, **kwargs), timeout)
     except UnknownService as exc:
         raise Unavailable("a service is not running", {"service": exc._service_name}) from None
-    except BROKER_ERRORS as exc:          # the request could not even be sent
+    except BROKER_ERRORS as exc:  # the request could not even be sent
         raise Unavailable("the message broker is unavailable", {}) from exc
 
 
@@ -103,14 +119,14 @@ def gather(calls: Mapping[K, tuple[Any, Sequence[Any]]], timeout: float = DEFAUL
     for key, (method, args) in calls.items():
         try:
             pending[key] = method.call_async(*args)
-        except Exception as exc:  # noqa: BLE001 -- reported per key, e.g. UnknownService
+        except Exception as exc:
             results[key] = exc
     try:
         with eventlet.Timeout(timeout):
             for key, reply in pending.items():
                 try:
                     results[key] = reply.result()
-                except Exception as exc:  # noqa: BLE001 -- reported per key
+                except Exception as exc:
                     results[key] = exc
     except eventlet.Timeout:
         pass
@@ -155,6 +171,7 @@ class RpcProxy(NamekoRpcProxy):
     still answered within its caller's deadline (the failure tests rely on it). Replies come
     through the house `QueueConsumer`: one whose ack meets a dropped connection does not kill the
     service."""
+
     rpc_reply_listener = ReplyListener()
 
     def get_dependency(self, worker_ctx: Any) -> TimedServiceProxy:

@@ -10,10 +10,10 @@ from services.common.rpc import rpc
 
 
 class BaseService:
-    name: str | None = None        # each service sets its own
+    name: str | None = None  # each service sets its own
     instrumentation = Instrumentation()
     relay = OutboxRelay()
-    db: Db                         # each service declares `db = Database(metadata)`
+    db: Db  # each service declares `db = Database(metadata)`
 
     @rpc
     def ping(self) -> dict[str, str | None]:

@@ -1,15 +1,17 @@
 """Plain SQL for the hot paths (inbox, outbox, the saga's steps)."""
-from collections.abc import Mapping, Sequence
-from typing import Any
 
-from sqlalchemy import CursorResult, TableClause
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, FromClause, TableClause
 from sqlalchemy.orm import Session
 
 
-
-def qualified(table: TableClause) -> str:
-    """The table's name for plain SQL: "schema"."name", quoted (a schema may be named "order")."""
-    return f'"{table.schema}"."{table.name}"'
+def qualified(table: FromClause) -> str:
+    """The table's name for plain SQL: "schema"."name", quoted (a schema may be named "order").
+    `table`: a model's `__table__` (a Table, typed as the FromClause it is a kind of)."""
+    named = cast(TableClause, table)
+    return f'"{named.schema}"."{named.name}"'
 
 
 def run(session: Session, statement: str, params: Mapping[str, Any] | Sequence[Any]) -> CursorResult[Any]:

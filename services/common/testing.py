@@ -1,4 +1,5 @@
 """Helpers for tests (no mocks of the broker or database: these talk to the real ones)."""
+
 import random
 import socket
 import time
@@ -14,8 +15,9 @@ from services.common.config import DEV_ENV, Settings, nameko_config, settings
 T = TypeVar("T")
 
 
-def make_envelope(type_: str, correlation_id: str | None = None, event_id: str | None = None,
-                  **data: Any) -> dict[str, Any]:
+def make_envelope(
+    type_: str, correlation_id: str | None = None, event_id: str | None = None, **data: Any
+) -> dict[str, Any]:
     return envelope.make(type_, data, correlation_id, event_id)
 
 
@@ -51,8 +53,12 @@ def free_port() -> int:
     raise RuntimeError("no free port below the ephemeral range")
 
 
-def wait_until(predicate: Callable[[], T], timeout: float = 10.0, interval: float = 0.05,
-               message: str | Callable[[], str] = "condition") -> T:
+def wait_until(
+    predicate: Callable[[], T],
+    timeout: float = 10.0,
+    interval: float = 0.05,
+    message: str | Callable[[], str] = "condition",
+) -> T:
     """Poll `predicate` (cooperatively) until it returns something truthy; fail after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
@@ -60,15 +66,21 @@ def wait_until(predicate: Callable[[], T], timeout: float = 10.0, interval: floa
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {message() if callable(message) else message}")
+            raise AssertionError(
+                f"timed out after {timeout}s waiting for {message() if callable(message) else message}"
+            )
         eventlet.sleep(interval)
 
 
 def test_settings(database_url: str) -> Settings:
     base = settings()
     values = {f.name: getattr(base, f.name) for f in Settings.__dataclass_fields__.values()}
-    values.update(database_url=database_url, data_keys=(DEV_ENV["KAMENG_DATA_KEY"],),
-                  admin_token=DEV_ENV["KAMENG_ADMIN_TOKEN"], sandbox_payments=True)
+    values.update(
+        database_url=database_url,
+        data_keys=(DEV_ENV["KAMENG_DATA_KEY"],),
+        admin_token=DEV_ENV["KAMENG_ADMIN_TOKEN"],
+        sandbox_payments=True,
+    )
     return Settings(**values)
 
 
@@ -76,11 +88,18 @@ def test_config(amqp_uri: str, database_url: str, **overrides: Any) -> dict[str,
     """A nameko config for one test: its own vhost, the throw-away database, a free HTTP port,
     quick retries."""
     port = free_port()
-    config = nameko_config(test_settings(database_url), AMQP_URI=amqp_uri,
-                           WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", EVENT_RETRY_DELAY_MS=50,
-                           OUTBOX_POLL_S=0.2, HEALTH_TIMEOUT_S=1.5, RPC_TIMEOUT_S=5,
-                           RATE_LIMITS="off", RATE_LIMIT_PREFIX=f"kameng-test:{uuid.uuid4().hex}",
-                           RISK_COUNTER_PREFIX=f"kameng-test-risk:{uuid.uuid4().hex}")
+    config = nameko_config(
+        test_settings(database_url),
+        AMQP_URI=amqp_uri,
+        WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
+        EVENT_RETRY_DELAY_MS=50,
+        OUTBOX_POLL_S=0.2,
+        HEALTH_TIMEOUT_S=1.5,
+        RPC_TIMEOUT_S=5,
+        RATE_LIMITS="off",
+        RATE_LIMIT_PREFIX=f"kameng-test:{uuid.uuid4().hex}",
+        RISK_COUNTER_PREFIX=f"kameng-test-risk:{uuid.uuid4().hex}",
+    )
     config["BASE_URL"] = f"http://127.0.0.1:{port}"
     config.update(overrides)
     return config

@@ -4,6 +4,7 @@ until the supplier reports (DESIGN §3). The outcome is recorded once and announ
 
 Suppliers are their own issue: until they exist nobody can take a recharge, so it fails
 (`no_supplier`) and the saga refunds it. They plug in at `start_recharge`."""
+
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -15,10 +16,9 @@ from services.common.errors import Conflict, NotFound
 from services.delivery.models import Delivery
 
 
-
 class Outcome(NamedTuple):
-    status: str                     # DELIVERED, STARTED or FAILED
-    reason: str | None = None       # why it failed
+    status: str  # DELIVERED, STARTED or FAILED
+    reason: str | None = None  # why it failed
 
 
 DELIVERED, STARTED, FAILED = "delivered", "delivering", "failed"
@@ -26,13 +26,16 @@ DELIVERED, STARTED, FAILED = "delivered", "delivering", "failed"
 ANNOUNCED = {DELIVERED: "delivery_completed", STARTED: "delivery_started", FAILED: "delivery_failed"}
 
 
-def fulfil(data: dict[str, Any], commit_codes: Callable[[str], object],
-           hand_to_supplier: Callable[[dict[str, Any]], object] | None = None) -> Outcome:
+def fulfil(
+    data: dict[str, Any],
+    commit_codes: Callable[[str], object],
+    hand_to_supplier: Callable[[dict[str, Any]], object] | None = None,
+) -> Outcome:
     """Do the outside work (before any transaction); answers the `Outcome`."""
     if data["delivery"] != "card":
         return start_recharge(data, hand_to_supplier)
     try:
-        commit_codes(data["order_no"])          # Unavailable propagates: the handler retries it
+        commit_codes(data["order_no"])  # Unavailable propagates: the handler retries it
     except (Conflict, NotFound):
         return Outcome(FAILED, "reservation_missing")
     return Outcome(DELIVERED)
@@ -52,11 +55,16 @@ def start_recharge(data: dict[str, Any], hand_to_supplier: Callable[[dict[str, A
 
 def record(session: Session, envelope: dict[str, Any], outcome: Outcome) -> None:
     d = envelope["data"]
-    row = session.execute(insert(Delivery).values(
-        order_no=d["order_no"], sku=d["sku"], quantity=d["quantity"], status=outcome.status, reason=outcome.reason)
-        .on_conflict_do_nothing().returning(Delivery.status)).first()
+    row = session.execute(
+        insert(Delivery)
+        .values(
+            order_no=d["order_no"], sku=d["sku"], quantity=d["quantity"], status=outcome.status, reason=outcome.reason
+        )
+        .on_conflict_do_nothing()
+        .returning(Delivery.status)
+    ).first()
     if row is None:
-        return                                   # already recorded: said before
+        return  # already recorded: said before
     data = {"order_no": d["order_no"]}
     if outcome.status == DELIVERED:
         data["quantity"] = d["quantity"]

@@ -14,6 +14,7 @@ the merchant switched that on (KAMENG_MAIL_CODES=1). Codes never reach a log lin
   when the lease runs out. Only a crash between the server's acceptance and that record sends
   a mail twice.
 """
+
 import logging
 from datetime import timedelta
 
@@ -27,9 +28,9 @@ from services.delivery.models import Mail
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-LEASE_S = 60               # a claimed mail is not claimed again for this long (the send's worst case)
-FIRST_TRY_S = 10           # a new mail is first sent by the handler that queued it; the sweeper only after this
-RETRY_S = 15               # first delay after a failed send; doubles per try
+LEASE_S = 60  # a claimed mail is not claimed again for this long (the send's worst case)
+FIRST_TRY_S = 10  # a new mail is first sent by the handler that queued it; the sweeper only after this
+RETRY_S = 15  # first delay after a failed send; doubles per try
 
 
 def codes_to_mail(config, order_no, get_codes):
@@ -39,10 +40,13 @@ def codes_to_mail(config, order_no, get_codes):
 
 def message(data, public_url, codes=None):
     link = f"{public_url}/orders/{data['order_no']}"
-    lines = [f"您的订单 {data['order_no']} 已完成 · Your order {data['order_no']} is complete.",
-             f"{data['sku']} × {data['quantity']}, {format_minor(data['amount'])} {data['currency']}", "",
-             f"查看卡密 · See your codes: {link}",
-             "（需要下单时获得的订单令牌 · with the order token you received at checkout）"]
+    lines = [
+        f"您的订单 {data['order_no']} 已完成 · Your order {data['order_no']} is complete.",
+        f"{data['sku']} × {data['quantity']}, {format_minor(data['amount'])} {data['currency']}",
+        "",
+        f"查看卡密 · See your codes: {link}",
+        "（需要下单时获得的订单令牌 · with the order token you received at checkout）",
+    ]
     if codes:
         lines += ["", "卡密 · Codes:"] + [c["code"] + (f"  {c['secret']}" if c.get("secret") else "") for c in codes]
     return f"订单完成 · Order {data['order_no']} complete", "\n".join(lines) + "\n"
@@ -51,9 +55,17 @@ def message(data, public_url, codes=None):
 def queue(session, envelope):
     """`order_completed`: the buyer's mail, pending (once per order)."""
     d = envelope["data"]
-    session.execute(insert(Mail).values(
-        order_no=d["order_no"], data=d, status="pending", attempts=0,
-        next_try_at=func.now() + timedelta(seconds=FIRST_TRY_S)).on_conflict_do_nothing())
+    session.execute(
+        insert(Mail)
+        .values(
+            order_no=d["order_no"],
+            data=d,
+            status="pending",
+            attempts=0,
+            next_try_at=func.now() + timedelta(seconds=FIRST_TRY_S),
+        )
+        .on_conflict_do_nothing()
+    )
 
 
 def claim(session, order_no=None, batch=20):
@@ -62,8 +74,13 @@ def claim(session, order_no=None, batch=20):
     due = Mail.next_try_at <= func.now()
     if order_no is not None:
         due = (Mail.order_no == order_no) & (due | (Mail.attempts == 0))
-    claimed = session.scalars(select(Mail).where(Mail.status == "pending", due).order_by(Mail.next_try_at)
-                              .limit(batch).with_for_update(skip_locked=True)).all()
+    claimed = session.scalars(
+        select(Mail)
+        .where(Mail.status == "pending", due)
+        .order_by(Mail.next_try_at)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    ).all()
     for m in claimed:
         m.attempts, m.next_try_at = m.attempts + 1, func.now() + timedelta(seconds=LEASE_S)
     return [(m.order_no, m.data) for m in claimed]
@@ -77,10 +94,15 @@ def send_due(db, config, get_codes, order_no=None):
         try:
             codes = codes_to_mail(config, number, get_codes)
             subject, body = message(data, config.get("PUBLIC_URL", ""), codes)
-            sent = mail.send(config.get("SMTP_URL"), config.get("MAIL_FROM", "kameng <noreply@localhost>"),
-                             data["contact"], subject, body)
+            sent = mail.send(
+                config.get("SMTP_URL"),
+                config.get("MAIL_FROM", "kameng <noreply@localhost>"),
+                data["contact"],
+                subject,
+                body,
+            )
             error = None
-        except Exception as exc:  # noqa: BLE001 -- SMTP or the catalog: tried again later; never the message in a log
+        except Exception as exc:
             sent, error = False, type(exc).__name__
         with db.transaction() as s:
             record(s, number, sent, error)

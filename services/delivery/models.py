@@ -19,7 +19,7 @@ class Delivery(Base):
     order_no: Mapped[str] = mapped_column(Text, primary_key=True)
     sku: Mapped[str] = mapped_column(Text)
     quantity: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(Text)             # delivered | delivering (a supplier has it) | failed
+    status: Mapped[str] = mapped_column(Text)  # delivered | delivering (a supplier has it) | failed
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -27,6 +27,7 @@ class Delivery(Base):
 class Mail(Base):
     """The buyer's completion e-mail (mailer.py): pending -> sent | off (mail switched off) | failed.
     `data` is the order_completed event's data (no codes: those are fetched when it is sent)."""
+
     __tablename__ = "mails"
     order_no: Mapped[str] = mapped_column(Text, primary_key=True)
     data: Mapped[dict] = mapped_column(JSONB)

@@ -1,11 +1,12 @@
 """Orders as plain functions on a Session: creation (price fixed from the catalog's quote),
 buyer lookups by token, cancel, admin refund and search, idempotency keys."""
+
 import hashlib
 import hmac
 import json
 import secrets
 from collections.abc import Callable, Collection
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -28,8 +29,7 @@ DUMMY_HASH = hashlib.sha256(b"no such order").digest()
 
 def new_order_no() -> str:
     """Not sequential, not guessable: date prefix + 14 random base-32 characters (70 bits)."""
-    return "K" + datetime.now(timezone.utc).strftime("%y%m%d") + "".join(
-        secrets.choice(ORDER_ALPHABET) for _ in range(14))
+    return "K" + datetime.now(UTC).strftime("%y%m%d") + "".join(secrets.choice(ORDER_ALPHABET) for _ in range(14))
 
 
 def token_hash(token: str) -> bytes:
@@ -40,17 +40,30 @@ def request_hash(cmd: dict[str, Any]) -> bytes:
     return hashlib.sha256(json.dumps(cmd, sort_keys=True, default=str).encode()).digest()
 
 
-def place(session: Session, keys: DataKeys, cmd: dict[str, Any], quote: dict[str, Any], signals: dict[str, Any],
-          key: str | None, window_s: float, channels: Collection[str], takes: Collection[str]) -> dict[str, Any]:
+def place(
+    session: Session,
+    keys: DataKeys,
+    cmd: dict[str, Any],
+    quote: dict[str, Any],
+    signals: dict[str, Any],
+    key: str | None,
+    window_s: float,
+    channels: Collection[str],
+    takes: Collection[str],
+) -> dict[str, Any]:
     """POST /orders: {"order", "token"} for a new order, or {"replay": first answer}. `channels`:
     those enabled; `takes`: those the payment service says take the product's currency."""
     if cmd["payment_channel"] not in channels:
-        raise InvalidInput("this payment channel is not available",
-                           {"fields": {"payment_channel": [f"choose one of {sorted(channels)}"]}})
+        raise InvalidInput(
+            "this payment channel is not available",
+            {"fields": {"payment_channel": [f"choose one of {sorted(channels)}"]}},
+        )
     if cmd["payment_channel"] not in takes:
         choose = sorted(c for c in channels if c in takes)
-        raise InvalidInput(f"this payment channel does not take {quote['currency']}",
-                           {"fields": {"payment_channel": [f"for this product choose one of {choose}"]}})
+        raise InvalidInput(
+            f"this payment channel does not take {quote['currency']}",
+            {"fields": {"payment_channel": [f"for this product choose one of {choose}"]}},
+        )
     if key:
         replay = claim_key(session, keys, key, cmd)
         if replay is not None:
@@ -58,8 +71,10 @@ def place(session: Session, keys: DataKeys, cmd: dict[str, Any], quote: dict[str
     if quote["stock"] is not None and quote["stock"] < cmd["quantity"]:
         raise OutOfStock("not enough stock", {"sku": cmd["sku"], "available": quote["stock"]})
     if quote["delivery"] == "recharge" and not cmd.get("recharge_account"):
-        raise InvalidInput("a recharge product needs the account to recharge",
-                           {"fields": {"recharge_account": ["required for this product"]}})
+        raise InvalidInput(
+            "a recharge product needs the account to recharge",
+            {"fields": {"recharge_account": ["required for this product"]}},
+        )
     order, token = create_order(session, cmd, quote, window_s, {**signals, "category": quote.get("category")})
     if key:
         bind_key(session, keys, key, order, token)
@@ -69,8 +84,12 @@ def place(session: Session, keys: DataKeys, cmd: dict[str, Any], quote: dict[str
 def with_items(order_view: dict[str, Any], get_codes: Callable[[str], list[dict[str, Any]]]) -> dict[str, Any]:
     """The buyer's view plus the delivered codes (decrypted by the catalog for this order only)."""
     shown = order_view["status"] in CODES_VISIBLE
-    return {**order_view, "items": [{"code": c["code"], "secret": c["secret"]}
-                                    for c in get_codes(order_view["order_no"])] if shown else []}
+    return {
+        **order_view,
+        "items": [{"code": c["code"], "secret": c["secret"]} for c in get_codes(order_view["order_no"])]
+        if shown
+        else [],
+    }
 
 
 CODES_VISIBLE = {"completed"}
@@ -79,22 +98,39 @@ CODES_VISIBLE = {"completed"}
 def mark_codes_shown(session: Session, order_view: dict[str, Any]) -> None:
     """Remember the first time the buyer saw the codes: a refund then knows they were revealed."""
     if order_view["status"] in CODES_VISIBLE:
-        session.execute(update(Order).where(Order.order_no == order_view["order_no"],
-                                                       Order.codes_shown_at.is_(None))
-                        .values(codes_shown_at=func.now()))
+        session.execute(
+            update(Order)
+            .where(Order.order_no == order_view["order_no"], Order.codes_shown_at.is_(None))
+            .values(codes_shown_at=func.now())
+        )
 
 
-def create_order(session: Session, cmd: dict[str, Any], quote: dict[str, Any], window_s: float,
-                 signals: dict[str, Any]) -> tuple[OrderRow, str]:
+def create_order(
+    session: Session, cmd: dict[str, Any], quote: dict[str, Any], window_s: float, signals: dict[str, Any]
+) -> tuple[OrderRow, str]:
     """A pending order at the quoted price, and the saga's first request. Answers (order, token)."""
-    token = secrets.token_urlsafe(24)                       # 192 bits; only its hash is kept
-    order = saga.OrderRow({
-        "order_no": new_order_no(), "token_hash": token_hash(token), "sku": cmd["sku"],
-        "delivery": quote["delivery"], "quantity": cmd["quantity"], "unit_price": quote["unit_price"],
-        "amount": quote["total"], "currency": quote["currency"], "price_rule": quote["rule"],
-        "contact": cmd["contact"], "recharge_account": cmd.get("recharge_account"), "coupon": cmd.get("coupon"),
-        "payment_channel": cmd["payment_channel"], "late": False, "attempts": 0, "last_requests": [],
-        "expires_at": datetime.now(timezone.utc) + timedelta(seconds=window_s)})
+    token = secrets.token_urlsafe(24)  # 192 bits; only its hash is kept
+    order = saga.OrderRow(
+        {
+            "order_no": new_order_no(),
+            "token_hash": token_hash(token),
+            "sku": cmd["sku"],
+            "delivery": quote["delivery"],
+            "quantity": cmd["quantity"],
+            "unit_price": quote["unit_price"],
+            "amount": quote["total"],
+            "currency": quote["currency"],
+            "price_rule": quote["rule"],
+            "contact": cmd["contact"],
+            "recharge_account": cmd.get("recharge_account"),
+            "coupon": cmd.get("coupon"),
+            "payment_channel": cmd["payment_channel"],
+            "late": False,
+            "attempts": 0,
+            "last_requests": [],
+            "expires_at": datetime.now(UTC) + timedelta(seconds=window_s),
+        }
+    )
     saga.start(session, order, signals)
     saga.insert(session, order)
     return order, token
@@ -104,14 +140,21 @@ def claim_key(session: Session, keys: DataKeys, key: str, cmd: dict[str, Any]) -
     """Before creating: None for a fresh key (now claimed in this transaction), or the earlier
     answer to replay. Same key, other body: 422. Same key still in progress: 409."""
     digest = request_hash(cmd)
-    session.execute(delete(IdempotencyKey).where(IdempotencyKey.key == key,
-                                                 IdempotencyKey.created_at < func.now() - IDEMPOTENCY_TTL))
-    fresh = session.execute(insert(IdempotencyKey).values(key=key, request_hash=digest)
-                            .on_conflict_do_nothing().returning(IdempotencyKey.key)).first()
+    session.execute(
+        delete(IdempotencyKey).where(
+            IdempotencyKey.key == key, IdempotencyKey.created_at < func.now() - IDEMPOTENCY_TTL
+        )
+    )
+    fresh = session.execute(
+        insert(IdempotencyKey)
+        .values(key=key, request_hash=digest)
+        .on_conflict_do_nothing()
+        .returning(IdempotencyKey.key)
+    ).first()
     if fresh:
         return None
     row = session.get(IdempotencyKey, key)
-    assert row is not None                       # the insert above met it
+    assert row is not None  # the insert above met it
     if not hmac.compare_digest(row.request_hash, digest):
         raise IdempotencyMismatch("this Idempotency-Key was used with another request", {})
     if row.response is None:
@@ -120,15 +163,20 @@ def claim_key(session: Session, keys: DataKeys, key: str, cmd: dict[str, Any]) -
 
 
 def bind_key(session: Session, keys: DataKeys, key: str, order: OrderRow, token: str) -> None:
-    session.execute(update(IdempotencyKey).where(IdempotencyKey.key == key)
-                    .values(order_no=order.order_no, token=keys.encrypt(token)))
+    session.execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.key == key)
+        .values(order_no=order.order_no, token=keys.encrypt(token))
+    )
 
 
 def remember_answer(session: Session, keys: DataKeys, key: str, answer: dict[str, Any]) -> None:
     """The first answer (status and body, token included), encrypted, for replays."""
-    session.execute(update(IdempotencyKey)
-                    .where(IdempotencyKey.key == key, IdempotencyKey.response.is_(None))
-                    .values(response=keys.encrypt(json.dumps(answer))))
+    session.execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.key == key, IdempotencyKey.response.is_(None))
+        .values(response=keys.encrypt(json.dumps(answer)))
+    )
 
 
 def order(session: Session, order_no: str) -> OrderRow:
@@ -151,7 +199,7 @@ def for_buyer(session: Session, order_no: str, token: str | None) -> OrderRow:
 
 def cancel(session: Session, order_no: str, token: str | None) -> OrderRow:
     for_buyer(session, order_no, token)
-    order = saga.lock(session, order_no)          # read afresh under the lock
+    order = saga.lock(session, order_no)  # read afresh under the lock
     saga.require(order, "cancel_requested")
     return saga.apply(session, order, "cancel_requested", {"by": "buyer"})
 
@@ -168,21 +216,36 @@ def admin_view(session: Session, order_no: str) -> dict[str, Any]:
     order = session.get(Order, order_no)
     if order is None:
         raise NotFound("no such order", {"order_no": order_no})
-    timeline = session.scalars(select(Transition).where(Transition.order_no == order_no)
-                               .order_by(Transition.id)).all()
-    return {**view(order), "contact": order.contact, "unit_price": order.unit_price,
-            "price_rule": order.price_rule, "reason": order.reason, "late": order.late,
-            "recharge_account": order.recharge_account, "created_at": isoformat(order.created_at),
-            "paid_at": order.paid_at and isoformat(order.paid_at),
-            "completed_at": order.completed_at and isoformat(order.completed_at),
-            "codes_shown_at": order.codes_shown_at and isoformat(order.codes_shown_at),
-            "timeline": [{"from": t.from_status, "to": t.to_status, "event": t.event, "data": t.data,
-                          "at": isoformat(t.at)} for t in timeline]}
+    timeline = session.scalars(select(Transition).where(Transition.order_no == order_no).order_by(Transition.id)).all()
+    return {
+        **view(order),
+        "contact": order.contact,
+        "unit_price": order.unit_price,
+        "price_rule": order.price_rule,
+        "reason": order.reason,
+        "late": order.late,
+        "recharge_account": order.recharge_account,
+        "created_at": isoformat(order.created_at),
+        "paid_at": order.paid_at and isoformat(order.paid_at),
+        "completed_at": order.completed_at and isoformat(order.completed_at),
+        "codes_shown_at": order.codes_shown_at and isoformat(order.codes_shown_at),
+        "timeline": [
+            {"from": t.from_status, "to": t.to_status, "event": t.event, "data": t.data, "at": isoformat(t.at)}
+            for t in timeline
+        ],
+    }
 
 
-def search(session: Session, status: str | None = None, contact: str | None = None, sku: str | None = None,
-           since: datetime | None = None, until: datetime | None = None, limit: int = 50,
-           before: str | None = None) -> list[dict[str, Any]]:
+def search(
+    session: Session,
+    status: str | None = None,
+    contact: str | None = None,
+    sku: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+    before: str | None = None,
+) -> list[dict[str, Any]]:
     query = select(Order).order_by(Order.created_at.desc(), Order.order_no.desc()).limit(limit)
     for column, value in ((Order.status, status), (Order.contact, contact), (Order.sku, sku)):
         if value:
@@ -192,10 +255,11 @@ def search(session: Session, status: str | None = None, contact: str | None = No
     if until:
         query = query.where(Order.created_at < until)
     if before:
-        query = query.where(Order.order_no != before, Order.created_at <= select(Order.created_at)
-                            .where(Order.order_no == before).scalar_subquery())
-    return [{**view(o), "contact": o.contact, "created_at": isoformat(o.created_at)}
-            for o in session.scalars(query)]
+        query = query.where(
+            Order.order_no != before,
+            Order.created_at <= select(Order.created_at).where(Order.order_no == before).scalar_subquery(),
+        )
+    return [{**view(o), "contact": o.contact, "created_at": isoformat(o.created_at)} for o in session.scalars(query)]
 
 
 def sweep_keys(session: Session) -> None:
@@ -206,7 +270,11 @@ def integrity_facts(session: Session, days: int) -> list[list[Any]]:
     """For the integrity check (services/audit/integrity.py): the orders of the last `days` days as
     [order_no, status, quantity, delivery, paid, seconds since paid (or created)]."""
     age = func.extract("epoch", func.now() - func.coalesce(Order.paid_at, Order.created_at))
-    rows = session.execute(select(Order.order_no, Order.status, Order.quantity, Order.delivery,
-                                  Order.paid_at.is_not(None), age)
-                           .where(Order.created_at > func.now() - timedelta(days=days))).all()
-    return [[no, status, quantity, delivery, paid, float(seconds)] for no, status, quantity, delivery, paid, seconds in rows]
+    rows = session.execute(
+        select(Order.order_no, Order.status, Order.quantity, Order.delivery, Order.paid_at.is_not(None), age).where(
+            Order.created_at > func.now() - timedelta(days=days)
+        )
+    ).all()
+    return [
+        [no, status, quantity, delivery, paid, float(seconds)] for no, status, quantity, delivery, paid, seconds in rows
+    ]

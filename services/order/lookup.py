@@ -1,4 +1,4 @@
-""""Find my order" by contact + the query password the buyer chose at checkout.
+""" "Find my order" by contact + the query password the buyer chose at checkout.
 
 The password is stored only as a hash, like the order token, but a chosen password is weak
 where the token is random: so the hash is scrypt (memory-hard), salted per contact. The salt
@@ -6,6 +6,7 @@ comes from the contact, so one hash finds every order of that contact with that 
 through an index, and an unknown contact costs the same work as a known one. scrypt runs in
 a real thread (eventlet's tpool): ~50 ms of CPU must not stall the service's other workers.
 The gateway rate-limits lookups per IP and per contact."""
+
 import hashlib
 
 from eventlet import tpool
@@ -17,7 +18,7 @@ from services.order import domain
 from services.order.models import LookupPassword, Order
 from services.order.views import view
 
-SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1, "dklen": 32, "maxmem": 64 << 20}   # 16 MiB per hash
+SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32, "maxmem": 64 << 20}  # 16 MiB per hash
 MAX_FOUND = 20
 
 
@@ -37,16 +38,20 @@ def contact_of(session, order_no, token):
 
 def set_password(session, order_no, contact, password_hash):
     """Set (or replace) the order's query password."""
-    session.execute(insert(LookupPassword)
-                    .values(order_no=order_no, contact=normal(contact), password_hash=password_hash)
-                    .on_conflict_do_update(index_elements=[LookupPassword.order_no],
-                                           set_={"password_hash": password_hash}))
+    session.execute(
+        insert(LookupPassword)
+        .values(order_no=order_no, contact=normal(contact), password_hash=password_hash)
+        .on_conflict_do_update(index_elements=[LookupPassword.order_no], set_={"password_hash": password_hash})
+    )
 
 
 def find(session, contact, password_hash):
     """The contact's most recent orders with this password, newest first ([] when none)."""
     rows = session.scalars(
-        select(Order).join(LookupPassword, LookupPassword.order_no == Order.order_no)
+        select(Order)
+        .join(LookupPassword, LookupPassword.order_no == Order.order_no)
         .where(LookupPassword.contact == normal(contact), LookupPassword.password_hash == password_hash)
-        .order_by(Order.created_at.desc()).limit(MAX_FOUND))
+        .order_by(Order.created_at.desc())
+        .limit(MAX_FOUND)
+    )
     return [{**view(o), "created_at": isoformat(o.created_at)} for o in rows]

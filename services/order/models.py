@@ -10,7 +10,7 @@ from services.common.db import service_metadata
 
 class Base(DeclarativeBase):
     metadata = service_metadata("order")
-    __table__: ClassVar[Table]          # each model maps one Table (the saga writes it in plain SQL)
+    __table__: ClassVar[Table]  # each model maps one Table (the saga writes it in plain SQL)
 
 
 metadata = Base.metadata
@@ -19,14 +19,14 @@ metadata = Base.metadata
 class Order(Base):
     __tablename__ = "orders"
     order_no: Mapped[str] = mapped_column(Text, primary_key=True)
-    token_hash: Mapped[bytes] = mapped_column(LargeBinary)            # sha256 of the buyer's token
-    status: Mapped[str] = mapped_column(Text)                         # written by saga.py only
-    reason: Mapped[str | None] = mapped_column(Text)                  # why rejected / refunded
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary)  # sha256 of the buyer's token
+    status: Mapped[str] = mapped_column(Text)  # written by saga.py only
+    reason: Mapped[str | None] = mapped_column(Text)  # why rejected / refunded
     sku: Mapped[str] = mapped_column(Text)
     delivery: Mapped[str] = mapped_column(Text)
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[int] = mapped_column(BigInteger)
-    amount: Mapped[int] = mapped_column(BigInteger)                   # minor units
+    amount: Mapped[int] = mapped_column(BigInteger)  # minor units
     currency: Mapped[str] = mapped_column(Text)
     price_rule: Mapped[dict] = mapped_column(JSONB)
     contact: Mapped[str] = mapped_column(Text)
@@ -35,8 +35,8 @@ class Order(Base):
     payment_channel: Mapped[str] = mapped_column(Text)
     payment_no: Mapped[str | None] = mapped_column(Text)
     pay_url: Mapped[str | None] = mapped_column(Text)
-    late: Mapped[bool] = mapped_column(default=False)                 # paid after expiry/cancel
-    attempts: Mapped[int] = mapped_column(Integer, default=0)         # re-sent requests of this step
+    late: Mapped[bool] = mapped_column(default=False)  # paid after expiry/cancel
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # re-sent requests of this step
     last_requests: Mapped[list] = mapped_column(JSONB, default=list)  # sent on entering the state
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     step_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -48,6 +48,7 @@ class Order(Base):
 
 class Transition(Base):
     """Every state change of every order, append-only: the admin timeline."""
+
     __tablename__ = "transitions"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     order_no: Mapped[str] = mapped_column(Text)
@@ -63,15 +64,16 @@ class IdempotencyKey(Base):
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     request_hash: Mapped[bytes] = mapped_column(LargeBinary)
     order_no: Mapped[str | None] = mapped_column(Text)
-    token: Mapped[bytes | None] = mapped_column(LargeBinary)          # encrypted
-    response: Mapped[bytes | None] = mapped_column(LargeBinary)       # encrypted first answer
+    token: Mapped[bytes | None] = mapped_column(LargeBinary)  # encrypted
+    response: Mapped[bytes | None] = mapped_column(LargeBinary)  # encrypted first answer
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class LookupPassword(Base):
     """The query password a buyer chose at checkout, hashed (services/order/lookup.py)."""
+
     __tablename__ = "lookup_passwords"
     order_no: Mapped[str] = mapped_column(Text, primary_key=True)
-    contact: Mapped[str] = mapped_column(Text)                        # trimmed, lower case
+    contact: Mapped[str] = mapped_column(Text)  # trimmed, lower case
     password_hash: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -4,10 +4,11 @@ only code that writes `orders.status`.
 Events from participants (risk, catalog, payment, delivery) and the order's own decisions
 (window expired, cancel, admin refund) all go through `apply`. A pair missing from the table is
 a late or repeated event: the order stays as it is, and that is recorded in the log only."""
+
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NamedTuple, overload
 
 from prometheus_client import Counter, Histogram
@@ -18,11 +19,10 @@ from sqlalchemy.orm import Session
 from services.common import hints, outbox, sql
 from services.common.db import after_commit, each
 from services.common.errors import Conflict, NotFound
+from services.order import views  # a module import: views reads this module's sets in turn
 from services.order.models import Order, Transition
-from services.order import views   # a module import: views reads this module's sets in turn
 
 log = logging.getLogger(__name__)
-
 
 
 class Step(NamedTuple):
@@ -81,9 +81,13 @@ TRANSITIONS = {
 # order's own expiry instead); after MAX_ATTEMPTS it compensates
 TIMEOUTS = {"pending": 30, "reserving": 30, "paid": 60, "delivering": 120, "refunding": 300}
 MAX_ATTEMPTS = 5
-GIVE_UP = {"pending": Step("rejected"), "reserving": Step("rejected", (RELEASE,)),
-           # codes not committed yet go back to stock, so they cannot be both sold and refunded
-           "paid": Step("refunding", (RELEASE, REFUND)), "delivering": Step("refunding", (RELEASE, REFUND))}
+GIVE_UP = {
+    "pending": Step("rejected"),
+    "reserving": Step("rejected", (RELEASE,)),
+    # codes not committed yet go back to stock, so they cannot be both sold and refunded
+    "paid": Step("refunding", (RELEASE, REFUND)),
+    "delivering": Step("refunding", (RELEASE, REFUND)),
+}
 FIRST_REQUEST = "risk_assessment_requested"
 TERMINAL = {"rejected", "expired", "cancelled", "completed", "refunded"}
 # states a buyer waits for (the gateway holds answers until one of them): each arrival is hinted
@@ -99,11 +103,17 @@ DEADLINES = {"awaiting_payment": "payment_window_expired", "review": "review_exp
 
 
 ORDERS = Counter("kameng_orders_total", "Orders arriving in a status (every arrival counts once)", ["status"])
-STEP_SECONDS = Histogram("kameng_saga_step_duration_seconds", "Time an order spent in a state before it moved on",
-                         ["state"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600))
-TIMEOUTS_HIT = Counter("kameng_saga_timeouts_total",
-                       "Sagas the sweeper drove on past a timeout, by state and action (retry, compensate, expire)",
-                       ["state", "action"])
+STEP_SECONDS = Histogram(
+    "kameng_saga_step_duration_seconds",
+    "Time an order spent in a state before it moved on",
+    ["state"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600),
+)
+TIMEOUTS_HIT = Counter(
+    "kameng_saga_timeouts_total",
+    "Sagas the sweeper drove on past a timeout, by state and action (retry, compensate, expire)",
+    ["state", "action"],
+)
 
 
 # The saga's reads and writes are plain SQL (services/common/sql.py): every order passes here
@@ -113,10 +123,12 @@ TRANSITIONS_TABLE = sql.qualified(Transition.__table__)
 COLUMNS = [c.name for c in Order.__table__.columns]
 COLUMN_SET = frozenset(COLUMNS)
 JSON_COLUMNS = {c.name for c in Order.__table__.columns if isinstance(c.type, JSONB)}
-NOW = func.now()            # a field set to NOW is written as the database's now()
+NOW = func.now()  # a field set to NOW is written as the database's now()
 LOCK = f"SELECT {', '.join(COLUMNS)} FROM {ORDERS_TABLE} WHERE order_no = ANY(%(numbers)s) ORDER BY order_no FOR UPDATE"
-RECORD = (f"INSERT INTO {TRANSITIONS_TABLE} (order_no, from_status, to_status, event, data) "
-          "VALUES (%(order_no)s, %(from_status)s, %(to_status)s, %(event)s, %(data)s::jsonb)")
+RECORD = (
+    f"INSERT INTO {TRANSITIONS_TABLE} (order_no, from_status, to_status, event, data) "
+    "VALUES (%(order_no)s, %(from_status)s, %(to_status)s, %(event)s, %(data)s::jsonb)"
+)
 
 
 class OrderRow:
@@ -133,7 +145,7 @@ class OrderRow:
         try:
             return self.fields[name]
         except KeyError:
-            if name in COLUMN_SET:       # a new order's column not set yet: NULL or its default
+            if name in COLUMN_SET:  # a new order's column not set yet: NULL or its default
                 return None
             raise AttributeError(name) from None
 
@@ -155,8 +167,12 @@ def _params(fields: Mapping[str, Any]) -> dict[str, Any]:
 def insert(session: Session, order: OrderRow) -> None:
     """A new order's row, every field set so far."""
     names = sorted(order.fields)
-    sql.run(session, f"INSERT INTO {ORDERS_TABLE} ({', '.join(names)}) VALUES "
-                     f"({', '.join(_placeholder(c, order.fields[c]) for c in names)})", _params(order.fields))
+    sql.run(
+        session,
+        f"INSERT INTO {ORDERS_TABLE} ({', '.join(names)}) VALUES "
+        f"({', '.join(_placeholder(c, order.fields[c]) for c in names)})",
+        _params(order.fields),
+    )
     order.changed.clear()
 
 
@@ -165,8 +181,12 @@ def save(session: Session, order: OrderRow) -> None:
     if not order.changed:
         return
     changed = {c: order.fields[c] for c in sorted(order.changed)}
-    sql.run(session, f"UPDATE {ORDERS_TABLE} SET {', '.join(f'{c} = {_placeholder(c, v)}' for c, v in changed.items())} "
-                     "WHERE order_no = %(order_no)s", {**_params(changed), "order_no": order.order_no})
+    sql.run(
+        session,
+        f"UPDATE {ORDERS_TABLE} SET {', '.join(f'{c} = {_placeholder(c, v)}' for c, v in changed.items())} "
+        "WHERE order_no = %(order_no)s",
+        {**_params(changed), "order_no": order.order_no},
+    )
     order.changed.clear()
 
 
@@ -227,8 +247,7 @@ def apply(session: Session, order: OrderRow, event_type: str, data: dict[str, An
 def start(session: Session, order: OrderRow, signals: dict[str, Any]) -> None:
     """A new order (an `OrderRow` not inserted yet): pending, and the first request of the saga
     (risk gets the buyer's signals). The caller inserts it."""
-    _record(session, order, Step("pending", (FIRST_REQUEST,)), "order_created", {"signals": signals},
-            first=True)
+    _record(session, order, Step("pending", (FIRST_REQUEST,)), "order_created", {"signals": signals}, first=True)
 
 
 def require(order: OrderRow, event_type: str) -> None:
@@ -237,19 +256,29 @@ def require(order: OrderRow, event_type: str) -> None:
         raise Conflict(f"not possible while the order is {order.status}", {"status": order.status})
 
 
-def _record(session: Session, order: OrderRow, step: Step, event_type: str, data: dict[str, Any],
-            first: bool = False) -> None:
+def _record(
+    session: Session, order: OrderRow, step: Step, event_type: str, data: dict[str, Any], first: bool = False
+) -> None:
     before = None if first else order.status
     _absorb(order, event_type, data)
     if step.to != order.status or first:
         _measure(session, order, step.to, first)
         order.status, order.attempts, order.step_started_at = step.to, 0, NOW
-    sql.run(session, RECORD, {"order_no": order.order_no, "from_status": before, "to_status": step.to,
-                              "event": event_type, "data": json.dumps(_public(data))})
+    sql.run(
+        session,
+        RECORD,
+        {
+            "order_no": order.order_no,
+            "from_status": before,
+            "to_status": step.to,
+            "event": event_type,
+            "data": json.dumps(_public(data)),
+        },
+    )
     if (step.to != before or event_type == "payment_intent_created") and newsworthy(order):
         hints.add(session, "order_changed", views.view(order))
     if step.requests:
-        order.last_requests = list(step.requests)        # what the sweeper re-sends if stuck
+        order.last_requests = list(step.requests)  # what the sweeper re-sends if stuck
     for request in step.requests:
         outbox.add(session, request, request_data(order, request, data))
 
@@ -258,12 +287,13 @@ def _measure(session: Session, order: OrderRow, to: str, first: bool) -> None:
     """Counted once committed: a batch rolled back and retried does not count its orders twice."""
     step, seconds = order.status, None
     if not first and isinstance(order.step_started_at, datetime):
-        seconds = max(0.0, (datetime.now(timezone.utc) - order.step_started_at).total_seconds())
+        seconds = max(0.0, (datetime.now(UTC) - order.step_started_at).total_seconds())
 
     def count() -> None:
         ORDERS.labels(to).inc()
         if seconds is not None:
             STEP_SECONDS.labels(step).observe(seconds)
+
     after_commit(session, count)
 
 
@@ -279,15 +309,21 @@ def _absorb(order: OrderRow, event_type: str, data: dict[str, Any]) -> None:
     elif event_type == "payment_succeeded":
         order.paid_at, order.late = NOW, order.status in ("expired", "cancelled", "rejected")
         order.payment_no = order.payment_no or data.get("payment_no")
-    elif event_type in ("stock_reservation_failed", "risk_rejected", "delivery_failed", "refund_ordered",
-                        "review_rejected", "review_expired"):
+    elif event_type in (
+        "stock_reservation_failed",
+        "risk_rejected",
+        "delivery_failed",
+        "refund_ordered",
+        "review_rejected",
+        "review_expired",
+    ):
         order.reason = data.get("reason") or event_type
     elif event_type == "delivery_completed":
         order.completed_at = NOW
-    elif event_type == "risk_review":          # held for the review window
-        order.expires_at = datetime.now(timezone.utc) + timedelta(seconds=data["hold_s"])
-    elif event_type == "review_approved":      # the payment window starts with the approval
-        order.expires_at = datetime.now(timezone.utc) + timedelta(seconds=data["window_s"])
+    elif event_type == "risk_review":  # held for the review window
+        order.expires_at = datetime.now(UTC) + timedelta(seconds=data["hold_s"])
+    elif event_type == "review_approved":  # the payment window starts with the approval
+        order.expires_at = datetime.now(UTC) + timedelta(seconds=data["window_s"])
 
 
 def _public(data: dict[str, Any]) -> dict[str, Any]:
@@ -297,25 +333,49 @@ def _public(data: dict[str, Any]) -> dict[str, Any]:
 def request_data(order: OrderRow, request: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
     base = {"order_no": order.order_no}
     if request == "risk_assessment_requested":
-        return {**base, **(data or {}).get("signals", {}), "sku": order.sku, "quantity": order.quantity,
-                "amount": order.amount, "contact": order.contact, "payment_channel": order.payment_channel,
-                "recharge_account": order.recharge_account}
+        return {
+            **base,
+            **(data or {}).get("signals", {}),
+            "sku": order.sku,
+            "quantity": order.quantity,
+            "amount": order.amount,
+            "contact": order.contact,
+            "payment_channel": order.payment_channel,
+            "recharge_account": order.recharge_account,
+        }
     if request == RESERVE:
-        left = (order.expires_at - datetime.now(timezone.utc)).total_seconds()
+        left = (order.expires_at - datetime.now(UTC)).total_seconds()
         # outlive the payment window (and a review), so the order, not the catalog's sweeper, releases
         ttl = max(600, int(left) + 300, int((data or {}).get("reserve_s", 0)))
         return {**base, "sku": order.sku, "quantity": order.quantity, "ttl_s": ttl}
     if request == "payment_requested":
-        return {**base, "amount": order.amount, "currency": order.currency, "channel": order.payment_channel,
-                "subject": order.sku, "expires_at": order.expires_at.isoformat()}
+        return {
+            **base,
+            "amount": order.amount,
+            "currency": order.currency,
+            "channel": order.payment_channel,
+            "subject": order.sku,
+            "expires_at": order.expires_at.isoformat(),
+        }
     if request == DELIVER:
-        return {**base, "sku": order.sku, "quantity": order.quantity, "delivery": order.delivery,
-                "recharge_account": order.recharge_account}
+        return {
+            **base,
+            "sku": order.sku,
+            "quantity": order.quantity,
+            "delivery": order.delivery,
+            "recharge_account": order.recharge_account,
+        }
     if request == REFUND:
         return {**base, "payment_no": order.payment_no, "amount": order.amount, "reason": order.reason or "refund"}
-    if request == "order_completed":      # not a request: the news, for the buyer's e-mail
-        return {**base, "contact": order.contact, "sku": order.sku, "quantity": order.quantity,
-                "amount": order.amount, "currency": order.currency}
+    if request == "order_completed":  # not a request: the news, for the buyer's e-mail
+        return {
+            **base,
+            "contact": order.contact,
+            "sku": order.sku,
+            "quantity": order.quantity,
+            "amount": order.amount,
+            "currency": order.currency,
+        }
     if request == CLOSE:
         return {**base, "payment_no": order.payment_no}
     return base
@@ -325,8 +385,9 @@ def _first_data(session: Session, order: OrderRow, request: str) -> dict[str, An
     """A re-sent risk request carries the buyer's signals again (kept with the order's creation)."""
     if request != FIRST_REQUEST:
         return None
-    return session.scalar(select(Transition.data).where(Transition.order_no == order.order_no,
-                                                        Transition.event == "order_created"))
+    return session.scalar(
+        select(Transition.data).where(Transition.order_no == order.order_no, Transition.event == "order_created")
+    )
 
 
 def stuck(session: Session, batch: int = 50, now: Any = None) -> list[OrderRow]:
@@ -334,11 +395,18 @@ def stuck(session: Session, batch: int = 50, now: Any = None) -> list[OrderRow]:
     replica-safe. `now`: the clock (the database's own unless a test sets it). An order's window
     is open up to its `expires_at` included and closed right after it."""
     now = func.now() if now is None else now
-    late = [(Order.status == state) & (Order.step_started_at < now - timedelta(seconds=seconds))
-            for state, seconds in TIMEOUTS.items()]
+    late = [
+        (Order.status == state) & (Order.step_started_at < now - timedelta(seconds=seconds))
+        for state, seconds in TIMEOUTS.items()
+    ]
     unpaid = Order.status.in_(tuple(DEADLINES)) & (Order.expires_at < now)
-    rows = session.execute(select(*Order.__table__.columns).where(or_(unpaid, *late))
-                           .order_by(Order.step_started_at).limit(batch).with_for_update(skip_locked=True))
+    rows = session.execute(
+        select(*Order.__table__.columns)
+        .where(or_(unpaid, *late))
+        .order_by(Order.step_started_at)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
     return [OrderRow(row) for row in rows.mappings()]
 
 

@@ -1,4 +1,5 @@
 """Order RPC payloads (this service's own copies)."""
+
 from marshmallow import Schema, fields, validate
 
 CHANNELS = ["sandbox", "epay", "alipay", "wechat", "usdt"]
@@ -25,5 +26,6 @@ class Search(Schema):
 
 class LookupCredentials(Schema):
     """Find my order: the contact given at checkout and the query password chosen there."""
+
     contact = fields.Email(required=True, validate=validate.Length(max=254))
     password = fields.String(required=True, validate=validate.Length(6, 64))

@@ -19,8 +19,10 @@ command = rpc(expected_exceptions=DomainError)
 def on(source, event_type):
     """A saga event handler: the inbox rows, the transitions and their requests of a batch of
     events in one commit."""
+
     def handle(self, envelopes):
         self.db.once_all(f"order.handle_{event_type}", envelopes, saga.advance_all)
+
     handle.__name__ = f"handle_{event_type}"
     return batch_handler(source, event_type)(handle)
 
@@ -33,7 +35,7 @@ class OrderService(BaseService):
     config = Config()
     catalog_rpc = RpcProxy("catalog")
     payment_rpc = RpcProxy("payment")
-    channels_taking = Cached(ttl=10.0, max_entries=16)     # currency -> the channels that take it (payment)
+    channels_taking = Cached(ttl=10.0, max_entries=16)  # currency -> the channels that take it (payment)
 
     @command
     def create_order(self, cmd, signals=None, idempotency_key=None):
@@ -42,9 +44,17 @@ class OrderService(BaseService):
         currency = quote["currency"]
         takes = self.channels_taking.get_or_set(currency, lambda: self.payment_rpc.channels_for(currency))
         with self.db.transaction() as s:
-            return domain.place(s, self.keys, cmd, quote, signals or {}, idempotency_key,
-                                int(self.config.get("PAYMENT_WINDOW_S", 900)),
-                                set(enabled_payment_channels(self.config)), set(takes))
+            return domain.place(
+                s,
+                self.keys,
+                cmd,
+                quote,
+                signals or {},
+                idempotency_key,
+                int(self.config.get("PAYMENT_WINDOW_S", 900)),
+                set(enabled_payment_channels(self.config)),
+                set(takes),
+            )
 
     @command
     def remember_answer(self, idempotency_key, answer):
@@ -62,7 +72,7 @@ class OrderService(BaseService):
             found = domain.for_buyer(s, order_no, token)
             order, seen_before = domain.view(found), found.codes_shown_at is not None
         shown = domain.with_items(order, self.catalog_rpc.get_codes)
-        if not seen_before:                       # the first reveal is recorded once, not on every look
+        if not seen_before:  # the first reveal is recorded once, not on every look
             with self.db.transaction() as s:
                 domain.mark_codes_shown(s, shown)
         return shown

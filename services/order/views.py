@@ -1,8 +1,9 @@
 """What a buyer (and the gateway's waiters) may see of an order, and what the gateway decides on."""
+
 from typing import Any
 
 from services.common.envelope import isoformat
-from services.order import saga     # a module import: the saga's hints carry this view in turn
+from services.order import saga  # a module import: the saga's hints carry this view in turn
 
 
 def view(order: Any) -> dict[str, Any]:
@@ -10,9 +11,18 @@ def view(order: Any) -> dict[str, Any]:
     payment = None
     if order.payment_no:
         payment = {"channel": order.payment_channel, "payment_no": order.payment_no, "pay_url": order.pay_url}
-    return {"order_no": order.order_no, "status": order.status, "amount": order.amount,
-            "currency": order.currency, "expires_at": isoformat(order.expires_at), "payment": payment,
-            "sku": order.sku, "quantity": order.quantity, "reason": _buyer_reason(order), **flags(order)}
+    return {
+        "order_no": order.order_no,
+        "status": order.status,
+        "amount": order.amount,
+        "currency": order.currency,
+        "expires_at": isoformat(order.expires_at),
+        "payment": payment,
+        "sku": order.sku,
+        "quantity": order.quantity,
+        "reason": _buyer_reason(order),
+        **flags(order),
+    }
 
 
 def flags(order):
@@ -23,9 +33,13 @@ def flags(order):
     - can_cancel / can_refund: the buyer's cancel / a merchant's refund would be taken;
     - delivered: the goods were handed over (an order ended without them offers to buy again)."""
     status = order.status
-    return {"terminal": status in saga.TERMINAL, "settled": saga.newsworthy(order),
-            "can_cancel": status in saga.CANCELLABLE, "can_refund": status in saga.REFUNDABLE,
-            "delivered": status in saga.DELIVERED}
+    return {
+        "terminal": status in saga.TERMINAL,
+        "settled": saga.newsworthy(order),
+        "can_cancel": status in saga.CANCELLABLE,
+        "can_refund": status in saga.REFUNDABLE,
+        "delivered": status in saga.DELIVERED,
+    }
 
 
 def _buyer_reason(order):

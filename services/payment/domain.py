@@ -6,6 +6,7 @@ then goes through `settle`, which checks our number, the channel, the amount and
 records the raw notification, and moves the payment to paid exactly once (the payment row is
 locked: duplicates and concurrent notifications find it paid already). Reconciliation feeds what
 a channel's `query` answers through the same `settle`."""
+
 import json
 import logging
 from datetime import timedelta
@@ -24,9 +25,11 @@ log = logging.getLogger(__name__)
 def close_intent(session, envelope):
     """The order's window ran out: its payment is closed, also one still being made (`intents`:
     its channel's answer then changes nothing). Reconciliation still asks about it for a day."""
-    session.execute(update(Payment).where(Payment.order_no == envelope["data"]["order_no"],
-                                          Payment.status.in_(("creating", "pending")))
-                    .values(status="closed", closed_at=func.now()))
+    session.execute(
+        update(Payment)
+        .where(Payment.order_no == envelope["data"]["order_no"], Payment.status.in_(("creating", "pending")))
+        .values(status="closed", closed_at=func.now())
+    )
 
 
 def notify(session, channels, name, request, stored):
@@ -48,15 +51,19 @@ def notify(session, channels, name, request, stored):
 
 # Settling, every paid order's path, in plain SQL (services/common/sql.py)
 PAYMENTS = sql.qualified(Payment.__table__)
-SETTLING = (f"SELECT payment_no, order_no, channel, amount, currency, status FROM {PAYMENTS} "
-            "WHERE payment_no = %(payment_no)s FOR UPDATE")
+SETTLING = (
+    f"SELECT payment_no, order_no, channel, amount, currency, status FROM {PAYMENTS} "
+    "WHERE payment_no = %(payment_no)s FOR UPDATE"
+)
 PAID = f"""WITH paid AS (
     UPDATE {PAYMENTS} SET status = 'paid', paid_at = now(), channel_trade_no = %(trade_no)s
     WHERE payment_no = %(payment_no)s RETURNING payment_no, order_no, amount, currency)
 INSERT INTO {sql.qualified(Journal.__table__)} (payment_no, order_no, kind, amount, currency)
 SELECT payment_no, order_no, 'payment', amount, currency FROM paid"""
-TRADE_TAKEN = (f"SELECT payment_no FROM {PAYMENTS} WHERE channel = %(channel)s AND channel_trade_no = %(trade_no)s "
-               "AND payment_no <> %(payment_no)s")
+TRADE_TAKEN = (
+    f"SELECT payment_no FROM {PAYMENTS} WHERE channel = %(channel)s AND channel_trade_no = %(trade_no)s "
+    "AND payment_no <> %(payment_no)s"
+)
 NOTIFIED = f"""INSERT INTO {sql.qualified(Notification.__table__)} (channel, payment_no, raw, verified, outcome)
 VALUES (%(channel)s, %(payment_no)s, %(raw)s::jsonb, true, %(outcome)s)"""
 
@@ -65,21 +72,38 @@ def settle(session, channel, notice, raw):
     """`notice` is what the channel vouched for (a `channels.Notice`). Answers "paid" (this
     notice paid it), "repeat" (paid before), or "rejected: <why>"; every answer is recorded with
     the raw notification and counted."""
-    payment: Any = sql.run(session, SETTLING, {"payment_no": notice.payment_no}).first()   # None: _check says so
+    payment: Any = sql.run(session, SETTLING, {"payment_no": notice.payment_no}).first()  # None: _check says so
     outcome = _check(payment, channel, notice)
-    if outcome == "ok" and notice.trade_no is not None and sql.run(session, TRADE_TAKEN, {
-            "channel": channel, "trade_no": notice.trade_no, "payment_no": payment.payment_no}).first():
-        outcome = "rejected: that trade paid another payment"     # one transfer pays one payment (unique index too)
+    if (
+        outcome == "ok"
+        and notice.trade_no is not None
+        and sql.run(
+            session, TRADE_TAKEN, {"channel": channel, "trade_no": notice.trade_no, "payment_no": payment.payment_no}
+        ).first()
+    ):
+        outcome = "rejected: that trade paid another payment"  # one transfer pays one payment (unique index too)
     if outcome == "ok":
         sql.run(session, PAID, {"payment_no": payment.payment_no, "trade_no": notice.trade_no})
-        outbox.add(session, "payment_succeeded", {"order_no": payment.order_no, "payment_no": payment.payment_no,
-                                                  "amount": payment.amount, "channel": channel})
+        outbox.add(
+            session,
+            "payment_succeeded",
+            {
+                "order_no": payment.order_no,
+                "payment_no": payment.payment_no,
+                "amount": payment.amount,
+                "channel": channel,
+            },
+        )
         outcome = "paid"
-    sql.run(session, NOTIFIED, {"channel": channel, "payment_no": notice.payment_no, "raw": json.dumps(raw),
-                                "outcome": outcome})
+    sql.run(
+        session,
+        NOTIFIED,
+        {"channel": channel, "payment_no": notice.payment_no, "raw": json.dumps(raw), "outcome": outcome},
+    )
     if outcome.startswith("rejected"):
-        log.warning("payment notification refused: %s", outcome,
-                    extra={"channel": channel, "payment_no": notice.payment_no})
+        log.warning(
+            "payment notification refused: %s", outcome, extra={"channel": channel, "payment_no": notice.payment_no}
+        )
     metrics.PAYMENT_NOTIFICATIONS.labels(channel, outcome.split(":")[0]).inc()
     return outcome
 
@@ -89,13 +113,13 @@ def _check(payment, channel, notice):
         return "rejected: unknown payment"
     if payment.channel != channel:
         return "rejected: another channel's payment"
-    if not notice.paid:                          # authentic, but no money (Alipay's TRADE_CLOSED): acknowledged
+    if not notice.paid:  # authentic, but no money (Alipay's TRADE_CLOSED): acknowledged
         return "ignored: not paid"
     if notice.amount != payment.amount:
         return "rejected: amount differs"
     if payment.status in ("paid", "refunding", "refunded"):
         return "repeat"
-    return "ok"                                  # pending, closed (a late payment is still money), creating
+    return "ok"  # pending, closed (a late payment is still money), creating
 
 
 def record_refused(session, channel, raw, why):
@@ -118,17 +142,41 @@ def admin_view(session, order_no):
     payment = session.scalars(select(Payment).where(Payment.order_no == order_no)).first()
     if payment is None:
         raise NotFound("no payment for this order", {"order_no": order_no})
-    refunds = session.scalars(select(Refund).where(Refund.payment_no == payment.payment_no)
-                              .order_by(Refund.created_at)).all()
-    notes = session.scalars(select(Notification).where(Notification.payment_no == payment.payment_no)
-                            .order_by(Notification.id).limit(100)).all()
-    return {**public(payment), "channel_trade_no": payment.channel_trade_no,
-            "created_at": _iso(payment.created_at), "paid_at": _iso(payment.paid_at),
-            "refunds": [{"refund_no": r.refund_no, "amount": r.amount, "status": r.status, "whole": r.whole,
-                         "attempts": r.attempts, "error": r.error, "reason": r.reason,
-                         "created_at": _iso(r.created_at), "finished_at": _iso(r.finished_at)} for r in refunds],
-            "notifications": [{"outcome": n.outcome, "verified": n.verified, "at": _iso(n.received_at),
-                               "source": n.raw.get("source", "notify")} for n in notes]}
+    refunds = session.scalars(
+        select(Refund).where(Refund.payment_no == payment.payment_no).order_by(Refund.created_at)
+    ).all()
+    notes = session.scalars(
+        select(Notification).where(Notification.payment_no == payment.payment_no).order_by(Notification.id).limit(100)
+    ).all()
+    return {
+        **public(payment),
+        "channel_trade_no": payment.channel_trade_no,
+        "created_at": _iso(payment.created_at),
+        "paid_at": _iso(payment.paid_at),
+        "refunds": [
+            {
+                "refund_no": r.refund_no,
+                "amount": r.amount,
+                "status": r.status,
+                "whole": r.whole,
+                "attempts": r.attempts,
+                "error": r.error,
+                "reason": r.reason,
+                "created_at": _iso(r.created_at),
+                "finished_at": _iso(r.finished_at),
+            }
+            for r in refunds
+        ],
+        "notifications": [
+            {
+                "outcome": n.outcome,
+                "verified": n.verified,
+                "at": _iso(n.received_at),
+                "source": n.raw.get("source", "notify"),
+            }
+            for n in notes
+        ],
+    }
 
 
 def _iso(at):
@@ -136,10 +184,18 @@ def _iso(at):
 
 
 def public(payment):
-    return {"payment_no": payment.payment_no, "order_no": payment.order_no, "channel": payment.channel,
-            "amount": payment.amount, "currency": payment.currency, "status": payment.status,
-            "refunded_amount": payment.refunded_amount, "pay_url": payment.pay_url, "qr_code": payment.qr_code,
-            "chain_amount": payment.chain_amount}
+    return {
+        "payment_no": payment.payment_no,
+        "order_no": payment.order_no,
+        "channel": payment.channel,
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "status": payment.status,
+        "refunded_amount": payment.refunded_amount,
+        "pay_url": payment.pay_url,
+        "qr_code": payment.qr_code,
+        "chain_amount": payment.chain_amount,
+    }
 
 
 MONEY_MOVED = ("paid", "refunding", "refunded")
@@ -148,8 +204,9 @@ MONEY_MOVED = ("paid", "refunding", "refunded")
 def integrity_facts(session, days):
     """For the integrity check: payments of the last `days` days that received money, as
     [payment_no, order_no, status, amount, refunded_amount]."""
-    rows = session.execute(select(Payment.payment_no, Payment.order_no, Payment.status, Payment.amount,
-                                  Payment.refunded_amount)
-                           .where(Payment.status.in_(MONEY_MOVED),
-                                  Payment.created_at > func.now() - timedelta(days=days))).all()
+    rows = session.execute(
+        select(Payment.payment_no, Payment.order_no, Payment.status, Payment.amount, Payment.refunded_amount).where(
+            Payment.status.in_(MONEY_MOVED), Payment.created_at > func.now() - timedelta(days=days)
+        )
+    ).all()
     return [list(row) for row in rows]

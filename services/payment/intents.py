@@ -15,6 +15,7 @@ inbox says the event was handled) or the sweeper (`finish`, from the reconciliat
 an intent is LEASE_S old and not leased) asks the channel again with the same payment_no, so
 the channel takes up the trade it may have opened rather than open a second one.
 """
+
 import hashlib
 import logging
 import uuid
@@ -29,7 +30,7 @@ from services.payment.models import Payment
 
 log = logging.getLogger(__name__)
 
-LEASE_S = 60               # a claimed intent is not claimed again for this long (the call's worst case)
+LEASE_S = 60  # a claimed intent is not claimed again for this long (the call's worst case)
 HORIZON = timedelta(days=1)
 PAYMENTS = sql.qualified(Payment.__table__)
 
@@ -54,8 +55,10 @@ CLAIM = f"""UPDATE {PAYMENTS} SET last_checked_at = now() WHERE payment_no IN (
     ORDER BY created_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
 RETURNING payment_no, order_no, channel, amount, currency, chain_amount, created_at"""
 MINE = "order_no = ANY(%(orders)s)"
-DUE = ("created_at < now() - make_interval(secs => %(lease_s)s) "
-       "AND created_at > now() - make_interval(secs => %(horizon_s)s)")
+DUE = (
+    "created_at < now() - make_interval(secs => %(lease_s)s) "
+    "AND created_at > now() - make_interval(secs => %(horizon_s)s)"
+)
 STARTED = f"""UPDATE {PAYMENTS} SET status = 'pending', pay_url = %(pay_url)s, qr_code = %(qr_code)s,
     last_checked_at = NULL WHERE payment_no = %(payment_no)s AND status = 'creating'
 RETURNING payment_no, order_no, pay_url, channel"""
@@ -71,18 +74,35 @@ def create(session, envelope, channels):
         if existing.status != "creating":
             announce(session, existing)
         return
-    payment = Payment(payment_no=payment_no_for(envelope), order_no=d["order_no"], channel=d["channel"],
-                      amount=d["amount"], currency=d["currency"], chain_amount=None)
+    payment = Payment(
+        payment_no=payment_no_for(envelope),
+        order_no=d["order_no"],
+        channel=d["channel"],
+        amount=d["amount"],
+        currency=d["currency"],
+        chain_amount=None,
+    )
     channel = channels.get(payment.channel)
     if channel is not None and hasattr(channel, "base_amount"):
         payment.chain_amount = unique_amount(session, payment.channel, channel.base_amount(payment))
-    sql.run(session, NEW, {c: getattr(payment, c) for c in (
-        "payment_no", "order_no", "channel", "amount", "currency", "chain_amount")})
+    sql.run(
+        session,
+        NEW,
+        {c: getattr(payment, c) for c in ("payment_no", "order_no", "channel", "amount", "currency", "chain_amount")},
+    )
 
 
 def announce(session, payment):
-    outbox.add(session, "payment_intent_created", {"order_no": payment.order_no, "payment_no": payment.payment_no,
-                                                   "pay_url": payment.pay_url, "channel": payment.channel})
+    outbox.add(
+        session,
+        "payment_intent_created",
+        {
+            "order_no": payment.order_no,
+            "payment_no": payment.payment_no,
+            "pay_url": payment.pay_url,
+            "channel": payment.channel,
+        },
+    )
 
 
 UNIQUE_OFFSETS = 9999
@@ -95,9 +115,15 @@ def unique_amount(session, channel, base):
     that paid the old one (the watcher looks a little before a payment's creation). Allocations
     are serialised per channel by a transaction-scoped advisory lock."""
     session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"payment.chain_amount:{channel}"})
-    taken = set(session.scalars(select(Payment.chain_amount).where(
-        Payment.channel == channel, Payment.created_at > func.now() - timedelta(days=1),
-        Payment.chain_amount.between(base + 1, base + UNIQUE_OFFSETS))))
+    taken = set(
+        session.scalars(
+            select(Payment.chain_amount).where(
+                Payment.channel == channel,
+                Payment.created_at > func.now() - timedelta(days=1),
+                Payment.chain_amount.between(base + 1, base + UNIQUE_OFFSETS),
+            )
+        )
+    )
     for offset in range(1, UNIQUE_OFFSETS + 1):
         if base + offset not in taken:
             return base + offset
@@ -109,22 +135,31 @@ def finish(db, channels, public_url, orders=None, correlations=None, batch=50):
     releases its intent and is raised, so that the event is tried again), or for those left
     behind (`orders` None: the sweeper; a failed channel is asked again after LEASE_S).
     `correlations`: {order_no: correlation id} for the outbox rows."""
-    which, params = (MINE, {"orders": list(orders)}) if orders is not None else (
-        DUE, {"horizon_s": HORIZON.total_seconds()})
+    which, params = (
+        (MINE, {"orders": list(orders)}) if orders is not None else (DUE, {"horizon_s": HORIZON.total_seconds()})
+    )
     with db.transaction() as s:
-        claimed = [Payment(**row._mapping) for row in sql.run(
-            s, CLAIM.format(which=which), {**params, "lease_s": LEASE_S, "limit": batch})]
+        claimed = [
+            Payment(**row._mapping)
+            for row in sql.run(s, CLAIM.format(which=which), {**params, "lease_s": LEASE_S, "limit": batch})
+        ]
     if not claimed:
         return []
     answers, failed = {}, None
-    for payment in claimed:                      # no transaction is open here
+    for payment in claimed:  # no transaction is open here
         channel = channels.get(payment.channel)
         try:
-            answers[payment.payment_no] = (channel.start_payment(payment, urls_for(public_url, channel.name, payment))
-                                           if channel else {})
-        except Exception as exc:  # noqa: BLE001 -- ChannelError or a channel's bug: the intent stays 'creating'
-            log.warning("payment %s: channel %s did not start it: %s", payment.payment_no, payment.channel,
-                        type(exc).__name__, extra={"order_no": payment.order_no})
+            answers[payment.payment_no] = (
+                channel.start_payment(payment, urls_for(public_url, channel.name, payment)) if channel else {}
+            )
+        except Exception as exc:
+            log.warning(
+                "payment %s: channel %s did not start it: %s",
+                payment.payment_no,
+                payment.channel,
+                type(exc).__name__,
+                extra={"order_no": payment.order_no},
+            )
             failed = failed or exc
     with db.transaction() as s:
         started = record(s, answers, public_url, correlations or {})
@@ -142,8 +177,15 @@ def record(session, answers, public_url, correlations):
     meanwhile stays closed. Returns the payment numbers now pending."""
     started = []
     for payment_no, answer in answers.items():
-        row = sql.run(session, STARTED, {"payment_no": payment_no, "qr_code": answer.get("qr_code"),
-                                         "pay_url": answer.get("pay_url") or f"{public_url}/pay/{payment_no}"}).first()
+        row = sql.run(
+            session,
+            STARTED,
+            {
+                "payment_no": payment_no,
+                "qr_code": answer.get("qr_code"),
+                "pay_url": answer.get("pay_url") or f"{public_url}/pay/{payment_no}",
+            },
+        ).first()
         if row is not None:
             session.info["correlation_id"] = correlations.get(row.order_no)
             announce(session, row)

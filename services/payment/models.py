@@ -21,11 +21,11 @@ class Payment(Base):
     channel: Mapped[str] = mapped_column(Text)
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(Text)      # creating | pending | closed | paid | refunding | refunded
+    status: Mapped[str] = mapped_column(Text)  # creating | pending | closed | paid | refunding | refunded
     pay_url: Mapped[str | None] = mapped_column(Text)
     qr_code: Mapped[str | None] = mapped_column(Text)
-    chain_amount: Mapped[int | None] = mapped_column(BigInteger)   # USDT: the unique amount, micro-USDT
-    refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)   # refunds completed, fen
+    chain_amount: Mapped[int | None] = mapped_column(BigInteger)  # USDT: the unique amount, micro-USDT
+    refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)  # refunds completed, fen
     # reconciliation's last question; while 'creating', the lease of whoever asks the channel (intents.py)
     last_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     channel_trade_no: Mapped[str | None] = mapped_column(Text)
@@ -38,14 +38,15 @@ class Payment(Base):
 class Refund(Base):
     """One refund request, idempotent by refund_no: refunding -> refunded, or refund_failed and
     tried again at next_try_at (NULL: given up, needs a person)."""
+
     __tablename__ = "refunds"
     refund_no: Mapped[str] = mapped_column(Text, primary_key=True)
     payment_no: Mapped[str] = mapped_column(Text)
     order_no: Mapped[str] = mapped_column(Text)
     amount: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(Text)
-    whole: Mapped[bool] = mapped_column(Boolean)      # the order's refund (saga): refund_completed follows
-    status: Mapped[str] = mapped_column(Text)         # refunding | refunded | refund_failed | superseded
+    whole: Mapped[bool] = mapped_column(Boolean)  # the order's refund (saga): refund_completed follows
+    status: Mapped[str] = mapped_column(Text)  # refunding | refunded | refund_failed | superseded
     attempts: Mapped[int] = mapped_column(BigInteger, default=0)
     next_try_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     channel_refund_no: Mapped[str | None] = mapped_column(Text)
@@ -56,23 +57,25 @@ class Refund(Base):
 
 class Notification(Base):
     """Every notification a channel sent, verified or not: append-only, for audit."""
+
     __tablename__ = "notifications"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     channel: Mapped[str] = mapped_column(Text)
     payment_no: Mapped[str | None] = mapped_column(Text)
     raw: Mapped[dict] = mapped_column(JSONB)
     verified: Mapped[bool] = mapped_column(Boolean)
-    outcome: Mapped[str] = mapped_column(Text)     # paid | repeat | ignored: not paid | rejected/refused: <why>
+    outcome: Mapped[str] = mapped_column(Text)  # paid | repeat | ignored: not paid | rejected/refused: <why>
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Journal(Base):
     """Money movements (until the ledger of the accounts service): append-only."""
+
     __tablename__ = "journal"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     payment_no: Mapped[str] = mapped_column(Text)
     order_no: Mapped[str] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(Text)        # payment | refund
+    kind: Mapped[str] = mapped_column(Text)  # payment | refund
     refund_no: Mapped[str | None] = mapped_column(Text)
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(Text)

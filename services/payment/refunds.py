@@ -17,6 +17,7 @@
   the payment and ends with `refund_completed`. Partial refunds (admin) leave the order as it is.
 - Every completed refund writes a journal row and `payment_refunded`.
 """
+
 import hashlib
 import logging
 import secrets
@@ -32,8 +33,8 @@ from services.payment.models import Journal, Payment, Refund
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-LEASE_S = 120              # a claimed refund is not claimed again for this long (the call's worst case)
-FIRST_TRY_S = 10           # a new refund is first asked by whoever requested it; the timer only after this
+LEASE_S = 120  # a claimed refund is not claimed again for this long (the call's worst case)
+FIRST_TRY_S = 10  # a new refund is first asked by whoever requested it; the timer only after this
 
 
 def refund_no_for(order_no, idempotency_key=None):
@@ -48,17 +49,23 @@ def whole_refund_no(order_no):
 
 
 def _payment_of_order(session, order_no):
-    payment = session.scalars(select(Payment).where(Payment.order_no == order_no).with_for_update()
-                              .execution_options(populate_existing=True)).first()
+    payment = session.scalars(
+        select(Payment).where(Payment.order_no == order_no).with_for_update().execution_options(populate_existing=True)
+    ).first()
     if payment is None:
         raise NotFound("no payment for this order", {"order_no": order_no})
     return payment
 
 
 def in_flight(session, payment_no):
-    return session.scalar(select(func.coalesce(func.sum(Refund.amount), 0))
-                          .where(Refund.payment_no == payment_no,
-                                 Refund.status.in_(("refunding", "refund_failed")))) or 0
+    return (
+        session.scalar(
+            select(func.coalesce(func.sum(Refund.amount), 0)).where(
+                Refund.payment_no == payment_no, Refund.status.in_(("refunding", "refund_failed"))
+            )
+        )
+        or 0
+    )
 
 
 def refundable(session, payment):
@@ -81,11 +88,18 @@ def request_partial(session, actor, order_no, amount, reason, refund_no):
     if amount == left and payment.status == "paid" and left > 0:
         return None
     if not 0 < amount <= left:
-        raise Conflict("more than can be refunded" if amount > 0 else "nothing to refund",
-                       {"refundable": left, "status": payment.status})
+        raise Conflict(
+            "more than can be refunded" if amount > 0 else "nothing to refund",
+            {"refundable": left, "status": payment.status},
+        )
     refund = _new(session, payment, refund_no, amount, reason, whole=False)
-    audit.record(session, actor, "payment.refund", payment.payment_no,
-                 {"refund_no": refund_no, "amount": amount, "reason": reason})
+    audit.record(
+        session,
+        actor,
+        "payment.refund",
+        payment.payment_no,
+        {"refund_no": refund_no, "amount": amount, "reason": reason},
+    )
     return refund
 
 
@@ -94,28 +108,34 @@ def request_whole(session, envelope):
     refund_no to run now, or None when there is nothing to ask a channel."""
     d = envelope["data"]
     payment = _payment_of_order(session, d["order_no"])
-    if payment.status in ("creating", "pending", "closed"):          # no money came: nothing to give back
-        outbox.add(session, "refund_completed", {"order_no": payment.order_no, "payment_no": payment.payment_no,
-                                                 "amount": 0})
+    if payment.status in ("creating", "pending", "closed"):  # no money came: nothing to give back
+        outbox.add(
+            session, "refund_completed", {"order_no": payment.order_no, "payment_no": payment.payment_no, "amount": 0}
+        )
         return None
     refund_no = whole_refund_no(payment.order_no)
     existing = session.get(Refund, refund_no)
-    if existing is not None:                           # the saga asks again: nudge, or tell again
+    if existing is not None:  # the saga asks again: nudge, or tell again
         if existing.status == "refunded":
             _completed(session, payment, existing)
         elif existing.next_try_at is None:
             existing.attempts, existing.next_try_at = 0, func.now()
         return refund_no
-    for given_up in session.scalars(select(Refund).where(
-            Refund.payment_no == payment.payment_no, Refund.status == "refund_failed",
-            Refund.next_try_at.is_(None)).with_for_update()):
+    for given_up in session.scalars(
+        select(Refund)
+        .where(Refund.payment_no == payment.payment_no, Refund.status == "refund_failed", Refund.next_try_at.is_(None))
+        .with_for_update()
+    ):
         # refused by the channel for good, left for a person: the order's refund takes its amount over
         given_up.status, given_up.error = "superseded", f"its amount went with {refund_no}"
     left = payment.amount - payment.refunded_amount - in_flight(session, payment.payment_no)
     if left <= 0:
-        if payment.refunded_amount == payment.amount:     # refunded in parts already
-            outbox.add(session, "refund_completed", {"order_no": payment.order_no,
-                                                     "payment_no": payment.payment_no, "amount": 0})
+        if payment.refunded_amount == payment.amount:  # refunded in parts already
+            outbox.add(
+                session,
+                "refund_completed",
+                {"order_no": payment.order_no, "payment_no": payment.payment_no, "amount": 0},
+            )
             return None
         log.info("order %s: partial refunds still running; the saga asks again", payment.order_no)
         return None
@@ -125,9 +145,17 @@ def request_whole(session, envelope):
 
 
 def _new(session, payment, refund_no, amount, reason, whole):
-    refund = Refund(refund_no=refund_no, payment_no=payment.payment_no, order_no=payment.order_no, amount=amount,
-                    reason=reason[:200], whole=whole, status="refunding", attempts=0,
-                    next_try_at=func.now() + timedelta(seconds=FIRST_TRY_S))
+    refund = Refund(
+        refund_no=refund_no,
+        payment_no=payment.payment_no,
+        order_no=payment.order_no,
+        amount=amount,
+        reason=reason[:200],
+        whole=whole,
+        status="refunding",
+        attempts=0,
+        next_try_at=func.now() + timedelta(seconds=FIRST_TRY_S),
+    )
     session.add(refund)
     session.flush()
     return refund
@@ -140,8 +168,13 @@ def claim(session, refund_no=None, batch=20):
     due = Refund.next_try_at <= func.now()
     if refund_no is not None:
         due = (Refund.refund_no == refund_no) & (due | (Refund.attempts == 0))
-    query = (select(Refund).where(Refund.status.in_(("refunding", "refund_failed")), due)
-             .order_by(Refund.next_try_at).limit(batch).with_for_update(skip_locked=True))
+    query = (
+        select(Refund)
+        .where(Refund.status.in_(("refunding", "refund_failed")), due)
+        .order_by(Refund.next_try_at)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
     claimed = session.scalars(query).all()
     for refund in claimed:
         refund.status, refund.attempts = "refunding", refund.attempts + 1
@@ -163,7 +196,7 @@ def ask(db, channels, refund_no, retry_s):
             answer = channel.refund(payment, refund.refund_no, refund.amount, refund.reason)
     except ChannelError as exc:
         answer = {"status": "pending", "error": str(exc)}
-    except Exception as exc:  # noqa: BLE001 -- a channel's bug: the outcome is unknown, ask again later
+    except Exception as exc:
         log.exception("refund %s: channel %s failed", refund_no, payment.channel)
         answer = {"status": "pending", "error": f"{type(exc).__name__} in the channel"}
     with db.transaction() as s:
@@ -171,30 +204,52 @@ def ask(db, channels, refund_no, retry_s):
 
 
 def record(session, refund_no, answer, retry_s=30):
-    refund = session.scalars(select(Refund).where(Refund.refund_no == refund_no).with_for_update()
-                             .execution_options(populate_existing=True)).one()
+    refund = session.scalars(
+        select(Refund).where(Refund.refund_no == refund_no).with_for_update().execution_options(populate_existing=True)
+    ).one()
     if refund.status != "refunding":
         return refund.status
     status = answer.get("status")
     if status == "refunded":
-        payment = session.scalars(select(Payment).where(Payment.payment_no == refund.payment_no).with_for_update()
-                                  .execution_options(populate_existing=True)).one()
+        payment = session.scalars(
+            select(Payment)
+            .where(Payment.payment_no == refund.payment_no)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one()
         refund.status, refund.finished_at, refund.next_try_at = "refunded", func.now(), None
         refund.channel_refund_no, refund.error = answer.get("channel_refund_no"), None
         payment.refunded_amount += refund.amount
         if payment.refunded_amount == payment.amount:
             payment.status, payment.refunded_at = "refunded", func.now()
-        session.add(Journal(payment_no=payment.payment_no, order_no=payment.order_no, kind="refund",
-                            amount=-refund.amount, currency=payment.currency, refund_no=refund.refund_no))
-        outbox.add(session, "payment_refunded", {
-            "order_no": payment.order_no, "payment_no": payment.payment_no, "refund_no": refund.refund_no,
-            "amount": refund.amount, "refunded_total": payment.refunded_amount, "whole": refund.whole})
+        session.add(
+            Journal(
+                payment_no=payment.payment_no,
+                order_no=payment.order_no,
+                kind="refund",
+                amount=-refund.amount,
+                currency=payment.currency,
+                refund_no=refund.refund_no,
+            )
+        )
+        outbox.add(
+            session,
+            "payment_refunded",
+            {
+                "order_no": payment.order_no,
+                "payment_no": payment.payment_no,
+                "refund_no": refund.refund_no,
+                "amount": refund.amount,
+                "refunded_total": payment.refunded_amount,
+                "whole": refund.whole,
+            },
+        )
         if refund.whole:
             _completed(session, payment, refund)
         return "refunded"
     delay = timedelta(seconds=retry_s * 2 ** min(refund.attempts - 1, 10))
     refund.error = str(answer.get("error") or status)[:500]
-    if status == "pending":                   # accepted or unknown: ask again later, same refund_no
+    if status == "pending":  # accepted or unknown: ask again later, same refund_no
         refund.next_try_at = func.now() + delay
         return "refunding"
     refund.status = "refund_failed"
@@ -204,11 +259,21 @@ def record(session, refund_no, answer, retry_s=30):
 
 
 def _completed(session, payment, refund):
-    outbox.add(session, "refund_completed", {"order_no": payment.order_no, "payment_no": payment.payment_no,
-                                             "amount": refund.amount})
+    outbox.add(
+        session,
+        "refund_completed",
+        {"order_no": payment.order_no, "payment_no": payment.payment_no, "amount": refund.amount},
+    )
 
 
 def public(refund):
-    return {"refund_no": refund.refund_no, "payment_no": refund.payment_no, "order_no": refund.order_no,
-            "amount": refund.amount, "status": refund.status, "whole": refund.whole, "attempts": refund.attempts,
-            "error": refund.error}
+    return {
+        "refund_no": refund.refund_no,
+        "payment_no": refund.payment_no,
+        "order_no": refund.order_no,
+        "amount": refund.amount,
+        "status": refund.status,
+        "whole": refund.whole,
+        "attempts": refund.attempts,
+        "error": refund.error,
+    }

@@ -27,8 +27,13 @@ def wire_request(request):
     """The gateway's request dict as the channels see it: the body back to bytes (it crosses RPC
     as a latin-1 string, which keeps every byte), and as stored for audit (JSON text)."""
     body = (request.get("body") or "").encode("latin-1")
-    clean = {"method": str(request.get("method", "")), "headers": dict(request.get("headers") or {}),
-             "query": dict(request.get("query") or {}), "form": dict(request.get("form") or {}), "body": body}
+    clean = {
+        "method": str(request.get("method", "")),
+        "headers": dict(request.get("headers") or {}),
+        "query": dict(request.get("query") or {}),
+        "form": dict(request.get("form") or {}),
+        "body": body,
+    }
     stored = {**clean, "body": body.decode("utf-8", "replace")}
     return clean, _no_nul(stored)
 
@@ -56,8 +61,9 @@ class PaymentService(BaseService):
     def handle_payment_requested(self, envelopes):
         """The intents in the inbox's transaction, then the channels asked outside any (`intents`):
         also for an event handled before, whose intent a crash or a failed channel left unmade."""
-        self.db.once_all("payment.handle_payment_requested", envelopes,
-                         each_one(partial(intents.create, channels=self.channels)))
+        self.db.once_all(
+            "payment.handle_payment_requested", envelopes, each_one(partial(intents.create, channels=self.channels))
+        )
         correlations = {e["data"]["order_no"]: e.get("correlation_id") for e in envelopes}
         intents.finish(self.db, self.channels, self.public_url, list(correlations), correlations)
 
@@ -106,8 +112,12 @@ class PaymentService(BaseService):
 
     @timer(interval=2)
     def reconcile(self):
-        reconcile.run(self.db, self.channels, float(self.config.get("PAYMENT_RECONCILE_AFTER_S", 120)),
-                      float(self.config.get("PAYMENT_RECONCILE_EVERY_S", 60)))
+        reconcile.run(
+            self.db,
+            self.channels,
+            float(self.config.get("PAYMENT_RECONCILE_AFTER_S", 120)),
+            float(self.config.get("PAYMENT_RECONCILE_EVERY_S", 60)),
+        )
 
     @rpc(expected_exceptions=DomainError)
     def reconciliation_report(self, days=7):

@@ -15,6 +15,7 @@ window; a payment, a release of the order's stock (cancel, expiry, review reject
 removes the order, anything else ages out when its window ends (an order held for review: its
 review window and a payment window).
 """
+
 import logging
 import time
 
@@ -50,7 +51,7 @@ class Counters:
             pipe.zcard(k)
         replies = pipe.execute()
         counts_at = 3 * len(longest)
-        counts = dict(zip(wanted, replies[counts_at:counts_at + len(wanted)], strict=True))
+        counts = dict(zip(wanted, replies[counts_at : counts_at + len(wanted)], strict=True))
         return counts, (replies[-1] if contact else 0)
 
     def hold(self, contact, order_no, hold_s, now=None):
@@ -74,8 +75,9 @@ class RiskCounters(DependencyProvider):
 
     def setup(self):
         config = self.container.config
-        client = redis.Redis.from_url(config.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-                                      socket_timeout=0.5, socket_connect_timeout=0.5)
+        client = redis.Redis.from_url(
+            config.get("REDIS_URL", "redis://127.0.0.1:6379/0"), socket_timeout=0.5, socket_connect_timeout=0.5
+        )
         self.counters = Counters(client, config.get("RISK_COUNTER_PREFIX", "kameng:risk"))
 
     def get_dependency(self, worker_ctx):

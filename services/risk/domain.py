@@ -6,11 +6,12 @@ replica; counters live in Redis (`counters.py`).
 Redis unavailable: the counter rules are skipped for that order and the decision says so
 (rule `counters_unavailable`, score 0); blacklists, allowlists and value rules still apply.
 Selling beats refusing every order while a cache is down."""
+
 import ipaddress
 import json
 import logging
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import redis
@@ -35,24 +36,33 @@ def assess(session, envelope, counters, review_s, window_s):
     (its counters are not counted twice: ZADD NX)."""
     started = time.perf_counter()
     signals = envelope["data"]
-    if signals.get("contact"):                      # e-mail addresses compare case-insensitively
+    if signals.get("contact"):  # e-mail addresses compare case-insensitively
         signals = {**signals, "contact": signals["contact"].lower()}
     version, rule_set = current_rules(session)
     listed = matching_lists(session, signals)
     counts, unpaid, notes = {}, 0, []
     if not listed:
         try:
-            counts, unpaid = counters.observe(signals["order_no"], engine.series(rule_set, signals),
-                                              signals.get("contact"), window_s)
+            counts, unpaid = counters.observe(
+                signals["order_no"], engine.series(rule_set, signals), signals.get("contact"), window_s
+            )
         except redis.RedisError:
             log.warning("risk counters unavailable (Redis); counter rules skipped")
             notes = [engine.Fired("counters_unavailable", "counters unavailable", "score", 0)]
     known = not rule_set["new_contact"] or is_known(session, signals.get("contact"))
     outcome, score, fired = engine.evaluate(rule_set, signals, counts, unpaid, known, listed)
-    decision = _store(session, {
-        "order_no": signals["order_no"], "outcome": outcome, "score": score, "signals": signals,
-        "rules_version": version, "rules": [f._asdict() for f in fired + notes],
-        "hold_until": datetime.now(timezone.utc) + timedelta(seconds=review_s) if outcome == "review" else None})
+    decision = _store(
+        session,
+        {
+            "order_no": signals["order_no"],
+            "outcome": outcome,
+            "score": score,
+            "signals": signals,
+            "rules_version": version,
+            "rules": [f._asdict() for f in fired + notes],
+            "hold_until": datetime.now(UTC) + timedelta(seconds=review_s) if outcome == "review" else None,
+        },
+    )
     if signals.get("contact") and decision["outcome"] in ("reject", "review"):
         _unpaid(counters, decision["outcome"], signals["contact"], signals["order_no"], review_s + window_s)
     outbox.add(session, EVENTS[decision["outcome"]], _event(decision, review_s, window_s))
@@ -77,17 +87,27 @@ def _store(session, decision):
     """The decision row; for an order decided before, the first decision (and no new metrics)."""
     params = {**decision, "signals": json.dumps(decision["signals"]), "rules": json.dumps(decision["rules"])}
     if sql.run(session, STORE, params).first() is not None:
-        after_commit(session, partial(_count, decision))      # once committed: a retried batch counts once
+        after_commit(session, partial(_count, decision))  # once committed: a retried batch counts once
         return decision
-    return session.execute(select(Decision.order_no, Decision.outcome, Decision.score, Decision.rules)
-                           .where(Decision.order_no == decision["order_no"])).mappings().one()
+    return (
+        session.execute(
+            select(Decision.order_no, Decision.outcome, Decision.score, Decision.rules).where(
+                Decision.order_no == decision["order_no"]
+            )
+        )
+        .mappings()
+        .one()
+    )
 
 
 def _event(decision, review_s, window_s):
-    data = {"order_no": decision["order_no"], "score": decision["score"],
-            "rules": [{"rule": r["rule"], "reason": r["reason"]} for r in decision["rules"]]}
+    data = {
+        "order_no": decision["order_no"],
+        "score": decision["score"],
+        "rules": [{"rule": r["rule"], "reason": r["reason"]} for r in decision["rules"]],
+    }
     if decision["outcome"] == "reject":
-        data["reason"] = "risk"          # what the order keeps; the buyer sees a neutral word
+        data["reason"] = "risk"  # what the order keeps; the buyer sees a neutral word
     if decision["outcome"] == "review":  # the stock is held through the review and a payment window
         data.update(hold_s=review_s, reserve_s=review_s + window_s + 300)
     return data
@@ -126,8 +146,10 @@ def matching_lists(session, signals):
     ip = signals["ip"] if signals.get("ip") and _is_ip(signals["ip"]) else None
     if not pairs and ip is None:
         return []
-    return [tuple(r) for r in sql.run(session, LISTED, {
-        "kinds": [k for k, _ in pairs], "values": [v for _, v in pairs], "ip": ip})]
+    return [
+        tuple(r)
+        for r in sql.run(session, LISTED, {"kinds": [k for k, _ in pairs], "values": [v for _, v in pairs], "ip": ip})
+    ]
 
 
 def _is_ip(value):
@@ -139,8 +161,11 @@ def _is_ip(value):
 
 
 def is_known(session, contact):
-    return bool(contact) and session.execute(select(KnownContact.contact)
-                                             .where(KnownContact.contact == contact.lower())).first() is not None
+    return (
+        bool(contact)
+        and session.execute(select(KnownContact.contact).where(KnownContact.contact == contact.lower())).first()
+        is not None
+    )
 
 
 def on_payment_succeeded(session, envelope, counters):
@@ -154,8 +179,9 @@ def on_order_settled(session, envelope, counters):
     """A paid order, or one whose stock goes back (cancel, expiry, review rejected): it no longer
     counts as unpaid. Answers the order's contact (None for an order risk never saw)."""
     order_no = envelope["data"]["order_no"]
-    contact = sql.run(session, f"SELECT signals ->> 'contact' FROM {DECISIONS} WHERE order_no = %(order_no)s",
-                      {"order_no": order_no}).scalar()
+    contact = sql.run(
+        session, f"SELECT signals ->> 'contact' FROM {DECISIONS} WHERE order_no = %(order_no)s", {"order_no": order_no}
+    ).scalar()
     if contact:
         _settle(counters, contact, order_no)
     return contact
@@ -174,8 +200,7 @@ def set_rules(session, actor, rule_set):
 def rules_view(session):
     version, rule_set = current_rules(session)
     row = session.get(RuleSet, version) if version else None
-    return {"version": version, "rules": rule_set, "actor": row and row.actor,
-            "at": row and isoformat(row.at)}
+    return {"version": version, "rules": rule_set, "actor": row and row.actor, "at": row and isoformat(row.at)}
 
 
 def rule_versions(session, limit=50):
@@ -185,9 +210,19 @@ def rule_versions(session, limit=50):
 
 def add_entry(session, actor, name, entry):
     network = entry["value"] if entry["kind"] == "cidr" else None
-    added = session.scalars(insert(ListEntry).values(list=LISTS[name], kind=entry["kind"], value=entry["value"],
-                                                     network=network, note=entry.get("note"), actor=actor)
-                            .on_conflict_do_nothing().returning(ListEntry)).first()
+    added = session.scalars(
+        insert(ListEntry)
+        .values(
+            list=LISTS[name],
+            kind=entry["kind"],
+            value=entry["value"],
+            network=network,
+            note=entry.get("note"),
+            actor=actor,
+        )
+        .on_conflict_do_nothing()
+        .returning(ListEntry)
+    ).first()
     if added is None:
         raise Conflict(f"already on the {name}", {"kind": entry["kind"], "value": entry["value"]})
     audit.record(session, actor, f"risk.{name}.add", f"{entry['kind']}:{entry['value']}", {"id": added.id})
@@ -195,8 +230,9 @@ def add_entry(session, actor, name, entry):
 
 
 def remove_entry(session, actor, name, entry_id):
-    removed = session.scalars(delete(ListEntry).where(ListEntry.id == entry_id, ListEntry.list == LISTS[name])
-                              .returning(ListEntry)).first()
+    removed = session.scalars(
+        delete(ListEntry).where(ListEntry.id == entry_id, ListEntry.list == LISTS[name]).returning(ListEntry)
+    ).first()
     if removed is None:
         raise NotFound(f"no such {name} entry", {"id": entry_id})
     audit.record(session, actor, f"risk.{name}.remove", f"{removed.kind}:{removed.value}", {"id": entry_id})
@@ -204,22 +240,38 @@ def remove_entry(session, actor, name, entry_id):
 
 
 def entries(session, name, limit=200):
-    rows = session.scalars(select(ListEntry).where(ListEntry.list == LISTS[name])
-                           .order_by(ListEntry.id.desc()).limit(limit))
+    rows = session.scalars(
+        select(ListEntry).where(ListEntry.list == LISTS[name]).order_by(ListEntry.id.desc()).limit(limit)
+    )
     return [entry_view(r) for r in rows]
 
 
 def entry_view(entry):
-    return {"id": entry.id, "kind": entry.kind, "value": entry.value, "note": entry.note,
-            "actor": entry.actor, "at": isoformat(entry.at)}
+    return {
+        "id": entry.id,
+        "kind": entry.kind,
+        "value": entry.value,
+        "note": entry.note,
+        "actor": entry.actor,
+        "at": isoformat(entry.at),
+    }
 
 
 def decision_view(decision):
-    return {"order_no": decision.order_no, "outcome": decision.outcome, "score": decision.score,
-            "rules": decision.rules, "rules_version": decision.rules_version, "signals": decision.signals,
-            "at": isoformat(decision.at), "hold_until": decision.hold_until and isoformat(decision.hold_until),
-            "resolution": decision.resolution, "reviewed_by": decision.reviewed_by,
-            "reviewed_at": decision.reviewed_at and isoformat(decision.reviewed_at), "note": decision.note}
+    return {
+        "order_no": decision.order_no,
+        "outcome": decision.outcome,
+        "score": decision.score,
+        "rules": decision.rules,
+        "rules_version": decision.rules_version,
+        "signals": decision.signals,
+        "at": isoformat(decision.at),
+        "hold_until": decision.hold_until and isoformat(decision.hold_until),
+        "resolution": decision.resolution,
+        "reviewed_by": decision.reviewed_by,
+        "reviewed_at": decision.reviewed_at and isoformat(decision.reviewed_at),
+        "note": decision.note,
+    }
 
 
 def decision_of(session, order_no):
@@ -229,9 +281,12 @@ def decision_of(session, order_no):
 
 def open_reviews(session, limit=50):
     """Orders waiting for an admin, oldest first; a review past its window has been released."""
-    rows = session.scalars(select(Decision).where(Decision.outcome == "review", Decision.resolution.is_(None),
-                                                  Decision.hold_until > func.now())
-                           .order_by(Decision.at).limit(limit))
+    rows = session.scalars(
+        select(Decision)
+        .where(Decision.outcome == "review", Decision.resolution.is_(None), Decision.hold_until > func.now())
+        .order_by(Decision.at)
+        .limit(limit)
+    )
     return [decision_view(r) for r in rows]
 
 
@@ -243,7 +298,7 @@ def resolve(session, actor, order_no, approve, note, window_s):
         raise NotFound("no review for this order", {"order_no": order_no})
     if decision.resolution is not None:
         raise Conflict(f"already {decision.resolution}", {"resolution": decision.resolution})
-    if decision.hold_until <= datetime.now(timezone.utc):
+    if decision.hold_until <= datetime.now(UTC):
         raise Conflict("the review window has passed and the order was released", {"order_no": order_no})
     decision.resolution = "approved" if approve else "rejected"
     decision.reviewed_by, decision.reviewed_at, decision.note = actor, func.now(), note

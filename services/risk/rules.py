@@ -17,6 +17,7 @@ A fired rule adds its score (sum capped at 100); its action says what it forces 
 `score` (nothing), `review`, or `reject`. The outcome is the strongest of the actions and of the
 thresholds the score reaches. Blacklists reject whatever else holds; allowlists approve.
 """
+
 from collections import namedtuple
 from typing import Any
 
@@ -26,8 +27,17 @@ SIGNAL = {"ip": "ip", "device": "device_id", "contact": "contact", "recharge_acc
 LIST_KINDS = ("ip", "cidr", "contact", "device", "recharge_account", "email_domain")
 MAX_SCORE = 100
 
-DEFAULT_RULES: dict[str, Any] = {"velocity": [], "amount": [], "quantity": [], "unpaid": None, "new_contact": None,
-                 "small_orders": None, "repeat_category": None, "review_score": 50, "reject_score": 100}
+DEFAULT_RULES: dict[str, Any] = {
+    "velocity": [],
+    "amount": [],
+    "quantity": [],
+    "unpaid": None,
+    "new_contact": None,
+    "small_orders": None,
+    "repeat_category": None,
+    "review_score": 50,
+    "reject_score": 100,
+}
 
 # a counter the rules need: a named series of order timestamps, counted over `window_s`
 Series = namedtuple("Series", "name key window_s")
@@ -50,8 +60,13 @@ def series(rules, signals):
         for dimension in ("contact", "device"):
             value = signals.get(SIGNAL[dimension])
             if value:
-                wanted.append(Series(f"repeat_category:{dimension}", f"cat:{dimension}:{value}:{signals['category']}",
-                                     repeat["window_s"]))
+                wanted.append(
+                    Series(
+                        f"repeat_category:{dimension}",
+                        f"cat:{dimension}:{value}:{signals['category']}",
+                        repeat["window_s"],
+                    )
+                )
     return wanted
 
 
@@ -59,12 +74,12 @@ def evaluate(rules, signals, counts, unpaid=0, known_contact=True, listed=()):
     """(outcome, score, [Fired]). `counts` maps each Series to its count (this order included),
     `unpaid` counts the contact's unpaid orders (this one included), `listed` holds
     (list, kind, value) rows matching the order's signals."""
-    blocked = [Fired("blacklist", f"{kind} is blacklisted", "reject", MAX_SCORE)
-               for name, kind, _ in listed if name == "block"]
+    blocked = [
+        Fired("blacklist", f"{kind} is blacklisted", "reject", MAX_SCORE) for name, kind, _ in listed if name == "block"
+    ]
     if blocked:
         return "reject", MAX_SCORE, blocked
-    allowed = [Fired("allowlist", f"{kind} is allowlisted", "score", 0)
-               for name, kind, _ in listed if name == "allow"]
+    allowed = [Fired("allowlist", f"{kind} is allowlisted", "score", 0) for name, kind, _ in listed if name == "allow"]
     if allowed:
         return "approve", 0, allowed
     fired = _counted(rules, counts) + _valued(rules, signals, unpaid, known_contact)
@@ -80,19 +95,34 @@ def _counted(rules, counts):
     for rule in rules["velocity"]:
         for s, count in by_name.get(f"velocity:{rule['dimension']}", ()):
             if s.window_s == rule["window_s"] and count > rule["max"]:
-                fired.append(_fire("velocity", rule, f"{count} orders from one {rule['dimension']} "
-                                                     f"in {rule['window_s']} s (max {rule['max']})"))
+                fired.append(
+                    _fire(
+                        "velocity",
+                        rule,
+                        f"{count} orders from one {rule['dimension']} in {rule['window_s']} s (max {rule['max']})",
+                    )
+                )
     small = rules["small_orders"]
     for _, count in by_name.get("small_orders", ()):
         if count > small["max"]:
-            fired.append(_fire("small_orders", small, f"{count} small orders to one recharge account "
-                                                      f"in {small['window_s']} s (max {small['max']})"))
+            fired.append(
+                _fire(
+                    "small_orders",
+                    small,
+                    f"{count} small orders to one recharge account in {small['window_s']} s (max {small['max']})",
+                )
+            )
     repeat = rules["repeat_category"]
     for name in ("repeat_category:contact", "repeat_category:device"):
         for _, count in by_name.get(name, ()):
             if count > repeat["max"]:
-                fired.append(_fire("repeat_category", repeat, f"{count} orders of one category by one "
-                                                              f"{name.split(':')[1]} in {repeat['window_s']} s"))
+                fired.append(
+                    _fire(
+                        "repeat_category",
+                        repeat,
+                        f"{count} orders of one category by one {name.split(':')[1]} in {repeat['window_s']} s",
+                    )
+                )
     return fired
 
 
@@ -102,14 +132,14 @@ def _valued(rules, signals, unpaid, known_contact):
     for kind, value in (("amount", amount), ("quantity", quantity)):
         for rule in rules[kind]:
             if rule["category"] in ("*", category) and value > rule["above"]:
-                fired.append(_fire(kind, rule, f"{kind} {value} above {rule['above']}"
-                                               f" for {rule['category']}"))
+                fired.append(_fire(kind, rule, f"{kind} {value} above {rule['above']} for {rule['category']}"))
     if rules["unpaid"] and unpaid > rules["unpaid"]["max"]:
         fired.append(_fire("unpaid", rules["unpaid"], f"{unpaid} unpaid orders held (max {rules['unpaid']['max']})"))
     first = rules["new_contact"]
     if first and not known_contact and amount > first["above"]:
-        fired.append(_fire("new_contact", first, f"first order of a new contact, amount {amount} "
-                                                 f"above {first['above']}"))
+        fired.append(
+            _fire("new_contact", first, f"first order of a new contact, amount {amount} above {first['above']}")
+        )
     return fired
 
 

@@ -1,6 +1,7 @@
 """Risk payloads: the rule set document and list entries, the one definition of a rule set (the
 gateway checks HTTP bodies for shape only and leaves the rules to these). Money is integer minor
 units."""
+
 import ipaddress
 import re
 
@@ -12,12 +13,15 @@ WINDOW = validate.Range(1, 30 * 86400)
 COUNT = validate.Range(0, 1_000_000)
 MONEY = validate.Range(0, 10**10)
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$")
-TOKEN = re.compile(r"^[\x21-\x7e]+$")          # printable ASCII, no spaces
+TOKEN = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces
 
 
 def _action():
-    return fields.String(load_default="review", validate=validate.OneOf(["score", "review", "reject"]),
-                         metadata={"description": "what a firing forces at least: score, review, reject"})
+    return fields.String(
+        load_default="review",
+        validate=validate.OneOf(["score", "review", "reject"]),
+        metadata={"description": "what a firing forces at least: score, review, reject"},
+    )
 
 
 def _score():
@@ -32,10 +36,17 @@ class Velocity(Schema):
 
 
 class Threshold(Schema):
-    category = fields.String(load_default="*", validate=validate.Length(1, 64),
-                             metadata={"description": "category name, * for every category"})
-    above = fields.Integer(strict=True, required=True, validate=MONEY,
-                           metadata={"description": "fires when the value is above this (amount in minor units)"})
+    category = fields.String(
+        load_default="*",
+        validate=validate.Length(1, 64),
+        metadata={"description": "category name, * for every category"},
+    )
+    above = fields.Integer(
+        strict=True,
+        required=True,
+        validate=MONEY,
+        metadata={"description": "fires when the value is above this (amount in minor units)"},
+    )
     action, score = _action(), _score()
 
 
@@ -64,6 +75,7 @@ class RepeatCategory(Schema):
 
 class RuleSet(Schema):
     """The whole rule set; what is left out takes its default (nothing configured)."""
+
     velocity = fields.List(fields.Nested(Velocity), validate=validate.Length(max=50))
     amount = fields.List(fields.Nested(Threshold), validate=validate.Length(max=200))
     quantity = fields.List(fields.Nested(Threshold), validate=validate.Length(max=200))

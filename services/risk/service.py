@@ -39,7 +39,7 @@ class RiskService(BaseService):
 
     @event_handler("payment", "payment_succeeded")
     def handle_payment_succeeded(self, envelope):
-        with self.db.transaction() as s:         # idempotent by construction: no inbox row needed
+        with self.db.transaction() as s:  # idempotent by construction: no inbox row needed
             domain.on_payment_succeeded(s, envelope, self.counters)
 
     @event_handler("order", "stock_release_requested")

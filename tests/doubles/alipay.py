@@ -6,6 +6,7 @@ methods open a cashier for the trade; `alipay.trade.query` and `alipay.trade.ref
 paying: the trade turns TRADE_SUCCESS and the signed async notify is POSTed to the trade's
 notify_url. Signing and request verification use python-alipay-sdk (in Alipay's seat), so the
 double does not share our code."""
+
 import json
 import secrets
 import threading
@@ -18,7 +19,7 @@ from alipay import AliPay
 from tests.doubles.keys import private_pem, public_pem
 from tests.doubles.server import DoubleServer
 
-BEIJING = timezone(timedelta(hours=8))          # Alipay stamps its answers in Beijing time
+BEIJING = timezone(timedelta(hours=8))  # Alipay stamps its answers in Beijing time
 PAY_METHODS = ("alipay.trade.page.pay", "alipay.trade.wap.pay")
 
 
@@ -35,8 +36,12 @@ class AlipayDouble(DoubleServer):
     def __init__(self, party):
         self.party = party
         # in Alipay's seat: signs with Alipay's key, verifies with the app's public key
-        self.sdk = AliPay(appid=party.app_id, app_private_key_string=private_pem(party.alipay_key),
-                          alipay_public_key_string=public_pem(party.app_key), sign_type="RSA2")
+        self.sdk = AliPay(
+            appid=party.app_id,
+            app_private_key_string=private_pem(party.alipay_key),
+            alipay_public_key_string=public_pem(party.app_key),
+            sign_type="RSA2",
+        )
         self.trades, self.calls, self.lock = {}, [], threading.Lock()
 
     # -- the HTTP side --------------------------------------------------------------------------
@@ -51,8 +56,15 @@ class AlipayDouble(DoubleServer):
             return self._cashier(params) if valid else (400, {"Content-Type": "text/html"}, "invalid-signature")
         node = method.replace(".", "_") + "_response"
         if not valid:
-            return self.answer(node, {"code": "40002", "msg": "Invalid Arguments",
-                                      "sub_code": "isv.invalid-signature", "sub_msg": "invalid signature"})
+            return self.answer(
+                node,
+                {
+                    "code": "40002",
+                    "msg": "Invalid Arguments",
+                    "sub_code": "isv.invalid-signature",
+                    "sub_msg": "invalid signature",
+                },
+            )
         biz = json.loads(params.get("biz_content") or "{}")
         with self.lock:
             if method == "alipay.trade.query":
@@ -76,21 +88,42 @@ class AlipayDouble(DoubleServer):
     def _cashier(self, params):
         biz = json.loads(params["biz_content"])
         with self.lock:
-            trade = self.trades.setdefault(biz["out_trade_no"], {
-                "out_trade_no": biz["out_trade_no"], "amount": fen(biz["total_amount"]), "subject": biz["subject"],
-                "trade_no": datetime.now(BEIJING).strftime("%Y%m%d") + secrets.token_hex(10), "status": "WAIT_BUYER_PAY",
-                "notify_url": params.get("notify_url"), "refunds": {}})
-        return 200, {"Content-Type": "text/html; charset=utf-8"}, (
-            f"<html><body>cashier: {trade['subject']} {yuan(trade['amount'])}</body></html>")
+            trade = self.trades.setdefault(
+                biz["out_trade_no"],
+                {
+                    "out_trade_no": biz["out_trade_no"],
+                    "amount": fen(biz["total_amount"]),
+                    "subject": biz["subject"],
+                    "trade_no": datetime.now(BEIJING).strftime("%Y%m%d") + secrets.token_hex(10),
+                    "status": "WAIT_BUYER_PAY",
+                    "notify_url": params.get("notify_url"),
+                    "refunds": {},
+                },
+            )
+        return (
+            200,
+            {"Content-Type": "text/html; charset=utf-8"},
+            (f"<html><body>cashier: {trade['subject']} {yuan(trade['amount'])}</body></html>"),
+        )
 
     def _query(self, biz):
         trade = self.trades.get(biz.get("out_trade_no"))
         if trade is None:
-            return {"code": "40004", "msg": "Business Failed", "sub_code": "ACQ.TRADE_NOT_EXIST",
-                    "sub_msg": "trade does not exist"}
-        return {"code": "10000", "msg": "Success", "trade_no": trade["trade_no"], "out_trade_no": trade["out_trade_no"],
-                "buyer_logon_id": "buy***@example.com", "trade_status": trade["status"],
-                "total_amount": yuan(trade["amount"])}
+            return {
+                "code": "40004",
+                "msg": "Business Failed",
+                "sub_code": "ACQ.TRADE_NOT_EXIST",
+                "sub_msg": "trade does not exist",
+            }
+        return {
+            "code": "10000",
+            "msg": "Success",
+            "trade_no": trade["trade_no"],
+            "out_trade_no": trade["out_trade_no"],
+            "buyer_logon_id": "buy***@example.com",
+            "trade_status": trade["status"],
+            "total_amount": yuan(trade["amount"]),
+        }
 
     def _refund(self, biz):
         trade = self.trades.get(biz.get("out_trade_no"))
@@ -108,9 +141,16 @@ class AlipayDouble(DoubleServer):
             fund_change = "Y"
             if refunded == trade["amount"]:
                 trade["status"] = "TRADE_CLOSED"
-        return {"code": "10000", "msg": "Success", "trade_no": trade["trade_no"], "out_trade_no": trade["out_trade_no"],
-                "buyer_logon_id": "buy***@example.com", "fund_change": fund_change, "refund_fee": yuan(refunded),
-                "gmt_refund_pay": datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M:%S")}
+        return {
+            "code": "10000",
+            "msg": "Success",
+            "trade_no": trade["trade_no"],
+            "out_trade_no": trade["out_trade_no"],
+            "buyer_logon_id": "buy***@example.com",
+            "fund_change": fund_change,
+            "refund_fee": yuan(refunded),
+            "gmt_refund_pay": datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
+        }
 
     def answer(self, node, content, sign=True):
         text = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
@@ -130,11 +170,24 @@ class AlipayDouble(DoubleServer):
         sign and sign_type); `overrides` change fields before signing (None removes one)."""
         trade = self.trades[out_trade_no]
         now = datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
-        fields = {"notify_time": now, "notify_type": "trade_status_sync", "notify_id": secrets.token_hex(16),
-                  "charset": "utf-8", "version": "1.0", "app_id": self.party.app_id, "seller_id": self.party.seller_id,
-                  "trade_no": trade["trade_no"], "out_trade_no": trade["out_trade_no"], "trade_status": trade["status"],
-                  "total_amount": yuan(trade["amount"]), "receipt_amount": yuan(trade["amount"]),
-                  "buyer_id": "2088102177846875", "subject": trade["subject"], "gmt_create": now, "gmt_payment": now}
+        fields = {
+            "notify_time": now,
+            "notify_type": "trade_status_sync",
+            "notify_id": secrets.token_hex(16),
+            "charset": "utf-8",
+            "version": "1.0",
+            "app_id": self.party.app_id,
+            "seller_id": self.party.seller_id,
+            "trade_no": trade["trade_no"],
+            "out_trade_no": trade["out_trade_no"],
+            "trade_status": trade["status"],
+            "total_amount": yuan(trade["amount"]),
+            "receipt_amount": yuan(trade["amount"]),
+            "buyer_id": "2088102177846875",
+            "subject": trade["subject"],
+            "gmt_create": now,
+            "gmt_payment": now,
+        }
         fields.update(overrides)
         fields = {k: v for k, v in fields.items() if v is not None}
         signed = dict(parse_qsl(self.sdk.sign_data(dict(fields)), keep_blank_values=True))

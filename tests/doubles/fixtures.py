@@ -1,5 +1,6 @@
 """pytest fixtures for the channel doubles: key material per run, a double server per test
 (a plugin: tests/conftest.py registers it in `pytest_plugins`)."""
+
 import pytest
 
 from services.payment.channels import alipay, wechat as wechatpay
@@ -55,6 +56,11 @@ def wechat_cfg(wechat_settings):
 @pytest.fixture
 def channels_config(config, alipay_settings, wechat_settings):
     """The test's nameko config with Alipay and WeChat Pay both on, pointed at their doubles."""
-    config.update(PAYMENT_CHANNELS=["alipay", "wechat"], PUBLIC_URL=config["BASE_URL"],
-                  PAYMENT_RECONCILE_AFTER_S=3600, **alipay_settings, **wechat_settings)
+    config.update(
+        PAYMENT_CHANNELS=["alipay", "wechat"],
+        PUBLIC_URL=config["BASE_URL"],
+        PAYMENT_RECONCILE_AFTER_S=3600,
+        **alipay_settings,
+        **wechat_settings,
+    )
     return config

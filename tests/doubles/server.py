@@ -1,4 +1,5 @@
 """A real HTTP server for a channel double: started by a test, on 127.0.0.1 and a free port."""
+
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
@@ -8,7 +9,7 @@ class Request:
     def __init__(self, handler):
         split = urlsplit(handler.path)
         self.method, self.path, self.query_string = handler.command, split.path, split.query
-        self.target = handler.path                                  # path with its query string
+        self.target = handler.path  # path with its query string
         self.headers = dict(handler.headers.items())
         length = int(handler.headers.get("Content-Length") or 0)
         self.body = handler.rfile.read(length).decode() if length else ""

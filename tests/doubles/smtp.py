@@ -1,5 +1,6 @@
 """A minimal SMTP server in the test's process, for what the real sink cannot do: run a test's
 function while a message is being handed over (`during`), or refuse the next messages (`refuse`)."""
+
 import socketserver
 import threading
 

@@ -7,6 +7,7 @@ merchant certificate); answers are signed with the platform key (`Wechatpay-*` h
 paying: the transaction turns SUCCESS and the notify (resource AES-256-GCM encrypted with the
 API v3 key, headers signed) is POSTed to the order's notify_url. Signing uses wechatpayv3's own
 helpers, so the double does not share our code."""
+
 import base64
 import json
 import re
@@ -38,11 +39,11 @@ class WechatDouble(DoubleServer):
     def __init__(self, party):
         self.party = party
         self.trades, self.refunds, self.calls, self.lock = {}, {}, [], threading.Lock()
-        self.refund_status = "SUCCESS"           # a test may make refunds answer PROCESSING
-        self.busy = 0                            # answer this many next requests 503 SYSTEM_ERROR
-        self.slow = {}                           # order_no -> seconds its next order request takes
-        self.refuse_once = set()                 # order_nos whose next order request is refused
-        self.during = {}                         # order_no -> fn() run while its next order request waits
+        self.refund_status = "SUCCESS"  # a test may make refunds answer PROCESSING
+        self.busy = 0  # answer this many next requests 503 SYSTEM_ERROR
+        self.slow = {}  # order_no -> seconds its next order request takes
+        self.refuse_once = set()  # order_nos whose next order request is refused
+        self.during = {}  # order_no -> fn() run while its next order request waits
 
     # -- the HTTP side --------------------------------------------------------------------------
     def handle(self, req):
@@ -98,23 +99,38 @@ class WechatDouble(DoubleServer):
             return False
         message = f"{req.method}\n{req.target}\n{fields.get('timestamp')}\n{fields.get('nonce_str')}\n{req.body}\n"
         try:
-            self.party.merchant_cert.public_key().verify(base64.b64decode(fields.get("signature", "")),
-                                                         message.encode(), padding.PKCS1v15(), hashes.SHA256())
+            self.party.merchant_cert.public_key().verify(
+                base64.b64decode(fields.get("signature", "")), message.encode(), padding.PKCS1v15(), hashes.SHA256()
+            )
         except (InvalidSignature, ValueError):
             return False
         return abs(time.time() - int(fields.get("timestamp") or 0)) <= 300
 
     def _order(self, kind, body):
         amount = body.get("amount") or {}
-        if (body.get("appid") != self.party.appid or body.get("mchid") != self.party.mchid
-                or not isinstance(amount.get("total"), int) or amount["total"] <= 0 or not body.get("out_trade_no")):
+        if (
+            body.get("appid") != self.party.appid
+            or body.get("mchid") != self.party.mchid
+            or not isinstance(amount.get("total"), int)
+            or amount["total"] <= 0
+            or not body.get("out_trade_no")
+        ):
             return 400, {"code": "PARAM_ERROR", "message": "bad order"}
         if kind == "h5" and not (body.get("scene_info") or {}).get("payer_client_ip"):
             return 400, {"code": "PARAM_ERROR", "message": "scene_info.payer_client_ip missing"}
-        trade = self.trades.setdefault(body["out_trade_no"], {
-            "out_trade_no": body["out_trade_no"], "total": amount["total"], "kind": kind,
-            "transaction_id": "42000" + secrets.token_hex(12), "state": "NOTPAY",
-            "notify_url": body.get("notify_url"), "description": body.get("description"), "refunded": 0})
+        trade = self.trades.setdefault(
+            body["out_trade_no"],
+            {
+                "out_trade_no": body["out_trade_no"],
+                "total": amount["total"],
+                "kind": kind,
+                "transaction_id": "42000" + secrets.token_hex(12),
+                "state": "NOTPAY",
+                "notify_url": body.get("notify_url"),
+                "description": body.get("description"),
+                "refunded": 0,
+            },
+        )
         if trade["total"] != amount["total"]:
             return 400, {"code": "INVALID_REQUEST", "message": "out_trade_no used with other parameters"}
         prepay = "wx" + secrets.token_hex(14)
@@ -134,41 +150,78 @@ class WechatDouble(DoubleServer):
             return 400, {"code": "PARAM_ERROR", "message": "refund amount"}
         trade["refunded"] += amount["refund"]
         trade["state"] = "REFUND"
-        refund = {"refund_id": "50300" + secrets.token_hex(12), "out_refund_no": body["out_refund_no"],
-                  "transaction_id": trade["transaction_id"], "out_trade_no": trade["out_trade_no"],
-                  "channel": "ORIGINAL", "user_received_account": "支付用户零钱", "create_time": _now(),
-                  "status": self.refund_status,
-                  "amount": {"total": trade["total"], "refund": amount["refund"], "payer_total": trade["total"],
-                             "payer_refund": amount["refund"], "currency": "CNY"}}
+        refund = {
+            "refund_id": "50300" + secrets.token_hex(12),
+            "out_refund_no": body["out_refund_no"],
+            "transaction_id": trade["transaction_id"],
+            "out_trade_no": trade["out_trade_no"],
+            "channel": "ORIGINAL",
+            "user_received_account": "支付用户零钱",
+            "create_time": _now(),
+            "status": self.refund_status,
+            "amount": {
+                "total": trade["total"],
+                "refund": amount["refund"],
+                "payer_total": trade["total"],
+                "payer_refund": amount["refund"],
+                "currency": "CNY",
+            },
+        }
         self.refunds[body["out_refund_no"]] = refund
         return 200, refund
 
     def _certificate_entry(self):
         nonce = secrets.token_hex(6)
         cipher = AESGCM(self.party.apiv3_key.encode()).encrypt(
-            nonce.encode(), cert_pem(self.party.platform_cert).encode(), b"certificate")
-        return {"serial_no": serial_hex(self.party.platform_cert), "effective_time": _now(), "expire_time": _now(),
-                "encrypt_certificate": {"algorithm": "AEAD_AES_256_GCM", "nonce": nonce,
-                                        "associated_data": "certificate",
-                                        "ciphertext": base64.b64encode(cipher).decode()}}
+            nonce.encode(), cert_pem(self.party.platform_cert).encode(), b"certificate"
+        )
+        return {
+            "serial_no": serial_hex(self.party.platform_cert),
+            "effective_time": _now(),
+            "expire_time": _now(),
+            "encrypt_certificate": {
+                "algorithm": "AEAD_AES_256_GCM",
+                "nonce": nonce,
+                "associated_data": "certificate",
+                "ciphertext": base64.b64encode(cipher).decode(),
+            },
+        }
 
     def signed(self, status, body, timestamp=None, serial=None, key=None):
         """(status, headers, body) with the platform's signature headers."""
         stamp, nonce = str(timestamp or int(time.time())), secrets.token_hex(16)
-        headers = {**JSON, "Request-ID": str(uuid.uuid4()), "Wechatpay-Timestamp": stamp, "Wechatpay-Nonce": nonce,
-                   "Wechatpay-Serial": serial or serial_hex(self.party.platform_cert),
-                   "Wechatpay-Signature-Type": "WECHATPAY2-SHA256-RSA2048",
-                   "Wechatpay-Signature": rsa_sign(key or self.party.platform_key, f"{stamp}\n{nonce}\n{body}\n")}
+        headers = {
+            **JSON,
+            "Request-ID": str(uuid.uuid4()),
+            "Wechatpay-Timestamp": stamp,
+            "Wechatpay-Nonce": nonce,
+            "Wechatpay-Serial": serial or serial_hex(self.party.platform_cert),
+            "Wechatpay-Signature-Type": "WECHATPAY2-SHA256-RSA2048",
+            "Wechatpay-Signature": rsa_sign(key or self.party.platform_key, f"{stamp}\n{nonce}\n{body}\n"),
+        }
         return status, headers, body
 
     # -- the buyer and the notify ---------------------------------------------------------------
     def transaction(self, trade, /, **overrides):
-        tx = {"appid": self.party.appid, "mchid": self.party.mchid, "out_trade_no": trade["out_trade_no"],
-              "transaction_id": trade["transaction_id"], "trade_type": trade["kind"].upper().replace("H5", "MWEB"),
-              "trade_state": trade["state"], "trade_state_desc": trade["state"], "bank_type": "OTHERS",
-              "attach": "", "success_time": _now(), "payer": {"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"},
-              "amount": {"total": trade["total"], "payer_total": trade["total"], "currency": "CNY",
-                         "payer_currency": "CNY"}}
+        tx = {
+            "appid": self.party.appid,
+            "mchid": self.party.mchid,
+            "out_trade_no": trade["out_trade_no"],
+            "transaction_id": trade["transaction_id"],
+            "trade_type": trade["kind"].upper().replace("H5", "MWEB"),
+            "trade_state": trade["state"],
+            "trade_state_desc": trade["state"],
+            "bank_type": "OTHERS",
+            "attach": "",
+            "success_time": _now(),
+            "payer": {"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"},
+            "amount": {
+                "total": trade["total"],
+                "payer_total": trade["total"],
+                "currency": "CNY",
+                "payer_currency": "CNY",
+            },
+        }
         tx.update(overrides)
         return tx
 
@@ -184,13 +237,26 @@ class WechatDouble(DoubleServer):
         `key`/`timestamp`/`serial` the signature, `apiv3_key` the encryption."""
         nonce = secrets.token_hex(6)
         plain = json.dumps(self.transaction(self.trades[out_trade_no], **overrides), ensure_ascii=False)
-        cipher = AESGCM((apiv3_key or self.party.apiv3_key).encode()).encrypt(nonce.encode(), plain.encode(),
-                                                                              b"transaction")
-        body = json.dumps({"id": str(uuid.uuid4()), "create_time": _now(), "resource_type": "encrypt-resource",
-                           "event_type": "TRANSACTION.SUCCESS", "summary": "支付成功",
-                           "resource": {"original_type": "transaction", "algorithm": "AEAD_AES_256_GCM",
-                                        "ciphertext": base64.b64encode(cipher).decode(),
-                                        "associated_data": "transaction", "nonce": nonce}}, ensure_ascii=False)
+        cipher = AESGCM((apiv3_key or self.party.apiv3_key).encode()).encrypt(
+            nonce.encode(), plain.encode(), b"transaction"
+        )
+        body = json.dumps(
+            {
+                "id": str(uuid.uuid4()),
+                "create_time": _now(),
+                "resource_type": "encrypt-resource",
+                "event_type": "TRANSACTION.SUCCESS",
+                "summary": "支付成功",
+                "resource": {
+                    "original_type": "transaction",
+                    "algorithm": "AEAD_AES_256_GCM",
+                    "ciphertext": base64.b64encode(cipher).decode(),
+                    "associated_data": "transaction",
+                    "nonce": nonce,
+                },
+            },
+            ensure_ascii=False,
+        )
         _, headers, body = self.signed(200, body, timestamp, serial, key)
         return headers, body
 

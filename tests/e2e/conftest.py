@@ -1,6 +1,7 @@
 """The whole system for end-to-end tests: every service and the gateway started in-process on the
 test vhost and database, driven over HTTP (`api`, and `admin` with the admin token). A folder
 that needs the system configured otherwise overrides `system`; `api` and `admin` follow it."""
+
 import pytest
 
 from services.catalog import seed

@@ -1,12 +1,13 @@
 """Helpers shared by the end-to-end tests (the whole system started in-process, driven over HTTP)."""
+
 import re
 
 import requests
 
 from gateway.service import GatewayService
 from gateway.waits import Board
-from tools.runner import ALL, service_class
 from services.common.testing import unique
+from tools.runner import ALL, service_class
 
 WORKERS = [service_class(name) for name in ALL if name != "gateway"]
 
@@ -43,9 +44,17 @@ def assert_error(response, status, code):
 
 
 def new_product(**fields):
-    product = {"sku": unique("SKU"), "name": "测试卡 50", "category": "测试", "price": "9.90",
-               "delivery": "card", "min_quantity": 1, "max_quantity": 5, "description": "x",
-               "low_stock_threshold": 3}
+    product = {
+        "sku": unique("SKU"),
+        "name": "测试卡 50",
+        "category": "测试",
+        "price": "9.90",
+        "delivery": "card",
+        "min_quantity": 1,
+        "max_quantity": 5,
+        "description": "x",
+        "low_stock_threshold": 3,
+    }
     product.update(fields)
     return product
 
@@ -56,8 +65,9 @@ def csrf_of(page):
 
 def admin_session(api):
     page = api.get("/admin/login")
-    signed_in = api.post("/admin/login", data={"token": "dev-admin-token", "csrf": csrf_of(page)},
-                         allow_redirects=False)
+    signed_in = api.post(
+        "/admin/login", data={"token": "dev-admin-token", "csrf": csrf_of(page)}, allow_redirects=False
+    )
     assert signed_in.status_code == 303 and signed_in.headers["Location"] == "/admin"
     return signed_in
 
@@ -71,5 +81,6 @@ def holding(monkeypatch):
     def recorded(board, *args, **kwargs):
         boards.add(board)
         return wait(board, *args, **kwargs)
+
     monkeypatch.setattr(Board, "wait", recorded)
     return lambda order_no: any(order_no in board.waiting for board in boards)

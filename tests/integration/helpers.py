@@ -1,5 +1,6 @@
 """Shared by integration tests of more than one service (fixtures live in conftest.py)."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 from services.common.testing import make_envelope
 
@@ -12,6 +13,13 @@ OPEN_TRANSACTIONS = """SELECT count(*) AS n FROM pg_stat_activity WHERE datname 
 
 def payment_request(order_no, channel="wechat", amount=990):
     """The order service's payment_requested event for one order, due in 15 minutes."""
-    expires = (datetime.now(timezone.utc) + timedelta(minutes=15)).isoformat()
-    return make_envelope("payment_requested", order_no=order_no, amount=amount, currency="CNY",
-                         channel=channel, subject="SKU", expires_at=expires)
+    expires = (datetime.now(UTC) + timedelta(minutes=15)).isoformat()
+    return make_envelope(
+        "payment_requested",
+        order_no=order_no,
+        amount=amount,
+        currency="CNY",
+        channel=channel,
+        subject="SKU",
+        expires_at=expires,
+    )

@@ -1,6 +1,7 @@
 """Code inventory: bulk import (staged in chunks, then moved in one transaction, so a request
 imports everything or nothing), admin listing, key rotation. Codes are encrypted before they
 touch the database and are never logged."""
+
 import re
 import uuid
 from datetime import date
@@ -19,7 +20,7 @@ CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 MAX_CODE_CHARS = 512
 MAX_SECRET_CHARS = 512
 STAGE_COLUMNS = "(import_id, line_no, code, secret, expires_on, code_hash)"
-STAGED = sql.qualified(table("code_import_lines", schema=Code.__table__.schema))     # made by a migration only
+STAGED = sql.qualified(table("code_import_lines", schema=Code.__table__.schema))  # made by a migration only
 
 
 def parse_line(line, separator):
@@ -68,13 +69,20 @@ def stage(session, keys: DataKeys, import_id, lines, separator):
         except ValueError as exc:
             rejected.append({"line": line_no, "reason": str(exc)})
             continue
-        rows.append((import_id, line_no, keys.encrypt(code), keys.encrypt(secret) if secret else None,
-                     expires_on, keys.keyed_hash(code)))
-    job = _staging(session, import_id)      # locked only now: chunks encrypt in parallel
+        rows.append(
+            (
+                import_id,
+                line_no,
+                keys.encrypt(code),
+                keys.encrypt(secret) if secret else None,
+                expires_on,
+                keys.keyed_hash(code),
+            )
+        )
+    job = _staging(session, import_id)  # locked only now: chunks encrypt in parallel
     if rows:
         cursor = session.connection().connection.driver_connection.cursor()
-        execute_values(cursor, f"INSERT INTO {STAGED} {STAGE_COLUMNS} VALUES %s",
-                       rows, page_size=len(rows))
+        execute_values(cursor, f"INSERT INTO {STAGED} {STAGE_COLUMNS} VALUES %s", rows, page_size=len(rows))
     job.staged += len(rows)
     job.rejected += len(rejected)
     return {"staged": len(rows), "rejected": rejected}
@@ -84,8 +92,9 @@ def finish_import(session, import_id, rejected_lines):
     """Move the staged codes into the inventory in this one transaction: first occurrence wins,
     codes already in the SKU count as duplicates."""
     job = _staging(session, import_id)
-    job.rejected += rejected_lines          # lines the gateway could not read at all
-    imported = session.execute(text(f"""
+    job.rejected += rejected_lines  # lines the gateway could not read at all
+    imported = session.execute(
+        text(f"""
         WITH fresh AS (
             INSERT INTO {sql.qualified(Code.__table__)} (sku, code, secret, expires_on, code_hash, status, import_id)
             SELECT :sku, code, secret, expires_on, code_hash, 'available', import_id FROM (
@@ -94,14 +103,21 @@ def finish_import(session, import_id, rejected_lines):
             ORDER BY line_no                           -- ids follow the file: first in, first sold
             ON CONFLICT (sku, code_hash) DO NOTHING
             RETURNING 1)
-        SELECT count(*) FROM fresh"""), {"sku": job.sku, "id": import_id}).scalar_one()
+        SELECT count(*) FROM fresh"""),
+        {"sku": job.sku, "id": import_id},
+    ).scalar_one()
     session.execute(text(f"DELETE FROM {STAGED} WHERE import_id = :id"), {"id": import_id})
     job.status, job.imported, job.duplicates = "done", imported, job.staged - imported
     job.finished_at = func.now()
     if imported:
         stock.added(session, active_product(session, job.sku), imported)
-    audit.record(session, job.actor, "codes.import", job.sku, {
-        "import_id": import_id, "imported": imported, "duplicates": job.duplicates, "rejected": job.rejected})
+    audit.record(
+        session,
+        job.actor,
+        "codes.import",
+        job.sku,
+        {"import_id": import_id, "imported": imported, "duplicates": job.duplicates, "rejected": job.rejected},
+    )
     return {"imported": imported, "duplicates": job.duplicates}
 
 
@@ -115,10 +131,14 @@ def abort_import(session, import_id):
 
 def sweep_abandoned_imports(session, older_than_s=3600):
     """Imports whose request died half-way: drop their staged rows."""
-    stale = session.scalars(select(CodeImport.id).where(
-        CodeImport.status == "staging",
-        CodeImport.created_at < func.now() - text(f"interval '{int(older_than_s)} seconds'"))
-        .with_for_update(skip_locked=True)).all()
+    stale = session.scalars(
+        select(CodeImport.id)
+        .where(
+            CodeImport.status == "staging",
+            CodeImport.created_at < func.now() - text(f"interval '{int(older_than_s)} seconds'"),
+        )
+        .with_for_update(skip_locked=True)
+    ).all()
     for import_id in stale:
         abort_import(session, import_id)
     return len(stale)
@@ -139,21 +159,39 @@ def list_codes(session, keys: DataKeys, actor, sku, status=None, reveal=False, l
             return None
         return keys.decrypt(token) if reveal else "•" * 8
 
-    return {"items": [{"id": c.id, "code": shown(c.code), "secret": shown(c.secret),
-                       "expires_on": c.expires_on.isoformat() if c.expires_on else None,
-                       "status": c.status, "order_no": c.order_no} for c in rows],
-            "next_after_id": rows[-1].id if len(rows) == limit else None}
+    return {
+        "items": [
+            {
+                "id": c.id,
+                "code": shown(c.code),
+                "secret": shown(c.secret),
+                "expires_on": c.expires_on.isoformat() if c.expires_on else None,
+                "status": c.status,
+                "order_no": c.order_no,
+            }
+            for c in rows
+        ],
+        "next_after_id": rows[-1].id if len(rows) == limit else None,
+    }
 
 
 def rotate_batch(session, keys: DataKeys, after_id, batch=1000):
     """Re-encrypt a batch of codes under the newest key; answers the last id looked at (None at
     the end) and how many were re-encrypted."""
-    rows = session.execute(select(Code.id, Code.code, Code.secret).where(Code.id > after_id)
-                           .order_by(Code.id).limit(batch).with_for_update()).all()
+    rows = session.execute(
+        select(Code.id, Code.code, Code.secret)
+        .where(Code.id > after_id)
+        .order_by(Code.id)
+        .limit(batch)
+        .with_for_update()
+    ).all()
     changed = [r for r in rows if not keys.is_current(r.code) or (r.secret and not keys.is_current(r.secret))]
     for row in changed:
-        session.execute(update(Code).where(Code.id == row.id).values(
-            code=keys.rotate(row.code), secret=keys.rotate(row.secret) if row.secret else None))
+        session.execute(
+            update(Code)
+            .where(Code.id == row.id)
+            .values(code=keys.rotate(row.code), secret=keys.rotate(row.secret) if row.secret else None)
+        )
     return (rows[-1].id if rows else None), len(changed)
 
 

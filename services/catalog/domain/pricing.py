@@ -1,6 +1,7 @@
 """Prices: the base price, a price per member/agent level, and timed promotions. The buyer gets
 the lowest price among the rules that apply at that moment, and the quote says which rule."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, select
@@ -19,8 +20,11 @@ def discounted(base, percent_off):
 
 
 def promotion_applies(promo, at):
-    if not promo.active or (promo.valid_from and at < promo.valid_from) or \
-            (promo.valid_until and at >= promo.valid_until):
+    if (
+        not promo.active
+        or (promo.valid_from and at < promo.valid_from)
+        or (promo.valid_until and at >= promo.valid_until)
+    ):
         return False
     local = at.astimezone(ZoneInfo(promo.timezone))
     if local.isoweekday() not in promo.weekdays:
@@ -28,7 +32,7 @@ def promotion_applies(promo, at):
     now = local.time().replace(tzinfo=None)
     if promo.starts <= promo.ends:
         return promo.starts <= now < promo.ends
-    return now >= promo.starts or now < promo.ends           # a window across midnight
+    return now >= promo.starts or now < promo.ends  # a window across midnight
 
 
 def best_price(base, level_price, promotions, at):
@@ -61,17 +65,29 @@ def quote(session, sku, quantity, level=None, at=None):
     if product is None:
         raise NotFound("no such product", {"sku": sku})
     if not product.min_quantity <= quantity <= product.max_quantity:
-        raise InvalidInput("quantity outside this product's limits", {
-            "quantity": quantity, "min_quantity": product.min_quantity, "max_quantity": product.max_quantity})
-    at = at or datetime.now(timezone.utc)
+        raise InvalidInput(
+            "quantity outside this product's limits",
+            {"quantity": quantity, "min_quantity": product.min_quantity, "max_quantity": product.max_quantity},
+        )
+    at = at or datetime.now(UTC)
     level_price = session.get(LevelPrice, (sku, level)) if level else None
-    promotions = session.scalars(select(Promotion).where(Promotion.sku == sku, Promotion.active)).all() \
-        if product.promoted else ()
+    promotions = (
+        session.scalars(select(Promotion).where(Promotion.sku == sku, Promotion.active)).all()
+        if product.promoted
+        else ()
+    )
     unit, rule = best_price(product.price, level_price, promotions, at)
-    return {"sku": sku, "quantity": quantity, "unit_price": unit, "total": unit * quantity,
-            "currency": product.currency, "rule": rule, "delivery": product.delivery,
-            "category": product.category,                           # risk rules go by category
-            "stock": product.available if product.counted else None}
+    return {
+        "sku": sku,
+        "quantity": quantity,
+        "unit_price": unit,
+        "total": unit * quantity,
+        "currency": product.currency,
+        "rule": rule,
+        "delivery": product.delivery,
+        "category": product.category,  # risk rules go by category
+        "stock": product.available if product.counted else None,
+    }
 
 
 def set_level_price(session, actor, sku, level, price):
@@ -79,8 +95,11 @@ def set_level_price(session, actor, sku, level, price):
     if price is None:
         session.execute(delete(LevelPrice).where(LevelPrice.sku == sku, LevelPrice.level == level))
     else:
-        session.execute(insert(LevelPrice).values(sku=sku, level=level, price=price)
-                        .on_conflict_do_update(index_elements=["sku", "level"], set_={"price": price}))
+        session.execute(
+            insert(LevelPrice)
+            .values(sku=sku, level=level, price=price)
+            .on_conflict_do_update(index_elements=["sku", "level"], set_={"price": price})
+        )
     audit.record(session, actor, "level_price.set", sku, {"level": level, "price": price})
     return {"sku": sku, "level": level, "price": price}
 
@@ -108,11 +127,20 @@ def delete_promotion(session, actor, promotion_id):
 
 
 def promotion_view(promo):
-    return {"id": promo.id, "sku": promo.sku, "name": promo.name, "percent_off": promo.percent_off,
-            "price": promo.price, "weekdays": list(promo.weekdays), "starts": promo.starts.strftime("%H:%M"),
-            "ends": promo.ends.strftime("%H:%M"), "timezone": promo.timezone,
-            "valid_from": promo.valid_from and isoformat(promo.valid_from),
-            "valid_until": promo.valid_until and isoformat(promo.valid_until), "active": promo.active}
+    return {
+        "id": promo.id,
+        "sku": promo.sku,
+        "name": promo.name,
+        "percent_off": promo.percent_off,
+        "price": promo.price,
+        "weekdays": list(promo.weekdays),
+        "starts": promo.starts.strftime("%H:%M"),
+        "ends": promo.ends.strftime("%H:%M"),
+        "timezone": promo.timezone,
+        "valid_from": promo.valid_from and isoformat(promo.valid_from),
+        "valid_until": promo.valid_until and isoformat(promo.valid_until),
+        "active": promo.active,
+    }
 
 
 def _plain(fields):

@@ -1,4 +1,5 @@
 """Categories and products (SKUs): public reads, admin writes."""
+
 import base64
 import binascii
 
@@ -32,17 +33,25 @@ def stock_shown(level):
 
 def public(product, category_name, level):
     return {
-        "sku": product.sku, "name": product.name, "category": category_name,
-        "price": product.price, "currency": product.currency, "delivery": product.delivery,
-        "stock": stock_shown(level), "min_quantity": product.min_quantity,
-        "max_quantity": product.max_quantity, "description": product.description,
+        "sku": product.sku,
+        "name": product.name,
+        "category": category_name,
+        "price": product.price,
+        "currency": product.currency,
+        "delivery": product.delivery,
+        "stock": stock_shown(level),
+        "min_quantity": product.min_quantity,
+        "max_quantity": product.max_quantity,
+        "description": product.description,
     }
 
 
 def _listing():
-    return (select(Product, Category.name, StockLevel)
-            .join(Category, Product.category_id == Category.id)
-            .outerjoin(StockLevel, StockLevel.sku == Product.sku))
+    return (
+        select(Product, Category.name, StockLevel)
+        .join(Category, Product.category_id == Category.id)
+        .outerjoin(StockLevel, StockLevel.sku == Product.sku)
+    )
 
 
 def list_products(session, category=None, q=None, limit=50, cursor=None):
@@ -51,8 +60,7 @@ def list_products(session, category=None, q=None, limit=50, cursor=None):
         query = query.where(Category.name == category)
     if q:
         pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(or_(Product.name.ilike(pattern, escape="\\"),
-                                Product.sku.ilike(pattern, escape="\\")))
+        query = query.where(or_(Product.name.ilike(pattern, escape="\\"), Product.sku.ilike(pattern, escape="\\")))
     if cursor:
         query = query.where(Product.sku > _decode_cursor(cursor))
     rows = session.execute(query).all()
@@ -86,12 +94,14 @@ def create_product(session, actor, fields):
     """Admin: a new product (its category created when new); 409 when the SKU exists."""
     values = {k: v for k, v in fields.items() if k != "category"}
     row = session.execute(
-        insert(Product).values(category_id=category_id(session, fields["category"]), **values)
-        .on_conflict_do_nothing().returning(Product.sku)).first()
+        insert(Product)
+        .values(category_id=category_id(session, fields["category"]), **values)
+        .on_conflict_do_nothing()
+        .returning(Product.sku)
+    ).first()
     if row is None:
         raise Conflict("a product with this SKU exists", {"sku": fields["sku"]})
-    session.add(StockLevel(sku=fields["sku"], counted=fields["delivery"] == "card", available=0,
-                           reserved=0, sold=0))
+    session.add(StockLevel(sku=fields["sku"], counted=fields["delivery"] == "card", available=0, reserved=0, sold=0))
     session.flush()
     product = get_product(session, fields["sku"])
     audit.record(session, actor, "product.create", fields["sku"], fields)
@@ -109,8 +119,9 @@ def update_product(session, actor, sku, fields):
     for key, value in changes.items():
         setattr(product, key, value)
     if product.min_quantity > product.max_quantity:
-        raise InvalidInput("min_quantity above max_quantity",
-                           {"fields": {"min_quantity": ["must not be above max_quantity"]}})
+        raise InvalidInput(
+            "min_quantity above max_quantity", {"fields": {"min_quantity": ["must not be above max_quantity"]}}
+        )
     session.flush()
     audit.record(session, actor, "product.update", sku, fields)
     view = _admin_view(session, sku)
@@ -120,14 +131,22 @@ def update_product(session, actor, sku, fields):
 
 def _admin_view(session, sku):
     product, category, level = session.execute(_listing().where(Product.sku == sku)).one()
-    return {**public(product, category, level), "active": product.active,
-            "low_stock_threshold": product.low_stock_threshold, "sort_order": product.sort_order}
+    return {
+        **public(product, category, level),
+        "active": product.active,
+        "low_stock_threshold": product.low_stock_threshold,
+        "sort_order": product.sort_order,
+    }
 
 
 def create_category(session, actor, name, parent=None, sort_order=0):
     parent_id = _category(session, parent).id if parent else None
-    row = session.execute(insert(Category).values(name=name, parent_id=parent_id, sort_order=sort_order)
-                          .on_conflict_do_nothing().returning(Category.id)).first()
+    row = session.execute(
+        insert(Category)
+        .values(name=name, parent_id=parent_id, sort_order=sort_order)
+        .on_conflict_do_nothing()
+        .returning(Category.id)
+    ).first()
     if row is None:
         raise Conflict("a category with this name exists", {"name": name})
     audit.record(session, actor, "category.create", name, {"parent": parent, "sort_order": sort_order})
@@ -141,8 +160,10 @@ def update_category(session, actor, name, fields):
         if parent is not None and _is_within(session, parent, category):
             raise InvalidInput("a category cannot be inside itself", {"fields": {"parent": ["cycle"]}})
         category.parent_id = parent.id if parent else None
-    if fields.get("name", name) != name and session.scalars(
-            select(Category.id).where(Category.name == fields["name"])).first():
+    if (
+        fields.get("name", name) != name
+        and session.scalars(select(Category.id).where(Category.name == fields["name"])).first()
+    ):
         raise Conflict("a category with this name exists", {"name": fields["name"]})
     for key in ("name", "sort_order"):
         if key in fields:
@@ -153,14 +174,15 @@ def update_category(session, actor, name, fields):
 
 
 def list_categories(session):
-    return [category_view(session, c) for c in
-            session.scalars(select(Category).order_by(Category.sort_order, Category.name))]
+    return [
+        category_view(session, c)
+        for c in session.scalars(select(Category).order_by(Category.sort_order, Category.name))
+    ]
 
 
 def category_view(session, category):
     parent = session.get(Category, category.parent_id) if category.parent_id else None
-    return {"name": category.name, "parent": parent.name if parent else None,
-            "sort_order": category.sort_order}
+    return {"name": category.name, "parent": parent.name if parent else None, "sort_order": category.sort_order}
 
 
 def _category(session, name):
@@ -180,12 +202,23 @@ def _is_within(session, candidate, ancestor):
 
 
 def stock_report(session):
-    rows = session.execute(select(Product, StockLevel).join(StockLevel, StockLevel.sku == Product.sku)
-                           .order_by(Product.sku)).all()
-    return [{"sku": p.sku, "name": p.name, "active": p.active, "counted": s.counted,
-             "available": s.available, "reserved": s.reserved, "sold": s.sold,
-             "low_stock_threshold": p.low_stock_threshold,
-             "low": s.counted and s.available < p.low_stock_threshold} for p, s in rows]
+    rows = session.execute(
+        select(Product, StockLevel).join(StockLevel, StockLevel.sku == Product.sku).order_by(Product.sku)
+    ).all()
+    return [
+        {
+            "sku": p.sku,
+            "name": p.name,
+            "active": p.active,
+            "counted": s.counted,
+            "available": s.available,
+            "reserved": s.reserved,
+            "sold": s.sold,
+            "low_stock_threshold": p.low_stock_threshold,
+            "low": s.counted and s.available < p.low_stock_threshold,
+        }
+        for p, s in rows
+    ]
 
 
 STOCK_AVAILABLE = Gauge("kameng_stock_available", "Units for sale now, per active SKU whose stock is counted", ["sku"])
@@ -194,9 +227,11 @@ STOCK_LOW_AT = Gauge("kameng_stock_low_threshold", "The merchant's low-stock thr
 
 def report_stock(session):
     """Refresh the stock gauges (an SKU deactivated since the last report disappears)."""
-    rows = session.execute(select(Product.sku, StockLevel.available, Product.low_stock_threshold)
-                           .join(StockLevel, StockLevel.sku == Product.sku)
-                           .where(Product.active.is_(True), StockLevel.counted.is_(True))).all()
+    rows = session.execute(
+        select(Product.sku, StockLevel.available, Product.low_stock_threshold)
+        .join(StockLevel, StockLevel.sku == Product.sku)
+        .where(Product.active.is_(True), StockLevel.counted.is_(True))
+    ).all()
     STOCK_AVAILABLE.clear()
     STOCK_LOW_AT.clear()
     for sku, available, threshold in rows:

@@ -6,6 +6,7 @@ with a conditional `UPDATE … WHERE available >= n`; unlimited SKUs only record
 orders of one SKU queue on its row only for the commit. Every outcome is an outbox event.
 `stock_low` is sent by the one transaction whose update takes `available` below the threshold:
 once per crossing, not once per order."""
+
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -34,8 +35,11 @@ RETURNING available, counted"""
 def _move(session, product, available=0, reserved=0, sold=0, only_if_available=None):
     """Add the deltas to the SKU's counters (available only when counted); None when
     `only_if_available` is more than what is available. Sends stock_low on a downward crossing."""
-    row = sql.run(session, MOVE, {"sku": product.sku, "available": available, "reserved": reserved,
-                                  "sold": sold, "only_if": only_if_available}).first()
+    row = sql.run(
+        session,
+        MOVE,
+        {"sku": product.sku, "available": available, "reserved": reserved, "sold": sold, "only_if": only_if_available},
+    ).first()
     if row is None:
         return None
     threshold = product.low_stock_threshold
@@ -63,10 +67,11 @@ SERIALISE = "SELECT pg_advisory_xact_lock(hashtextextended(%(order_no)s, 0))"
 TRY_SERIALISE = "SELECT pg_try_advisory_xact_lock(hashtextextended(%(order_no)s, 0))"
 # a batch's orders in one statement, in the (sorted) array's order
 SERIALISE_ALL = "SELECT pg_advisory_xact_lock(hashtextextended(o, 0)) FROM unnest(%(orders)s::text[]) AS o"
-EXISTING = (f"SELECT sku, quantity, status, expires_at FROM {RESERVATIONS} "
-            "WHERE order_no = %(order_no)s FOR UPDATE")
-PRODUCT = (f"SELECT sku, delivery, min_quantity, max_quantity, low_stock_threshold FROM {PRODUCTS} "
-           "WHERE sku = %(sku)s AND active")
+EXISTING = f"SELECT sku, quantity, status, expires_at FROM {RESERVATIONS} WHERE order_no = %(order_no)s FOR UPDATE"
+PRODUCT = (
+    f"SELECT sku, delivery, min_quantity, max_quantity, low_stock_threshold FROM {PRODUCTS} "
+    "WHERE sku = %(sku)s AND active"
+)
 
 
 def reserve(session, order_no, sku, quantity, ttl_s, serialised=False):
@@ -81,9 +86,12 @@ def reserve(session, order_no, sku, quantity, ttl_s, serialised=False):
     if existing is not None and existing.status != "released":
         if (existing.sku, existing.quantity) != (sku, quantity):
             raise Conflict("order already holds a different reservation", {"order_no": order_no})
-        if existing.status == "held":     # say it again: a re-sent request may mean it was missed
-            outbox.add(session, "stock_reserved", {"order_no": order_no, "sku": sku, "quantity": quantity,
-                                                   "expires_at": isoformat(existing.expires_at)})
+        if existing.status == "held":  # say it again: a re-sent request may mean it was missed
+            outbox.add(
+                session,
+                "stock_reserved",
+                {"order_no": order_no, "sku": sku, "quantity": quantity, "expires_at": isoformat(existing.expires_at)},
+            )
         return _answer(order_no, sku, quantity, existing.status, existing.expires_at)
     product = sql.run(session, PRODUCT, {"sku": sku}).first()
     if product is None:
@@ -91,12 +99,18 @@ def reserve(session, order_no, sku, quantity, ttl_s, serialised=False):
     if not product.min_quantity <= quantity <= product.max_quantity:
         raise InvalidInput("quantity outside this product's limits", {"quantity": quantity})
     if not _take(session, product, order_no, quantity):
-        outbox.add(session, "stock_reservation_failed",
-                   {"order_no": order_no, "sku": sku, "quantity": quantity, "reason": "out_of_stock"})
+        outbox.add(
+            session,
+            "stock_reservation_failed",
+            {"order_no": order_no, "sku": sku, "quantity": quantity, "reason": "out_of_stock"},
+        )
         return {"order_no": order_no, "sku": sku, "quantity": quantity, "status": None, "outcome": "out_of_stock"}
     expires_at = sql.run(session, HOLD, {"order_no": order_no, "sku": sku, "n": quantity, "ttl": ttl_s}).scalar_one()
-    outbox.add(session, "stock_reserved", {"order_no": order_no, "sku": sku, "quantity": quantity,
-                                           "expires_at": isoformat(expires_at)})
+    outbox.add(
+        session,
+        "stock_reserved",
+        {"order_no": order_no, "sku": sku, "quantity": quantity, "expires_at": isoformat(expires_at)},
+    )
     return _answer(order_no, sku, quantity, "held", expires_at)
 
 
@@ -109,20 +123,31 @@ def _serialise(session, order_no):
 def _take(session, product, order_no, quantity):
     """Codes and counters together or not at all (a savepoint undoes a half-taken reservation)."""
     sql.run(session, "SAVEPOINT take", {})
-    taken = product.delivery != "card" or len(sql.run(
-        session, TAKE_CODES, {"sku": product.sku, "n": quantity, "order_no": order_no}).all()) == quantity
-    if taken and _move(session, product, available=-quantity, reserved=quantity,
-                       only_if_available=quantity) is not None:
+    taken = (
+        product.delivery != "card"
+        or len(sql.run(session, TAKE_CODES, {"sku": product.sku, "n": quantity, "order_no": order_no}).all())
+        == quantity
+    )
+    if (
+        taken
+        and _move(session, product, available=-quantity, reserved=quantity, only_if_available=quantity) is not None
+    ):
         sql.run(session, "RELEASE SAVEPOINT take", {})
         return True
     sql.run(session, "ROLLBACK TO SAVEPOINT take", {})
-    sql.run(session, "RELEASE SAVEPOINT take", {})      # not left open under what the batch does next
+    sql.run(session, "RELEASE SAVEPOINT take", {})  # not left open under what the batch does next
     return False
 
 
 def _answer(order_no, sku, quantity, status, expires_at):
-    return {"order_no": order_no, "sku": sku, "quantity": quantity, "status": status,
-            "outcome": "reserved", "expires_at": isoformat(expires_at)}
+    return {
+        "order_no": order_no,
+        "sku": sku,
+        "quantity": quantity,
+        "status": status,
+        "outcome": "reserved",
+        "expires_at": isoformat(expires_at),
+    }
 
 
 def raise_unless_reserved(result):
@@ -136,16 +161,26 @@ def release(session, order_no, reason="released", requested_at=None):
     so does a request older than the reservation (a late payment re-reserved after it was sent)."""
     _serialise(session, order_no)
     reservation = session.get(Reservation, order_no, with_for_update=True, populate_existing=True)
-    if reservation is None or reservation.status != "held" or (
-            requested_at is not None and reservation.updated_at > requested_at):
+    if (
+        reservation is None
+        or reservation.status != "held"
+        or (requested_at is not None and reservation.updated_at > requested_at)
+    ):
         return {"order_no": order_no, "released": False}
-    session.execute(update(Code).where(Code.order_no == order_no, Code.status == "reserved")
-                    .values(status="available", order_no=None))
+    session.execute(
+        update(Code)
+        .where(Code.order_no == order_no, Code.status == "reserved")
+        .values(status="available", order_no=None)
+    )
     reservation.status = "released"
-    outbox.add(session, "stock_released", {"order_no": order_no, "sku": reservation.sku,
-                                           "quantity": reservation.quantity, "reason": reason})
-    _move(session, session.get(Product, reservation.sku), available=reservation.quantity,
-          reserved=-reservation.quantity)
+    outbox.add(
+        session,
+        "stock_released",
+        {"order_no": order_no, "sku": reservation.sku, "quantity": reservation.quantity, "reason": reason},
+    )
+    _move(
+        session, session.get(Product, reservation.sku), available=reservation.quantity, reserved=-reservation.quantity
+    )
     return {"order_no": order_no, "released": True}
 
 
@@ -169,18 +204,24 @@ def commit(session, order_no):
     if status == "held":
         sql.run(session, SELL, {"order_no": order_no})
         status = "committed"
-        outbox.add(session, "stock_committed", {"order_no": order_no, "sku": reservation.sku,
-                                                "quantity": reservation.quantity})
+        outbox.add(
+            session, "stock_committed", {"order_no": order_no, "sku": reservation.sku, "quantity": reservation.quantity}
+        )
         _move(session, reservation, reserved=-reservation.quantity, sold=reservation.quantity)
     return {"order_no": order_no, "sku": reservation.sku, "quantity": reservation.quantity, "status": status}
 
 
 def codes_of(session, keys: DataKeys, order_no):
     """The decrypted codes sold to `order_no` (for showing to the buyer who owns them)."""
-    rows = session.scalars(select(Code).where(Code.order_no == order_no, Code.status == "sold")
-                           .order_by(Code.id)).all()
-    return [{"code": keys.decrypt(c.code), "secret": keys.decrypt(c.secret) if c.secret else None,
-             "expires_on": c.expires_on.isoformat() if c.expires_on else None} for c in rows]
+    rows = session.scalars(select(Code).where(Code.order_no == order_no, Code.status == "sold").order_by(Code.id)).all()
+    return [
+        {
+            "code": keys.decrypt(c.code),
+            "secret": keys.decrypt(c.secret) if c.secret else None,
+            "expires_on": c.expires_on.isoformat() if c.expires_on else None,
+        }
+        for c in rows
+    ]
 
 
 def sweep_expired(session, now=None):
@@ -189,12 +230,18 @@ def sweep_expired(session, now=None):
     moment) is passed over until the next sweep: waiting for its lock while holding its row
     would deadlock with that change, which takes them the other way round."""
     expired = session.scalars(
-        select(Reservation.order_no).where(Reservation.status == "held",
-                                           Reservation.expires_at < (now or func.now()))
-        .order_by(Reservation.expires_at).limit(SWEEP_BATCH).with_for_update(skip_locked=True)).all()
-    released = [order_no for order_no in expired
-                if sql.run(session, TRY_SERIALISE, {"order_no": order_no}).scalar()
-                and release(session, order_no, reason="expired")["released"]]
+        select(Reservation.order_no)
+        .where(Reservation.status == "held", Reservation.expires_at < (now or func.now()))
+        .order_by(Reservation.expires_at)
+        .limit(SWEEP_BATCH)
+        .with_for_update(skip_locked=True)
+    ).all()
+    released = [
+        order_no
+        for order_no in expired
+        if sql.run(session, TRY_SERIALISE, {"order_no": order_no}).scalar()
+        and release(session, order_no, reason="expired")["released"]
+    ]
     return len(released)
 
 
@@ -220,11 +267,14 @@ def on_reservation_requested(session, envelope):
     cannot be met (unknown SKU, bad quantity) is a failed reservation for the order, not a poison
     message."""
     d = envelope["data"]
-    try:                       # reserve raises these before it writes: nothing to undo
+    try:  # reserve raises these before it writes: nothing to undo
         return reserve(session, d["order_no"], d["sku"], d["quantity"], d["ttl_s"], serialised=True)
     except (InvalidInput, NotFound, Conflict) as exc:
-        outbox.add(session, "stock_reservation_failed", {"order_no": d["order_no"], "sku": d["sku"],
-                                                         "quantity": d["quantity"], "reason": exc.code})
+        outbox.add(
+            session,
+            "stock_reservation_failed",
+            {"order_no": d["order_no"], "sku": d["sku"], "quantity": d["quantity"], "reason": exc.code},
+        )
 
 
 def on_reservations_requested(session, envelopes):
@@ -245,12 +295,13 @@ def integrity_facts(session, days):
     """For the integrity check: codes sold per order in the last `days` days, sold codes with no
     order, and any code stored twice for a SKU (the keyed-hash index forbids it: a check of it)."""
     recent = Code.sold_at > func.now() - timedelta(days=days)
-    sold = session.execute(select(Code.order_no, func.count()).where(Code.status == "sold", recent,
-                                                                     Code.order_no.is_not(None))
-                           .group_by(Code.order_no)).all()
-    orphans = session.execute(select(func.count()).where(Code.status == "sold", Code.order_no.is_(None))
-                              ).scalar_one()
-    twice = session.execute(select(Code.sku, func.count()).group_by(Code.sku, Code.code_hash)
-                            .having(func.count() > 1)).all()
-    return {"sold": dict(sold), "sold_without_order": orphans,
-            "stored_twice": [[sku, n] for sku, n in twice]}
+    sold = session.execute(
+        select(Code.order_no, func.count())
+        .where(Code.status == "sold", recent, Code.order_no.is_not(None))
+        .group_by(Code.order_no)
+    ).all()
+    orphans = session.execute(select(func.count()).where(Code.status == "sold", Code.order_no.is_(None))).scalar_one()
+    twice = session.execute(
+        select(Code.sku, func.count()).group_by(Code.sku, Code.code_hash).having(func.count() > 1)
+    ).all()
+    return {"sold": dict(sold), "sold_without_order": orphans, "stored_twice": [[sku, n] for sku, n in twice]}

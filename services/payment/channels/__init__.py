@@ -38,10 +38,11 @@ unique among open payments and stores it as `payment.chain_amount` before `start
 one of its settings is empty: the payment service then refuses to start rather than run a channel
 that cannot verify anything.
 """
+
 import importlib
 import logging
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
 import requests
@@ -69,6 +70,7 @@ class ChannelError(Exception):
 class Notice:
     """What a channel vouches for: our payment number, the amount in fen, the channel's own
     trade number, and whether the money has arrived."""
+
     payment_no: str
     amount: int
     trade_no: str | None
@@ -76,7 +78,7 @@ class Notice:
 
 
 class Urls(NamedTuple):
-    public_url: str          # the platform's base URL (KAMENG_PUBLIC_URL)
+    public_url: str  # the platform's base URL (KAMENG_PUBLIC_URL)
     notify_url: str
     return_url: str
 
@@ -100,9 +102,11 @@ FACTORIES: dict[str, Callable[[dict[str, Any]], Channel]] = {}
 
 def register(name):
     """`@register("epay")` on a factory `f(config) -> Channel` (config: the nameko config dict)."""
+
     def decorate(factory):
         FACTORIES[name] = factory
         return factory
+
     return decorate
 
 
@@ -122,8 +126,9 @@ def required(config, name, *keys):
     """The values of `keys` in config; Misconfigured names every empty one."""
     missing = [k for k in keys if not str(config.get(k) or "").strip()]
     if missing:
-        raise Misconfigured(f"payment channel {name} is enabled but "
-                            + ", ".join(f"KAMENG_{k}" for k in missing) + " is empty")
+        raise Misconfigured(
+            f"payment channel {name} is enabled but " + ", ".join(f"KAMENG_{k}" for k in missing) + " is empty"
+        )
     return [config[k] for k in keys]
 
 
@@ -138,8 +143,11 @@ def read_pem(name, path, loader):
 
 
 def urls_for(public_url, channel, payment):
-    return Urls(public_url=public_url, notify_url=f"{public_url}/api/v1/payments/{channel}/notify",
-                return_url=f"{public_url}/orders/{payment.order_no}")
+    return Urls(
+        public_url=public_url,
+        notify_url=f"{public_url}/api/v1/payments/{channel}/notify",
+        return_url=f"{public_url}/orders/{payment.order_no}",
+    )
 
 
 class Http:
@@ -149,9 +157,16 @@ class Http:
 
     def __init__(self, connect_s=3.0, read_s=10.0, retries=2, backoff_s=0.2):
         self.timeout = (connect_s, read_s)
-        retry = Retry(total=retries, connect=retries, read=retries, status=retries, backoff_factor=backoff_s,
-                      status_forcelist=(502, 503, 504), allowed_methods=frozenset({"GET", "POST"}),
-                      raise_on_status=False)
+        retry = Retry(
+            total=retries,
+            connect=retries,
+            read=retries,
+            status=retries,
+            backoff_factor=backoff_s,
+            status_forcelist=(502, 503, 504),
+            allowed_methods=frozenset({"GET", "POST"}),
+            raise_on_status=False,
+        )
         self.session = requests.Session()
         adapter = HTTPAdapter(max_retries=retry, pool_maxsize=20)
         self.session.mount("http://", adapter)
@@ -177,7 +192,7 @@ class Http:
         return data
 
 
-MODULES = ("sandbox", "epay", "usdt", "alipay", "wechat")   # each registers itself when imported
+MODULES = ("sandbox", "epay", "usdt", "alipay", "wechat")  # each registers itself when imported
 
 
 def _load_modules():

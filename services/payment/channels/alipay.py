@@ -13,10 +13,11 @@
 
 Money crosses as decimal strings in yuan ("9.90") and is turned into integer fen with
 `services.common.money`; a float never appears."""
+
 import base64
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import urlencode
 
 from cryptography.exceptions import InvalidSignature
@@ -24,13 +25,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from services.common.money import format_minor, parse_minor
-from services.payment.channels import (ChannelError, Http, Misconfigured, Notice, Refused, read_pem, register,
-                                       required)
+from services.payment.channels import ChannelError, Http, Misconfigured, Notice, Refused, read_pem, register, required
 
 SIGN_TYPE = "RSA2"
 PAID = ("TRADE_SUCCESS", "TRADE_FINISHED")
-UNPAID = ("WAIT_BUYER_PAY", "TRADE_CLOSED")     # authentic notices of no money: acknowledged, nothing changes
-BEIJING = timezone(timedelta(hours=8))          # Alipay's timestamps are Beijing time
+UNPAID = ("WAIT_BUYER_PAY", "TRADE_CLOSED")  # authentic notices of no money: acknowledged, nothing changes
+BEIJING = timezone(timedelta(hours=8))  # Alipay's timestamps are Beijing time
 SUCCESS_CODE = "10000"
 
 
@@ -38,16 +38,17 @@ SUCCESS_CODE = "10000"
 class Config:
     app_id: str
     seller_id: str
-    private_key: rsa.RSAPrivateKey                 # ours: signs requests
-    alipay_public_key: rsa.RSAPublicKey            # Alipay's: verifies notifies and answers
-    url: str                                       # the gateway, e.g. https://openapi.alipay.com/gateway.do
+    private_key: rsa.RSAPrivateKey  # ours: signs requests
+    alipay_public_key: rsa.RSAPublicKey  # Alipay's: verifies notifies and answers
+    url: str  # the gateway, e.g. https://openapi.alipay.com/gateway.do
 
 
 def load_config(config):
     """From the settings KAMENG_ALIPAY_* (keys as PEM file paths). Anything empty, unreadable or
     not RSA is Misconfigured: the channel refuses to start rather than accept what it cannot verify."""
     app_id, seller_id, private_key_path, public_key_path, url = required(
-        config, "alipay", "ALIPAY_APP_ID", "ALIPAY_SELLER_ID", "ALIPAY_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY", "ALIPAY_URL")
+        config, "alipay", "ALIPAY_APP_ID", "ALIPAY_SELLER_ID", "ALIPAY_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY", "ALIPAY_URL"
+    )
     private_key = read_pem("alipay", private_key_path, lambda pem: serialization.load_pem_private_key(pem, None))
     public_key = read_pem("alipay", public_key_path, serialization.load_pem_public_key)
     if not isinstance(private_key, rsa.RSAPrivateKey) or not isinstance(public_key, rsa.RSAPublicKey):
@@ -56,6 +57,7 @@ def load_config(config):
 
 
 # -- signatures ---------------------------------------------------------------------------------
+
 
 def sign_content(params, leave_out=("sign",)):
     """The signed string: the non-empty parameters but those left out, sorted by key, `k=v&k=v`.
@@ -81,24 +83,37 @@ def verify_signature(public_key, content, signature):
 
 # -- requests -----------------------------------------------------------------------------------
 
+
 def signed_params(cfg, method, biz_content, now=None, **extra):
     """The common parameters plus `extra` (notify_url, return_url), signed with our key."""
-    now = (now or datetime.now(timezone.utc)).astimezone(BEIJING)
-    params = {"app_id": cfg.app_id, "method": method, "format": "JSON", "charset": "utf-8",
-              "sign_type": SIGN_TYPE, "timestamp": now.strftime("%Y-%m-%d %H:%M:%S"), "version": "1.0",
-              "biz_content": json.dumps(biz_content, separators=(",", ":"), ensure_ascii=False)}
+    now = (now or datetime.now(UTC)).astimezone(BEIJING)
+    params = {
+        "app_id": cfg.app_id,
+        "method": method,
+        "format": "JSON",
+        "charset": "utf-8",
+        "sign_type": SIGN_TYPE,
+        "timestamp": now.strftime("%Y-%m-%d %H:%M:%S"),
+        "version": "1.0",
+        "biz_content": json.dumps(biz_content, separators=(",", ":"), ensure_ascii=False),
+    }
     params.update({k: v for k, v in extra.items() if v})
     params["sign"] = sign(cfg.private_key, sign_content(params))
     return params
 
 
-def pay_url(cfg, payment_no, amount, subject, notify_url, return_url=None, wap=False, timeout_express="15m",
-            now=None):
+def pay_url(cfg, payment_no, amount, subject, notify_url, return_url=None, wap=False, timeout_express="15m", now=None):
     """The URL the buyer is sent to: alipay.trade.page.pay (desktop) or alipay.trade.wap.pay (phone)."""
-    method, product = (("alipay.trade.wap.pay", "QUICK_WAP_PAY") if wap
-                       else ("alipay.trade.page.pay", "FAST_INSTANT_TRADE_PAY"))
-    biz = {"out_trade_no": payment_no, "total_amount": format_minor(amount), "subject": subject[:256],
-           "product_code": product, "timeout_express": timeout_express}
+    method, product = (
+        ("alipay.trade.wap.pay", "QUICK_WAP_PAY") if wap else ("alipay.trade.page.pay", "FAST_INSTANT_TRADE_PAY")
+    )
+    biz = {
+        "out_trade_no": payment_no,
+        "total_amount": format_minor(amount),
+        "subject": subject[:256],
+        "product_code": product,
+        "timeout_express": timeout_express,
+    }
     params = signed_params(cfg, method, biz, now=now, notify_url=notify_url, return_url=return_url)
     return f"{cfg.url}?{urlencode(params)}"
 
@@ -118,6 +133,7 @@ def refund_request(cfg, payment_no, amount, refund_no, reason="", now=None):
 
 
 # -- answers ------------------------------------------------------------------------------------
+
 
 def response_node(raw, node):
     """The exact text of `"<node>": {...}` in a raw JSON answer (strings respected), or None."""
@@ -144,7 +160,7 @@ def response_node(raw, node):
         elif c == "}":
             depth -= 1
             if depth == 0:
-                return raw[start:i + 1]
+                return raw[start : i + 1]
     return None
 
 
@@ -174,9 +190,12 @@ def parse_query(cfg, raw):
             return {"status": "unknown", "payment_no": None, "amount": None, "trade_no": None}
         raise Refused(f"alipay query failed: {node.get('sub_code') or node.get('code')}")
     status = node.get("trade_status")
-    return {"status": "paid" if status in PAID else "closed" if status == "TRADE_CLOSED" else "open",
-            "payment_no": node.get("out_trade_no"), "trade_no": node.get("trade_no"),
-            "amount": _amount(node.get("total_amount"))}
+    return {
+        "status": "paid" if status in PAID else "closed" if status == "TRADE_CLOSED" else "open",
+        "payment_no": node.get("out_trade_no"),
+        "trade_no": node.get("trade_no"),
+        "amount": _amount(node.get("total_amount")),
+    }
 
 
 def parse_refund(cfg, raw):
@@ -190,6 +209,7 @@ def parse_refund(cfg, raw):
 
 
 # -- the async notify ---------------------------------------------------------------------------
+
 
 def verify_notify(cfg, params):
     """A notify's form fields -> the Notice that settlement checks against our payment (our
@@ -214,8 +234,12 @@ def verify_notify(cfg, params):
     amount = _amount(params["total_amount"])
     if amount is None:
         raise Refused("alipay notify: total_amount is not an amount")
-    return Notice(payment_no=params["out_trade_no"], amount=amount, trade_no=params["trade_no"],
-                  paid=params["trade_status"] in PAID)
+    return Notice(
+        payment_no=params["out_trade_no"],
+        amount=amount,
+        trade_no=params["trade_no"],
+        paid=params["trade_status"] in PAID,
+    )
 
 
 def _amount(text):
@@ -225,16 +249,18 @@ def _amount(text):
         return None
 
 
-REPLY_OK = "success"          # Alipay stops retrying on exactly this body
-REPLY_FAIL = "failure"        # anything else makes it retry (8 times over about 25 hours)
+REPLY_OK = "success"  # Alipay stops retrying on exactly this body
+REPLY_FAIL = "failure"  # anything else makes it retry (8 times over about 25 hours)
 
 
 # -- the channel --------------------------------------------------------------------------------
+
 
 class Alipay:
     """The `Channel` (see channels/__init__.py) over the functions above and the one Http helper.
     The buyer is sent to alipay.trade.wap.pay: most buyers are on phones (DESIGN §1), and the wap
     cashier also works in a desktop browser."""
+
     name = "alipay"
 
     def __init__(self, cfg, window_s=900, http=None):
@@ -242,8 +268,18 @@ class Alipay:
         self.timeout_express = f"{max(1, int(window_s) // 60)}m"
 
     def start_payment(self, payment, urls):
-        return {"pay_url": pay_url(self.cfg, payment.payment_no, payment.amount, f"kameng {payment.order_no}",
-                                   urls.notify_url, urls.return_url, wap=True, timeout_express=self.timeout_express)}
+        return {
+            "pay_url": pay_url(
+                self.cfg,
+                payment.payment_no,
+                payment.amount,
+                f"kameng {payment.order_no}",
+                urls.notify_url,
+                urls.return_url,
+                wap=True,
+                timeout_express=self.timeout_express,
+            )
+        }
 
     def verify_notify(self, request):
         if request.get("method") != "POST":
@@ -259,8 +295,12 @@ class Alipay:
             return None
         if found["payment_no"] != payment.payment_no or found["amount"] is None:
             raise ChannelError("alipay answered about another trade, or without an amount")
-        return Notice(payment_no=payment.payment_no, amount=found["amount"], trade_no=found["trade_no"],
-                      paid=found["status"] == "paid")
+        return Notice(
+            payment_no=payment.payment_no,
+            amount=found["amount"],
+            trade_no=found["trade_no"],
+            paid=found["status"] == "paid",
+        )
 
     def refund(self, payment, refund_no, amount, reason):
         done = self._ask(parse_refund, *refund_request(self.cfg, payment.payment_no, amount, refund_no, reason))

@@ -15,6 +15,7 @@
   `{"code": 1}` refunded, anything else failed (`msg`). `out_refund_no` makes a retry harmless on
   the epay deployments that honour it.
 """
+
 import hashlib
 import hmac
 from urllib.parse import urlencode
@@ -27,8 +28,9 @@ SIGNED_NOTIFY = ("pid", "trade_no", "out_trade_no", "money", "trade_status", "si
 
 def sign(fields, key):
     """epay V1 MD5 signature of `fields` (a dict of str)."""
-    text = "&".join(f"{k}={fields[k]}" for k in sorted(fields)
-                    if k not in ("sign", "sign_type") and fields[k] not in ("", None))
+    text = "&".join(
+        f"{k}={fields[k]}" for k in sorted(fields) if k not in ("sign", "sign_type") and fields[k] not in ("", None)
+    )
     return hashlib.md5((text + key).encode("utf-8")).hexdigest()
 
 
@@ -40,15 +42,21 @@ class Epay:
         self.http = http or Http()
 
     def start_payment(self, payment, urls):
-        fields = {"pid": self.pid, "out_trade_no": payment.payment_no, "notify_url": urls.notify_url,
-                  "return_url": urls.return_url, "name": f"kameng {payment.order_no}",
-                  "money": format_minor(payment.amount)}
+        fields = {
+            "pid": self.pid,
+            "out_trade_no": payment.payment_no,
+            "notify_url": urls.notify_url,
+            "return_url": urls.return_url,
+            "name": f"kameng {payment.order_no}",
+            "money": format_minor(payment.amount),
+        }
         fields["sign"], fields["sign_type"] = sign(fields, self.key), "MD5"
         return {"pay_url": f"{self.url}/submit.php?{urlencode(fields)}"}
 
     def verify_notify(self, request):
-        fields = (request.get("form") if request.get("method") == "POST" and request.get("form")
-                  else request.get("query")) or {}
+        fields = (
+            request.get("form") if request.get("method") == "POST" and request.get("form") else request.get("query")
+        ) or {}
         missing = [k for k in SIGNED_NOTIFY if not fields.get(k)]
         if missing:
             raise Refused("missing " + ", ".join(missing))
@@ -60,15 +68,19 @@ class Epay:
             raise Refused("another merchant's pid")
         if fields["trade_status"] != "TRADE_SUCCESS":
             raise Refused(f"trade_status {fields['trade_status'][:32]}")
-        return Notice(payment_no=fields["out_trade_no"], amount=_amount(fields["money"]),
-                      trade_no=fields["trade_no"], paid=True)
+        return Notice(
+            payment_no=fields["out_trade_no"], amount=_amount(fields["money"]), trade_no=fields["trade_no"], paid=True
+        )
 
     def reply(self, ok):
         return 200, {"Content-Type": "text/plain; charset=utf-8"}, "success" if ok else "fail"
 
     def query(self, payment):
-        answer = self.http.json("GET", f"{self.url}/api.php", params={
-            "act": "order", "pid": self.pid, "key": self.key, "out_trade_no": payment.payment_no})
+        answer = self.http.json(
+            "GET",
+            f"{self.url}/api.php",
+            params={"act": "order", "pid": self.pid, "key": self.key, "out_trade_no": payment.payment_no},
+        )
         if str(answer.get("code")) != "1":
             return None
         if str(answer.get("out_trade_no")) != payment.payment_no or str(answer.get("pid", self.pid)) != self.pid:
@@ -77,13 +89,26 @@ class Epay:
             amount = _amount(str(answer.get("money")))
         except Refused:
             raise ChannelError("epay answered a malformed amount") from None
-        return Notice(payment_no=payment.payment_no, amount=amount, trade_no=answer.get("trade_no"),
-                      paid=str(answer.get("status")) == "1")
+        return Notice(
+            payment_no=payment.payment_no,
+            amount=amount,
+            trade_no=answer.get("trade_no"),
+            paid=str(answer.get("status")) == "1",
+        )
 
     def refund(self, payment, refund_no, amount, reason):
-        answer = self.http.json("POST", f"{self.url}/api.php?act=refund", data={
-            "pid": self.pid, "key": self.key, "out_trade_no": payment.payment_no,
-            "trade_no": payment.channel_trade_no or "", "money": format_minor(amount), "out_refund_no": refund_no})
+        answer = self.http.json(
+            "POST",
+            f"{self.url}/api.php?act=refund",
+            data={
+                "pid": self.pid,
+                "key": self.key,
+                "out_trade_no": payment.payment_no,
+                "trade_no": payment.channel_trade_no or "",
+                "money": format_minor(amount),
+                "out_refund_no": refund_no,
+            },
+        )
         if str(answer.get("code")) == "1":
             return {"status": "refunded", "channel_refund_no": answer.get("refund_no")}
         return {"status": "failed", "error": str(answer.get("msg") or "refused by epay")[:200]}

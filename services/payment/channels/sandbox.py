@@ -1,6 +1,7 @@
 """The sandbox channel (dev and tests; `KAMENG_SANDBOX_PAYMENTS=1`): no money moves, but its
 notification is signed and verified exactly as a real channel's, with a key derived from the
 data key, and it takes the same notify and settle path."""
+
 import hashlib
 import hmac
 import json
@@ -24,18 +25,29 @@ class Sandbox:
 
     def notification(self, payment):
         """The request the sandbox 'channel' sends when a buyer pays."""
-        body = {"payment_no": payment.payment_no, "amount": payment.amount,
-                "trade_no": "SBX" + secrets.token_hex(8), "trade_status": "TRADE_SUCCESS"}
+        body = {
+            "payment_no": payment.payment_no,
+            "amount": payment.amount,
+            "trade_no": "SBX" + secrets.token_hex(8),
+            "trade_status": "TRADE_SUCCESS",
+        }
         body["sign"] = self._sign(body)
-        return {"method": "POST", "headers": {"content-type": "application/json"}, "query": {}, "form": {},
-                "body": json.dumps(body).encode()}
+        return {
+            "method": "POST",
+            "headers": {"content-type": "application/json"},
+            "query": {},
+            "form": {},
+            "body": json.dumps(body).encode(),
+        }
 
     def verify_notify(self, request):
         try:
             raw = json.loads(request.get("body") or b"null")
         except ValueError:
             raise Refused("malformed body") from None
-        if not isinstance(raw, dict) or not hmac.compare_digest(str(raw.get("sign", "")).encode(), self._sign(raw).encode()):
+        if not isinstance(raw, dict) or not hmac.compare_digest(
+            str(raw.get("sign", "")).encode(), self._sign(raw).encode()
+        ):
             raise Refused("bad signature")
         if raw.get("trade_status") != "TRADE_SUCCESS":
             raise Refused("trade not successful")
@@ -45,7 +57,7 @@ class Sandbox:
         return 200, {"Content-Type": "text/plain; charset=utf-8"}, "success" if ok else "fail"
 
     def query(self, payment):
-        return None                   # nothing remote to ask: the sandbox only ever notifies
+        return None  # nothing remote to ask: the sandbox only ever notifies
 
     def refund(self, payment, refund_no, amount, reason):
         return {"status": "refunded", "channel_refund_no": "SBXR" + refund_no}

@@ -19,6 +19,7 @@ this address" directly, without running a node or scanning logs.
 - Refunds cannot be sent without a hot wallet: they fail (`refund_failed`, reported) for a
   person to pay out.
 """
+
 import importlib
 import math
 
@@ -26,7 +27,7 @@ from services.common.money import parse_minor
 from services.payment.channels import ChannelError, Http, Misconfigured, Notice, Refused, register, required
 
 MICRO = 1_000_000
-OFFSETS = 9999                  # unique part: 0.000001 .. 0.009999 USDT
+OFFSETS = 9999  # unique part: 0.000001 .. 0.009999 USDT
 
 
 def format_micro(micro):
@@ -43,20 +44,27 @@ class TronGrid:
         self.headers = {"TRON-PRO-API-KEY": api_key} if api_key else {}
 
     def transfers(self, address, contract, since_ms):
-        answer = self.http.json("GET", f"{self.url}/v1/accounts/{address}/transactions/trc20", headers=self.headers,
-                                params={"only_to": "true", "contract_address": contract, "min_timestamp": since_ms,
-                                        "limit": 200})
+        answer = self.http.json(
+            "GET",
+            f"{self.url}/v1/accounts/{address}/transactions/trc20",
+            headers=self.headers,
+            params={"only_to": "true", "contract_address": contract, "min_timestamp": since_ms, "limit": 200},
+        )
         if answer.get("success") is False:
             raise ChannelError("TronGrid refused the query")
         try:
-            return [{"txid": t["transaction_id"], "to": t["to"], "value": int(t["value"])}
-                    for t in answer.get("data", []) if t.get("type", "Transfer") == "Transfer"]
+            return [
+                {"txid": t["transaction_id"], "to": t["to"], "value": int(t["value"])}
+                for t in answer.get("data", [])
+                if t.get("type", "Transfer") == "Transfer"
+            ]
         except (KeyError, TypeError, ValueError):
             raise ChannelError("TronGrid answered a malformed transfer") from None
 
     def confirmations(self, txid):
-        info = self.http.json("POST", f"{self.url}/wallet/gettransactioninfobyid", json={"value": txid},
-                              headers=self.headers)
+        info = self.http.json(
+            "POST", f"{self.url}/wallet/gettransactioninfobyid", json={"value": txid}, headers=self.headers
+        )
         block = info.get("blockNumber")
         if not block or info.get("receipt", {}).get("result", "SUCCESS") != "SUCCESS":
             return 0
@@ -70,7 +78,7 @@ class Usdt:
     def __init__(self, address, contract, rate_fen, confirmations, chain, watch_every_s=5.0):
         self.address, self.contract, self.rate_fen = address, contract, rate_fen
         self.confirmations, self.chain = confirmations, chain
-        self.watch_every_s = watch_every_s     # reconciliation asks the chain this often about open payments
+        self.watch_every_s = watch_every_s  # reconciliation asks the chain this often about open payments
 
     def base_amount(self, payment):
         """micro-USDT of the payment's CNY amount, rounded up (the buyer never pays less)."""
@@ -78,8 +86,10 @@ class Usdt:
 
     def start_payment(self, payment, urls):
         amount = format_micro(payment.chain_amount)
-        return {"pay_url": f"{urls.public_url}/pay/{payment.payment_no}",
-                "qr_code": f"tron:{self.address}?token={self.contract}&amount={amount}"}
+        return {
+            "pay_url": f"{urls.public_url}/pay/{payment.payment_no}",
+            "qr_code": f"tron:{self.address}?token={self.contract}&amount={amount}",
+        }
 
     def verify_notify(self, request):
         raise Refused("USDT has no notifications: the watcher reads the chain")
@@ -94,8 +104,9 @@ class Usdt:
         for transfer in self.chain.transfers(self.address, self.contract, since_ms):
             if transfer["to"] == self.address and transfer["value"] == payment.chain_amount:
                 confirmed = self.chain.confirmations(transfer["txid"]) >= self.confirmations
-                return Notice(payment_no=payment.payment_no, amount=payment.amount, trade_no=transfer["txid"],
-                              paid=confirmed)
+                return Notice(
+                    payment_no=payment.payment_no, amount=payment.amount, trade_no=transfer["txid"], paid=confirmed
+                )
         return None
 
     def refund(self, payment, refund_no, amount, reason):
@@ -112,13 +123,20 @@ def chain_client(config):
 
 @register("usdt")
 def build(config):
-    address, contract, rate, _ = required(config, "usdt", "USDT_ADDRESS", "USDT_CONTRACT", "USDT_CNY_RATE",
-                                          "USDT_NODE_URL")
+    address, contract, rate, _ = required(
+        config, "usdt", "USDT_ADDRESS", "USDT_CONTRACT", "USDT_CNY_RATE", "USDT_NODE_URL"
+    )
     try:
         rate_fen = parse_minor(str(rate))
     except ValueError:
         rate_fen = 0
     if rate_fen <= 0:
         raise Misconfigured("KAMENG_USDT_CNY_RATE must be a positive amount such as 7.20")
-    return Usdt(address, contract, rate_fen, int(config.get("USDT_CONFIRMATIONS") or 20), chain_client(config),
-                float(config.get("USDT_WATCH_S") or 5))
+    return Usdt(
+        address,
+        contract,
+        rate_fen,
+        int(config.get("USDT_CONFIRMATIONS") or 20),
+        chain_client(config),
+        float(config.get("USDT_WATCH_S") or 5),
+    )

@@ -12,6 +12,7 @@
   given beside the ciphertext).
 
 Amounts are integer fen on the wire already (`amount.total`); they are checked to be ints."""
+
 import base64
 import json
 import secrets
@@ -26,8 +27,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from services.payment.channels import (ChannelError, Http, Misconfigured, Notice, Refused, read_pem, register,
-                                       required)
+from services.payment.channels import ChannelError, Http, Misconfigured, Notice, Refused, read_pem, register, required
 
 SCHEME = "WECHATPAY2-SHA256-RSA2048"
 MAX_SKEW_S = 300
@@ -39,32 +39,45 @@ BEIJING = timezone(timedelta(hours=8))
 class Config:
     mchid: str
     appid: str
-    apiv3_key: bytes                      # 32 bytes: decrypts notify resources
-    private_key: rsa.RSAPrivateKey        # ours: signs requests
-    cert_serial: str                      # serial of our merchant API certificate
-    platform_keys: dict                   # the platform's, by certificate serial (or public key id): verify
-    url: str                              # e.g. https://api.mch.weixin.qq.com
+    apiv3_key: bytes  # 32 bytes: decrypts notify resources
+    private_key: rsa.RSAPrivateKey  # ours: signs requests
+    cert_serial: str  # serial of our merchant API certificate
+    platform_keys: dict  # the platform's, by certificate serial (or public key id): verify
+    url: str  # e.g. https://api.mch.weixin.qq.com
 
 
 def load_config(config):
     """From the settings KAMENG_WECHAT_* (key and certificate as PEM file paths). Anything empty or
     unusable is Misconfigured: the channel refuses to start."""
     mchid, appid, apiv3_key, private_key_path, cert_serial, platform_cert_path, url = required(
-        config, "wechat", "WECHAT_MCHID", "WECHAT_APPID", "WECHAT_APIV3_KEY", "WECHAT_PRIVATE_KEY",
-        "WECHAT_CERT_SERIAL", "WECHAT_PLATFORM_CERT", "WECHAT_URL")
+        config,
+        "wechat",
+        "WECHAT_MCHID",
+        "WECHAT_APPID",
+        "WECHAT_APIV3_KEY",
+        "WECHAT_PRIVATE_KEY",
+        "WECHAT_CERT_SERIAL",
+        "WECHAT_PLATFORM_CERT",
+        "WECHAT_URL",
+    )
     key = str(apiv3_key).encode()
     if len(key) != 32:
         raise Misconfigured("payment channel wechat: KAMENG_WECHAT_APIV3_KEY must be 32 characters")
     private_key = read_pem("wechat", private_key_path, lambda pem: serialization.load_pem_private_key(pem, None))
-    platform_keys = dict(_platform_key(path.strip(), config.get("WECHAT_PUBLIC_KEY_ID"))
-                         for path in str(platform_cert_path).split(",") if path.strip())
+    platform_keys = dict(
+        _platform_key(path.strip(), config.get("WECHAT_PUBLIC_KEY_ID"))
+        for path in str(platform_cert_path).split(",")
+        if path.strip()
+    )
     if not isinstance(private_key, rsa.RSAPrivateKey) or not all(
-            isinstance(k, rsa.RSAPublicKey) for k in platform_keys.values()):
+        isinstance(k, rsa.RSAPublicKey) for k in platform_keys.values()
+    ):
         raise Misconfigured("payment channel wechat: keys must be RSA")
     return Config(str(mchid), str(appid), key, private_key, str(cert_serial), platform_keys, url.rstrip("/"))
 
 
 # -- signatures ---------------------------------------------------------------------------------
+
 
 def rsa_sign(private_key, message):
     return base64.b64encode(private_key.sign(message.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
@@ -72,8 +85,9 @@ def rsa_sign(private_key, message):
 
 def rsa_verify(public_key, message, signature):
     try:
-        public_key.verify(base64.b64decode(signature, validate=True), message.encode(),
-                          padding.PKCS1v15(), hashes.SHA256())
+        public_key.verify(
+            base64.b64decode(signature, validate=True), message.encode(), padding.PKCS1v15(), hashes.SHA256()
+        )
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True
@@ -84,8 +98,10 @@ def authorization(cfg, method, path, body="", timestamp=None, nonce=None):
     timestamp = str(timestamp if timestamp is not None else int(time.time()))
     nonce = nonce or secrets.token_hex(16).upper()
     signature = rsa_sign(cfg.private_key, f"{method}\n{path}\n{timestamp}\n{nonce}\n{body}\n")
-    return (f'{SCHEME} mchid="{cfg.mchid}",nonce_str="{nonce}",signature="{signature}",'
-            f'timestamp="{timestamp}",serial_no="{cfg.cert_serial}"')
+    return (
+        f'{SCHEME} mchid="{cfg.mchid}",nonce_str="{nonce}",signature="{signature}",'
+        f'timestamp="{timestamp}",serial_no="{cfg.cert_serial}"'
+    )
 
 
 def _header(headers, name):
@@ -136,15 +152,21 @@ def _key_id(serial):
 
 # -- requests: (method, path, body) -------------------------------------------------------------
 
+
 def _json(data):
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
 def order_request(cfg, payment_no, amount, description, notify_url, client_ip=None, time_expire=None):
     """Native (QR code, answers code_url) or, given the buyer's IP, H5 (answers h5_url)."""
-    body = {"appid": cfg.appid, "mchid": cfg.mchid, "description": description[:127],
-            "out_trade_no": payment_no, "notify_url": notify_url,
-            "amount": {"total": amount, "currency": CURRENCY}}
+    body = {
+        "appid": cfg.appid,
+        "mchid": cfg.mchid,
+        "description": description[:127],
+        "out_trade_no": payment_no,
+        "notify_url": notify_url,
+        "amount": {"total": amount, "currency": CURRENCY},
+    }
     if time_expire:
         body["time_expire"] = time_expire
     kind = "native"
@@ -160,8 +182,11 @@ def query_request(cfg, payment_no):
 
 def refund_request(cfg, payment_no, refund_no, amount, total, reason=""):
     """`refund_no` (out_refund_no) makes the refund idempotent and allows partial refunds."""
-    body = {"out_trade_no": payment_no, "out_refund_no": refund_no,
-            "amount": {"refund": amount, "total": total, "currency": CURRENCY}}
+    body = {
+        "out_trade_no": payment_no,
+        "out_refund_no": refund_no,
+        "amount": {"refund": amount, "total": total, "currency": CURRENCY},
+    }
     if reason:
         body["reason"] = reason[:80]
     return "POST", "/v3/refund/domestic/refunds", _json(body)
@@ -172,12 +197,16 @@ def refund_query_request(cfg, refund_no):
 
 
 def headers_for(cfg, method, path, body, timestamp=None, nonce=None):
-    return {"Authorization": authorization(cfg, method, path, body, timestamp, nonce),
-            "Accept": "application/json", "Content-Type": "application/json",
-            "User-Agent": "kameng (wechatpay v3)"}
+    return {
+        "Authorization": authorization(cfg, method, path, body, timestamp, nonce),
+        "Accept": "application/json",
+        "Content-Type": "application/json",
+        "User-Agent": "kameng (wechatpay v3)",
+    }
 
 
 # -- answers ------------------------------------------------------------------------------------
+
 
 def verified_answer(cfg, status, headers, body, now=None):
     """A 2xx answer is believed only once its signature checks; any other status is the
@@ -207,11 +236,16 @@ def parse_query(answer):
     if "error" in answer:
         raise Refused(f"wechat query failed: {answer['error']}")
     state = answer.get("trade_state")
-    status = {"SUCCESS": "paid", "REFUND": "paid", "CLOSED": "closed", "REVOKED": "closed",
-              "PAYERROR": "closed"}.get(state, "open")
+    status = {"SUCCESS": "paid", "REFUND": "paid", "CLOSED": "closed", "REVOKED": "closed", "PAYERROR": "closed"}.get(
+        state, "open"
+    )
     total = (answer.get("amount") or {}).get("total")
-    return {"status": status, "payment_no": answer.get("out_trade_no"), "trade_no": answer.get("transaction_id"),
-            "amount": total if _is_int(total) else None}
+    return {
+        "status": status,
+        "payment_no": answer.get("out_trade_no"),
+        "trade_no": answer.get("transaction_id"),
+        "amount": total if _is_int(total) else None,
+    }
 
 
 def parse_refund(answer):
@@ -219,20 +253,26 @@ def parse_refund(answer):
     if "error" in answer:
         return {"status": "failed", "reason": answer["error"], "trade_no": None}
     status = {"SUCCESS": "refunded", "PROCESSING": "pending"}.get(answer.get("status"), "failed")
-    return {"status": status, "reason": None if status != "failed" else answer.get("status"),
-            "trade_no": answer.get("refund_id")}
+    return {
+        "status": status,
+        "reason": None if status != "failed" else answer.get("status"),
+        "trade_no": answer.get("refund_id"),
+    }
 
 
 # -- the notify ---------------------------------------------------------------------------------
+
 
 def decrypt_resource(apiv3_key, resource):
     """AEAD_AES_256_GCM: the resource's ciphertext (base64, tag appended) -> its JSON."""
     if not isinstance(resource, dict) or resource.get("algorithm") != "AEAD_AES_256_GCM":
         raise Refused("wechat notify: resource not AEAD_AES_256_GCM")
     try:
-        plain = AESGCM(apiv3_key).decrypt(str(resource["nonce"]).encode(),
-                                          base64.b64decode(str(resource["ciphertext"]), validate=True),
-                                          str(resource.get("associated_data") or "").encode())
+        plain = AESGCM(apiv3_key).decrypt(
+            str(resource["nonce"]).encode(),
+            base64.b64decode(str(resource["ciphertext"]), validate=True),
+            str(resource.get("associated_data") or "").encode(),
+        )
         return json.loads(plain)
     except (KeyError, ValueError, InvalidTag):
         raise Refused("wechat notify: resource does not decrypt") from None
@@ -263,8 +303,9 @@ def verify_notify(cfg, headers, body, now=None):
     amount = tx["amount"] if isinstance(tx["amount"], dict) else {}
     if not _is_int(amount.get("total")) or amount.get("currency", CURRENCY) != CURRENCY:
         raise Refused("wechat notify: amount is not integer CNY fen")
-    return Notice(payment_no=str(tx["out_trade_no"]), amount=amount["total"], trade_no=str(tx["transaction_id"]),
-                  paid=True)
+    return Notice(
+        payment_no=str(tx["out_trade_no"]), amount=amount["total"], trade_no=str(tx["transaction_id"]), paid=True
+    )
 
 
 def _is_int(value):
@@ -281,10 +322,12 @@ def reply(ok, message=""):
 
 # -- the channel --------------------------------------------------------------------------------
 
+
 class Wechat:
     """The `Channel` (see channels/__init__.py) over the functions above and the one Http helper.
     Orders are Native: the buyer scans `code_url` (our pay page shows it as a QR code). H5 needs
     the buyer's IP, which the payment intent does not carry (order_request supports it)."""
+
     name = "wechat"
 
     def __init__(self, cfg, window_s=900, http=None):
@@ -292,8 +335,16 @@ class Wechat:
 
     def start_payment(self, payment, urls):
         expire = datetime.now(BEIJING) + timedelta(seconds=self.window_s)
-        answer = self._call(*order_request(self.cfg, payment.payment_no, payment.amount, f"kameng {payment.order_no}",
-                                           urls.notify_url, time_expire=expire.isoformat(timespec="seconds")))
+        answer = self._call(
+            *order_request(
+                self.cfg,
+                payment.payment_no,
+                payment.amount,
+                f"kameng {payment.order_no}",
+                urls.notify_url,
+                time_expire=expire.isoformat(timespec="seconds"),
+            )
+        )
         try:
             code_url = parse_order(answer)
         except Refused as exc:
@@ -319,8 +370,12 @@ class Wechat:
             return None
         if found["payment_no"] != payment.payment_no or found["amount"] is None:
             raise ChannelError("wechat answered about another order, or without an amount")
-        return Notice(payment_no=payment.payment_no, amount=found["amount"], trade_no=found["trade_no"],
-                      paid=found["status"] == "paid")
+        return Notice(
+            payment_no=payment.payment_no,
+            amount=found["amount"],
+            trade_no=found["trade_no"],
+            paid=found["status"] == "paid",
+        )
 
     def refund(self, payment, refund_no, amount, reason):
         """A refund already asked for (a retry, or one left PROCESSING) is looked up by its
@@ -336,8 +391,12 @@ class Wechat:
     def _call(self, method, path, body):
         """One signed request; the answer is believed only once its signature checks. Throttling
         (429) and an answer that does not verify are ChannelErrors: tried again later."""
-        response = self.http.request(method, self.cfg.url + path, data=body.encode() if body else None,
-                                     headers=headers_for(self.cfg, method, path, body))
+        response = self.http.request(
+            method,
+            self.cfg.url + path,
+            data=body.encode() if body else None,
+            headers=headers_for(self.cfg, method, path, body),
+        )
         if response.status_code == 429:
             raise ChannelError("wechat: throttled")
         try:

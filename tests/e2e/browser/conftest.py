@@ -1,6 +1,7 @@
 """Browser tests: Playwright (Python) driving Debian's Chromium (/usr/bin/chromium; `.ci/run`
 installs it: Playwright cannot download its own browser here) against the whole system started
 in-process on the test vhost and database. Screenshots land in artifacts/screenshots/."""
+
 import asyncio
 import os
 from pathlib import Path
@@ -31,9 +32,18 @@ def browser():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)")
     asyncio.set_event_loop_policy(GreenLoopPolicy())
     playwright = sync_playwright().start()
-    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"])
+    chromium = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    )
     yield chromium
     chromium.close()
     # the driver exits at once, but the green loop never hears of its exit: do not wait for that
@@ -51,6 +61,7 @@ def new_context(browser, system):
         context.set_default_timeout(15_000)
         contexts.append(context)
         return context
+
     yield make
     for context in contexts:
         context.close()

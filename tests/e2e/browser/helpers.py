@@ -1,4 +1,5 @@
 """Devices and screenshots for the browser tests."""
+
 from pathlib import Path
 
 SHOTS = Path(__file__).resolve().parents[3] / "artifacts" / "screenshots"

@@ -1,4 +1,5 @@
 """What buyers and admins do, in a real browser (Chromium through Playwright)."""
+
 import json
 import re
 
@@ -13,7 +14,7 @@ from tests.e2e.risk.helpers import REVIEW_BIG
 def pay_in_sandbox_and_wait_for_codes(page):
     expect(page.locator("#pay-sandbox")).to_be_visible()
     page.locator("#pay-sandbox").click()
-    expect(page.locator("#code-1")).to_be_visible(timeout=20_000)     # the page polls, then shows the codes
+    expect(page.locator("#code-1")).to_be_visible(timeout=20_000)  # the page polls, then shows the codes
 
 
 def test_a_buyer_buys_a_card_on_a_phone_and_copies_the_code(new_context, admin):
@@ -26,8 +27,8 @@ def test_a_buyer_buys_a_card_on_a_phone_and_copies_the_code(new_context, admin):
     shoot(page, "store-home-phone", full_page=False)
     page.locator(f'a[href="/products/{sku}"]').click()
     page.locator('input[name="contact"]').fill("phone-buyer@example.com")
-    page.locator('[data-step="1"]').click()                              # quantity 2
-    expect(page.locator("[data-total]")).to_contain_text("19.80")       # total worked out in the page
+    page.locator('[data-step="1"]').click()  # quantity 2
+    expect(page.locator("[data-total]")).to_contain_text("19.80")  # total worked out in the page
     shoot(page, "store-product-phone")
     page.locator("form.checkout button[type=submit]").click()
     expect(page).to_have_url(re.compile(r"/orders/K\w+$"))
@@ -56,7 +57,7 @@ def test_a_buyer_finds_an_order_again_by_token_and_by_contact_and_password(new_c
     pay_in_sandbox_and_wait_for_codes(page)
     order_no, token = page.url.rsplit("/", 1)[1], page.locator("#order-token").inner_text()
 
-    by_token = new_context(PHONE).new_page()                            # another phone: no cookies
+    by_token = new_context(PHONE).new_page()  # another phone: no cookies
     by_token.goto("/find")
     shoot(by_token, "store-find-phone")
     by_token.locator('#find-token input[name="order_no"]').fill(order_no)
@@ -85,7 +86,7 @@ def test_a_sold_out_product_cannot_be_bought(new_context, admin, api):
     expect(page.locator("form.checkout")).to_have_count(0)
     shoot(page, "store-sold-out-phone")
 
-    last = card_product(admin, codes=1)                                 # someone else takes the last one
+    last = card_product(admin, codes=1)  # someone else takes the last one
     page.goto(f"/products/{last}")
     page.locator('input[name="contact"]').fill("late@example.com")
     assert buy(api, last).status_code == 201
@@ -153,7 +154,7 @@ def test_desktop_storefront_in_both_languages(new_context):
     shoot(page, "store-home-desktop", full_page=False)
     page.locator("a.lang").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    page.goto("/products/DEMO-MOBILE-50")                               # remembered; a recharge product
+    page.goto("/products/DEMO-MOBILE-50")  # remembered; a recharge product
     expect(page.locator('input[name="recharge_account"]')).to_be_visible()
     expect(page.locator("form.checkout button[type=submit]")).to_have_text("Place order and pay")
     shoot(page, "store-recharge-desktop-en")
@@ -175,7 +176,7 @@ def test_an_admin_blacklists_a_contact_and_approves_a_held_order_that_then_pays(
     blocked = f"{unique('blocked')}@example.com"
     try:
         blacklist_in_console_and_approve_a_review(console, new_context, admin, blocked)
-    finally:                                # the test database is shared by the whole run: leave no rule or entry
+    finally:  # the test database is shared by the whole run: leave no rule or entry
         admin.put("/api/v1/admin/risk/rules", json={})
         for entry in admin.get("/api/v1/admin/risk/blacklist").json()["items"]:
             if entry["value"] == blocked:
@@ -197,7 +198,7 @@ def blacklist_in_console_and_approve_a_review(console, new_context, admin, block
     expect(refused.locator(".alert-error")).to_have_text("很抱歉，订单未能通过审核。如有疑问请联系客服。")
     assert not re.search(r"blacklist|黑名单|rule|规则", refused.content(), re.I), "no rule is named to the buyer"
 
-    console.goto("/admin/risk/rules")                                  # hold orders above 15.00 for review
+    console.goto("/admin/risk/rules")  # hold orders above 15.00 for review
     console.locator("#rules-editor textarea").fill(json.dumps(REVIEW_BIG))
     console.locator("#rules-editor button[type=submit]").click()
     expect(console.locator(".alert-ok")).to_be_visible()
@@ -219,5 +220,5 @@ def blacklist_in_console_and_approve_a_review(console, new_context, admin, block
     expect(console.locator(".alert-ok")).to_contain_text(order_no)
     expect(console.locator(f"#review-{order_no}")).to_have_count(0)
 
-    pay_in_sandbox_and_wait_for_codes(buyer)                           # the page noticed the approval by itself
+    pay_in_sandbox_and_wait_for_codes(buyer)  # the page noticed the approval by itself
     assert buyer.locator("#code-1").inner_text().startswith(sku)

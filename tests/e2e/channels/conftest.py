@@ -1,6 +1,7 @@
 """Alipay and WeChat Pay channels against their local doubles: the whole system (real broker and
 database) with both channels enabled and pointed at the doubles, notifies coming back to our
 gateway over HTTP."""
+
 import pytest
 
 from tests.e2e.helpers import start_system

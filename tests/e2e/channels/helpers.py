@@ -3,8 +3,10 @@ from tests.e2e.purchase.helpers import order_of, wait_status
 
 def place(api, sku, channel, quantity=1):
     """An order paid through `channel`, once it awaits payment (its payment started)."""
-    created = api.post("/api/v1/orders", json={"sku": sku, "quantity": quantity, "contact": "buyer@example.com",
-                                                "payment_channel": channel})
+    created = api.post(
+        "/api/v1/orders",
+        json={"sku": sku, "quantity": quantity, "contact": "buyer@example.com", "payment_channel": channel},
+    )
     assert created.status_code == 201, created.text
     order = created.json()
     if order["status"] != "awaiting_payment":
@@ -17,8 +19,10 @@ def payment_status(db, payment_no):
 
 
 def journal(db, payment_no):
-    return [(r["kind"], r["amount"]) for r in
-            db("SELECT kind, amount FROM payment.journal WHERE payment_no = :p ORDER BY id", p=payment_no)]
+    return [
+        (r["kind"], r["amount"])
+        for r in db("SELECT kind, amount FROM payment.journal WHERE payment_no = :p ORDER BY id", p=payment_no)
+    ]
 
 
 def notifications(db, payment_no):

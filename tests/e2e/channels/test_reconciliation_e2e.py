@@ -1,6 +1,7 @@
 """Reconciliation through Alipay and WeChat Pay: a payment whose notify never arrived is found by
 asking the channel (alipay.trade.query, /v3/pay/transactions/out-trade-no) and settled through the
 one settle path; the late notify is then a repeat."""
+
 import pytest
 import requests
 
@@ -19,15 +20,16 @@ def test_alipay_payment_without_notify_is_settled_by_query(api, admin, alipay_do
     order = place(api, card_product(admin, codes=1), "alipay")
     payment_no = order["payment"]["payment_no"]
     wait_until(lambda: alipay_double.calls.count("alipay.trade.query") >= 1, message="a query before the cashier")
-    assert order_of(api, order)["status"] == "awaiting_payment"           # Alipay does not know the trade yet
+    assert order_of(api, order)["status"] == "awaiting_payment"  # Alipay does not know the trade yet
     requests.get(order["payment"]["pay_url"], timeout=5)
     wait_until(lambda: alipay_double.calls.count("alipay.trade.query") >= 3, message="queries of an unpaid trade")
     assert order_of(api, order)["status"] == "awaiting_payment"
-    alipay_double.pay(payment_no, notify=False)                          # paid; the notify is lost
+    alipay_double.pay(payment_no, notify=False)  # paid; the notify is lost
     wait_status(api, order, "completed")
-    assert [n["raw"]["source"] for n in db("SELECT raw FROM payment.notifications WHERE payment_no = :p",
-                                           p=payment_no)] == ["reconciliation"]
-    assert alipay_double.send_notify(alipay_double.notify_params(payment_no)) == (200, "success")   # late: a repeat
+    assert [
+        n["raw"]["source"] for n in db("SELECT raw FROM payment.notifications WHERE payment_no = :p", p=payment_no)
+    ] == ["reconciliation"]
+    assert alipay_double.send_notify(alipay_double.notify_params(payment_no)) == (200, "success")  # late: a repeat
     assert journal(db, payment_no) == [("payment", 990)]
     assert [n["outcome"] for n in notifications(db, payment_no)] == ["paid", "repeat"]
 
@@ -40,7 +42,8 @@ def test_wechat_payment_without_notify_is_settled_by_query(api, admin, wechat_do
     assert order_of(api, order)["status"] == "awaiting_payment"
     wechat_double.pay(payment_no, notify=False)
     wait_status(api, order, "completed")
-    assert wechat_double.send_notify(*wechat_double.notify(payment_no),
-                                     url=wechat_double.trades[payment_no]["notify_url"]) == (204, "")
+    assert wechat_double.send_notify(
+        *wechat_double.notify(payment_no), url=wechat_double.trades[payment_no]["notify_url"]
+    ) == (204, "")
     assert journal(db, payment_no) == [("payment", 990)]
     assert [n["outcome"] for n in notifications(db, payment_no)] == ["paid", "repeat"]

@@ -1,6 +1,7 @@
 """Refunds through Alipay and WeChat Pay (the framework's one refund path) against the doubles:
 partial then whole, the channel asked with our refund number, the journal recording each movement;
 a WeChat refund left PROCESSING is asked about again until it settles."""
+
 import pytest
 import requests
 
@@ -25,8 +26,11 @@ def paid(api, admin, channel, double):
 
 
 def refund(admin, order, **body):
-    answer = admin.post(f"/api/v1/admin/orders/{order['order_no']}/refund", json=body,
-                        headers={"Idempotency-Key": body.get("reason", "whole")})
+    answer = admin.post(
+        f"/api/v1/admin/orders/{order['order_no']}/refund",
+        json=body,
+        headers={"Idempotency-Key": body.get("reason", "whole")},
+    )
     assert answer.status_code == 200, answer.text
     return answer.json()
 
@@ -49,11 +53,13 @@ def test_wechat_partial_pending_then_settled(api, admin, wechat_double, db):
     wechat_double.refund_status = "PROCESSING"
     refund(admin, order, amount="2.00", reason="partial")
     wait_until(lambda: len(wechat_double.refunds) == 1, message="the refund asked for")
-    (refund_no, asked), = wechat_double.refunds.items()
+    ((refund_no, asked),) = wechat_double.refunds.items()
     assert asked["amount"]["refund"] == 200 and asked["out_trade_no"] == payment_no
-    wait_until(lambda: wechat_double.calls.count(f"GET /v3/refund/domestic/refunds/{refund_no}") >= 2,
-               message="a PROCESSING refund asked about again")
-    assert journal(db, payment_no) == [("payment", 990)]                 # nothing moved while pending
+    wait_until(
+        lambda: wechat_double.calls.count(f"GET /v3/refund/domestic/refunds/{refund_no}") >= 2,
+        message="a PROCESSING refund asked about again",
+    )
+    assert journal(db, payment_no) == [("payment", 990)]  # nothing moved while pending
     asked["status"] = "SUCCESS"
     wait_until(lambda: journal(db, payment_no) == [("payment", 990), ("refund", -200)], message="refund settled")
     assert len(wechat_double.refunds) == 1 and wechat_double.trades[payment_no]["refunded"] == 200

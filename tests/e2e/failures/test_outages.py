@@ -2,6 +2,7 @@
 answer is clean (2xx, or 409/503 in DESIGN's error shape, never a 500), no accepted order is
 lost or delivered twice, and the integrity check passes at the end. Each test prints what it
 checked and counted."""
+
 import collections
 import time
 
@@ -10,7 +11,6 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from services.common import testing
 from services.common.testing import wait_until
 from tests.e2e.helpers import WORKERS, Api, start_system
 from tests.e2e.purchase.helpers import card_product
@@ -30,7 +30,7 @@ class Buyers:
         self.base_url, self.sku = base_url, sku
         self.answers = collections.Counter()
         self.bad = []
-        self.orders = {}            # order_no -> order (with token) for every 201
+        self.orders = {}  # order_no -> order (with token) for every 201
         self.paid = set()
 
     def call(self, http, method, path, **kwargs):
@@ -48,8 +48,17 @@ class Buyers:
     def buyer(self, n, until):
         with Api(self.base_url) as http:
             while time.monotonic() < until:
-                created = self.call(http, "POST", "/api/v1/orders", json={
-                    "sku": self.sku, "quantity": 1, "contact": f"chaos{n}@example.com", "payment_channel": "sandbox"})
+                created = self.call(
+                    http,
+                    "POST",
+                    "/api/v1/orders",
+                    json={
+                        "sku": self.sku,
+                        "quantity": 1,
+                        "contact": f"chaos{n}@example.com",
+                        "payment_channel": "sandbox",
+                    },
+                )
                 if created is not None and created.status_code == 201:
                     order = created.json()
                     self.orders[order["order_no"]] = order
@@ -60,8 +69,9 @@ class Buyers:
         if order["order_no"] in self.paid:
             return True
         if not order.get("payment"):
-            view = self.call(http, "GET", f"/api/v1/orders/{order['order_no']}",
-                             headers={"X-Order-Token": order["token"]})
+            view = self.call(
+                http, "GET", f"/api/v1/orders/{order['order_no']}", headers={"X-Order-Token": order["token"]}
+            )
             if view is None or view.status_code != 200 or not view.json().get("payment"):
                 return False
             order.update(view.json())
@@ -79,8 +89,10 @@ class Buyers:
     def settle(self, timeout=90):
         """Pay what is still unpaid (after the outage), then wait for every order to complete."""
         with Api(self.base_url) as http:
+
             def all_paid():
                 return all(self.pay(http, o) for o in self.orders.values())
+
             wait_until(all_paid, timeout=timeout, interval=0.5, message="every accepted order to be paid")
 
             found = {}
@@ -90,8 +102,16 @@ class Buyers:
                     view = http.get(f"/api/v1/orders/{order['order_no']}", headers={"X-Order-Token": order["token"]})
                     found[order["order_no"]] = view.json()["status"] if view.status_code == 200 else view.status_code
                 return set(found.values()) <= {"completed"}
-            wait_until(statuses, timeout=timeout, interval=1, message=lambda: "every accepted order to complete; not "
-                       f"completed: { {no: status for no, status in found.items() if status != 'completed'} }")
+
+            wait_until(
+                statuses,
+                timeout=timeout,
+                interval=1,
+                message=lambda: (
+                    "every accepted order to complete; not "
+                    f"completed: { {no: status for no, status in found.items() if status != 'completed'} }"
+                ),
+            )
             codes = []
             for order in self.orders.values():
                 view = http.get(f"/api/v1/orders/{order['order_no']}", headers={"X-Order-Token": order["token"]})
@@ -102,8 +122,11 @@ class Buyers:
 def integrity(admin, orders):
     """The integrity report, its problems narrowed to `orders` and to those that name no order: the
     database is shared by the run, and an earlier failing test must not fail this one too."""
-    report = wait_until(lambda: (r := admin.get("/api/v1/admin/integrity", params={"grace_s": 0})).status_code == 200
-                        and r.json(), timeout=30, message="the integrity report")
+    report = wait_until(
+        lambda: (r := admin.get("/api/v1/admin/integrity", params={"grace_s": 0})).status_code == 200 and r.json(),
+        timeout=30,
+        message="the integrity report",
+    )
     report["problems"] = [p for p in report["problems"] if "order_no" not in p or p["order_no"] in orders]
     report["ok"] = not report["problems"]
     return report
@@ -135,17 +158,19 @@ def test_broker_stopped_and_started_under_a_stream_of_orders(config, private_bro
     buyers = stream.buyers
     eventlet.sleep(4)
     accepted_before = len(buyers.orders)
-    private_broker.stop_app()                       # the broker is gone for 4 seconds
+    private_broker.stop_app()  # the broker is gone for 4 seconds
     assert not private_broker.listening()
     eventlet.sleep(4)
     private_broker.start_app()
     codes, report = stream.finish()
-    print(f"\nbroker outage: answers {dict(buyers.answers)}; accepted {len(buyers.orders)} orders "
-          f"({accepted_before} before the outage), all completed; {len(codes)} codes, {len(set(codes))} distinct; "
-          f"integrity {report['counted']}")
+    print(
+        f"\nbroker outage: answers {dict(buyers.answers)}; accepted {len(buyers.orders)} orders "
+        f"({accepted_before} before the outage), all completed; {len(codes)} codes, {len(set(codes))} distinct; "
+        f"integrity {report['counted']}"
+    )
     assert buyers.bad == []
-    assert accepted_before > 0 and len(buyers.orders) > accepted_before     # orders flowed again after it
-    assert len(codes) == len(set(codes)) == len(buyers.orders)              # one code each, none twice
+    assert accepted_before > 0 and len(buyers.orders) > accepted_before  # orders flowed again after it
+    assert len(codes) == len(set(codes)) == len(buyers.orders)  # one code each, none twice
     assert report["ok"], report["problems"]
 
 
@@ -155,14 +180,20 @@ def test_database_connections_cut_under_a_stream_of_orders(system, database_url)
     engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
     cut = 0
     with engine.connect() as conn:
-        for _ in range(3):                          # every service loses every connection, 3 times
+        for _ in range(3):  # every service loses every connection, 3 times
             eventlet.sleep(2.5)
-            cut += conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                                     "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+            cut += conn.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).scalar()
     engine.dispose()
     codes, report = stream.finish()
-    print(f"\ndatabase connections cut: {cut} connections terminated in 3 rounds; answers {dict(buyers.answers)}; "
-          f"accepted {len(buyers.orders)} orders, all completed; {len(codes)} codes, {len(set(codes))} distinct")
+    print(
+        f"\ndatabase connections cut: {cut} connections terminated in 3 rounds; answers {dict(buyers.answers)}; "
+        f"accepted {len(buyers.orders)} orders, all completed; {len(codes)} codes, {len(set(codes))} distinct"
+    )
     assert cut > 0 and buyers.bad == []
     assert len(codes) == len(set(codes)) == len(buyers.orders) > 0
     assert report["ok"], report["problems"]
@@ -181,8 +212,10 @@ def test_orchestrator_killed_mid_saga_under_a_stream_of_orders(config, runner_fa
     eventlet.sleep(2)
     runner_factory(config, order_cls).start()
     codes, report = stream.finish()
-    print(f"\norchestrator killed: answers {dict(buyers.answers)}; accepted {len(buyers.orders)} orders "
-          f"({accepted_before} before the kill), all completed; {len(codes)} codes, {len(set(codes))} distinct")
+    print(
+        f"\norchestrator killed: answers {dict(buyers.answers)}; accepted {len(buyers.orders)} orders "
+        f"({accepted_before} before the kill), all completed; {len(codes)} codes, {len(set(codes))} distinct"
+    )
     assert buyers.bad == []
     assert accepted_before > 0 and len(buyers.orders) > accepted_before
     assert len(codes) == len(set(codes)) == len(buyers.orders)

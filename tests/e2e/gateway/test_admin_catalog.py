@@ -1,4 +1,5 @@
 """The catalog's admin API and code import over HTTP, through the gateway and the broker."""
+
 import pytest
 
 from services.common.testing import unique
@@ -19,12 +20,19 @@ def import_text(admin, sku, body, **params):
 
 
 def test_import_counts_imported_duplicates_and_rejected(api, admin, sku):
-    body = "C1,s1\nC2\nC1\n\nC3,pw,2027-13-01\n\xff".encode("utf-8")[:-2] + b"\xff\xfe\n"
+    body = "C1,s1\nC2\nC1\n\nC3,pw,2027-13-01\n\xff".encode()[:-2] + b"\xff\xfe\n"
     response = import_text(admin, sku, body)
     assert response.status_code == 200, response.text
-    assert response.json() == {"imported": 2, "duplicates": 1, "rejected_total": 3, "rejected": [
-        {"line": 4, "reason": "empty line"}, {"line": 5, "reason": "expiry is not a YYYY-MM-DD date"},
-        {"line": 6, "reason": "not valid UTF-8"}]}
+    assert response.json() == {
+        "imported": 2,
+        "duplicates": 1,
+        "rejected_total": 3,
+        "rejected": [
+            {"line": 4, "reason": "empty line"},
+            {"line": 5, "reason": "expiry is not a YYYY-MM-DD date"},
+            {"line": 6, "reason": "not valid UTF-8"},
+        ],
+    }
     again = import_text(admin, sku, b"C2\nC4\n").json()
     assert (again["imported"], again["duplicates"]) == (1, 1)
     assert api.get(f"/api/v1/products/{sku}").json()["stock"] == 3
@@ -43,8 +51,9 @@ def test_import_by_file_upload_with_another_separator(admin, sku):
 def test_import_rejects_empty_bodies_wrong_types_and_unknown_products(admin, sku):
     assert_error(import_text(admin, sku, b""), 400, "validation_error")
     assert_error(import_text(admin, sku, b"\n\n  \n"), 400, "validation_error")
-    assert_error(admin.post(f"/api/v1/admin/products/{sku}/codes", json={"codes": ["x"]}),
-                 415, "unsupported_media_type")
+    assert_error(
+        admin.post(f"/api/v1/admin/products/{sku}/codes", json={"codes": ["x"]}), 415, "unsupported_media_type"
+    )
     assert_error(import_text(admin, "NO-SUCH-SKU", b"X1\n"), 404, "not_found")
     recharge = new_product(delivery="recharge")
     admin.post("/api/v1/admin/products", json=recharge)
@@ -58,6 +67,7 @@ def test_a_fifty_megabyte_line_is_rejected_and_the_rest_imported(api, admin, sku
         for _ in range(50):
             yield b"x" * (1 << 20)
         yield b"\nGOOD-2\n"
+
     response = import_text(admin, sku, body())
     assert response.status_code == 200, response.text
     assert response.json()["rejected"] == [{"line": 2, "reason": "line too long"}]
@@ -65,8 +75,9 @@ def test_a_fifty_megabyte_line_is_rejected_and_the_rest_imported(api, admin, sku
 
 
 def test_import_needs_the_admin_token(api, sku):
-    assert_error(api.post(f"/api/v1/admin/products/{sku}/codes", data=b"X\n", headers=IMPORT_HEADERS),
-                 401, "unauthorized")
+    assert_error(
+        api.post(f"/api/v1/admin/products/{sku}/codes", data=b"X\n", headers=IMPORT_HEADERS), 401, "unauthorized"
+    )
     assert_error(api.get(f"/api/v1/admin/products/{sku}/codes"), 401, "unauthorized")
 
 
@@ -78,8 +89,11 @@ def test_update_deactivate_and_reactivate(api, admin, sku):
     assert_error(api.get(f"/api/v1/products/{sku}"), 404, "not_found")
     assert admin.patch(f"/api/v1/admin/products/{sku}", json={"active": True}).status_code == 200
     assert api.get(f"/api/v1/products/{sku}").status_code == 200
-    assert_error(admin.patch(f"/api/v1/admin/products/{sku}", json={"min_quantity": 9, "max_quantity": 2}),
-                 400, "validation_error")
+    assert_error(
+        admin.patch(f"/api/v1/admin/products/{sku}", json={"min_quantity": 9, "max_quantity": 2}),
+        400,
+        "validation_error",
+    )
     assert_error(admin.patch(f"/api/v1/admin/products/{sku}", json={"delivery": "card"}), 400, "validation_error")
     assert_error(admin.patch("/api/v1/admin/products/NOPE", json={"name": "x"}), 404, "not_found")
 
@@ -91,29 +105,53 @@ def test_category_tree(admin):
     assert made.json() == {"name": child, "parent": root, "sort_order": 0}
     assert_error(admin.post("/api/v1/admin/categories", json={"name": root}), 409, "conflict")
     assert_error(admin.patch(f"/api/v1/admin/categories/{root}", json={"parent": child}), 400, "validation_error")
-    assert_error(admin.post("/api/v1/admin/categories", json={"name": unique("x"), "parent": "nope"}),
-                 404, "not_found")
+    assert_error(admin.post("/api/v1/admin/categories", json={"name": unique("x"), "parent": "nope"}), 404, "not_found")
     listed = admin.get("/api/v1/admin/categories").json()["items"]
     assert {"name": child, "parent": root, "sort_order": 0} in listed
 
 
 def test_level_price_promotion_and_public_quote(api, admin, sku):
     assert admin.put(f"/api/v1/admin/products/{sku}/level-prices/gold", json={"price": "8.00"}).status_code == 200
-    promo = admin.post(f"/api/v1/admin/products/{sku}/promotions", json={
-        "name": "always", "percent_off": 50, "weekdays": [1, 2, 3, 4, 5, 6, 7], "starts": "00:00", "ends": "00:00",
-        "timezone": "Asia/Shanghai"})
+    promo = admin.post(
+        f"/api/v1/admin/products/{sku}/promotions",
+        json={
+            "name": "always",
+            "percent_off": 50,
+            "weekdays": [1, 2, 3, 4, 5, 6, 7],
+            "starts": "00:00",
+            "ends": "00:00",
+            "timezone": "Asia/Shanghai",
+        },
+    )
     assert promo.status_code == 201, promo.text
     quote = api.get(f"/api/v1/products/{sku}/quote", params={"quantity": 2}).json()
     # "00:00"-"00:00" is an empty window: the base price applies
-    assert quote == {"sku": sku, "quantity": 2, "unit_price": "9.90", "total": "19.80", "currency": "CNY",
-                     "rule": {"kind": "base"}}
+    assert quote == {
+        "sku": sku,
+        "quantity": 2,
+        "unit_price": "9.90",
+        "total": "19.80",
+        "currency": "CNY",
+        "rule": {"kind": "base"},
+    }
     assert admin.delete(f"/api/v1/admin/promotions/{promo.json()['id']}").json()["active"] is False
     assert_error(admin.delete(f"/api/v1/admin/promotions/{promo.json()['id']}"), 404, "not_found")
     assert_error(api.get(f"/api/v1/products/{sku}/quote", params={"quantity": 99}), 400, "validation_error")
-    assert_error(admin.post(f"/api/v1/admin/products/{sku}/promotions", json={
-        "name": "both", "percent_off": 10, "price": "1.00"}), 400, "validation_error")
-    assert_error(admin.post(f"/api/v1/admin/products/{sku}/promotions", json={
-        "name": "tz", "percent_off": 10, "timezone": "Mars/Olympus"}), 400, "validation_error")
+    assert_error(
+        admin.post(
+            f"/api/v1/admin/products/{sku}/promotions", json={"name": "both", "percent_off": 10, "price": "1.00"}
+        ),
+        400,
+        "validation_error",
+    )
+    assert_error(
+        admin.post(
+            f"/api/v1/admin/products/{sku}/promotions",
+            json={"name": "tz", "percent_off": 10, "timezone": "Mars/Olympus"},
+        ),
+        400,
+        "validation_error",
+    )
 
 
 def test_stock_report(admin, sku):

@@ -1,6 +1,7 @@
 """The gateway over real HTTP in front of every real service (DESIGN §6): error shape and status
 for every kind of bad request, request ids, health, metrics, OpenAPI, product reads and the
 admin product creation."""
+
 import json
 import logging
 import uuid
@@ -25,9 +26,11 @@ def test_healthz_is_ok_when_every_service_answers(api):
 def test_healthz_is_503_when_a_service_is_missing(config, runner_factory):
     from gateway.service import GatewayService
     from services.catalog.service import CatalogService
-    runner = runner_factory(config, CatalogService, GatewayService)   # five services missing
+
+    runner = runner_factory(config, CatalogService, GatewayService)  # five services missing
     runner.start()
     import requests
+
     response = requests.get(config["BASE_URL"] + "/healthz", timeout=10)
     assert response.status_code == 503
     body = response.json()
@@ -40,9 +43,11 @@ def test_readyz_answers_without_any_service(config, runner_factory):
     """/readyz (the gateway's readiness probe) depends on the gateway process alone: with every
     service missing, /healthz is 503 but /readyz is still 200, and quickly (it waits on no RPC)."""
     from gateway.service import GatewayService
+
     runner = runner_factory(config, GatewayService)
     runner.start()
     import requests
+
     assert requests.get(config["BASE_URL"] + "/healthz", timeout=10).status_code == 503
     response = requests.get(config["BASE_URL"] + "/readyz", timeout=10)
     assert response.status_code == 200, response.text
@@ -78,14 +83,22 @@ def test_product_list_filters_and_pages(api):
 
 def test_product_shape_and_unknown_product(api):
     product = api.get("/api/v1/products/DEMO-STEAM-50").json()
-    assert product == {"sku": "DEMO-STEAM-50", "name": "[DEMO] Steam 钱包充值卡 50 元",
-                       "category": "游戏点卡", "price": "48.50", "currency": "CNY", "delivery": "card",
-                       "stock": 30, "min_quantity": 1, "max_quantity": 5, "description": "演示数据 · demo data"}
+    assert product == {
+        "sku": "DEMO-STEAM-50",
+        "name": "[DEMO] Steam 钱包充值卡 50 元",
+        "category": "游戏点卡",
+        "price": "48.50",
+        "currency": "CNY",
+        "delivery": "card",
+        "stock": 30,
+        "min_quantity": 1,
+        "max_quantity": 5,
+        "description": "演示数据 · demo data",
+    }
     assert_error(api.get("/api/v1/products/NO-SUCH-SKU"), 404, "not_found")
 
 
-@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 201}, {"limit": "x"}, {"cursor": "%%%"},
-                                   {"q": "x" * 65}])
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 201}, {"limit": "x"}, {"cursor": "%%%"}, {"q": "x" * 65}])
 def test_bad_query_parameters(api, params):
     assert_error(api.get("/api/v1/products", params=params), 400, "validation_error")
 
@@ -107,35 +120,51 @@ def test_admin_needs_the_token(api):
     assert_error(api.post("/api/v1/admin/products", json=new_product(), headers=wrong), 401, "unauthorized")
 
 
-@pytest.mark.parametrize("change", [
-    {"price": 9.9}, {"price": "-1.00"}, {"price": "9.999"}, {"price": "abc"},
-    {"min_quantity": 0}, {"max_quantity": -5}, {"max_quantity": 10**9}, {"min_quantity": "2"},
-    {"min_quantity": 6, "max_quantity": 5}, {"delivery": "teleport"}, {"sku": "bad sku!"},
-    {"sku": "x" * 65}, {"name": ""}, {"unknown_field": 1}, {"currency": "EUR"},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"price": 9.9},
+        {"price": "-1.00"},
+        {"price": "9.999"},
+        {"price": "abc"},
+        {"min_quantity": 0},
+        {"max_quantity": -5},
+        {"max_quantity": 10**9},
+        {"min_quantity": "2"},
+        {"min_quantity": 6, "max_quantity": 5},
+        {"delivery": "teleport"},
+        {"sku": "bad sku!"},
+        {"sku": "x" * 65},
+        {"name": ""},
+        {"unknown_field": 1},
+        {"currency": "EUR"},
+    ],
+)
 def test_admin_product_bad_fields(api, admin, change):
     product = new_product(**change)
     error = assert_error(admin.post("/api/v1/admin/products", json=product), 400, "validation_error")
     assert error["details"]["fields"]
-    assert_error(api.get(f"/api/v1/products/{product['sku']}"), 404, "not_found")   # nothing half-written
+    assert_error(api.get(f"/api/v1/products/{product['sku']}"), 404, "not_found")  # nothing half-written
 
 
 def test_malformed_json_wrong_type_and_oversized_body(admin, system):
     url = "/api/v1/admin/products"
-    assert_error(admin.post(url, data=b'{"sku": ', headers={"Content-Type": "application/json"}),
-                 400, "validation_error")
-    assert_error(admin.post(url, data=b"[1, 2]", headers={"Content-Type": "application/json"}),
-                 400, "validation_error")
-    assert_error(admin.post(url, data=b"\xff\xfe", headers={"Content-Type": "application/json"}),
-                 400, "validation_error")
-    assert_error(admin.post(url, data=json.dumps(new_product()), headers={"Content-Type": "text/plain"}),
-                 415, "unsupported_media_type")
+    assert_error(
+        admin.post(url, data=b'{"sku": ', headers={"Content-Type": "application/json"}), 400, "validation_error"
+    )
+    assert_error(admin.post(url, data=b"[1, 2]", headers={"Content-Type": "application/json"}), 400, "validation_error")
+    assert_error(
+        admin.post(url, data=b"\xff\xfe", headers={"Content-Type": "application/json"}), 400, "validation_error"
+    )
+    assert_error(
+        admin.post(url, data=json.dumps(new_product()), headers={"Content-Type": "text/plain"}),
+        415,
+        "unsupported_media_type",
+    )
     big = json.dumps(new_product(description="x" * (system["MAX_BODY_BYTES"] + 1)))
-    assert_error(admin.post(url, data=big, headers={"Content-Type": "application/json"}),
-                 413, "payload_too_large")
-    chunks = (b"x" * 65536 for _ in range(system["MAX_BODY_BYTES"] // 65536 + 2))   # no Content-Length
-    assert_error(admin.post(url, data=chunks, headers={"Content-Type": "application/json"}),
-                 413, "payload_too_large")
+    assert_error(admin.post(url, data=big, headers={"Content-Type": "application/json"}), 413, "payload_too_large")
+    chunks = (b"x" * 65536 for _ in range(system["MAX_BODY_BYTES"] // 65536 + 2))  # no Content-Length
+    assert_error(admin.post(url, data=chunks, headers={"Content-Type": "application/json"}), 413, "payload_too_large")
 
 
 def test_metrics_count_entrypoints(api):
@@ -153,7 +182,11 @@ def test_openapi_describes_every_route_from_the_handler_schemas(api):
         assert route.method.lower() in spec["paths"][route.path]
     create = spec["paths"]["/api/v1/admin/products"]["post"]
     assert create["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/NewProduct"}
-    assert set(spec["components"]["schemas"]["NewProduct"]["properties"]) == set(new_product()) | {"currency", "active", "sort_order"}
+    assert set(spec["components"]["schemas"]["NewProduct"]["properties"]) == set(new_product()) | {
+        "currency",
+        "active",
+        "sort_order",
+    }
     assert "401" in create["responses"] and create["security"] == [{"adminToken": []}]
 
 
@@ -171,17 +204,28 @@ def test_correlation_id_reaches_gateway_and_catalog_logs(api):
     rid = uuid.uuid4().hex
     try:
         quote = api.get("/api/v1/products/DEMO-STEAM-50/quote?quantity=1", headers={"X-Request-Id": rid})
-        assert quote.status_code == 200     # (not a cached read: it must reach the catalog)
+        assert quote.status_code == 200  # (not a cached read: it must reach the catalog)
         # a worker logs its line as it finishes, which may be just after the answer went out
-        wait_until(lambda: {line["service"] for line in lines if line["correlation_id"] == rid}
-                   >= {"gateway", "catalog"}, timeout=5, message="log lines of both services")
+        wait_until(
+            lambda: {line["service"] for line in lines if line["correlation_id"] == rid} >= {"gateway", "catalog"},
+            timeout=5,
+            message="log lines of both services",
+        )
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
 
 
-@pytest.mark.parametrize("path", ["/api/v1/products?cursor=AA", "/api/v1/products/%00", "/api/v1/products?q=%00",
-                                  "/api/v1/orders/%00", "/api/v1//products"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/products?cursor=AA",
+        "/api/v1/products/%00",
+        "/api/v1/products?q=%00",
+        "/api/v1/orders/%00",
+        "/api/v1//products",
+    ],
+)
 def test_nul_bytes_and_odd_paths_are_4xx_not_500(api, path):
     response = api.get(path)
     assert 400 <= response.status_code < 500 and response.json()["error"]["code"] in ("validation_error", "not_found")
@@ -190,5 +234,8 @@ def test_nul_bytes_and_odd_paths_are_4xx_not_500(api, path):
 def test_nul_in_a_json_string_and_deep_nesting_are_400(admin):
     assert_error(admin.post("/api/v1/admin/products", json=new_product(name="a\u0000b")), 400, "validation_error")
     deep = b"[" * 100_000 + b"]" * 100_000
-    assert_error(admin.post("/api/v1/admin/products", data=deep, headers={"Content-Type": "application/json"}),
-                 400, "validation_error")
+    assert_error(
+        admin.post("/api/v1/admin/products", data=deep, headers={"Content-Type": "application/json"}),
+        400,
+        "validation_error",
+    )

@@ -1,13 +1,13 @@
 """make backup / make restore: dump every service schema, restore into a fresh database, the
 same rows come back (codes still encrypted), and the platform works on the restored copy."""
+
 import subprocess
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from services.common import migrate
-from services.common import testing
+from services.common import migrate, testing
 from tests.e2e.helpers import Api, start_system
 from tests.e2e.purchase.helpers import buy, card_product, order_of, pay, wait_status
 from tools import backup
@@ -26,14 +26,18 @@ def ciphertexts(url, sku):
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            return conn.execute(text("SELECT code FROM catalog.codes WHERE sku = :sku ORDER BY id"),
-                                {"sku": sku}).scalars().all()
+            return (
+                conn.execute(text("SELECT code FROM catalog.codes WHERE sku = :sku ORDER BY id"), {"sku": sku})
+                .scalars()
+                .all()
+            )
     finally:
         engine.dispose()
 
 
-def test_backup_restores_into_a_fresh_database_that_still_sells(config, seeded, database_url, fresh_database,
-                                                                 runner_factory, tmp_path):
+def test_backup_restores_into_a_fresh_database_that_still_sells(
+    config, seeded, database_url, fresh_database, runner_factory, tmp_path
+):
     running = start_system(config, runner_factory)
     with Api(config["BASE_URL"]) as api:
         api.headers["Authorization"] = f"Bearer {config['ADMIN_TOKEN']}"
@@ -41,17 +45,19 @@ def test_backup_restores_into_a_fresh_database_that_still_sells(config, seeded, 
         first = buy(api, sku).json()
         pay(api, first)
         wait_status(api, first, "completed")
-    running.gateway.stop()                 # the original goes away; the copy takes its vhost
+    running.gateway.stop()  # the original goes away; the copy takes its vhost
     running.stop()
 
     folder = backup.dump(database_url, tmp_path)
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        [f"{s}.dump" for s in backup.SERVICES] + [backup.MANIFEST])
-    sql = subprocess.run(["pg_restore", "--file=-", str(folder / "catalog.dump")], capture_output=True,
-                         text=True, check=True).stdout
-    assert f"{sku}-C0000" not in sql and "pw0" not in sql           # codes leave only encrypted
+        [f"{s}.dump" for s in backup.SERVICES] + [backup.MANIFEST]
+    )
+    sql = subprocess.run(
+        ["pg_restore", "--file=-", str(folder / "catalog.dump")], capture_output=True, text=True, check=True
+    ).stdout
+    assert f"{sku}-C0000" not in sql and "pw0" not in sql  # codes leave only encrypted
 
-    assert backup.restore(fresh_database, folder) == {}             # every table, every row
+    assert backup.restore(fresh_database, folder) == {}  # every table, every row
     assert ciphertexts(fresh_database, sku) == ciphertexts(database_url, sku)
 
     # the restored copy is a working platform: old orders readable by their token, new ones sell

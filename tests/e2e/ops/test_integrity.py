@@ -1,4 +1,5 @@
 """GET /api/v1/admin/integrity (and `make audit`): the services' records compared, for real."""
+
 from sqlalchemy import create_engine, text
 
 from tests.e2e.helpers import assert_error
@@ -10,26 +11,31 @@ def test_after_real_purchases_everything_holds_and_a_broken_record_is_found(api,
     sold = buy(api, sku, quantity=2).json()
     pay(api, sold)
     wait_status(api, sold, "completed")
-    buy(api, sku)                                                   # awaiting payment: nothing owed
+    buy(api, sku)  # awaiting payment: nothing owed
     report = admin.get("/api/v1/admin/integrity").json()
     assert report["ok"], report["problems"]
     assert report["counted"]["codes_sold"] >= 2 and report["counted"]["paid_orders"] >= 1
 
-    engine = create_engine(database_url)                            # break a promise behind its back
+    engine = create_engine(database_url)  # break a promise behind its back
     with engine.begin() as conn:
-        code_id = conn.execute(text("SELECT min(id) FROM catalog.codes WHERE order_no = :no"),
-                               {"no": sold["order_no"]}).scalar_one()
-        conn.execute(text("UPDATE catalog.codes SET status = 'available', order_no = NULL WHERE id = :id"),
-                     {"id": code_id})
+        code_id = conn.execute(
+            text("SELECT min(id) FROM catalog.codes WHERE order_no = :no"), {"no": sold["order_no"]}
+        ).scalar_one()
+        conn.execute(
+            text("UPDATE catalog.codes SET status = 'available', order_no = NULL WHERE id = :id"), {"id": code_id}
+        )
     try:
         report = admin.get("/api/v1/admin/integrity").json()
         assert not report["ok"]
-        assert {"check": "completed_without_its_codes", "order_no": sold["order_no"], "sold": 1, "bought": 2} \
-            in report["problems"]
-    finally:                                                        # mended: later tests audit this database too
+        assert {"check": "completed_without_its_codes", "order_no": sold["order_no"], "sold": 1, "bought": 2} in report[
+            "problems"
+        ]
+    finally:  # mended: later tests audit this database too
         with engine.begin() as conn:
-            conn.execute(text("UPDATE catalog.codes SET status = 'sold', order_no = :no WHERE id = :id"),
-                         {"id": code_id, "no": sold["order_no"]})
+            conn.execute(
+                text("UPDATE catalog.codes SET status = 'sold', order_no = :no WHERE id = :id"),
+                {"id": code_id, "no": sold["order_no"]},
+            )
         engine.dispose()
 
 

@@ -14,8 +14,14 @@ def epay():
 
 @pytest.fixture
 def epay_config(config, epay):
-    config.update(PAYMENT_CHANNELS=["epay"], EPAY_PID=epay.pid, EPAY_KEY=epay.key, EPAY_URL=epay.url,
-                  PUBLIC_URL=config["BASE_URL"], PAYMENT_RECONCILE_AFTER_S=3600)
+    config.update(
+        PAYMENT_CHANNELS=["epay"],
+        EPAY_PID=epay.pid,
+        EPAY_KEY=epay.key,
+        EPAY_URL=epay.url,
+        PUBLIC_URL=config["BASE_URL"],
+        PAYMENT_RECONCILE_AFTER_S=3600,
+    )
     return config
 
 

@@ -4,6 +4,7 @@ It accepts `submit.php` (checking our signature, as epay does), 'pays' an order 
 signed notify to the order's notify_url (GET or POST, like epay deployments do), answers
 `api.php?act=order` and `api.php?act=refund` (idempotent by out_refund_no). Its own state is in
 plain dicts the tests read."""
+
 import json
 import secrets
 from collections import Counter
@@ -21,11 +22,11 @@ from services.payment.channels.epay import sign
 class EpayDouble:
     def __init__(self, pid="1001", key="epay-test-key-0123456789"):
         self.pid, self.key = pid, key
-        self.orders = {}        # out_trade_no -> {"fields", "trade_no", "paid", "refunded"}
-        self.refunds = {}       # out_refund_no -> money (fen)
+        self.orders = {}  # out_trade_no -> {"fields", "trade_no", "paid", "refunded"}
+        self.refunds = {}  # out_refund_no -> money (fen)
         self.refuse_refunds = False
-        self.down = False       # answer 503 to every api.php call
-        self.calls = []         # (path, act)
+        self.down = False  # answer 503 to every api.php call
+        self.calls = []  # (path, act)
         self.asked = Counter()  # out_trade_no -> api.php?act=order queries about it (answered or not)
 
     def start(self):
@@ -56,11 +57,16 @@ class EpayDouble:
         return response(environ, start_response)
 
     def submit(self, fields):
-        if fields.get("pid") != self.pid or fields.get("sign") != sign(fields, self.key) \
-                or fields.get("sign_type") != "MD5":
+        if (
+            fields.get("pid") != self.pid
+            or fields.get("sign") != sign(fields, self.key)
+            or fields.get("sign_type") != "MD5"
+        ):
             return Response("签名校验失败", status=400)
-        order = self.orders.setdefault(fields["out_trade_no"], {
-            "fields": fields, "trade_no": "2026" + secrets.token_hex(6), "paid": False, "refunded": 0})
+        order = self.orders.setdefault(
+            fields["out_trade_no"],
+            {"fields": fields, "trade_no": "2026" + secrets.token_hex(6), "paid": False, "refunded": 0},
+        )
         return Response(f"<html>收银台 {order['fields']['money']}</html>", content_type="text/html")
 
     def api_order(self, args):
@@ -69,9 +75,19 @@ class EpayDouble:
         order = self.orders.get(args.get("out_trade_no"))
         if order is None:
             return _json({"code": -1, "msg": "订单号不存在"})
-        return _json({"code": 1, "msg": "查询订单号成功！", "pid": self.pid, "trade_no": order["trade_no"],
-                      "out_trade_no": args["out_trade_no"], "type": "alipay", "name": order["fields"]["name"],
-                      "money": order["fields"]["money"], "status": 1 if order["paid"] else 0})
+        return _json(
+            {
+                "code": 1,
+                "msg": "查询订单号成功！",
+                "pid": self.pid,
+                "trade_no": order["trade_no"],
+                "out_trade_no": args["out_trade_no"],
+                "type": "alipay",
+                "name": order["fields"]["name"],
+                "money": order["fields"]["money"],
+                "status": 1 if order["paid"] else 0,
+            }
+        )
 
     def api_refund(self, form):
         if form.get("pid") != self.pid or form.get("key") != self.key:
@@ -82,7 +98,7 @@ class EpayDouble:
         if order is None or not order["paid"]:
             return _json({"code": -1, "msg": "订单不存在或未支付"})
         if form.get("out_refund_no") in self.refunds:
-            return _json({"code": 1, "msg": "退款成功"})     # the same refund asked again
+            return _json({"code": 1, "msg": "退款成功"})  # the same refund asked again
         money = parse_minor(form["money"])
         if order["refunded"] + money > parse_minor(order["fields"]["money"]):
             return _json({"code": -1, "msg": "退款金额超过订单金额"})
@@ -101,9 +117,16 @@ class EpayDouble:
         """The signed notify epay sends for a paid order: `signed` changes are made before signing
         (a genuine notify saying something else), `changes` after (tampering)."""
         order = self.orders[number]
-        fields = {"pid": self.pid, "trade_no": order["trade_no"], "out_trade_no": number, "type": "alipay",
-                  "name": order["fields"]["name"], "money": order["fields"]["money"],
-                  "trade_status": "TRADE_SUCCESS", **(signed or {})}
+        fields = {
+            "pid": self.pid,
+            "trade_no": order["trade_no"],
+            "out_trade_no": number,
+            "type": "alipay",
+            "name": order["fields"]["name"],
+            "money": order["fields"]["money"],
+            "trade_status": "TRADE_SUCCESS",
+            **(signed or {}),
+        }
         fields["sign"], fields["sign_type"] = sign(fields, key or self.key), "MD5"
         fields.update(changes)
         return {k: v for k, v in fields.items() if v is not None}
@@ -124,4 +147,3 @@ class EpayDouble:
 
 def _json(data):
     return Response(json.dumps(data, ensure_ascii=False), content_type="application/json")
-

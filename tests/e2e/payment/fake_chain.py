@@ -1,5 +1,6 @@
 """A fake TRON chain for the USDT channel: the only thing tests replace (KAMENG_USDT_CHAIN_CLIENT =
 "tests.e2e.payment.fake_chain:CHAIN"); everything else runs the production code path."""
+
 import secrets
 
 
@@ -8,7 +9,7 @@ class FakeChain:
         self.reset()
 
     def reset(self):
-        self.transfers_ = []       # {"txid", "to", "value", "contract", "block"}
+        self.transfers_ = []  # {"txid", "to", "value", "contract", "block"}
         self.head = 1000
         self.asked = 0
 
@@ -23,8 +24,11 @@ class FakeChain:
     # the chain client interface
     def transfers(self, address, contract, since_ms):
         self.asked += 1
-        return [{"txid": t["txid"], "to": t["to"], "value": t["value"]} for t in self.transfers_
-                if t["to"] == address and t["contract"] == contract]
+        return [
+            {"txid": t["txid"], "to": t["to"], "value": t["value"]}
+            for t in self.transfers_
+            if t["to"] == address and t["contract"] == contract
+        ]
 
     def confirmations(self, txid):
         block = next(t["block"] for t in self.transfers_ if t["txid"] == txid)

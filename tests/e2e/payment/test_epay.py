@@ -1,6 +1,7 @@
 """易支付 (epay) V1 end to end: our redirect -> the epay double -> its signed notify to our
 gateway -> the order delivered; every forged, tampered or foreign notify refused with nothing
 changed (DESIGN §6, §7)."""
+
 import re
 from urllib.parse import parse_qs, urlparse
 
@@ -36,7 +37,7 @@ def test_redirect_notify_delivers(api, admin, epay, db, method):
     stored = notifications(db, order)
     assert [(n["verified"], n["outcome"]) for n in stored] == [(True, "paid")]
     fields = stored[0]["raw"]["query" if method == "GET" else "form"]
-    assert fields["sign"] and fields["money"] == "9.90"                     # kept raw, for audit
+    assert fields["sign"] and fields["money"] == "9.90"  # kept raw, for audit
 
 
 def test_the_same_notify_many_times_and_at_once_moves_the_state_once(api, admin, epay, db):
@@ -48,7 +49,7 @@ def test_the_same_notify_many_times_and_at_once_moves_the_state_once(api, admin,
     answers = list(pool.imap(lambda m: epay.send(payment_no, fields, m), ["GET", "POST"] * 4))
     assert {(a.status_code, a.text) for a in answers} == {(200, "success")}
     wait_status(api, order, "completed")
-    assert epay.send(payment_no, fields).text == "success"                   # and once more, later
+    assert epay.send(payment_no, fields).text == "success"  # and once more, later
     outcomes = sorted(n["outcome"] for n in notifications(db, order))
     assert outcomes == ["paid"] + ["repeat"] * 8
     assert len(db("SELECT * FROM payment.journal WHERE payment_no = :p", p=payment_no)) == 1
@@ -84,7 +85,7 @@ def test_bad_notifies_are_refused_and_change_nothing(api, admin, epay, db, case)
     last = db("SELECT coalesce(max(id), 0) AS id FROM payment.notifications")[0]["id"]
     answer = epay.send(payment_no, BAD[case](epay, payment_no), "POST")
     assert (answer.status_code, answer.text) == (200, "fail")
-    assert "payment_succeeded" not in events_of(db, "payment", order)     # answered after its commit: nothing sent
+    assert "payment_succeeded" not in events_of(db, "payment", order)  # answered after its commit: nothing sent
     assert order_of(api, order)["status"] == "awaiting_payment"
     assert payment_row(db, order)["status"] == "pending"
     assert db("SELECT * FROM payment.journal WHERE payment_no = :p", p=payment_no) == []
@@ -103,7 +104,7 @@ def test_a_valid_notify_replayed_onto_another_order_is_refused(api, admin, epay,
     replayed = epay.notification(first["payment"]["payment_no"], out_trade_no=second["payment"]["payment_no"])
     answer = epay.send(second["payment"]["payment_no"], replayed)
     assert answer.text == "fail"
-    assert "payment_succeeded" not in events_of(db, "payment", second)    # answered after its commit: nothing sent
+    assert "payment_succeeded" not in events_of(db, "payment", second)  # answered after its commit: nothing sent
     assert order_of(api, second)["status"] == "awaiting_payment" and payment_row(db, second)["status"] == "pending"
 
 
@@ -117,7 +118,7 @@ def test_one_channel_trade_pays_one_payment(api, admin, epay, db):
     epay.orders[second["payment"]["payment_no"]]["paid"] = True
     fields = epay.notification(second["payment"]["payment_no"], signed={"trade_no": taken})
     assert epay.send(second["payment"]["payment_no"], fields).text == "fail"
-    assert "payment_succeeded" not in events_of(db, "payment", second)    # answered after its commit: nothing sent
+    assert "payment_succeeded" not in events_of(db, "payment", second)  # answered after its commit: nothing sent
     assert order_of(api, second)["status"] == "awaiting_payment" and payment_row(db, second)["status"] == "pending"
     assert [n["outcome"] for n in notifications(db, second)] == ["rejected: that trade paid another payment"]
 
@@ -126,14 +127,27 @@ def test_a_product_priced_in_dollars_is_not_offered_to_a_yuan_channel(api, admin
     """epay (like Alipay, WeChat Pay and USDT here) charges yuan: "10.00" USD must not become
     ¥10.00. The order is refused before anything is written; the sandbox takes any currency."""
     sku = unique("USD")
-    assert admin.post("/api/v1/admin/products", json={"sku": sku, "name": "Dollar card", "category": "测试",
-                                                      "price": "10.00", "currency": "USD",
-                                                      "delivery": "card"}).status_code == 201
+    assert (
+        admin.post(
+            "/api/v1/admin/products",
+            json={
+                "sku": sku,
+                "name": "Dollar card",
+                "category": "测试",
+                "price": "10.00",
+                "currency": "USD",
+                "delivery": "card",
+            },
+        ).status_code
+        == 201
+    )
     admin.post(f"/api/v1/admin/products/{sku}/codes", data=b"USD-CODE-1\n", headers={"Content-Type": "text/plain"})
     body = {"sku": sku, "quantity": 1, "contact": "usd@example.com", "payment_channel": "epay"}
     refused = api.post("/api/v1/orders", json=body)
     assert refused.status_code == 400, refused.text
-    assert refused.json()["error"]["details"]["fields"]["payment_channel"] == ["for this product choose one of ['sandbox']"]
+    assert refused.json()["error"]["details"]["fields"]["payment_channel"] == [
+        "for this product choose one of ['sandbox']"
+    ]
     assert api.get("/api/v1/admin/orders", params={"sku": sku}, headers=admin.headers).json()["items"] == []
     page = api.get(f"/products/{sku}")
     assert page.status_code == 200 and 'value="epay"' not in page.text and 'value="sandbox"' in page.text
@@ -144,11 +158,13 @@ def test_a_product_priced_in_dollars_is_not_offered_to_a_yuan_channel(api, admin
 def test_a_notify_for_another_channels_payment_changes_nothing(api, admin, epay, db):
     """A sandbox payment's number in a (genuinely signed) epay notify: not this channel's payment."""
     sku = card_product(admin, codes=1)
-    order = api.post("/api/v1/orders", json={"sku": sku, "quantity": 1, "contact": "b@example.com",
-                                              "payment_channel": "sandbox"}).json()
+    order = api.post(
+        "/api/v1/orders", json={"sku": sku, "quantity": 1, "contact": "b@example.com", "payment_channel": "sandbox"}
+    ).json()
     own = buy_epay(api, admin, epay)
-    fields = epay.notification(own["payment"]["payment_no"],
-                               signed={"out_trade_no": order["payment"]["payment_no"], "money": order["amount"]})
+    fields = epay.notification(
+        own["payment"]["payment_no"], signed={"out_trade_no": order["payment"]["payment_no"], "money": order["amount"]}
+    )
     assert epay.send(own["payment"]["payment_no"], fields).text == "fail"
     assert payment_row(db, order)["status"] == "pending"
     assert [n["outcome"] for n in notifications(db, order)] == ["rejected: another channel's payment"]
@@ -157,15 +173,17 @@ def test_a_notify_for_another_channels_payment_changes_nothing(api, admin, epay,
 def test_an_unknown_channel_is_404_and_a_disabled_one_too_but_kept(api, db):
     assert api.post("/api/v1/payments/paypal/notify", data="x").status_code == 404
     marker = "kept-" + "9" * 12
-    assert api.post("/api/v1/payments/alipay/notify", data={"x": marker}).status_code == 404   # not enabled here
+    assert api.post("/api/v1/payments/alipay/notify", data={"x": marker}).status_code == 404  # not enabled here
     kept = db("SELECT * FROM payment.notifications WHERE raw::text LIKE :m", m=f"%{marker}%")
     assert [(k["channel"], k["verified"], k["outcome"]) for k in kept] == [
-        ("alipay", False, "refused: channel not enabled")]
+        ("alipay", False, "refused: channel not enabled")
+    ]
 
 
 def test_the_payment_service_does_not_start_with_an_empty_epay_key(epay_config, runner_factory):
     from services.payment.channels import Misconfigured
     from services.payment.service import PaymentService
+
     runner = runner_factory({**epay_config, "EPAY_KEY": ""}, PaymentService)
     with pytest.raises(Misconfigured):
         runner.start()

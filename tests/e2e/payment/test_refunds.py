@@ -1,5 +1,6 @@
 """Refunds through the epay double: partial and whole, idempotent per request, failures retried;
 the journal records every movement and the order shows what happened."""
+
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -28,8 +29,10 @@ def refund(admin, order, key=None, **body):
 
 
 def journal(db, order):
-    return [(j["kind"], j["amount"]) for j in db("SELECT * FROM payment.journal WHERE payment_no = :p ORDER BY id",
-                                                   p=order["payment"]["payment_no"])]
+    return [
+        (j["kind"], j["amount"])
+        for j in db("SELECT * FROM payment.journal WHERE payment_no = :p ORDER BY id", p=order["payment"]["payment_no"])
+    ]
 
 
 def test_partial_then_whole_refund(api, admin, epay, db):
@@ -38,12 +41,12 @@ def test_partial_then_whole_refund(api, admin, epay, db):
     first = refund(admin, order, key="k-1", amount="3.00", reason="one code was bad")
     assert first.status_code == 200, first.text
     body = first.json()
-    assert body["status"] == "completed"                       # a partial refund leaves the order as it is
+    assert body["status"] == "completed"  # a partial refund leaves the order as it is
     assert body["refund"]["amount"] == "3.00" and body["refund"]["status"] == "refunded"
     again = refund(admin, order, key="k-1", amount="3.00", reason="one code was bad")
-    assert again.json()["refund"]["refund_no"] == body["refund"]["refund_no"]     # the same request: once
+    assert again.json()["refund"]["refund_no"] == body["refund"]["refund_no"]  # the same request: once
     assert_error(refund(admin, order, key="k-1", amount="2.00"), 422, "idempotency_mismatch")
-    assert_error(refund(admin, order, amount="7.00"), 409, "conflict")                # 6.90 is left
+    assert_error(refund(admin, order, amount="7.00"), 409, "conflict")  # 6.90 is left
     assert list(epay.refunds.values()) == [300]
     assert payment_row(db, order)["refunded_amount"] == 300 and payment_row(db, order)["status"] == "paid"
     shown = admin.get(f"/api/v1/admin/orders/{order['order_no']}/payment").json()
@@ -51,7 +54,7 @@ def test_partial_then_whole_refund(api, admin, epay, db):
     assert [(r["amount"], r["status"], r["whole"]) for r in shown["refunds"]] == [("3.00", "refunded", False)]
     assert [(n["outcome"], n["source"]) for n in shown["notifications"]] == [("paid", "notify")]
 
-    whole = refund(admin, order, reason="buyer asked")             # no amount: the rest, and the order
+    whole = refund(admin, order, reason="buyer asked")  # no amount: the rest, and the order
     assert whole.status_code == 200 and whole.json()["refund"] is None
     assert wait_status(api, order, "refunded")["status"] == "refunded"
     assert sorted(epay.refunds.values()) == [300, 690]
@@ -76,8 +79,13 @@ def test_a_refused_refund_is_refund_failed_then_retried(api, admin, epay, db):
     assert answer["status"] == "refund_failed" and "余额不足" in answer["error"]
     assert journal(db, order) == [("payment", 990)]
     epay.refuse_refunds = False
-    wait_until(lambda: db("SELECT status FROM payment.refunds WHERE refund_no = :r",
-                          r=answer["refund_no"])[0]["status"] == "refunded", message="the retried refund")
+    wait_until(
+        lambda: (
+            db("SELECT status FROM payment.refunds WHERE refund_no = :r", r=answer["refund_no"])[0]["status"]
+            == "refunded"
+        ),
+        message="the retried refund",
+    )
     assert journal(db, order) == [("payment", 990), ("refund", -100)]
     assert order_of(api, order)["status"] == "completed"
 
@@ -90,9 +98,11 @@ def test_the_orders_refund_takes_over_a_partial_refund_given_up(api, admin, epay
     partial = refund(admin, order, key="k-3", amount="3.00").json()["refund"]
     assert partial["status"] == "refund_failed"
     engine = create_engine(database_url)
-    with engine.begin() as conn:                  # its tries used up: given up, left for a person
-        conn.execute(text("UPDATE payment.refunds SET attempts = 8, next_try_at = NULL WHERE refund_no = :r"),
-                     {"r": partial["refund_no"]})
+    with engine.begin() as conn:  # its tries used up: given up, left for a person
+        conn.execute(
+            text("UPDATE payment.refunds SET attempts = 8, next_try_at = NULL WHERE refund_no = :r"),
+            {"r": partial["refund_no"]},
+        )
     engine.dispose()
     epay.refuse_refunds = False
     assert refund(admin, order, reason="not delivered after all").status_code == 200
@@ -100,8 +110,10 @@ def test_the_orders_refund_takes_over_a_partial_refund_given_up(api, admin, epay
     assert journal(db, order) == [("payment", 990), ("refund", -990)]
     row = payment_row(db, order)
     assert (row["status"], row["refunded_amount"]) == ("refunded", 990)
-    assert db("SELECT status FROM payment.refunds WHERE refund_no = :r", r=partial["refund_no"])[0]["status"] \
+    assert (
+        db("SELECT status FROM payment.refunds WHERE refund_no = :r", r=partial["refund_no"])[0]["status"]
         == "superseded"
+    )
 
 
 def test_a_refund_while_the_channel_is_down_stays_refunding_and_is_asked_again(api, admin, epay, db):
@@ -109,8 +121,14 @@ def test_a_refund_while_the_channel_is_down_stays_refunding_and_is_asked_again(a
     epay.down = True
     answer = refund(admin, order).json()
     assert answer["status"] == "refunding"
-    wait_until(lambda: [r for r in db("SELECT attempts FROM payment.refunds WHERE order_no = :o",
-                                      o=order["order_no"]) if r["attempts"] >= 2], message="a second try")
+    wait_until(
+        lambda: [
+            r
+            for r in db("SELECT attempts FROM payment.refunds WHERE order_no = :o", o=order["order_no"])
+            if r["attempts"] >= 2
+        ],
+        message="a second try",
+    )
     assert order_of(api, order)["status"] == "refunding" and journal(db, order) == [("payment", 990)]
     epay.down = False
     wait_status(api, order, "refunded")

@@ -1,5 +1,6 @@
 """'Find my order' by contact + query password (services/order/lookup.py), through the real
 order service, broker and database."""
+
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import create_engine, text
@@ -22,14 +23,15 @@ def test_a_query_password_finds_the_contacts_orders_and_nothing_else(api, admin,
     other = buy(api, sku, contact=f"x{contact}").json()
     for order in (first, second, other):
         order_rpc.set_lookup_password(order["order_no"], order["token"], "open sesame")
-    found = order_rpc.find_orders(contact.upper(), "open sesame")      # contacts match case-insensitively
-    assert [o["order_no"] for o in found] == [second["order_no"], first["order_no"]]   # newest first
+    found = order_rpc.find_orders(contact.upper(), "open sesame")  # contacts match case-insensitively
+    assert [o["order_no"] for o in found] == [second["order_no"], first["order_no"]]  # newest first
     assert all("token" not in o and o["created_at"].endswith("Z") for o in found)
     assert order_rpc.find_orders(contact, "open sesamE") == []
     assert order_rpc.find_orders(f"nobody-{contact}", "open sesame") == []
-    with create_engine(database_url).connect() as db:                  # only a hash is stored
-        stored = db.execute(text('SELECT password_hash FROM "order".lookup_passwords WHERE order_no = :n'),
-                            {"n": first["order_no"]}).scalar_one()
+    with create_engine(database_url).connect() as db:  # only a hash is stored
+        stored = db.execute(
+            text('SELECT password_hash FROM "order".lookup_passwords WHERE order_no = :n'), {"n": first["order_no"]}
+        ).scalar_one()
     assert b"open sesame" not in bytes(stored) and len(stored) == 32
 
 

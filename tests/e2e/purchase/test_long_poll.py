@@ -1,5 +1,6 @@
 """GET /orders/{no}?status=&wait=: the answer is held while the order stays in `status` and
 given as soon as it moves, woken by the order service's hint (not by asking again and again)."""
+
 import time
 
 import eventlet
@@ -11,8 +12,11 @@ from tests.e2e.purchase.helpers import buy, card_product, pay
 
 def held(api, order, status, wait, token=None):
     started = time.monotonic()
-    response = api.get(f"/api/v1/orders/{order['order_no']}", params={"status": status, "wait": wait},
-                       headers={"X-Order-Token": token or order["token"]})
+    response = api.get(
+        f"/api/v1/orders/{order['order_no']}",
+        params={"status": status, "wait": wait},
+        headers={"X-Order-Token": token or order["token"]},
+    )
     return response, time.monotonic() - started
 
 
@@ -26,12 +30,12 @@ def test_a_held_answer_comes_as_soon_as_the_order_moves(api, admin, monkeypatch)
     assert pay(api, order).status_code == 200
     response, seconds = waiting.wait()
     assert response.status_code == 200 and response.json()["status"] in ("paid", "delivering", "completed")
-    assert seconds < 5                            # woken by the hint, long before the 15 s
+    assert seconds < 5  # woken by the hint, long before the 15 s
 
     done, seconds = held(api, order, response.json()["status"], 15)
     if response.json()["status"] != "completed":
         assert done.json()["status"] == "completed" and seconds < 5
-    assert done.json()["items"]                   # the codes come with the answer
+    assert done.json()["items"]  # the codes come with the answer
 
 
 def test_an_order_that_does_not_move_is_answered_at_the_deadline(api, admin):
@@ -56,8 +60,13 @@ def test_the_token_is_checked_before_anything_is_held(api, admin):
 
 def test_bad_hold_parameters_are_a_400(api, admin):
     order = buy(api, card_product(admin)).json()
-    for params in ({"status": "sleeping", "wait": 5}, {"status": "paid", "wait": 21},
-                   {"status": "paid", "wait": -1}, {"status": "paid", "wait": "soon"}):
-        response = api.get(f"/api/v1/orders/{order['order_no']}", params=params,
-                           headers={"X-Order-Token": order["token"]})
+    for params in (
+        {"status": "sleeping", "wait": 5},
+        {"status": "paid", "wait": 21},
+        {"status": "paid", "wait": -1},
+        {"status": "paid", "wait": "soon"},
+    ):
+        response = api.get(
+            f"/api/v1/orders/{order['order_no']}", params=params, headers={"X-Order-Token": order["token"]}
+        )
         assert_error(response, 400, "validation_error")

@@ -1,4 +1,5 @@
 """The purchase path through HTTP, every service and the real broker and database (DESIGN §3)."""
+
 import re
 import time
 
@@ -8,8 +9,16 @@ import requests
 
 from services.common.testing import unique, wait_until
 from tests.e2e.helpers import assert_error
-from tests.e2e.purchase.helpers import (buy, card_product, deliveries_handled, events_of, order_of, pay, stock,
-                                        wait_status)
+from tests.e2e.purchase.helpers import (
+    buy,
+    card_product,
+    deliveries_handled,
+    events_of,
+    order_of,
+    pay,
+    stock,
+    wait_status,
+)
 
 
 def test_buy_pay_and_see_the_codes(api, admin):
@@ -17,7 +26,7 @@ def test_buy_pay_and_see_the_codes(api, admin):
     created = buy(api, sku, quantity=2)
     assert created.status_code == 201, created.text
     order = created.json()
-    assert order["status"] == "awaiting_payment" and order["payment"]["pay_url"]     # in the first answer
+    assert order["status"] == "awaiting_payment" and order["payment"]["pay_url"]  # in the first answer
     assert order["amount"] == "19.80" and order["currency"] == "CNY" and len(order["token"]) >= 32
     assert order["expires_at"].endswith("Z")
     assert order_of(api, order)["items"] == []
@@ -27,8 +36,14 @@ def test_buy_pay_and_see_the_codes(api, admin):
     assert "token" not in done
     wait_until(lambda: stock(api, sku) == 1, message="stock to show the sale")
     timeline = admin.get(f"/api/v1/admin/orders/{order['order_no']}").json()["timeline"]
-    assert [t["to"] for t in timeline] == ["pending", "reserving", "awaiting_payment", "awaiting_payment",
-                                           "paid", "completed"]
+    assert [t["to"] for t in timeline] == [
+        "pending",
+        "reserving",
+        "awaiting_payment",
+        "awaiting_payment",
+        "paid",
+        "completed",
+    ]
 
 
 @pytest.mark.parametrize("sign", ["0" * 64, "签名" * 16, ""])
@@ -36,11 +51,16 @@ def test_a_forged_sandbox_notify_is_refused_cleanly(api, admin, db, sign):
     """What the sandbox's own pay button sends, with a signature we did not make (non-ASCII too):
     "fail", never a 500, and the order stays unpaid."""
     order = buy(api, card_product(admin, codes=1)).json()
-    forged = {"payment_no": order["payment"]["payment_no"], "amount": 990, "trade_no": "SBXforged",
-              "trade_status": "TRADE_SUCCESS", "sign": sign}
+    forged = {
+        "payment_no": order["payment"]["payment_no"],
+        "amount": 990,
+        "trade_no": "SBXforged",
+        "trade_status": "TRADE_SUCCESS",
+        "sign": sign,
+    }
     answer = api.post("/api/v1/payments/sandbox/notify", json=forged)
     assert (answer.status_code, answer.text) == (200, "fail")
-    assert "payment_succeeded" not in events_of(db, "payment", order)     # answered after its commit: nothing sent
+    assert "payment_succeeded" not in events_of(db, "payment", order)  # answered after its commit: nothing sent
     assert order_of(api, order)["status"] == "awaiting_payment"
 
 
@@ -51,21 +71,29 @@ def test_wrong_or_missing_token_is_like_an_unknown_order(api, admin):
     unknown = api.get("/api/v1/orders/K000000NOSUCHORDER", headers={"X-Order-Token": order["token"]})
     bodies = {r.text for r in (wrong, missing, unknown)}
     assert {r.status_code for r in (wrong, missing, unknown)} == {404} and len(bodies) == 1
-    assert_error(api.post(f"/api/v1/orders/{order['order_no']}/cancel", headers={"X-Order-Token": "nope"}),
-                 404, "not_found")
+    assert_error(
+        api.post(f"/api/v1/orders/{order['order_no']}/cancel", headers={"X-Order-Token": "nope"}), 404, "not_found"
+    )
 
 
 def test_duplicate_and_concurrent_notifications_deliver_once(api, admin, db):
     sku = card_product(admin, codes=4)
     order = buy(api, sku, quantity=2).json()
     pool = eventlet.GreenPool(20)
-    statuses = list(pool.imap(lambda _: requests.post(
-        f"{api.base_url}/api/v1/payments/sandbox/{order['payment']['payment_no']}/pay", timeout=10).status_code,
-        range(20)))
+    statuses = list(
+        pool.imap(
+            lambda _: (
+                requests.post(
+                    f"{api.base_url}/api/v1/payments/sandbox/{order['payment']['payment_no']}/pay", timeout=10
+                ).status_code
+            ),
+            range(20),
+        )
+    )
     assert statuses == [200] * 20
     done = wait_status(api, order, "completed")
     assert len(done["items"]) == 2
-    assert events_of(db, "payment", order).count("payment_succeeded") == 1     # all 20 answered: settled once
+    assert events_of(db, "payment", order).count("payment_succeeded") == 1  # all 20 answered: settled once
     wait_until(lambda: deliveries_handled(db, order), message="every delivery request to be handled")
     report = next(r for r in admin.get("/api/v1/admin/stock").json()["items"] if r["sku"] == sku)
     assert (report["available"], report["reserved"], report["sold"]) == (2, 0, 2)
@@ -79,7 +107,7 @@ def test_idempotency_key_replays_and_refuses_a_different_body(api, admin):
     assert first.status_code == again.status_code == 201 and first.json() == again.json()
     other = buy(api, sku, quantity=2, **{"Idempotency-Key": key})
     assert_error(other, 422, "idempotency_mismatch")
-    assert buy(api, sku).json()["order_no"] != first.json()["order_no"]       # no key: a new order
+    assert buy(api, sku).json()["order_no"] != first.json()["order_no"]  # no key: a new order
 
 
 def test_cancel_releases_the_stock_and_paid_orders_cannot_be_cancelled(api, admin):
@@ -91,8 +119,9 @@ def test_cancel_releases_the_stock_and_paid_orders_cannot_be_cancelled(api, admi
     paid = buy(api, sku).json()
     pay(api, paid)
     wait_status(api, paid, "completed")
-    assert_error(api.post(f"/api/v1/orders/{paid['order_no']}/cancel", headers={"X-Order-Token": paid["token"]}),
-                 409, "conflict")
+    assert_error(
+        api.post(f"/api/v1/orders/{paid['order_no']}/cancel", headers={"X-Order-Token": paid["token"]}), 409, "conflict"
+    )
 
 
 def test_admin_refund_and_search(api, admin):
@@ -101,7 +130,7 @@ def test_admin_refund_and_search(api, admin):
     assert_error(admin.post(f"/api/v1/admin/orders/{order['order_no']}/refund", json={}), 409, "conflict")
     pay(api, order)
     wait_status(api, order, "completed")
-    assert admin.get(f"/api/v1/admin/orders/{order['order_no']}").json()["codes_shown_at"]   # wait_status looked
+    assert admin.get(f"/api/v1/admin/orders/{order['order_no']}").json()["codes_shown_at"]  # wait_status looked
     refunded = admin.post(f"/api/v1/admin/orders/{order['order_no']}/refund", json={"reason": "buyer asked"})
     assert refunded.status_code == 200, refunded.text
     wait_status(api, order, "refunded")
@@ -113,16 +142,29 @@ def test_admin_refund_and_search(api, admin):
     assert_error(api.get("/api/v1/admin/orders"), 401, "unauthorized")
 
 
-@pytest.mark.parametrize("change,status,code", [
-    ({"sku": "NO-SUCH-SKU"}, 404, "not_found"), ({"quantity": 0}, 400, "validation_error"),
-    ({"quantity": -3}, 400, "validation_error"), ({"quantity": 6}, 400, "validation_error"),
-    ({"quantity": 10**12}, 400, "validation_error"), ({"quantity": "1"}, 400, "validation_error"),
-    ({"contact": "not-an-email"}, 400, "validation_error"), ({"payment_channel": "paypal"}, 400, "validation_error"),
-    ({"payment_channel": "alipay"}, 400, "validation_error"), ({"extra": True}, 400, "validation_error"),
-])
+@pytest.mark.parametrize(
+    "change,status,code",
+    [
+        ({"sku": "NO-SUCH-SKU"}, 404, "not_found"),
+        ({"quantity": 0}, 400, "validation_error"),
+        ({"quantity": -3}, 400, "validation_error"),
+        ({"quantity": 6}, 400, "validation_error"),
+        ({"quantity": 10**12}, 400, "validation_error"),
+        ({"quantity": "1"}, 400, "validation_error"),
+        ({"contact": "not-an-email"}, 400, "validation_error"),
+        ({"payment_channel": "paypal"}, 400, "validation_error"),
+        ({"payment_channel": "alipay"}, 400, "validation_error"),
+        ({"extra": True}, 400, "validation_error"),
+    ],
+)
 def test_bad_orders(api, admin, change, status, code):
-    body = {"sku": card_product(admin, codes=1), "quantity": 1, "contact": "b@example.com",
-            "payment_channel": "sandbox", **change}
+    body = {
+        "sku": card_product(admin, codes=1),
+        "quantity": 1,
+        "contact": "b@example.com",
+        "payment_channel": "sandbox",
+        **change,
+    }
     assert_error(api.post("/api/v1/orders", json=body), status, code)
 
 
@@ -144,7 +186,7 @@ def test_the_pay_url_is_a_page_that_pays_in_the_sandbox(api, admin):
     path = "/" + order["payment"]["pay_url"].split("/", 3)[3]
     page = api.get(path)
     assert page.status_code == 200 and "¥9.90" in page.text and 'id="pay-sandbox"' in page.text
-    assert api.post(path).status_code == 403                      # a form without its CSRF token pays nothing
+    assert api.post(path).status_code == 403  # a form without its CSRF token pays nothing
     assert order_of(api, order)["status"] == "awaiting_payment"
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
     paid = api.post(path, data={"csrf": csrf}, allow_redirects=False)
@@ -157,6 +199,7 @@ def test_the_pay_url_is_a_page_that_pays_in_the_sandbox(api, admin):
 
 def test_the_buyer_gets_an_email_with_the_link_and_without_the_codes(api, admin, mail_sink):
     from email import message_from_bytes, policy
+
     _, folder = mail_sink
     contact = f"{unique('mail')}@example.com"
     order = buy(api, card_product(admin), contact=contact).json()
@@ -168,20 +211,22 @@ def test_the_buyer_gets_an_email_with_the_link_and_without_the_codes(api, admin,
             message = message_from_bytes(path.read_bytes(), policy=policy.default)
             if message["To"] == contact:
                 return message
+
     message = wait_until(mine, message="the completion e-mail")
     body = message.get_body().get_content()
     assert order["order_no"] in message["Subject"] and f"/orders/{order['order_no']}" in body
-    assert "-C0000" not in body and "pw0" not in body             # no codes unless the merchant says so
+    assert "-C0000" not in body and "pw0" not in body  # no codes unless the merchant says so
 
 
 def test_orders_beyond_the_rate_limit_get_429_with_retry_after(config, runner_factory, seeded):
     from tests.e2e.helpers import Api, start_system
+
     config["RATE_LIMITS"] = "orders=2/m,lookup=60/m"
     start_system(config, runner_factory)
     with Api(config["BASE_URL"]) as client:
         client.headers["Authorization"] = f"Bearer {config['ADMIN_TOKEN']}"
         sku = card_product(client, codes=5)
-        while time.time() % 60 > 45:    # the limit counts per fixed minute: all three in one window
+        while time.time() % 60 > 45:  # the limit counts per fixed minute: all three in one window
             time.sleep(1)
         assert [buy(client, sku).status_code for _ in range(2)] == [201, 201]
         limited = buy(client, sku)

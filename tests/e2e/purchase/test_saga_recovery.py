@@ -1,12 +1,21 @@
 """Expiry, late payments, a flash sale, and a service restarted mid-saga."""
+
 import eventlet
 import pytest
 import requests
 
 from services.common.testing import wait_until
-from tests.e2e.helpers import Api, WORKERS, start_system
-from tests.e2e.purchase.helpers import (buy, card_product, deliveries_handled, delivery_requests, order_of, pay,
-                                        stock, wait_status)
+from tests.e2e.helpers import WORKERS, Api, start_system
+from tests.e2e.purchase.helpers import (
+    buy,
+    card_product,
+    deliveries_handled,
+    delivery_requests,
+    order_of,
+    pay,
+    stock,
+    wait_status,
+)
 
 
 @pytest.fixture
@@ -30,7 +39,7 @@ def test_expiry_releases_stock_and_a_late_payment_is_still_delivered(short_windo
     order = buy(api, sku).json()
     wait_status(api, order, "expired")
     wait_until(lambda: stock(api, sku) == 1, message="stock released")
-    assert pay(api, order).status_code == 200                  # the money arrives anyway
+    assert pay(api, order).status_code == 200  # the money arrives anyway
     done = wait_status(api, order, "completed")
     assert [i["code"] for i in done["items"]] == [f"{sku}-C0000"]
     assert admin.get(f"/api/v1/admin/orders/{order['order_no']}").json()["late"] is True
@@ -42,7 +51,7 @@ def test_a_late_payment_without_stock_is_refunded(short_window, config):
     late = buy(api, sku).json()
     wait_status(api, late, "expired")
     wait_until(lambda: stock(api, sku) == 1, message="stock released")
-    other = buy(api, sku).json()                               # someone else takes the last code
+    other = buy(api, sku).json()  # someone else takes the last code
     pay(api, other)
     wait_status(api, other, "completed")
     pay(api, late)
@@ -57,8 +66,11 @@ def test_flash_sale_three_hundred_buyers_for_one_hundred_codes(api, admin):
     pool = eventlet.GreenPool(300)
 
     def attempt(n):
-        response = requests.post(f"{api.base_url}/api/v1/orders", timeout=60, json={
-            "sku": sku, "quantity": 1, "contact": f"fan{n}@example.com", "payment_channel": "sandbox"})
+        response = requests.post(
+            f"{api.base_url}/api/v1/orders",
+            timeout=60,
+            json={"sku": sku, "quantity": 1, "contact": f"fan{n}@example.com", "payment_channel": "sandbox"},
+        )
         return response.status_code, response.json()
 
     answers = list(pool.imap(attempt, range(300)))
@@ -66,16 +78,17 @@ def test_flash_sale_three_hundred_buyers_for_one_hundred_codes(api, admin):
     refused = [body for status, body in answers if status == 409]
     assert all(body["error"]["code"] == "out_of_stock" for body in refused)
     orders = [body for status, body in answers if status == 201]
-    for order in orders:      # an answer after the bounded wait may still be on its way
-        if order["status"] in ("pending", "reserving") or (order["status"] == "awaiting_payment"
-                                                           and not order["payment"]):
+    for order in orders:  # an answer after the bounded wait may still be on its way
+        if order["status"] in ("pending", "reserving") or (
+            order["status"] == "awaiting_payment" and not order["payment"]
+        ):
             order.update(wait_status(api, order, "awaiting_payment", "rejected", timeout=30))
     payable = [o for o in orders if o["status"] == "awaiting_payment"]
     assert len(payable) == 100
     for order in payable:
         pay(api, order)
     codes = [item["code"] for order in payable for item in wait_status(api, order, "completed", timeout=60)["items"]]
-    assert len(codes) == 100 and len(set(codes)) == 100        # each code sold exactly once
+    assert len(codes) == 100 and len(set(codes)) == 100  # each code sold exactly once
     assert stock(api, sku) == 0
 
 
@@ -92,14 +105,16 @@ def paid_while_delivery_is_down(config, runner_factory, seeded, db):
         next(c for c in runner.containers if c.service_name == "delivery").stop()
         pay(api, order)
         wait_status(api, order, "paid")
-        wait_until(lambda: delivery_requests(db, order) == [(True, False)],     # in the stopped service's queue
-                   message="the delivery request to be published")
+        wait_until(
+            lambda: delivery_requests(db, order) == [(True, False)],  # in the stopped service's queue
+            message="the delivery request to be published",
+        )
         yield api, admin, sku, order, lambda: runner_factory(config, delivery_cls).start()
 
 
 def test_a_service_restarted_mid_saga_resumes(paid_while_delivery_is_down):
     api, _, _, order, start_delivery = paid_while_delivery_is_down
-    assert order_of(api, order)["status"] == "paid"         # nobody delivers meanwhile
+    assert order_of(api, order)["status"] == "paid"  # nobody delivers meanwhile
     start_delivery()
     assert len(wait_status(api, order, "completed")["items"]) == 1
 

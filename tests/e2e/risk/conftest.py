@@ -8,10 +8,12 @@ from tests.e2e.helpers import Api, start_system
 def rules(admin):
     """`rules({...})` puts a rule set in force (through the admin API); the default comes back
     after the test, since the test database is shared by the whole run."""
+
     def put(rule_set):
         response = admin.put("/api/v1/admin/risk/rules", json=rule_set)
         assert response.status_code == 200, response.text
         return response.json()
+
     yield put
     put({})
 
@@ -26,6 +28,7 @@ def listed(admin):
         assert response.status_code == 201, response.text
         added.append((name, response.json()["id"]))
         return response.json()
+
     yield add
     for name, entry_id in added:
         admin.delete(f"/api/v1/admin/risk/{name}/{entry_id}")

@@ -1,4 +1,5 @@
 """Helpers shared by the risk end-to-end tests (and the browser tests' review scenario)."""
+
 from sqlalchemy import create_engine, text
 
 from services.common.testing import unique, wait_until
@@ -30,7 +31,11 @@ def audit_of(config, order_no):
     engine = create_engine(config["DATABASE_URL"])
     try:
         with engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(text(
-                "SELECT actor, action, data FROM risk.audit WHERE subject = :s ORDER BY id"), {"s": order_no})]
+            return [
+                tuple(r)
+                for r in conn.execute(
+                    text("SELECT actor, action, data FROM risk.audit WHERE subject = :s ORDER BY id"), {"s": order_no}
+                )
+            ]
     finally:
         engine.dispose()

@@ -1,5 +1,6 @@
 """The review queue: a held order keeps its stock until an admin decides or the window ends."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 from services.common.testing import unique, wait_until
 from tests.e2e.helpers import assert_error
@@ -15,10 +16,12 @@ def test_review_approve_goes_on_to_payment_and_delivery(api, admin, rules, syste
     assert mine["signals"]["ip"] == "127.0.0.1" and mine["hold_until"].endswith("Z")
     approved = admin.post(f"/api/v1/admin/risk/reviews/{order['order_no']}/approve", json={"note": "known buyer"})
     assert approved.status_code == 200 and approved.json()["resolution"] == "approved"
-    ready = wait_until(lambda: wait_status(api, order, "awaiting_payment")["payment"] and order_of(api, order),
-                       message="the payment intent")
-    window = datetime.fromisoformat(ready["expires_at"].replace("Z", "+00:00")) - datetime.now(timezone.utc)
-    assert timedelta(seconds=880) < window <= timedelta(seconds=900)      # the payment window starts now
+    ready = wait_until(
+        lambda: wait_status(api, order, "awaiting_payment")["payment"] and order_of(api, order),
+        message="the payment intent",
+    )
+    window = datetime.fromisoformat(ready["expires_at"].replace("Z", "+00:00")) - datetime.now(UTC)
+    assert timedelta(seconds=880) < window <= timedelta(seconds=900)  # the payment window starts now
     assert order["order_no"] not in [r["order_no"] for r in admin.get("/api/v1/admin/risk/reviews").json()["items"]]
     pay(api, ready)
     wait_status(api, order, "completed")
@@ -32,7 +35,7 @@ def test_review_approve_goes_on_to_payment_and_delivery(api, admin, rules, syste
 
 def test_review_reject_releases_the_reservation(api, admin, rules, system):
     sku, order = held(api, admin, rules)
-    rejected = admin.post(f"/api/v1/admin/risk/reviews/{order['order_no']}/reject")       # no body at all
+    rejected = admin.post(f"/api/v1/admin/risk/reviews/{order['order_no']}/reject")  # no body at all
     assert rejected.status_code == 200, rejected.text
     done = wait_status(api, order, "rejected")
     assert done["reason"] == "not_accepted" and "risk" not in str(done) and "rule" not in str(done)
@@ -47,10 +50,12 @@ def test_review_actions_on_the_wrong_orders(api, admin, rules):
     assert approved["status"] == "awaiting_payment"
     assert_error(admin.post(f"/api/v1/admin/risk/reviews/{approved['order_no']}/approve", json={}), 404, "not_found")
     _, order = held(api, admin, rules)
-    assert_error(admin.post(f"/api/v1/admin/risk/reviews/{order['order_no']}/approve", json={"note": 5}),
-                 400, "validation_error")
-    assert_error(admin.post(f"/api/v1/admin/risk/reviews/{order['order_no']}/approve", json={"x": 1}),
-                 400, "validation_error")
+    assert_error(
+        admin.post(f"/api/v1/admin/risk/reviews/{order['order_no']}/approve", json={"note": 5}), 400, "validation_error"
+    )
+    assert_error(
+        admin.post(f"/api/v1/admin/risk/reviews/{order['order_no']}/approve", json={"x": 1}), 400, "validation_error"
+    )
     assert_error(api.post(f"/api/v1/admin/risk/reviews/{order['order_no']}/approve", json={}), 401, "unauthorized")
     assert risk_of(admin, order)["resolution"] is None
 

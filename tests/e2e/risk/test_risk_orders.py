@@ -1,4 +1,5 @@
 """The risk step through HTTP, every service, the real broker, database and Redis (issue 7)."""
+
 import eventlet
 import pytest
 import requests
@@ -14,30 +15,34 @@ def audit_rows(config, action):
     engine = create_engine(config["DATABASE_URL"])
     try:
         with engine.connect() as conn:
-            return conn.execute(text("SELECT actor, subject, data FROM risk.audit WHERE action = :a ORDER BY id"),
-                                {"a": action}).all()
+            return conn.execute(
+                text("SELECT actor, subject, data FROM risk.audit WHERE action = :a ORDER BY id"), {"a": action}
+            ).all()
     finally:
         engine.dispose()
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"kind": "ip", "value": "300.1.1.1"}, "value"),
-    ({"kind": "ip", "value": "10.0.0.0/8"}, "value"),
-    ({"kind": "cidr", "value": "10.0.0.0/33"}, "value"),
-    ({"kind": "cidr", "value": "example.com"}, "value"),
-    ({"kind": "email_domain", "value": "not a domain"}, "value"),
-    ({"kind": "email_domain", "value": "a@b@c"}, "value"),
-    ({"kind": "contact", "value": "no-at-sign"}, "value"),
-    ({"kind": "device", "value": "has spaces"}, "value"),
-    ({"kind": "recharge_account", "value": "x" * 65}, "value"),
-    ({"kind": "phone", "value": "123"}, "kind"),
-    ({"kind": "ip"}, "value"),
-    ({"kind": "ip", "value": 1234}, "value"),
-    ({"kind": "ip", "value": ""}, "value"),
-    ({"kind": "ip", "value": "1.2.3.4", "extra": 1}, "extra"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"kind": "ip", "value": "300.1.1.1"}, "value"),
+        ({"kind": "ip", "value": "10.0.0.0/8"}, "value"),
+        ({"kind": "cidr", "value": "10.0.0.0/33"}, "value"),
+        ({"kind": "cidr", "value": "example.com"}, "value"),
+        ({"kind": "email_domain", "value": "not a domain"}, "value"),
+        ({"kind": "email_domain", "value": "a@b@c"}, "value"),
+        ({"kind": "contact", "value": "no-at-sign"}, "value"),
+        ({"kind": "device", "value": "has spaces"}, "value"),
+        ({"kind": "recharge_account", "value": "x" * 65}, "value"),
+        ({"kind": "phone", "value": "123"}, "kind"),
+        ({"kind": "ip"}, "value"),
+        ({"kind": "ip", "value": 1234}, "value"),
+        ({"kind": "ip", "value": ""}, "value"),
+        ({"kind": "ip", "value": "1.2.3.4", "extra": 1}, "extra"),
+    ],
+)
 def test_blacklist_bad_input_is_a_400_and_stores_nothing(admin, body, field):
-    before = admin.get("/api/v1/admin/risk/blacklist").json()["items"]      # other tests share this database
+    before = admin.get("/api/v1/admin/risk/blacklist").json()["items"]  # other tests share this database
     error = assert_error(admin.post("/api/v1/admin/risk/blacklist", json=body), 400, "validation_error")
     assert field in error["details"]["fields"]
     assert admin.get("/api/v1/admin/risk/blacklist").json()["items"] == before
@@ -49,8 +54,9 @@ def test_blacklist_entries_are_normalised_unique_removable_and_audited(admin, ap
     domain = f"{unique('spam')}.example.org"
     created = admin.post("/api/v1/admin/risk/blacklist", json={"kind": "email_domain", "value": domain.upper()})
     assert created.status_code == 201 and created.json()["value"] == domain
-    assert_error(admin.post("/api/v1/admin/risk/blacklist", json={"kind": "email_domain", "value": domain}),
-                 409, "conflict")
+    assert_error(
+        admin.post("/api/v1/admin/risk/blacklist", json={"kind": "email_domain", "value": domain}), 409, "conflict"
+    )
     network = admin.post("/api/v1/admin/risk/blacklist", json={"kind": "cidr", "value": "192.0.2.77/24"}).json()
     assert network["value"] == "192.0.2.0/24"
     for entry in (created.json(), network):
@@ -63,24 +69,34 @@ def test_blacklist_entries_are_normalised_unique_removable_and_audited(admin, ap
     assert len(audit_rows(system, "risk.blacklist.remove")) >= 2
 
 
-@pytest.mark.parametrize("kind,value", [("email_domain", "{domain}"), ("contact", "{contact}"),
-                                        ("cidr", "127.0.0.0/8"), ("ip", "127.0.0.1"),
-                                        ("device", "dev-{tag}")])
+@pytest.mark.parametrize(
+    "kind,value",
+    [
+        ("email_domain", "{domain}"),
+        ("contact", "{contact}"),
+        ("cidr", "127.0.0.0/8"),
+        ("ip", "127.0.0.1"),
+        ("device", "dev-{tag}"),
+    ],
+)
 def test_a_blacklisted_buyer_is_rejected_neutrally_and_reserves_nothing(api, admin, db, listed, kind, value):
     tag = unique("bl")
     contact = f"Buyer.{tag}@{tag}.example.net"
     listed("blacklist", kind, value.format(domain=f"{tag}.example.net", contact=contact.lower(), tag=tag))
     sku = card_product(admin, codes=3)
-    response = api.post("/api/v1/orders", headers={"X-Device-Id": f"dev-{tag}"}, json={
-        "sku": sku, "quantity": 2, "contact": contact, "payment_channel": "sandbox"})
+    response = api.post(
+        "/api/v1/orders",
+        headers={"X-Device-Id": f"dev-{tag}"},
+        json={"sku": sku, "quantity": 2, "contact": contact, "payment_channel": "sandbox"},
+    )
     assert response.status_code == 201, response.text
     order = response.json()
     assert order["status"] == "rejected" and order["reason"] == "not_accepted" and order["payment"] is None
-    for secret in ("blacklist", kind, "risk", "rule"):            # nothing about why leaks to the buyer
+    for secret in ("blacklist", kind, "risk", "rule"):  # nothing about why leaks to the buyer
         assert secret not in response.text.replace(order["token"], "")
         assert secret not in str(order_of(api, order))
-    assert "stock_reservation_requested" not in events_of(db, "order", order)     # rejected, committed: never asked
-    assert levels(admin, sku) == (3, 0, 0)                       # a rejected order never reserved stock
+    assert "stock_reservation_requested" not in events_of(db, "order", order)  # rejected, committed: never asked
+    assert levels(admin, sku) == (3, 0, 0)  # a rejected order never reserved stock
     risk = risk_of(admin, order)
     assert risk["outcome"] == "reject" and risk["score"] == 100
     assert [r["rule"] for r in risk["rules"]] == ["blacklist"] and kind in risk["rules"][0]["reason"]
@@ -88,7 +104,7 @@ def test_a_blacklisted_buyer_is_rejected_neutrally_and_reserves_nothing(api, adm
 
 def test_a_network_that_does_not_contain_the_buyer_does_not_match(api, admin, listed, contact):
     listed("blacklist", "cidr", "10.0.0.0/8")
-    listed("blacklist", "email_domain", "ample.com")                 # a suffix, not a parent domain
+    listed("blacklist", "email_domain", "ample.com")  # a suffix, not a parent domain
     order = buy(api, card_product(admin), contact=contact).json()
     assert order["status"] == "awaiting_payment"
 
@@ -107,8 +123,8 @@ def test_a_rule_change_takes_effect_without_a_restart_and_is_versioned(api, admi
     before = admin.get("/api/v1/admin/risk/rules").json()["version"]
     changed = rules({"quantity": [{"category": "测试", "above": 1, "action": "reject", "score": 10}]})
     assert changed["version"] == before + 1 and changed["actor"] == "bootstrap-owner"
-    assert buy(api, sku, quantity=1, contact=contact).json()["status"] == "awaiting_payment"   # at the boundary
-    rejected = buy(api, sku, quantity=2, contact=contact).json()                                # above it
+    assert buy(api, sku, quantity=1, contact=contact).json()["status"] == "awaiting_payment"  # at the boundary
+    rejected = buy(api, sku, quantity=2, contact=contact).json()  # above it
     assert rejected["status"] == "rejected"
     assert risk_of(admin, rejected)["rules"][0]["rule"] == "quantity"
     assert risk_of(admin, rejected)["rules_version"] == changed["version"]
@@ -117,11 +133,19 @@ def test_a_rule_change_takes_effect_without_a_restart_and_is_versioned(api, admi
     assert [r.subject for r in audit_rows(system, "risk.rules.set")][-1] == str(changed["version"])
 
 
-@pytest.mark.parametrize("body", [{"velocity": [{"dimension": "planet", "window_s": 60, "max": 1}]},
-                                  {"velocity": [{"dimension": "ip", "window_s": 0, "max": 1}]},
-                                  {"amount": [{"above": -1}]}, {"amount": [{"above": "10"}]},
-                                  {"unpaid": {"max": 1, "action": "ban"}}, {"review_score": 90, "reject_score": 50},
-                                  {"thresholds": 1}, {"velocity": {"dimension": "ip"}}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"velocity": [{"dimension": "planet", "window_s": 60, "max": 1}]},
+        {"velocity": [{"dimension": "ip", "window_s": 0, "max": 1}]},
+        {"amount": [{"above": -1}]},
+        {"amount": [{"above": "10"}]},
+        {"unpaid": {"max": 1, "action": "ban"}},
+        {"review_score": 90, "reject_score": 50},
+        {"thresholds": 1},
+        {"velocity": {"dimension": "ip"}},
+    ],
+)
 def test_bad_rule_sets_are_refused_and_change_nothing(admin, body):
     before = admin.get("/api/v1/admin/risk/rules").json()
     assert_error(admin.put("/api/v1/admin/risk/rules", json=body), 400, "validation_error")
@@ -131,13 +155,18 @@ def test_bad_rule_sets_are_refused_and_change_nothing(admin, body):
 def test_velocity_counts_concurrent_orders_exactly(api, admin, rules, system, runner_factory):
     """30 orders at once from one IP, at most 10 per minute, two risk replicas: exactly 10 pass."""
     from services.risk.service import RiskService
-    runner_factory(system, RiskService).start()                     # a second replica, same queues
+
+    runner_factory(system, RiskService).start()  # a second replica, same queues
     rules({"velocity": [{"dimension": "ip", "window_s": 60, "max": 10, "action": "reject"}]})
     sku = card_product(admin, codes=40)
 
     def attempt(n):
-        return requests.post(f"{api.base_url}/api/v1/orders", timeout=30, json={
-            "sku": sku, "quantity": 1, "contact": f"v{n}-{sku}@example.com", "payment_channel": "sandbox"}).json()
+        return requests.post(
+            f"{api.base_url}/api/v1/orders",
+            timeout=30,
+            json={"sku": sku, "quantity": 1, "contact": f"v{n}-{sku}@example.com", "payment_channel": "sandbox"},
+        ).json()
+
     orders = list(eventlet.GreenPool(30).imap(attempt, range(30)))
     final = [wait_status(api, o, "awaiting_payment", "rejected")["status"] for o in orders]
     assert final.count("awaiting_payment") == 10 and final.count("rejected") == 20
@@ -149,28 +178,37 @@ def test_unpaid_orders_stop_hoarding_and_a_payment_frees_a_place(api, admin, rul
     sku = card_product(admin, codes=5)
     first, second = (buy(api, sku, contact=contact).json() for _ in range(2))
     assert first["status"] == second["status"] == "awaiting_payment"
-    third = buy(api, sku, contact=contact.upper()).json()        # the same buyer, whatever the case
+    third = buy(api, sku, contact=contact.upper()).json()  # the same buyer, whatever the case
     assert third["status"] == "rejected" and risk_of(admin, third)["rules"][0]["rule"] == "unpaid"
     pay(api, first)
     wait_status(api, first, "completed")
-    wait_until(lambda: buy(api, sku, contact=contact).json()["status"] == "awaiting_payment", timeout=5,
-               message="a paid order to free a place")                   # now second + this one: 2 again
+    wait_until(
+        lambda: buy(api, sku, contact=contact).json()["status"] == "awaiting_payment",
+        timeout=5,
+        message="a paid order to free a place",
+    )  # now second + this one: 2 again
     assert buy(api, sku, contact=contact).json()["status"] == "rejected"
     api.post(f"/api/v1/orders/{second['order_no']}/cancel", headers={"X-Order-Token": second["token"]})
-    wait_until(lambda: buy(api, sku, contact=contact).json()["status"] == "awaiting_payment", timeout=5,
-               message="a cancelled order to free a place")
+    wait_until(
+        lambda: buy(api, sku, contact=contact).json()["status"] == "awaiting_payment",
+        timeout=5,
+        message="a cancelled order to free a place",
+    )
 
 
 def test_first_order_of_a_new_contact_above_a_value(api, admin, rules, contact):
     rules({"new_contact": {"above": 1000, "action": "reject"}})
     sku = card_product(admin, codes=5, price="10.00")
-    assert buy(api, sku, contact=contact, quantity=2).json()["status"] == "rejected"       # 20.00 > 10.00
-    small = buy(api, sku, contact=contact).json()                                           # 10.00, the boundary
+    assert buy(api, sku, contact=contact, quantity=2).json()["status"] == "rejected"  # 20.00 > 10.00
+    small = buy(api, sku, contact=contact).json()  # 10.00, the boundary
     assert small["status"] == "awaiting_payment"
     pay(api, small)
     wait_status(api, small, "completed")
-    wait_until(lambda: buy(api, sku, contact=contact, quantity=2).json()["status"] == "awaiting_payment",
-               timeout=5, message="a contact who paid to be known")
+    wait_until(
+        lambda: buy(api, sku, contact=contact, quantity=2).json()["status"] == "awaiting_payment",
+        timeout=5,
+        message="a contact who paid to be known",
+    )
 
 
 def test_rapid_repeat_purchases_of_one_category_by_one_device(api, admin, rules):
@@ -178,16 +216,26 @@ def test_rapid_repeat_purchases_of_one_category_by_one_device(api, admin, rules)
     rules({"repeat_category": {"window_s": 60, "max": 2, "action": "reject"}})
     sku, other = card_product(admin, codes=5, category=category), card_product(admin, codes=5)
     device = {"Cookie": f"kameng_device={unique('dev')}"}
-    statuses = [api.post("/api/v1/orders", headers=device, json={
-        "sku": s, "quantity": 1, "contact": f"{unique('r')}@example.com", "payment_channel": "sandbox"}
-    ).json()["status"] for s in (sku, other, sku, other, sku)]
+    statuses = [
+        api.post(
+            "/api/v1/orders",
+            headers=device,
+            json={"sku": s, "quantity": 1, "contact": f"{unique('r')}@example.com", "payment_channel": "sandbox"},
+        ).json()["status"]
+        for s in (sku, other, sku, other, sku)
+    ]
     assert statuses == ["awaiting_payment"] * 4 + ["rejected"]
 
 
 def recharge_product(admin, price):
     sku = unique("RC")
-    assert admin.post("/api/v1/admin/products", json={"sku": sku, "name": sku, "category": "话费", "price": price,
-                                                      "delivery": "recharge"}).status_code == 201
+    assert (
+        admin.post(
+            "/api/v1/admin/products",
+            json={"sku": sku, "name": sku, "category": "话费", "price": price, "delivery": "recharge"},
+        ).status_code
+        == 201
+    )
     return sku
 
 
@@ -197,10 +245,19 @@ def test_many_small_orders_to_one_recharge_account(api, admin, rules):
     small, large = recharge_product(admin, "59.99"), recharge_product(admin, "60.00")
 
     def recharge(sku):
-        return api.post("/api/v1/orders", json={"sku": sku, "quantity": 1, "contact": f"{unique('s')}@example.com",
-                                                "payment_channel": "sandbox", "recharge_account": account}).json()
+        return api.post(
+            "/api/v1/orders",
+            json={
+                "sku": sku,
+                "quantity": 1,
+                "contact": f"{unique('s')}@example.com",
+                "payment_channel": "sandbox",
+                "recharge_account": account,
+            },
+        ).json()
+
     statuses = [recharge(s)["status"] for s in (small, small, large, large)]
-    assert statuses == ["awaiting_payment"] * 4                     # 60.00 is not below 60.00
+    assert statuses == ["awaiting_payment"] * 4  # 60.00 is not below 60.00
     rejected = recharge(small)
     assert rejected["status"] == "rejected" and risk_of(admin, rejected)["rules"][0]["rule"] == "small_orders"
 
@@ -221,10 +278,20 @@ def test_signals_reach_the_decision_and_the_storefront_gives_a_device_id(api, ad
     device = api.cookies.get("kameng_device")
     assert device and len(device) >= 20
     again = api.get(f"/products/{sku}")
-    assert "kameng_device" not in again.headers.get("Set-Cookie", "")             # kept, not replaced
-    order = api.post("/api/v1/orders", headers={"User-Agent": "kameng-test/1.0", "X-Device-Id": "ignored"}, json={
-        "sku": sku, "quantity": 1, "contact": contact.upper(), "payment_channel": "sandbox"}).json()
+    assert "kameng_device" not in again.headers.get("Set-Cookie", "")  # kept, not replaced
+    order = api.post(
+        "/api/v1/orders",
+        headers={"User-Agent": "kameng-test/1.0", "X-Device-Id": "ignored"},
+        json={"sku": sku, "quantity": 1, "contact": contact.upper(), "payment_channel": "sandbox"},
+    ).json()
     signals = risk_of(admin, order)["signals"]
-    assert signals["device_id"] == device and signals["user_agent"] == "kameng-test/1.0"      # the cookie first
-    assert (signals["ip"], signals["contact"], signals["sku"], signals["quantity"], signals["amount"],
-            signals["payment_channel"], signals["category"]) == ("127.0.0.1", contact, sku, 1, 990, "sandbox", "测试")
+    assert signals["device_id"] == device and signals["user_agent"] == "kameng-test/1.0"  # the cookie first
+    assert (
+        signals["ip"],
+        signals["contact"],
+        signals["sku"],
+        signals["quantity"],
+        signals["amount"],
+        signals["payment_channel"],
+        signals["category"],
+    ) == ("127.0.0.1", contact, sku, 1, 990, "sandbox", "测试")

@@ -1,5 +1,6 @@
 """The admin console's risk pages over HTTP, through every service, the broker, PostgreSQL and
 Redis: the review queue (approve, reject), the rule editor and its history, the lists."""
+
 import re
 
 import pytest
@@ -34,19 +35,23 @@ def test_the_queue_shows_a_held_order_and_approving_it_moves_it_on_to_payment(ap
     assert shown, "the held order is in the queue"
     assert "风险分 60" in shown and "¥19.80" in shown and f"2 × {sku}" in shown and "金额阈值" in shown
     assert "amount 1980 above 1500 for *" in shown and "127.0.0.1" in shown and contact in shown
-    assert re.search(r'data-left>(29|30):\d\d<', shown), "the time left in the 30-minute review window"
+    assert re.search(r"data-left>(29|30):\d\d<", shown), "the time left in the 30-minute review window"
 
     forged = console.post(f"/admin/risk/reviews/{order['order_no']}", data={"action": "approve", "csrf": "forged"})
     assert forged.status_code == 403 and risk_of(admin, order)["resolution"] is None
     bad = console.post(f"/admin/risk/reviews/{order['order_no']}", data={"action": "maybe", "csrf": csrf_of(page)})
     assert bad.status_code == 400 and risk_of(admin, order)["resolution"] is None
-    long_note = console.post(f"/admin/risk/reviews/{order['order_no']}",
-                             data={"action": "approve", "note": "x" * 501, "csrf": csrf_of(page)})
+    long_note = console.post(
+        f"/admin/risk/reviews/{order['order_no']}", data={"action": "approve", "note": "x" * 501, "csrf": csrf_of(page)}
+    )
     assert long_note.status_code == 400 and "alert-error" in long_note.text
     assert risk_of(admin, order)["resolution"] is None
 
-    approved = console.post(f"/admin/risk/reviews/{order['order_no']}", allow_redirects=False,
-                            data={"action": "approve", "note": "known buyer", "csrf": csrf_of(page)})
+    approved = console.post(
+        f"/admin/risk/reviews/{order['order_no']}",
+        allow_redirects=False,
+        data={"action": "approve", "note": "known buyer", "csrf": csrf_of(page)},
+    )
     assert approved.status_code == 303
     after = console.get(approved.headers["Location"])
     assert "alert-ok" in after.text and order["order_no"] in after.text and section(after, order["order_no"]) is None
@@ -61,7 +66,9 @@ def test_the_queue_shows_a_held_order_and_approving_it_moves_it_on_to_payment(ap
 def test_rejecting_in_the_console_releases_the_reservation(api, admin, rules, system, console):
     sku, order = held(api, admin, rules)
     page = console.get("/admin/risk")
-    rejected = console.post(f"/admin/risk/reviews/{order['order_no']}", data={"action": "reject", "csrf": csrf_of(page)})
+    rejected = console.post(
+        f"/admin/risk/reviews/{order['order_no']}", data={"action": "reject", "csrf": csrf_of(page)}
+    )
     assert rejected.status_code == 200 and "alert-ok" in rejected.text
     assert wait_status(api, order, "rejected")["reason"] == "not_accepted"
     wait_until(lambda: levels(admin, sku) == (3, 0, 0), message="the stock back")
@@ -73,10 +80,13 @@ def test_a_visitor_who_is_not_signed_in_is_sent_to_sign_in_and_changes_nothing(a
     for url in ("/admin/risk", "/admin/risk/rules", "/admin/risk/lists"):
         answer = api.get(url, allow_redirects=False)
         assert answer.status_code == 303 and answer.headers["Location"] == "/admin/login", url
-    csrf = csrf_of(api.get("/find"))                                     # a visitor's own valid token
-    posts = {f"/admin/risk/reviews/{order['order_no']}": {"action": "approve"},
-             "/admin/risk/rules": {"rules": "{}"}, "/admin/risk/lists/blacklist": {"kind": "ip", "value": "10.9.9.9"},
-             "/admin/risk/lists/blacklist/1/delete": {}}
+    csrf = csrf_of(api.get("/find"))  # a visitor's own valid token
+    posts = {
+        f"/admin/risk/reviews/{order['order_no']}": {"action": "approve"},
+        "/admin/risk/rules": {"rules": "{}"},
+        "/admin/risk/lists/blacklist": {"kind": "ip", "value": "10.9.9.9"},
+        "/admin/risk/lists/blacklist/1/delete": {},
+    }
     version = admin.get("/api/v1/admin/risk/rules").json()["version"]
     for url, form in posts.items():
         answer = api.post(url, data={**form, "csrf": csrf}, allow_redirects=False)
@@ -92,23 +102,40 @@ def test_the_rule_editor_saves_a_new_version_and_refuses_a_bad_rule_set(admin, r
     rules({})
     before = admin.get("/api/v1/admin/risk/rules").json()
     page = console.get("/admin/risk/rules")
-    assert page.status_code == 200 and f"第 {before['version']} 版" in page.text and "id=\"rules-editor\"" in page.text
+    assert page.status_code == 200 and f"第 {before['version']} 版" in page.text and 'id="rules-editor"' in page.text
     csrf = csrf_of(page)
 
     bad_json = console.post("/admin/risk/rules", data={"rules": '{"velocity": [', "csrf": csrf})
-    assert bad_json.status_code == 400 and "malformed JSON" in bad_json.text and "{&#34;velocity&#34;: [" in bad_json.text
-    bad_rule = console.post("/admin/risk/rules", data={"csrf": csrf, "rules": (
-        '{"velocity": [{"dimension": "ip", "window_s": 0, "max": 3}], "review_score": 90, "reject_score": 80,'
-        ' "colour": "red"}')})
+    assert (
+        bad_json.status_code == 400 and "malformed JSON" in bad_json.text and "{&#34;velocity&#34;: [" in bad_json.text
+    )
+    bad_rule = console.post(
+        "/admin/risk/rules",
+        data={
+            "csrf": csrf,
+            "rules": (
+                '{"velocity": [{"dimension": "ip", "window_s": 0, "max": 3}], "review_score": 90, "reject_score": 80,'
+                ' "colour": "red"}'
+            ),
+        },
+    )
     assert bad_rule.status_code == 400
     errors = re.search(r'id="rules-errors">(.*?)</div>', bad_rule.text, re.S).group(1)
     assert "<code>velocity[0].window_s</code>" in errors and "<code>colour</code>: Unknown field." in errors
     forged = console.post("/admin/risk/rules", data={"rules": '{"review_score": 40}', "csrf": "forged"})
     assert forged.status_code == 403
-    assert admin.get("/api/v1/admin/risk/rules").json()["version"] == before["version"]      # nothing saved
+    assert admin.get("/api/v1/admin/risk/rules").json()["version"] == before["version"]  # nothing saved
 
-    saved = console.post("/admin/risk/rules", allow_redirects=False, data={"csrf": csrf, "rules": (
-        '{"amount": [{"category": "*", "above": 150000, "action": "review", "score": 30}], "review_score": 40}')})
+    saved = console.post(
+        "/admin/risk/rules",
+        allow_redirects=False,
+        data={
+            "csrf": csrf,
+            "rules": (
+                '{"amount": [{"category": "*", "above": 150000, "action": "review", "score": 30}], "review_score": 40}'
+            ),
+        },
+    )
     assert saved.status_code == 303
     now = admin.get("/api/v1/admin/risk/rules").json()
     assert now["version"] == before["version"] + 1 and now["actor"] == "bootstrap-owner"
@@ -124,20 +151,28 @@ def test_blacklist_and_allowlist_entries_are_added_shown_and_deleted(api, admin,
     page = console.get("/admin/risk/lists")
     assert page.status_code == 200 and 'id="blacklist"' in page.text and 'id="allowlist"' in page.text
     csrf = csrf_of(page)
-    entries = lambda name: admin.get(f"/api/v1/admin/risk/{name}").json()["items"]   # noqa: E731
+    entries = lambda name: admin.get(f"/api/v1/admin/risk/{name}").json()["items"]  # noqa: E731
     count = len(entries("blacklist"))
 
-    bad = console.post("/admin/risk/lists/blacklist", data={"kind": "ip", "value": "999.1.1.1", "note": "n", "csrf": csrf})
+    bad = console.post(
+        "/admin/risk/lists/blacklist", data={"kind": "ip", "value": "999.1.1.1", "note": "n", "csrf": csrf}
+    )
     assert bad.status_code == 400 and "not a valid IP address" in bad.text and 'value="999.1.1.1"' in bad.text
     wrong_kind = console.post("/admin/risk/lists/blacklist", data={"kind": "planet", "value": "mars", "csrf": csrf})
     assert wrong_kind.status_code == 400 and "field-error" in wrong_kind.text
     forged = console.post("/admin/risk/lists/blacklist", data={"kind": "contact", "value": contact, "csrf": "forged"})
     assert forged.status_code == 403
-    assert console.post("/admin/risk/lists/greylist", data={"kind": "ip", "value": "10.0.0.1", "csrf": csrf}).status_code == 404
+    assert (
+        console.post("/admin/risk/lists/greylist", data={"kind": "ip", "value": "10.0.0.1", "csrf": csrf}).status_code
+        == 404
+    )
     assert len(entries("blacklist")) == count
 
-    added = console.post("/admin/risk/lists/blacklist", allow_redirects=False,
-                         data={"kind": "contact", "value": contact.upper(), "note": "chargebacks", "csrf": csrf})
+    added = console.post(
+        "/admin/risk/lists/blacklist",
+        allow_redirects=False,
+        data={"kind": "contact", "value": contact.upper(), "note": "chargebacks", "csrf": csrf},
+    )
     assert added.status_code == 303
     entry = next(e for e in entries("blacklist") if e["value"] == contact)
     assert entry["kind"] == "contact" and entry["note"] == "chargebacks" and entry["actor"] == "bootstrap-owner"

@@ -25,12 +25,24 @@ def make_product(tx):
     def make(delivery="card", n_codes=0, threshold=0, max_quantity=10, price=1000):
         sku = unique("SKU")
         with tx() as s:
-            products.create_product(s, "test", {
-                "sku": sku, "name": f"Test {sku}", "category": "tests", "price": price, "currency": "CNY",
-                "delivery": delivery, "min_quantity": 1, "max_quantity": max_quantity,
-                "description": "", "low_stock_threshold": threshold})
+            products.create_product(
+                s,
+                "test",
+                {
+                    "sku": sku,
+                    "name": f"Test {sku}",
+                    "category": "tests",
+                    "price": price,
+                    "currency": "CNY",
+                    "delivery": delivery,
+                    "min_quantity": 1,
+                    "max_quantity": max_quantity,
+                    "description": "",
+                    "low_stock_threshold": threshold,
+                },
+            )
         if n_codes:
             import_codes(tx, sku, [f"{sku}-CODE-{n}" for n in range(n_codes)])
         return sku
-    return make
 
+    return make

@@ -1,4 +1,5 @@
 """Helpers shared by the catalog integration tests (and its conftest)."""
+
 from sqlalchemy import select
 
 from services.catalog.domain import codes
@@ -22,6 +23,8 @@ def outbox_events(engine, sku=None, order_no=None):
     table = metadata.tables["catalog.outbox"]
     with engine.connect() as conn:
         rows = conn.execute(select(table.c.type, table.c.envelope).order_by(table.c.id)).all()
-    return [(t, e["data"]) for t, e in rows
-            if (sku is None or e["data"].get("sku") == sku) and
-            (order_no is None or e["data"].get("order_no") == order_no)]
+    return [
+        (t, e["data"])
+        for t, e in rows
+        if (sku is None or e["data"].get("sku") == sku) and (order_no is None or e["data"].get("order_no") == order_no)
+    ]

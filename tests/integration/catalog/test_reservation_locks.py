@@ -1,6 +1,7 @@
 """Buyers of one SKU never queue for each other's codes (FOR UPDATE SKIP LOCKED, real PostgreSQL):
 a reservation passes over the codes another open reservation is taking and takes the next ones,
 so when that other one gives up its codes were never waited for."""
+
 import eventlet
 from sqlalchemy import select, text
 
@@ -15,8 +16,15 @@ class GiveUp(Exception):
 
 def waiting_on_a_lock(engine):
     with engine.connect() as conn:
-        return conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                                 "AND wait_event_type = 'Lock'")).scalar_one() > 0
+        return (
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
+            ).scalar_one()
+            > 0
+        )
 
 
 def codes_of(tx, order_no):
@@ -36,14 +44,14 @@ def test_a_reservation_passes_over_codes_another_is_taking(tx, engine, make_prod
 
     try:
         with tx() as s:
-            assert stock.reserve(s, first, sku, 2, 600)["outcome"] == "reserved"    # holds pool[0:2], open
+            assert stock.reserve(s, first, sku, 2, 600)["outcome"] == "reserved"  # holds pool[0:2], open
             other = eventlet.spawn(reserve_second)
             # the second buyer waits, at most, for the SKU's counters (taken last, held briefly):
             # never for the first buyer's codes
             wait_until(lambda: waiting_on_a_lock(engine) or other.dead, timeout=10, message="the second buyer")
-            raise GiveUp                                                            # the first one rolls back
+            raise GiveUp  # the first one rolls back
     except GiveUp:
         pass
     assert other.wait() == "reserved"
-    assert codes_of(tx, second) == pool[2:4]        # taken past the first buyer's, not waited for
+    assert codes_of(tx, second) == pool[2:4]  # taken past the first buyer's, not waited for
     assert codes_of(tx, first) == []

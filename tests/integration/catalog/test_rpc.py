@@ -1,5 +1,6 @@
 """The catalog service through the real broker: reservations over RPC, domain errors arriving as
 themselves, and the reservation's event published from the outbox to catalog.events."""
+
 import pytest
 from kombu import Connection, Queue
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -8,7 +9,6 @@ from services.catalog.service import CatalogService
 from services.common.errors import InvalidInput, NotFound, OutOfStock
 from services.common.outbox import event_exchange
 from services.common.testing import unique
-
 
 WATCHED = {"stock_reserved", "stock_reservation_failed", "stock_committed"}
 
@@ -38,25 +38,26 @@ def test_reserve_over_rpc_publishes_stock_reserved(config, catalog, make_product
             assert cluster.catalog.commit(order)["status"] == "committed"
             codes = cluster.catalog.get_codes(order)
         assert [c["code"] for c in codes] == [f"{sku}-CODE-0", f"{sku}-CODE-1"]
-        seen = []        # the relay also publishes rows other tests wrote without one: filter by SKU
+        seen = []  # the relay also publishes rows other tests wrote without one: filter by SKU
         while len(seen) < 3:
             message = probe.get(timeout=10)
             if message.payload["data"].get("sku") == sku and message.payload["type"] in WATCHED:
                 seen.append((message.delivery_info["routing_key"], message.payload["correlation_id"]))
             message.ack()
         probe.close()
-    assert seen == [("stock_reserved", "cid-42"), ("stock_reservation_failed", "cid-42"),
-                    ("stock_committed", "cid-42")]
+    assert seen == [("stock_reserved", "cid-42"), ("stock_reservation_failed", "cid-42"), ("stock_committed", "cid-42")]
 
 
 def test_expired_reservations_are_released_by_the_service_timer(config, catalog, make_product, tx):
     import eventlet
+
     from services.catalog.models import Reservation
+
     sku = make_product(n_codes=1)
     order = unique("ORD")
     with ClusterRpcProxy(config) as cluster:
         cluster.catalog.reserve(order, sku, 1, 1)
-    for _ in range(50):                      # the sweeper runs every 2 s
+    for _ in range(50):  # the sweeper runs every 2 s
         eventlet.sleep(0.2)
         with tx() as s:
             if s.get(Reservation, order).status == "released":

@@ -1,6 +1,7 @@
 """Reservations against the real PostgreSQL: all-or-nothing, idempotent, never one code for two
 orders, counters in step, one event per outcome, stock_low once per crossing."""
-from datetime import datetime, time, timedelta, timezone
+
+from datetime import UTC, datetime, time, timedelta
 
 import eventlet
 import pytest
@@ -9,9 +10,9 @@ from sqlalchemy import exc, func, select
 from services.catalog.domain import codes, pricing, products, stock
 from services.catalog.models import Code, CodeImport, Reservation, StockLevel
 from services.common import sql
+from services.common.config import DEV_ENV
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.testing import unique
-from services.common.config import DEV_ENV
 from tests.integration.catalog.helpers import KEYS, import_codes, outbox_events
 
 KEYS_TEXT = DEV_ENV["KAMENG_DATA_KEY"]
@@ -28,16 +29,16 @@ def test_reserve_is_all_or_nothing_and_idempotent(tx, engine, make_product):
     order = unique("ORD")
     with tx() as s:
         assert stock.reserve(s, order, sku, 2, 600)["outcome"] == "reserved"
-    with tx() as s:   # a repeat answers as the first did and takes nothing more
+    with tx() as s:  # a repeat answers as the first did and takes nothing more
         assert stock.reserve(s, order, sku, 2, 600)["outcome"] == "reserved"
     assert level(tx, sku) == (1, 2, 0)
     with tx() as s:
         assert stock.reserve(s, unique("ORD"), sku, 2, 600)["outcome"] == "out_of_stock"
-    assert level(tx, sku) == (1, 2, 0)           # the failed one took nothing, not even one code
+    assert level(tx, sku) == (1, 2, 0)  # the failed one took nothing, not even one code
     with tx() as s, pytest.raises(Conflict):
-        stock.reserve(s, order, sku, 1, 600)      # same order, different request
+        stock.reserve(s, order, sku, 1, 600)  # same order, different request
     types = [t for t, _ in outbox_events(engine, sku=sku) if t.startswith("stock_reserv")]
-    assert types == ["stock_reserved", "stock_reserved", "stock_reservation_failed"]   # a repeat says it again
+    assert types == ["stock_reserved", "stock_reserved", "stock_reservation_failed"]  # a repeat says it again
 
 
 def test_release_and_commit_are_idempotent_and_move_the_counters(tx, engine, make_product):
@@ -55,7 +56,7 @@ def test_release_and_commit_are_idempotent_and_move_the_counters(tx, engine, mak
         sold = stock.codes_of(s, KEYS, kept)
         assert [c["code"] for c in sold] == [f"{sku}-CODE-0", f"{sku}-CODE-1"]
         with pytest.raises(Conflict):
-            stock.commit(s, dropped)             # released: the saga must re-reserve
+            stock.commit(s, dropped)  # released: the saga must re-reserve
         with pytest.raises(NotFound):
             stock.commit(s, unique("ORD"))
     types = [t for t, _ in outbox_events(engine, sku=sku)]
@@ -68,7 +69,7 @@ def test_a_sold_out_reservation_leaves_no_savepoint_open(tx, make_product):
     sku = make_product(n_codes=1)
     with pytest.raises(exc.DBAPIError, match="savepoint"), tx() as s:
         assert stock.reserve(s, unique("ORD"), sku, 2, 600)["outcome"] == "out_of_stock"
-        sql.run(s, "RELEASE SAVEPOINT take", {})          # there is none left to release
+        sql.run(s, "RELEASE SAVEPOINT take", {})  # there is none left to release
 
 
 def test_a_released_reservation_can_be_taken_again(tx, make_product):
@@ -78,7 +79,7 @@ def test_a_released_reservation_can_be_taken_again(tx, make_product):
         stock.reserve(s, order, sku, 1, 600)
     with tx() as s:
         stock.release(s, order)
-    with tx() as s:                                # a late payment re-reserves
+    with tx() as s:  # a late payment re-reserves
         assert stock.reserve(s, order, sku, 1, 600)["outcome"] == "reserved"
     assert level(tx, sku) == (0, 1, 0)
 
@@ -99,8 +100,7 @@ def test_two_hundred_parallel_reservations_on_fifty_codes(tx, engine, make_produ
     winners = [o for o, r in outcomes.items() if r == "reserved"]
     assert len(outcomes) == 200 and len(winners) == 50
     with tx() as s:
-        owners = s.execute(select(Code.order_no, func.count()).where(Code.sku == sku)
-                           .group_by(Code.order_no)).all()
+        owners = s.execute(select(Code.order_no, func.count()).where(Code.sku == sku).group_by(Code.order_no)).all()
     assert sorted(o for o, _ in owners) == sorted(winners) and all(n == 1 for _, n in owners)
     assert level(tx, sku) == (0, 50, 0)
 
@@ -119,7 +119,7 @@ def test_counted_and_unlimited_stock(tx, make_product):
         assert products.get_product(s, counted)["stock"] == 0
         assert products.get_product(s, unlimited)["stock"] is None
         with pytest.raises(Conflict):
-            stock.set_counted_stock(s, "test", make_product(), 5)   # card stock is its codes
+            stock.set_counted_stock(s, "test", make_product(), 5)  # card stock is its codes
 
 
 def test_bad_quantities_and_unknown_or_inactive_products(tx, make_product):
@@ -142,7 +142,7 @@ def test_stock_low_once_per_crossing_and_replenished(tx, engine, make_product):
         with tx() as s:
             stock.reserve(s, unique("ORD"), sku, 1, 600)
     lows = [d for t, d in outbox_events(engine, sku=sku) if t == "stock_low"]
-    assert lows == [{"sku": sku, "available": 2, "threshold": 3}]       # crossed once, not per order
+    assert lows == [{"sku": sku, "available": 2, "threshold": 3}]  # crossed once, not per order
     import_codes(tx, sku, [f"{sku}-MORE-{n}" for n in range(5)])
     with tx() as s:
         assert next(r for r in products.stock_report(s) if r["sku"] == sku)["low"] is False
@@ -151,7 +151,7 @@ def test_stock_low_once_per_crossing_and_replenished(tx, engine, make_product):
     for _ in range(4):
         with tx() as s:
             stock.reserve(s, unique("ORD"), sku, 1, 600)
-    assert len([t for t, _ in outbox_events(engine, sku=sku) if t == "stock_low"]) == 2   # a new crossing
+    assert len([t for t, _ in outbox_events(engine, sku=sku) if t == "stock_low"]) == 2  # a new crossing
 
 
 def test_sweeper_releases_expired_reservations(tx, engine, make_product):
@@ -160,15 +160,16 @@ def test_sweeper_releases_expired_reservations(tx, engine, make_product):
     with tx() as s:
         stock.reserve(s, expiring, sku, 1, 1)
         stock.reserve(s, lasting, sku, 1, 600)
-    later = datetime.now(timezone.utc) + timedelta(seconds=5)
+    later = datetime.now(UTC) + timedelta(seconds=5)
     with tx() as s:
         stock.sweep_expired(s, now=later)
     with tx() as s:
         assert s.get(Reservation, expiring).status == "released"
         assert s.get(Reservation, lasting).status == "held"
     assert level(tx, sku) == (1, 1, 0)
-    assert ("stock_released", {"order_no": expiring, "sku": sku, "quantity": 1, "reason": "expired"}) \
-        in outbox_events(engine, order_no=expiring)
+    assert ("stock_released", {"order_no": expiring, "sku": sku, "quantity": 1, "reason": "expired"}) in outbox_events(
+        engine, order_no=expiring
+    )
 
 
 def test_the_sweeper_passes_over_an_expired_reservation_being_changed(tx, engine, make_product):
@@ -178,11 +179,11 @@ def test_the_sweeper_passes_over_an_expired_reservation_being_changed(tx, engine
     order = unique("ORD")
     with tx() as s:
         stock.reserve(s, order, sku, 1, 1)
-    later = datetime.now(timezone.utc) + timedelta(seconds=5)
+    later = datetime.now(UTC) + timedelta(seconds=5)
     with engine.connect() as other, other.begin():
-        other.exec_driver_sql(stock.SERIALISE, {"order_no": order})     # a change of this order is under way
+        other.exec_driver_sql(stock.SERIALISE, {"order_no": order})  # a change of this order is under way
         with tx() as s:
-            sql.run(s, "SET LOCAL lock_timeout = '1s'", {})              # waiting would fail the sweep
+            sql.run(s, "SET LOCAL lock_timeout = '1s'", {})  # waiting would fail the sweep
             stock.sweep_expired(s, now=later)
             assert s.get(Reservation, order).status == "held"
     with tx() as s:
@@ -194,21 +195,24 @@ def test_the_sweeper_passes_over_an_expired_reservation_being_changed(tx, engine
 def test_import_dedupes_within_and_across_imports_and_encrypts(tx, engine, make_product):
     sku = make_product()
     first = import_codes(tx, sku, ["A1,pw1", "A2", "A1,other", "", "A3,s,2027-02-30"])
-    assert first == {"imported": 2, "duplicates": 1,
-                     "rejected": [{"line": 4, "reason": "empty code"},
-                                  {"line": 5, "reason": "expiry is not a YYYY-MM-DD date"}]}
+    assert first == {
+        "imported": 2,
+        "duplicates": 1,
+        "rejected": [{"line": 4, "reason": "empty code"}, {"line": 5, "reason": "expiry is not a YYYY-MM-DD date"}],
+    }
     second = import_codes(tx, sku, ["A2", "A4"])
     assert (second["imported"], second["duplicates"]) == (1, 1)
     with tx() as s:
         rows = s.scalars(select(Code).where(Code.sku == sku).order_by(Code.id)).all()
         assert b"A1" not in rows[0].code and KEYS.decrypt(rows[0].code) == "A1"
-        assert KEYS.decrypt(rows[0].secret) == "pw1"          # the first occurrence wins
+        assert KEYS.decrypt(rows[0].secret) == "pw1"  # the first occurrence wins
         assert level(tx, sku)[0] == 3
         assert s.execute(select(func.count()).select_from(metadata_lines())).scalar_one() == 0
 
 
 def metadata_lines():
-    from sqlalchemy import table, column
+    from sqlalchemy import column, table
+
     return table("code_import_lines", column("import_id"), schema="catalog")
 
 
@@ -230,16 +234,33 @@ def test_quote_uses_level_price_and_promotion(tx, make_product):
     sku = make_product(n_codes=1, price=1000, max_quantity=5)
     with tx() as s:
         pricing.set_level_price(s, "test", sku, "gold", 900)
-        pricing.create_promotion(s, "test", sku, {"name": "weekend", "percent_off": 20, "weekdays": [6, 7],
-                                                  "starts": time(20, 0),
-                                                  "ends": time(22, 0),
-                                                  "timezone": "Asia/Shanghai"})
-    saturday_evening = datetime(2026, 11, 28, 12, 30, tzinfo=timezone.utc)
-    monday = datetime(2026, 11, 30, 12, 30, tzinfo=timezone.utc)
+        pricing.create_promotion(
+            s,
+            "test",
+            sku,
+            {
+                "name": "weekend",
+                "percent_off": 20,
+                "weekdays": [6, 7],
+                "starts": time(20, 0),
+                "ends": time(22, 0),
+                "timezone": "Asia/Shanghai",
+            },
+        )
+    saturday_evening = datetime(2026, 11, 28, 12, 30, tzinfo=UTC)
+    monday = datetime(2026, 11, 30, 12, 30, tzinfo=UTC)
     with tx() as s:
         assert pricing.quote(s, sku, 2, at=monday) == {
-            "sku": sku, "quantity": 2, "unit_price": 1000, "total": 2000, "currency": "CNY", "rule": {"kind": "base"},
-            "delivery": "card", "category": "tests", "stock": 1}
+            "sku": sku,
+            "quantity": 2,
+            "unit_price": 1000,
+            "total": 2000,
+            "currency": "CNY",
+            "rule": {"kind": "base"},
+            "delivery": "card",
+            "category": "tests",
+            "stock": 1,
+        }
         assert pricing.quote(s, sku, 2, "gold", at=monday)["total"] == 1800
         promo = pricing.quote(s, sku, 3, "gold", at=saturday_evening)
         assert (promo["unit_price"], promo["total"], promo["rule"]["kind"]) == (800, 2400, "promotion")
@@ -250,7 +271,9 @@ def test_quote_uses_level_price_and_promotion(tx, make_product):
 def test_key_rotation_re_encrypts_under_the_newest_key(tx, make_product):
     import base64
     import os
+
     from services.common.crypto import DataKeys
+
     sku = make_product()
     import_codes(tx, sku, ["ROT-1,pw", "ROT-2"])
     newest = base64.urlsafe_b64encode(os.urandom(32)).decode()
@@ -286,24 +309,26 @@ def test_a_release_sent_before_a_re_reservation_leaves_it_alone(tx, make_product
     order = unique("ORD")
     with tx() as s:
         stock.reserve(s, order, sku, 1, 600)
-    sent_at = datetime.now(timezone.utc)
+    sent_at = datetime.now(UTC)
     with tx() as s:
-        stock.release(s, order)                           # expiry
+        stock.release(s, order)  # expiry
     with tx() as s:
-        stock.reserve(s, order, sku, 1, 600)              # late payment: reserved again
+        stock.reserve(s, order, sku, 1, 600)  # late payment: reserved again
     with tx() as s:
-        assert stock.release(s, order, requested_at=sent_at)["released"] is False   # the old request
+        assert stock.release(s, order, requested_at=sent_at)["released"] is False  # the old request
         assert s.get(Reservation, order).status == "held"
 
 
 def test_stock_gauges_show_active_counted_skus_and_forget_deactivated_ones(tx, make_product):
     from prometheus_client import REGISTRY
+
     low, plenty = make_product(n_codes=2, threshold=5), make_product(n_codes=3, threshold=1)
     with tx() as s:
         products.report_stock(s)
 
     def gauge(name, sku):
         return REGISTRY.get_sample_value(name, {"sku": sku})
+
     assert (gauge("kameng_stock_available", low), gauge("kameng_stock_low_threshold", low)) == (2, 5)
     assert gauge("kameng_stock_available", plenty) == 3
     with tx() as s:

@@ -1,5 +1,6 @@
 """Our Alipay and WeChat channels calling their doubles over real HTTP (pay, query, refund), and
 the SDKs calling the same doubles: the doubles speak the wire format the SDKs expect."""
+
 import json
 
 import pytest
@@ -41,10 +42,10 @@ def test_alipay_pay_url_opens_the_cashier_and_a_tampered_one_does_not(ali, alipa
 
 def test_alipay_query_follows_the_trade(ali, alipay_double):
     p = payment()
-    assert ali.query(p) is None                                     # Alipay has never heard of it
+    assert ali.query(p) is None  # Alipay has never heard of it
     requests.get(ali.start_payment(p, URLS)["pay_url"], timeout=5)
     assert ali.query(p) == Notice("P0001", 990, alipay_double.trades["P0001"]["trade_no"], paid=False)
-    alipay_double.pay("P0001", notify=False)                        # the callback never arrives
+    alipay_double.pay("P0001", notify=False)  # the callback never arrives
     assert ali.query(p) == Notice("P0001", 990, alipay_double.trades["P0001"]["trade_no"], paid=True)
 
 
@@ -53,10 +54,12 @@ def test_alipay_refunds_partial_idempotent_and_bounded(ali, alipay_double):
     requests.get(ali.start_payment(p, URLS)["pay_url"], timeout=5)
     alipay_double.pay("P0001", notify=False)
     assert ali.refund(p, "R1", 250, "partial")["status"] == "refunded"
-    assert ali.refund(p, "R1", 250, "partial")["status"] == "refunded"      # a retry: the same refund
+    assert ali.refund(p, "R1", 250, "partial")["status"] == "refunded"  # a retry: the same refund
     assert alipay_double.trades["P0001"]["refunds"] == {"R1": 250}
-    assert ali.refund(p, "R2", 741, "too much") == {"status": "failed",
-                                                    "error": "alipay: ACQ.REFUND_AMT_NOT_EQUAL_TOTAL"}
+    assert ali.refund(p, "R2", 741, "too much") == {
+        "status": "failed",
+        "error": "alipay: ACQ.REFUND_AMT_NOT_EQUAL_TOTAL",
+    }
     assert ali.refund(p, "R3", 740, "rest")["status"] == "refunded"
     assert alipay_double.trades["P0001"]["status"] == "TRADE_CLOSED"
 
@@ -64,8 +67,11 @@ def test_alipay_refunds_partial_idempotent_and_bounded(ali, alipay_double):
 def test_alipay_answer_signed_by_another_key_is_not_believed(ali, alipay_double, alipay_party):
     requests.get(ali.start_payment(payment(), URLS)["pay_url"], timeout=5)
     alipay_double.pay("P0001", notify=False)
-    alipay_double.sdk = AliPay(appid=alipay_party.app_id, app_private_key_string=private_pem(rsa_key()),
-                               alipay_public_key_string=public_pem(alipay_party.app_key))
+    alipay_double.sdk = AliPay(
+        appid=alipay_party.app_id,
+        app_private_key_string=private_pem(rsa_key()),
+        alipay_public_key_string=public_pem(alipay_party.app_key),
+    )
     with pytest.raises(ChannelError, match="signature"):
         ali.query(payment())
     with pytest.raises(ChannelError, match="signature"):
@@ -74,8 +80,11 @@ def test_alipay_answer_signed_by_another_key_is_not_believed(ali, alipay_double,
 
 def test_python_alipay_sdk_talks_to_the_double(alipay_double, alipay_party, ali):
     requests.get(ali.start_payment(payment(), URLS)["pay_url"], timeout=5)
-    sdk = AliPay(appid=alipay_party.app_id, app_private_key_string=private_pem(alipay_party.app_key),
-                 alipay_public_key_string=public_pem(alipay_party.alipay_key))
+    sdk = AliPay(
+        appid=alipay_party.app_id,
+        app_private_key_string=private_pem(alipay_party.app_key),
+        alipay_public_key_string=public_pem(alipay_party.alipay_key),
+    )
     sdk._gateway = alipay_double.url + "/gateway.do"
     assert sdk.api_alipay_trade_query(out_trade_no="P0001")["trade_status"] == "WAIT_BUYER_PAY"
 
@@ -91,7 +100,7 @@ def test_wechat_native_order_query_refund(wx, wechat_double):
     wechat_double.pay("P0002", notify=False)
     assert wx.query(p) == Notice("P0002", 1990, wechat_double.trades["P0002"]["transaction_id"], paid=True)
     assert wx.refund(p, "R1", 990, "partial")["status"] == "refunded"
-    assert wx.refund(p, "R1", 990, "partial")["status"] == "refunded"        # a retry: the same refund
+    assert wx.refund(p, "R1", 990, "partial")["status"] == "refunded"  # a retry: the same refund
     assert wechat_double.trades["P0002"]["refunded"] == 990
     assert wx.refund(p, "R2", 1001, "too much") == {"status": "failed", "error": "wechat: PARAM_ERROR"}
     wechat_double.refund_status = "PROCESSING"
@@ -100,6 +109,7 @@ def test_wechat_native_order_query_refund(wx, wechat_double):
 
 def test_wechat_requests_signed_with_another_key_are_refused_by_the_double(wechat_cfg, wechat_double):
     from dataclasses import replace
+
     stranger = Wechat(replace(wechat_cfg, private_key=rsa_key()))
     with pytest.raises(ChannelError, match="order refused"):
         stranger.start_payment(payment("P0003"), URLS)
@@ -117,10 +127,16 @@ def test_wechatpayv3_talks_to_the_double(wechat_double, wechat_party, tmp_path):
     certs = tmp_path / "certs"
     certs.mkdir()
     write(certs, "platform.pem", cert_pem(wechat_party.platform_cert))
-    sdk = WeChatPay(wechatpay_type=WeChatPayType.NATIVE, mchid=wechat_party.mchid,
-                    private_key=private_pem(wechat_party.merchant_key), cert_serial_no=wechat_party.cert_serial,
-                    appid=wechat_party.appid, apiv3_key=wechat_party.apiv3_key, cert_dir=str(certs),
-                    notify_url="https://shop.test/n")
+    sdk = WeChatPay(
+        wechatpay_type=WeChatPayType.NATIVE,
+        mchid=wechat_party.mchid,
+        private_key=private_pem(wechat_party.merchant_key),
+        cert_serial_no=wechat_party.cert_serial,
+        appid=wechat_party.appid,
+        apiv3_key=wechat_party.apiv3_key,
+        cert_dir=str(certs),
+        notify_url="https://shop.test/n",
+    )
     sdk._core._gate_way = wechat_double.url
     code, message = sdk.pay(description="card", out_trade_no="P0005", amount={"total": 990})
     assert code == 200 and json.loads(message)["code_url"].startswith("weixin://")

@@ -2,6 +2,7 @@
 domain services use it: an emitter whose RPC writes outbox rows, and listeners whose event
 handlers record an effect through the inbox (and fail on purpose for "poison" notes): one
 message at a time, and in batches."""
+
 import logging
 
 import eventlet
@@ -19,10 +20,11 @@ log = logging.getLogger("infra_test")
 emitter_metadata = service_metadata("infra_emitter")
 listener_metadata = service_metadata("infra_listener")
 caller_metadata = service_metadata("infra_caller")
-effects = Table("effects", listener_metadata, Column("note", Text, nullable=False),
-                Column("event_id", Text, nullable=False))
-ATTEMPTS = []   # poison deliveries seen, in this process
-BATCHES = []    # sizes of the batches the batch listener was handed, in this process
+effects = Table(
+    "effects", listener_metadata, Column("note", Text, nullable=False), Column("event_id", Text, nullable=False)
+)
+ATTEMPTS = []  # poison deliveries seen, in this process
+BATCHES = []  # sizes of the batches the batch listener was handed, in this process
 
 
 def create_schemas(engine):
@@ -39,7 +41,7 @@ def record(session, envelope):
     if note.startswith("poison"):
         ATTEMPTS.append(note)
         raise RuntimeError("this handler always fails for poison")
-    if note.startswith("slow"):            # holds its batch, so that what arrives meanwhile waits
+    if note.startswith("slow"):  # holds its batch, so that what arrives meanwhile waits
         eventlet.sleep(0.5)
     session.execute(effects.insert().values(note=note, event_id=envelope["event_id"]))
 
@@ -82,6 +84,7 @@ class BatchListener(BaseService):
 
 class Caller(BaseService):
     """Calls the emitter through the house RpcProxy, as services call each other."""
+
     name = "caller"
     db = Database(caller_metadata)
     emitter_rpc = RpcProxy("emitter")

@@ -1,6 +1,7 @@
 """The outbox relay against what the real broker answers: a row is marked published only when the
 broker confirmed its message. A nack (the broker refused it) or a confirm that never comes leaves
 the row to go out again on a later pass, once the broker takes it. Nothing is lost."""
+
 import socket
 
 import eventlet
@@ -43,14 +44,20 @@ def published(engine, notes):
     """{note: published?} for those rows."""
     with engine.connect() as conn:
         found = conn.execute(select(TABLE.c.envelope, TABLE.c.published_at)).all()
-    return {r.envelope["data"]["note"]: r.published_at is not None for r in found
-            if r.envelope["data"]["note"] in notes}
+    return {
+        r.envelope["data"]["note"]: r.published_at is not None for r in found if r.envelope["data"]["note"] in notes
+    }
 
 
 def bind(conn, name, **arguments):
     """A durable queue on the probe's event exchange for its one event type."""
-    queue = Queue(name, exchange=outbox.event_exchange(SERVICE), routing_key="probe_happened",
-                  durable=True, queue_arguments=arguments or None)
+    queue = Queue(
+        name,
+        exchange=outbox.event_exchange(SERVICE),
+        routing_key="probe_happened",
+        durable=True,
+        queue_arguments=arguments or None,
+    )
     queue(conn.default_channel).declare()
     return queue
 
@@ -76,11 +83,11 @@ def test_rows_the_broker_nacks_stay_unpublished_and_go_out_once_it_accepts(confi
         with pytest.raises(RuntimeError, match="refused 1"):
             relay.publish_batch()
         assert published(probe_engine, rows) == {rows[0]: True, rows[1]: True, rows[2]: False}
-        assert received(conn, queue) == rows[:2]       # room again: the next pass is accepted
+        assert received(conn, queue) == rows[:2]  # room again: the next pass is accepted
 
         assert relay.publish_batch() == 1
         assert published(probe_engine, rows) == dict.fromkeys(rows, True)
-        assert received(conn, queue) == [rows[2]]      # the refused one, once; the others not again
+        assert received(conn, queue) == [rows[2]]  # the refused one, once; the others not again
         assert relay.publish_batch() == 0
     relay.close()
 
@@ -89,7 +96,7 @@ def test_a_queue_that_refuses_everything_leaves_every_row_for_later(config, prob
     relay = outbox.Relay(SERVICE, probe_engine, TABLE, config["AMQP_URI"], poll_s=0.1)
     with Connection(config["AMQP_URI"]) as conn:
         refusing = bind(conn, unique("refusing"), **{"x-max-length": 0, "x-overflow": "reject-publish"})
-        for _ in range(2):                             # refused again and again: still kept
+        for _ in range(2):  # refused again and again: still kept
             with pytest.raises(RuntimeError, match="refused 3"):
                 relay.publish_batch()
             assert published(probe_engine, rows) == dict.fromkeys(rows, False)
@@ -118,8 +125,10 @@ class Blackhole:
             client, _ = self.listener.accept()
             upstream = socket.create_connection(self.target)
             self.sockets += [client, upstream]
-            self.pumps += [eventlet.spawn(self.pump, client, upstream, back=False),
-                           eventlet.spawn(self.pump, upstream, client, back=True)]
+            self.pumps += [
+                eventlet.spawn(self.pump, client, upstream, back=False),
+                eventlet.spawn(self.pump, upstream, client, back=True),
+            ]
 
     def pump(self, source, sink, back):
         try:
@@ -134,12 +143,11 @@ class Blackhole:
         # on it leaves the hub a listener on an fd number the next test's connection may reuse
         for thread in [self.server, *self.pumps]:
             thread.kill()
-        for s in self.sockets + [self.listener]:
+        for s in [*self.sockets, self.listener]:
             s.close()
 
 
-def test_a_confirm_that_never_comes_leaves_the_rows_to_be_published_again(config, probe_engine, rows,
-                                                                         monkeypatch):
+def test_a_confirm_that_never_comes_leaves_the_rows_to_be_published_again(config, probe_engine, rows, monkeypatch):
     monkeypatch.setattr(outbox, "CONFIRM_TIMEOUT_S", 1.0)
     proxy = Blackhole()
     through_proxy = config["AMQP_URI"].replace("127.0.0.1:5672", f"127.0.0.1:{proxy.port}")
@@ -148,18 +156,18 @@ def test_a_confirm_that_never_comes_leaves_the_rows_to_be_published_again(config
     try:
         with Connection(config["AMQP_URI"]) as conn:
             queue = bind(conn, unique("confirmless"))
-            relay.open_channel()                       # a sound connection, then the link half dies
+            relay.open_channel()  # a sound connection, then the link half dies
             proxy.swallow = True
             with pytest.raises(TimeoutError):
                 relay.publish_batch()
             assert published(probe_engine, rows) == dict.fromkeys(rows, False)
-            assert received(conn, queue) == rows       # the broker had them: at-least-once, not lost
+            assert received(conn, queue) == rows  # the broker had them: at-least-once, not lost
 
-            proxy.swallow = False                      # (the confirms sent meanwhile are gone)
-            relay.close()                              # as the relay loop does after a failed pass
+            proxy.swallow = False  # (the confirms sent meanwhile are gone)
+            relay.close()  # as the relay loop does after a failed pass
             assert relay.publish_batch() == 3
             assert published(probe_engine, rows) == dict.fromkeys(rows, True)
-            assert received(conn, queue) == rows       # sent again (consumers deduplicate by event id)
+            assert received(conn, queue) == rows  # sent again (consumers deduplicate by event id)
     finally:
         proxy.swallow = False
         relay.close()

@@ -1,5 +1,6 @@
 """Failures behind the gateway: an unexpected exception is a 500 with the error shape and no
 trace; a service that is missing or silent is a 503 within the RPC deadline."""
+
 import time
 
 import requests
@@ -34,9 +35,10 @@ def test_missing_service_is_503(config, container_factory):
 
 def test_silent_service_is_503_after_the_rpc_deadline(config, container_factory):
     config["RPC_TIMEOUT_S"] = 1
-    with Connection(config["AMQP_URI"]) as conn:   # a catalog queue nobody consumes
-        Queue("rpc-catalog", Exchange("nameko-rpc", type="topic", durable=True),
-              routing_key="catalog.*", durable=True)(conn.default_channel).declare()
+    with Connection(config["AMQP_URI"]) as conn:  # a catalog queue nobody consumes
+        Queue("rpc-catalog", Exchange("nameko-rpc", type="topic", durable=True), routing_key="catalog.*", durable=True)(
+            conn.default_channel
+        ).declare()
     container_factory(GatewayService, config).start()
     started = time.monotonic()
     response = requests.get(config["BASE_URL"] + "/api/v1/products", timeout=10)

@@ -2,8 +2,9 @@
 channel call slow enough to outlive its lease is claimed and asked a second time, both calls answer
 "refunded", and late repeats come after. One journal row, `refunded_amount` equal to the refund,
 one `payment_refunded` and one `refund_completed`."""
+
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import eventlet
 import pytest
@@ -53,11 +54,31 @@ def refund_no(engine):
     """A paid 9.90 payment whose order's whole refund is due."""
     payment_no, order_no = unique("P"), unique("K")
     with transaction(engine, metadata) as s:
-        s.add(Payment(payment_no=payment_no, order_no=order_no, channel="slow", amount=990, currency="CNY",
-                      status="refunding", refunded_amount=0, paid_at=datetime.now(timezone.utc)))
-        s.add(Refund(refund_no=refunds.whole_refund_no(order_no), payment_no=payment_no, order_no=order_no,
-                     amount=990, reason="buyer asked", whole=True, status="refunding", attempts=0,
-                     next_try_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+        s.add(
+            Payment(
+                payment_no=payment_no,
+                order_no=order_no,
+                channel="slow",
+                amount=990,
+                currency="CNY",
+                status="refunding",
+                refunded_amount=0,
+                paid_at=datetime.now(UTC),
+            )
+        )
+        s.add(
+            Refund(
+                refund_no=refunds.whole_refund_no(order_no),
+                payment_no=payment_no,
+                order_no=order_no,
+                amount=990,
+                reason="buyer asked",
+                whole=True,
+                status="refunding",
+                attempts=0,
+                next_try_at=datetime.now(UTC) - timedelta(seconds=1),
+            )
+        )
     return refunds.whole_refund_no(order_no)
 
 
@@ -66,14 +87,31 @@ def booked(engine, refund_no):
         refund = s.get(Refund, refund_no)
         payment = s.get(Payment, refund.payment_no)
         journal = s.execute(select(Journal.kind, Journal.amount).where(Journal.refund_no == refund_no)).all()
-        events = s.execute(select(OUTBOX.c.type).where(OUTBOX.c.envelope["data"]["order_no"].astext == refund.order_no)
-                           .order_by(OUTBOX.c.id)).scalars().all()
-        return {"refund": refund.status, "payment": payment.status, "refunded_amount": payment.refunded_amount,
-                "journal": [tuple(j) for j in journal], "events": events}
+        events = (
+            s.execute(
+                select(OUTBOX.c.type)
+                .where(OUTBOX.c.envelope["data"]["order_no"].astext == refund.order_no)
+                .order_by(OUTBOX.c.id)
+            )
+            .scalars()
+            .all()
+        )
+        return {
+            "refund": refund.status,
+            "payment": payment.status,
+            "refunded_amount": payment.refunded_amount,
+            "journal": [tuple(j) for j in journal],
+            "events": events,
+        }
 
 
-ONCE = {"refund": "refunded", "payment": "refunded", "refunded_amount": 990, "journal": [("refund", -990)],
-        "events": ["payment_refunded", "refund_completed"]}
+ONCE = {
+    "refund": "refunded",
+    "payment": "refunded",
+    "refunded_amount": 990,
+    "journal": [("refund", -990)],
+    "events": ["payment_refunded", "refund_completed"],
+}
 
 
 def claim_one(engine, refund_no):
@@ -88,13 +126,13 @@ def test_a_call_that_outlived_its_lease_and_was_asked_again_is_booked_once(engin
     eventlet.sleep(0)
     while not channel.calls:
         eventlet.sleep(0.01)
-    with transaction(engine, metadata) as s:               # the lease runs out while the call hangs
+    with transaction(engine, metadata) as s:  # the lease runs out while the call hangs
         s.execute(update(Refund).where(Refund.refund_no == refund_no).values(next_try_at=func.now()))
-    assert claim_one(engine, refund_no) == [refund_no]      # so another worker claims it and asks again
+    assert claim_one(engine, refund_no) == [refund_no]  # so another worker claims it and asks again
     second = eventlet.spawn(refunds.ask, db, {"slow": channel}, refund_no, 30)
     while len(channel.calls) < 2:
         eventlet.sleep(0.01)
-    channel.gate.send()                                     # both calls answer "refunded" at once
+    channel.gate.send()  # both calls answer "refunded" at once
     assert sorted([first.wait(), second.wait()]) == ["refunded", "refunded"]
     assert booked(engine, refund_no) == ONCE
 
@@ -105,6 +143,7 @@ def test_many_refunded_answers_at_once_and_later_count_the_money_out_once(engine
     def answer():
         with transaction(engine, metadata) as s:
             return refunds.record(s, refund_no, {"status": "refunded", "channel_refund_no": "CH-1"})
+
     answers = [eventlet.spawn(answer) for _ in range(6)]
     assert [a.wait() for a in answers] == ["refunded"] * 6
     assert booked(engine, refund_no) == ONCE

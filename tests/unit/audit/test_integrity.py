@@ -1,9 +1,14 @@
 """The integrity check's comparisons (services/audit/integrity.py), one broken promise at a time."""
+
 from services.audit.integrity import check
 
 CLEAN = {
-    "order": [["K1", "completed", 2, "card", True, 900.0], ["K2", "awaiting_payment", 1, "card", False, 10.0],
-              ["K3", "refunded", 1, "card", True, 900.0], ["K4", "paid", 1, "card", True, 20.0]],
+    "order": [
+        ["K1", "completed", 2, "card", True, 900.0],
+        ["K2", "awaiting_payment", 1, "card", False, 10.0],
+        ["K3", "refunded", 1, "card", True, 900.0],
+        ["K4", "paid", 1, "card", True, 20.0],
+    ],
     "catalog": {"sold": {"K1": 2}, "sold_without_order": 0, "stored_twice": []},
     "payment": [["P1", "K1", "paid", 1000, 0], ["P3", "K3", "refunded", 500, 500], ["P4", "K4", "paid", 500, 0]],
 }
@@ -22,14 +27,23 @@ def changed(**parts):
 def test_clean_records_pass_and_are_counted():
     report = check(CLEAN)
     assert report["ok"] and report["problems"] == []
-    assert report["counted"] == {"orders": 4, "paid_orders": 3, "payments_with_money": 3,
-                                 "orders_with_codes": 1, "codes_sold": 2}
+    assert report["counted"] == {
+        "orders": 4,
+        "paid_orders": 3,
+        "payments_with_money": 3,
+        "orders_with_codes": 1,
+        "codes_sold": 2,
+    }
 
 
 def test_more_codes_than_bought_and_a_code_stored_twice():
     report = check(changed(catalog={"sold": {"K1": 3}, "sold_without_order": 1, "stored_twice": [["SKU", 2]]}))
-    assert sorted(kinds(report)) == ["code_sold_without_order", "code_stored_twice", "codes_oversold",
-                                     "completed_without_its_codes"]
+    assert sorted(kinds(report)) == [
+        "code_sold_without_order",
+        "code_stored_twice",
+        "codes_oversold",
+        "completed_without_its_codes",
+    ]
 
 
 def test_a_paid_order_left_undelivered_past_the_grace_period():

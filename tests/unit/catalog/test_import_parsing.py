@@ -16,8 +16,10 @@ def test_parse_line_forms():
     assert parse_line("卡密-中文", ",") == ("卡密-中文", None, None)
 
 
-@pytest.mark.parametrize("line,reason", [(",secret", "empty code"), ("A,b,31/01/2027", "expiry"),
-                                         ("A\x00B", "control"), ("x" * 513, "too long")])
+@pytest.mark.parametrize(
+    "line,reason",
+    [(",secret", "empty code"), ("A,b,31/01/2027", "expiry"), ("A\x00B", "control"), ("x" * 513, "too long")],
+)
 def test_parse_line_rejections(line, reason):
     with pytest.raises(ValueError, match=reason):
         parse_line(line, ",")
@@ -26,8 +28,14 @@ def test_parse_line_rejections(line, reason):
 def test_read_lines_numbers_from_one_and_rejects_unreadable_lines():
     body = b"\xef\xbb\xbfA1\r\nA2\n\n\xff\xfe\n" + b"L" * 10_000 + b"\nA3"
     lines = list(imports.read_lines(io.BytesIO(body)))
-    assert lines == [(1, "A1", None), (2, "A2", None), (3, None, "empty line"), (4, None, "not valid UTF-8"),
-                     (5, None, "line too long"), (6, "A3", None)]
+    assert lines == [
+        (1, "A1", None),
+        (2, "A2", None),
+        (3, None, "empty line"),
+        (4, None, "not valid UTF-8"),
+        (5, None, "line too long"),
+        (6, "A3", None),
+    ]
 
 
 def test_an_endless_line_is_skipped_in_bounded_reads():
@@ -35,7 +43,7 @@ def test_an_endless_line_is_skipped_in_bounded_reads():
         served, ended = 0, False
 
         def readline(self, size=-1):
-            assert 0 < size <= 65536                   # never an unbounded read
+            assert 0 < size <= 65536  # never an unbounded read
             if self.ended:
                 return b""
             self.served += size

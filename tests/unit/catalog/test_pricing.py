@@ -7,9 +7,19 @@ from services.catalog.domain.pricing import best_price, discounted, promotion_ap
 
 
 def promo(**kw):
-    base = {"id": 1, "name": "weekend", "active": True, "valid_from": None, "valid_until": None,
-            "weekdays": [6, 7], "starts": time(20, 0), "ends": time(22, 0), "timezone": "Asia/Shanghai",
-            "percent_off": 20, "price": None}
+    base = {
+        "id": 1,
+        "name": "weekend",
+        "active": True,
+        "valid_from": None,
+        "valid_until": None,
+        "weekdays": [6, 7],
+        "starts": time(20, 0),
+        "ends": time(22, 0),
+        "timezone": "Asia/Shanghai",
+        "percent_off": 20,
+        "price": None,
+    }
     base.update(kw)
     return SimpleNamespace(**base)
 
@@ -20,19 +30,19 @@ def test_discount_rounds_half_up_to_the_fen(base, percent, expected):
 
 
 def test_weekend_evening_window_in_local_time():
-    saturday_2030 = datetime(2026, 11, 28, 12, 30, tzinfo=UTC)      # 20:30 in Shanghai
+    saturday_2030 = datetime(2026, 11, 28, 12, 30, tzinfo=UTC)  # 20:30 in Shanghai
     assert promotion_applies(promo(), saturday_2030)
-    assert not promotion_applies(promo(), datetime(2026, 11, 28, 14, 0, tzinfo=UTC))    # 22:00 end is exclusive
-    assert promotion_applies(promo(), datetime(2026, 11, 28, 12, 0, tzinfo=UTC))       # 20:00 start inclusive
+    assert not promotion_applies(promo(), datetime(2026, 11, 28, 14, 0, tzinfo=UTC))  # 22:00 end is exclusive
+    assert promotion_applies(promo(), datetime(2026, 11, 28, 12, 0, tzinfo=UTC))  # 20:00 start inclusive
     assert not promotion_applies(promo(), datetime(2026, 11, 27, 12, 30, tzinfo=UTC))  # Friday
     assert not promotion_applies(promo(active=False), saturday_2030)
 
 
 def test_window_across_midnight_and_validity_dates():
     late = promo(weekdays=[1, 2, 3, 4, 5, 6, 7], starts=time(23, 0), ends=time(1, 0))
-    assert promotion_applies(late, datetime(2026, 11, 26, 15, 30, tzinfo=UTC))       # 23:30 local
-    assert promotion_applies(late, datetime(2026, 11, 26, 16, 30, tzinfo=UTC))       # 00:30 local
-    assert not promotion_applies(late, datetime(2026, 11, 26, 17, 30, tzinfo=UTC))   # 01:30 local
+    assert promotion_applies(late, datetime(2026, 11, 26, 15, 30, tzinfo=UTC))  # 23:30 local
+    assert promotion_applies(late, datetime(2026, 11, 26, 16, 30, tzinfo=UTC))  # 00:30 local
+    assert not promotion_applies(late, datetime(2026, 11, 26, 17, 30, tzinfo=UTC))  # 01:30 local
     at = datetime(2026, 11, 28, 12, 30, tzinfo=UTC)
     assert not promotion_applies(promo(valid_from=datetime(2026, 12, 1, tzinfo=UTC)), at)
     assert not promotion_applies(promo(valid_until=at), at)

@@ -11,8 +11,7 @@ from services.common import config, envelope, errors, money
 from services.common.crypto import DataKeys
 
 
-@pytest.mark.parametrize("minor,text", [(0, "0.00"), (990, "9.90"), (1, "0.01"), (123456, "1234.56"),
-                                        (-250, "-2.50")])
+@pytest.mark.parametrize("minor,text", [(0, "0.00"), (990, "9.90"), (1, "0.01"), (123456, "1234.56"), (-250, "-2.50")])
 def test_money_formats_minor_units(minor, text):
     assert money.format_minor(minor) == text
 
@@ -40,8 +39,10 @@ def test_envelope_has_the_design_shape():
     assert env["occurred_at"].endswith("Z") and envelope.load(env) is env
 
 
-@pytest.mark.parametrize("broken", [{}, {"type": "x"}, {"event_id": "nope", "type": "a_b", "occurred_at": "t",
-                                                         "correlation_id": None, "data": {}}])
+@pytest.mark.parametrize(
+    "broken",
+    [{}, {"type": "x"}, {"event_id": "nope", "type": "a_b", "occurred_at": "t", "correlation_id": None, "data": {}}],
+)
 def test_envelope_validation_rejects_malformed(broken):
     with pytest.raises(ValidationError):
         envelope.load(broken)
@@ -76,7 +77,7 @@ def test_data_keys_encrypt_rotate_and_hash():
     old, new = (base64.urlsafe_b64encode(os.urandom(32)).decode() for _ in range(2))
     before = DataKeys([old])
     token = before.encrypt("CARD-1234")
-    assert b"CARD-1234" not in token and before.encrypt("CARD-1234") != token   # a fresh nonce each time
+    assert b"CARD-1234" not in token and before.encrypt("CARD-1234") != token  # a fresh nonce each time
     after = DataKeys([new, old])
     assert after.decrypt(token) == "CARD-1234"
     rotated = after.rotate(token)
@@ -96,5 +97,6 @@ def test_free_ports_for_test_servers_are_outside_the_ephemeral_range_and_never_t
     """An outgoing connection takes its port from the ephemeral range: a server's port drawn
     there could be taken before the server binds it."""
     from services.common.testing import _ephemeral_low, free_port
+
     ports = [free_port() for _ in range(100)]
     assert len(set(ports)) == 100 and all(20000 <= p < _ephemeral_low() for p in ports)

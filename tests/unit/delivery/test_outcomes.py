@@ -1,6 +1,7 @@
 """Delivery outcomes (services/delivery/domain.py): a card order is delivered or fails, a direct
 recharge goes to a supplier (`delivering`, announced as `delivery_started`) or, with none to take
 it, fails as `no_supplier`; each outcome is announced once with the event the saga expects."""
+
 import pytest
 
 from services.common.errors import Conflict
@@ -53,18 +54,27 @@ class Session:
         return Inserted(row)
 
 
-@pytest.mark.parametrize("outcome, event, order_moves_to", [
-    (domain.Outcome(domain.DELIVERED), {"type": "delivery_completed", "data": {"order_no": "K1", "quantity": 2}},
-     "completed"),
-    (domain.Outcome(domain.STARTED), {"type": "delivery_started", "data": {"order_no": "K1"}}, "delivering"),
-    (domain.Outcome(domain.FAILED, "no_supplier"),
-     {"type": "delivery_failed", "data": {"order_no": "K1", "reason": "no_supplier"}}, "refunding"),
-])
+@pytest.mark.parametrize(
+    "outcome, event, order_moves_to",
+    [
+        (
+            domain.Outcome(domain.DELIVERED),
+            {"type": "delivery_completed", "data": {"order_no": "K1", "quantity": 2}},
+            "completed",
+        ),
+        (domain.Outcome(domain.STARTED), {"type": "delivery_started", "data": {"order_no": "K1"}}, "delivering"),
+        (
+            domain.Outcome(domain.FAILED, "no_supplier"),
+            {"type": "delivery_failed", "data": {"order_no": "K1", "reason": "no_supplier"}},
+            "refunding",
+        ),
+    ],
+)
 def test_each_outcome_is_announced_once_as_the_saga_expects(monkeypatch, outcome, event, order_moves_to):
     sent = []
     monkeypatch.setattr(domain.outbox, "add", lambda session, type_, data: sent.append({"type": type_, "data": data}))
     session = Session()
-    for _ in range(2):                                          # a redelivered request says nothing more
+    for _ in range(2):  # a redelivered request says nothing more
         domain.record(session, {"data": CARD}, outcome)
     assert sent == [event]
     assert saga.TRANSITIONS[("paid", event["type"])].to == order_moves_to

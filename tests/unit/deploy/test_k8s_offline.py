@@ -11,6 +11,7 @@
 `make test` sets KAMENG_TOOLS_BIN and builds the tools first; a bare pytest without .venv-tools
 skips these tests with the reason.
 """
+
 import json
 import os
 import shutil
@@ -24,8 +25,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[3]
 TOOLS_BIN = Path(os.environ.get("KAMENG_TOOLS_BIN") or ROOT / ".venv-tools" / "bin")
 CHECK = ROOT / "deploy" / "k8s" / "check.py"
-OVERLAYS = sorted(p.name for p in (ROOT / "deploy" / "k8s" / "overlays").iterdir()
-                  if (p / "kustomization.yaml").is_file())
+OVERLAYS = sorted(
+    p.name for p in (ROOT / "deploy" / "k8s" / "overlays").iterdir() if (p / "kustomization.yaml").is_file()
+)
 
 CHECKOV_FRAMEWORKS = ["kubernetes", "dockerfile", "secrets"]
 
@@ -53,8 +55,19 @@ def rendered(tmp_path_factory):
 
 
 def checkov(directory):
-    result = run([tool("checkov"), "--compact", "--skip-download", "--output", "json",
-                  "--framework", *CHECKOV_FRAMEWORKS, "-d", str(directory)])
+    result = run(
+        [
+            tool("checkov"),
+            "--compact",
+            "--skip-download",
+            "--output",
+            "json",
+            "--framework",
+            *CHECKOV_FRAMEWORKS,
+            "-d",
+            str(directory),
+        ]
+    )
     assert result.stdout.strip(), result.stderr[-3000:]
     reports = json.loads(result.stdout)
     reports = reports if isinstance(reports, list) else [reports]
@@ -69,15 +82,19 @@ def test_every_overlay_renders_and_every_object_validates(rendered):
     assert "problems" not in result.stdout
     # the custom resources were checked against their own schemas, not waved through
     prod = [d for d in yaml.safe_load_all((out / "prod.yaml").read_text()) if d]
-    assert {"Cluster", "ScheduledBackup", "RabbitmqCluster", "ScaledObject", "TriggerAuthentication"} \
-        <= {d["kind"] for d in prod}
+    assert {"Cluster", "ScheduledBackup", "RabbitmqCluster", "ScaledObject", "TriggerAuthentication"} <= {
+        d["kind"] for d in prod
+    }
 
 
 def test_every_custom_resource_kind_used_has_a_schema_naming_its_source(rendered):
     _, out = rendered
-    used = {(d["apiVersion"], d["kind"]) for o in OVERLAYS
-            for d in yaml.safe_load_all((out / f"{o}.yaml").read_text()) if d and "." in d["apiVersion"].split("/")[0]
-            and not d["apiVersion"].split("/")[0].endswith(".k8s.io")}
+    used = {
+        (d["apiVersion"], d["kind"])
+        for o in OVERLAYS
+        for d in yaml.safe_load_all((out / f"{o}.yaml").read_text())
+        if d and "." in d["apiVersion"].split("/")[0] and not d["apiVersion"].split("/")[0].endswith(".k8s.io")
+    }
     assert used
     for api_version, kind in used:
         group, version = api_version.split("/")
@@ -146,9 +163,19 @@ def test_the_schema_check_rejects_broken_objects(tmp_path):
     path.write_text(BROKEN)
     result = run([tool("python"), str(CHECK), str(path)])
     assert result.returncode == 1, result.stdout + result.stderr
-    problems = [line for line in result.stdout.splitlines() if line.startswith(str(path) + ": ") and "objects" not in line]
-    for name in ("Deployment/typo", "Service/badport", "ScaledObject/notriggers", "Cluster/wordinstances",
-                 "ScheduledBackup/fivefields", "RabbitmqCluster/unknownfield", "Certificate/noschema", "PodDisruptionBudget/removedapi"):
+    problems = [
+        line for line in result.stdout.splitlines() if line.startswith(str(path) + ": ") and "objects" not in line
+    ]
+    for name in (
+        "Deployment/typo",
+        "Service/badport",
+        "ScaledObject/notriggers",
+        "Cluster/wordinstances",
+        "ScheduledBackup/fivefields",
+        "RabbitmqCluster/unknownfield",
+        "Certificate/noschema",
+        "PodDisruptionBudget/removedapi",
+    ):
         assert any(f": {name}: " in p for p in problems), f"{name} not reported:\n{result.stdout}"
     assert any("replica" in p and "Deployment/typo" in p for p in problems)
 
@@ -188,21 +215,24 @@ spec:
 
 def test_checkov_flags_an_unhardened_pod(tmp_path):
     (tmp_path / "bare.yaml").write_text(UNHARDENED)
-    (tmp_path / "Dockerfile").write_text("FROM python:3.11-slim\nCOPY . /app\nCMD [\"python\"]\n")
+    (tmp_path / "Dockerfile").write_text('FROM python:3.11-slim\nCOPY . /app\nCMD ["python"]\n')
     result, reports = checkov(tmp_path)
     assert result.returncode == 1
     k8s = {f["check_id"] for f in reports["kubernetes"]["results"]["failed_checks"]}
-    assert {"CKV_K8S_20", "CKV_K8S_22", "CKV_K8S_28", "CKV_K8S_11", "CKV_K8S_13"} <= k8s   # root, rw fs, caps, no limits
+    assert {"CKV_K8S_20", "CKV_K8S_22", "CKV_K8S_28", "CKV_K8S_11", "CKV_K8S_13"} <= k8s  # root, rw fs, caps, no limits
     docker = {f["check_id"] for f in reports["dockerfile"]["results"]["failed_checks"]}
-    assert "CKV_DOCKER_3" in docker   # no USER: runs as root
+    assert "CKV_DOCKER_3" in docker  # no USER: runs as root
 
 
 def test_tools_are_pinned_exactly_and_kept_out_of_the_app_venv():
     import tomllib
+
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     tools = project["optional-dependencies"]["tools"]
     assert {t.split("==")[0] for t in tools} == {"checkov", "kubernetes-validate"}
     assert all(t.count("==") == 1 for t in tools)
-    assert not any(d.startswith(("checkov", "kubernetes-validate")) for d in
-                   project["dependencies"] + project["optional-dependencies"]["dev"])
+    assert not any(
+        d.startswith(("checkov", "kubernetes-validate"))
+        for d in project["dependencies"] + project["optional-dependencies"]["dev"]
+    )
     assert sys.prefix != str(TOOLS_BIN.parent)

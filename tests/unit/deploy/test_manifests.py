@@ -20,8 +20,14 @@ BASE = K8S / "base"
 OVERLAYS = sorted(p for p in (K8S / "overlays").iterdir() if (p / "kustomization.yaml").is_file())
 SERVICES = ["catalog", "order", "payment", "delivery", "risk", "account", "audit", "gateway"]
 WORKERS = [s for s in SERVICES if s != "gateway"]
-MERGE_KEYS = {"containers": "name", "initContainers": "name", "volumes": "name", "env": "name",
-              "volumeMounts": "mountPath", "ports": "containerPort"}
+MERGE_KEYS = {
+    "containers": "name",
+    "initContainers": "name",
+    "volumes": "name",
+    "env": "name",
+    "volumeMounts": "mountPath",
+    "ports": "containerPort",
+}
 
 
 def load(path):
@@ -173,8 +179,9 @@ def test_no_secret_values_are_committed():
             if doc.get("kind") == "Secret":
                 assert not doc.get("data") and not doc.get("stringData"), f"{path}: Secret with values"
             for gen in doc.get("secretGenerator", []) if doc.get("kind") in ("Kustomization", "Component") else []:
-                assert not gen.get("literals") and not gen.get("files") and not gen.get("envs"), \
+                assert not gen.get("literals") and not gen.get("files") and not gen.get("envs"), (
                     f"{path}: secretGenerator with committed values"
+                )
 
 
 def test_kustomization_references_exist():
@@ -203,18 +210,26 @@ def test_prod_scales_workers_on_every_queue_they_consume():
         [trigger] = so["spec"]["triggers"]
         meta = trigger["metadata"]
         assert trigger["type"] == "rabbitmq" and meta["mode"] == "QueueLength" and int(meta["value"]) > 0
-        assert meta["useRegex"] == "true" and meta["protocol"] == "http"   # KEDA: regex needs the API
+        assert meta["useRegex"] == "true" and meta["protocol"] == "http"  # KEDA: regex needs the API
         queues = re.compile(meta["queueName"])
         other = next(w for w in WORKERS if w != name)
         assert queues.match(f"rpc-{name}")
         assert queues.match(f"evt-order-order_paid--{name}.handle_order_paid")
-        for not_its_own in (f"rpc-{name}x", f"rpc-{other}", f"evt-order-order_paid--{other}.handle_order_paid",
-                            f"evt-order-order_paid--{name}.handle_order_paid.retry",
-                            f"evt-order-order_paid--{name}.handle_order_paid.dlq",
-                            f"rpc.reply-{name}-1f2e"):
+        for not_its_own in (
+            f"rpc-{name}x",
+            f"rpc-{other}",
+            f"evt-order-order_paid--{other}.handle_order_paid",
+            f"evt-order-order_paid--{name}.handle_order_paid.retry",
+            f"evt-order-order_paid--{name}.handle_order_paid.dlq",
+            f"rpc.reply-{name}-1f2e",
+        ):
             assert not queues.match(not_its_own), (name, not_its_own)
-        auth = next(d for d in docs if d.get("kind") == "TriggerAuthentication"
-                    and d["metadata"]["name"] == trigger["authenticationRef"]["name"])
+        auth = next(
+            d
+            for d in docs
+            if d.get("kind") == "TriggerAuthentication"
+            and d["metadata"]["name"] == trigger["authenticationRef"]["name"]
+        )
         assert [r["parameter"] for r in auth["spec"]["secretTargetRef"]] == ["host"]
     pdbs = {d["metadata"]["name"] for d in docs if d.get("kind") == "PodDisruptionBudget"}
     assert pdbs == set(SERVICES)
@@ -229,8 +244,13 @@ def rendered(overlay):
         kubectl = shutil.which("kubectl")
         if not kubectl:
             pytest.skip("kubectl not on PATH; kustomize rendering not checked")
-        out = subprocess.run([kubectl, "kustomize", str(K8S / "overlays" / overlay)],
-                             capture_output=True, text=True, timeout=120, check=False)
+        out = subprocess.run(
+            [kubectl, "kustomize", str(K8S / "overlays" / overlay)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert out.returncode == 0, out.stderr
         _RENDERED[overlay] = [d for d in yaml.safe_load_all(out.stdout) if d]
     return _RENDERED[overlay]
@@ -243,13 +263,13 @@ def of_kind(docs, kind):
 def test_prod_gateway_scales_on_cpu_and_workers_by_keda_only():
     docs = rendered("prod")
     hpas = of_kind(docs, "HorizontalPodAutoscaler")
-    assert list(hpas) == ["gateway"]          # KEDA makes the workers' HPAs; two would fight
+    assert list(hpas) == ["gateway"]  # KEDA makes the workers' HPAs; two would fight
     hpa = hpas["gateway"]["spec"]
     assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "gateway"}
     assert hpa["minReplicas"] >= 2 and hpa["maxReplicas"] > hpa["minReplicas"]
     assert [m["resource"]["name"] for m in hpa["metrics"]] == ["cpu"]
     gateway = of_kind(docs, "Deployment")["gateway"]["spec"]["template"]["spec"]["containers"][0]
-    assert "cpu" in gateway["resources"]["requests"]   # CPU utilisation is relative to the request
+    assert "cpu" in gateway["resources"]["requests"]  # CPU utilisation is relative to the request
 
 
 def _selects(policy, labels):
@@ -264,8 +284,12 @@ def test_prod_only_the_gateway_takes_traffic_from_outside_the_namespace():
     for name, deployment in of_kind(docs, "Deployment").items():
         labels = deployment["spec"]["template"]["metadata"]["labels"]
         rules = [r for p in policies if _selects(p, labels) for r in p["spec"].get("ingress", [])]
-        sources = {(peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name"),
-                    port["port"]) for r in rules for peer in r["from"] for port in r["ports"]}
+        sources = {
+            (peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name"), port["port"])
+            for r in rules
+            for peer in r["from"]
+            for port in r["ports"]
+        }
         assert all(r.get("from") for r in rules), f"{name}: an ingress rule open to every source"
         if name == "gateway":
             assert ("ingress-nginx", 8000) in sources
@@ -294,21 +318,25 @@ def test_prod_database_and_broker_come_from_operators_with_backups_and_quorum_qu
     [cluster] = of_kind(docs, "Cluster").values()
     assert cluster["apiVersion"] == "postgresql.cnpg.io/v1" and cluster["spec"]["instances"] >= 3
     assert cluster["spec"]["backup"]["barmanObjectStore"]["destinationPath"]
-    backups = [b for b in of_kind(docs, "ScheduledBackup").values()
-               if b["spec"]["cluster"]["name"] == cluster["metadata"]["name"]]
+    backups = [
+        b
+        for b in of_kind(docs, "ScheduledBackup").values()
+        if b["spec"]["cluster"]["name"] == cluster["metadata"]["name"]
+    ]
     assert backups and len(backups[0]["spec"]["schedule"].split()) == 6
     [mq] = of_kind(docs, "RabbitmqCluster").values()
     assert mq["spec"]["replicas"] >= 3 and mq["spec"]["replicas"] % 2 == 1
     config = mq["spec"]["rabbitmq"]["additionalConfig"].splitlines()
     assert "default_queue_type = quorum" in config
-    assert int(mq["spec"]["image"].split(":")[1].split(".")[0]) >= 4   # default_queue_type in config needs 4.x (3.13.3+)
+    assert int(mq["spec"]["image"].split(":")[1].split(".")[0]) >= 4  # default_queue_type in config needs 4.x (3.13.3+)
 
 
 def test_dev_runs_postgres_rabbitmq_and_redis_as_plain_statefulsets():
     docs = rendered("dev")
     assert sorted(of_kind(docs, "StatefulSet")) == ["postgres", "rabbitmq", "redis"]
-    assert not [d for d in docs if "." in d["apiVersion"].split("/")[0]
-                and not d["apiVersion"].split("/")[0].endswith("k8s.io")], "dev needs no operator"
+    assert not [
+        d for d in docs if "." in d["apiVersion"].split("/")[0] and not d["apiVersion"].split("/")[0].endswith("k8s.io")
+    ], "dev needs no operator"
     services = of_kind(docs, "Service")
     config = of_kind(docs, "ConfigMap")["kameng-config"]["data"]
     assert config["KAMENG_REDIS_URL"].split("//")[1].split(":")[0] in services
@@ -316,7 +344,7 @@ def test_dev_runs_postgres_rabbitmq_and_redis_as_plain_statefulsets():
 
 def test_prod_redis_url_is_a_documented_secret_not_config():
     config = of_kind(rendered("prod"), "ConfigMap")["kameng-config"]["data"]
-    assert "KAMENG_REDIS_URL" not in config   # the managed Redis's URL carries its password
+    assert "KAMENG_REDIS_URL" not in config  # the managed Redis's URL carries its password
     assert "KAMENG_REDIS_URL" in (K8S / "overlays" / "prod" / "kustomization.yaml").read_text()
 
 
@@ -339,6 +367,7 @@ def test_every_secret_used_is_documented_in_the_overlay(overlay):
         elif isinstance(node, list):
             for item in node:
                 walk(item, key)
+
     for d in docs:
         walk(d)
         if d["kind"] == "TriggerAuthentication":
@@ -359,20 +388,24 @@ def test_every_overlay_has_the_migration_job(overlay):
 
 
 def test_dockerfile_is_multi_stage_and_runs_as_non_root():
-    lines = [ln.strip() for ln in (ROOT / "Dockerfile").read_text().splitlines()
-             if ln.strip() and not ln.strip().startswith("#")]
+    lines = [
+        ln.strip()
+        for ln in (ROOT / "Dockerfile").read_text().splitlines()
+        if ln.strip() and not ln.strip().startswith("#")
+    ]
     froms = [i for i, ln in enumerate(lines) if ln.upper().startswith("FROM ")]
     assert len(froms) >= 2 and " AS " in lines[froms[0]].upper(), "not multi-stage"
-    final = lines[froms[-1]:]
+    final = lines[froms[-1] :]
     users = [ln.split()[1] for ln in final if ln.upper().startswith("USER ")]
     assert users, "the final stage sets no USER"
     uid = users[-1].split(":")[0]
     assert uid.isdigit() and int(uid) >= 10000, f"USER {users[-1]}: numeric, non-root, high uid"
     assert any(ln.startswith("COPY --from=") for ln in final), "the final stage copies nothing built"
-    assert not any(re.search(r"(KEY|TOKEN|PASSWORD|SECRET)\w*[= ]", ln) for ln in final
-                   if ln.upper().startswith(("ENV ", "ARG "))), "a secret baked into the image"
+    assert not any(
+        re.search(r"(KEY|TOKEN|PASSWORD|SECRET)\w*[= ]", ln) for ln in final if ln.upper().startswith(("ENV ", "ARG "))
+    ), "a secret baked into the image"
     pods = of_kind(rendered("prod"), "Deployment")["gateway"]["spec"]["template"]["spec"]
-    assert str(pods["securityContext"]["runAsUser"]) == uid   # Kubernetes runs the image's user
+    assert str(pods["securityContext"]["runAsUser"]) == uid  # Kubernetes runs the image's user
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS, ids=[p.name for p in OVERLAYS])
@@ -380,12 +413,14 @@ def test_overlay_renders_with_kubectl(overlay):
     kubectl = shutil.which("kubectl")
     if not kubectl:
         pytest.skip("kubectl not on PATH; kustomize rendering not checked")
-    out = subprocess.run([kubectl, "kustomize", str(overlay)], capture_output=True, text=True, timeout=120,
-                         check=False)
+    out = subprocess.run([kubectl, "kustomize", str(overlay)], capture_output=True, text=True, timeout=120, check=False)
     assert out.returncode == 0, out.stderr
     docs = [d for d in yaml.safe_load_all(out.stdout) if d]
-    kameng = [d for d in workloads([(None, d) for d in docs])
-              if d["metadata"].get("labels", {}).get("app.kubernetes.io/part-of") == "kameng"]
+    kameng = [
+        d
+        for d in workloads([(None, d) for d in docs])
+        if d["metadata"].get("labels", {}).get("app.kubernetes.io/part-of") == "kameng"
+    ]
     assert sorted(d["metadata"]["name"] for d in kameng if d["kind"] == "Deployment") == sorted(SERVICES)
     problems = [p for doc in kameng for p in check_workload(doc)]
     assert not problems, "\n".join(problems)

@@ -1,6 +1,7 @@
 """The alert rules and the dashboard: promtool checks and unit-tests the rules, and every metric
 they use must be one the code defines (so a renamed metric cannot silently blind an alert).
 promtool comes from Debian's `prometheus` package, which `.ci/run` installs."""
+
 import importlib
 import json
 import re
@@ -43,8 +44,12 @@ def defined_metrics():
     names = set()
     for family in REGISTRY.collect():
         names.add(family.name)
-        suffixes = {"counter": ["_total", "_created"], "histogram": ["_bucket", "_sum", "_count", "_created"],
-                    "summary": ["_sum", "_count"], "gauge": []}.get(family.type, [])
+        suffixes = {
+            "counter": ["_total", "_created"],
+            "histogram": ["_bucket", "_sum", "_count", "_created"],
+            "summary": ["_sum", "_count"],
+            "gauge": [],
+        }.get(family.type, [])
         names.update(family.name + suffix for suffix in suffixes)
     return names
 

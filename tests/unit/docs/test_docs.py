@@ -1,5 +1,6 @@
 """The docs say what the code does: docs/architecture.md's saga table is saga.TRANSITIONS and its
 settings table is config.DEFAULTS; the docs explain themselves (no link leaves the repository)."""
+
 import re
 from pathlib import Path
 
@@ -42,5 +43,5 @@ def test_the_docs_explain_themselves():
         text = page.read_text(encoding="utf-8")
         assert "DESIGN.md" not in text and "shared/" not in text, page
         for target in LINK.findall(text):
-            if not re.match(r"^[a-z]+:", target):          # http(s):, mailto: leave on purpose
+            if not re.match(r"^[a-z]+:", target):  # http(s):, mailto: leave on purpose
                 assert (page.parent / target).exists(), (page.name, target)

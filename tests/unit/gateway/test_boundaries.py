@@ -1,5 +1,6 @@
 """The gateway holds no domain of its own (DESIGN §2): it imports no `services.<svc>` module, only
 the infrastructure in services/common, and what a page decides on comes in the services' answers."""
+
 import ast
 from pathlib import Path
 
@@ -23,15 +24,25 @@ def forbidden(module):
 def test_the_gateway_imports_no_service_module():
     files = sorted(GATEWAY.rglob("*.py"))
     assert len(files) > 20
-    found = [f"{path.relative_to(GATEWAY.parent)}: {module}" for path in files
-             for module in imported_modules(path) if forbidden(module)]
+    found = [
+        f"{path.relative_to(GATEWAY.parent)}: {module}"
+        for path in files
+        for module in imported_modules(path)
+        if forbidden(module)
+    ]
     assert found == []
 
 
 def test_the_rule_sees_every_way_of_importing_a_service(tmp_path):
     sample = tmp_path / "sample.py"
-    sample.write_text("import services.risk.schemas\nfrom services import order\n"
-                      "from services.risk.schemas import RuleSet\nfrom services.common.errors import NotFound\n"
-                      "from services import common\nfrom . import schemas\n", encoding="utf-8")
+    sample.write_text(
+        "import services.risk.schemas\nfrom services import order\n"
+        "from services.risk.schemas import RuleSet\nfrom services.common.errors import NotFound\n"
+        "from services import common\nfrom . import schemas\n",
+        encoding="utf-8",
+    )
     assert sorted({m for m in imported_modules(sample) if forbidden(m)}) == [
-        "services.order", "services.risk.schemas", "services.risk.schemas.RuleSet"]
+        "services.order",
+        "services.risk.schemas",
+        "services.risk.schemas.RuleSet",
+    ]

@@ -7,10 +7,20 @@ from services.common import errors as domain
 
 def test_every_design_code_has_its_status():
     assert errors.STATUS == {
-        "validation_error": 400, "unauthorized": 401, "forbidden": 403, "not_found": 404,
-        "method_not_allowed": 405, "out_of_stock": 409, "conflict": 409, "payload_too_large": 413,
-        "unsupported_media_type": 415, "idempotency_mismatch": 422, "rate_limited": 429,
-        "internal_error": 500, "unavailable": 503}
+        "validation_error": 400,
+        "unauthorized": 401,
+        "forbidden": 403,
+        "not_found": 404,
+        "method_not_allowed": 405,
+        "out_of_stock": 409,
+        "conflict": 409,
+        "payload_too_large": 413,
+        "unsupported_media_type": 415,
+        "idempotency_mismatch": 422,
+        "rate_limited": 429,
+        "internal_error": 500,
+        "unavailable": 503,
+    }
 
 
 def test_every_domain_error_maps_to_its_status():

@@ -1,6 +1,7 @@
 """The pages' words: the gettext catalogs under gateway/translations load, every language carries
 every key of the template messages.pot, translated, with the same placeholders, and every key the
 templates and the gateway's code name exists."""
+
 import re
 from pathlib import Path
 
@@ -44,8 +45,11 @@ def test_every_language_has_every_key_of_the_template_translated_with_its_placeh
         assert set(entries) == set(keys), (po, sorted(set(keys) ^ set(entries)))
         for key, message in entries.items():
             assert message.string and not message.fuzzy, (po, key, "untranslated or fuzzy")
-            assert (sorted(PLACEHOLDER.findall(message.string)) == sorted(PLACEHOLDER.findall(english[key]))), (
-                po, key, "placeholders differ from English")
+            assert sorted(PLACEHOLDER.findall(message.string)) == sorted(PLACEHOLDER.findall(english[key])), (
+                po,
+                key,
+                "placeholders differ from English",
+            )
         assert not catalog.obsolete, (po, sorted(catalog.obsolete))
     for words in i18n.LANGUAGES.values():
         assert list(words) == keys
@@ -56,8 +60,11 @@ def test_every_key_the_pages_and_the_gateway_name_exists():
     prefixes = {key.split(".")[0] for key in known}
     used = set()
     for path in [*GATEWAY.rglob("*.html"), *GATEWAY.rglob("*.py")]:
-        used |= {k for k in QUOTED_KEY.findall(path.read_text())
-                 if k.split(".")[0] in prefixes and not k.endswith(FILE_NAMES)}
+        used |= {
+            k
+            for k in QUOTED_KEY.findall(path.read_text())
+            if k.split(".")[0] in prefixes and not k.endswith(FILE_NAMES)
+        }
     assert {"nav.home", "admin.risk.approved", "error.csrf", "stock.left"} <= used
     assert used <= known, sorted(used - known)
 
@@ -65,6 +72,9 @@ def test_every_key_the_pages_and_the_gateway_name_exists():
 def test_untranslated_and_fuzzy_entries_are_left_out(tmp_path):
     po = tmp_path / "ja" / "LC_MESSAGES" / "messages.po"
     po.parent.mkdir(parents=True)
-    po.write_text('msgid ""\nmsgstr "Language: ja\\n"\n\nmsgid "nav.home"\nmsgstr "ホーム"\n\n'
-                  'msgid "nav.find"\nmsgstr ""\n\n#, fuzzy\nmsgid "nav.admin"\nmsgstr "管理"\n', encoding="utf-8")
+    po.write_text(
+        'msgid ""\nmsgstr "Language: ja\\n"\n\nmsgid "nav.home"\nmsgstr "ホーム"\n\n'
+        'msgid "nav.find"\nmsgstr ""\n\n#, fuzzy\nmsgid "nav.admin"\nmsgstr "管理"\n',
+        encoding="utf-8",
+    )
     assert i18n.load_all(tmp_path) == {"ja": {"nav.home": "ホーム"}}

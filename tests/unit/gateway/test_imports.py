@@ -1,5 +1,6 @@
 """The gateway's import orchestration: chunks in order, everything drained, and an abort on any
 failure (the catalog's side of atomicity is tested against PostgreSQL in tests/integration)."""
+
 import io
 
 import pytest
@@ -38,8 +39,11 @@ class Catalog:
         self.fail_on_chunk = fail_on_chunk
         self.begin_import = Method(lambda actor, sku: {"import_id": "imp-1"})
         self.stage_codes = Method(self._stage)
-        self.finish_import = Method(lambda i, unreadable: self.finished.append(unreadable) or
-                                    {"imported": sum(len(c) for c in self.staged), "duplicates": 0})
+        self.finish_import = Method(
+            lambda i, unreadable: (
+                self.finished.append(unreadable) or {"imported": sum(len(c) for c in self.staged), "duplicates": 0}
+            )
+        )
         self.abort_import = Method(self.aborted.append)
 
     def _stage(self, import_id, lines, separator):

@@ -1,12 +1,16 @@
 """The risk pages' pure helpers: rules shown readably, the editor's text and its errors, review clocks."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 from gateway import i18n, riskview
 from services.risk.rules import DEFAULT_RULES, LIST_KINDS
 
-RULES = {**DEFAULT_RULES, "velocity": [{"dimension": "ip", "window_s": 60, "max": 5, "action": "review", "score": 10}],
-         "amount": [{"category": "*", "above": 150000, "action": "reject", "score": 0}],
-         "small_orders": {"below": 500, "window_s": 3600, "max": 3, "action": "score", "score": 20}}
+RULES = {
+    **DEFAULT_RULES,
+    "velocity": [{"dimension": "ip", "window_s": 60, "max": 5, "action": "review", "score": 10}],
+    "amount": [{"category": "*", "above": 150000, "action": "reject", "score": 0}],
+    "small_orders": {"below": 500, "window_s": 3600, "max": 3, "action": "score", "score": 20},
+}
 
 
 def test_configured_rules_become_rows_with_money_shown_as_money():
@@ -28,18 +32,24 @@ def test_the_editor_text_must_be_a_json_object():
 
 
 def test_field_errors_are_flattened_to_paths():
-    messages = {"velocity": {"1": {"max": ["Missing data for required field."]}, "0": {"window_s": ["Not a valid integer."]}},
-                "review_score": ["review_score must not exceed reject_score"], "_schema": ["Invalid input type."],
-                "nope": ["Unknown field."]}
+    messages = {
+        "velocity": {"1": {"max": ["Missing data for required field."]}, "0": {"window_s": ["Not a valid integer."]}},
+        "review_score": ["review_score must not exceed reject_score"],
+        "_schema": ["Invalid input type."],
+        "nope": ["Unknown field."],
+    }
     assert riskview.field_errors(messages) == [
-        ("rules", "Invalid input type."), ("nope", "Unknown field."),
+        ("rules", "Invalid input type."),
+        ("nope", "Unknown field."),
         ("review_score", "review_score must not exceed reject_score"),
-        ("velocity[0].window_s", "Not a valid integer."), ("velocity[1].max", "Missing data for required field.")]
+        ("velocity[0].window_s", "Not a valid integer."),
+        ("velocity[1].max", "Missing data for required field."),
+    ]
     assert riskview.field_errors("invalid input") == [("rules", "invalid input")]
 
 
 def test_review_clocks():
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
     assert riskview.seconds_left((now + timedelta(seconds=1234)).isoformat().replace("+00:00", "Z"), now) == 1234
     assert riskview.seconds_left((now - timedelta(seconds=5)).isoformat(), now) == 0
     assert riskview.seconds_left(None) is None
@@ -48,9 +58,23 @@ def test_review_clocks():
 
 def test_every_rule_action_signal_and_list_kind_has_words():
     rule_names = set(riskview.LISTED_RULES + riskview.SINGLE_RULES) | {"blacklist", "allowlist", "counters_unavailable"}
-    keys = ({f"admin.risk.kind.{n}" for n in rule_names} | {f"admin.risk.act.{a}" for a in ("score", "review", "reject")}
-            | {f"admin.risk.list_kind.{k}" for k in LIST_KINDS}
-            | {f"admin.risk.signal.{s}" for s in ("contact", "ip", "device_id", "user_agent", "recharge_account",
-                                                   "category", "payment_channel", "member_id")})
+    keys = (
+        {f"admin.risk.kind.{n}" for n in rule_names}
+        | {f"admin.risk.act.{a}" for a in ("score", "review", "reject")}
+        | {f"admin.risk.list_kind.{k}" for k in LIST_KINDS}
+        | {
+            f"admin.risk.signal.{s}"
+            for s in (
+                "contact",
+                "ip",
+                "device_id",
+                "user_agent",
+                "recharge_account",
+                "category",
+                "payment_channel",
+                "member_id",
+            )
+        }
+    )
     for lang, words in i18n.LANGUAGES.items():
         assert keys <= set(words), (lang, sorted(keys - set(words)))

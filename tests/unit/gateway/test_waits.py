@@ -1,4 +1,5 @@
 """The gateway's board of held answers (gateway/waits.py)."""
+
 import time
 
 import eventlet
@@ -14,15 +15,15 @@ def test_a_waiter_is_woken_by_a_hint_that_satisfies_it_and_not_by_one_that_does_
     board = Board(limit=10)
     waiter = eventlet.spawn(board.wait, "K1", moved("awaiting_payment"), 5)
     eventlet.sleep(0)
-    board.post({"order_no": "K1", "status": "awaiting_payment"})     # not what it waits for
+    board.post({"order_no": "K1", "status": "awaiting_payment"})  # not what it waits for
     eventlet.sleep(0.01)
     assert not waiter.dead
-    board.post({"order_no": "K2", "status": "paid"})                 # another order
+    board.post({"order_no": "K2", "status": "paid"})  # another order
     eventlet.sleep(0.01)
     assert not waiter.dead
     board.post({"order_no": "K1", "status": "paid"})
     assert waiter.wait() == {"order_no": "K1", "status": "paid"}
-    assert board.waiting == {}                                        # nothing left behind
+    assert board.waiting == {}  # nothing left behind
 
 
 def test_a_hint_that_came_before_the_waiter_is_not_missed():

@@ -1,4 +1,5 @@
 """Pure logic of the web pages: the checkout form, CSRF and cookie rules (their words: test_i18n)."""
+
 import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
@@ -11,16 +12,24 @@ PRODUCT = {"sku": "S-1", "delivery": "card", "min_quantity": 1, "max_quantity": 
 
 def test_the_checkout_form_becomes_an_order_body():
     body, password, errors = checkout.form_order(
-        {"quantity": "2", "contact": " a@example.com ", "payment_channel": "sandbox", "lookup_password": ""}, PRODUCT)
+        {"quantity": "2", "contact": " a@example.com ", "payment_channel": "sandbox", "lookup_password": ""}, PRODUCT
+    )
     assert errors == {} and password is None
     assert body == {"sku": "S-1", "quantity": 2, "contact": "a@example.com", "payment_channel": "sandbox"}
 
 
-@pytest.mark.parametrize("form, field", [
-    ({"quantity": "6"}, "quantity"), ({"quantity": "0"}, "quantity"), ({"quantity": "two"}, "quantity"),
-    ({"contact": "nope"}, "contact"), ({"payment_channel": "paypal"}, "payment_channel"),
-    ({"lookup_password": "12345"}, "lookup_password"), ({"lookup_password": "x" * 65}, "lookup_password"),
-])
+@pytest.mark.parametrize(
+    "form, field",
+    [
+        ({"quantity": "6"}, "quantity"),
+        ({"quantity": "0"}, "quantity"),
+        ({"quantity": "two"}, "quantity"),
+        ({"contact": "nope"}, "contact"),
+        ({"payment_channel": "paypal"}, "payment_channel"),
+        ({"lookup_password": "12345"}, "lookup_password"),
+        ({"lookup_password": "x" * 65}, "lookup_password"),
+    ],
+)
 def test_checkout_form_errors_name_the_field(form, field):
     fields = {"quantity": "1", "contact": "a@example.com", "payment_channel": "sandbox", **form}
     assert field in checkout.form_order(fields, PRODUCT)[2]
@@ -45,7 +54,7 @@ def request(form=None, headers=None, cookie=None, config=None):
 
 def test_csrf_needs_the_cookie_value_in_the_form_or_header():
     with pytest.raises(Forbidden):
-        web.check_csrf(request({"csrf": "abc"}))                              # no cookie
+        web.check_csrf(request({"csrf": "abc"}))  # no cookie
     with pytest.raises(Forbidden):
         web.check_csrf(request({"csrf": "abd"}, cookie="kameng_csrf=abc"))
     web.check_csrf(request({"csrf": "abc"}, cookie="kameng_csrf=abc"))
@@ -71,6 +80,7 @@ def test_cookies_are_secure_and_host_pinned_behind_tls():
 
 def test_the_page_registry_builds_the_menus():
     import gateway.service  # noqa: F401 -- registers every page
+
     assert [item.url for item in web.menu("store")] == ["/", "/find"]
     admin = [item.url for item in web.menu("admin")]
     assert admin[:4] == ["/admin", "/admin/products", "/admin/orders", "/admin/risk"] and admin[-1] == "/"

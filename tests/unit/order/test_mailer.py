@@ -1,7 +1,13 @@
 from services.delivery import mailer
 
-DATA = {"order_no": "K2611XYZ", "sku": "STEAM-50", "quantity": 2, "amount": 9700, "currency": "CNY",
-        "contact": "a@example.com"}
+DATA = {
+    "order_no": "K2611XYZ",
+    "sku": "STEAM-50",
+    "quantity": 2,
+    "amount": 9700,
+    "currency": "CNY",
+    "contact": "a@example.com",
+}
 
 
 def test_the_message_links_the_order_and_holds_no_codes_by_default():

@@ -1,5 +1,6 @@
 """The saga's transition table, checked as data: no paid order can be stranded, every way out of
 a reservation gives the stock back, every step has a timeout and a way to give up."""
+
 from types import SimpleNamespace
 
 import pytest
@@ -7,8 +8,20 @@ import pytest
 from services.common.errors import Conflict
 from services.order import saga
 
-STATES = {"pending", "reserving", "review", "awaiting_payment", "paid", "delivering", "completed",
-          "rejected", "expired", "cancelled", "refunding", "refunded"}
+STATES = {
+    "pending",
+    "reserving",
+    "review",
+    "awaiting_payment",
+    "paid",
+    "delivering",
+    "completed",
+    "rejected",
+    "expired",
+    "cancelled",
+    "refunding",
+    "refunded",
+}
 
 
 def test_every_state_named_is_a_design_state():
@@ -21,7 +34,7 @@ def test_every_state_named_is_a_design_state():
 MONEY_ARROWS = {
     # a payment wherever one can arrive: delivered, or refunded, never kept silently
     ("awaiting_payment", "payment_succeeded"): saga.Step("paid", (saga.DELIVER,)),
-    ("expired", "payment_succeeded"): saga.Step("paid", (saga.RESERVE,)),          # late: reserve again
+    ("expired", "payment_succeeded"): saga.Step("paid", (saga.RESERVE,)),  # late: reserve again
     ("cancelled", "payment_succeeded"): saga.Step("paid", (saga.RESERVE,)),
     ("rejected", "payment_succeeded"): saga.Step("refunding", (saga.REFUND,)),
     ("review", "payment_succeeded"): saga.Step("refunding", (saga.RELEASE, saga.REFUND)),
@@ -47,12 +60,12 @@ def test_each_money_carrying_arrow_is_exactly_this(arrow):
 
 
 def test_no_other_arrow_takes_a_payment_or_a_refund():
-    money_events = {"payment_succeeded", "refund_ordered", "refund_completed", "delivery_completed",
-                    "delivery_failed"}
+    money_events = {"payment_succeeded", "refund_ordered", "refund_completed", "delivery_completed", "delivery_failed"}
     extra = {arrow for arrow in saga.TRANSITIONS if arrow[1] in money_events} - set(MONEY_ARROWS)
     assert not extra, f"money arrows not pinned here: {sorted(extra)}"
-    requesting = {arrow for arrow, step in saga.TRANSITIONS.items()
-                  if {saga.DELIVER, saga.REFUND} & set(step.requests)} - set(MONEY_ARROWS)
+    requesting = {
+        arrow for arrow, step in saga.TRANSITIONS.items() if {saga.DELIVER, saga.REFUND} & set(step.requests)
+    } - set(MONEY_ARROWS)
     assert not requesting, f"arrows that deliver or refund, not pinned here: {sorted(requesting)}"
 
 
@@ -60,21 +73,22 @@ def test_no_other_arrow_takes_a_payment_or_a_refund():
 def test_money_is_never_dropped(state):
     """A payment in any state where one can arrive leads to delivery or to a refund."""
     step = saga.TRANSITIONS[(state, "payment_succeeded")]
-    assert step.to in ("paid", "refunding") and (saga.DELIVER in step.requests or saga.RESERVE in step.requests
-                                                 or saga.REFUND in step.requests)
+    assert step.to in ("paid", "refunding") and (
+        saga.DELIVER in step.requests or saga.RESERVE in step.requests or saga.REFUND in step.requests
+    )
 
 
 def test_leaving_a_reservation_releases_it_and_closes_the_intent():
     for event in ("payment_window_expired", "cancel_requested"):
         assert set(saga.TRANSITIONS[("awaiting_payment", event)].requests) == {saga.RELEASE, saga.CLOSE}
-    for state in ("cancelled", "rejected", "expired"):          # a reservation that lands too late
+    for state in ("cancelled", "rejected", "expired"):  # a reservation that lands too late
         assert saga.TRANSITIONS[(state, "stock_reserved")].requests == (saga.RELEASE,)
     assert saga.RELEASE in saga.GIVE_UP["reserving"].requests
 
 
 def test_review_holds_the_stock_until_an_admin_or_the_window_decides():
     assert saga.TRANSITIONS[("pending", "risk_review")] == saga.Step("review", (saga.RESERVE,))
-    assert saga.TRANSITIONS[("pending", "risk_rejected")].requests == ()          # a reject reserves nothing
+    assert saga.TRANSITIONS[("pending", "risk_rejected")].requests == ()  # a reject reserves nothing
     assert saga.TRANSITIONS[("review", "review_approved")] == saga.Step("reserving", (saga.RESERVE,))
     for event in ("review_rejected", "review_expired", "cancel_requested"):
         assert saga.RELEASE in saga.TRANSITIONS[("review", event)].requests
@@ -95,7 +109,7 @@ def test_paid_orders_end_delivered_or_refunded():
 def test_every_waiting_state_has_a_timeout_and_terminal_states_do_not():
     waiting = {"pending", "reserving", "paid", "delivering", "refunding"}
     assert set(saga.TIMEOUTS) == waiting
-    assert set(saga.GIVE_UP) == waiting - {"refunding"}            # a refund is retried, never dropped
+    assert set(saga.GIVE_UP) == waiting - {"refunding"}  # a refund is retried, never dropped
     assert not set(saga.TIMEOUTS) & saga.TERMINAL
 
 

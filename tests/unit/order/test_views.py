@@ -1,6 +1,7 @@
 """What the gateway decides on comes with every order view, read off the saga's table
 (services/order/views.py `flags`): the gateway keeps no copy of the states."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -10,9 +11,19 @@ from services.order.views import view
 
 
 def order(status, pay_url="https://pay.example/1"):
-    return SimpleNamespace(order_no="K1", status=status, amount=990, currency="CNY", expires_at=datetime(2030, 1, 1, tzinfo=timezone.utc),
-                           payment_no="P1" if pay_url else None, payment_channel="sandbox", pay_url=pay_url,
-                           sku="S", quantity=1, reason=None)
+    return SimpleNamespace(
+        order_no="K1",
+        status=status,
+        amount=990,
+        currency="CNY",
+        expires_at=datetime(2030, 1, 1, tzinfo=UTC),
+        payment_no="P1" if pay_url else None,
+        payment_channel="sandbox",
+        pay_url=pay_url,
+        sku="S",
+        quantity=1,
+        reason=None,
+    )
 
 
 def test_every_state_of_the_table_is_listed_once():
@@ -22,9 +33,9 @@ def test_every_state_of_the_table_is_listed_once():
 
 
 def test_the_commands_flags_follow_the_table():
-    assert saga.CANCELLABLE == {"pending", "reserving", "review", "awaiting_payment"}
-    assert saga.REFUNDABLE == {"paid", "delivering", "completed"}
-    assert saga.DELIVERED == {"completed"}
+    assert {"pending", "reserving", "review", "awaiting_payment"} == saga.CANCELLABLE
+    assert {"paid", "delivering", "completed"} == saga.REFUNDABLE
+    assert {"completed"} == saga.DELIVERED
 
 
 @pytest.mark.parametrize("status", saga.STATES)

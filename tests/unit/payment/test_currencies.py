@@ -1,5 +1,6 @@
 """Which channels take a currency is the payment service's rule (services/payment/currencies.py):
 the order service and the gateway ask it (`channels_for`), neither holds nor imports it."""
+
 import ast
 from pathlib import Path
 
@@ -19,6 +20,9 @@ def test_the_rule_lives_in_payment_only():
     assert not hasattr(config, "CHANNEL_CURRENCIES") and not hasattr(config, "channel_takes")
     for path in [*(ROOT / "gateway").rglob("*.py"), *(ROOT / "services" / "order").rglob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text())):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            )
             assert not any(n.startswith("services.payment") for n in names), path

@@ -1,12 +1,21 @@
 """The rule engine as data: each rule fires just above its boundary and not at it."""
+
 import pytest
 from marshmallow import ValidationError
 
 from services.risk import rules as engine
 from services.risk.schemas import RuleSet
 
-SIGNALS = {"order_no": "K1", "ip": "203.0.113.9", "device_id": "dev-1", "contact": "a@shop.example.com",
-           "recharge_account": "13800000000", "category": "游戏点卡", "amount": 5000, "quantity": 2}
+SIGNALS = {
+    "order_no": "K1",
+    "ip": "203.0.113.9",
+    "device_id": "dev-1",
+    "contact": "a@shop.example.com",
+    "recharge_account": "13800000000",
+    "category": "游戏点卡",
+    "amount": 5000,
+    "quantity": 2,
+}
 
 
 def rule_set(**rules):
@@ -41,8 +50,12 @@ def test_velocity_without_the_signal_counts_nothing():
 
 
 def test_two_windows_on_one_dimension_share_a_key_and_fire_separately():
-    rules = rule_set(velocity=[{"dimension": "ip", "window_s": 60, "max": 2},
-                               {"dimension": "ip", "window_s": 3600, "max": 10, "action": "reject"}])
+    rules = rule_set(
+        velocity=[
+            {"dimension": "ip", "window_s": 60, "max": 2},
+            {"dimension": "ip", "window_s": 3600, "max": 10, "action": "reject"},
+        ]
+    )
     minute, hour = engine.series(rules, SIGNALS)
     assert minute.key == hour.key
     assert decide(rules, counts={minute: 3, hour: 3})[0] == "review"
@@ -76,9 +89,11 @@ def test_new_contact_above_a_value():
 def test_small_orders_to_one_recharge_account():
     rules = rule_set(small_orders={"below": 5001, "window_s": 600, "max": 2})
     assert decide(rules, counts=counted(rules, SIGNALS, 2))[0] == "approve"
-    assert decide(rules, counts=counted(rules, SIGNALS, 3))[1:] == (0, [engine.Fired(
-        "small_orders", "3 small orders to one recharge account in 600 s (max 2)", "review", 0)])
-    assert engine.series(rules, {**SIGNALS, "amount": 5001}) == []            # not small: not counted
+    assert decide(rules, counts=counted(rules, SIGNALS, 3))[1:] == (
+        0,
+        [engine.Fired("small_orders", "3 small orders to one recharge account in 600 s (max 2)", "review", 0)],
+    )
+    assert engine.series(rules, {**SIGNALS, "amount": 5001}) == []  # not small: not counted
     assert engine.series(rules, {**SIGNALS, "recharge_account": None}) == []
 
 
@@ -91,14 +106,21 @@ def test_repeat_category_by_contact_or_device():
 
 
 def test_scores_add_up_to_the_thresholds():
-    rules = rule_set(amount=[{"above": 0, "action": "score", "score": 30}],
-                     quantity=[{"above": 0, "action": "score", "score": 30}], review_score=60, reject_score=90)
+    rules = rule_set(
+        amount=[{"above": 0, "action": "score", "score": 30}],
+        quantity=[{"above": 0, "action": "score", "score": 30}],
+        review_score=60,
+        reject_score=90,
+    )
     assert decide(rules)[:2] == ("review", 60)
     just_below = rule_set(amount=[{"above": 0, "action": "score", "score": 59}], review_score=60)
     assert decide(just_below)[:2] == ("approve", 59)
-    heavy = rule_set(amount=[{"above": 0, "action": "score", "score": 70}],
-                     quantity=[{"above": 0, "action": "score", "score": 70}], reject_score=100)
-    assert decide(heavy)[:2] == ("reject", 100)                               # capped at 100
+    heavy = rule_set(
+        amount=[{"above": 0, "action": "score", "score": 70}],
+        quantity=[{"above": 0, "action": "score", "score": 70}],
+        reject_score=100,
+    )
+    assert decide(heavy)[:2] == ("reject", 100)  # capped at 100
 
 
 def test_blacklist_beats_allowlist_and_allowlist_skips_rules():
@@ -116,9 +138,16 @@ def test_list_candidates_cover_parent_domains_case_insensitively():
     assert ("device", "dev-1") in pairs and ("ip", "203.0.113.9") in pairs
 
 
-@pytest.mark.parametrize("bad", [{"velocity": [{"dimension": "ip", "window_s": 60}]},
-                                 {"amount": [{"above": 1.5}]}, {"unpaid": {"max": -1}},
-                                 {"review_score": 80, "reject_score": 70}, {"nope": 1}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"velocity": [{"dimension": "ip", "window_s": 60}]},
+        {"amount": [{"above": 1.5}]},
+        {"unpaid": {"max": -1}},
+        {"review_score": 80, "reject_score": 70},
+        {"nope": 1},
+    ],
+)
 def test_rule_sets_are_validated(bad):
     with pytest.raises(ValidationError):
         RuleSet().load(bad)

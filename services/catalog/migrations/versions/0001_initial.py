@@ -1,4 +1,5 @@
 """catalog: categories, products, outbox, inbox, audit"""
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -16,7 +17,8 @@ def upgrade():
         sa.Column("name", sa.Text, nullable=False, unique=True),
         sa.Column("parent_id", sa.BigInteger, sa.ForeignKey("catalog.categories.id")),
         sa.Column("sort_order", sa.Integer, nullable=False, server_default="0"),
-        schema=SCHEMA)
+        schema=SCHEMA,
+    )
     op.create_table(
         "products",
         sa.Column("sku", sa.Text, primary_key=True),
@@ -37,7 +39,8 @@ def upgrade():
         sa.CheckConstraint("price >= 0", name="price_not_negative"),
         sa.CheckConstraint("delivery IN ('card', 'recharge', 'manual')", name="delivery_kind"),
         sa.CheckConstraint("1 <= min_quantity AND min_quantity <= max_quantity", name="quantity_bounds"),
-        schema=SCHEMA)
+        schema=SCHEMA,
+    )
     op.create_index("products_category", "products", ["category_id"], schema=SCHEMA)
     create_infrastructure_tables(op, SCHEMA)
 

@@ -1,4 +1,5 @@
 """catalog: stock levels, level prices, promotions, encrypted codes, reservations, imports"""
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB, UUID
@@ -17,16 +18,17 @@ def upgrade():
         sa.Column("reserved", sa.BigInteger, nullable=False, server_default="0"),
         sa.Column("sold", sa.BigInteger, nullable=False, server_default="0"),
         sa.CheckConstraint("available >= 0 AND reserved >= 0 AND sold >= 0", name="never_negative"),
-        schema=S)
-    op.execute("INSERT INTO catalog.stock_levels (sku, counted) "
-               "SELECT sku, delivery = 'card' FROM catalog.products")
+        schema=S,
+    )
+    op.execute("INSERT INTO catalog.stock_levels (sku, counted) SELECT sku, delivery = 'card' FROM catalog.products")
     op.create_table(
         "level_prices",
         sa.Column("sku", sa.Text, sa.ForeignKey("catalog.products.sku"), primary_key=True),
         sa.Column("level", sa.Text, primary_key=True),
         sa.Column("price", sa.BigInteger, nullable=False),
         sa.CheckConstraint("price >= 0", name="price_not_negative"),
-        schema=S)
+        schema=S,
+    )
     op.create_table(
         "promotions",
         sa.Column("id", sa.BigInteger, primary_key=True),
@@ -44,7 +46,8 @@ def upgrade():
         sa.CheckConstraint("(percent_off IS NULL) <> (price IS NULL)", name="one_discount"),
         sa.CheckConstraint("percent_off BETWEEN 1 AND 99", name="percent_range"),
         sa.CheckConstraint("price >= 0", name="price_not_negative"),
-        schema=S)
+        schema=S,
+    )
     op.create_index("promotions_sku", "promotions", ["sku"], schema=S)
     op.create_table(
         "codes",
@@ -62,11 +65,12 @@ def upgrade():
         sa.UniqueConstraint("sku", "code_hash", name="codes_unique_per_sku"),
         sa.CheckConstraint("status IN ('available', 'reserved', 'sold')", name="code_status"),
         sa.CheckConstraint("(status = 'available') = (order_no IS NULL)", name="owned_unless_available"),
-        schema=S)
-    op.create_index("codes_available", "codes", ["sku", "id"], schema=S,
-                    postgresql_where=sa.text("status = 'available'"))
-    op.create_index("codes_order", "codes", ["order_no"], schema=S,
-                    postgresql_where=sa.text("order_no IS NOT NULL"))
+        schema=S,
+    )
+    op.create_index(
+        "codes_available", "codes", ["sku", "id"], schema=S, postgresql_where=sa.text("status = 'available'")
+    )
+    op.create_index("codes_order", "codes", ["order_no"], schema=S, postgresql_where=sa.text("order_no IS NOT NULL"))
     op.create_table(
         "reservations",
         sa.Column("order_no", sa.Text, primary_key=True),
@@ -78,9 +82,11 @@ def upgrade():
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
         sa.CheckConstraint("status IN ('held', 'released', 'committed')", name="reservation_status"),
         sa.CheckConstraint("quantity > 0", name="quantity_positive"),
-        schema=S)
-    op.create_index("reservations_expiring", "reservations", ["expires_at"], schema=S,
-                    postgresql_where=sa.text("status = 'held'"))
+        schema=S,
+    )
+    op.create_index(
+        "reservations_expiring", "reservations", ["expires_at"], schema=S, postgresql_where=sa.text("status = 'held'")
+    )
     op.create_table(
         "code_imports",
         sa.Column("id", UUID(as_uuid=False), primary_key=True),
@@ -94,7 +100,8 @@ def upgrade():
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
         sa.Column("finished_at", sa.DateTime(timezone=True)),
         sa.Column("notes", JSONB, nullable=False, server_default="{}"),
-        schema=S)
+        schema=S,
+    )
     # staging rows of imports in progress: unlogged (fast; lost on a crash, like the request)
     op.execute("""
         CREATE UNLOGGED TABLE catalog.code_import_lines (

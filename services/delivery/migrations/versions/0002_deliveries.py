@@ -1,4 +1,5 @@
 """delivery: deliveries"""
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -15,7 +16,8 @@ def upgrade():
         sa.Column("status", sa.Text, nullable=False),
         sa.Column("reason", sa.Text),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-        schema="delivery")
+        schema="delivery",
+    )
 
 
 def downgrade():

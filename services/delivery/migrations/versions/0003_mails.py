@@ -1,4 +1,5 @@
 """delivery: the buyer's completion e-mail, recorded pending and sent after the commit"""
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
@@ -19,9 +20,11 @@ def upgrade():
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
         sa.Column("sent_at", sa.DateTime(timezone=True)),
         sa.CheckConstraint("status IN ('pending', 'sent', 'off', 'failed')", name="mail_status"),
-        schema="delivery")
-    op.create_index("mails_due", "mails", ["next_try_at"], schema="delivery",
-                    postgresql_where=sa.text("status = 'pending'"))
+        schema="delivery",
+    )
+    op.create_index(
+        "mails_due", "mails", ["next_try_at"], schema="delivery", postgresql_where=sa.text("status = 'pending'")
+    )
 
 
 def downgrade():

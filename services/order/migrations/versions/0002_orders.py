@@ -1,4 +1,5 @@
 """order: orders, their transitions, idempotency keys"""
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
@@ -38,7 +39,8 @@ def upgrade():
         sa.Column("completed_at", sa.DateTime(timezone=True)),
         sa.Column("codes_shown_at", sa.DateTime(timezone=True)),
         sa.CheckConstraint("quantity > 0 AND amount >= 0", name="positive"),
-        schema=S)
+        schema=S,
+    )
     op.create_index("orders_status_step", "orders", ["status", "step_started_at"], schema=S)
     op.create_index("orders_contact", "orders", ["contact"], schema=S)
     op.create_index("orders_created", "orders", ["created_at"], schema=S)
@@ -51,7 +53,8 @@ def upgrade():
         sa.Column("event", sa.Text, nullable=False),
         sa.Column("data", JSONB, nullable=False, server_default="{}"),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-        schema=S)
+        schema=S,
+    )
     op.create_index("transitions_order", "transitions", ["order_no", "id"], schema=S)
     op.create_table(
         "idempotency_keys",
@@ -61,7 +64,8 @@ def upgrade():
         sa.Column("token", sa.LargeBinary),
         sa.Column("response", sa.LargeBinary),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-        schema=S)
+        schema=S,
+    )
 
 
 def downgrade():

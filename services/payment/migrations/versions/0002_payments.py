@@ -1,4 +1,5 @@
 """payment: payments, notifications, journal"""
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
@@ -25,7 +26,8 @@ def upgrade():
         sa.Column("refunded_at", sa.DateTime(timezone=True)),
         sa.CheckConstraint("amount >= 0", name="amount_not_negative"),
         sa.CheckConstraint("status IN ('pending', 'closed', 'paid', 'refunding', 'refunded')", name="status"),
-        schema=S)
+        schema=S,
+    )
     op.create_table(
         "notifications",
         sa.Column("id", sa.BigInteger, primary_key=True),
@@ -35,7 +37,8 @@ def upgrade():
         sa.Column("verified", sa.Boolean, nullable=False),
         sa.Column("outcome", sa.Text, nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-        schema=S)
+        schema=S,
+    )
     op.create_table(
         "journal",
         sa.Column("id", sa.BigInteger, primary_key=True),
@@ -45,8 +48,9 @@ def upgrade():
         sa.Column("amount", sa.BigInteger, nullable=False),
         sa.Column("currency", sa.Text, nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-        schema=S)
-    for table in ("notifications", "journal"):     # append-only, as audit rows are
+        schema=S,
+    )
+    for table in ("notifications", "journal"):  # append-only, as audit rows are
         op.execute(f"""
             CREATE RULE {table}_no_update AS ON UPDATE TO payment.{table} DO INSTEAD NOTHING;
             CREATE RULE {table}_no_delete AS ON DELETE TO payment.{table} DO INSTEAD NOTHING""")

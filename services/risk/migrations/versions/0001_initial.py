@@ -1,4 +1,5 @@
 """risk: schema with its outbox, inbox and audit tables"""
+
 from alembic import op
 
 from services.common.migrate import create_infrastructure_tables

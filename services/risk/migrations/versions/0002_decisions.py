@@ -1,4 +1,5 @@
 """risk: decisions"""
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
@@ -16,7 +17,8 @@ def upgrade():
         sa.Column("rules", JSONB, nullable=False),
         sa.Column("signals", JSONB, nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-        schema="risk")
+        schema="risk",
+    )
 
 
 def downgrade():
