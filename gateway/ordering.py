@@ -65,7 +65,11 @@ def answer(order, token):
     return 201, schemas.CREATED_ORDER.dump({**order, "token": token, "items": []})
 
 
-def place(order_rpc, board, body, signals, key, wait_s=WAIT_S):
+def place(order_rpc, board, body, signals, key, wait_s=WAIT_S, shelf=None):
+    """`shelf`: the SKUs sold out (gateway/soldout.py), answered 409 here; not for a request
+    with an Idempotency-Key, whose first answer may have to be replayed."""
+    if shelf is not None and not key:
+        shelf.refuse(body["sku"])
     # a flash sale queues creates behind each other: a generous deadline beats a 503
     placed = order_rpc.create_order.timed(CREATE_TIMEOUT_S)(body, signals, key)
     if "replay" in placed:

@@ -14,6 +14,7 @@ from gateway.routes.ops import OpsRoutes
 from gateway.routes.orders import OrderRoutes
 from gateway.routes.pages import PageRoutes
 from gateway.routes.payments import PaymentRoutes
+from gateway.soldout import SoldOut, SoldOutNews
 from gateway.waits import OrderBoard, OrderHints
 from services.common.cache import Cached
 from services.common.metrics import Instrumentation
@@ -32,12 +33,14 @@ class GatewayService(
     PaymentRoutes,
     IntegrityRoutes,
     OrderHints,
+    SoldOutNews,
 ):
     name = "gateway"
     config = Config()
     instrumentation = Instrumentation()
     limit = RateLimits()
     orders_moving = OrderBoard()
+    sold_out = SoldOut()
     payment_channels = Cached(ttl=10.0, max_entries=16)  # currency -> the channels that take it (payment)
     catalog_rpc = RpcProxy("catalog")
     order_rpc = RpcProxy("order")

@@ -3,6 +3,7 @@
 from typing import Any
 
 from gateway.ratelimit import Limiter
+from gateway.soldout import Shelf
 from gateway.waits import Board
 
 
@@ -13,6 +14,7 @@ class Routes:
     config: dict[str, Any]
     limit: Limiter
     orders_moving: Board
+    sold_out: Shelf
     catalog_rpc: Any  # nameko's RPC proxies carry no type hints
     order_rpc: Any
     payment_rpc: Any

@@ -28,7 +28,9 @@ class OrderRoutes(Routes):
         body = json_body(request, schemas.NEW_ORDER)
         buyer = signals.of(request, self.config.get("TRUSTED_PROXIES", ()))
         wait_s = float(self.config.get("ORDER_WAIT_S", ordering.WAIT_S))
-        return ordering.place(self.order_rpc, self.orders_moving, body, buyer, idempotency_key(request), wait_s)
+        return ordering.place(
+            self.order_rpc, self.orders_moving, body, buyer, idempotency_key(request), wait_s, self.sold_out
+        )
 
     @api(
         "GET",

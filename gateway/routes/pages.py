@@ -115,6 +115,7 @@ class PageRoutes(Routes):
                 signals.of(request, self.config.get("TRUSTED_PROXIES", ())),
                 request.form.get("idem", "")[:64] or None,
                 float(self.config.get("ORDER_WAIT_S", ordering.WAIT_S)),
+                self.sold_out,
             )
         except OutOfStock:
             status, answer = 409, None

@@ -7,6 +7,7 @@ from services.common.crypto import Keys
 from services.common.db import Database
 from services.common.errors import DomainError, load
 from services.common.events import batch_handler, event_handler
+from services.common.hints import Hints
 from services.common.rpc import rpc
 from services.common.service import BaseService
 
@@ -16,6 +17,7 @@ command = rpc(expected_exceptions=DomainError)
 class CatalogService(BaseService):
     name = "catalog"
     db = Database(metadata)
+    hints = Hints()
     keys = Keys()
 
     @command
@@ -116,6 +118,20 @@ class CatalogService(BaseService):
         with self.db.transaction() as s:
             result = stock.reserve(s, **r)
         return stock.raise_unless_reserved(result)
+
+    @command
+    def reserve_quoted(self, order_no, sku, quantity, ttl_s, level=None):
+        """An order's creation: the price lines and the reservation in one call (DESIGN §3)."""
+        r = load(schemas.Reserve(), {"order_no": order_no, "sku": sku, "quantity": quantity, "ttl_s": ttl_s})
+        level = load(schemas.Quote(), {"sku": sku, "quantity": quantity, "level": level})["level"]
+        with self.db.transaction() as s:
+            return stock.reserve_quoted(s, **r, level=level)
+
+    @command
+    def sold_out(self):
+        """The SKUs sold out now (the gateways ask every second, beside the hints)."""
+        with self.db.transaction() as s:
+            return stock.sold_out(s)
 
     @command
     def release(self, order_no):

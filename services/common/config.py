@@ -31,6 +31,7 @@ DEFAULTS = {
     "KAMENG_SANDBOX_PAYMENTS": ("0", "1 enables the sandbox payment channel"),
     "KAMENG_PAYMENT_WINDOW_S": ("900", "payment window in seconds"),
     "KAMENG_RISK_REVIEW_WINDOW_S": ("1800", "how long an order held for risk review keeps its stock"),
+    "KAMENG_RISK_ANSWER_S": ("1", "how long creating an order waits for risk's answer before going on by events"),
     "KAMENG_PUBLIC_URL": ("http://127.0.0.1:8000", "public base URL"),
     "KAMENG_TRUSTED_PROXIES": ("", "CIDRs whose X-Forwarded-For is believed"),
     "KAMENG_RATE_LIMITS": (
@@ -120,6 +121,7 @@ class Settings:
     sandbox_payments: bool
     payment_window_s: int
     risk_review_window_s: int
+    risk_answer_s: float
     public_url: str
     trusted_proxies: tuple[str, ...]
     rate_limits: str
@@ -160,6 +162,7 @@ def settings() -> Settings:
         sandbox_payments=env("KAMENG_SANDBOX_PAYMENTS") == "1",
         payment_window_s=int(env("KAMENG_PAYMENT_WINDOW_S")),
         risk_review_window_s=int(env("KAMENG_RISK_REVIEW_WINDOW_S")),
+        risk_answer_s=float(env("KAMENG_RISK_ANSWER_S")),
         public_url=env("KAMENG_PUBLIC_URL").rstrip("/"),
         trusted_proxies=_csv(env("KAMENG_TRUSTED_PROXIES")),
         rate_limits=env("KAMENG_RATE_LIMITS"),
@@ -217,6 +220,7 @@ def nameko_config(s: Settings | None = None, **overrides: Any) -> dict[str, Any]
         "SANDBOX_PAYMENTS": s.sandbox_payments,
         "PAYMENT_WINDOW_S": s.payment_window_s,
         "RISK_REVIEW_WINDOW_S": s.risk_review_window_s,
+        "RISK_ANSWER_S": s.risk_answer_s,
         "PUBLIC_URL": s.public_url,
         "MAX_BODY_BYTES": s.max_body_bytes,
         "RPC_TIMEOUT_S": s.rpc_timeout_s,

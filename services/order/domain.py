@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from services.common import audit
 from services.common.crypto import DataKeys
 from services.common.envelope import isoformat
-from services.common.errors import Conflict, IdempotencyMismatch, InvalidInput, NotFound, OutOfStock
+from services.common.errors import Conflict, IdempotencyMismatch, InvalidInput, NotFound
 from services.order import saga
 from services.order.models import IdempotencyKey, Order, Transition
 from services.order.saga import OrderRow
@@ -24,6 +24,7 @@ from services.order.views import view
 
 ORDER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 IDEMPOTENCY_TTL = timedelta(hours=24)
+ABANDONED_CLAIM = timedelta(minutes=2)  # longer than any creation takes (its calls have deadlines)
 DUMMY_HASH = hashlib.sha256(b"no such order").digest()
 
 
@@ -40,45 +41,29 @@ def request_hash(cmd: dict[str, Any]) -> bytes:
     return hashlib.sha256(json.dumps(cmd, sort_keys=True, default=str).encode()).digest()
 
 
-def place(
-    session: Session,
-    keys: DataKeys,
-    cmd: dict[str, Any],
-    quote: dict[str, Any],
-    signals: dict[str, Any],
-    key: str | None,
-    window_s: float,
-    channels: Collection[str],
-    takes: Collection[str],
-) -> dict[str, Any]:
-    """POST /orders: {"order", "token"} for a new order, or {"replay": first answer}. `channels`:
-    those enabled; `takes`: those the payment service says take the product's currency."""
+def check_channel(cmd: dict[str, Any], channels: Collection[str]) -> None:
+    """Before anything is asked: the buyer's payment channel is one switched on."""
     if cmd["payment_channel"] not in channels:
         raise InvalidInput(
             "this payment channel is not available",
             {"fields": {"payment_channel": [f"choose one of {sorted(channels)}"]}},
         )
+
+
+def check_quote(cmd: dict[str, Any], quote: dict[str, Any], channels: Collection[str], takes: Collection[str]) -> None:
+    """Once the catalog answered: the channel takes the product's currency, and a recharge
+    product has the account to recharge. `takes`: the channels the payment service says take it."""
     if cmd["payment_channel"] not in takes:
         choose = sorted(c for c in channels if c in takes)
         raise InvalidInput(
             f"this payment channel does not take {quote['currency']}",
             {"fields": {"payment_channel": [f"for this product choose one of {choose}"]}},
         )
-    if key:
-        replay = claim_key(session, keys, key, cmd)
-        if replay is not None:
-            return {"replay": replay}
-    if quote["stock"] is not None and quote["stock"] < cmd["quantity"]:
-        raise OutOfStock("not enough stock", {"sku": cmd["sku"], "available": quote["stock"]})
     if quote["delivery"] == "recharge" and not cmd.get("recharge_account"):
         raise InvalidInput(
             "a recharge product needs the account to recharge",
             {"fields": {"recharge_account": ["required for this product"]}},
         )
-    order, token = create_order(session, cmd, quote, window_s, {**signals, "category": quote.get("category")})
-    if key:
-        bind_key(session, keys, key, order, token)
-    return {"order": view(order), "token": token}
 
 
 def with_items(order_view: dict[str, Any], get_codes: Callable[[str], list[dict[str, Any]]]) -> dict[str, Any]:
@@ -105,14 +90,20 @@ def mark_codes_shown(session: Session, order_view: dict[str, Any]) -> None:
         )
 
 
-def create_order(
-    session: Session, cmd: dict[str, Any], quote: dict[str, Any], window_s: float, signals: dict[str, Any]
+def new_payment_no() -> str:
+    """Fixed at acceptance (DESIGN §3); random, as unpredictable as the order number."""
+    return "P" + "".join(secrets.choice(ORDER_ALPHABET) for _ in range(20))
+
+
+def new_order(
+    cmd: dict[str, Any], quote: dict[str, Any], window_s: float, order_no: str | None = None
 ) -> tuple[OrderRow, str]:
-    """A pending order at the quoted price, and the saga's first request. Answers (order, token)."""
+    """A new order at the quoted price, not stored yet (`saga.start` then `saga.insert`).
+    Answers (order, token)."""
     token = secrets.token_urlsafe(24)  # 192 bits; only its hash is kept
     order = saga.OrderRow(
         {
-            "order_no": new_order_no(),
+            "order_no": order_no or new_order_no(),
             "token_hash": token_hash(token),
             "sku": cmd["sku"],
             "delivery": quote["delivery"],
@@ -125,14 +116,13 @@ def create_order(
             "recharge_account": cmd.get("recharge_account"),
             "coupon": cmd.get("coupon"),
             "payment_channel": cmd["payment_channel"],
+            "payment_no": new_payment_no(),
             "late": False,
             "attempts": 0,
             "last_requests": [],
             "expires_at": datetime.now(UTC) + timedelta(seconds=window_s),
         }
     )
-    saga.start(session, order, signals)
-    saga.insert(session, order)
     return order, token
 
 
@@ -142,7 +132,10 @@ def claim_key(session: Session, keys: DataKeys, key: str, cmd: dict[str, Any]) -
     digest = request_hash(cmd)
     session.execute(
         delete(IdempotencyKey).where(
-            IdempotencyKey.key == key, IdempotencyKey.created_at < func.now() - IDEMPOTENCY_TTL
+            IdempotencyKey.key == key,
+            (IdempotencyKey.created_at < func.now() - IDEMPOTENCY_TTL)
+            # claimed by a creation that died before making its order
+            | (IdempotencyKey.order_no.is_(None) & (IdempotencyKey.created_at < func.now() - ABANDONED_CLAIM)),
         )
     )
     fresh = session.execute(
@@ -160,6 +153,11 @@ def claim_key(session: Session, keys: DataKeys, key: str, cmd: dict[str, Any]) -
     if row.response is None:
         raise Conflict("a request with this Idempotency-Key is still in progress", {})
     return json.loads(keys.decrypt(row.response))
+
+
+def drop_key(session: Session, key: str) -> None:
+    """A claimed key whose order was never made (the creation failed): free for a retry."""
+    session.execute(delete(IdempotencyKey).where(IdempotencyKey.key == key, IdempotencyKey.order_no.is_(None)))
 
 
 def bind_key(session: Session, keys: DataKeys, key: str, order: OrderRow, token: str) -> None:

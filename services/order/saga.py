@@ -244,10 +244,38 @@ def apply(session: Session, order: OrderRow, event_type: str, data: dict[str, An
     return order
 
 
-def start(session: Session, order: OrderRow, signals: dict[str, Any]) -> None:
+# what an answer that creation asked for by RPC stands in for (DESIGN §3: the order asks risk, the
+# catalog and the payment service in its creation; what did not answer in time goes by events)
+ANSWERS = {
+    "risk_approved": FIRST_REQUEST,
+    "risk_rejected": FIRST_REQUEST,
+    "risk_review": FIRST_REQUEST,
+    "stock_reserved": RESERVE,
+    "payment_intent_created": "payment_requested",
+}
+
+
+def start(
+    session: Session, order: OrderRow, signals: dict[str, Any], answers: Sequence[tuple[str, dict[str, Any]]] = ()
+) -> None:
     """A new order (an `OrderRow` not inserted yet): pending, and the first request of the saga
-    (risk gets the buyer's signals). The caller inserts it."""
-    _record(session, order, Step("pending", (FIRST_REQUEST,)), "order_created", {"signals": signals}, first=True)
+    (risk gets the buyer's signals). `answers`: (event type, data) of what its creation asked for
+    by RPC and got, applied in turn by the table as the events they stand for; a request whose
+    answer is among them is not sent, the others are. No hint: the creator answers the buyer.
+    The caller inserts the order."""
+    answered = frozenset(ANSWERS[event_type] for event_type, _ in answers)
+    first = Step("pending", (FIRST_REQUEST,))
+    _record(session, order, first, "order_created", {"signals": signals}, first=True, answered=answered)
+    for event_type, data in answers:
+        step = TRANSITIONS.get((order.status, event_type))
+        if step is not None:
+            _record(session, order, step, event_type, data, answered=answered)
+
+
+def release_unplaced(session: Session, order_no: str) -> None:
+    """A reservation made for an order that was then not placed (its creation refused the
+    buyer's choices): given back by the same request as any release."""
+    outbox.add(session, RELEASE, {"order_no": order_no})
 
 
 def require(order: OrderRow, event_type: str) -> None:
@@ -257,8 +285,16 @@ def require(order: OrderRow, event_type: str) -> None:
 
 
 def _record(
-    session: Session, order: OrderRow, step: Step, event_type: str, data: dict[str, Any], first: bool = False
+    session: Session,
+    order: OrderRow,
+    step: Step,
+    event_type: str,
+    data: dict[str, Any],
+    first: bool = False,
+    answered: frozenset[str] | None = None,
 ) -> None:
+    """Move `order` by `step`. `answered`: the order is being created and these requests were
+    answered already (`start`): they are not sent, and nobody waits for a hint yet."""
     before = None if first else order.status
     _absorb(order, event_type, data)
     if step.to != order.status or first:
@@ -275,12 +311,13 @@ def _record(
             "data": json.dumps(_public(data)),
         },
     )
-    if (step.to != before or event_type == "payment_intent_created") and newsworthy(order):
+    if answered is None and (step.to != before or event_type == "payment_intent_created") and newsworthy(order):
         hints.add(session, "order_changed", views.view(order))
     if step.requests:
         order.last_requests = list(step.requests)  # what the sweeper re-sends if stuck
     for request in step.requests:
-        outbox.add(session, request, request_data(order, request, data))
+        if answered is None or request not in answered:
+            outbox.add(session, request, request_data(order, request, data))
 
 
 def _measure(session: Session, order: OrderRow, to: str, first: bool) -> None:
@@ -351,6 +388,7 @@ def request_data(order: OrderRow, request: str, data: dict[str, Any] | None = No
     if request == "payment_requested":
         return {
             **base,
+            "payment_no": order.payment_no,  # fixed at acceptance
             "amount": order.amount,
             "currency": order.currency,
             "channel": order.payment_channel,

@@ -10,7 +10,7 @@ from services.common.events import batch_handler
 from services.common.hints import Hints
 from services.common.rpc import RpcProxy, rpc
 from services.common.service import BaseService
-from services.order import domain, lookup, reports, saga, schemas
+from services.order import accept, domain, lookup, reports, saga, schemas
 from services.order.models import metadata
 
 command = rpc(expected_exceptions=DomainError)
@@ -35,26 +35,30 @@ class OrderService(BaseService):
     config = Config()
     catalog_rpc = RpcProxy("catalog")
     payment_rpc = RpcProxy("payment")
+    risk_rpc = RpcProxy("risk")
     channels_taking = Cached(ttl=10.0, max_entries=16)  # currency -> the channels that take it (payment)
 
     @command
     def create_order(self, cmd, signals=None, idempotency_key=None):
-        cmd = load(schemas.CreateOrder(), cmd)
-        quote = self.catalog_rpc.quote(cmd["sku"], cmd["quantity"])
-        currency = quote["currency"]
-        takes = self.channels_taking.get_or_set(currency, lambda: self.payment_rpc.channels_for(currency))
-        with self.db.transaction() as s:
-            return domain.place(
-                s,
-                self.keys,
-                cmd,
-                quote,
-                signals or {},
-                idempotency_key,
-                int(self.config.get("PAYMENT_WINDOW_S", 900)),
-                set(enabled_payment_channels(self.config)),
-                set(takes),
-            )
+        risk_answer_s = float(self.config.get("RISK_ANSWER_S", 1.0))
+        return accept.accept(
+            self.db,
+            self.keys,
+            load(schemas.CreateOrder(), cmd),
+            signals or {},
+            idempotency_key,
+            {
+                "channels": set(enabled_payment_channels(self.config)),
+                "window_s": int(self.config.get("PAYMENT_WINDOW_S", 900)),
+                "review_s": int(self.config.get("RISK_REVIEW_WINDOW_S", 1800)),
+            },
+            reserve=self.catalog_rpc.reserve_quoted,
+            assess=self.risk_rpc.assess.timed(risk_answer_s),
+            start_intent=self.payment_rpc.start_intent,
+            takes=lambda currency: self.channels_taking.get_or_set(
+                currency, lambda: self.payment_rpc.channels_for(currency)
+            ),
+        )
 
     @command
     def remember_answer(self, idempotency_key, answer):

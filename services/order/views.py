@@ -9,7 +9,7 @@ from services.order import saga  # a module import: the saga's hints carry this 
 def view(order: Any) -> dict[str, Any]:
     """The order as DESIGN §6 shows it (money in minor units; the gateway formats)."""
     payment = None
-    if order.payment_no:
+    if order.pay_url:  # the payment number is fixed at acceptance; shown once there is somewhere to pay
         payment = {"channel": order.payment_channel, "payment_no": order.payment_no, "pay_url": order.pay_url}
     return {
         "order_no": order.order_no,

@@ -65,17 +65,31 @@ RETURNING payment_no, order_no, pay_url, channel"""
 RELEASE = f"UPDATE {PAYMENTS} SET last_checked_at = NULL WHERE payment_no = %(payment_no)s AND status = 'creating'"
 
 
-def create(session, envelope, channels):
-    """Step 1 for one `payment_requested`: the intent, 'creating'; an order's intent made before
-    is announced again (the saga asks again) unless it is still being made."""
+def announce(session, payment):
+    outbox.add(
+        session,
+        "payment_intent_created",
+        {
+            "order_no": payment.order_no,
+            "payment_no": payment.payment_no,
+            "pay_url": payment.pay_url,
+            "channel": payment.channel,
+        },
+    )
+
+
+def create(session, envelope, channels, again=announce):
+    """Step 1 for one `payment_requested`: the intent, 'creating', under the payment number the
+    order fixed at acceptance (or one derived from the event). An order's intent made before is
+    answered `again` (announced: the saga asks again) unless it is still being made; answers it."""
     d = envelope["data"]
     existing = sql.run(session, EXISTING, {"order_no": d["order_no"]}).first()
     if existing is not None:
         if existing.status != "creating":
-            announce(session, existing)
-        return
+            again(session, existing)
+        return existing
     payment = Payment(
-        payment_no=payment_no_for(envelope),
+        payment_no=d.get("payment_no") or payment_no_for(envelope),
         order_no=d["order_no"],
         channel=d["channel"],
         amount=d["amount"],
@@ -90,19 +104,7 @@ def create(session, envelope, channels):
         NEW,
         {c: getattr(payment, c) for c in ("payment_no", "order_no", "channel", "amount", "currency", "chain_amount")},
     )
-
-
-def announce(session, payment):
-    outbox.add(
-        session,
-        "payment_intent_created",
-        {
-            "order_no": payment.order_no,
-            "payment_no": payment.payment_no,
-            "pay_url": payment.pay_url,
-            "channel": payment.channel,
-        },
-    )
+    return None
 
 
 UNIQUE_OFFSETS = 9999
@@ -130,11 +132,28 @@ def unique_amount(session, channel, base):
     raise Unavailable("too many payments of this amount in the last day; try again later", {"channel": channel})
 
 
-def finish(db, channels, public_url, orders=None, correlations=None, batch=50):
+def start_now(db, channels, public_url, request):
+    """An order's creation asks by RPC (DESIGN §3 budget): the intent made, its channel asked
+    outside any transaction, and {payment_no, pay_url, channel} answered, nothing published
+    (the order has the answer). A channel that fails raises, the intent left 'creating': the
+    order then asks by event, and that path (or the sweeper) finishes it with the same number."""
+    with db.transaction() as s:
+        made = create(s, {"data": request}, channels, again=lambda session, payment: None)
+    if made is None or made.status == "creating":
+        finish(db, channels, public_url, [request["order_no"]], announced=False)
+        with db.transaction() as s:
+            made = sql.run(s, EXISTING, {"order_no": request["order_no"]}).first()
+    if made is None or made.status != "pending":
+        raise Unavailable("the payment is being made", {"order_no": request["order_no"]})
+    return {"payment_no": made.payment_no, "pay_url": made.pay_url, "channel": made.channel}
+
+
+def finish(db, channels, public_url, orders=None, correlations=None, batch=50, announced=True):
     """Step 2 and 3 for the 'creating' intents of `orders` (an event handler: a failed channel
     releases its intent and is raised, so that the event is tried again), or for those left
     behind (`orders` None: the sweeper; a failed channel is asked again after LEASE_S).
-    `correlations`: {order_no: correlation id} for the outbox rows."""
+    `correlations`: {order_no: correlation id} for the outbox rows. `announced`: each intent
+    made is announced (`payment_intent_created`); not when the order asked by RPC."""
     which, params = (
         (MINE, {"orders": list(orders)}) if orders is not None else (DUE, {"horizon_s": HORIZON.total_seconds()})
     )
@@ -162,7 +181,7 @@ def finish(db, channels, public_url, orders=None, correlations=None, batch=50):
             )
             failed = failed or exc
     with db.transaction() as s:
-        started = record(s, answers, public_url, correlations or {})
+        started = record(s, answers, public_url, correlations or {}, announced)
         if orders is not None:
             for payment in claimed:
                 if payment.payment_no not in answers:
@@ -172,7 +191,7 @@ def finish(db, channels, public_url, orders=None, correlations=None, batch=50):
     return started
 
 
-def record(session, answers, public_url, correlations):
+def record(session, answers, public_url, correlations, announced=True):
     """Step 3: what the channels answered ({payment_no: start_payment's dict}); an intent closed
     meanwhile stays closed. Returns the payment numbers now pending."""
     started = []
@@ -187,7 +206,8 @@ def record(session, answers, public_url, correlations):
             },
         ).first()
         if row is not None:
-            session.info["correlation_id"] = correlations.get(row.order_no)
-            announce(session, row)
+            if announced:
+                session.info["correlation_id"] = correlations.get(row.order_no)
+                announce(session, row)
             started.append(payment_no)
     return started

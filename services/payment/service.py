@@ -67,6 +67,12 @@ class PaymentService(BaseService):
         correlations = {e["data"]["order_no"]: e.get("correlation_id") for e in envelopes}
         intents.finish(self.db, self.channels, self.public_url, list(correlations), correlations)
 
+    @rpc(expected_exceptions=DomainError)
+    def start_intent(self, request):
+        """An order's creation asks by RPC: the `payment_requested` data (payment_no included);
+        answers {payment_no, pay_url, channel} (`intents.start_now`)."""
+        return intents.start_now(self.db, self.channels, self.public_url, request)
+
     @event_handler("order", "payment_close_requested")
     def handle_payment_close_requested(self, envelope):
         self.db.once("payment.handle_payment_close_requested", envelope, domain.close_intent)

@@ -31,9 +31,11 @@ EVENTS = {"approve": "risk_approved", "review": "risk_review", "reject": "risk_r
 LISTS = {"blacklist": "block", "allowlist": "allow"}
 
 
-def assess(session, envelope, counters, review_s, window_s):
+def assess(session, envelope, counters, review_s, window_s, announce=True):
     """The saga's risk step. A repeat for an order already decided answers the same decision
-    (its counters are not counted twice: ZADD NX)."""
+    (its counters are not counted twice: ZADD NX). Answers the event the saga waits for,
+    {"type", "data"}; `announce`: it is also published (the request came by event; an order's
+    creation asking by RPC has the answer instead)."""
     started = time.perf_counter()
     signals = envelope["data"]
     if signals.get("contact"):  # e-mail addresses compare case-insensitively
@@ -65,9 +67,11 @@ def assess(session, envelope, counters, review_s, window_s):
     )
     if signals.get("contact") and decision["outcome"] in ("reject", "review"):
         _unpaid(counters, decision["outcome"], signals["contact"], signals["order_no"], review_s + window_s)
-    outbox.add(session, EVENTS[decision["outcome"]], _event(decision, review_s, window_s))
+    answer = {"type": EVENTS[decision["outcome"]], "data": _event(decision, review_s, window_s)}
+    if announce:
+        outbox.add(session, answer["type"], answer["data"])
     metrics.RISK_ASSESSMENT_SECONDS.observe(time.perf_counter() - started)
-    return decision["outcome"]
+    return answer
 
 
 # The assessment, every order's, in plain SQL (services/common/sql.py)

@@ -37,6 +37,16 @@ class RiskService(BaseService):
         assess = partial(domain.assess, counters=self.counters, review_s=review_s, window_s=window_s)
         self.db.once_all("risk.handle_risk_assessment_requested", envelopes, each_one(assess))
 
+    @command
+    def assess(self, signals):
+        """An order's creation asks by RPC (DESIGN §3): the decision is stored and counted as by
+        the event, and answered as the event the saga waits for, {"type", "data"}, not published."""
+        review_s, window_s = windows(self.config)
+        with self.db.transaction() as s:
+            return domain.assess(
+                s, {"data": signals}, self.counters, review_s=review_s, window_s=window_s, announce=False
+            )
+
     @event_handler("payment", "payment_succeeded")
     def handle_payment_succeeded(self, envelope):
         with self.db.transaction() as s:  # idempotent by construction: no inbox row needed

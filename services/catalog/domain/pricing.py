@@ -48,7 +48,8 @@ def best_price(base, level_price, promotions, at):
     return best
 
 
-QUOTED = f"""SELECT p.price, p.currency, p.delivery, p.min_quantity, p.max_quantity, c.name AS category,
+QUOTED = f"""SELECT p.sku, p.price, p.currency, p.delivery, p.min_quantity, p.max_quantity, p.low_stock_threshold,
+       c.name AS category,
        s.available, s.counted,
        EXISTS (SELECT 1 FROM {sql.qualified(Promotion.__table__)} pr WHERE pr.sku = p.sku AND pr.active) AS promoted
 FROM {sql.qualified(Product.__table__)} p
@@ -58,9 +59,14 @@ WHERE p.sku = %(sku)s AND p.active"""
 
 
 def quote(session, sku, quantity, level=None, at=None):
-    """On every order's path, in plain SQL (services/common/sql.py): the product, its category,
-    its stock and whether it has active promotions in one statement; the promotions (and a
-    level's price) only when there are."""
+    """The price lines of `quantity` of `sku` (for a `level`, at a time)."""
+    return quote_with_product(session, sku, quantity, level, at)[0]
+
+
+def quote_with_product(session, sku, quantity, level=None, at=None):
+    """(quote, the product's row). On every order's path, in plain SQL (services/common/sql.py):
+    the product, its category, its stock and whether it has active promotions in one statement;
+    the promotions (and a level's price) only when there are."""
     product = sql.run(session, QUOTED, {"sku": sku}).first()
     if product is None:
         raise NotFound("no such product", {"sku": sku})
@@ -87,7 +93,7 @@ def quote(session, sku, quantity, level=None, at=None):
         "delivery": product.delivery,
         "category": product.category,  # risk rules go by category
         "stock": product.available if product.counted else None,
-    }
+    }, product
 
 
 def set_level_price(session, actor, sku, level, price):

@@ -11,9 +11,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 
+from services.catalog.domain import pricing
 from services.catalog.domain.products import active_product
 from services.catalog.models import Code, Product, Reservation, StockLevel
-from services.common import audit, outbox, sql
+from services.common import audit, hints, outbox, sql
 from services.common.crypto import DataKeys
 from services.common.db import each
 from services.common.envelope import isoformat
@@ -45,7 +46,24 @@ def _move(session, product, available=0, reserved=0, sold=0, only_if_available=N
     threshold = product.low_stock_threshold
     if row.counted and available < 0 and row.available < threshold <= row.available - available:
         outbox.add(session, "stock_low", {"sku": product.sku, "available": row.available, "threshold": threshold})
+    if row.counted and available and (row.available > 0) != (row.available - available > 0):
+        sold_out_changed(session, product.sku, row.available <= 0)
     return row
+
+
+def sold_out_changed(session, sku, sold_out):
+    """Tell the gateways, once committed, that a SKU ran out or came back (a hint: they also ask
+    `sold_out` every second, so a lost one costs at most that)."""
+    hints.add(session, "sold_out_changed", {"sku": sku, "sold_out": sold_out})
+
+
+SOLD_OUT = f"""SELECT s.sku FROM {STOCK_LEVELS} s JOIN {PRODUCTS} p ON p.sku = s.sku
+WHERE s.counted AND s.available <= 0 AND p.active"""
+
+
+def sold_out(session):
+    """The active SKUs nobody can buy one of now (the gateway answers them at the door)."""
+    return [row.sku for row in sql.run(session, SOLD_OUT, {})]
 
 
 # The reservation path, every order's, in plain SQL (services/common/sql.py)
@@ -74,44 +92,59 @@ PRODUCT = (
 )
 
 
-def reserve(session, order_no, sku, quantity, ttl_s, serialised=False):
+def reserve(session, order_no, sku, quantity, ttl_s, serialised=False, announce=True, product=None):
     """{"outcome": "reserved" | "out_of_stock", ...}; a repeat for a held or committed order
     answers as the first time did. A released reservation may be taken again (late payment).
     The hot path of a flash sale: a handful of plain statements, the counters last. It raises
     (Conflict, NotFound, InvalidInput) only before it writes anything. `serialised`: the caller
-    holds the order's lock already (a batch takes them all first)."""
+    holds the order's lock already (a batch takes them all first). `announce`: the outcome is
+    also an event (the saga's request by event); an RPC caller has the answer instead.
+    `product`: the product's row when the caller read it already (`reserve_quoted`)."""
     if not serialised:
         _serialise(session, order_no)
     existing = sql.run(session, EXISTING, {"order_no": order_no}).first()
     if existing is not None and existing.status != "released":
         if (existing.sku, existing.quantity) != (sku, quantity):
             raise Conflict("order already holds a different reservation", {"order_no": order_no})
-        if existing.status == "held":  # say it again: a re-sent request may mean it was missed
+        if existing.status == "held" and announce:  # say it again: a re-sent request may mean it was missed
             outbox.add(
                 session,
                 "stock_reserved",
                 {"order_no": order_no, "sku": sku, "quantity": quantity, "expires_at": isoformat(existing.expires_at)},
             )
         return _answer(order_no, sku, quantity, existing.status, existing.expires_at)
-    product = sql.run(session, PRODUCT, {"sku": sku}).first()
+    product = product or sql.run(session, PRODUCT, {"sku": sku}).first()
     if product is None:
         raise NotFound("no such product", {"sku": sku})
     if not product.min_quantity <= quantity <= product.max_quantity:
         raise InvalidInput("quantity outside this product's limits", {"quantity": quantity})
     if not _take(session, product, order_no, quantity):
-        outbox.add(
-            session,
-            "stock_reservation_failed",
-            {"order_no": order_no, "sku": sku, "quantity": quantity, "reason": "out_of_stock"},
-        )
+        if announce:
+            outbox.add(
+                session,
+                "stock_reservation_failed",
+                {"order_no": order_no, "sku": sku, "quantity": quantity, "reason": "out_of_stock"},
+            )
         return {"order_no": order_no, "sku": sku, "quantity": quantity, "status": None, "outcome": "out_of_stock"}
     expires_at = sql.run(session, HOLD, {"order_no": order_no, "sku": sku, "n": quantity, "ttl": ttl_s}).scalar_one()
-    outbox.add(
-        session,
-        "stock_reserved",
-        {"order_no": order_no, "sku": sku, "quantity": quantity, "expires_at": isoformat(expires_at)},
-    )
+    if announce:
+        outbox.add(
+            session,
+            "stock_reserved",
+            {"order_no": order_no, "sku": sku, "quantity": quantity, "expires_at": isoformat(expires_at)},
+        )
     return _answer(order_no, sku, quantity, "held", expires_at)
+
+
+def reserve_quoted(session, order_no, sku, quantity, ttl_s, level=None):
+    """An order's creation asks once (DESIGN §3): the price lines and the reservation together,
+    the price fixed by the same read of the product that the reservation takes stock from.
+    Answers the quote with the reservation's `expires_at`; OutOfStock (nothing held) when the
+    stock cannot meet it; NotFound or InvalidInput before anything is written."""
+    priced, product = pricing.quote_with_product(session, sku, quantity, level)
+    held = reserve(session, order_no, sku, quantity, ttl_s, announce=False, product=product)
+    raise_unless_reserved(held)
+    return {**priced, "order_no": order_no, "expires_at": held["expires_at"]}
 
 
 def _serialise(session, order_no):
@@ -252,6 +285,7 @@ def set_counted_stock(session, actor, sku, available):
         raise Conflict("card stock is the codes imported", {"sku": sku})
     level = session.get(StockLevel, sku, with_for_update=True)
     level.counted, level.available = available is not None, available or 0
+    sold_out_changed(session, sku, level.counted and level.available <= 0)
     audit.record(session, actor, "stock.set", sku, {"available": available})
     return {"sku": sku, "stock": available}
 

@@ -80,7 +80,7 @@ def test_a_re_sent_assessment_answers_the_first_decision_and_counts_once(databas
         for _ in range(2):
             with transaction(engine, models.metadata) as s:
                 envelope = make_envelope("risk_assessment_requested", order_no=order_no, ip=ip, contact="r@example.com")
-                assert domain.assess(s, envelope, counters, 1800, 900) == "approve"
+                assert domain.assess(s, envelope, counters, 1800, 900)["type"] == "risk_approved"
         with transaction(engine, models.metadata) as s:
             sent = (
                 s.execute(select(outbox.c.type).where(outbox.c.envelope["data"]["order_no"].astext == order_no))
@@ -91,7 +91,7 @@ def test_a_re_sent_assessment_answers_the_first_decision_and_counts_once(databas
             assert s.get(models.Decision, order_no).outcome == "approve"
         with transaction(engine, models.metadata) as s:  # the next order from that IP is the 2nd
             envelope = make_envelope("risk_assessment_requested", order_no=order_no + "X", ip=ip)
-            assert domain.assess(s, envelope, counters, 1800, 900) == "reject"
+            assert domain.assess(s, envelope, counters, 1800, 900)["type"] == "risk_rejected"
     finally:
         with transaction(engine, models.metadata) as s:
             domain.set_rules(s, "test", dict(DEFAULT_RULES))

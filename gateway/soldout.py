@@ -1,0 +1,64 @@
+"""Sold out at the door (DESIGN §3): the SKUs the catalog says nobody can buy one of now, so that
+POST /orders answers them 409 `out_of_stock` without a call. The catalog hints each change as it
+commits (`sold_out_changed`, on a queue of this gateway's own) and is asked for the whole list
+every second besides, so a lost hint is corrected within about a second. A list not refreshed
+for STALE_S (the catalog unreachable) is not trusted: orders then go on to the order service,
+whose reservation answers for itself."""
+
+import contextlib
+import time
+
+from nameko.events import BROADCAST
+from nameko.extensions import DependencyProvider
+from nameko.timer import timer
+
+from gateway.waits import HintHandler
+from services.common.errors import OutOfStock, Unavailable
+
+STALE_S = 5.0
+
+
+class Shelf:
+    """The sold-out SKUs as last heard, and when the whole list was last read."""
+
+    def __init__(self):
+        self.skus, self.read_at = frozenset(), float("-inf")
+
+    def replace(self, skus):
+        self.skus, self.read_at = frozenset(skus), time.monotonic()
+
+    def mark(self, sku, sold_out):
+        self.skus = self.skus | {sku} if sold_out else self.skus - {sku}
+
+    def sold_out(self, sku):
+        return time.monotonic() - self.read_at < STALE_S and sku in self.skus
+
+    def refuse(self, sku):
+        if self.sold_out(sku):
+            raise OutOfStock("sold out", {"sku": sku})
+
+
+class SoldOut(DependencyProvider):
+    """One Shelf per gateway process."""
+
+    def setup(self):
+        self.shelf = Shelf()
+
+    def get_dependency(self, worker_ctx):
+        return self.shelf
+
+
+class SoldOutNews:
+    """Mixed into the gateway: the catalog's hints, and the list read every second."""
+
+    sold_out: Shelf
+    catalog_rpc: object
+
+    @HintHandler.decorator("catalog", "sold_out_changed", handler_type=BROADCAST, reliable_delivery=False)
+    def on_sold_out_changed(self, hint):
+        self.sold_out.mark(hint["data"]["sku"], hint["data"]["sold_out"])
+
+    @timer(interval=1)
+    def read_sold_out(self):
+        with contextlib.suppress(Unavailable):  # kept until STALE_S, then not trusted
+            self.sold_out.replace(self.catalog_rpc.sold_out.timed(1.0)())

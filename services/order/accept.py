@@ -1,0 +1,109 @@
+"""Creating an order (POST /orders), at the cost DESIGN §3 allows: one call from the gateway and
+at most four more messages before the buyer has a pay link.
+
+1. The catalog reserves and prices in one call (`reserve_quoted`): a SKU that cannot meet the
+   quantity is answered 409 here, and no order exists (nobody is told 201 and then `rejected`).
+2. Risk is asked by RPC with the exact amount the reservation fixed, for at most RISK_ANSWER_S.
+3. Approved: the payment service makes the intent under the payment number fixed here, its
+   channel asked outside any transaction (`start_intent`).
+4. One transaction records the order and the answers through the saga's table, as the events
+   they stand for (`saga.start`): usually straight to `awaiting_payment` with its pay link.
+
+No call is made inside a transaction. What did not answer in time is asked by event from that
+transaction's outbox, and the saga goes on as it always did: a slow risk service, or a channel
+that fails, never refuses an order. A risk `reject` releases the reservation (the table's
+`rejected` + `stock_reserved` arrow); `review` keeps it through the review (its TTL covers one).
+"""
+
+import logging
+from collections.abc import Callable, Collection
+from typing import Any
+
+from services.common.crypto import DataKeys
+from services.common.db import Database
+from services.common.errors import DomainError, Unavailable
+from services.order import domain, saga
+from services.order.views import view
+
+log = logging.getLogger(__name__)
+
+Call = Callable[..., Any]
+
+
+def reservation_ttl(window_s: float, review_s: float) -> int:
+    """The reservation outlives the payment window, and a review with its window after it: the
+    order, not the catalog's sweeper, releases it (the sweeper is the net under a lost order)."""
+    return int(max(600, window_s + 300, review_s + window_s + 300))
+
+
+def accept(
+    db: Database,
+    keys: DataKeys,
+    cmd: dict[str, Any],
+    signals: dict[str, Any],
+    key: str | None,
+    settings: dict[str, Any],
+    reserve: Call,
+    assess: Call,
+    start_intent: Call,
+    takes: Callable[[str], Collection[str]],
+) -> dict[str, Any]:
+    """{"order", "token"} for a new order, or {"replay": the first answer}. `reserve`, `assess`,
+    `start_intent`: the catalog's, risk's and payment's RPCs (`assess` and `start_intent` with
+    their deadlines); `takes(currency)`: the channels that take it."""
+    channels = settings["channels"]
+    domain.check_channel(cmd, channels)
+    if key:
+        with db.transaction() as s:
+            replay = domain.claim_key(s, keys, key, cmd)
+        if replay is not None:
+            return {"replay": replay}
+    try:
+        return _accept(db, keys, cmd, signals, key, settings, reserve, assess, start_intent, takes)
+    except BaseException:
+        if key:  # nothing was made: the same key may try again at once
+            with db.transaction() as s:
+                domain.drop_key(s, key)
+        raise
+
+
+def _accept(db, keys, cmd, signals, key, settings, reserve, assess, start_intent, takes):
+    window_s = settings["window_s"]
+    order_no = domain.new_order_no()
+    quote = reserve(order_no, cmd["sku"], cmd["quantity"], reservation_ttl(window_s, settings["review_s"]))
+    try:
+        domain.check_quote(cmd, quote, settings["channels"], takes(quote["currency"]))
+    except DomainError:
+        with db.transaction() as s:  # the reservation goes back, by the outbox (reliable)
+            saga.release_unplaced(s, order_no)
+        raise
+    order, token = domain.new_order(cmd, quote, window_s, order_no)
+    signals = {**signals, "category": quote.get("category")}
+    answers: list[tuple[str, dict[str, Any]]] = []
+    decision = _ask(assess, saga.request_data(order, saga.FIRST_REQUEST, {"signals": signals}))
+    if decision is not None:
+        answers.append((decision["type"], decision["data"]))
+    answers.append(("stock_reserved", {"order_no": order_no, "expires_at": quote["expires_at"]}))
+    if decision is not None and decision["type"] == "risk_approved":
+        intent = _ask(start_intent, saga.request_data(order, "payment_requested"))
+        if intent is not None:
+            answers.append(("payment_intent_created", {**intent, "order_no": order_no}))
+    with db.transaction() as s:
+        saga.start(s, order, signals, answers)
+        saga.insert(s, order)
+        if key:
+            domain.bind_key(s, keys, key, order, token)
+    return {"order": view(order), "token": token}
+
+
+def _ask(call: Call, data: dict[str, Any]) -> dict[str, Any] | None:
+    """The answer, or None when there was none in time (the saga then asks by event)."""
+    try:
+        answer: dict[str, Any] = call(data)
+        return answer
+    except Unavailable as exc:
+        log.info("no answer in time (%s); going on by events", exc)
+        return None
+    except DomainError as exc:
+        log.warning("asked at creation, refused: %s; going on by events", exc)
+        return None
