@@ -7,6 +7,7 @@ whose reservation answers for itself."""
 
 import contextlib
 import time
+from typing import Any
 
 from nameko.events import BROADCAST
 from nameko.extensions import DependencyProvider
@@ -21,8 +22,9 @@ STALE_S = 5.0
 class Shelf:
     """The sold-out SKUs as last heard, and when the whole list was last read."""
 
-    def __init__(self):
-        self.skus, self.read_at = frozenset(), float("-inf")
+    def __init__(self) -> None:
+        self.skus: frozenset[str] = frozenset()
+        self.read_at = float("-inf")
 
     def replace(self, skus):
         self.skus, self.read_at = frozenset(skus), time.monotonic()
@@ -52,7 +54,7 @@ class SoldOutNews:
     """Mixed into the gateway: the catalog's hints, and the list read every second."""
 
     sold_out: Shelf
-    catalog_rpc: object
+    catalog_rpc: Any  # nameko's RPC proxies carry no type hints
 
     @HintHandler.decorator("catalog", "sold_out_changed", handler_type=BROADCAST, reliable_delivery=False)
     def on_sold_out_changed(self, hint):
