@@ -70,12 +70,15 @@ def accept(
 def _accept(db, keys, cmd, signals, key, settings, reserve, assess, start_intent, takes):
     window_s = settings["window_s"]
     order_no = domain.new_order_no()
-    quote = reserve(order_no, cmd["sku"], cmd["quantity"], reservation_ttl(window_s, settings["review_s"]))
+    try:
+        quote = reserve(order_no, cmd["sku"], cmd["quantity"], reservation_ttl(window_s, settings["review_s"]))
+    except Unavailable:  # no answer in time: a reservation it made anyway goes back
+        _release(db, order_no)
+        raise
     try:
         domain.check_quote(cmd, quote, settings["channels"], takes(quote["currency"]))
-    except DomainError:
-        with db.transaction() as s:  # the reservation goes back, by the outbox (reliable)
-            saga.release_unplaced(s, order_no)
+    except (DomainError, Unavailable):
+        _release(db, order_no)
         raise
     order, token = domain.new_order(cmd, quote, window_s, order_no)
     signals = {**signals, "category": quote.get("category")}
@@ -94,6 +97,13 @@ def _accept(db, keys, cmd, signals, key, settings, reserve, assess, start_intent
         if key:
             domain.bind_key(s, keys, key, order, token)
     return {"order": view(order), "token": token}
+
+
+def _release(db: Database, order_no: str) -> None:
+    """A reservation made (or perhaps made) for an order that is not placed: given back by the
+    outbox, reliably (the catalog's release is idempotent and a no-op for nothing held)."""
+    with db.transaction() as s:
+        saga.release_unplaced(s, order_no)
 
 
 def _ask(call: Call, data: dict[str, Any]) -> dict[str, Any] | None:
