@@ -14,6 +14,8 @@ wrong."""
 
 import json
 import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from services.common.rpc import gather
 
@@ -21,7 +23,7 @@ DELIVERED = {"completed", "refunded"}
 SOURCES = ("order", "catalog", "payment")
 
 
-def collect(rpcs, days, timeout=30):
+def collect(rpcs: Mapping[str, Any], days: int, timeout: float = 30) -> dict[str, Any]:
     """{service: facts} from the order, catalog and payment services (`rpcs` maps a service name
     to its proxy); a service that does not answer makes the check fail loudly, not pass."""
     windows = {"order": days + 1, "catalog": days, "payment": days}  # an order is made before its payment
@@ -34,7 +36,7 @@ def collect(rpcs, days, timeout=30):
     return answers
 
 
-def check(facts, grace_s=300):
+def check(facts: Mapping[str, Any], grace_s: float = 300) -> dict[str, Any]:
     orders = {
         no: {"status": status, "quantity": quantity, "delivery": delivery, "paid": paid, "age_s": age}
         for no, status, quantity, delivery, paid, age in facts["order"]
@@ -44,9 +46,9 @@ def check(facts, grace_s=300):
         order_no: {"payment_no": no, "status": status, "amount": amount, "refunded": refunded}
         for no, order_no, status, amount, refunded in facts["payment"]
     }
-    problems = []
+    problems: list[dict[str, Any]] = []
 
-    def problem(kind, **details):
+    def problem(kind: str, **details: Any) -> None:
         problems.append({"check": kind, **details})
 
     for sku, count in facts["catalog"]["stored_twice"]:
@@ -107,12 +109,12 @@ def check(facts, grace_s=300):
     }
 
 
-def audit(rpcs, days, grace_s=300, timeout=30):
+def audit(rpcs: Mapping[str, Any], days: int, grace_s: float = 300, timeout: float = 30) -> dict[str, Any]:
     """The report: the facts asked of each service, compared."""
     return check(collect(rpcs, days, timeout), grace_s)
 
 
-def main(argv):
+def main(argv: Sequence[str]) -> int:
     """Against the running services, on the broker of KAMENG_AMQP_URI."""
     from nameko.standalone.rpc import ClusterRpcProxy
 

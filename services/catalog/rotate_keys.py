@@ -18,9 +18,10 @@ def main():
     total, last = 0, 0
     while True:
         with transaction(engine, metadata) as session:
-            last, changed = codes.rotate_batch(session, keys, last)
-        if last is None:
+            after, changed = codes.rotate_batch(session, keys, last)
+        if after is None:
             break
+        last = after
         total += changed
         print(f"checked codes up to id {last}, {total} re-encrypted so far", flush=True)
     engine.dispose()

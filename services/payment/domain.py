@@ -9,20 +9,22 @@ a channel's `query` answers through the same `settle`."""
 
 import json
 import logging
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from services.common import metrics, outbox, sql
 from services.common.errors import NotFound
-from services.payment.channels import Refused
+from services.payment.channels import Channel, Notice, Refused
 from services.payment.models import Journal, Notification, Payment, Refund
 
 log = logging.getLogger(__name__)
 
 
-def close_intent(session, envelope):
+def close_intent(session: Session, envelope: dict[str, Any]) -> None:
     """The order's window ran out: its payment is closed, also one still being made (`intents`:
     its channel's answer then changes nothing). Reconciliation still asks about it for a day."""
     session.execute(
@@ -32,7 +34,9 @@ def close_intent(session, envelope):
     )
 
 
-def notify(session, channels, name, request, stored):
+def notify(
+    session: Session, channels: Mapping[str, Channel], name: str, request: dict[str, Any], stored: dict[str, Any]
+) -> tuple[str, tuple[Any, ...] | None]:
     """A channel's notification, as the gateway received it: verify by the channel's rules, then
     settle once. Returns (outcome, (status, headers, body) of the reply in the channel's format),
     or (outcome, None) for a channel that is not enabled (kept too: somebody is sending them).
@@ -68,7 +72,7 @@ NOTIFIED = f"""INSERT INTO {sql.qualified(Notification.__table__)} (channel, pay
 VALUES (%(channel)s, %(payment_no)s, %(raw)s::jsonb, true, %(outcome)s)"""
 
 
-def settle(session, channel, notice, raw):
+def settle(session: Session, channel: str, notice: Notice, raw: dict[str, Any]) -> str:
     """`notice` is what the channel vouched for (a `channels.Notice`). Answers "paid" (this
     notice paid it), "repeat" (paid before), or "rejected: <why>"; every answer is recorded with
     the raw notification and counted."""
@@ -108,7 +112,7 @@ def settle(session, channel, notice, raw):
     return outcome
 
 
-def _check(payment, channel, notice):
+def _check(payment: Any, channel: str, notice: Notice) -> str:
     if payment is None:
         return "rejected: unknown payment"
     if payment.channel != channel:
@@ -122,7 +126,7 @@ def _check(payment, channel, notice):
     return "ok"  # pending, closed (a late payment is still money), creating
 
 
-def record_refused(session, channel, raw, why):
+def record_refused(session: Session, channel: str, raw: dict[str, Any], why: str) -> str:
     """An unverifiable notification changes nothing but is kept for audit, logged and counted."""
     outcome = f"refused: {why}"
     session.add(Notification(channel=channel, payment_no=None, raw=raw, verified=False, outcome=outcome))
@@ -131,14 +135,14 @@ def record_refused(session, channel, raw, why):
     return outcome
 
 
-def payment_of(session, payment_no):
+def payment_of(session: Session, payment_no: str) -> Payment:
     payment = session.get(Payment, payment_no)
     if payment is None:
         raise NotFound("no such payment", {"payment_no": payment_no})
     return payment
 
 
-def admin_view(session, order_no):
+def admin_view(session: Session, order_no: str) -> dict[str, Any]:
     payment = session.scalars(select(Payment).where(Payment.order_no == order_no)).first()
     if payment is None:
         raise NotFound("no payment for this order", {"order_no": order_no})
@@ -179,11 +183,11 @@ def admin_view(session, order_no):
     }
 
 
-def _iso(at):
-    return at and at.isoformat().replace("+00:00", "Z")
+def _iso(at: datetime | None) -> str | None:
+    return None if at is None else at.isoformat().replace("+00:00", "Z")
 
 
-def public(payment):
+def public(payment: Payment) -> dict[str, Any]:
     return {
         "payment_no": payment.payment_no,
         "order_no": payment.order_no,
@@ -201,7 +205,7 @@ def public(payment):
 MONEY_MOVED = ("paid", "refunding", "refunded")
 
 
-def integrity_facts(session, days):
+def integrity_facts(session: Session, days: float) -> list[list[Any]]:
     """For the integrity check: payments of the last `days` days that received money, as
     [payment_no, order_no, status, amount, refunded_amount]."""
     rows = session.execute(

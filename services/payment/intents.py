@@ -19,13 +19,17 @@ the channel takes up the trade it may have opened rather than open a second one.
 import hashlib
 import logging
 import uuid
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Row, func, select, text
+from sqlalchemy.orm import Session
 
 from services.common import outbox, sql
+from services.common.db import Db
 from services.common.errors import Unavailable
-from services.payment.channels import urls_for
+from services.payment.channels import Channel, urls_for
 from services.payment.models import Payment
 
 log = logging.getLogger(__name__)
@@ -35,7 +39,7 @@ HORIZON = timedelta(days=1)
 PAYMENTS = sql.qualified(Payment.__table__)
 
 
-def payment_no_for(request):
+def payment_no_for(request: dict[str, Any]) -> str:
     """The number of the payment a `payment_requested` event asks for, derived from the event's
     id. A retry of that event (alone after its batch failed, or redelivered) offers the channel
     the same `out_trade_no`: the trade an earlier attempt opened there is taken up again, never
@@ -65,7 +69,7 @@ RETURNING payment_no, order_no, pay_url, channel"""
 RELEASE = f"UPDATE {PAYMENTS} SET last_checked_at = NULL WHERE payment_no = %(payment_no)s AND status = 'creating'"
 
 
-def announce(session, payment):
+def announce(session: Session, payment: Payment | Row[Any]) -> None:
     outbox.add(
         session,
         "payment_intent_created",
@@ -78,7 +82,12 @@ def announce(session, payment):
     )
 
 
-def create(session, envelope, channels, again=announce):
+def create(
+    session: Session,
+    envelope: dict[str, Any],
+    channels: Mapping[str, Channel],
+    again: Callable[[Session, Row[Any]], None] = announce,
+) -> Row[Any] | None:
     """Step 1 for one `payment_requested`: the intent, 'creating', under the payment number the
     order fixed at acceptance (or one derived from the event). An order's intent made before is
     answered `again` (announced: the saga asks again) unless it is still being made; answers it."""
@@ -110,7 +119,7 @@ def create(session, envelope, channels, again=announce):
 UNIQUE_OFFSETS = 9999
 
 
-def unique_amount(session, channel, base):
+def unique_amount(session: Session, channel: str, base: int) -> int:
     """`base` plus the smallest offset (1..9999 units) no other payment of this channel from the
     last day has: a transfer of that exact amount then names its payment. A paid payment keeps
     its amount for the day too: freed at once, a new payment could be settled by the transfer
@@ -132,7 +141,7 @@ def unique_amount(session, channel, base):
     raise Unavailable("too many payments of this amount in the last day; try again later", {"channel": channel})
 
 
-def start_now(db, channels, public_url, request):
+def start_now(db: Db, channels: Mapping[str, Channel], public_url: str, request: dict[str, Any]) -> dict[str, Any]:
     """An order's creation asks by RPC (DESIGN §3 budget): the intent made, its channel asked
     outside any transaction, and {payment_no, pay_url, channel} answered, nothing published
     (the order has the answer). A channel that fails raises, the intent left 'creating': the
@@ -148,7 +157,15 @@ def start_now(db, channels, public_url, request):
     return {"payment_no": made.payment_no, "pay_url": made.pay_url, "channel": made.channel}
 
 
-def finish(db, channels, public_url, orders=None, correlations=None, batch=50, announced=True):
+def finish(
+    db: Db,
+    channels: Mapping[str, Channel],
+    public_url: str,
+    orders: Iterable[str] | None = None,
+    correlations: Mapping[str, str | None] | None = None,
+    batch: int = 50,
+    announced: bool = True,
+) -> list[str]:
     """Step 2 and 3 for the 'creating' intents of `orders` (an event handler: a failed channel
     releases its intent and is raised, so that the event is tried again), or for those left
     behind (`orders` None: the sweeper; a failed channel is asked again after LEASE_S).
@@ -191,7 +208,13 @@ def finish(db, channels, public_url, orders=None, correlations=None, batch=50, a
     return started
 
 
-def record(session, answers, public_url, correlations, announced=True):
+def record(
+    session: Session,
+    answers: Mapping[str, dict[str, Any]],
+    public_url: str,
+    correlations: Mapping[str, str | None],
+    announced: bool = True,
+) -> list[str]:
     """Step 3: what the channels answered ({payment_no: start_payment's dict}); an intent closed
     meanwhile stays closed. Returns the payment numbers now pending."""
     started = []

@@ -10,13 +10,17 @@ LOCKED and stamped before the channel is asked (outside any transaction): replic
 """
 
 import logging
+from collections.abc import Collection, Mapping
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from services.common import metrics
+from services.common.db import Db
 from services.payment import domain
-from services.payment.channels import ChannelError, Refused
+from services.payment.channels import Channel, ChannelError, Refused
 from services.payment.models import Notification, Payment, Refund
 
 log = logging.getLogger(__name__)
@@ -25,7 +29,9 @@ HORIZON = timedelta(days=1)
 SOURCE = "reconciliation"
 
 
-def claim(session, names, after_s, every_s, batch=20):
+def claim(
+    session: Session, names: Collection[str], after_s: float, every_s: float, batch: int = 20
+) -> list[tuple[str, str]]:
     if not names:
         return []
     now = func.now()
@@ -47,10 +53,10 @@ def claim(session, names, after_s, every_s, batch=20):
     return [(p.payment_no, p.channel) for p in payments]
 
 
-def check(db, channels, payment_no):
+def check(db: Db, channels: Mapping[str, Channel], payment_no: str) -> str:
     """Ask the payment's channel; settle what it says is paid. Returns the outcome."""
     with db.transaction() as s:
-        payment = s.get(Payment, payment_no)
+        payment = s.get_one(Payment, payment_no)  # claimed: it is there
         s.expunge_all()
     try:
         notice = channels[payment.channel].query(payment)
@@ -77,9 +83,11 @@ def check(db, channels, payment_no):
     return outcome
 
 
-def run(db, channels, after_s, every_s):
+def run(db: Db, channels: Mapping[str, Channel], after_s: float, every_s: float) -> dict[str, str]:
     """One pass. Channels with `watch_every_s` (USDT) are watched from the start at their pace."""
-    watched = {n: c.watch_every_s for n, c in channels.items() if getattr(c, "watch_every_s", None)}
+    watched: dict[str, float] = {
+        n: pace for n, c in channels.items() if (pace := getattr(c, "watch_every_s", None))
+    }  # optional, not part of the Channel protocol
     names = [n for n in channels if n != "sandbox" and n not in watched]  # the sandbox has nobody to ask
     with db.transaction() as s:
         due = claim(s, names, after_s, every_s)
@@ -95,7 +103,7 @@ def run(db, channels, after_s, every_s):
     return outcomes
 
 
-def report(session, days=7, limit=200):
+def report(session: Session, days: float = 7, limit: int = 200) -> dict[str, Any]:
     """Mismatches of the last `days`: payments settled only by reconciliation (their notify never
     came), money a channel reports that we refused (amount, channel, unknown payment), refunds that
     failed; and counts of unverifiable notifications per channel."""
@@ -148,6 +156,8 @@ def report(session, days=7, limit=200):
             select(Notification.channel, func.count())
             .where(Notification.received_at >= since, Notification.verified.is_(False))
             .group_by(Notification.channel)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     return {"items": items, "refused_notifications": refused}

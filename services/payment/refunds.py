@@ -21,13 +21,17 @@
 import hashlib
 import logging
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from services.common import audit, outbox
+from services.common.db import Db
 from services.common.errors import Conflict, IdempotencyMismatch, NotFound
-from services.payment.channels import ChannelError
+from services.payment.channels import Channel, ChannelError
 from services.payment.models import Journal, Payment, Refund
 
 log = logging.getLogger(__name__)
@@ -37,18 +41,18 @@ LEASE_S = 120  # a claimed refund is not claimed again for this long (the call's
 FIRST_TRY_S = 10  # a new refund is first asked by whoever requested it; the timer only after this
 
 
-def refund_no_for(order_no, idempotency_key=None):
+def refund_no_for(order_no: str, idempotency_key: str | None = None) -> str:
     """The saga's refund of an order has one number; an admin's is keyed by Idempotency-Key."""
     if idempotency_key is None:
         return "R" + secrets.token_hex(12).upper()
     return "R" + hashlib.sha256(f"{order_no}\n{idempotency_key}".encode()).hexdigest()[:24].upper()
 
 
-def whole_refund_no(order_no):
+def whole_refund_no(order_no: str) -> str:
     return f"R-{order_no}"
 
 
-def _payment_of_order(session, order_no):
+def _payment_of_order(session: Session, order_no: str) -> Payment:
     payment = session.scalars(
         select(Payment).where(Payment.order_no == order_no).with_for_update().execution_options(populate_existing=True)
     ).first()
@@ -57,7 +61,7 @@ def _payment_of_order(session, order_no):
     return payment
 
 
-def in_flight(session, payment_no):
+def in_flight(session: Session, payment_no: str) -> int:
     return (
         session.scalar(
             select(func.coalesce(func.sum(Refund.amount), 0)).where(
@@ -68,13 +72,15 @@ def in_flight(session, payment_no):
     )
 
 
-def refundable(session, payment):
+def refundable(session: Session, payment: Payment) -> int:
     if payment.status not in ("paid", "refunding"):
         return 0
     return payment.amount - payment.refunded_amount - in_flight(session, payment.payment_no)
 
 
-def request_partial(session, actor, order_no, amount, reason, refund_no):
+def request_partial(
+    session: Session, actor: str, order_no: str, amount: int, reason: str, refund_no: str
+) -> Refund | None:
     """An admin's refund of part of an order's payment. Idempotent by refund_no (same amount).
     Returns the refund, or None when `amount` is all that is left: that is the order's own refund
     (its saga), which the caller orders instead."""
@@ -103,7 +109,7 @@ def request_partial(session, actor, order_no, amount, reason, refund_no):
     return refund
 
 
-def request_whole(session, envelope):
+def request_whole(session: Session, envelope: dict[str, Any]) -> str | None:
     """The saga's `refund_requested`: refund what is left of the order's payment. Returns the
     refund_no to run now, or None when there is nothing to ask a channel."""
     d = envelope["data"]
@@ -144,7 +150,7 @@ def request_whole(session, envelope):
     return refund_no
 
 
-def _new(session, payment, refund_no, amount, reason, whole):
+def _new(session: Session, payment: Payment, refund_no: str, amount: int, reason: str, whole: bool) -> Refund:
     refund = Refund(
         refund_no=refund_no,
         payment_no=payment.payment_no,
@@ -161,7 +167,7 @@ def _new(session, payment, refund_no, amount, reason, whole):
     return refund
 
 
-def claim(session, refund_no=None, batch=20):
+def claim(session: Session, refund_no: str | None = None, batch: int = 20) -> list[str]:
     """Due refunds, leased to this worker (SKIP LOCKED: replica-safe). Returns their numbers.
     `refund_no`: the one refund its requester runs at once, also before it is due (never asked
     yet), so that the retry timer does not race the requester for a new refund."""
@@ -182,11 +188,11 @@ def claim(session, refund_no=None, batch=20):
     return [r.refund_no for r in claimed]
 
 
-def ask(db, channels, refund_no, retry_s):
+def ask(db: Db, channels: Mapping[str, Channel], refund_no: str, retry_s: float) -> str:
     """Ask the channel for one claimed refund (outside any transaction), then record the answer."""
     with db.transaction() as s:
-        refund = s.get(Refund, refund_no)
-        payment = s.get(Payment, refund.payment_no)
+        refund = s.get_one(Refund, refund_no)  # claimed: it is there, and so is its payment
+        payment = s.get_one(Payment, refund.payment_no)
         s.expunge_all()
     channel = channels.get(payment.channel)
     try:
@@ -203,7 +209,7 @@ def ask(db, channels, refund_no, retry_s):
         return record(s, refund_no, answer, retry_s)
 
 
-def record(session, refund_no, answer, retry_s=30):
+def record(session: Session, refund_no: str, answer: dict[str, Any], retry_s: float = 30) -> str:
     refund = session.scalars(
         select(Refund).where(Refund.refund_no == refund_no).with_for_update().execution_options(populate_existing=True)
     ).one()
@@ -258,7 +264,7 @@ def record(session, refund_no, answer, retry_s=30):
     return "refund_failed"
 
 
-def _completed(session, payment, refund):
+def _completed(session: Session, payment: Payment, refund: Refund) -> None:
     outbox.add(
         session,
         "refund_completed",
@@ -266,7 +272,7 @@ def _completed(session, payment, refund):
     )
 
 
-def public(refund):
+def public(refund: Refund) -> dict[str, Any]:
     return {
         "refund_no": refund.refund_no,
         "payment_no": refund.payment_no,

@@ -18,18 +18,29 @@ review window and a payment window).
 
 import logging
 import time
+from collections.abc import Sequence
+from typing import Any
 
 import redis
 from nameko.extensions import DependencyProvider
+
+from services.risk.rules import Series
 
 log = logging.getLogger(__name__)
 
 
 class Counters:
-    def __init__(self, client, prefix):
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
         self.client, self.prefix = client, prefix
 
-    def observe(self, order_no, wanted, contact=None, hold_s=0, now=None):
+    def observe(
+        self,
+        order_no: str,
+        wanted: Sequence[Series],
+        contact: str | None = None,
+        hold_s: float = 0,
+        now: float | None = None,
+    ) -> tuple[dict[Series, int], int]:
         """({Series: count}, unpaid count) with this order counted in each."""
         now = time.time() if now is None else now
         longest: dict[str, float] = {}
@@ -54,7 +65,7 @@ class Counters:
         counts = dict(zip(wanted, replies[counts_at : counts_at + len(wanted)], strict=True))
         return counts, (replies[-1] if contact else 0)
 
-    def hold(self, contact, order_no, hold_s, now=None):
+    def hold(self, contact: str, order_no: str, hold_s: float, now: float | None = None) -> None:
         """An order held for review stays unpaid for its review and payment windows."""
         now = time.time() if now is None else now
         pipe = self.client.pipeline(transaction=True)
@@ -62,23 +73,23 @@ class Counters:
         pipe.expire(self.unpaid_key(contact), int(hold_s) + 1, gt=True)
         pipe.execute()
 
-    def settled(self, contact, order_no):
+    def settled(self, contact: str, order_no: str) -> None:
         """The order is paid or will never be: it no longer counts as unpaid."""
         self.client.zrem(self.unpaid_key(contact), order_no)
 
-    def unpaid_key(self, contact):
+    def unpaid_key(self, contact: str) -> str:
         return f"{self.prefix}:unpaid:{contact.lower()}"
 
 
 class RiskCounters(DependencyProvider):
     """`counters = RiskCounters()` on the risk service (REDIS_URL, RISK_COUNTER_PREFIX)."""
 
-    def setup(self):
+    def setup(self) -> None:
         config = self.container.config
         client = redis.Redis.from_url(
             config.get("REDIS_URL", "redis://127.0.0.1:6379/0"), socket_timeout=0.5, socket_connect_timeout=0.5
         )
         self.counters = Counters(client, config.get("RISK_COUNTER_PREFIX", "kameng:risk"))
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: Any) -> Counters:
         return self.counters

@@ -11,18 +11,22 @@ import ipaddress
 import json
 import logging
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import Any
 
 import redis
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
 
 from services.common import audit, metrics, outbox, sql
 from services.common.db import after_commit
 from services.common.envelope import isoformat
 from services.common.errors import Conflict, NotFound
 from services.risk import rules as engine
+from services.risk.counters import Counters
 from services.risk.models import Decision, KnownContact, ListEntry, RuleSet
 
 log = logging.getLogger(__name__)
@@ -31,7 +35,14 @@ EVENTS = {"approve": "risk_approved", "review": "risk_review", "reject": "risk_r
 LISTS = {"blacklist": "block", "allowlist": "allow"}
 
 
-def assess(session, envelope, counters, review_s, window_s, announce=True):
+def assess(
+    session: Session,
+    envelope: dict[str, Any],
+    counters: Counters,
+    review_s: float,
+    window_s: float,
+    announce: bool = True,
+) -> dict[str, Any]:
     """The saga's risk step. A repeat for an order already decided answers the same decision
     (its counters are not counted twice: ZADD NX). Answers the event the saga waits for,
     {"type", "data"}; `announce`: it is also published (the request came by event; an order's
@@ -42,6 +53,8 @@ def assess(session, envelope, counters, review_s, window_s, announce=True):
         signals = {**signals, "contact": signals["contact"].lower()}
     version, rule_set = current_rules(session)
     listed = matching_lists(session, signals)
+    counts: dict[engine.Series, int]
+    notes: list[engine.Fired]
     counts, unpaid, notes = {}, 0, []
     if not listed:
         try:
@@ -67,11 +80,11 @@ def assess(session, envelope, counters, review_s, window_s, announce=True):
     )
     if signals.get("contact") and decision["outcome"] in ("reject", "review"):
         _unpaid(counters, decision["outcome"], signals["contact"], signals["order_no"], review_s + window_s)
-    answer = {"type": EVENTS[decision["outcome"]], "data": _event(decision, review_s, window_s)}
+    event_type, data = EVENTS[decision["outcome"]], _event(decision, review_s, window_s)
     if announce:
-        outbox.add(session, answer["type"], answer["data"])
+        outbox.add(session, event_type, data)
     metrics.RISK_ASSESSMENT_SECONDS.observe(time.perf_counter() - started)
-    return answer
+    return {"type": event_type, "data": data}
 
 
 # The assessment, every order's, in plain SQL (services/common/sql.py)
@@ -87,7 +100,7 @@ WHERE (kind, value) IN (SELECT * FROM unnest(%(kinds)s::text[], %(values)s::text
 KNOWN = f"INSERT INTO {sql.qualified(KnownContact.__table__)} (contact) VALUES (%(contact)s) ON CONFLICT DO NOTHING"
 
 
-def _store(session, decision):
+def _store(session: Session, decision: dict[str, Any]) -> Mapping[Any, Any]:
     """The decision row; for an order decided before, the first decision (and no new metrics)."""
     params = {**decision, "signals": json.dumps(decision["signals"]), "rules": json.dumps(decision["rules"])}
     if sql.run(session, STORE, params).first() is not None:
@@ -104,7 +117,7 @@ def _store(session, decision):
     )
 
 
-def _event(decision, review_s, window_s):
+def _event(decision: Mapping[Any, Any], review_s: float, window_s: float) -> dict[str, Any]:
     data = {
         "order_no": decision["order_no"],
         "score": decision["score"],
@@ -117,17 +130,17 @@ def _event(decision, review_s, window_s):
     return data
 
 
-def _count(decision):
+def _count(decision: Mapping[str, Any]) -> None:
     metrics.RISK_DECISIONS.labels(decision["outcome"]).inc()
     for fired in decision["rules"]:
         metrics.RISK_RULES_FIRED.labels(fired["rule"], decision["outcome"]).inc()
 
 
-def _settle(counters, contact, order_no):
+def _settle(counters: Counters, contact: str, order_no: str) -> None:
     _unpaid(counters, "reject", contact, order_no)
 
 
-def _unpaid(counters, outcome, contact, order_no, hold_s=0):
+def _unpaid(counters: Counters, outcome: str, contact: str, order_no: str, hold_s: float = 0) -> None:
     """A rejected order never counts as unpaid; one held for review counts through its review."""
     try:
         if outcome == "review":
@@ -138,13 +151,13 @@ def _unpaid(counters, outcome, contact, order_no, hold_s=0):
         log.warning("risk counters unavailable (Redis); unpaid order left to its window")
 
 
-def current_rules(session):
+def current_rules(session: Session) -> tuple[int, dict[str, Any]]:
     """(version, rules); version 0 is the built-in default (nothing configured)."""
     row = sql.run(session, RULES, {}).first()
     return (row.version, {**engine.DEFAULT_RULES, **row.rules}) if row else (0, dict(engine.DEFAULT_RULES))
 
 
-def matching_lists(session, signals):
+def matching_lists(session: Session, signals: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     """(list, kind, value) rows that match the order's signals, CIDRs included."""
     pairs = engine.list_candidates(signals)
     ip = signals["ip"] if signals.get("ip") and _is_ip(signals["ip"]) else None
@@ -156,7 +169,7 @@ def matching_lists(session, signals):
     ]
 
 
-def _is_ip(value):
+def _is_ip(value: str) -> bool:
     try:
         ipaddress.ip_address(value)
         return True
@@ -164,22 +177,22 @@ def _is_ip(value):
         return False
 
 
-def is_known(session, contact):
+def is_known(session: Session, contact: str | None) -> bool:
+    if not contact:
+        return False
     return (
-        bool(contact)
-        and session.execute(select(KnownContact.contact).where(KnownContact.contact == contact.lower())).first()
-        is not None
+        session.execute(select(KnownContact.contact).where(KnownContact.contact == contact.lower())).first() is not None
     )
 
 
-def on_payment_succeeded(session, envelope, counters):
+def on_payment_succeeded(session: Session, envelope: dict[str, Any], counters: Counters) -> None:
     """A paid order: its contact is known from now on, and it no longer counts as unpaid."""
     contact = on_order_settled(session, envelope, counters)
     if contact:
         sql.run(session, KNOWN, {"contact": contact})
 
 
-def on_order_settled(session, envelope, counters):
+def on_order_settled(session: Session, envelope: dict[str, Any], counters: Counters) -> str | None:
     """A paid order, or one whose stock goes back (cancel, expiry, review rejected): it no longer
     counts as unpaid. Answers the order's contact (None for an order risk never saw)."""
     order_no = envelope["data"]["order_no"]
@@ -191,7 +204,7 @@ def on_order_settled(session, envelope, counters):
     return contact
 
 
-def set_rules(session, actor, rule_set):
+def set_rules(session: Session, actor: str, rule_set: dict[str, Any]) -> dict[str, Any]:
     session.execute(text("SELECT pg_advisory_xact_lock(hashtext('risk.rule_sets'))"))
     version = (session.scalar(select(func.max(RuleSet.version))) or 0) + 1
     row = RuleSet(version=version, rules=rule_set, actor=actor)
@@ -201,18 +214,18 @@ def set_rules(session, actor, rule_set):
     return rules_view(session)
 
 
-def rules_view(session):
+def rules_view(session: Session) -> dict[str, Any]:
     version, rule_set = current_rules(session)
     row = session.get(RuleSet, version) if version else None
     return {"version": version, "rules": rule_set, "actor": row and row.actor, "at": row and isoformat(row.at)}
 
 
-def rule_versions(session, limit=50):
+def rule_versions(session: Session, limit: int = 50) -> list[dict[str, Any]]:
     rows = session.scalars(select(RuleSet).order_by(RuleSet.version.desc()).limit(limit))
     return [{"version": r.version, "rules": r.rules, "actor": r.actor, "at": isoformat(r.at)} for r in rows]
 
 
-def add_entry(session, actor, name, entry):
+def add_entry(session: Session, actor: str, name: str, entry: dict[str, Any]) -> dict[str, Any]:
     network = entry["value"] if entry["kind"] == "cidr" else None
     added = session.scalars(
         insert(ListEntry)
@@ -233,7 +246,7 @@ def add_entry(session, actor, name, entry):
     return entry_view(added)
 
 
-def remove_entry(session, actor, name, entry_id):
+def remove_entry(session: Session, actor: str, name: str, entry_id: int) -> dict[str, Any]:
     removed = session.scalars(
         delete(ListEntry).where(ListEntry.id == entry_id, ListEntry.list == LISTS[name]).returning(ListEntry)
     ).first()
@@ -243,14 +256,14 @@ def remove_entry(session, actor, name, entry_id):
     return entry_view(removed)
 
 
-def entries(session, name, limit=200):
+def entries(session: Session, name: str, limit: int = 200) -> list[dict[str, Any]]:
     rows = session.scalars(
         select(ListEntry).where(ListEntry.list == LISTS[name]).order_by(ListEntry.id.desc()).limit(limit)
     )
     return [entry_view(r) for r in rows]
 
 
-def entry_view(entry):
+def entry_view(entry: ListEntry) -> dict[str, Any]:
     return {
         "id": entry.id,
         "kind": entry.kind,
@@ -261,7 +274,7 @@ def entry_view(entry):
     }
 
 
-def decision_view(decision):
+def decision_view(decision: Decision) -> dict[str, Any]:
     return {
         "order_no": decision.order_no,
         "outcome": decision.outcome,
@@ -278,12 +291,12 @@ def decision_view(decision):
     }
 
 
-def decision_of(session, order_no):
+def decision_of(session: Session, order_no: str) -> dict[str, Any] | None:
     decision = session.get(Decision, order_no)
     return decision_view(decision) if decision else None
 
 
-def open_reviews(session, limit=50):
+def open_reviews(session: Session, limit: int = 50) -> list[dict[str, Any]]:
     """Orders waiting for an admin, oldest first; a review past its window has been released."""
     rows = session.scalars(
         select(Decision)
@@ -294,7 +307,9 @@ def open_reviews(session, limit=50):
     return [decision_view(r) for r in rows]
 
 
-def resolve(session, actor, order_no, approve, note, window_s):
+def resolve(
+    session: Session, actor: str, order_no: str, approve: bool, note: str | None, window_s: float
+) -> dict[str, Any]:
     """An admin's verdict on a held order: review_approved (payment window starts now) or
     review_rejected (stock released), with an audit row."""
     decision = session.get(Decision, order_no, with_for_update=True, populate_existing=True)
@@ -302,6 +317,7 @@ def resolve(session, actor, order_no, approve, note, window_s):
         raise NotFound("no review for this order", {"order_no": order_no})
     if decision.resolution is not None:
         raise Conflict(f"already {decision.resolution}", {"resolution": decision.resolution})
+    assert decision.hold_until is not None  # a review always has its window (assess sets it)
     if decision.hold_until <= datetime.now(UTC):
         raise Conflict("the review window has passed and the order was released", {"order_no": order_no})
     decision.resolution = "approved" if approve else "rejected"

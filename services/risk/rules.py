@@ -19,6 +19,7 @@ thresholds the score reaches. Blacklists reject whatever else holds; allowlists 
 """
 
 from collections import namedtuple
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 OUTCOMES = ("approve", "review", "reject")
@@ -45,7 +46,7 @@ Series = namedtuple("Series", "name key window_s")
 Fired = namedtuple("Fired", "rule reason action score")
 
 
-def series(rules, signals):
+def series(rules: Mapping[str, Any], signals: Mapping[str, Any]) -> list[Series]:
     """The counters this order feeds and reads (a key is only there when its signal is)."""
     wanted = []
     for rule in rules["velocity"]:
@@ -70,7 +71,14 @@ def series(rules, signals):
     return wanted
 
 
-def evaluate(rules, signals, counts, unpaid=0, known_contact=True, listed=()):
+def evaluate(
+    rules: Mapping[str, Any],
+    signals: Mapping[str, Any],
+    counts: Mapping[Series, int],
+    unpaid: int = 0,
+    known_contact: bool = True,
+    listed: Sequence[tuple[str, str, str]] = (),
+) -> tuple[str, int, list[Fired]]:
     """(outcome, score, [Fired]). `counts` maps each Series to its count (this order included),
     `unpaid` counts the contact's unpaid orders (this one included), `listed` holds
     (list, kind, value) rows matching the order's signals."""
@@ -87,7 +95,7 @@ def evaluate(rules, signals, counts, unpaid=0, known_contact=True, listed=()):
     return _outcome(rules, score, fired), score, fired
 
 
-def _counted(rules, counts):
+def _counted(rules: Mapping[str, Any], counts: Mapping[Series, int]) -> list[Fired]:
     fired = []
     by_name: dict[str, list[tuple[Series, int]]] = {}
     for s, count in counts.items():
@@ -126,7 +134,7 @@ def _counted(rules, counts):
     return fired
 
 
-def _valued(rules, signals, unpaid, known_contact):
+def _valued(rules: Mapping[str, Any], signals: Mapping[str, Any], unpaid: int, known_contact: bool) -> list[Fired]:
     fired = []
     category, amount, quantity = signals.get("category"), signals.get("amount", 0), signals.get("quantity", 0)
     for kind, value in (("amount", amount), ("quantity", quantity)):
@@ -143,11 +151,11 @@ def _valued(rules, signals, unpaid, known_contact):
     return fired
 
 
-def _fire(name, rule, reason):
+def _fire(name: str, rule: Mapping[str, Any], reason: str) -> Fired:
     return Fired(name, reason, rule.get("action", "review"), rule.get("score", 0))
 
 
-def _outcome(rules, score, fired):
+def _outcome(rules: Mapping[str, Any], score: int, fired: Iterable[Fired]) -> str:
     actions = {f.action for f in fired}
     if "reject" in actions or score >= rules["reject_score"]:
         return "reject"
@@ -156,7 +164,7 @@ def _outcome(rules, score, fired):
     return "approve"
 
 
-def list_candidates(signals):
+def list_candidates(signals: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(kind, normalised value) pairs an order's signals could match on a list (CIDRs apart)."""
     pairs = []
     for kind in ("ip", "device", "recharge_account"):

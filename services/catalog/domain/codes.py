@@ -4,10 +4,13 @@ touch the database and are never logged."""
 
 import re
 import uuid
+from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import Any
 
 from psycopg2.extras import execute_values
 from sqlalchemy import func, select, table, text, update
+from sqlalchemy.orm import Session
 
 from services.catalog.domain import stock
 from services.catalog.domain.products import active_product
@@ -23,7 +26,7 @@ STAGE_COLUMNS = "(import_id, line_no, code, secret, expires_on, code_hash)"
 STAGED = sql.qualified(table("code_import_lines", schema=Code.__table__.schema))  # made by a migration only
 
 
-def parse_line(line, separator):
+def parse_line(line: str, separator: str | None) -> tuple[str, str | None, date | None]:
     """(code, secret, expires_on) or raise ValueError(reason). `code[<sep>secret[<sep>YYYY-MM-DD]]`."""
     if CONTROL.search(line):
         raise ValueError("control characters")
@@ -43,7 +46,7 @@ def parse_line(line, separator):
     return code, secret, expires_on
 
 
-def begin_import(session, actor, sku):
+def begin_import(session: Session, actor: str, sku: str) -> dict[str, str]:
     product = active_product(session, sku)
     if product.delivery != "card":
         raise Conflict("only card products hold codes", {"sku": sku, "delivery": product.delivery})
@@ -52,14 +55,16 @@ def begin_import(session, actor, sku):
     return {"import_id": job.id}
 
 
-def _staging(session, import_id):
+def _staging(session: Session, import_id: str) -> CodeImport:
     job = session.get(CodeImport, import_id, with_for_update=True)
     if job is None or job.status != "staging":
         raise NotFound("no import in progress with this id", {"import_id": import_id})
     return job
 
 
-def stage(session, keys: DataKeys, import_id, lines, separator):
+def stage(
+    session: Session, keys: DataKeys, import_id: str, lines: Iterable[Sequence[Any]], separator: str | None
+) -> dict[str, Any]:
     """Encrypt and stage one chunk of [line_no, text] pairs (one multi-row INSERT; COPY is not
     available on green psycopg2). Answers the rejected lines."""
     rows, rejected = [], []
@@ -81,14 +86,15 @@ def stage(session, keys: DataKeys, import_id, lines, separator):
         )
     job = _staging(session, import_id)  # locked only now: chunks encrypt in parallel
     if rows:
-        cursor = session.connection().connection.driver_connection.cursor()
+        psycopg2_connection: Any = session.connection().connection.driver_connection  # open: not None
+        cursor = psycopg2_connection.cursor()
         execute_values(cursor, f"INSERT INTO {STAGED} {STAGE_COLUMNS} VALUES %s", rows, page_size=len(rows))
     job.staged += len(rows)
     job.rejected += len(rejected)
     return {"staged": len(rows), "rejected": rejected}
 
 
-def finish_import(session, import_id, rejected_lines):
+def finish_import(session: Session, import_id: str, rejected_lines: int) -> dict[str, int]:
     """Move the staged codes into the inventory in this one transaction: first occurrence wins,
     codes already in the SKU count as duplicates."""
     job = _staging(session, import_id)
@@ -121,7 +127,7 @@ def finish_import(session, import_id, rejected_lines):
     return {"imported": imported, "duplicates": job.duplicates}
 
 
-def abort_import(session, import_id):
+def abort_import(session: Session, import_id: str) -> dict[str, str]:
     job = session.get(CodeImport, import_id, with_for_update=True)
     if job is not None and job.status == "staging":
         job.status = "aborted"
@@ -129,7 +135,7 @@ def abort_import(session, import_id):
     return {"import_id": import_id}
 
 
-def sweep_abandoned_imports(session, older_than_s=3600):
+def sweep_abandoned_imports(session: Session, older_than_s: float = 3600) -> int:
     """Imports whose request died half-way: drop their staged rows."""
     stale = session.scalars(
         select(CodeImport.id)
@@ -144,7 +150,16 @@ def sweep_abandoned_imports(session, older_than_s=3600):
     return len(stale)
 
 
-def list_codes(session, keys: DataKeys, actor, sku, status=None, reveal=False, limit=100, after_id=0):
+def list_codes(
+    session: Session,
+    keys: DataKeys,
+    actor: str,
+    sku: str,
+    status: str | None = None,
+    reveal: bool = False,
+    limit: int = 100,
+    after_id: int = 0,
+) -> dict[str, Any]:
     """Admin view of a SKU's codes; decrypted only with `reveal` (an audited action)."""
     active_product(session, sku)
     query = select(Code).where(Code.sku == sku, Code.id > after_id).order_by(Code.id).limit(limit)
@@ -154,7 +169,7 @@ def list_codes(session, keys: DataKeys, actor, sku, status=None, reveal=False, l
     if reveal:
         audit.record(session, actor, "codes.reveal", sku, {"ids": [c.id for c in rows]})
 
-    def shown(token):
+    def shown(token: bytes | None) -> str | None:
         if token is None:
             return None
         return keys.decrypt(token) if reveal else "•" * 8
@@ -175,7 +190,7 @@ def list_codes(session, keys: DataKeys, actor, sku, status=None, reveal=False, l
     }
 
 
-def rotate_batch(session, keys: DataKeys, after_id, batch=1000):
+def rotate_batch(session: Session, keys: DataKeys, after_id: int, batch: int = 1000) -> tuple[int | None, int]:
     """Re-encrypt a batch of codes under the newest key; answers the last id looked at (None at
     the end) and how many were re-encrypted."""
     rows = session.execute(
@@ -195,6 +210,6 @@ def rotate_batch(session, keys: DataKeys, after_id, batch=1000):
     return (rows[-1].id if rows else None), len(changed)
 
 
-def count(session, sku=None):
+def count(session: Session, sku: str | None = None) -> int:
     query = select(func.count()).select_from(Code)
     return session.execute(query.where(Code.sku == sku) if sku else query).scalar_one()

@@ -1,11 +1,14 @@
 """Prices: the base price, a price per member/agent level, and timed promotions. The buyer gets
 the lowest price among the rules that apply at that moment, and the quote says which rule."""
 
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import delete, select
+from sqlalchemy import Row, delete, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
 
 from services.catalog.domain.products import active_product
 from services.catalog.models import Category, LevelPrice, Product, Promotion, StockLevel
@@ -14,12 +17,12 @@ from services.common.envelope import isoformat
 from services.common.errors import InvalidInput, NotFound
 
 
-def discounted(base, percent_off):
+def discounted(base: int, percent_off: int) -> int:
     """Round half up to the fen: 1990 at 15% off -> 1692 (16.915 -> 16.92)."""
     return (base * (100 - percent_off) * 2 + 100) // 200
 
 
-def promotion_applies(promo, at):
+def promotion_applies(promo: Promotion, at: datetime) -> bool:
     if (
         not promo.active
         or (promo.valid_from and at < promo.valid_from)
@@ -35,14 +38,17 @@ def promotion_applies(promo, at):
     return now >= promo.starts or now < promo.ends  # a window across midnight
 
 
-def best_price(base, level_price, promotions, at):
+def best_price(
+    base: int, level_price: LevelPrice | None, promotions: Iterable[Promotion], at: datetime
+) -> tuple[int, dict[str, Any]]:
     """(unit price, rule) — the lowest of the applicable rules; ties keep the simpler rule."""
-    best = (base, {"kind": "base"})
+    best: tuple[int, dict[str, Any]] = (base, {"kind": "base"})
     if level_price is not None and level_price.price < best[0]:
         best = (level_price.price, {"kind": "level", "level": level_price.level})
     for promo in promotions:
         if promotion_applies(promo, at):
-            price = promo.price if promo.price is not None else discounted(base, promo.percent_off)
+            # a promotion has a price or a percent_off, never both nor neither (constraint one_discount)
+            price = promo.price if promo.price is not None else discounted(base, cast(int, promo.percent_off))
             if price < best[0]:
                 best = (price, {"kind": "promotion", "promotion_id": promo.id, "name": promo.name})
     return best
@@ -58,12 +64,16 @@ LEFT JOIN {sql.qualified(StockLevel.__table__)} s ON s.sku = p.sku
 WHERE p.sku = %(sku)s AND p.active"""
 
 
-def quote(session, sku, quantity, level=None, at=None):
+def quote(
+    session: Session, sku: str, quantity: int, level: str | None = None, at: datetime | None = None
+) -> dict[str, Any]:
     """The price lines of `quantity` of `sku` (for a `level`, at a time)."""
     return quote_with_product(session, sku, quantity, level, at)[0]
 
 
-def quote_with_product(session, sku, quantity, level=None, at=None):
+def quote_with_product(
+    session: Session, sku: str, quantity: int, level: str | None = None, at: datetime | None = None
+) -> tuple[dict[str, Any], Row[Any]]:
     """(quote, the product's row). On every order's path, in plain SQL (services/common/sql.py):
     the product, its category, its stock and whether it has active promotions in one statement;
     the promotions (and a level's price) only when there are."""
@@ -96,7 +106,7 @@ def quote_with_product(session, sku, quantity, level=None, at=None):
     }, product
 
 
-def set_level_price(session, actor, sku, level, price):
+def set_level_price(session: Session, actor: str, sku: str, level: str, price: int | None) -> dict[str, Any]:
     active_product(session, sku)
     if price is None:
         session.execute(delete(LevelPrice).where(LevelPrice.sku == sku, LevelPrice.level == level))
@@ -110,7 +120,7 @@ def set_level_price(session, actor, sku, level, price):
     return {"sku": sku, "level": level, "price": price}
 
 
-def create_promotion(session, actor, sku, fields):
+def create_promotion(session: Session, actor: str, sku: str, fields: dict[str, Any]) -> dict[str, Any]:
     active_product(session, sku)
     try:
         ZoneInfo(fields["timezone"])
@@ -123,7 +133,7 @@ def create_promotion(session, actor, sku, fields):
     return promotion_view(promo)
 
 
-def delete_promotion(session, actor, promotion_id):
+def delete_promotion(session: Session, actor: str, promotion_id: int) -> dict[str, Any]:
     promo = session.get(Promotion, promotion_id, with_for_update=True)
     if promo is None or not promo.active:
         raise NotFound("no such promotion", {"promotion_id": promotion_id})
@@ -132,7 +142,7 @@ def delete_promotion(session, actor, promotion_id):
     return promotion_view(promo)
 
 
-def promotion_view(promo):
+def promotion_view(promo: Promotion) -> dict[str, Any]:
     return {
         "id": promo.id,
         "sku": promo.sku,
@@ -149,5 +159,5 @@ def promotion_view(promo):
     }
 
 
-def _plain(fields):
+def _plain(fields: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in fields.items()}

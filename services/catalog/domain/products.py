@@ -2,21 +2,23 @@
 
 import base64
 import binascii
+from typing import Any
 
 from prometheus_client import Gauge
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
 
 from services.catalog.models import Category, Product, StockLevel
 from services.common import audit, outbox
 from services.common.errors import Conflict, InvalidInput, NotFound
 
 
-def _encode_cursor(sku):
+def _encode_cursor(sku: str) -> str:
     return base64.urlsafe_b64encode(sku.encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor):
+def _decode_cursor(cursor: str) -> str:
     try:
         sku = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
@@ -26,12 +28,12 @@ def _decode_cursor(cursor):
     return sku
 
 
-def stock_shown(level):
+def stock_shown(level: StockLevel | None) -> int | None:
     """Codes neither reserved nor sold; None when unlimited."""
     return level.available if level is not None and level.counted else None
 
 
-def public(product, category_name, level):
+def public(product: Product, category_name: str, level: StockLevel | None) -> dict[str, Any]:
     return {
         "sku": product.sku,
         "name": product.name,
@@ -46,7 +48,7 @@ def public(product, category_name, level):
     }
 
 
-def _listing():
+def _listing() -> Select[tuple[Product, str, StockLevel]]:
     return (
         select(Product, Category.name, StockLevel)
         .join(Category, Product.category_id == Category.id)
@@ -54,7 +56,9 @@ def _listing():
     )
 
 
-def list_products(session, category=None, q=None, limit=50, cursor=None):
+def list_products(
+    session: Session, category: str | None = None, q: str | None = None, limit: int = 50, cursor: str | None = None
+) -> dict[str, Any]:
     query = _listing().where(Product.active.is_(True)).order_by(Product.sku).limit(limit + 1)
     if category:
         query = query.where(Category.name == category)
@@ -69,14 +73,14 @@ def list_products(session, category=None, q=None, limit=50, cursor=None):
     return {"items": items, "next_cursor": next_cursor}
 
 
-def get_product(session, sku):
+def get_product(session: Session, sku: str) -> dict[str, Any]:
     row = session.execute(_listing().where(Product.sku == sku, Product.active.is_(True))).first()
     if row is None:
         raise NotFound("no such product", {"sku": sku})
     return public(*row)
 
 
-def active_product(session, sku, lock=False):
+def active_product(session: Session, sku: str, lock: bool = False) -> Product:
     query = select(Product).where(Product.sku == sku, Product.active.is_(True))
     product = session.scalars(query.with_for_update() if lock else query).first()
     if product is None:
@@ -84,13 +88,13 @@ def active_product(session, sku, lock=False):
     return product
 
 
-def category_id(session, name, parent_id=None):
+def category_id(session: Session, name: str, parent_id: int | None = None) -> int:
     """The id of category `name`, created when new (concurrency-safe)."""
     session.execute(insert(Category).values(name=name, parent_id=parent_id).on_conflict_do_nothing())
     return session.execute(select(Category.id).where(Category.name == name)).scalar_one()
 
 
-def create_product(session, actor, fields):
+def create_product(session: Session, actor: str, fields: dict[str, Any]) -> dict[str, Any]:
     """Admin: a new product (its category created when new); 409 when the SKU exists."""
     values = {k: v for k, v in fields.items() if k != "category"}
     row = session.execute(
@@ -109,7 +113,7 @@ def create_product(session, actor, fields):
     return product
 
 
-def update_product(session, actor, sku, fields):
+def update_product(session: Session, actor: str, sku: str, fields: dict[str, Any]) -> dict[str, Any]:
     product = session.get(Product, sku, with_for_update=True)
     if product is None:
         raise NotFound("no such product", {"sku": sku})
@@ -129,7 +133,7 @@ def update_product(session, actor, sku, fields):
     return view
 
 
-def _admin_view(session, sku):
+def _admin_view(session: Session, sku: str) -> dict[str, Any]:
     product, category, level = session.execute(_listing().where(Product.sku == sku)).one()
     return {
         **public(product, category, level),
@@ -139,7 +143,9 @@ def _admin_view(session, sku):
     }
 
 
-def create_category(session, actor, name, parent=None, sort_order=0):
+def create_category(
+    session: Session, actor: str, name: str, parent: str | None = None, sort_order: int = 0
+) -> dict[str, Any]:
     parent_id = _category(session, parent).id if parent else None
     row = session.execute(
         insert(Category)
@@ -150,10 +156,10 @@ def create_category(session, actor, name, parent=None, sort_order=0):
     if row is None:
         raise Conflict("a category with this name exists", {"name": name})
     audit.record(session, actor, "category.create", name, {"parent": parent, "sort_order": sort_order})
-    return category_view(session, session.get(Category, row.id))
+    return category_view(session, session.get_one(Category, row.id))
 
 
-def update_category(session, actor, name, fields):
+def update_category(session: Session, actor: str, name: str, fields: dict[str, Any]) -> dict[str, Any]:
     category = _category(session, name)
     if "parent" in fields:
         parent = _category(session, fields["parent"]) if fields["parent"] else None
@@ -173,27 +179,27 @@ def update_category(session, actor, name, fields):
     return category_view(session, category)
 
 
-def list_categories(session):
+def list_categories(session: Session) -> list[dict[str, Any]]:
     return [
         category_view(session, c)
         for c in session.scalars(select(Category).order_by(Category.sort_order, Category.name))
     ]
 
 
-def category_view(session, category):
+def category_view(session: Session, category: Category) -> dict[str, Any]:
     parent = session.get(Category, category.parent_id) if category.parent_id else None
     return {"name": category.name, "parent": parent.name if parent else None, "sort_order": category.sort_order}
 
 
-def _category(session, name):
+def _category(session: Session, name: str) -> Category:
     category = session.scalars(select(Category).where(Category.name == name)).first()
     if category is None:
         raise NotFound("no such category", {"name": name})
     return category
 
 
-def _is_within(session, candidate, ancestor):
-    node = candidate
+def _is_within(session: Session, candidate: Category, ancestor: Category) -> bool:
+    node: Category | None = candidate
     while node is not None:
         if node.id == ancestor.id:
             return True
@@ -201,7 +207,7 @@ def _is_within(session, candidate, ancestor):
     return False
 
 
-def stock_report(session):
+def stock_report(session: Session) -> list[dict[str, Any]]:
     rows = session.execute(
         select(Product, StockLevel).join(StockLevel, StockLevel.sku == Product.sku).order_by(Product.sku)
     ).all()
@@ -225,7 +231,7 @@ STOCK_AVAILABLE = Gauge("kameng_stock_available", "Units for sale now, per activ
 STOCK_LOW_AT = Gauge("kameng_stock_low_threshold", "The merchant's low-stock threshold per active counted SKU", ["sku"])
 
 
-def report_stock(session):
+def report_stock(session: Session) -> int:
     """Refresh the stock gauges (an SKU deactivated since the last report disappears)."""
     rows = session.execute(
         select(Product.sku, StockLevel.available, Product.low_stock_threshold)
@@ -240,5 +246,5 @@ def report_stock(session):
     return len(rows)
 
 
-def count_products(session):
+def count_products(session: Session) -> int:
     return session.execute(select(func.count()).select_from(Product)).scalar_one()

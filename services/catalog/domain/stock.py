@@ -7,9 +7,12 @@ orders of one SKU queue on its row only for the commit. Every outcome is an outb
 `stock_low` is sent by the one transaction whose update takes `available` below the threshold:
 once per crossing, not once per order."""
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
+from sqlalchemy.orm import Session
 
 from services.catalog.domain import pricing
 from services.catalog.domain.products import active_product
@@ -33,7 +36,14 @@ WHERE sku = %(sku)s AND (%(only_if)s::bigint IS NULL OR NOT counted OR available
 RETURNING available, counted"""
 
 
-def _move(session, product, available=0, reserved=0, sold=0, only_if_available=None):
+def _move(
+    session: Session,
+    product: Product | Row[Any],
+    available: int = 0,
+    reserved: int = 0,
+    sold: int = 0,
+    only_if_available: int | None = None,
+) -> Row[Any] | None:
     """Add the deltas to the SKU's counters (available only when counted); None when
     `only_if_available` is more than what is available. Sends stock_low on a downward crossing."""
     row = sql.run(
@@ -51,7 +61,7 @@ def _move(session, product, available=0, reserved=0, sold=0, only_if_available=N
     return row
 
 
-def sold_out_changed(session, sku, sold_out):
+def sold_out_changed(session: Session, sku: str, sold_out: bool) -> None:
     """Tell the gateways, once committed, that a SKU ran out or came back (a hint: they also ask
     `sold_out` every second, so a lost one costs at most that)."""
     hints.add(session, "sold_out_changed", {"sku": sku, "sold_out": sold_out})
@@ -61,7 +71,7 @@ SOLD_OUT = f"""SELECT s.sku FROM {STOCK_LEVELS} s JOIN {PRODUCTS} p ON p.sku = s
 WHERE s.counted AND s.available <= 0 AND p.active"""
 
 
-def sold_out(session):
+def sold_out(session: Session) -> list[str]:
     """The active SKUs nobody can buy one of now (the gateway answers them at the door)."""
     return [row.sku for row in sql.run(session, SOLD_OUT, {})]
 
@@ -92,7 +102,16 @@ PRODUCT = (
 )
 
 
-def reserve(session, order_no, sku, quantity, ttl_s, serialised=False, announce=True, product=None):
+def reserve(
+    session: Session,
+    order_no: str,
+    sku: str,
+    quantity: int,
+    ttl_s: float,
+    serialised: bool = False,
+    announce: bool = True,
+    product: Row[Any] | None = None,
+) -> dict[str, Any]:
     """{"outcome": "reserved" | "out_of_stock", ...}; a repeat for a held or committed order
     answers as the first time did. A released reservation may be taken again (late payment).
     The hot path of a flash sale: a handful of plain statements, the counters last. It raises
@@ -136,7 +155,9 @@ def reserve(session, order_no, sku, quantity, ttl_s, serialised=False, announce=
     return _answer(order_no, sku, quantity, "held", expires_at)
 
 
-def reserve_quoted(session, order_no, sku, quantity, ttl_s, level=None):
+def reserve_quoted(
+    session: Session, order_no: str, sku: str, quantity: int, ttl_s: float, level: str | None = None
+) -> dict[str, Any]:
     """An order's creation asks once (DESIGN §3): the price lines and the reservation together,
     the price fixed by the same read of the product that the reservation takes stock from.
     Answers the quote with the reservation's `expires_at`; OutOfStock (nothing held) when the
@@ -147,13 +168,13 @@ def reserve_quoted(session, order_no, sku, quantity, ttl_s, level=None):
     return {**priced, "order_no": order_no, "expires_at": held["expires_at"]}
 
 
-def _serialise(session, order_no):
+def _serialise(session: Session, order_no: str) -> None:
     """One reservation change per order at a time, even before its row exists (a re-sent
     request may run beside the first): a transaction-scoped advisory lock on the order_no."""
     sql.run(session, SERIALISE, {"order_no": order_no})
 
 
-def _take(session, product, order_no, quantity):
+def _take(session: Session, product: Row[Any], order_no: str, quantity: int) -> bool:
     """Codes and counters together or not at all (a savepoint undoes a half-taken reservation)."""
     sql.run(session, "SAVEPOINT take", {})
     taken = (
@@ -172,7 +193,7 @@ def _take(session, product, order_no, quantity):
     return False
 
 
-def _answer(order_no, sku, quantity, status, expires_at):
+def _answer(order_no: str, sku: str, quantity: int, status: str, expires_at: datetime) -> dict[str, Any]:
     return {
         "order_no": order_no,
         "sku": sku,
@@ -183,13 +204,15 @@ def _answer(order_no, sku, quantity, status, expires_at):
     }
 
 
-def raise_unless_reserved(result):
+def raise_unless_reserved(result: dict[str, Any]) -> dict[str, Any]:
     if result["outcome"] != "reserved":
         raise OutOfStock("not enough stock", {"sku": result["sku"], "quantity": result["quantity"]})
     return result
 
 
-def release(session, order_no, reason="released", requested_at=None):
+def release(
+    session: Session, order_no: str, reason: str = "released", requested_at: datetime | None = None
+) -> dict[str, Any]:
     """Give a held reservation's stock back; a repeat (or an unknown order) changes nothing, and
     so does a request older than the reservation (a late payment re-reserved after it was sent)."""
     _serialise(session, order_no)
@@ -212,7 +235,10 @@ def release(session, order_no, reason="released", requested_at=None):
         {"order_no": order_no, "sku": reservation.sku, "quantity": reservation.quantity, "reason": reason},
     )
     _move(
-        session, session.get(Product, reservation.sku), available=reservation.quantity, reserved=-reservation.quantity
+        session,
+        session.get_one(Product, reservation.sku),
+        available=reservation.quantity,
+        reserved=-reservation.quantity,
     )
     return {"order_no": order_no, "released": True}
 
@@ -225,7 +251,7 @@ SELL = f"""WITH sold AS (UPDATE {CODES} SET status = 'sold', sold_at = now()
 UPDATE {RESERVATIONS} SET status = 'committed', updated_at = now() WHERE order_no = %(order_no)s"""
 
 
-def commit(session, order_no):
+def commit(session: Session, order_no: str) -> dict[str, Any]:
     """Reserved -> sold to this order (idempotent). Every paid order's path: plain SQL."""
     _serialise(session, order_no)
     reservation = sql.run(session, COMMITTING, {"order_no": order_no}).first()
@@ -244,7 +270,7 @@ def commit(session, order_no):
     return {"order_no": order_no, "sku": reservation.sku, "quantity": reservation.quantity, "status": status}
 
 
-def codes_of(session, keys: DataKeys, order_no):
+def codes_of(session: Session, keys: DataKeys, order_no: str) -> list[dict[str, Any]]:
     """The decrypted codes sold to `order_no` (for showing to the buyer who owns them)."""
     rows = session.scalars(select(Code).where(Code.order_no == order_no, Code.status == "sold").order_by(Code.id)).all()
     return [
@@ -257,7 +283,7 @@ def codes_of(session, keys: DataKeys, order_no):
     ]
 
 
-def sweep_expired(session, now=None):
+def sweep_expired(session: Session, now: datetime | None = None) -> int:
     """Release held reservations past their expiry; safe with several replicas (SKIP LOCKED). An
     order being changed right now (its lock held, e.g. a payment committing it at the last
     moment) is passed over until the next sweep: waiting for its lock while holding its row
@@ -278,25 +304,26 @@ def sweep_expired(session, now=None):
     return len(released)
 
 
-def set_counted_stock(session, actor, sku, available):
+def set_counted_stock(session: Session, actor: str, sku: str, available: int | None) -> dict[str, Any]:
     """Admin: limit a non-card SKU's stock to `available` (None: unlimited)."""
     product = active_product(session, sku)
     if product.delivery == "card":
         raise Conflict("card stock is the codes imported", {"sku": sku})
-    level = session.get(StockLevel, sku, with_for_update=True)
+    level = session.get_one(StockLevel, sku, with_for_update=True)
     level.counted, level.available = available is not None, available or 0
     sold_out_changed(session, sku, level.counted and level.available <= 0)
     audit.record(session, actor, "stock.set", sku, {"available": available})
     return {"sku": sku, "stock": available}
 
 
-def added(session, product, quantity):
+def added(session: Session, product: Product, quantity: int) -> None:
     """Stock came in (an import)."""
     row = _move(session, product, available=quantity)
+    assert row is not None  # without only_if_available the SKU's counters always move
     outbox.add(session, "stock_replenished", {"sku": product.sku, "added": quantity, "available": row.available})
 
 
-def on_reservation_requested(session, envelope):
+def on_reservation_requested(session: Session, envelope: dict[str, Any]) -> dict[str, Any] | None:
     """The saga's request, its order's lock held (`on_reservations_requested`). A request that
     cannot be met (unknown SKU, bad quantity) is a failed reservation for the order, not a poison
     message."""
@@ -309,9 +336,10 @@ def on_reservation_requested(session, envelope):
             "stock_reservation_failed",
             {"order_no": d["order_no"], "sku": d["sku"], "quantity": d["quantity"], "reason": exc.code},
         )
+        return None
 
 
-def on_reservations_requested(session, envelopes):
+def on_reservations_requested(session: Session, envelopes: Sequence[dict[str, Any]]) -> None:
     """A batch of the saga's requests, SKU by SKU (so two batches take the SKUs' counter rows in
     the same order and cannot deadlock), in arrival order within a SKU. Every order's lock is
     taken first, in order_no order, as a single-order change takes it: before any counter row."""
@@ -320,20 +348,24 @@ def on_reservations_requested(session, envelopes):
         on_reservation_requested(session, env)
 
 
-def on_release_requested(session, envelope):
+def on_release_requested(session: Session, envelope: dict[str, Any]) -> dict[str, Any]:
     requested_at = datetime.fromisoformat(envelope["occurred_at"].replace("Z", "+00:00"))
     return release(session, envelope["data"]["order_no"], requested_at=requested_at)
 
 
-def integrity_facts(session, days):
+def integrity_facts(session: Session, days: float) -> dict[str, Any]:
     """For the integrity check: codes sold per order in the last `days` days, sold codes with no
     order, and any code stored twice for a SKU (the keyed-hash index forbids it: a check of it)."""
     recent = Code.sold_at > func.now() - timedelta(days=days)
-    sold = session.execute(
-        select(Code.order_no, func.count())
-        .where(Code.status == "sold", recent, Code.order_no.is_not(None))
-        .group_by(Code.order_no)
-    ).all()
+    sold = (
+        session.execute(
+            select(Code.order_no, func.count())
+            .where(Code.status == "sold", recent, Code.order_no.is_not(None))
+            .group_by(Code.order_no)
+        )
+        .tuples()
+        .all()
+    )
     orphans = session.execute(select(func.count()).where(Code.status == "sold", Code.order_no.is_(None))).scalar_one()
     twice = session.execute(
         select(Code.sku, func.count()).group_by(Code.sku, Code.code_hash).having(func.count() > 1)

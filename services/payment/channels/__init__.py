@@ -41,15 +41,16 @@ that cannot verify anything.
 
 import importlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from services.common.config import enabled_payment_channels
+from services.payment.models import Payment
 
 log = logging.getLogger(__name__)
 
@@ -86,35 +87,39 @@ class Urls(NamedTuple):
 class Channel(Protocol):
     name: str
 
-    def start_payment(self, payment, urls: Urls) -> dict: ...
+    def start_payment(self, payment: Payment, urls: Urls) -> dict[str, Any]: ...
 
-    def verify_notify(self, request: dict) -> Notice: ...
+    def verify_notify(self, request: dict[str, Any]) -> Notice: ...
 
-    def reply(self, ok: bool) -> tuple: ...
+    def reply(self, ok: bool) -> tuple[int, dict[str, str], str | bytes]: ...
 
-    def query(self, payment) -> Notice | None: ...
+    def query(self, payment: Payment) -> Notice | None: ...
 
-    def refund(self, payment, refund_no: str, amount: int, reason: str) -> dict: ...
-
-
-FACTORIES: dict[str, Callable[[dict[str, Any]], Channel]] = {}
+    def refund(self, payment: Payment, refund_no: str, amount: int, reason: str) -> dict[str, Any]: ...
 
 
-def register(name):
+Factory = Callable[[Mapping[str, Any]], Channel]
+F = TypeVar("F", bound=Factory)
+T = TypeVar("T")
+
+FACTORIES: dict[str, Factory] = {}
+
+
+def register(name: str) -> Callable[[F], F]:
     """`@register("epay")` on a factory `f(config) -> Channel` (config: the nameko config dict)."""
 
-    def decorate(factory):
+    def decorate(factory: F) -> F:
         FACTORIES[name] = factory
         return factory
 
     return decorate
 
 
-def build(config):
+def build(config: Mapping[str, Any]) -> dict[str, Channel]:
     """{name: Channel} of the channels enabled by the settings. Raises Misconfigured for an
     enabled channel with an empty setting, or an unknown channel name."""
     _load_modules()
-    channels = {}
+    channels: dict[str, Channel] = {}
     for name in enabled_payment_channels(config):
         if name not in FACTORIES:
             raise Misconfigured(f"unknown payment channel {name!r} in KAMENG_PAYMENT_CHANNELS")
@@ -122,7 +127,7 @@ def build(config):
     return channels
 
 
-def required(config, name, *keys):
+def required(config: Mapping[str, Any], name: str, *keys: str) -> list[Any]:
     """The values of `keys` in config; Misconfigured names every empty one."""
     missing = [k for k in keys if not str(config.get(k) or "").strip()]
     if missing:
@@ -132,7 +137,7 @@ def required(config, name, *keys):
     return [config[k] for k in keys]
 
 
-def read_pem(name, path, loader):
+def read_pem(name: str, path: str, loader: Callable[[bytes], T]) -> T:
     """`loader(bytes)` of the PEM file a setting names (a key or a certificate); Misconfigured
     when it cannot be read or parsed."""
     try:
@@ -142,7 +147,7 @@ def read_pem(name, path, loader):
         raise Misconfigured(f"payment channel {name}: cannot load {path}: {type(exc).__name__}") from None
 
 
-def urls_for(public_url, channel, payment):
+def urls_for(public_url: str, channel: str, payment: Payment) -> Urls:
     return Urls(
         public_url=public_url,
         notify_url=f"{public_url}/api/v1/payments/{channel}/notify",
@@ -155,7 +160,7 @@ class Http:
     retries with backoff on connection errors and 502/503/504 (POSTs included: every channel call
     that changes something carries our idempotency key), and ChannelError for every failure."""
 
-    def __init__(self, connect_s=3.0, read_s=10.0, retries=2, backoff_s=0.2):
+    def __init__(self, connect_s: float = 3.0, read_s: float = 10.0, retries: int = 2, backoff_s: float = 0.2) -> None:
         self.timeout = (connect_s, read_s)
         retry = Retry(
             total=retries,
@@ -172,7 +177,7 @@ class Http:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
-    def request(self, method, url, **kwargs):
+    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         try:
             response = self.session.request(method, url, timeout=self.timeout, allow_redirects=False, **kwargs)
         except requests.RequestException as exc:
@@ -181,7 +186,7 @@ class Http:
             raise ChannelError(f"{method} {url.split('?')[0]}: HTTP {response.status_code}")
         return response
 
-    def json(self, method, url, **kwargs):
+    def json(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
         response = self.request(method, url, **kwargs)
         try:
             data = response.json()
@@ -195,6 +200,6 @@ class Http:
 MODULES = ("sandbox", "epay", "usdt", "alipay", "wechat")  # each registers itself when imported
 
 
-def _load_modules():
+def _load_modules() -> None:
     for module in MODULES:
         importlib.import_module(f"services.payment.channels.{module}")

@@ -16,8 +16,10 @@ Money crosses as decimal strings in yuan ("9.90") and is turned into integer fen
 
 import base64
 import json
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 from urllib.parse import urlencode
 
 from cryptography.exceptions import InvalidSignature
@@ -25,7 +27,18 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from services.common.money import format_minor, parse_minor
-from services.payment.channels import ChannelError, Http, Misconfigured, Notice, Refused, read_pem, register, required
+from services.payment.channels import (
+    ChannelError,
+    Http,
+    Misconfigured,
+    Notice,
+    Refused,
+    Urls,
+    read_pem,
+    register,
+    required,
+)
+from services.payment.models import Payment
 
 SIGN_TYPE = "RSA2"
 PAID = ("TRADE_SUCCESS", "TRADE_FINISHED")
@@ -43,7 +56,7 @@ class Config:
     url: str  # the gateway, e.g. https://openapi.alipay.com/gateway.do
 
 
-def load_config(config):
+def load_config(config: Mapping[str, Any]) -> Config:
     """From the settings KAMENG_ALIPAY_* (keys as PEM file paths). Anything empty, unreadable or
     not RSA is Misconfigured: the channel refuses to start rather than accept what it cannot verify."""
     app_id, seller_id, private_key_path, public_key_path, url = required(
@@ -59,7 +72,7 @@ def load_config(config):
 # -- signatures ---------------------------------------------------------------------------------
 
 
-def sign_content(params, leave_out=("sign",)):
+def sign_content(params: Mapping[str, Any], leave_out: Collection[str] = ("sign",)) -> str:
     """The signed string: the non-empty parameters but those left out, sorted by key, `k=v&k=v`.
     Requests leave out `sign`; notifies `sign` and `sign_type` (NOTIFY_LEAVE_OUT)."""
     return "&".join(f"{k}={v}" for k, v in sorted(params.items()) if k not in leave_out and v not in (None, ""))
@@ -68,11 +81,11 @@ def sign_content(params, leave_out=("sign",)):
 NOTIFY_LEAVE_OUT = ("sign", "sign_type")
 
 
-def sign(private_key, content):
+def sign(private_key: rsa.RSAPrivateKey, content: str) -> str:
     return base64.b64encode(private_key.sign(content.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
 
 
-def verify_signature(public_key, content, signature):
+def verify_signature(public_key: rsa.RSAPublicKey, content: str, signature: str) -> bool:
     try:
         raw = base64.b64decode(signature, validate=True)
         public_key.verify(raw, content.encode(), padding.PKCS1v15(), hashes.SHA256())
@@ -84,7 +97,9 @@ def verify_signature(public_key, content, signature):
 # -- requests -----------------------------------------------------------------------------------
 
 
-def signed_params(cfg, method, biz_content, now=None, **extra):
+def signed_params(
+    cfg: Config, method: str, biz_content: Mapping[str, Any], now: datetime | None = None, **extra: str | None
+) -> dict[str, str]:
     """The common parameters plus `extra` (notify_url, return_url), signed with our key."""
     now = (now or datetime.now(UTC)).astimezone(BEIJING)
     params = {
@@ -102,7 +117,17 @@ def signed_params(cfg, method, biz_content, now=None, **extra):
     return params
 
 
-def pay_url(cfg, payment_no, amount, subject, notify_url, return_url=None, wap=False, timeout_express="15m", now=None):
+def pay_url(
+    cfg: Config,
+    payment_no: str,
+    amount: int,
+    subject: str,
+    notify_url: str,
+    return_url: str | None = None,
+    wap: bool = False,
+    timeout_express: str = "15m",
+    now: datetime | None = None,
+) -> str:
     """The URL the buyer is sent to: alipay.trade.page.pay (desktop) or alipay.trade.wap.pay (phone)."""
     method, product = (
         ("alipay.trade.wap.pay", "QUICK_WAP_PAY") if wap else ("alipay.trade.page.pay", "FAST_INSTANT_TRADE_PAY")
@@ -118,12 +143,14 @@ def pay_url(cfg, payment_no, amount, subject, notify_url, return_url=None, wap=F
     return f"{cfg.url}?{urlencode(params)}"
 
 
-def query_request(cfg, payment_no, now=None):
+def query_request(cfg: Config, payment_no: str, now: datetime | None = None) -> tuple[str, dict[str, str]]:
     """(url, form) for alipay.trade.query by our number."""
     return cfg.url, signed_params(cfg, "alipay.trade.query", {"out_trade_no": payment_no}, now=now)
 
 
-def refund_request(cfg, payment_no, amount, refund_no, reason="", now=None):
+def refund_request(
+    cfg: Config, payment_no: str, amount: int, refund_no: str, reason: str = "", now: datetime | None = None
+) -> tuple[str, dict[str, str]]:
     """(url, form) for alipay.trade.refund; `refund_no` (out_request_no) makes it idempotent and
     is what allows several partial refunds of one trade."""
     biz = {"out_trade_no": payment_no, "refund_amount": format_minor(amount), "out_request_no": refund_no}
@@ -135,7 +162,7 @@ def refund_request(cfg, payment_no, amount, refund_no, reason="", now=None):
 # -- answers ------------------------------------------------------------------------------------
 
 
-def response_node(raw, node):
+def response_node(raw: str, node: str) -> str | None:
     """The exact text of `"<node>": {...}` in a raw JSON answer (strings respected), or None."""
     key = f'"{node}"'
     at = raw.find(key)
@@ -164,7 +191,7 @@ def response_node(raw, node):
     return None
 
 
-def verified_answer(cfg, method, raw):
+def verified_answer(cfg: Config, method: str, raw: str) -> dict[str, Any]:
     """The `<method>_response` object of a synchronous answer, after checking Alipay's signature
     over its exact text. An unsigned or wrongly signed answer is Refused (nothing is believed)."""
     node = method.replace(".", "_") + "_response"
@@ -181,7 +208,7 @@ def verified_answer(cfg, method, raw):
     return json.loads(text)
 
 
-def parse_query(cfg, raw):
+def parse_query(cfg: Config, raw: str) -> dict[str, Any]:
     """alipay.trade.query answer -> {"status": "paid" | "open" | "closed" | "unknown", "amount",
     "trade_no", "payment_no"}; a trade Alipay does not know (ACQ.TRADE_NOT_EXIST) is "unknown"."""
     node = verified_answer(cfg, "alipay.trade.query", raw)
@@ -198,7 +225,7 @@ def parse_query(cfg, raw):
     }
 
 
-def parse_refund(cfg, raw):
+def parse_refund(cfg: Config, raw: str) -> dict[str, Any]:
     """alipay.trade.refund answer -> {"status": "refunded" | "failed", "reason", "trade_no"}.
     Alipay refunds synchronously: code 10000 means the money went back (fund_change Y, or N for a
     repeat of an out_request_no already refunded: the same refund, still done)."""
@@ -211,7 +238,7 @@ def parse_refund(cfg, raw):
 # -- the async notify ---------------------------------------------------------------------------
 
 
-def verify_notify(cfg, params):
+def verify_notify(cfg: Config, params: Mapping[str, Any]) -> Notice:
     """A notify's form fields -> the Notice that settlement checks against our payment (our
     number, channel, amount, state), or Refused with the reason. Alipay also notifies
     TRADE_CLOSED (an unpaid trade timed out, or a paid one wholly refunded): a Notice with
@@ -242,7 +269,8 @@ def verify_notify(cfg, params):
     )
 
 
-def _amount(text):
+def _amount(text: Any) -> int | None:
+    """A JSON value or a form field: parse_minor refuses (ValueError) anything but an amount string."""
     try:
         return parse_minor(text)
     except ValueError:
@@ -263,11 +291,11 @@ class Alipay:
 
     name = "alipay"
 
-    def __init__(self, cfg, window_s=900, http=None):
+    def __init__(self, cfg: Config, window_s: float = 900, http: Http | None = None) -> None:
         self.cfg, self.http = cfg, http or Http()
         self.timeout_express = f"{max(1, int(window_s) // 60)}m"
 
-    def start_payment(self, payment, urls):
+    def start_payment(self, payment: Payment, urls: Urls) -> dict[str, Any]:
         return {
             "pay_url": pay_url(
                 self.cfg,
@@ -281,15 +309,15 @@ class Alipay:
             )
         }
 
-    def verify_notify(self, request):
+    def verify_notify(self, request: dict[str, Any]) -> Notice:
         if request.get("method") != "POST":
             raise Refused("alipay notify: not a POST")
         return verify_notify(self.cfg, dict(request.get("form") or {}))
 
-    def reply(self, ok):
+    def reply(self, ok: bool) -> tuple[int, dict[str, str], str]:
         return 200, {"Content-Type": "text/plain; charset=utf-8"}, REPLY_OK if ok else REPLY_FAIL
 
-    def query(self, payment):
+    def query(self, payment: Payment) -> Notice | None:
         found = self._ask(parse_query, *query_request(self.cfg, payment.payment_no))
         if found["status"] == "unknown":
             return None
@@ -302,13 +330,13 @@ class Alipay:
             paid=found["status"] == "paid",
         )
 
-    def refund(self, payment, refund_no, amount, reason):
+    def refund(self, payment: Payment, refund_no: str, amount: int, reason: str) -> dict[str, Any]:
         done = self._ask(parse_refund, *refund_request(self.cfg, payment.payment_no, amount, refund_no, reason))
         if done["status"] == "refunded":
             return {"status": "refunded", "channel_refund_no": done["trade_no"]}
         return {"status": "failed", "error": f"alipay: {done['reason']}"}
 
-    def _ask(self, parse, url, form):
+    def _ask(self, parse: Callable[[Config, str], dict[str, Any]], url: str, form: Mapping[str, str]) -> dict[str, Any]:
         """POST a signed request; an answer that does not verify is a ChannelError (nothing is
         believed, the caller tries again later: refunds repeat their out_request_no)."""
         response = self.http.request("POST", url, data=form)
@@ -319,5 +347,5 @@ class Alipay:
 
 
 @register("alipay")
-def build(config):
+def build(config: Mapping[str, Any]) -> Alipay:
     return Alipay(load_config(config), window_s=config.get("PAYMENT_WINDOW_S", 900))

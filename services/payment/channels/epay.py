@@ -18,15 +18,18 @@
 
 import hashlib
 import hmac
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 from services.common.money import format_minor, parse_minor
-from services.payment.channels import ChannelError, Http, Notice, Refused, register, required
+from services.payment.channels import ChannelError, Http, Notice, Refused, Urls, register, required
+from services.payment.models import Payment
 
 SIGNED_NOTIFY = ("pid", "trade_no", "out_trade_no", "money", "trade_status", "sign")
 
 
-def sign(fields, key):
+def sign(fields: Mapping[str, Any], key: str) -> str:
     """epay V1 MD5 signature of `fields` (a dict of str)."""
     text = "&".join(
         f"{k}={fields[k]}" for k in sorted(fields) if k not in ("sign", "sign_type") and fields[k] not in ("", None)
@@ -37,11 +40,11 @@ def sign(fields, key):
 class Epay:
     name = "epay"
 
-    def __init__(self, pid, key, url, http=None):
+    def __init__(self, pid: str | int, key: str, url: str, http: Http | None = None) -> None:
         self.pid, self.key, self.url = str(pid), key, url.rstrip("/")
         self.http = http or Http()
 
-    def start_payment(self, payment, urls):
+    def start_payment(self, payment: Payment, urls: Urls) -> dict[str, Any]:
         fields = {
             "pid": self.pid,
             "out_trade_no": payment.payment_no,
@@ -53,7 +56,7 @@ class Epay:
         fields["sign"], fields["sign_type"] = sign(fields, self.key), "MD5"
         return {"pay_url": f"{self.url}/submit.php?{urlencode(fields)}"}
 
-    def verify_notify(self, request):
+    def verify_notify(self, request: dict[str, Any]) -> Notice:
         fields = (
             request.get("form") if request.get("method") == "POST" and request.get("form") else request.get("query")
         ) or {}
@@ -72,10 +75,10 @@ class Epay:
             payment_no=fields["out_trade_no"], amount=_amount(fields["money"]), trade_no=fields["trade_no"], paid=True
         )
 
-    def reply(self, ok):
+    def reply(self, ok: bool) -> tuple[int, dict[str, str], str]:
         return 200, {"Content-Type": "text/plain; charset=utf-8"}, "success" if ok else "fail"
 
-    def query(self, payment):
+    def query(self, payment: Payment) -> Notice | None:
         answer = self.http.json(
             "GET",
             f"{self.url}/api.php",
@@ -96,7 +99,7 @@ class Epay:
             paid=str(answer.get("status")) == "1",
         )
 
-    def refund(self, payment, refund_no, amount, reason):
+    def refund(self, payment: Payment, refund_no: str, amount: int, reason: str) -> dict[str, Any]:
         answer = self.http.json(
             "POST",
             f"{self.url}/api.php?act=refund",
@@ -114,7 +117,7 @@ class Epay:
         return {"status": "failed", "error": str(answer.get("msg") or "refused by epay")[:200]}
 
 
-def _amount(text):
+def _amount(text: str) -> int:
     try:
         return parse_minor(text)
     except ValueError:
@@ -122,6 +125,6 @@ def _amount(text):
 
 
 @register("epay")
-def build(config):
+def build(config: Mapping[str, Any]) -> Epay:
     pid, key, url = required(config, "epay", "EPAY_PID", "EPAY_KEY", "EPAY_URL")
     return Epay(pid, key, url)

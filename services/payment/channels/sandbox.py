@@ -6,24 +6,27 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from services.payment.channels import Notice, Refused, register
+from services.payment.channels import Notice, Refused, Urls, register
+from services.payment.models import Payment
 
 
-def sandbox_key(data_keys):
+def sandbox_key(data_keys: Sequence[str]) -> bytes:
     return hashlib.sha256(b"kameng-sandbox-channel:" + data_keys[0].encode()).digest()
 
 
 class Sandbox:
     name = "sandbox"
 
-    def __init__(self, key):
+    def __init__(self, key: bytes) -> None:
         self.key = key
 
-    def start_payment(self, payment, urls):
+    def start_payment(self, payment: Payment, urls: Urls) -> dict[str, Any]:
         return {"pay_url": f"{urls.public_url}/pay/{payment.payment_no}"}
 
-    def notification(self, payment):
+    def notification(self, payment: Payment) -> dict[str, Any]:
         """The request the sandbox 'channel' sends when a buyer pays."""
         body = {
             "payment_no": payment.payment_no,
@@ -40,7 +43,7 @@ class Sandbox:
             "body": json.dumps(body).encode(),
         }
 
-    def verify_notify(self, request):
+    def verify_notify(self, request: dict[str, Any]) -> Notice:
         try:
             raw = json.loads(request.get("body") or b"null")
         except ValueError:
@@ -53,20 +56,20 @@ class Sandbox:
             raise Refused("trade not successful")
         return Notice(payment_no=raw["payment_no"], amount=raw["amount"], trade_no=raw["trade_no"], paid=True)
 
-    def reply(self, ok):
+    def reply(self, ok: bool) -> tuple[int, dict[str, str], str]:
         return 200, {"Content-Type": "text/plain; charset=utf-8"}, "success" if ok else "fail"
 
-    def query(self, payment):
+    def query(self, payment: Payment) -> Notice | None:
         return None  # nothing remote to ask: the sandbox only ever notifies
 
-    def refund(self, payment, refund_no, amount, reason):
+    def refund(self, payment: Payment, refund_no: str, amount: int, reason: str) -> dict[str, Any]:
         return {"status": "refunded", "channel_refund_no": "SBXR" + refund_no}
 
-    def _sign(self, body):
+    def _sign(self, body: Mapping[str, Any]) -> str:
         unsigned = {k: v for k, v in body.items() if k != "sign"}
         return hmac.new(self.key, json.dumps(unsigned, sort_keys=True).encode(), hashlib.sha256).hexdigest()
 
 
 @register("sandbox")
-def build(config):
+def build(config: Mapping[str, Any]) -> Sandbox:
     return Sandbox(sandbox_key(config["DATA_KEYS"]))

@@ -22,28 +22,39 @@ this address" directly, without running a node or scanning logs.
 
 import importlib
 import math
+from collections.abc import Mapping
+from typing import Any, NoReturn, Protocol, cast
 
 from services.common.money import parse_minor
-from services.payment.channels import ChannelError, Http, Misconfigured, Notice, Refused, register, required
+from services.payment.channels import ChannelError, Http, Misconfigured, Notice, Refused, Urls, register, required
+from services.payment.models import Payment
 
 MICRO = 1_000_000
 OFFSETS = 9999  # unique part: 0.000001 .. 0.009999 USDT
 
 
-def format_micro(micro):
+def format_micro(micro: int) -> str:
     whole, frac = divmod(micro, MICRO)
     return f"{whole}.{frac:06d}"
+
+
+class Chain(Protocol):
+    """What the watcher asks of a chain client (TronGrid, or one KAMENG_USDT_CHAIN_CLIENT names)."""
+
+    def transfers(self, address: str, contract: str, since_ms: int) -> list[dict[str, Any]]: ...
+
+    def confirmations(self, txid: str) -> int: ...
 
 
 class TronGrid:
     """TronGrid: GET /v1/accounts/{address}/transactions/trc20 (indexed TRC20 transfers) and the
     full node's /wallet/gettransactioninfobyid and /wallet/getnowblock for confirmations."""
 
-    def __init__(self, url, api_key="", http=None):
+    def __init__(self, url: str, api_key: str = "", http: Http | None = None) -> None:
         self.url, self.http = url.rstrip("/"), http or Http()
         self.headers = {"TRON-PRO-API-KEY": api_key} if api_key else {}
 
-    def transfers(self, address, contract, since_ms):
+    def transfers(self, address: str, contract: str, since_ms: int) -> list[dict[str, Any]]:
         answer = self.http.json(
             "GET",
             f"{self.url}/v1/accounts/{address}/transactions/trc20",
@@ -61,7 +72,7 @@ class TronGrid:
         except (KeyError, TypeError, ValueError):
             raise ChannelError("TronGrid answered a malformed transfer") from None
 
-    def confirmations(self, txid):
+    def confirmations(self, txid: str) -> int:
         info = self.http.json(
             "POST", f"{self.url}/wallet/gettransactioninfobyid", json={"value": txid}, headers=self.headers
         )
@@ -75,29 +86,31 @@ class TronGrid:
 class Usdt:
     name = "usdt"
 
-    def __init__(self, address, contract, rate_fen, confirmations, chain, watch_every_s=5.0):
+    def __init__(
+        self, address: str, contract: str, rate_fen: int, confirmations: int, chain: Chain, watch_every_s: float = 5.0
+    ) -> None:
         self.address, self.contract, self.rate_fen = address, contract, rate_fen
         self.confirmations, self.chain = confirmations, chain
         self.watch_every_s = watch_every_s  # reconciliation asks the chain this often about open payments
 
-    def base_amount(self, payment):
+    def base_amount(self, payment: Payment) -> int:
         """micro-USDT of the payment's CNY amount, rounded up (the buyer never pays less)."""
         return math.ceil(payment.amount * MICRO / self.rate_fen)
 
-    def start_payment(self, payment, urls):
-        amount = format_micro(payment.chain_amount)
+    def start_payment(self, payment: Payment, urls: Urls) -> dict[str, Any]:
+        amount = format_micro(cast(int, payment.chain_amount))  # set before (intents.create: base_amount)
         return {
             "pay_url": f"{urls.public_url}/pay/{payment.payment_no}",
             "qr_code": f"tron:{self.address}?token={self.contract}&amount={amount}",
         }
 
-    def verify_notify(self, request):
+    def verify_notify(self, request: dict[str, Any]) -> NoReturn:
         raise Refused("USDT has no notifications: the watcher reads the chain")
 
-    def reply(self, ok):
+    def reply(self, ok: bool) -> tuple[int, dict[str, str], str]:
         return 200, {"Content-Type": "text/plain; charset=utf-8"}, "success" if ok else "fail"
 
-    def query(self, payment):
+    def query(self, payment: Payment) -> Notice | None:
         if not payment.chain_amount:
             return None
         since_ms = int(payment.created_at.timestamp() * 1000) - 60_000
@@ -109,11 +122,11 @@ class Usdt:
                 )
         return None
 
-    def refund(self, payment, refund_no, amount, reason):
+    def refund(self, payment: Payment, refund_no: str, amount: int, reason: str) -> dict[str, Any]:
         return {"status": "failed", "error": "USDT refunds are paid out by hand (no hot wallet)"}
 
 
-def chain_client(config):
+def chain_client(config: Mapping[str, Any]) -> Chain:
     name = config.get("USDT_CHAIN_CLIENT") or "trongrid"
     if name == "trongrid":
         return TronGrid(config["USDT_NODE_URL"], config.get("USDT_API_KEY") or "")
@@ -122,7 +135,7 @@ def chain_client(config):
 
 
 @register("usdt")
-def build(config):
+def build(config: Mapping[str, Any]) -> Usdt:
     address, contract, rate, _ = required(
         config, "usdt", "USDT_ADDRESS", "USDT_CONTRACT", "USDT_CNY_RATE", "USDT_NODE_URL"
     )

@@ -17,17 +17,31 @@ import base64
 import json
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 from urllib.parse import quote
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from services.payment.channels import ChannelError, Http, Misconfigured, Notice, Refused, read_pem, register, required
+from services.payment.channels import (
+    ChannelError,
+    Http,
+    Misconfigured,
+    Notice,
+    Refused,
+    Urls,
+    read_pem,
+    register,
+    required,
+)
+from services.payment.models import Payment
 
 SCHEME = "WECHATPAY2-SHA256-RSA2048"
 MAX_SKEW_S = 300
@@ -46,7 +60,7 @@ class Config:
     url: str  # e.g. https://api.mch.weixin.qq.com
 
 
-def load_config(config):
+def load_config(config: Mapping[str, Any]) -> Config:
     """From the settings KAMENG_WECHAT_* (key and certificate as PEM file paths). Anything empty or
     unusable is Misconfigured: the channel refuses to start."""
     mchid, appid, apiv3_key, private_key_path, cert_serial, platform_cert_path, url = required(
@@ -79,11 +93,11 @@ def load_config(config):
 # -- signatures ---------------------------------------------------------------------------------
 
 
-def rsa_sign(private_key, message):
+def rsa_sign(private_key: rsa.RSAPrivateKey, message: str) -> str:
     return base64.b64encode(private_key.sign(message.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
 
 
-def rsa_verify(public_key, message, signature):
+def rsa_verify(public_key: rsa.RSAPublicKey, message: str, signature: str) -> bool:
     try:
         public_key.verify(
             base64.b64decode(signature, validate=True), message.encode(), padding.PKCS1v15(), hashes.SHA256()
@@ -93,7 +107,9 @@ def rsa_verify(public_key, message, signature):
     return True
 
 
-def authorization(cfg, method, path, body="", timestamp=None, nonce=None):
+def authorization(
+    cfg: Config, method: str, path: str, body: str = "", timestamp: int | str | None = None, nonce: str | None = None
+) -> str:
     """The Authorization header of one request (`path` with its query string)."""
     timestamp = str(timestamp if timestamp is not None else int(time.time()))
     nonce = nonce or secrets.token_hex(16).upper()
@@ -104,12 +120,12 @@ def authorization(cfg, method, path, body="", timestamp=None, nonce=None):
     )
 
 
-def _header(headers, name):
+def _header(headers: Mapping[str, Any], name: str) -> str:
     name = name.lower()
     return next((str(v) for k, v in headers.items() if k.lower() == name), "")
 
 
-def verify_signed(cfg, headers, body, now=None):
+def verify_signed(cfg: Config, headers: Mapping[str, Any], body: str, now: float | None = None) -> None:
     """Check the platform's signature headers over `body` (text), or raise Refused."""
     serial, stamp = _header(headers, "Wechatpay-Serial"), _header(headers, "Wechatpay-Timestamp")
     nonce, signature = _header(headers, "Wechatpay-Nonce"), _header(headers, "Wechatpay-Signature")
@@ -127,7 +143,7 @@ def verify_signed(cfg, headers, body, now=None):
         raise Refused("wechat: signature invalid")
 
 
-def _platform_key(path, public_key_id):
+def _platform_key(path: str, public_key_id: str | None) -> tuple[int | str, PublicKeyTypes]:
     """(id, public key) of one configured platform file: a certificate (id: its serial number), or
     WeChat's platform public key (PEM "PUBLIC KEY", the mode of merchants registered since 2024;
     id: KAMENG_WECHAT_PUBLIC_KEY_ID, "PUB_KEY_ID_...")."""
@@ -139,7 +155,7 @@ def _platform_key(path, public_key_id):
     return str(public_key_id), read_pem("wechat", path, serialization.load_pem_public_key)
 
 
-def _key_id(serial):
+def _key_id(serial: str) -> int | str | None:
     """Wechatpay-Serial as the key of `platform_keys`: a certificate's serial number, or the id
     of a platform public key as it is."""
     if serial.startswith("PUB_KEY_ID_"):
@@ -153,11 +169,19 @@ def _key_id(serial):
 # -- requests: (method, path, body) -------------------------------------------------------------
 
 
-def _json(data):
+def _json(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
-def order_request(cfg, payment_no, amount, description, notify_url, client_ip=None, time_expire=None):
+def order_request(
+    cfg: Config,
+    payment_no: str,
+    amount: int,
+    description: str,
+    notify_url: str,
+    client_ip: str | None = None,
+    time_expire: str | None = None,
+) -> tuple[str, str, str]:
     """Native (QR code, answers code_url) or, given the buyer's IP, H5 (answers h5_url)."""
     body = {
         "appid": cfg.appid,
@@ -176,11 +200,13 @@ def order_request(cfg, payment_no, amount, description, notify_url, client_ip=No
     return "POST", f"/v3/pay/transactions/{kind}", _json(body)
 
 
-def query_request(cfg, payment_no):
+def query_request(cfg: Config, payment_no: str) -> tuple[str, str, str]:
     return "GET", f"/v3/pay/transactions/out-trade-no/{quote(payment_no)}?mchid={quote(cfg.mchid)}", ""
 
 
-def refund_request(cfg, payment_no, refund_no, amount, total, reason=""):
+def refund_request(
+    cfg: Config, payment_no: str, refund_no: str, amount: int, total: int, reason: str = ""
+) -> tuple[str, str, str]:
     """`refund_no` (out_refund_no) makes the refund idempotent and allows partial refunds."""
     body = {
         "out_trade_no": payment_no,
@@ -192,11 +218,13 @@ def refund_request(cfg, payment_no, refund_no, amount, total, reason=""):
     return "POST", "/v3/refund/domestic/refunds", _json(body)
 
 
-def refund_query_request(cfg, refund_no):
+def refund_query_request(cfg: Config, refund_no: str) -> tuple[str, str, str]:
     return "GET", f"/v3/refund/domestic/refunds/{quote(refund_no)}", ""
 
 
-def headers_for(cfg, method, path, body, timestamp=None, nonce=None):
+def headers_for(
+    cfg: Config, method: str, path: str, body: str, timestamp: int | str | None = None, nonce: str | None = None
+) -> dict[str, str]:
     return {
         "Authorization": authorization(cfg, method, path, body, timestamp, nonce),
         "Accept": "application/json",
@@ -208,7 +236,9 @@ def headers_for(cfg, method, path, body, timestamp=None, nonce=None):
 # -- answers ------------------------------------------------------------------------------------
 
 
-def verified_answer(cfg, status, headers, body, now=None):
+def verified_answer(
+    cfg: Config, status: int, headers: Mapping[str, Any], body: str, now: float | None = None
+) -> dict[str, Any]:
     """A 2xx answer is believed only once its signature checks; any other status is the
     platform's {"code", "message"} (returned, not acted on beyond "not done")."""
     if 200 <= status < 300:
@@ -221,7 +251,7 @@ def verified_answer(cfg, status, headers, body, now=None):
     return {"error": str(error.get("code") or status) if isinstance(error, dict) else str(status)}
 
 
-def parse_order(answer):
+def parse_order(answer: Mapping[str, Any]) -> str:
     """Native/H5 order answer -> the URL to show (code_url as a QR code, or h5_url)."""
     url = answer.get("code_url") or answer.get("h5_url")
     if not url:
@@ -229,13 +259,13 @@ def parse_order(answer):
     return url
 
 
-def parse_query(answer):
+def parse_query(answer: Mapping[str, Any]) -> dict[str, Any]:
     """Order query answer -> {"status": "paid" | "open" | "closed" | "unknown", ...}."""
     if answer.get("error") == "ORDER_NOT_EXIST":
         return {"status": "unknown", "payment_no": None, "amount": None, "trade_no": None}
     if "error" in answer:
         raise Refused(f"wechat query failed: {answer['error']}")
-    state = answer.get("trade_state")
+    state: Any = answer.get("trade_state")  # whatever the JSON holds (None, a string, ...)
     status = {"SUCCESS": "paid", "REFUND": "paid", "CLOSED": "closed", "REVOKED": "closed", "PAYERROR": "closed"}.get(
         state, "open"
     )
@@ -248,14 +278,15 @@ def parse_query(answer):
     }
 
 
-def parse_refund(answer):
+def parse_refund(answer: Mapping[str, Any]) -> dict[str, Any]:
     """Refund (or refund query) answer -> {"status": "refunded" | "pending" | "failed", "reason"}."""
     if "error" in answer:
         return {"status": "failed", "reason": answer["error"], "trade_no": None}
-    status = {"SUCCESS": "refunded", "PROCESSING": "pending"}.get(answer.get("status"), "failed")
+    reported: Any = answer.get("status")  # whatever the JSON holds (None, a string, ...)
+    status = {"SUCCESS": "refunded", "PROCESSING": "pending"}.get(reported, "failed")
     return {
         "status": status,
-        "reason": None if status != "failed" else answer.get("status"),
+        "reason": None if status != "failed" else reported,
         "trade_no": answer.get("refund_id"),
     }
 
@@ -263,7 +294,7 @@ def parse_refund(answer):
 # -- the notify ---------------------------------------------------------------------------------
 
 
-def decrypt_resource(apiv3_key, resource):
+def decrypt_resource(apiv3_key: bytes, resource: object) -> Any:
     """AEAD_AES_256_GCM: the resource's ciphertext (base64, tag appended) -> its JSON."""
     if not isinstance(resource, dict) or resource.get("algorithm") != "AEAD_AES_256_GCM":
         raise Refused("wechat notify: resource not AEAD_AES_256_GCM")
@@ -278,7 +309,7 @@ def decrypt_resource(apiv3_key, resource):
         raise Refused("wechat notify: resource does not decrypt") from None
 
 
-def verify_notify(cfg, headers, body, now=None):
+def verify_notify(cfg: Config, headers: Mapping[str, Any], body: str, now: float | None = None) -> Notice:
     """A notify (its headers and raw body text) -> the Notice that settlement checks against our
     payment (number, channel, amount, state), or Refused with the reason."""
     verify_signed(cfg, headers, body, now)
@@ -308,11 +339,11 @@ def verify_notify(cfg, headers, body, now=None):
     )
 
 
-def _is_int(value):
+def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def reply(ok, message=""):
+def reply(ok: bool, message: str = "") -> tuple[int, dict[str, str], str]:
     """(status, headers, body) per v3: 204 without a body once received; otherwise a 4xx with
     {"code": "FAIL", "message"} so that the platform retries."""
     if ok:
@@ -330,10 +361,10 @@ class Wechat:
 
     name = "wechat"
 
-    def __init__(self, cfg, window_s=900, http=None):
+    def __init__(self, cfg: Config, window_s: float = 900, http: Http | None = None) -> None:
         self.cfg, self.window_s, self.http = cfg, int(window_s), http or Http()
 
-    def start_payment(self, payment, urls):
+    def start_payment(self, payment: Payment, urls: Urls) -> dict[str, Any]:
         expire = datetime.now(BEIJING) + timedelta(seconds=self.window_s)
         answer = self._call(
             *order_request(
@@ -351,17 +382,17 @@ class Wechat:
             raise ChannelError(str(exc)) from None
         return {"pay_url": f"{urls.public_url}/pay/{payment.payment_no}", "qr_code": code_url}
 
-    def verify_notify(self, request):
+    def verify_notify(self, request: dict[str, Any]) -> Notice:
         try:
             body = bytes(request.get("body") or b"").decode("utf-8")
         except UnicodeDecodeError:
             raise Refused("wechat notify: body is not UTF-8") from None
         return verify_notify(self.cfg, dict(request.get("headers") or {}), body)
 
-    def reply(self, ok):
+    def reply(self, ok: bool) -> tuple[int, dict[str, str], str]:
         return reply(ok, "" if ok else "notification not accepted")
 
-    def query(self, payment):
+    def query(self, payment: Payment) -> Notice | None:
         try:
             found = parse_query(self._call(*query_request(self.cfg, payment.payment_no)))
         except Refused as exc:
@@ -377,7 +408,7 @@ class Wechat:
             paid=found["status"] == "paid",
         )
 
-    def refund(self, payment, refund_no, amount, reason):
+    def refund(self, payment: Payment, refund_no: str, amount: int, reason: str) -> dict[str, Any]:
         """A refund already asked for (a retry, or one left PROCESSING) is looked up by its
         out_refund_no first; only a refund WeChat has never seen is asked for."""
         known = self._call(*refund_query_request(self.cfg, refund_no))
@@ -388,7 +419,7 @@ class Wechat:
             return {"status": "failed", "error": f"wechat: {done['reason']}"}
         return {"status": done["status"], "channel_refund_no": done["trade_no"]}
 
-    def _call(self, method, path, body):
+    def _call(self, method: str, path: str, body: str) -> dict[str, Any]:
         """One signed request; the answer is believed only once its signature checks. Throttling
         (429) and an answer that does not verify are ChannelErrors: tried again later."""
         response = self.http.request(
@@ -406,5 +437,5 @@ class Wechat:
 
 
 @register("wechat")
-def build(config):
+def build(config: Mapping[str, Any]) -> Wechat:
     return Wechat(load_config(config), window_s=config.get("PAYMENT_WINDOW_S", 900))

