@@ -114,6 +114,6 @@ def _ask(call: Call, data: dict[str, Any]) -> dict[str, Any] | None:
     except Unavailable as exc:
         log.info("no answer in time (%s); going on by events", exc)
         return None
-    except DomainError as exc:
-        log.warning("asked at creation, refused: %s; going on by events", exc)
+    except Exception as exc:  # refused, or a participant's fault: the event path is the safe one
+        log.warning("asked at creation, no answer (%s); going on by events", type(exc).__name__)
         return None

@@ -149,7 +149,10 @@ def start_now(db: Db, channels: Mapping[str, Channel], public_url: str, request:
     with db.transaction() as s:
         made = create(s, {"data": request}, channels, again=lambda session, payment: None)
     if made is None or made.status == "creating":
-        finish(db, channels, public_url, [request["order_no"]], announced=False)
+        try:
+            finish(db, channels, public_url, [request["order_no"]], announced=False)
+        except Exception as exc:  # the channel's failure is its own; the order goes on by event
+            raise Unavailable("the channel did not start the payment", {"channel": request["channel"]}) from exc
         with db.transaction() as s:
             made = sql.run(s, EXISTING, {"order_no": request["order_no"]}).first()
     if made is None or made.status != "pending":
