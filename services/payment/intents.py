@@ -51,8 +51,10 @@ def payment_no_for(request: dict[str, Any]) -> str:
 # Every order's path: plain SQL (services/common/sql.py)
 EXISTING = f"SELECT payment_no, order_no, pay_url, channel, status FROM {PAYMENTS} WHERE order_no = %(order_no)s"
 NEW = f"""INSERT INTO {PAYMENTS}
-    (payment_no, order_no, channel, amount, currency, status, refunded_amount, chain_amount)
-VALUES (%(payment_no)s, %(order_no)s, %(channel)s, %(amount)s, %(currency)s, 'creating', 0, %(chain_amount)s)"""
+    (payment_no, order_no, channel, amount, currency, status, refunded_amount, chain_amount, last_checked_at)
+VALUES (%(payment_no)s, %(order_no)s, %(channel)s, %(amount)s, %(currency)s, 'creating', 0, %(chain_amount)s,
+        CASE WHEN %(claimed)s THEN now() END)
+RETURNING created_at"""
 CLAIM = f"""UPDATE {PAYMENTS} SET last_checked_at = now() WHERE payment_no IN (
     SELECT payment_no FROM {PAYMENTS} WHERE status = 'creating' AND {{which}}
         AND (last_checked_at IS NULL OR last_checked_at < now() - make_interval(secs => %(lease_s)s))
@@ -65,7 +67,7 @@ DUE = (
 )
 STARTED = f"""UPDATE {PAYMENTS} SET status = 'pending', pay_url = %(pay_url)s, qr_code = %(qr_code)s,
     last_checked_at = NULL WHERE payment_no = %(payment_no)s AND status = 'creating'
-RETURNING payment_no, order_no, pay_url, channel"""
+RETURNING payment_no, order_no, pay_url, channel, status"""
 RELEASE = f"UPDATE {PAYMENTS} SET last_checked_at = NULL WHERE payment_no = %(payment_no)s AND status = 'creating'"
 
 
@@ -87,10 +89,13 @@ def create(
     envelope: dict[str, Any],
     channels: Mapping[str, Channel],
     again: Callable[[Session, Row[Any]], None] = announce,
-) -> Row[Any] | None:
+    claimed: bool = False,
+) -> Row[Any] | Payment:
     """Step 1 for one `payment_requested`: the intent, 'creating', under the payment number the
-    order fixed at acceptance (or one derived from the event). An order's intent made before is
-    answered `again` (announced: the saga asks again) unless it is still being made; answers it."""
+    order fixed at acceptance (or one derived from the event); `claimed`: leased to the caller,
+    who asks its channel next (`start_now`). An order's intent made before is answered `again`
+    (announced: the saga asks again) unless it is still being made. Answers the existing row, or
+    the new Payment."""
     d = envelope["data"]
     existing = sql.run(session, EXISTING, {"order_no": d["order_no"]}).first()
     if existing is not None:
@@ -108,12 +113,16 @@ def create(
     channel = channels.get(payment.channel)
     if channel is not None and hasattr(channel, "base_amount"):
         payment.chain_amount = unique_amount(session, payment.channel, channel.base_amount(payment))
-    sql.run(
+    payment.created_at = sql.run(
         session,
         NEW,
-        {c: getattr(payment, c) for c in ("payment_no", "order_no", "channel", "amount", "currency", "chain_amount")},
-    )
-    return None
+        {
+            **{c: getattr(payment, c) for c in ("payment_no", "order_no", "channel", "amount", "currency")},
+            "chain_amount": payment.chain_amount,
+            "claimed": claimed,
+        },
+    ).scalar_one()
+    return payment
 
 
 UNIQUE_OFFSETS = 9999
@@ -142,22 +151,34 @@ def unique_amount(session: Session, channel: str, base: int) -> int:
 
 
 def start_now(db: Db, channels: Mapping[str, Channel], public_url: str, request: dict[str, Any]) -> dict[str, Any]:
-    """An order's creation asks by RPC (DESIGN §3 budget): the intent made, its channel asked
-    outside any transaction, and {payment_no, pay_url, channel} answered, nothing published
-    (the order has the answer). A channel that fails raises, the intent left 'creating': the
-    order then asks by event, and that path (or the sweeper) finishes it with the same number."""
+    """An order's creation asks by RPC (DESIGN §3 budget): the intent made (leased to this call),
+    its channel asked outside any transaction, and {payment_no, pay_url, channel} answered,
+    nothing published (the order has the answer): two transactions. A channel that fails raises
+    Unavailable, the intent left 'creating' and its lease given back: the order then asks by
+    event, and that path (or the sweeper) finishes it with the same number."""
     with db.transaction() as s:
-        made = create(s, {"data": request}, channels, again=lambda session, payment: None)
-    if made is None or made.status == "creating":
+        found = create(s, {"data": request}, channels, again=lambda session, payment: None, claimed=True)
+    made: Row[Any] | None = found if not isinstance(found, Payment) else None
+    if isinstance(found, Payment):
         try:
-            finish(db, channels, public_url, [request["order_no"]], announced=False)
+            answer = ask_channel(channels, public_url, found)
         except Exception as exc:  # the channel's failure is its own; the order goes on by event
-            raise Unavailable("the channel did not start the payment", {"channel": request["channel"]}) from exc
+            with db.transaction() as s:
+                sql.run(s, RELEASE, {"payment_no": found.payment_no})
+            raise Unavailable("the channel did not start the payment", {"channel": found.channel}) from exc
         with db.transaction() as s:
-            made = sql.run(s, EXISTING, {"order_no": request["order_no"]}).first()
-    if made is None or made.status != "pending":
+            started = record(s, {found.payment_no: answer}, public_url, {}, announced=False)
+        made = started[0] if started else None
+    if made is None or made.status != "pending":  # being made by another call, or closed meanwhile
         raise Unavailable("the payment is being made", {"order_no": request["order_no"]})
     return {"payment_no": made.payment_no, "pay_url": made.pay_url, "channel": made.channel}
+
+
+def ask_channel(channels: Mapping[str, Channel], public_url: str, payment: Payment) -> dict[str, Any]:
+    """The channel's `start_payment` (no transaction may be open): {pay_url, qr_code}, or {} for
+    a channel not enabled (our own pay page then says it is unavailable)."""
+    channel = channels.get(payment.channel)
+    return channel.start_payment(payment, urls_for(public_url, channel.name, payment)) if channel else {}
 
 
 def finish(
@@ -186,11 +207,8 @@ def finish(
         return []
     answers, failed = {}, None
     for payment in claimed:  # no transaction is open here
-        channel = channels.get(payment.channel)
         try:
-            answers[payment.payment_no] = (
-                channel.start_payment(payment, urls_for(public_url, channel.name, payment)) if channel else {}
-            )
+            answers[payment.payment_no] = ask_channel(channels, public_url, payment)
         except Exception as exc:
             log.warning(
                 "payment %s: channel %s did not start it: %s",
@@ -201,7 +219,7 @@ def finish(
             )
             failed = failed or exc
     with db.transaction() as s:
-        started = record(s, answers, public_url, correlations or {}, announced)
+        started = [row.payment_no for row in record(s, answers, public_url, correlations or {}, announced)]
         if orders is not None:
             for payment in claimed:
                 if payment.payment_no not in answers:
@@ -217,9 +235,10 @@ def record(
     public_url: str,
     correlations: Mapping[str, str | None],
     announced: bool = True,
-) -> list[str]:
+) -> list[Row[Any]]:
     """Step 3: what the channels answered ({payment_no: start_payment's dict}); an intent closed
-    meanwhile stays closed. Returns the payment numbers now pending."""
+    meanwhile stays closed. Returns the payments now pending (payment_no, order_no, pay_url,
+    channel, status)."""
     started = []
     for payment_no, answer in answers.items():
         row = sql.run(
@@ -235,5 +254,5 @@ def record(
             if announced:
                 session.info["correlation_id"] = correlations.get(row.order_no)
                 announce(session, row)
-            started.append(payment_no)
+            started.append(row)
     return started
