@@ -8,6 +8,7 @@ from nameko.testing.services import entrypoint_waiter
 from services.common import metrics
 from services.common.testing import make_envelope
 from services.order.service import OrderService
+from tests.integration.order.helpers import stored_order
 
 
 def test_an_event_for_an_unknown_order_is_dropped_not_retried(config, container_factory):
@@ -31,27 +32,7 @@ def test_lock_reads_the_status_afresh(database_url):
 
     engine = make_engine(database_url)
     order_no = "KLOCKTEST" + datetime.now(UTC).strftime("%H%M%S%f")
-    with transaction(engine, metadata) as s:
-        s.add(
-            Order(
-                order_no=order_no,
-                token_hash=b"x",
-                status="awaiting_payment",
-                sku="S",
-                delivery="card",
-                quantity=1,
-                unit_price=1,
-                amount=1,
-                currency="CNY",
-                price_rule={},
-                contact="a@b.c",
-                payment_channel="sandbox",
-                late=False,
-                attempts=0,
-                last_requests=[],
-                expires_at=datetime.now(UTC),
-            )
-        )
+    stored_order(engine, "awaiting_payment", order_no)
     with transaction(engine, metadata) as s:
         stale = s.get(Order, order_no)  # loaded before someone else moves it
         with transaction(engine, metadata) as other:
@@ -72,27 +53,7 @@ def test_a_payment_for_an_order_under_review_is_refunded_not_delivered(config, c
 
     engine = make_engine(database_url)
     order_no = "KREVIEWPAY" + datetime.now(UTC).strftime("%H%M%S%f")
-    with transaction(engine, metadata) as s:
-        s.add(
-            Order(
-                order_no=order_no,
-                token_hash=b"x",
-                status="review",
-                sku="S",
-                delivery="card",
-                quantity=1,
-                unit_price=1,
-                amount=1,
-                currency="CNY",
-                price_rule={},
-                contact="a@b.c",
-                payment_channel="sandbox",
-                late=False,
-                attempts=0,
-                last_requests=[],
-                expires_at=datetime.now(UTC) + timedelta(minutes=30),
-            )
-        )
+    stored_order(engine, "review", order_no, expires_at=datetime.now(UTC) + timedelta(minutes=30))
     container = container_factory(OrderService, config)
     container.start()
     with entrypoint_waiter(container, "handle_payment_succeeded"):
@@ -125,33 +86,20 @@ def test_a_re_sent_risk_request_carries_the_buyers_signals(database_url):
 
     from services.common.db import make_engine, transaction
     from services.order import saga
-    from services.order.models import Order, Transition, metadata
+    from services.order.models import Transition, metadata
 
     engine = make_engine(database_url)
     order_no = "KRESEND" + datetime.now(UTC).strftime("%H%M%S%f")
     signals = {"ip": "203.0.113.5", "device_id": "dev-9", "category": "游戏点卡"}
+    stored_order(
+        engine,
+        "pending",
+        order_no,
+        last_requests=[saga.FIRST_REQUEST],
+        expires_at=datetime.now(UTC) + timedelta(minutes=15),
+        step_started_at=datetime.now(UTC) - timedelta(minutes=5),
+    )
     with transaction(engine, metadata) as s:
-        s.add(
-            Order(
-                order_no=order_no,
-                token_hash=b"x",
-                status="pending",
-                sku="S",
-                delivery="card",
-                quantity=1,
-                unit_price=1,
-                amount=1,
-                currency="CNY",
-                price_rule={},
-                contact="a@b.c",
-                payment_channel="sandbox",
-                late=False,
-                attempts=0,
-                last_requests=[saga.FIRST_REQUEST],
-                expires_at=datetime.now(UTC) + timedelta(minutes=15),
-                step_started_at=datetime.now(UTC) - timedelta(minutes=5),
-            )
-        )
         s.add(
             Transition(
                 order_no=order_no,

@@ -12,6 +12,7 @@ from services.common.db import make_engine, transaction
 from services.common.testing import unique
 from services.order import saga
 from services.order.models import Order, metadata
+from tests.integration.order.helpers import stored_order
 
 OUTBOX = metadata.tables["order.outbox"]
 
@@ -25,30 +26,15 @@ def engine(database_url):
 
 def an_order(engine, status, deadline, step_started_at, last_requests=()):
     order_no = unique("KCLOCK").replace("-", "").upper()
-    with transaction(engine, metadata) as s:
-        s.add(
-            Order(
-                order_no=order_no,
-                token_hash=b"x",
-                status=status,
-                sku="S",
-                delivery="card",
-                quantity=1,
-                unit_price=100,
-                amount=100,
-                currency="CNY",
-                price_rule={},
-                contact="a@b.c",
-                payment_channel="sandbox",
-                payment_no="P" + order_no,
-                late=False,
-                attempts=0,
-                last_requests=list(last_requests),
-                expires_at=deadline,
-                step_started_at=step_started_at,
-            )
-        )
-    return order_no
+    return stored_order(
+        engine,
+        status,
+        order_no,
+        payment_no="P" + order_no,
+        last_requests=list(last_requests),
+        expires_at=deadline,
+        step_started_at=step_started_at,
+    )
 
 
 def sweep_at(engine, now):
