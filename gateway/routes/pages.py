@@ -208,13 +208,19 @@ class PageRoutes(Routes):
 
     @page("GET,POST", "/pay/<payment_no>")
     def pay_page(self, request, payment_no):
-        """The sandbox channel's pay_url. A real channel's pay_url is its own page or QR code."""
+        """Every order's pay link (fixed at acceptance): the payment service makes the intent with
+        the order's channel when it is first opened. A channel with a cashier of its own (Alipay,
+        epay) is redirected to; WeChat's QR code, the USDT amount and the sandbox's button are
+        shown here."""
         sandbox = bool(self.config.get("SANDBOX_PAYMENTS"))
-        payment = self.payment_rpc.get_payment(payment_no[:64])
+        payment = self.payment_rpc.open_intent(payment_no[:64])
         if request.method == "POST" and sandbox:
             self.limit("notify", request)
             self.payment_rpc.sandbox_pay(payment["payment_no"])
             return redirect(order_path(payment["order_no"]), code=303)
+        own = f"/pay/{payment['payment_no']}"
+        if payment["status"] == "pending" and payment["pay_url"] and not payment["pay_url"].endswith(own):
+            return redirect(payment["pay_url"], code=303)  # the channel's cashier
         return pages.render(request, "store/pay.html", payment=payment, sandbox=sandbox)
 
     @page("GET", "/static/<filename>")

@@ -1,18 +1,20 @@
 """Creating an order (POST /orders), at the cost DESIGN §3 allows: one call from the gateway and
-at most four more messages before the buyer has a pay link.
+at most four more messages before the buyer has a pay link (here: two).
 
 1. The catalog reserves and prices in one call (`reserve_quoted`): a SKU that cannot meet the
    quantity is answered 409 here, and no order exists (nobody is told 201 and then `rejected`).
 2. Risk is asked by RPC with the exact amount the reservation fixed, for at most RISK_ANSWER_S.
-3. Approved: the payment service makes the intent under the payment number fixed here, its
-   channel asked outside any transaction (`start_intent`).
-4. One transaction records the order and the answers through the saga's table, as the events
-   they stand for (`saga.start`): usually straight to `awaiting_payment` with its pay link.
+3. One transaction records the order and the answers through the saga's table, as the events
+   they stand for (`saga.start`): usually straight to `awaiting_payment`.
 
-No call is made inside a transaction. What did not answer in time is asked by event from that
-transaction's outbox, and the saga goes on as it always did: a slow risk service, or a channel
-that fails, never refuses an order. A risk `reject` releases the reservation (the table's
-`rejected` + `stock_reserved` arrow); `review` keeps it through the review (its TTL covers one).
+The payment number and the pay link are fixed here. The link leads through the gateway, which
+has the payment service make the intent with the channel when the buyer opens it (or pays in
+the sandbox): an order never paid costs no intent (`payment.open_intent`).
+
+No call is made inside a transaction. A risk answer not in time is asked by event from that
+transaction's outbox, and the saga goes on as it always did: a slow risk service never refuses
+an order. A risk `reject` releases the reservation (the table's `rejected` + `stock_reserved`
+arrow); `review` keeps it through the review (its TTL covers one).
 """
 
 import logging
@@ -45,12 +47,11 @@ def accept(
     settings: dict[str, Any],
     reserve: Call,
     assess: Call,
-    start_intent: Call,
     takes: Callable[[str], Collection[str]],
 ) -> dict[str, Any]:
-    """{"order", "token"} for a new order, or {"replay": the first answer}. `reserve`, `assess`,
-    `start_intent`: the catalog's, risk's and payment's RPCs (`assess` and `start_intent` with
-    their deadlines); `takes(currency)`: the channels that take it."""
+    """{"order", "token"} for a new order, or {"replay": the first answer}. `reserve`, `assess`:
+    the catalog's and risk's RPCs (`assess` with its deadline); `takes(currency)`: the channels
+    that take it."""
     channels = settings["channels"]
     domain.check_channel(cmd, channels)
     if key:
@@ -59,7 +60,7 @@ def accept(
         if replay is not None:
             return {"replay": replay}
     try:
-        return _accept(db, keys, cmd, signals, key, settings, reserve, assess, start_intent, takes)
+        return _accept(db, keys, cmd, signals, key, settings, reserve, assess, takes)
     except BaseException:
         if key:  # nothing was made: the same key may try again at once
             with db.transaction() as s:
@@ -67,7 +68,7 @@ def accept(
         raise
 
 
-def _accept(db, keys, cmd, signals, key, settings, reserve, assess, start_intent, takes):
+def _accept(db, keys, cmd, signals, key, settings, reserve, assess, takes):
     window_s = settings["window_s"]
     order_no = domain.new_order_no()
     try:
@@ -80,17 +81,13 @@ def _accept(db, keys, cmd, signals, key, settings, reserve, assess, start_intent
     except (DomainError, Unavailable):
         _release(db, order_no)
         raise
-    order, token = domain.new_order(cmd, quote, window_s, order_no)
+    order, token = domain.new_order(cmd, quote, window_s, settings["public_url"], order_no)
     signals = {**signals, "category": quote.get("category")}
     answers: list[tuple[str, dict[str, Any]]] = []
     decision = _ask(assess, saga.request_data(order, saga.FIRST_REQUEST, {"signals": signals}))
     if decision is not None:
         answers.append((decision["type"], decision["data"]))
     answers.append(("stock_reserved", {"order_no": order_no, "expires_at": quote["expires_at"]}))
-    if decision is not None and decision["type"] == "risk_approved":
-        intent = _ask(start_intent, saga.request_data(order, "payment_requested"))
-        if intent is not None:
-            answers.append(("payment_intent_created", {**intent, "order_no": order_no}))
     with db.transaction() as s:
         saga.start(s, order, signals, answers)
         saga.insert(s, order)

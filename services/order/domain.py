@@ -41,6 +41,18 @@ def request_hash(cmd: dict[str, Any]) -> bytes:
     return hashlib.sha256(json.dumps(cmd, sort_keys=True, default=str).encode()).digest()
 
 
+def payment_request(session: Session, payment_no: str) -> dict[str, Any]:
+    """What the payment service needs to make the intent of a payment number it sees for the
+    first time (its pay link opened, a sandbox payment): the `payment_requested` data. Only for
+    an order whose payment is taken now (awaiting it, or late after expiry or cancel)."""
+    found = saga.by_payment_no(session, payment_no)
+    if found is None:
+        raise NotFound("no such payment", {"payment_no": payment_no})
+    if found.status not in saga.PAYABLE:
+        raise Conflict(f"not payable while the order is {found.status}", {"status": found.status})
+    return saga.request_data(found, "payment_requested")
+
+
 def check_channel(cmd: dict[str, Any], channels: Collection[str]) -> None:
     """Before anything is asked: the buyer's payment channel is one switched on."""
     if cmd["payment_channel"] not in channels:
@@ -96,11 +108,13 @@ def new_payment_no() -> str:
 
 
 def new_order(
-    cmd: dict[str, Any], quote: dict[str, Any], window_s: float, order_no: str | None = None
+    cmd: dict[str, Any], quote: dict[str, Any], window_s: float, public_url: str, order_no: str | None = None
 ) -> tuple[OrderRow, str]:
-    """A new order at the quoted price, not stored yet (`saga.start` then `saga.insert`).
-    Answers (order, token)."""
+    """A new order at the quoted price, not stored yet (`saga.start` then `saga.insert`), its
+    payment number and pay link fixed (the link leads through the gateway, which has the payment
+    service make the intent when the buyer opens it). Answers (order, token)."""
     token = secrets.token_urlsafe(24)  # 192 bits; only its hash is kept
+    payment_no = new_payment_no()
     order = saga.OrderRow(
         {
             "order_no": order_no or new_order_no(),
@@ -116,7 +130,8 @@ def new_order(
             "recharge_account": cmd.get("recharge_account"),
             "coupon": cmd.get("coupon"),
             "payment_channel": cmd["payment_channel"],
-            "payment_no": new_payment_no(),
+            "payment_no": payment_no,
+            "pay_url": f"{public_url}/pay/{payment_no}",
             "late": False,
             "attempts": 0,
             "last_requests": [],

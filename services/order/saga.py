@@ -47,7 +47,8 @@ TRANSITIONS = {
     ("review", "cancel_requested"):               Step("cancelled", (RELEASE,)),
     ("review", "payment_succeeded"):              Step("refunding", (RELEASE, REFUND)),
     ("pending", "cancel_requested"):              Step("cancelled"),
-    ("reserving", "stock_reserved"):              Step("awaiting_payment", ("payment_requested",)),
+    # the pay link was fixed at acceptance: the payment service makes the intent when it is opened
+    ("reserving", "stock_reserved"):              Step("awaiting_payment"),
     ("reserving", "stock_reservation_failed"):    Step("rejected"),
     ("reserving", "cancel_requested"):            Step("cancelled", (RELEASE,)),
     ("awaiting_payment", "payment_intent_created"): Step("awaiting_payment"),
@@ -98,6 +99,10 @@ STATES = tuple(dict.fromkeys([state for state, _ in TRANSITIONS] + [step.to for 
 CANCELLABLE = frozenset(state for state, event in TRANSITIONS if event == "cancel_requested")
 REFUNDABLE = frozenset(state for state, event in TRANSITIONS if event == "refund_ordered")
 DELIVERED = frozenset(step.to for (_, event), step in TRANSITIONS.items() if event == "delivery_completed")
+# states whose payment is taken (and delivered): the pay link may be opened
+PAYABLE = frozenset(
+    state for (state, event), step in TRANSITIONS.items() if (event, step.to) == ("payment_succeeded", "paid")
+)
 # states that end at the order's own deadline (expires_at) rather than after a step timeout
 DEADLINES = {"awaiting_payment": "payment_window_expired", "review": "review_expired"}
 
@@ -200,6 +205,15 @@ def read(session: Session, order_no: str) -> OrderRow | None:
     return OrderRow(row) if row is not None else None
 
 
+BY_PAYMENT_NO = f"SELECT {', '.join(COLUMNS)} FROM {ORDERS_TABLE} WHERE payment_no = %(payment_no)s"
+
+
+def by_payment_no(session: Session, payment_no: str) -> OrderRow | None:
+    """The order a payment number was issued for (no lock), or None."""
+    row = sql.run(session, BY_PAYMENT_NO, {"payment_no": payment_no}).mappings().first()
+    return OrderRow(row) if row is not None else None
+
+
 def lock_all(session: Session, numbers: Iterable[str]) -> dict[str, OrderRow]:
     """{order_no: OrderRow} of those orders, row-locked in order_no order (so two callers locking
     overlapping sets cannot deadlock) and read afresh."""
@@ -251,7 +265,6 @@ ANSWERS = {
     "risk_rejected": FIRST_REQUEST,
     "risk_review": FIRST_REQUEST,
     "stock_reserved": RESERVE,
-    "payment_intent_created": "payment_requested",
 }
 
 

@@ -51,14 +51,20 @@ class OrderService(BaseService):
                 "channels": set(enabled_payment_channels(self.config)),
                 "window_s": int(self.config.get("PAYMENT_WINDOW_S", 900)),
                 "review_s": int(self.config.get("RISK_REVIEW_WINDOW_S", 1800)),
+                "public_url": self.config.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
             },
             reserve=self.catalog_rpc.reserve_quoted,
             assess=self.risk_rpc.assess.timed(risk_answer_s),
-            start_intent=self.payment_rpc.start_intent,
             takes=lambda currency: self.channels_taking.get_or_set(
                 currency, lambda: self.payment_rpc.channels_for(currency)
             ),
         )
+
+    @command
+    def payment_request(self, payment_no):
+        """The payment service's first sight of a payment number: what its intent needs."""
+        with self.db.transaction() as s:
+            return domain.payment_request(s, payment_no)
 
     @command
     def remember_answer(self, idempotency_key, answer):

@@ -9,7 +9,8 @@ from services.order import saga  # a module import: the saga's hints carry this 
 def view(order: Any) -> dict[str, Any]:
     """The order as DESIGN §6 shows it (money in minor units; the gateway formats)."""
     payment = None
-    if order.pay_url:  # the payment number is fixed at acceptance; shown once there is somewhere to pay
+    # the pay link is fixed at acceptance; shown once it may be used (or was)
+    if order.pay_url and (order.status in saga.PAYABLE or order.paid_at is not None):
         payment = {"channel": order.payment_channel, "payment_no": order.payment_no, "pay_url": order.pay_url}
     return {
         "order_no": order.order_no,

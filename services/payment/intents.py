@@ -151,24 +151,33 @@ def unique_amount(session: Session, channel: str, base: int) -> int:
 
 
 def start_now(db: Db, channels: Mapping[str, Channel], public_url: str, request: dict[str, Any]) -> dict[str, Any]:
-    """An order's creation asks by RPC (DESIGN §3 budget): the intent made (leased to this call),
-    its channel asked outside any transaction, and {payment_no, pay_url, channel} answered,
-    nothing published (the order has the answer): two transactions. A channel that fails raises
-    Unavailable, the intent left 'creating' and its lease given back: the order then asks by
-    event, and that path (or the sweeper) finishes it with the same number."""
+    """The intent of a payment number seen for the first time (`payment_requested` data from the
+    order service): made leased to this call, its channel asked outside any transaction, the
+    answer recorded, nothing published (the order fixed the pay link itself). Answers
+    {payment_no, pay_url, channel}. A channel that fails raises Unavailable, the intent left
+    'creating' with its lease given back: opening the link again (or the sweeper) asks again
+    with the same number, so the channel takes up the trade it may have opened."""
     with db.transaction() as s:
         found = create(s, {"data": request}, channels, again=lambda session, payment: None, claimed=True)
-    made: Row[Any] | None = found if not isinstance(found, Payment) else None
-    if isinstance(found, Payment):
-        try:
+    made: Row[Any] | None = None
+    try:
+        if isinstance(found, Payment):
             answer = ask_channel(channels, public_url, found)
-        except Exception as exc:  # the channel's failure is its own; the order goes on by event
+        elif found.status == "creating":  # a failed try left it: ours to finish, unless leased
+            finish(db, channels, public_url, [request["order_no"]], announced=False)
+        else:
+            made = found
+    except Exception as exc:  # the channel's failure is its own
+        if isinstance(found, Payment):
             with db.transaction() as s:
                 sql.run(s, RELEASE, {"payment_no": found.payment_no})
-            raise Unavailable("the channel did not start the payment", {"channel": found.channel}) from exc
-        with db.transaction() as s:
+        raise Unavailable("the channel did not start the payment", {"channel": request["channel"]}) from exc
+    with db.transaction() as s:
+        if isinstance(found, Payment):
             started = record(s, {found.payment_no: answer}, public_url, {}, announced=False)
-        made = started[0] if started else None
+            made = started[0] if started else None
+        elif made is None:
+            made = sql.run(s, EXISTING, {"order_no": request["order_no"]}).first()
     if made is None or made.status != "pending":  # being made by another call, or closed meanwhile
         raise Unavailable("the payment is being made", {"order_no": request["order_no"]})
     return {"payment_no": made.payment_no, "pay_url": made.pay_url, "channel": made.channel}

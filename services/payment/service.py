@@ -7,7 +7,7 @@ from nameko.timer import timer
 from services.common.db import Database, each_one
 from services.common.errors import DomainError, NotFound
 from services.common.events import batch_handler, event_handler
-from services.common.rpc import rpc
+from services.common.rpc import RpcProxy, rpc
 from services.common.service import BaseService
 from services.payment import channels, currencies, domain, intents, models, reconcile, refunds
 
@@ -52,6 +52,7 @@ class PaymentService(BaseService):
     db = Database(models.metadata)
     config = Config()
     channels = Channels()
+    order_rpc = RpcProxy("order")
 
     @property
     def public_url(self):
@@ -68,10 +69,17 @@ class PaymentService(BaseService):
         intents.finish(self.db, self.channels, self.public_url, list(correlations), correlations)
 
     @rpc(expected_exceptions=DomainError)
-    def start_intent(self, request):
-        """An order's creation asks by RPC: the `payment_requested` data (payment_no included);
-        answers {payment_no, pay_url, channel} (`intents.start_now`)."""
-        return intents.start_now(self.db, self.channels, self.public_url, request)
+    def open_intent(self, payment_no):
+        """The buyer opened the pay link (the gateway's /pay/{payment_no}), or pays in the sandbox:
+        the payment as it stands, its intent made first if this number is new here (the order
+        service says what it is for; its channel asked outside any transaction)."""
+        with self.db.transaction() as s:
+            found = s.get(models.Payment, payment_no)
+            if found is not None and found.status != "creating":
+                return domain.public(found)
+        intents.start_now(self.db, self.channels, self.public_url, self.order_rpc.payment_request(payment_no))
+        with self.db.transaction() as s:
+            return domain.public(domain.payment_of(s, payment_no))
 
     @event_handler("order", "payment_close_requested")
     def handle_payment_close_requested(self, envelope):
@@ -154,6 +162,7 @@ class PaymentService(BaseService):
         sandbox = self.channels.get("sandbox")
         if sandbox is None:
             raise NotFound("no such payment channel", {"channel": "sandbox"})
+        self.open_intent(payment_no)  # any number the platform issued, its pay link opened or not
         with self.db.transaction() as s:
             request = sandbox.notification(domain.payment_of(s, payment_no))
         return self.notify("sandbox", {**request, "body": request["body"].decode("latin-1")})

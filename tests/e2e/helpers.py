@@ -84,3 +84,14 @@ def holding(monkeypatch):
 
     monkeypatch.setattr(Board, "wait", recorded)
     return lambda order_no: any(order_no in board.waiting for board in boards)
+
+
+def opened(api, order):
+    """The order as its buyer has it after opening the pay link (the gateway's /pay/ page, which
+    has the payment service make the intent): `payment.pay_url` becomes the channel's cashier
+    where the gateway redirects to one, and stays the page that shows a QR code otherwise."""
+    page = api.get("/" + order["payment"]["pay_url"].split("/", 3)[3], allow_redirects=False)
+    assert page.status_code in (200, 303), page.text
+    if page.status_code == 303:
+        return {**order, "payment": {**order["payment"], "pay_url": page.headers["Location"]}}
+    return order

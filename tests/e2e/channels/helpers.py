@@ -1,8 +1,10 @@
+from tests.e2e.helpers import opened
 from tests.e2e.purchase.helpers import order_of, wait_status
 
 
 def place(api, sku, channel, quantity=1):
-    """An order paid through `channel`, once it awaits payment (its payment started)."""
+    """An order to pay through `channel`, awaiting payment, its pay link opened (the intent made
+    with the channel)."""
     created = api.post(
         "/api/v1/orders",
         json={"sku": sku, "quantity": quantity, "contact": "buyer@example.com", "payment_channel": channel},
@@ -11,7 +13,7 @@ def place(api, sku, channel, quantity=1):
     order = created.json()
     if order["status"] != "awaiting_payment":
         wait_status(api, order, "awaiting_payment")
-    return {**order_of(api, order), "token": order["token"]}
+    return opened(api, {**order_of(api, order), "token": order["token"]})
 
 
 def payment_status(db, payment_no):

@@ -75,11 +75,25 @@ def test_every_bad_notify_is_refused_and_changes_nothing(api, admin, wechat_doub
     assert order_of(api, b)["status"] == "awaiting_payment"
 
 
-def test_a_busy_platform_at_order_time_is_retried_until_the_qr_code_comes(api, admin, wechat_double, db):
-    wechat_double.busy = 4  # more than the Http helper's own retries: the event retries
-    order = place(api, card_product(admin, codes=1), "wechat")
-    payment_no = order["payment"]["payment_no"]
-    assert wechat_double.busy == 0 and payment_no in wechat_double.trades
-    assert db("SELECT qr_code FROM payment.payments WHERE payment_no = :p", p=payment_no)[0]["qr_code"]
+def test_a_busy_platform_when_the_link_is_opened_is_asked_again_with_the_same_number(api, admin, wechat_double, db):
+    wechat_double.busy = 4  # more than the Http helper's own retries: the buyer's page says try again
+    created = api.post(
+        "/api/v1/orders",
+        json={
+            "sku": card_product(admin, codes=1),
+            "quantity": 1,
+            "contact": "b@example.com",
+            "payment_channel": "wechat",
+        },
+    )
+    assert created.status_code == 201, created.text
+    order = created.json()
+    link, payment_no = "/" + order["payment"]["pay_url"].split("/", 3)[3], order["payment"]["payment_no"]
+    assert api.get(link).status_code == 503
+    assert payment_status(db, payment_no) == "creating"  # kept, its lease given back
+    page = api.get(link)  # opened again: the same payment number offered again, one trade
+    assert page.status_code == 200, page.text
+    row = db("SELECT qr_code FROM payment.payments WHERE payment_no = :p", p=payment_no)[0]
+    assert wechat_double.busy == 0 and list(wechat_double.trades) == [payment_no] and row["qr_code"] in page.text
     assert wechat_double.pay(payment_no) == (204, "")
     wait_status(api, order, "completed")

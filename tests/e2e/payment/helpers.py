@@ -1,6 +1,7 @@
 """Helpers shared by the payment end-to-end tests."""
 
 from services.common.testing import wait_until
+from tests.e2e.helpers import opened
 from tests.e2e.purchase.helpers import card_product
 
 
@@ -10,7 +11,7 @@ def buy_epay(api, admin, epay, price="9.90"):
         "/api/v1/orders", json={"sku": sku, "quantity": 1, "contact": "buyer@example.com", "payment_channel": "epay"}
     )
     assert created.status_code == 201, created.text
-    order = created.json()
+    order = opened(api, created.json())  # the gateway's pay link: redirected to epay's cashier
     assert order["status"] == "awaiting_payment", order
     epay.open_pay_url(order["payment"]["pay_url"])  # the buyer's browser at epay's cashier
     return order

@@ -4,6 +4,7 @@ the one settle path; the chain itself is the only fake."""
 import pytest
 
 from services.common.testing import wait_until
+from tests.e2e.helpers import opened
 from tests.e2e.payment.fake_chain import CHAIN
 from tests.e2e.payment.helpers import next_pass, notifications, payment_row
 from tests.e2e.purchase.helpers import card_product, order_of, wait_status
@@ -38,7 +39,7 @@ def buy_usdt(api, sku):
         "/api/v1/orders", json={"sku": sku, "quantity": 1, "contact": "c@example.com", "payment_channel": "usdt"}
     )
     assert created.status_code == 201, created.text
-    return created.json()
+    return opened(api, created.json())  # the pay page: the intent made, its amount shown
 
 
 def test_usdt_unique_amounts_confirmations_and_one_settlement(api, admin, db):

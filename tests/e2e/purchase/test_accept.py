@@ -1,7 +1,7 @@
 """Accepting an order at the cost DESIGN §3 allows (services/order/accept.py): one call from the
-gateway, risk, the reservation with its price and the payment intent asked by RPC, no event
-before the pay link; what does not answer in time goes on by events; sold out answered at the
-door. Every service, the real broker and database, over HTTP."""
+gateway, risk and the reservation with its price asked by RPC, no event before the pay link, the
+payment intent made when the link is opened; what does not answer in time goes on by events;
+sold out answered at the door. Every service, the real broker and database, over HTTP."""
 
 import pytest
 
@@ -37,8 +37,10 @@ def test_an_order_is_accepted_in_one_call_without_an_event(api, admin, db):
         ("order_created", "pending"),
         ("risk_approved", "reserving"),
         ("stock_reserved", "awaiting_payment"),
-        ("payment_intent_created", "awaiting_payment"),
     ]
+    # the pay link is the gateway's; the intent is made once it is opened (or paid, in the sandbox)
+    assert order["payment"]["pay_url"].endswith(f"/pay/{order['payment']['payment_no']}")
+    assert db("SELECT count(*) AS n FROM payment.payments WHERE order_no = :o", o=order["order_no"]) == [{"n": 0}]
     assert db("SELECT outcome FROM risk.decisions WHERE order_no = :o", o=order["order_no"]) == [{"outcome": "approve"}]
     assert stock(api, sku) == 1
     assert pay(api, order).status_code == 200

@@ -23,6 +23,7 @@ def order(status, pay_url="https://pay.example/1"):
         sku="S",
         quantity=1,
         reason=None,
+        paid_at=None,
     )
 
 
@@ -55,3 +56,14 @@ def test_awaiting_payment_is_settled_only_once_there_is_somewhere_to_pay():
 
 def test_a_recharge_being_delivered_is_news_for_the_buyer():
     assert view(order("delivering"))["settled"] and not view(order("delivering"))["terminal"]
+
+
+@pytest.mark.parametrize("status", saga.STATES)
+def test_the_pay_link_is_shown_only_while_a_payment_is_taken_or_after_one(status):
+    """Fixed at acceptance, the link is not offered to an order still being decided (a payment
+    then would be refunded, never delivered), nor to one rejected."""
+    assert (view(order(status))["payment"] is not None) == (status in saga.PAYABLE)
+    assert {"awaiting_payment", "expired", "cancelled"} == saga.PAYABLE
+    paid = order(status)
+    paid.paid_at = datetime(2030, 1, 1, tzinfo=UTC)
+    assert view(paid)["payment"] == {"channel": "sandbox", "payment_no": "P1", "pay_url": "https://pay.example/1"}
