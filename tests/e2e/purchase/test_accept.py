@@ -10,8 +10,6 @@ from services.common.testing import wait_until
 from tests.e2e.helpers import assert_error, start_system
 from tests.e2e.purchase.helpers import buy, card_product, events_of, order_of, pay, stock, wait_status
 
-CREATION_REQUESTS = {"risk_assessment_requested", "stock_reservation_requested", "payment_requested"}
-
 
 def outbox_types(db, service, order_no):
     return [
