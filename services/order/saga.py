@@ -354,8 +354,8 @@ def newsworthy(order: OrderRow) -> bool:
 
 def _absorb(order: OrderRow, event_type: str, data: dict[str, Any]) -> None:
     """What an event teaches the order besides its status."""
-    if event_type == "payment_intent_created":
-        order.payment_no, order.pay_url = data["payment_no"], data["pay_url"]
+    if event_type == "payment_intent_created":  # an order's link, fixed at acceptance, stays the link
+        order.payment_no, order.pay_url = order.payment_no or data["payment_no"], order.pay_url or data["pay_url"]
     elif event_type == "payment_succeeded":
         order.paid_at, order.late = NOW, order.status in ("expired", "cancelled", "rejected")
         order.payment_no = order.payment_no or data.get("payment_no")

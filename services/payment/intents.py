@@ -1,8 +1,14 @@
 """Payment intents, made so that no transaction is open while a channel is asked (WeChat Pay's
-Native order is an HTTP request that may take seconds):
+Native order is an HTTP request that may take seconds).
 
-1. `create`, in the batch's inbox transaction: the intent row, status 'creating', with its
-   payment_no derived from the `payment_requested` event's id; a transfer channel's unique
+Every order's intent is made when its pay link is first opened, or when the sandbox pays its
+number (`start_now`, from the `open_intent` RPC): the order service fixed the payment number at
+acceptance and says, on first sight, what it is for. The intent is written 'creating' leased to
+the call, the channel asked, and the answer recorded. Orders made before that (and any
+`payment_requested` still sent) take the event path:
+
+1. `create`, in the batch's inbox transaction: the intent row, status 'creating', with the
+   payment_no the event carries (or one derived from its id); a transfer channel's unique
    amount is allotted here (its advisory lock is held only by this short transaction).
 2. `finish` claims its orders' 'creating' intents (FOR UPDATE SKIP LOCKED, leased through
    `last_checked_at` for LEASE_S), commits, then asks each channel's `start_payment` outside any
