@@ -24,6 +24,7 @@ the channel takes up the trade it may have opened rather than open a second one.
 
 import hashlib
 import logging
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
@@ -40,6 +41,7 @@ from services.payment.models import Payment
 
 log = logging.getLogger(__name__)
 
+CONCURRENT_WAIT_S = 10.0  # how long a second opening of a link waits for the first one's channel
 LEASE_S = 60  # a claimed intent is not claimed again for this long (the call's worst case)
 HORIZON = timedelta(days=1)
 PAYMENTS = sql.qualified(Payment.__table__)
@@ -60,7 +62,7 @@ NEW = f"""INSERT INTO {PAYMENTS}
     (payment_no, order_no, channel, amount, currency, status, refunded_amount, chain_amount, last_checked_at)
 VALUES (%(payment_no)s, %(order_no)s, %(channel)s, %(amount)s, %(currency)s, 'creating', 0, %(chain_amount)s,
         CASE WHEN %(claimed)s THEN now() END)
-RETURNING created_at"""
+ON CONFLICT DO NOTHING RETURNING created_at"""
 CLAIM = f"""UPDATE {PAYMENTS} SET last_checked_at = now() WHERE payment_no IN (
     SELECT payment_no FROM {PAYMENTS} WHERE status = 'creating' AND {{which}}
         AND (last_checked_at IS NULL OR last_checked_at < now() - make_interval(secs => %(lease_s)s))
@@ -119,7 +121,7 @@ def create(
     channel = channels.get(payment.channel)
     if channel is not None and hasattr(channel, "base_amount"):
         payment.chain_amount = unique_amount(session, payment.channel, channel.base_amount(payment))
-    payment.created_at = sql.run(
+    created_at = sql.run(
         session,
         NEW,
         {
@@ -127,7 +129,10 @@ def create(
             "chain_amount": payment.chain_amount,
             "claimed": claimed,
         },
-    ).scalar_one()
+    ).scalar()
+    if created_at is None:  # made meanwhile by a call beside this one (a link opened twice at once)
+        return sql.run(session, EXISTING, {"order_no": d["order_no"]}).one()
+    payment.created_at = created_at
     return payment
 
 
@@ -184,7 +189,12 @@ def start_now(db: Db, channels: Mapping[str, Channel], public_url: str, request:
             made = started[0] if started else None
         elif made is None:
             made = sql.run(s, EXISTING, {"order_no": request["order_no"]}).first()
-    if made is None or made.status != "pending":  # being made by another call, or closed meanwhile
+    deadline = time.monotonic() + CONCURRENT_WAIT_S
+    while made is not None and made.status == "creating" and time.monotonic() < deadline:
+        time.sleep(0.05)  # another call is asking the channel (the link opened twice at once)
+        with db.transaction() as s:
+            made = sql.run(s, EXISTING, {"order_no": request["order_no"]}).first()
+    if made is None or made.status != "pending":  # still being made, or closed meanwhile
         raise Unavailable("the payment is being made", {"order_no": request["order_no"]})
     return {"payment_no": made.payment_no, "pay_url": made.pay_url, "channel": made.channel}
 

@@ -9,6 +9,7 @@ import eventlet
 import pytest
 
 from services.common.testing import unique
+from tests.e2e.helpers import opened
 from tests.e2e.payment.helpers import buy_epay, notifications, payment_row
 from tests.e2e.purchase.helpers import card_product, events_of, order_of, wait_status
 
@@ -158,9 +159,12 @@ def test_a_product_priced_in_dollars_is_not_offered_to_a_yuan_channel(api, admin
 def test_a_notify_for_another_channels_payment_changes_nothing(api, admin, epay, db):
     """A sandbox payment's number in a (genuinely signed) epay notify: not this channel's payment."""
     sku = card_product(admin, codes=1)
-    order = api.post(
-        "/api/v1/orders", json={"sku": sku, "quantity": 1, "contact": "b@example.com", "payment_channel": "sandbox"}
-    ).json()
+    order = opened(  # its intent made: a sandbox payment, pending
+        api,
+        api.post(
+            "/api/v1/orders", json={"sku": sku, "quantity": 1, "contact": "b@example.com", "payment_channel": "sandbox"}
+        ).json(),
+    )
     own = buy_epay(api, admin, epay)
     fields = epay.notification(
         own["payment"]["payment_no"], signed={"out_trade_no": order["payment"]["payment_no"], "money": order["amount"]}
