@@ -186,7 +186,7 @@ def start_now(db: Db, channels: Mapping[str, Channel], public_url: str, request:
     with db.transaction() as s:
         if isinstance(found, Payment):
             started = record(s, {found.payment_no: answer}, public_url, {}, announced=False)
-            made = started[0] if started else None
+            made = started[0] if started else sql.run(s, EXISTING, {"order_no": request["order_no"]}).first()
         elif made is None:
             made = sql.run(s, EXISTING, {"order_no": request["order_no"]}).first()
     deadline = time.monotonic() + CONCURRENT_WAIT_S
@@ -194,7 +194,7 @@ def start_now(db: Db, channels: Mapping[str, Channel], public_url: str, request:
         time.sleep(0.05)  # another call is asking the channel (the link opened twice at once)
         with db.transaction() as s:
             made = sql.run(s, EXISTING, {"order_no": request["order_no"]}).first()
-    if made is None or made.status != "pending":  # still being made, or closed meanwhile
+    if made is None or made.status == "creating":  # still being made (paid or closed since: made)
         raise Unavailable("the payment is being made", {"order_no": request["order_no"]})
     return {"payment_no": made.payment_no, "pay_url": made.pay_url, "channel": made.channel}
 
