@@ -88,3 +88,19 @@ def test_metrics_count_decisions_by_outcome_and_rule(api, admin, rules):
     assert 'kameng_risk_decisions_total{outcome="reject"}' in body
     assert 'kameng_risk_rules_fired_total{outcome="reject",rule="quantity"}' in body
     assert "kameng_risk_assessment_seconds_bucket" in body
+
+
+def test_a_held_orders_payment_number_opens_nothing_until_it_is_approved(api, admin, rules, db):
+    """The pay link is fixed at acceptance but not offered while risk holds the order: its number,
+    opened or paid in the sandbox anyway, makes no intent (the order service says it is not
+    payable), so no money can arrive for an order that might be rejected."""
+    _, order = held(api, admin, rules)
+    assert order_of(api, order)["payment"] is None
+    (row,) = db('SELECT payment_no FROM "order".orders WHERE order_no = :o', o=order["order_no"])
+    assert_error(api.post(f"/api/v1/payments/sandbox/{row['payment_no']}/pay"), 409, "conflict")
+    assert api.get(f"/pay/{row['payment_no']}").status_code == 409
+    assert db("SELECT count(*) AS n FROM payment.payments WHERE order_no = :o", o=order["order_no"]) == [{"n": 0}]
+    approved = admin.post(f"/api/v1/admin/risk/reviews/{order['order_no']}/approve", json={})
+    assert approved.status_code == 200, approved.text
+    ready = wait_until(lambda: order_of(api, order)["payment"], message="the pay link offered")
+    assert ready["payment_no"] == row["payment_no"]
