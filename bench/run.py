@@ -233,6 +233,17 @@ def accept_orders(sku):
     return rps, ms(p90), ms(p99), int(errors.group(1)) if errors else 0
 
 
+def post_order(http, sku, contact, timeout=30):
+    """POST /orders for one of `sku`, paid in the sandbox: (the response, seconds it took)."""
+    started = time.perf_counter()
+    created = http.post(
+        BASE + "/api/v1/orders",
+        timeout=timeout,
+        json={"sku": sku, "quantity": 1, "contact": contact, "payment_channel": "sandbox"},
+    )
+    return created, time.perf_counter() - started
+
+
 def accept_latency(sku, total=400, concurrency=8):
     """POST /orders by `concurrency` buyers at a time, each waiting for its answer (with the pay
     link) before the next: {50, 95, 100: ms} of the answers."""
@@ -240,13 +251,8 @@ def accept_latency(sku, total=400, concurrency=8):
 
     def order(n):
         with requests.Session() as http:
-            started = time.perf_counter()
-            created = http.post(
-                BASE + "/api/v1/orders",
-                timeout=30,
-                json={"sku": sku, "quantity": 1, "contact": f"l{n}@example.com", "payment_channel": "sandbox"},
-            )
-            seconds.append(time.perf_counter() - started)
+            created, took = post_order(http, sku, f"l{n}@example.com")
+            seconds.append(took)
             assert created.status_code == 201 and created.json()["payment"], created.text
 
     list(pool.imap(order, range(total)))
@@ -281,11 +287,7 @@ def full_purchases(sku, total=300, concurrency=30):
                     ).json(),
                 }
 
-            order = http.post(
-                BASE + "/api/v1/orders",
-                timeout=30,
-                json={"sku": sku, "quantity": 1, "contact": f"b{n}@example.com", "payment_channel": "sandbox"},
-            ).json()
+            order = post_order(http, sku, f"b{n}@example.com")[0].json()
             while not order.get("payment"):
                 order = look(order, order["status"])
             open_pay_link(http, order)
@@ -317,13 +319,8 @@ def flash_sale(sku, codes, buyers):
     def buyer(n):
         with requests.Session() as http:
             gate.wait()  # everyone at the same moment
-            asked = time.perf_counter()
-            created = http.post(
-                BASE + "/api/v1/orders",
-                timeout=60,
-                json={"sku": sku, "quantity": 1, "contact": f"flash{n}@example.com", "payment_channel": "sandbox"},
-            )
-            answered_in.append(time.perf_counter() - asked)
+            created, took = post_order(http, sku, f"flash{n}@example.com", timeout=60)
+            answered_in.append(took)
             answers[created.status_code] = answers.get(created.status_code, 0) + 1
             order = created.json()
             if created.status_code != 201:
