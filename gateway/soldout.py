@@ -14,6 +14,7 @@ from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
 from gateway.waits import HintHandler
+from services.common import metrics
 from services.common.errors import OutOfStock, Unavailable
 
 STALE_S = 5.0
@@ -37,6 +38,7 @@ class Shelf:
 
     def refuse(self, sku):
         if self.sold_out(sku):
+            metrics.SOLD_OUT_AT_DOOR.inc()
             raise OutOfStock("sold out", {"sku": sku})
 
 

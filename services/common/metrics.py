@@ -46,6 +46,10 @@ PAYMENT_NOTIFICATIONS = Counter(
     "Payment notifications and reconciliation answers by outcome (paid, repeat, rejected, refused)",
     ["channel", "outcome"],
 )
+SOLD_OUT_AT_DOOR = Counter(
+    "kameng_orders_sold_out_at_door_total",
+    "Orders answered 409 out_of_stock by the gateway itself (gateway/soldout.py)",
+)
 EVENTS_DEAD_LETTERED = Counter("kameng_events_dead_lettered_total", "Events moved to a dead-letter queue", ["queue"])
 EVENT_BATCH_SIZE = Histogram(
     "kameng_event_batch_size",

@@ -3,6 +3,8 @@ gateway, risk and the reservation with its price asked by RPC, no event before t
 payment intent made when the link is opened; what does not answer in time goes on by events;
 sold out answered at the door. Every service, the real broker and database, over HTTP."""
 
+import re
+
 import pytest
 
 from gateway.soldout import SoldOut
@@ -93,9 +95,10 @@ def test_sold_out_is_answered_at_the_door_and_opens_again_when_stock_comes_back(
     # the catalog's hint (or its list, read every second) tells every gateway
     shelf = shelf_of(system)
     wait_until(lambda: shelf.sold_out(sku), message="the gateway to know the SKU is sold out")
-    before = db('SELECT count(*) AS n FROM "order".orders')[0]["n"]
+    before, refused = db('SELECT count(*) AS n FROM "order".orders')[0]["n"], at_the_door(api)
     assert_error(buy(api, sku), 409, "out_of_stock")
     assert db('SELECT count(*) AS n FROM "order".orders')[0]["n"] == before  # not even asked
+    assert at_the_door(api) == refused + 1
     cancelled = api.post(f"/api/v1/orders/{first['order_no']}/cancel", headers={"X-Order-Token": first["token"]})
     assert cancelled.status_code == 200
     wait_until(lambda: not shelf.sold_out(sku), message="the gateway to know it is back")
@@ -106,3 +109,8 @@ def shelf_of(system):
     (container,) = list(system["runner"].gateway.containers)
     (provider,) = [d for d in container.dependencies if isinstance(d, SoldOut)]
     return provider.shelf
+
+
+def at_the_door(api):
+    found = re.search(r"^kameng_orders_sold_out_at_door_total (\S+)$", api.get("/metrics").text, re.M)
+    return float(found.group(1)) if found else 0.0
