@@ -48,4 +48,5 @@ class GatewayService(
     delivery_rpc = RpcProxy("delivery")
     risk_rpc = RpcProxy("risk")
     account_rpc = RpcProxy("account")
+    supplier_rpc = RpcProxy("supplier")
     audit_rpc = RpcProxy("audit")

@@ -21,4 +21,5 @@ class Routes:
     delivery_rpc: Any
     risk_rpc: Any
     account_rpc: Any
+    supplier_rpc: Any
     audit_rpc: Any

@@ -19,7 +19,7 @@ DEV_ENV = {
     "KAMENG_MAIL_SINK": "var/mail",
 }
 
-SERVICES = ("catalog", "order", "payment", "delivery", "risk", "account")
+SERVICES = ("catalog", "order", "payment", "delivery", "risk", "account", "supplier")
 
 # name: (default, meaning) -- `make run` prints these, README documents them.
 DEFAULTS = {

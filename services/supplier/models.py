@@ -1,0 +1,101 @@
+"""The supplier service's tables (schema `supplier`): who the suppliers are and whether they may be
+used (registry), the keys they sign with, what they source for which SKU, and the batches they
+pushed. Recharge attempts and replenishment purchases have their own tables, added by their
+migrations."""
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, Text, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.common.db import service_metadata
+
+
+class Base(DeclarativeBase):
+    metadata = service_metadata("supplier")
+
+
+metadata = Base.metadata
+
+
+class Supplier(Base):
+    __tablename__ = "suppliers"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    contact: Mapped[str] = mapped_column(Text)
+    # pending -> approved (documents reviewed) ; approved -> suspended (an admin) ; expiry disables
+    status: Mapped[str] = mapped_column(Text, server_default="pending")
+    enabled: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    documents: Mapped[list] = mapped_column(JSONB, server_default="[]")  # [{"name", "number"}]
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    reviewer: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # how to reach the supplier's own API (services/supplier/adapters/): adapter kind, base URL,
+    # its non-secret settings; the credentials (keys, passwords) are encrypted (DataKeys)
+    adapter: Mapped[str | None] = mapped_column(Text)
+    base_url: Mapped[str | None] = mapped_column(Text)
+    settings: Mapped[dict] = mapped_column(JSONB, server_default="{}")
+    credentials: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # circuit breaker (recharge): closed | open | half_open, failures in a row, when it opened
+    circuit: Mapped[str] = mapped_column(Text, server_default="closed")
+    failures: Mapped[int] = mapped_column(Integer, server_default="0")
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SupplierKey(Base):
+    """A key a supplier signs its calls with (DESIGN §7). The secret is kept encrypted: the HMAC
+    needs it back. Several may be live at once (rotation); a revoked one never works again."""
+
+    __tablename__ = "keys"
+    key_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    supplier_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("supplier.suppliers.id"), index=True)
+    secret: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Nonce(Base):
+    """Nonces seen per key (kept at least 600 s; a timer drops older ones)."""
+
+    __tablename__ = "nonces"
+    key_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    nonce: Mapped[str] = mapped_column(Text, primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
+
+
+class Sourcing(Base):
+    """One SKU from one supplier: its product id there, what it costs us, the order in which
+    suppliers are tried (lower priority first, then cheaper), and a spending cap per hour."""
+
+    __tablename__ = "sourcing"
+    supplier_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("supplier.suppliers.id"), primary_key=True)
+    sku: Mapped[str] = mapped_column(Text, primary_key=True, index=True)
+    supplier_product_id: Mapped[str] = mapped_column(Text)
+    cost_price: Mapped[int] = mapped_column(BigInteger)  # minor units
+    priority: Mapped[int] = mapped_column(Integer, server_default="100")
+    enabled: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    hourly_cap: Mapped[int | None] = mapped_column(BigInteger)  # minor units spent buying per hour; null: default
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Batch(Base):
+    """An inventory push, by the supplier's own batch_id. `body_hash` tells a retry (same body:
+    answered as the first time) from a reuse (another body: 422)."""
+
+    __tablename__ = "batches"
+    supplier_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("supplier.suppliers.id"), primary_key=True)
+    batch_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    sku: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)  # codes | stock
+    body_hash: Mapped[str] = mapped_column(Text)
+    lines: Mapped[int] = mapped_column(Integer)  # codes pushed, or 0 for a stock level
+    stock: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(Text, server_default="pending")  # pending | done
+    imported: Mapped[int] = mapped_column(Integer, server_default="0")
+    duplicates: Mapped[int] = mapped_column(Integer, server_default="0")
+    rejected: Mapped[list] = mapped_column(JSONB, server_default="[]")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
