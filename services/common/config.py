@@ -32,6 +32,11 @@ DEFAULTS = {
     "KAMENG_PAYMENT_WINDOW_S": ("900", "payment window in seconds"),
     "KAMENG_RISK_REVIEW_WINDOW_S": ("1800", "how long an order held for risk review keeps its stock"),
     "KAMENG_RISK_ANSWER_S": ("1", "how long creating an order waits for risk's answer before going on by events"),
+    "KAMENG_SUPPLIER_TIMEOUT_S": ("10", "how long a call to a supplier's API waits before its outcome counts as unknown"),
+    "KAMENG_SUPPLIER_HOURLY_CAP": (
+        "100000",
+        "most a SKU's auto-replenishment may spend per hour, in minor units, unless its sourcing sets its own",
+    ),
     "KAMENG_PUBLIC_URL": ("http://127.0.0.1:8000", "public base URL"),
     "KAMENG_TRUSTED_PROXIES": ("", "CIDRs whose X-Forwarded-For is believed"),
     "KAMENG_RATE_LIMITS": (
@@ -122,6 +127,8 @@ class Settings:
     payment_window_s: int
     risk_review_window_s: int
     risk_answer_s: float
+    supplier_timeout_s: float
+    supplier_hourly_cap: int
     public_url: str
     trusted_proxies: tuple[str, ...]
     rate_limits: str
@@ -163,6 +170,8 @@ def settings() -> Settings:
         payment_window_s=int(env("KAMENG_PAYMENT_WINDOW_S")),
         risk_review_window_s=int(env("KAMENG_RISK_REVIEW_WINDOW_S")),
         risk_answer_s=float(env("KAMENG_RISK_ANSWER_S")),
+        supplier_timeout_s=float(env("KAMENG_SUPPLIER_TIMEOUT_S")),
+        supplier_hourly_cap=int(env("KAMENG_SUPPLIER_HOURLY_CAP")),
         public_url=env("KAMENG_PUBLIC_URL").rstrip("/"),
         trusted_proxies=_csv(env("KAMENG_TRUSTED_PROXIES")),
         rate_limits=env("KAMENG_RATE_LIMITS"),
@@ -221,6 +230,8 @@ def nameko_config(s: Settings | None = None, **overrides: Any) -> dict[str, Any]
         "PAYMENT_WINDOW_S": s.payment_window_s,
         "RISK_REVIEW_WINDOW_S": s.risk_review_window_s,
         "RISK_ANSWER_S": s.risk_answer_s,
+        "SUPPLIER_TIMEOUT_S": s.supplier_timeout_s,
+        "SUPPLIER_HOURLY_CAP": s.supplier_hourly_cap,
         "PUBLIC_URL": s.public_url,
         "MAX_BODY_BYTES": s.max_body_bytes,
         "RPC_TIMEOUT_S": s.rpc_timeout_s,
