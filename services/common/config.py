@@ -32,7 +32,7 @@ DEFAULTS = {
     "KAMENG_PAYMENT_WINDOW_S": ("900", "payment window in seconds"),
     "KAMENG_RISK_REVIEW_WINDOW_S": ("1800", "how long an order held for risk review keeps its stock"),
     "KAMENG_RISK_ANSWER_S": ("1", "how long creating an order waits for risk's answer before going on by events"),
-    "KAMENG_SUPPLIER_TIMEOUT_S": ("10", "how long a call to a supplier's API waits before its outcome counts as unknown"),
+    "KAMENG_SUPPLIER_TIMEOUT_S": ("10", "how long a call to a supplier's API waits before the outcome is unknown"),
     "KAMENG_SUPPLIER_HOURLY_CAP": (
         "100000",
         "most a SKU's auto-replenishment may spend per hour, in minor units, unless its sourcing sets its own",
