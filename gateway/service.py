@@ -9,6 +9,8 @@ from gateway.routes.admin_integrity import IntegrityRoutes
 from gateway.routes.admin_pages import AdminPageRoutes
 from gateway.routes.admin_risk import AdminRiskRoutes
 from gateway.routes.admin_risk_pages import AdminRiskPageRoutes
+from gateway.routes.admin_supplier_pages import AdminSupplierPageRoutes
+from gateway.routes.admin_suppliers import AdminSupplierRoutes
 from gateway.routes.catalog import CatalogRoutes
 from gateway.routes.ops import OpsRoutes
 from gateway.routes.orders import OrderRoutes
@@ -29,6 +31,8 @@ class GatewayService(
     AdminCatalogRoutes,
     AdminRiskRoutes,
     AdminRiskPageRoutes,
+    AdminSupplierRoutes,
+    AdminSupplierPageRoutes,
     OrderRoutes,
     PaymentRoutes,
     IntegrityRoutes,

@@ -1,9 +1,20 @@
 from nameko.dependency_providers import Config
+from nameko.timer import timer
 
 from services.common.crypto import Keys
 from services.common.db import Database
+from services.common.errors import DomainError, InvalidInput, load
+from services.common.rpc import RpcProxy, rpc
 from services.common.service import BaseService
-from services.supplier import models
+from services.supplier import keys, mapping, models, qualification, registry, schemas
+
+command = rpc(expected_exceptions=DomainError)
+
+
+def action_of(name):
+    if name not in registry.ACTIONS:
+        raise InvalidInput("no such action", {"action": name})
+    return registry.ACTIONS[name]
 
 
 class SupplierService(BaseService):
@@ -15,3 +26,88 @@ class SupplierService(BaseService):
     db = Database(models.metadata)
     keys = Keys()
     config = Config()
+    catalog_rpc = RpcProxy("catalog")
+
+    # -- the registry (admin) ----------------------------------------------------------------
+
+    @command
+    def create_supplier(self, actor, new):
+        new = load(schemas.NewSupplier(), new)
+        with self.db.transaction() as s:
+            return registry.create(s, actor, new)
+
+    @command
+    def get_supplier(self, supplier_id):
+        with self.db.transaction() as s:
+            return registry.get(s, int(supplier_id))
+
+    @command
+    def list_suppliers(self):
+        with self.db.transaction() as s:
+            return registry.listed(s)
+
+    @command
+    def approve_supplier(self, actor, supplier_id, review):
+        review = load(schemas.Approval(), review)
+        with self.db.transaction() as s:
+            return registry.approve(s, actor, int(supplier_id), review, registry.today())
+
+    @command
+    def change_supplier(self, actor, supplier_id, action):
+        """`action`: enable (409 unless approved and qualified), disable, suspend."""
+        change = action_of(action)
+        with self.db.transaction() as s:
+            return change(s, actor, int(supplier_id), registry.today())
+
+    @rpc(expected_exceptions=DomainError, sensitive_arguments=("connection.credentials",))
+    def set_connection(self, actor, supplier_id, connection):
+        connection = load(schemas.Connection(), connection)
+        with self.db.transaction() as s:
+            return registry.connect(s, self.keys, actor, int(supplier_id), connection)
+
+    @command
+    def set_sourcing(self, actor, supplier_id, sku, sourcing):
+        sourcing, sku = load(schemas.Mapping(), sourcing), load(schemas.SkuPath(), {"sku": sku})["sku"]
+        self.catalog_rpc.get_product(sku)  # 404 for a SKU the catalog does not sell; before the transaction
+        with self.db.transaction() as s:
+            return mapping.put(s, actor, int(supplier_id), sku, sourcing)
+
+    @command
+    def supplier_sourcing(self, supplier_id):
+        with self.db.transaction() as s:
+            return mapping.of_supplier(s, int(supplier_id))
+
+    @command
+    def sku_sourcing(self, sku=None):
+        """One SKU's sources, or (no SKU) every mapped SKU's, fewest usable sources first."""
+        with self.db.transaction() as s:
+            return mapping.overview(s) if sku is None else mapping.of_sku(s, str(sku)[:64])
+
+    @command
+    def issue_key(self, actor, supplier_id):
+        with self.db.transaction() as s:
+            return keys.issue(s, self.keys, actor, int(supplier_id))
+
+    @command
+    def revoke_key(self, actor, supplier_id, key_id):
+        with self.db.transaction() as s:
+            keys.revoke(s, actor, int(supplier_id), str(key_id)[:64])
+
+    @command
+    def list_keys(self, supplier_id):
+        with self.db.transaction() as s:
+            return registry.key_views(s, int(supplier_id))
+
+    # -- timers ------------------------------------------------------------------------------
+
+    @timer(interval=60, eager=True)
+    def expire_qualifications(self):
+        """Disable suppliers whose qualification ran out; refresh the registry's gauges."""
+        with self.db.transaction() as s:
+            qualification.expire(s, registry.today())
+            qualification.report(s, registry.today())
+
+    @timer(interval=300)
+    def forget_nonces(self):
+        with self.db.transaction() as s:
+            keys.forget_nonces(s)
