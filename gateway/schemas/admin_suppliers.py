@@ -33,7 +33,7 @@ class SupplierConnectionSet(Schema):
     adapter = fields.String(
         required=True,
         validate=validate.Length(1, 32),
-        metadata={"description": "the supplier's protocol: generic, dujiao"},
+        metadata={"description": "the supplier's protocol: generic, dujiao-next"},
     )
     base_url = fields.String(required=True, validate=validate.Length(1, 2048), metadata={"format": "uri"})
     settings = fields.Dict(keys=fields.String(validate=validate.Length(1, 64)), validate=validate.Length(max=50))

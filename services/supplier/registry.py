@@ -21,13 +21,12 @@ from services.common import audit, outbox
 from services.common.crypto import DataKeys
 from services.common.envelope import isoformat
 from services.common.errors import Conflict, InvalidInput, NotFound
-from services.supplier import keys as supplier_keys
+from services.supplier import adapters, keys as supplier_keys
 from services.supplier.models import Sourcing, Supplier
 
 NOT_APPROVED, DISABLED, EXPIRED = "not_approved", "disabled", "qualification_expired"
 AVAILABILITY_CHANGED = "supplier_availability_changed"
-# the protocols services/supplier/adapters/ speaks (its modules register the factories)
-ADAPTERS = ("generic", "dujiao")
+ADAPTERS = adapters.KINDS  # the protocols services/supplier/adapters/ speaks
 MERCHANT_TZ = ZoneInfo("Asia/Shanghai")  # a qualification is valid through its last day, the merchant's day
 LONGEST = timedelta(days=20 * 366)  # a qualification further out than this is a typing mistake
 

@@ -202,7 +202,7 @@ def test_credentials_are_stored_encrypted_and_never_answered(admin, db):
     supplier = approved(admin, enable=True)
     sid, secret = supplier["id"], "S3CRET-" + unique("pw")
     connection = {
-        "adapter": "dujiao",
+        "adapter": "dujiao-next",
         "base_url": "https://up.example/api",
         "settings": {"timeout_s": 5, "product_path": "/goods"},
         "credentials": {"app_id": "shop-1", "app_secret": secret},
@@ -210,7 +210,7 @@ def test_credentials_are_stored_encrypted_and_never_answered(admin, db):
     answers = [admin.put(f"/api/v1/admin/suppliers/{sid}/connection", json=connection)]
     assert answers[0].status_code == 200, answers[0].text
     assert answers[0].json()["connection"] == {
-        "adapter": "dujiao",
+        "adapter": "dujiao-next",
         "base_url": "https://up.example/api",
         "settings": {"timeout_s": 5, "product_path": "/goods"},
         "credentials_set": True,
