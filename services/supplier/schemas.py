@@ -9,8 +9,8 @@ MAX_STOCK = 10**9
 # A code or secret as long as a line of the admin's import file may be: the catalog's own rules
 # (512 characters, no control characters) then reject it as a line, the same report as the admin's.
 MAX_FIELD_CHARS = 4096
-SKU = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", error="letters, digits, . _ - (max 64)")
-PRINTABLE = validate.Regexp(r"^[^\x00-\x1f\x7f]*$", error="no control characters")
+SKU = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z", error="letters, digits, . _ - (max 64)")
+PRINTABLE = validate.Regexp(r"^[^\x00-\x1f\x7f]*\Z", error="no control characters")
 
 
 class Strict(Schema):
