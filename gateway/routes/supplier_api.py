@@ -45,6 +45,7 @@ class SupplierApiRoutes(Routes):
         status=202,
         tags=["supplier"],
         max_body=PUSH_MAX_BODY,
+        signed=True,
     )
     def push_inventory(self, request):
         self.limit("supplier", request)
@@ -59,6 +60,7 @@ class SupplierApiRoutes(Routes):
         summary=f"A pushed batch: pending, or done with its counts and rejected lines. {SIGNED}",
         response=schemas.InventoryBatch,
         tags=["supplier"],
+        signed=True,
     )
     def inventory_batch(self, request, batch_id):
         self.limit("supplier", request)

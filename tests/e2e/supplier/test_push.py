@@ -273,3 +273,10 @@ def test_counted_stock_is_the_sum_over_usable_suppliers(api, supplier, counted_s
     assert_error(bolt.push({"batch_id": "b2", "sku": counted_sku, "stock": 50}), 403, "forbidden")
     announce_availability(engine, bolt.id, usable=True)
     settles_at(api, counted_sku, 8)
+
+
+def test_openapi_shows_the_signed_routes(api):
+    spec = api.get("/openapi.json").json()
+    push = spec["paths"][PUSH]["post"]
+    assert push["security"] == [{"signedCall": []}] and {"202", "401", "403", "422"} <= set(push["responses"])
+    assert spec["paths"][PUSH + "/{batch_id}"]["get"]["security"] == [{"signedCall": []}]
