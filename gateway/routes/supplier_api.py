@@ -12,6 +12,7 @@ from services.common.errors import InvalidInput
 
 # 10,000 codes with their secrets and dates, as JSON (a code or secret may be up to 4 KiB long)
 PUSH_MAX_BODY = 16 << 20
+PUSH_TIMEOUT_S = 60  # validating, encrypting and storing 10,000 codes: more than a query's deadline
 SIGNED = "Signed with a supplier key: X-Key-Id, X-Timestamp, X-Nonce, X-Signature (HMAC-SHA256)"
 
 
@@ -51,7 +52,7 @@ class SupplierApiRoutes(Routes):
         self.limit("supplier", request)
         body = read_body(request)
         auth = signed(request, body)
-        answer = self.supplier_rpc.push_inventory(auth, json_value(body))
+        answer = self.supplier_rpc.push_inventory.timed(PUSH_TIMEOUT_S)(auth, json_value(body))
         return 202, schemas.InventoryAccepted().dump(answer)
 
     @api(
