@@ -16,6 +16,7 @@ from gateway.routes.ops import OpsRoutes
 from gateway.routes.orders import OrderRoutes
 from gateway.routes.pages import PageRoutes
 from gateway.routes.payments import PaymentRoutes
+from gateway.routes.supplier_api import SupplierApiRoutes
 from gateway.soldout import SoldOut, SoldOutNews
 from gateway.waits import OrderBoard, OrderHints
 from services.common.cache import Cached
@@ -35,6 +36,7 @@ class GatewayService(
     AdminSupplierPageRoutes,
     OrderRoutes,
     PaymentRoutes,
+    SupplierApiRoutes,
     IntegrityRoutes,
     OrderHints,
     SoldOutNews,

@@ -83,3 +83,4 @@ from gateway.schemas.payments import (  # noqa: F401
     ReconciliationQuery,
     ReconciliationReport,
 )
+from gateway.schemas.supplier_api import InventoryAccepted, InventoryBatch, InventoryPush, PushedCode  # noqa: F401

@@ -40,7 +40,7 @@ DEFAULTS = {
     "KAMENG_PUBLIC_URL": ("http://127.0.0.1:8000", "public base URL"),
     "KAMENG_TRUSTED_PROXIES": ("", "CIDRs whose X-Forwarded-For is believed"),
     "KAMENG_RATE_LIMITS": (
-        "orders=30/m,lookup=60/m,notify=600/m,contact_lookup=20/h,login=10/m",
+        "orders=30/m,lookup=60/m,notify=600/m,supplier=600/m,contact_lookup=20/h,login=10/m",
         "per-client-IP limits (contact_lookup: per contact), or off",
     ),
     "KAMENG_REDIS_URL": ("redis://127.0.0.1:6379/0", "Redis, for rate-limit counters shared by gateways"),

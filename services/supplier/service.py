@@ -4,9 +4,11 @@ from nameko.timer import timer
 from services.common.crypto import Keys
 from services.common.db import Database
 from services.common.errors import DomainError, InvalidInput, load
+from services.common.events import event_handler
 from services.common.rpc import RpcProxy, rpc
 from services.common.service import BaseService
-from services.supplier import keys, mapping, models, qualification, registry, schemas
+from services.common.signing import Signed
+from services.supplier import batches, keys, mapping, models, qualification, registry, schemas
 
 command = rpc(expected_exceptions=DomainError)
 
@@ -111,3 +113,23 @@ class SupplierService(BaseService):
     def forget_nonces(self):
         with self.db.transaction() as s:
             keys.forget_nonces(s)
+
+    # -- the supplier API (signed) ------------------------------------------------------------
+
+    @command
+    def push_inventory(self, signed, body):
+        """A signed push (DESIGN §6): 401, then 400, 403, 400, 422 in that order; nothing kept on
+        any of them. The body's fault is raised only once the caller is known."""
+        pushed = batches.read(body)
+        product = batches.product_of(self.catalog_rpc.get_product, pushed)  # before the transaction
+        with self.db.transaction() as s:
+            return batches.push(s, self.keys, Signed.from_dict(signed), pushed, product, registry.today())
+
+    @command
+    def inventory_batch(self, signed, batch_id):
+        with self.db.transaction() as s:
+            return batches.view(s, self.keys, Signed.from_dict(signed), str(batch_id))
+
+    @event_handler("catalog", "inventory_imported")
+    def handle_inventory_imported(self, envelope):
+        self.db.once("supplier.handle_inventory_imported", envelope, batches.on_inventory_imported)
