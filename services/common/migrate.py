@@ -64,7 +64,7 @@ def upgrade(url: str, services: Sequence[str] = SERVICES) -> None:
         for service in services:
             with engine.begin() as conn:
                 conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{service}"'))
-                command.upgrade(alembic_config(service, conn), "head")
+                command.upgrade(alembic_config(service, conn), "heads")  # parallel branches are fine
     finally:
         engine.dispose()
 
