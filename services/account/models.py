@@ -1,3 +1,74 @@
+"""The account service's tables (schema `account`, issue 18): buyers, staff, the sessions both
+sign in with, and the member levels. Secrets are hashed (passwords: argon2id; session tokens:
+SHA-256) or encrypted (TOTP secrets, real-name details: DataKeys). Each person's row carries a
+`credential_version`: changing a password or resetting TOTP bumps it, which ends every session
+made with the old credential."""
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, Text, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
 from services.common.db import service_metadata
 
-metadata = service_metadata("account")
+
+class Base(DeclarativeBase):
+    metadata = service_metadata("account")
+
+
+metadata = Base.metadata
+
+
+class Buyer(Base):
+    __tablename__ = "buyers"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    email: Mapped[str | None] = mapped_column(Text, unique=True)  # lower-cased
+    phone: Mapped[str | None] = mapped_column(Text, unique=True)  # E.164, e.g. +8613800138000
+    name: Mapped[str | None] = mapped_column(Text)
+    password_hash: Mapped[str] = mapped_column(Text)
+    credential_version: Mapped[int] = mapped_column(Integer, server_default="1")
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    total_spent: Mapped[int] = mapped_column(BigInteger, server_default="0")  # minor units, completed orders
+    level: Mapped[str | None] = mapped_column(Text)  # a member level's name, or none
+    real_name: Mapped[bytes | None] = mapped_column(LargeBinary)  # encrypted {"name", "id_number"}
+    real_name_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(Text, unique=True)  # lower-cased; the sign-in name
+    name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(Text)  # owner | operator | support | finance
+    password_hash: Mapped[str] = mapped_column(Text)
+    credential_version: Mapped[int] = mapped_column(Integer, server_default="1")
+    totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary)  # encrypted
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Session(Base):
+    """A signed-in browser (or client) of a buyer or a staff member. Only the token's SHA-256 is
+    kept. It ends when it expires, is revoked, or its person's credential_version moves on."""
+
+    __tablename__ = "sessions"
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text)  # buyer | staff
+    subject_id: Mapped[int] = mapped_column(BigInteger)
+    credential_version: Mapped[int] = mapped_column(Integer)
+    ip: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MemberLevel(Base):
+    """A member level: reached by a buyer whose completed orders total at least `threshold`. Its
+    name is the one the catalog's level prices use."""
+
+    __tablename__ = "member_levels"
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    threshold: Mapped[int] = mapped_column(BigInteger)  # minor units
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
