@@ -14,6 +14,7 @@ export KAMENG_ADMIN_TOKEN ?= dev-admin-token
 export KAMENG_SANDBOX_PAYMENTS ?= 1
 export KAMENG_SMTP_URL ?= smtp://127.0.0.1:8025
 export KAMENG_MAIL_SINK ?= var/mail
+export KAMENG_SUPPLIER_SIM ?= 127.0.0.1:8090
 export KAMENG_AMQP_URI ?= amqp://guest:guest@127.0.0.1:5672/
 export KAMENG_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/kameng
 RABBIT_API_URI ?= http://guest:guest@127.0.0.1:15672
@@ -57,6 +58,7 @@ migrate: deps-check
 
 seed: migrate
 	$(PY) -m services.catalog.seed
+	$(PY) -m services.supplier.seed
 
 run: seed
 	@$(PY) -c "from services.common.config import describe; print('settings in use:'); print('\n'.join(describe()))"

@@ -59,6 +59,14 @@ def start_mail_sink(settings):
     return sink
 
 
+def start_supplier_sim(settings):
+    """Dev only: the supplier simulator (tools/supplier_sim.py) the demo supplier is reached at."""
+    host, _, port = settings.supplier_sim.rpartition(":")
+    sim = subprocess.Popen([sys.executable, "-m", "tools.supplier_sim", "--host", host or "127.0.0.1", "--port", port])
+    log.info("the demo supplier answers from the simulator at http://%s", settings.supplier_sim)
+    return sim
+
+
 def watch(container, stop):
     """A container that dies (e.g. an extension crashed) stops the whole process, so that the
     supervisor (make, Kubernetes) sees it and restarts, instead of a half-alive process."""
@@ -81,6 +89,7 @@ def main(argv):
     if settings.metrics_port and "gateway" not in names:
         start_http_server(settings.metrics_port)
     sink = start_mail_sink(settings) if settings.mail_sink and "delivery" in names else None
+    sim = start_supplier_sim(settings) if settings.supplier_sim and "supplier" in names else None
     workers = [ServiceContainer(service_class(n), config) for n in names if n != "gateway"]
     gateway_config = {**config, "max_workers": settings.gateway_max_workers}
     gateway = [ServiceContainer(service_class("gateway"), gateway_config)] if "gateway" in names else []
@@ -95,6 +104,7 @@ def main(argv):
             f"\n  kameng is up: storefront {settings.public_url}/   health {settings.public_url}/healthz"
             f"\n  API docs {settings.public_url}/openapi.json   metrics {settings.public_url}/metrics"
             f"\n  buyer e-mail: {settings.mail_sink or settings.smtp_url or 'off'}"
+            f"\n  demo supplier: {'simulator at http://' + settings.supplier_sim if sim else 'off'}"
             "\n  Ctrl-C stops everything.\n",
             flush=True,
         )
@@ -112,8 +122,9 @@ def main(argv):
     for container in workers:
         pool.spawn(container.stop)
     pool.waitall()
-    if sink:
-        sink.terminate()
+    for helper in (sink, sim):
+        if helper:
+            helper.terminate()
     log.info("stopped")
 
 

@@ -17,6 +17,7 @@ DEV_ENV = {
     "KAMENG_SANDBOX_PAYMENTS": "1",
     "KAMENG_SMTP_URL": "smtp://127.0.0.1:8025",
     "KAMENG_MAIL_SINK": "var/mail",
+    "KAMENG_SUPPLIER_SIM": "127.0.0.1:8090",
 }
 
 SERVICES = ("catalog", "order", "payment", "delivery", "risk", "account", "supplier")
@@ -61,6 +62,7 @@ DEFAULTS = {
     "KAMENG_MAIL_FROM": ("kameng <noreply@localhost>", "sender of buyer e-mail"),
     "KAMENG_MAIL_CODES": ("0", "1 puts the codes themselves in the completion e-mail (merchant's choice)"),
     "KAMENG_MAIL_SINK": ("", "dev: run the local SMTP sink, keeping messages in this folder"),
+    "KAMENG_SUPPLIER_SIM": ("", "dev: run the supplier simulator on this host:port, with a demo supplier using it"),
     "KAMENG_LOG_LEVEL": ("INFO", "log level"),
     # payment channels (services/payment/channels/): every KAMENG_<CHANNEL>_* setting below reaches
     # the payment service's config as <CHANNEL>_* (see `channel_settings`)
@@ -151,6 +153,7 @@ class Settings:
     mail_from: str
     mail_codes: bool
     mail_sink: str
+    supplier_sim: str
     channel_settings: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -194,6 +197,7 @@ def settings() -> Settings:
         mail_from=env("KAMENG_MAIL_FROM"),
         mail_codes=env("KAMENG_MAIL_CODES") == "1",
         mail_sink=env("KAMENG_MAIL_SINK"),
+        supplier_sim=env("KAMENG_SUPPLIER_SIM"),
         channel_settings=channel_settings(),
     )
 
