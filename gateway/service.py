@@ -14,6 +14,7 @@ from gateway.routes.ops import OpsRoutes
 from gateway.routes.orders import OrderRoutes
 from gateway.routes.pages import PageRoutes
 from gateway.routes.payments import PaymentRoutes
+from gateway.routes.supplier_callbacks import SupplierCallbackRoutes
 from gateway.soldout import SoldOut, SoldOutNews
 from gateway.waits import OrderBoard, OrderHints
 from services.common.cache import Cached
@@ -31,6 +32,7 @@ class GatewayService(
     AdminRiskPageRoutes,
     OrderRoutes,
     PaymentRoutes,
+    SupplierCallbackRoutes,
     IntegrityRoutes,
     OrderHints,
     SoldOutNews,
