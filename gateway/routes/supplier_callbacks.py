@@ -17,7 +17,9 @@ CALLBACK = (
 
 
 class SupplierCallbackRoutes(Routes):
-    @api("POST", "/api/v1/supplier/callback/<int:supplier_id>", content="text/plain", tags=["supplier"], summary=CALLBACK)
+    @api(
+        "POST", "/api/v1/supplier/callback/<int:supplier_id>", content="text/plain", tags=["supplier"], summary=CALLBACK
+    )
     def supplier_callback(self, request, supplier_id):
         self.limit("notify", request)
         signed = channel_request(request)  # headers and the exact body bytes (latin-1 over RPC)

@@ -29,7 +29,7 @@ ANNOUNCED = {DELIVERED: "delivery_completed", STARTED: "delivery_started", FAILE
 def fulfil(
     data: dict[str, Any],
     commit_codes: Callable[[str], object],
-    hand_to_supplier: Callable[[dict[str, Any]], object] | None = None,
+    hand_to_supplier: Callable[[dict[str, Any]], Any] | None = None,
 ) -> Outcome:
     """Do the outside work (before any transaction); answers the `Outcome`."""
     if data["delivery"] != "card":
@@ -41,9 +41,7 @@ def fulfil(
     return Outcome(DELIVERED)
 
 
-def start_recharge(
-    data: dict[str, Any], hand_to_supplier: Callable[[dict[str, Any]], dict[str, Any]] | None
-) -> Outcome:
+def start_recharge(data: dict[str, Any], hand_to_supplier: Callable[[dict[str, Any]], Any] | None) -> Outcome:
     """The point where direct recharge meets the suppliers. `hand_to_supplier(data)` (the supplier
     service's `start_recharge` RPC, idempotent per order_no) records the recharge and answers where
     it stands; the attempts (with failover across suppliers) run in the supplier service. The

@@ -522,7 +522,9 @@ def settle_recharges(session: Session, answers: Mapping[str, str]) -> None:
         if answer == "failed":
             TIMEOUTS_HIT.labels(order.status, "compensate").inc()
             order.reason = order.reason or "recharge_failed"
-            _record(session, order, GIVE_UP[order.status], "step_timed_out", {"state": order.status, "supplier": answer})
+            _record(
+                session, order, GIVE_UP[order.status], "step_timed_out", {"state": order.status, "supplier": answer}
+            )
         elif answer == "succeeded":
             TIMEOUTS_HIT.labels(order.status, "complete").inc()
             _record(session, order, TRANSITIONS[(order.status, "delivery_completed")], "delivery_completed", {})

@@ -40,21 +40,26 @@ def usable(supplier: Supplier) -> bool:
 
 def record(session: Session, supplier_id: int, ok: bool, policy: Policy) -> None:
     """A call's outcome as the breaker counts it (in the transaction that records the call)."""
-    table = Supplier.__table__
     if ok:
-        stmt = update(table).where(table.c.id == supplier_id, table.c.failures != 0).values(failures=0)
-    else:
-        opens = (table.c.circuit == CLOSED) & (table.c.failures + 1 >= policy.threshold)
         stmt = (
-            update(table)
-            .where(table.c.id == supplier_id)
+            update(Supplier)
+            .execution_options(synchronize_session=False)
+            .where(Supplier.id == supplier_id, Supplier.failures != 0)
+            .values(failures=0)
+        )
+    else:
+        opens = (Supplier.circuit == CLOSED) & (Supplier.failures + 1 >= policy.threshold)
+        stmt = (
+            update(Supplier)
+            .execution_options(synchronize_session=False)
+            .where(Supplier.id == supplier_id)
             .values(
-                failures=table.c.failures + 1,
-                circuit=case((opens, OPEN), else_=table.c.circuit),
-                opened_at=case((opens, func.now()), else_=table.c.opened_at),
+                failures=Supplier.failures + 1,
+                circuit=case((opens, OPEN), else_=Supplier.circuit),
+                opened_at=case((opens, func.now()), else_=Supplier.opened_at),
             )
         )
-    result = session.execute(stmt.returning(table.c.circuit))
+    result = session.execute(stmt.returning(Supplier.circuit))
     row = result.first()
     if row is not None:
         _show(session, supplier_id, row.circuit)
@@ -62,15 +67,15 @@ def record(session: Session, supplier_id: int, ok: bool, policy: Policy) -> None
 
 def take_probes(session: Session, policy: Policy) -> list[Supplier]:
     """The suppliers whose cooldown is over, now half_open and leased to this caller to probe."""
-    table = Supplier.__table__
     ids = session.scalars(
-        update(table)
+        update(Supplier)
+        .execution_options(synchronize_session=False)
         .where(
-            table.c.circuit.in_((OPEN, HALF_OPEN)),
-            table.c.opened_at < func.now() - timedelta(seconds=policy.cooldown_s),
+            Supplier.circuit.in_((OPEN, HALF_OPEN)),
+            Supplier.opened_at < func.now() - timedelta(seconds=policy.cooldown_s),
         )
         .values(circuit=HALF_OPEN, opened_at=func.now())
-        .returning(table.c.id)
+        .returning(Supplier.id)
     ).all()
     for supplier_id in ids:
         _show(session, supplier_id, HALF_OPEN)
@@ -79,10 +84,12 @@ def take_probes(session: Session, policy: Policy) -> list[Supplier]:
 
 def probed(session: Session, supplier_id: int, ok: bool) -> None:
     """The probe's outcome: closed again, or open for another cooldown."""
-    table = Supplier.__table__
     values = {"circuit": CLOSED, "failures": 0, "opened_at": None} if ok else {"circuit": OPEN, "opened_at": func.now()}
     changed = session.execute(
-        update(table).where(table.c.id == supplier_id, table.c.circuit == HALF_OPEN).values(**values)
+        update(Supplier)
+        .execution_options(synchronize_session=False)
+        .where(Supplier.id == supplier_id, Supplier.circuit == HALF_OPEN)
+        .values(**values)
     )
     if changed.rowcount:  # type: ignore[attr-defined]
         _show(session, supplier_id, str(values["circuit"]))

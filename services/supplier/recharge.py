@@ -20,10 +20,10 @@ only on a definite failure."""
 import logging
 import secrets
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import eventlet
 from marshmallow import EXCLUDE, Schema, fields, validate
@@ -46,6 +46,14 @@ TRYING, SUCCEEDED, FAILED, PENDING, UNKNOWN = "trying", "succeeded", "failed", "
 REQUESTED = "recharge_requested"  # the service's own: try the next supplier of this order
 ANNOUNCED = {SUCCEEDED: "recharge_succeeded", FAILED: "recharge_failed"}
 NEVER_STARTED = "never_started"
+MERCHANT_TZ = ZoneInfo("Asia/Shanghai")  # a qualification is valid through its last day, the merchant's day
+
+
+def today() -> date:
+    """The merchant's date, what `valid_until` is compared with (the registry's own `today` once
+    merged with it)."""
+    return datetime.now(MERCHANT_TZ).date()
+
 
 ATTEMPTS = Counter(
     "kameng_supplier_attempts_total",
@@ -83,7 +91,7 @@ class Settings:
     timeout_s: float = 10.0  # one call to a supplier
     query_after_s: float = 5.0  # the first query, after the call's own timeout; doubles per query
     query_max_s: float = 300.0  # the longest wait between two queries
-    circuit: circuit.Policy = circuit.Policy()
+    breaker: circuit.Policy = field(default_factory=circuit.Policy)
 
     @classmethod
     def of(cls, config: dict[str, Any]) -> "Settings":
@@ -92,7 +100,7 @@ class Settings:
             timeout_s=float(config.get("SUPPLIER_TIMEOUT_S", 10)),
             query_after_s=float(config.get("SUPPLIER_QUERY_AFTER_S", 5)),
             query_max_s=float(config.get("SUPPLIER_QUERY_MAX_S", 300)),
-            circuit=circuit.Policy(
+            breaker=circuit.Policy(
                 int(config.get("SUPPLIER_CIRCUIT_FAILURES", 5)), float(config.get("SUPPLIER_CIRCUIT_COOLDOWN_S", 30))
             ),
         )
@@ -138,14 +146,12 @@ def status(session: Session, order_no: str) -> str:
         return FAILED
     if recharge.status != TRYING:
         return recharge.status
-    unknown = session.scalar(
-        select(func.count()).where(Attempt.order_no == order_no, Attempt.status == UNKNOWN)
-    )
+    unknown = session.scalar(select(func.count()).where(Attempt.order_no == order_no, Attempt.status == UNKNOWN))
     return UNKNOWN if unknown else TRYING
 
 
 # -- attempts -----------------------------------------------------------------------------------
-def attempt(db: Db, keys: DataKeys, settings: Settings, order_no: str, today: Callable[[], date] = date.today) -> None:
+def attempt(db: Db, keys: DataKeys, settings: Settings, order_no: str) -> None:
     """The next attempt of a recharge, if it needs one: recorded, sent, its answer recorded."""
     with db.transaction() as s:
         call = next_call(s, order_no, today())
@@ -153,7 +159,7 @@ def attempt(db: Db, keys: DataKeys, settings: Settings, order_no: str, today: Ca
         return
     result = send(call, keys, settings)
     with db.transaction() as s:
-        settle(s, call.attempt_id, result, settings.circuit)
+        settle(s, call.attempt_id, result, settings.breaker)
 
 
 def next_call(session: Session, order_no: str, today: date) -> Call | None:
@@ -290,7 +296,7 @@ def poll(db: Db, keys: DataKeys, settings: Settings, batch: int = 20) -> int:
     pool = eventlet.GreenPool(10)
     for call, result in zip(calls, pool.imap(lambda c: ask(c, keys, settings), calls), strict=True):
         with db.transaction() as s:
-            settle(s, call.attempt_id, result, settings.circuit)
+            settle(s, call.attempt_id, result, settings.breaker)
     return len(calls)
 
 
@@ -332,7 +338,7 @@ def ask(call: Call, keys: DataKeys, settings: Settings) -> RechargeResult:
 def probe(db: Db, keys: DataKeys, settings: Settings) -> int:
     """Probe every supplier whose circuit cooled down: closed again if it answers, open if not."""
     with db.transaction() as s:
-        endpoints = [connect.Endpoint.of(sup) for sup in circuit.take_probes(s, settings.circuit)]
+        endpoints = [connect.Endpoint.of(sup) for sup in circuit.take_probes(s, settings.breaker)]
         circuit.show_all(s)
     for endpoint in endpoints:
         ok = True
@@ -357,4 +363,3 @@ class _timed:
 
     def __exit__(self, *exc: object) -> None:
         CALL_SECONDS.labels(self.supplier, self.kind).observe(time.monotonic() - self.started)
-
