@@ -15,7 +15,8 @@ from services.common.crypto import DataKeys
 from services.common.db import make_engine, transaction
 from services.common.testing import unique, wait_until
 from services.delivery.service import DeliveryService
-from services.supplier import models, recharge
+from services.supplier import models
+from services.supplier.recharge import today
 from services.supplier.service import SupplierService
 from tools import supplier_sim
 
@@ -80,7 +81,7 @@ def add_supplier(engine, sim, sku, priority=100, cost=4000, **fields):
                 "contact": "ops@example.com",
                 "status": "approved",
                 "enabled": True,
-                "valid_until": recharge.today() + timedelta(days=365),
+                "valid_until": today() + timedelta(days=365),
                 "adapter": "generic",
                 "base_url": sim.url,
                 "settings": {},

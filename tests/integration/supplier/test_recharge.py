@@ -144,3 +144,30 @@ def test_unqualified_expired_or_disabled_suppliers_are_never_asked(system, sims,
     add_supplier(engine, good, sku, priority=2)
     ended(db, start(system, sku), "succeeded")
     assert all(sim.orders() == {} for sim in unusable) and len(good.orders()) == 1
+
+
+def test_the_sweepers_question_fences_a_recharge_never_handed_over(system):
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    order_no = unique("KRC").replace("-", "").upper()
+    data = {"order_no": order_no, "sku": "RC", "quantity": 1, "recharge_account": "13800000000"}
+    with ClusterRpcProxy(system) as cluster:
+        assert cluster.supplier.recharge_status(order_no) == "failed"
+        assert cluster.supplier.start_recharge(data) == {"status": "failed", "reason": "never_started"}
+
+
+def test_a_recharge_held_by_a_silent_supplier_is_unknown_to_the_sweeper(system, sims, engine, db):
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    sim = sims(hold_s=30.0)
+    sim.script(recharge=["timeout"])
+    sku = unique("RC")
+    add_supplier(engine, sim, sku)
+    order_no = start(system, sku)
+    with ClusterRpcProxy(system) as cluster:
+        assert cluster.supplier.recharge_status(order_no) == "trying"  # the call under way
+        wait_until(lambda: attempts(db, order_no)[0]["status"] == "unknown", message="the call timed out")
+        sim.server.stop()  # and no query can reach it
+        wait_until(lambda: attempts(db, order_no)[0]["queries"] >= 2, message="queried in vain")
+        assert cluster.supplier.recharge_status(order_no) == "unknown"
+    assert recharge(db, order_no)["status"] == "trying"
