@@ -72,7 +72,7 @@ def test_an_unknown_outcome_is_never_refunded_on_a_timer_alone(api, admin, sims,
     add_supplier(engine, sim, sku)
     order = buy_and_pay(api, sku)
     wait_status(api, order, "delivering")
-    wait_until(lambda: sim.orders(), message="the supplier has the order")
+    wait_until(sim.orders, message="the supplier has the order")
     port = sim.server.server_address[1]
     sim.server.stop()  # ... and then the supplier is gone: neither the call nor a query can tell
     monkeypatch.setitem(saga.TIMEOUTS, "delivering", 0.2)  # the step's retries run out at once
