@@ -5,6 +5,8 @@ counted once, the circuit opening and closing, unusable suppliers never asked.""
 
 from datetime import timedelta
 
+from prometheus_client import REGISTRY
+
 from services.common.testing import unique, wait_until
 from services.supplier import recharge as recharging
 from tests.integration.supplier.recharging import (  # noqa: F401 -- fixtures
@@ -36,6 +38,14 @@ def test_a_failure_fails_over_to_the_next_supplier(system, sims, engine, db):
     assert list(second.orders()) == [tried[1]["attempt_id"]]  # the attempt id is the order id it sees
     assert events(db, "supplier", order_no).count("recharge_succeeded") == 1
     wait_until(lambda: events(db, "delivery", order_no) == ["delivery_completed"], message="delivery recorded")
+    assert metric("kameng_supplier_attempts_total", supplier=str(a), kind="recharge", outcome="failed") == 1
+    assert metric("kameng_supplier_attempts_total", supplier=str(b), kind="recharge", outcome="succeeded") == 1
+    assert metric("kameng_supplier_spend_minor_total", supplier=str(b), kind="recharge") == 4000  # cost x 1
+    assert metric("kameng_supplier_call_seconds_count", supplier=str(a), kind="recharge") == 1
+
+
+def metric(name, **labels):
+    return REGISTRY.get_sample_value(name, labels) or 0
 
 
 def test_a_timeout_is_queried_first_and_found_failed_then_fails_over(system, sims, engine, db):
@@ -114,6 +124,7 @@ def test_the_circuit_opens_after_failures_and_closes_after_a_good_probe(system, 
     for _ in range(2):  # SUPPLIER_CIRCUIT_FAILURES
         ended(db, start(system, sku), "succeeded")
     assert circuit(db, a)["circuit"] == "open"
+    wait_until(lambda: metric("kameng_supplier_circuit_state", supplier=str(a)) == 2, message="the gauge: open")
     third = start(system, sku)
     ended(db, third, "succeeded")
     assert len(attempts(db, third)) == 1 and len(flaky.orders()) == 2  # out of rotation: not asked
@@ -122,6 +133,7 @@ def test_the_circuit_opens_after_failures_and_closes_after_a_good_probe(system, 
     assert circuit(db, a)["circuit"] == "open"
     flaky.default(recharge="succeed", ping="ok")
     wait_until(lambda: circuit(db, a) == {"circuit": "closed", "failures": 0}, timeout=10, message="closed")
+    assert metric("kameng_supplier_circuit_state", supplier=str(a)) == 0
     again = start(system, sku)
     ended(db, again, "succeeded")
     assert [t["supplier_id"] for t in attempts(db, again)] == [a]
@@ -171,3 +183,23 @@ def test_a_recharge_held_by_a_silent_supplier_is_unknown_to_the_sweeper(system, 
         wait_until(lambda: attempts(db, order_no)[0]["queries"] >= 2, message="queried in vain")
         assert cluster.supplier.recharge_status(order_no) == "unknown"
     assert recharge(db, order_no)["status"] == "trying"
+
+
+def test_a_callback_that_does_not_verify_is_refused_and_changes_nothing(system, sims, engine, db):
+    import json
+
+    import requests
+
+    sim = sims()
+    sim.script(recharge=["no_callback"])
+    sku = unique("RC")
+    supplier_id = add_supplier(engine, sim, sku)
+    order_no = start(system, sku)
+    wait_until(lambda: attempts(db, order_no) and sim.orders(), message="the order at the supplier")
+    attempt_id = attempts(db, order_no)[0]["attempt_id"]
+    body = json.dumps({"order_id": attempt_id, "supplier_order_id": "X", "status": "failed"}).encode()
+    url = f"{system['BASE_URL']}/api/v1/supplier/callback/{supplier_id}"
+    forged = requests.post(url, data=body, headers={"X-App-Id": "sim-app", "X-Sign": "0" * 64}, timeout=5)
+    assert forged.status_code == 400 and forged.json()["error"]["code"] == "validation_error"
+    ended(db, order_no, "succeeded")  # found by a query; the forged failure changed nothing
+    assert attempts(db, order_no)[0]["callbacks"] == 0
