@@ -10,7 +10,9 @@ Read from the project's published source, github.com/dujiao-next/dujiao-next:
   (internal/router/upstream_auth.go: 401 missing_auth_headers / invalid_timestamp /
   timestamp_expired / invalid_signature, 403 invalid_api_key / user_disabled);
 - internal/upstream/dujiao_next.go (the project's own client: path signed without its query,
-  empty body for GET and ping);
+  empty body for GET and ping). The signer, this client and the middleware were read from copies
+  of those paths in forks (e.g. SzeMeng76/dujiao-next, cike008/dujiao-next): the index holds no
+  copy of them from the main repository, whose handler calls the same Sign/Verify;
 - internal/service/downstream_callback_service.go (commit a88575e0): the callback body
   {event, order_id, order_no, downstream_order_no, status, fulfillment, timestamp}, signed with the
   credential's secret over the FIXED path /api/v1/upstream/callback, retried until the answer is

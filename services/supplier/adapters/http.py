@@ -10,6 +10,7 @@ import logging
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
@@ -51,7 +52,8 @@ def _never_connected(exc: requests.RequestException) -> bool:
 def send(method: str, url: str, body: bytes | None, headers: dict[str, str], timeout_s: float) -> Answer:
     """One HTTP exchange; raises NotSent or NoAnswer, never anything else from the transport."""
     started = time.monotonic()
-    target = url.split("?")[0]
+    parts = urlsplit(url)
+    target = f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}{parts.path}"  # no userinfo
     try:
         response = requests.request(
             method, url, data=body, headers=headers, timeout=(timeout_s, timeout_s), allow_redirects=False
