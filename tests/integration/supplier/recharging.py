@@ -6,7 +6,6 @@ import json
 from datetime import timedelta
 
 import pytest
-import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from gateway.service import GatewayService
@@ -18,6 +17,7 @@ from services.delivery.service import DeliveryService
 from services.supplier import models
 from services.supplier.recharge import today
 from services.supplier.service import SupplierService
+from tests.doubles.supplier import SimHandle
 from tools import supplier_sim
 
 KEYS = DataKeys([DEV_ENV["KAMENG_DATA_KEY"]])
@@ -30,26 +30,10 @@ FAST = {
 }
 
 
-class Sim:
-    """One simulator: its URL, credentials and control endpoints."""
-
-    def __init__(self, server):
-        self.server, self.url = server, server.url
-        self.credentials = {"app_id": server.sim.base["app_id"], "key": server.sim.base["key"]}
-
-    def script(self, **queues):
-        requests.post(self.url + "/_sim/script", json=queues, timeout=5).raise_for_status()
-
-    def default(self, **kinds):
-        requests.post(self.url + "/_sim/default", json=kinds, timeout=5).raise_for_status()
-
-    def orders(self):
-        return requests.get(self.url + "/_sim/orders", timeout=5).json()
-
-
 @pytest.fixture
 def sims():
-    """`sims()`: a new simulator (answers held 3 s by "timeout": longer than our 1 s timeout)."""
+    """`sims()`: a new simulator of its own (several suppliers in one test; answers held 3 s by
+    "timeout": longer than our 1 s timeout), driven through the `supplier_sim` fixture's handle."""
     servers = []
 
     def start(**options):
@@ -57,7 +41,7 @@ def sims():
             "127.0.0.1", 0, hold_s=options.get("hold_s", 3.0), late_s=options.get("late_s", 3.0)
         )
         servers.append(server)
-        return Sim(server)
+        return SimHandle(server)
 
     yield start
     for server in servers:
