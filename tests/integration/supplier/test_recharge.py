@@ -3,12 +3,18 @@ broker, database and gateway, against supplier simulators (real HTTP servers): f
 failure and on a timeout, an unknown outcome queried before anyone else is asked, a double callback
 counted once, the circuit opening and closing, unusable suppliers never asked."""
 
+import json
 from datetime import timedelta
 
+import pytest
+import requests
+from nameko.standalone.rpc import ClusterRpcProxy
 from prometheus_client import REGISTRY
+from sqlalchemy.exc import IntegrityError
 
+from services.common.db import transaction
 from services.common.testing import unique, wait_until
-from services.supplier import recharge as recharging
+from services.supplier import models, recharge as recharging
 from tests.integration.supplier.recharging import (  # noqa: F401 -- fixtures
     add_supplier,
     attempts,
@@ -164,8 +170,6 @@ def test_unqualified_expired_or_disabled_suppliers_are_never_asked(system, sims,
 
 
 def test_the_sweepers_question_fences_a_recharge_never_handed_over(system):
-    from nameko.standalone.rpc import ClusterRpcProxy
-
     order_no = unique("KRC").replace("-", "").upper()
     data = {"order_no": order_no, "sku": "RC", "quantity": 1, "recharge_account": "13800000000"}
     with ClusterRpcProxy(system) as cluster:
@@ -174,8 +178,6 @@ def test_the_sweepers_question_fences_a_recharge_never_handed_over(system):
 
 
 def test_a_recharge_held_by_a_silent_supplier_is_unknown_to_the_sweeper(system, sims, engine, db):
-    from nameko.standalone.rpc import ClusterRpcProxy
-
     sim = sims(hold_s=30.0)
     sim.script(recharge=["timeout"])
     sku = unique("RC")
@@ -191,10 +193,6 @@ def test_a_recharge_held_by_a_silent_supplier_is_unknown_to_the_sweeper(system, 
 
 
 def test_a_callback_that_does_not_verify_is_refused_and_changes_nothing(system, sims, engine, db):
-    import json
-
-    import requests
-
     sim = sims()
     sim.script(recharge=["no_callback"])
     sku = unique("RC")
@@ -208,3 +206,20 @@ def test_a_callback_that_does_not_verify_is_refused_and_changes_nothing(system, 
     assert forged.status_code == 400 and forged.json()["error"]["code"] == "validation_error"
     ended(db, order_no, "succeeded")  # found by a query; the forged failure changed nothing
     assert attempts(db, order_no)[0]["callbacks"] == 0
+
+
+def test_the_database_refuses_a_second_open_attempt_of_an_order(sims, engine):
+    supplier_id, order_no = add_supplier(engine, sims(), unique("RC")), unique("KRC")
+    with transaction(engine, models.metadata) as s:
+        s.add(models.Recharge(order_no=order_no, sku="RC", account="138", quantity=1))
+        s.flush()
+        s.add(
+            models.Attempt(attempt_id=unique("a"), order_no=order_no, supplier_id=supplier_id, seq=1, status="failed")
+        )
+        s.add(
+            models.Attempt(attempt_id=unique("a"), order_no=order_no, supplier_id=supplier_id, seq=2, status="unknown")
+        )
+    with pytest.raises(IntegrityError), transaction(engine, models.metadata) as s:
+        s.add(
+            models.Attempt(attempt_id=unique("a"), order_no=order_no, supplier_id=supplier_id, seq=3, status="pending")
+        )
