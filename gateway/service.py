@@ -17,6 +17,7 @@ from gateway.routes.orders import OrderRoutes
 from gateway.routes.pages import PageRoutes
 from gateway.routes.payments import PaymentRoutes
 from gateway.routes.supplier_api import SupplierApiRoutes
+from gateway.routes.supplier_callbacks import SupplierCallbackRoutes
 from gateway.soldout import SoldOut, SoldOutNews
 from gateway.waits import OrderBoard, OrderHints
 from services.common.cache import Cached
@@ -37,6 +38,7 @@ class GatewayService(
     OrderRoutes,
     PaymentRoutes,
     SupplierApiRoutes,
+    SupplierCallbackRoutes,
     IntegrityRoutes,
     OrderHints,
     SoldOutNews,

@@ -1,13 +1,13 @@
 """Delivery: card codes are committed (reserved -> sold) by the catalog and the order goes
 `paid` -> `completed`; a direct recharge is handed to a supplier and the order is `delivering`
-until the supplier reports (DESIGN §3). The outcome is recorded once and announced.
-
-Suppliers are their own issue: until they exist nobody can take a recharge, so it fails
-(`no_supplier`) and the saga refunds it. They plug in at `start_recharge`."""
+until the supplier service reports its outcome (`recharge_succeeded` / `recharge_failed`, DESIGN
+§3). Each outcome is recorded once and announced once: a started delivery becomes delivered or
+failed exactly once, whichever of the hand-over and the supplier's outcome is recorded first."""
 
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -29,7 +29,7 @@ ANNOUNCED = {DELIVERED: "delivery_completed", STARTED: "delivery_started", FAILE
 def fulfil(
     data: dict[str, Any],
     commit_codes: Callable[[str], object],
-    hand_to_supplier: Callable[[dict[str, Any]], object] | None = None,
+    hand_to_supplier: Callable[[dict[str, Any]], Any] | None = None,
 ) -> Outcome:
     """Do the outside work (before any transaction); answers the `Outcome`."""
     if data["delivery"] != "card":
@@ -41,19 +41,30 @@ def fulfil(
     return Outcome(DELIVERED)
 
 
-def start_recharge(data: dict[str, Any], hand_to_supplier: Callable[[dict[str, Any]], object] | None) -> Outcome:
+def start_recharge(data: dict[str, Any], hand_to_supplier: Callable[[dict[str, Any]], Any] | None) -> Outcome:
     """The point where direct recharge meets the suppliers. `hand_to_supplier(data)` (the supplier
-    service's RPC, idempotent per order_no, with failover across suppliers) returns once a supplier
-    took the order; the delivery is then STARTED, `delivery_started` moves the order to
-    `delivering`, and the supplier's result later ends it (completed, or failed and refunded).
-    Without suppliers there is nobody to hand it to."""
+    service's `start_recharge` RPC, idempotent per order_no) records the recharge and answers where
+    it stands; the attempts (with failover across suppliers) run in the supplier service. The
+    delivery is then STARTED, `delivery_started` moves the order to `delivering`, and the
+    supplier's outcome later ends it (completed, or failed and refunded). A recharge the supplier
+    service already ended (a repeated hand-over) is that outcome. Without suppliers there is nobody
+    to hand it to."""
     if hand_to_supplier is None:
         return Outcome(FAILED, "no_supplier")
-    hand_to_supplier(data)
+    answer = hand_to_supplier(data) or {}
+    if answer.get("status") == "failed":
+        return Outcome(FAILED, answer.get("reason") or "recharge_failed")
+    if answer.get("status") == "succeeded":
+        return Outcome(DELIVERED)
     return Outcome(STARTED)
 
 
+# what the supplier service's outcome events mean here
+RECHARGE_OUTCOMES = {"recharge_succeeded": DELIVERED, "recharge_failed": FAILED}
+
+
 def record(session: Session, envelope: dict[str, Any], outcome: Outcome) -> None:
+    """The outcome of a delivery request, recorded once (a redelivered request says nothing)."""
     d = envelope["data"]
     row = session.execute(
         insert(Delivery)
@@ -63,8 +74,31 @@ def record(session: Session, envelope: dict[str, Any], outcome: Outcome) -> None
         .on_conflict_do_nothing()
         .returning(Delivery.status)
     ).first()
-    if row is None:
-        return  # already recorded: said before
+    if row is not None:
+        _announce(session, d, outcome)
+
+
+def record_recharge(session: Session, envelope: dict[str, Any]) -> None:
+    """The supplier's outcome of a recharge: a started delivery becomes delivered or failed, once.
+    It may come before the hand-over is recorded (the supplier answered at once): then it is the
+    delivery's first record, and the hand-over's STARTED finds it there and says nothing."""
+    d = envelope["data"]
+    outcome = Outcome(RECHARGE_OUTCOMES[envelope["type"]], d.get("reason"))
+    stmt = insert(Delivery).values(
+        order_no=d["order_no"], sku=d["sku"], quantity=d["quantity"], status=outcome.status, reason=outcome.reason
+    )
+    row = session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[Delivery.order_no],
+            set_={"status": stmt.excluded.status, "reason": stmt.excluded.reason, "at": func.now()},
+            where=Delivery.status == STARTED,
+        ).returning(Delivery.status)
+    ).first()
+    if row is not None:
+        _announce(session, d, outcome)
+
+
+def _announce(session: Session, d: dict[str, Any], outcome: Outcome) -> None:
     data = {"order_no": d["order_no"]}
     if outcome.status == DELIVERED:
         data["quantity"] = d["quantity"]

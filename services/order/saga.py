@@ -7,7 +7,7 @@ a late or repeated event: the order stays as it is, and that is recorded in the 
 
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NamedTuple, overload
 
@@ -116,7 +116,8 @@ STEP_SECONDS = Histogram(
 )
 TIMEOUTS_HIT = Counter(
     "kameng_saga_timeouts_total",
-    "Sagas the sweeper drove on past a timeout, by state and action (retry, compensate, expire)",
+    "Sagas the sweeper drove on past a timeout, by state and action (retry, compensate, expire; for a "
+    "recharge: complete, or wait while its outcome at the supplier is unknown)",
     ["state", "action"],
 )
 
@@ -461,16 +462,22 @@ def stuck(session: Session, batch: int = 50, now: Any = None) -> list[OrderRow]:
     return [OrderRow(row) for row in rows.mappings()]
 
 
-def sweep(session: Session, now: Any = None) -> int:
+def sweep(session: Session, now: Any = None) -> list[str]:
     """Drive stuck orders on: expire unpaid ones and reviews past their window, re-send a stuck
-    step's requests, and compensate after MAX_ATTEMPTS. `now`: see `stuck`."""
-    orders = stuck(session, now=now)
-    for order in orders:
+    step's requests, and compensate after MAX_ATTEMPTS. A recharge is never compensated on a timer
+    alone (DESIGN §3): its order is left as it is and its number answered, for the caller to ask
+    the supplier service after the commit and hand the answers to `settle_recharges`. `now`: see
+    `stuck`."""
+    ask = []
+    for order in stuck(session, now=now):
         if order.status in DEADLINES:
             event = DEADLINES[order.status]
             TIMEOUTS_HIT.labels(order.status, "expire").inc()
             _record(session, order, TRANSITIONS[(order.status, event)], event, {})
         elif order.attempts + 1 >= MAX_ATTEMPTS and order.status in GIVE_UP:
+            if order.status in RECHARGE_ASKS and order.delivery == "recharge":
+                ask.append(order.order_no)
+                continue
             TIMEOUTS_HIT.labels(order.status, "compensate").inc()
             order.reason = order.reason or f"timeout in {order.status}"
             _record(session, order, GIVE_UP[order.status], "step_timed_out", {"state": order.status})
@@ -481,4 +488,48 @@ def sweep(session: Session, now: Any = None) -> int:
             for request in order.last_requests or ():
                 outbox.add(session, request, request_data(order, request, _first_data(session, order, request)))
         save(session, order)
-    return len(orders)
+    return ask
+
+
+# states in which a recharge may be at a supplier: past their last retry, the supplier service is
+# asked where the recharge stands (its `recharge_status`) instead of compensating
+RECHARGE_ASKS = frozenset({"paid", "delivering"})
+
+
+def ask_suppliers(status_of: Callable[[str], str], numbers: Sequence[str]) -> dict[str, str]:
+    """{order_no: succeeded | failed | trying | unknown} from the supplier service, asked outside
+    any transaction; a call that fails (the service down, no answer in time) is `unknown`."""
+    answers = {}
+    for order_no in numbers:
+        try:
+            answers[order_no] = status_of(order_no)
+        except Exception as exc:
+            log.warning("could not ask the supplier service about %s (%s)", order_no, type(exc).__name__)
+            answers[order_no] = "unknown"
+    return answers
+
+
+def settle_recharges(session: Session, answers: Mapping[str, str]) -> None:
+    """What the supplier service said of recharges stuck past their last retry: a definite failure
+    compensates as a timeout would, a success completes the order, anything else (still trying, an
+    outcome not known) keeps it waiting another timeout, logged as an error and counted for the
+    alert (`kameng_saga_timeouts_total{action="wait"}`)."""
+    orders = lock_all(session, answers)
+    for order_no, answer in answers.items():
+        order = orders.get(order_no)
+        if order is None or order.status not in RECHARGE_ASKS:
+            continue  # moved on meanwhile
+        if answer == "failed":
+            TIMEOUTS_HIT.labels(order.status, "compensate").inc()
+            order.reason = order.reason or "recharge_failed"
+            _record(
+                session, order, GIVE_UP[order.status], "step_timed_out", {"state": order.status, "supplier": answer}
+            )
+        elif answer == "succeeded":
+            TIMEOUTS_HIT.labels(order.status, "complete").inc()
+            _record(session, order, TRANSITIONS[(order.status, "delivery_completed")], "delivery_completed", {})
+        else:
+            TIMEOUTS_HIT.labels(order.status, "wait").inc()
+            log.error("order %s: recharge outcome %s at the supplier; not compensated, still waiting", order_no, answer)
+            order.step_started_at = NOW
+        save(session, order)

@@ -36,6 +36,7 @@ class OrderService(BaseService):
     catalog_rpc = RpcProxy("catalog")
     payment_rpc = RpcProxy("payment")
     risk_rpc = RpcProxy("risk")
+    supplier_rpc = RpcProxy("supplier")
     channels_taking = Cached(ttl=10.0, max_entries=16)  # currency -> the channels that take it (payment)
 
     @command
@@ -165,5 +166,9 @@ class OrderService(BaseService):
     @timer(interval=1)
     def sweep(self):
         with self.db.transaction() as s:
-            saga.sweep(s)
+            recharges = saga.sweep(s)  # stuck recharges: asked of the supplier service, after the commit
             domain.sweep_keys(s)
+        if recharges:
+            answers = saga.ask_suppliers(self.supplier_rpc.recharge_status, recharges)
+            with self.db.transaction() as s:
+                saga.settle_recharges(s, answers)

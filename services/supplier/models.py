@@ -5,7 +5,7 @@ migrations."""
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, Text, func
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -99,3 +99,50 @@ class Batch(Base):
     rejected: Mapped[list] = mapped_column(JSONB, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+OPEN = ("pending", "unknown")  # an attempt not known to have ended: its supplier may still recharge
+
+
+class Recharge(Base):
+    """A direct recharge the delivery service handed over, by order: trying -> succeeded | failed
+    (every usable supplier failed for certain). Ended once; the outcome is announced once."""
+
+    __tablename__ = "recharges"
+    order_no: Mapped[str] = mapped_column(Text, primary_key=True)
+    sku: Mapped[str] = mapped_column(Text)
+    account: Mapped[str] = mapped_column(Text)
+    quantity: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(Text, server_default="trying")
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Attempt(Base):
+    """One try of a recharge at one supplier. `attempt_id` (random) is the order id the supplier
+    sees, its idempotency key: the same attempt sent again recharges once. At most one attempt of
+    an order is open (pending or unknown) at a time (partial unique index): an order is never
+    held by two suppliers at once, and an unknown outcome is settled by a query before the next."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (
+        Index(
+            "attempts_one_open_per_order",
+            "order_no",
+            unique=True,
+            postgresql_where=text("status IN ('pending', 'unknown')"),
+        ),
+    )
+    attempt_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    order_no: Mapped[str] = mapped_column(Text, ForeignKey("supplier.recharges.order_no"), index=True)
+    supplier_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("supplier.suppliers.id"))
+    seq: Mapped[int] = mapped_column(Integer)  # 1, 2, ... per order
+    status: Mapped[str] = mapped_column(Text, server_default="pending")  # pending | succeeded | failed | unknown
+    supplier_order_id: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    callbacks: Mapped[int] = mapped_column(Integer, server_default="0")  # verified callbacks received
+    queries: Mapped[int] = mapped_column(Integer, server_default="0")  # the poller's asks (its backoff)
+    last_queried_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -46,10 +46,10 @@ def expire(session: Session, on: date) -> list[int]:
 
 def report(session: Session, on: date) -> None:
     """Refresh the gauges (a supplier gone from the registry disappears from them)."""
-    rows = session.execute(select(Supplier.name, Supplier.enabled, Supplier.valid_until, Supplier.status)).all()
+    rows = session.execute(select(Supplier.id, Supplier.enabled, Supplier.valid_until, Supplier.status)).all()
     EXPIRES_IN_DAYS.clear()
     ENABLED.clear()
-    for name, enabled, until, status in rows:
-        ENABLED.labels(name).set(1 if enabled else 0)
+    for supplier_id, enabled, until, status in rows:  # labelled by id, as every supplier metric is
+        ENABLED.labels(str(supplier_id)).set(1 if enabled else 0)
         if until is not None and status == "approved":
-            EXPIRES_IN_DAYS.labels(name).set((until - on).days)
+            EXPIRES_IN_DAYS.labels(str(supplier_id)).set((until - on).days)

@@ -100,14 +100,14 @@ def test_two_replicas_expiring_at_once_disable_a_supplier_once(engine):
 
 
 def test_the_gauges_say_days_left_and_enabled(engine):
-    _, soon_name = a_supplier(engine, days=5)
-    _, past_name = a_supplier(engine, enabled=False, days=-3)
-    _, pending_name = a_supplier(engine, status="pending", enabled=False, days=None)
+    soon_name, _ = a_supplier(engine, days=5)  # every supplier metric is labelled by the supplier's id
+    past_name, _ = a_supplier(engine, enabled=False, days=-3)
+    pending_name, _ = a_supplier(engine, status="pending", enabled=False, days=None)
     with transaction(engine, metadata) as s:
         qualification.report(s, TODAY)
 
     def sample(metric, name):
-        return REGISTRY.get_sample_value(metric, {"supplier": name})
+        return REGISTRY.get_sample_value(metric, {"supplier": str(name)})
 
     days = "kameng_supplier_qualification_expires_in_days"
     assert sample(days, soon_name) == 5 and sample(days, past_name) == -3 and sample(days, pending_name) is None
