@@ -1,0 +1,23 @@
+"""The supplier service's metrics, per supplier (issue 17): the alert rules
+(deploy/prometheus/alerts.yml) and the dashboard read these names."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+ATTEMPTS = Counter(
+    "kameng_supplier_attempts_total",
+    "Calls to a supplier by kind (recharge, buy) and outcome (succeeded, failed, pending, unknown)",
+    ["supplier", "kind", "outcome"],
+)
+CALL_SECONDS = Histogram(
+    "kameng_supplier_call_seconds",
+    "How long a supplier took to answer, by kind",
+    ["supplier", "kind"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+SPEND = Counter(
+    "kameng_supplier_spend_minor_total", "What was bought from a supplier, in minor units", ["supplier", "kind"]
+)
+CAPPED = Counter(
+    "kameng_supplier_replenish_capped_total", "Replenishments cut short by the SKU's hourly spending cap", ["sku"]
+)
+CIRCUIT = Gauge("kameng_supplier_circuit_state", "A supplier's circuit: 0 closed, 1 half open, 2 open", ["supplier"])
