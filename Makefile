@@ -20,7 +20,7 @@ RABBIT_API_URI ?= http://guest:guest@127.0.0.1:15672
 PYTEST_ARGS ?=
 TESTS ?= tests
 
-.PHONY: run venv tools deps-check migrate seed lint fmt test test-unit test-integration test-e2e k8s-check bench chaos backup restore audit clean mutate
+.PHONY: run venv tools deps-check migrate seed lint fmt test test-unit test-integration test-e2e k8s-check bench chaos backup restore audit clean mutate supplier-sim
 .DEFAULT_GOAL := run
 
 $(STAMP): pyproject.toml
@@ -97,6 +97,12 @@ backup: venv
 restore: venv
 	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=var/backups/<time> [SERVICES='catalog order']"; exit 2; }
 	$(PY) -m tools.backup restore $(BACKUP) $(SERVICES)
+
+# A simulated upstream supplier on 127.0.0.1:$(SIM_PORT) (generic protocol, app_id sim-app, key
+# sim-key): tell it how to answer with POST /_sim/script (docs/suppliers.md).
+SIM_PORT ?= 8090
+supplier-sim: venv
+	$(PY) -m tools.supplier_sim --port $(SIM_PORT)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache

@@ -11,6 +11,7 @@ import services  # noqa: F401 -- eventlet's deprecation notice filtered first
 
 eventlet.monkey_patch()
 
+import json  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
@@ -25,8 +26,10 @@ import requests  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from services.common import migrate  # noqa: E402
+from services.common import migrate, signing  # noqa: E402
 from services.common.config import DEV_ENV, settings  # noqa: E402
+from services.common.crypto import DataKeys  # noqa: E402
+from services.common.db import make_engine  # noqa: E402
 from tools.runner import ALL  # noqa: E402
 
 PORT = 8100
@@ -34,7 +37,8 @@ BASE = f"http://127.0.0.1:{PORT}"
 ADMIN = {"Authorization": f"Bearer {DEV_ENV['KAMENG_ADMIN_TOKEN']}"}
 WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "8"))
 IMPORT_SIZES = [int(n) for n in os.environ.get("BENCH_IMPORT_SIZES", "100000,1000000").split(",") if n]
-# BENCH_ONLY=orders runs the baseline and the order scenarios only (a quicker loop while tuning)
+# BENCH_ONLY=orders runs the baseline and the order scenarios only (a quicker loop while tuning);
+# BENCH_ONLY=imports the baseline, the admin import and the supplier push only
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -190,6 +194,53 @@ def import_codes(sku, count):
     response.raise_for_status()
     assert response.json()["imported"] == count, response.text
     return seconds
+
+
+PUSH = "/api/v1/supplier/inventory"
+PUSH_BATCH = 10_000  # codes per push: the most one may carry
+
+
+def bench_supplier(db_url, skus):
+    """A supplier allowed to push `skus` (approved, enabled, mapped, with a key), set up in its
+    tables as the push tests set theirs up."""
+    from tests.e2e.supplier.helpers import enrol
+
+    engine = make_engine(db_url)
+    try:
+        return enrol(engine, DataKeys([DEV_ENV["KAMENG_DATA_KEY"]]), skus)[1]
+    finally:
+        engine.dispose()
+
+
+def signed(key, method, path, body=b""):
+    headers = signing.headers(key["key_id"], key["secret"], method, path, body)
+    return requests.request(
+        method, BASE + path, data=body, headers={**headers, "Content-Type": "application/json"}, timeout=120
+    )
+
+
+def push_codes(key, sku, count, in_flight=4):
+    """Seconds from the first push sent to the last batch done (imported, counted in stock):
+    `count` codes with secrets, as the admin import sends them, in pushes of PUSH_BATCH."""
+
+    def push(start):
+        batch = [{"code": f"{sku}-{n:09d}", "secret": f"pw{n}"} for n in range(start, min(count, start + PUSH_BATCH))]
+        body = json.dumps({"batch_id": f"{sku}-{start}", "sku": sku, "codes": batch}).encode()
+        signed(key, "POST", PUSH, body).raise_for_status()
+        return f"{sku}-{start}", len(batch)
+
+    def imported(batch_id):
+        while True:
+            answer = signed(key, "GET", f"{PUSH}/{batch_id}").json()
+            if answer["status"] == "done":
+                return answer["imported"]
+            time.sleep(0.05)
+
+    started = time.perf_counter()
+    sent = list(eventlet.GreenPool(in_flight).imap(push, range(0, count, PUSH_BATCH)))
+    for batch_id, size in sent:
+        assert imported(batch_id) == size, batch_id
+    return time.perf_counter() - started
 
 
 def new_product(sku, max_quantity=10):
@@ -376,7 +427,32 @@ def reservations(amqp_uri, sku, total, concurrency=50):
         return total / (time.perf_counter() - started)
 
 
-def catalog_scenarios(procs, amqp, base_rps):
+def import_scenarios(procs, db_url, base_rps):
+    """Codes in, both ways, in the same run: the admin's bulk import, and suppliers' pushes."""
+    rows = []
+    key = bench_supplier(db_url, [f"BENCH-PUSH-{count}" for count in IMPORT_SIZES])
+    for count in IMPORT_SIZES:
+        for way, sku, send in [
+            ("import", f"BENCH-IMPORT-{count}", import_codes),
+            ("supplier push of", f"BENCH-PUSH-{count}", lambda sku, n: push_codes(key, sku, n)),
+        ]:
+            new_product(sku)
+            rss_before = memory_mb(procs, "VmRSS")
+            seconds = send(sku, count)
+            peak = memory_mb(procs, "VmHWM")
+            rate = count / seconds
+            rows.append(
+                (
+                    f"{way} {count:,} codes (encrypted, deduplicated)",
+                    f"{rate:,.0f} codes/s",
+                    f"{rate / base_rps:.2f}",
+                    f"{seconds:.1f} s; services RSS {rss_before} MB before, peak {peak} MB",
+                )
+            )
+    return rows
+
+
+def catalog_scenarios(procs, amqp, db_url, base_rps):
     rows = []
     for label, path in [
         ("product listing (cached 1 s)", "/api/v1/products"),
@@ -384,21 +460,7 @@ def catalog_scenarios(procs, amqp, base_rps):
     ]:
         rps, p99, errors = wrk(path)
         rows.append((label, f"{rps:,.0f} req/s", f"{rps / base_rps:.2f}", f"p99 {p99:.1f} ms, non-2xx {errors}"))
-    for count in IMPORT_SIZES:
-        sku = f"BENCH-IMPORT-{count}"
-        new_product(sku)
-        rss_before = memory_mb(procs, "VmRSS")
-        seconds = import_codes(sku, count)
-        peak = memory_mb(procs, "VmHWM")
-        rate = count / seconds
-        rows.append(
-            (
-                f"import {count:,} codes (encrypted, deduplicated)",
-                f"{rate:,.0f} codes/s",
-                f"{rate / base_rps:.2f}",
-                f"{seconds:.1f} s; services RSS {rss_before} MB before, peak {peak} MB",
-            )
-        )
+    rows += import_scenarios(procs, db_url, base_rps)
     sku = "BENCH-RESERVE"
     new_product(sku, max_quantity=1)
     import_codes(sku, 20_000)
@@ -475,6 +537,75 @@ def assessments(amqp_uri, db_url, base_rps, total=3000):
     )
 
 
+def order_scenarios(procs, base_rps):
+    rows = []
+    sku = "BENCH-ORDERS"
+    new_product(sku, max_quantity=1)
+    import_codes(sku, 30_000)
+    idle = idle_cpu_rate(procs)
+    cpu, parts, started = cpu_s(procs), cpu_by_part(procs), time.perf_counter()
+    rps, p90, p99, errors = accept_orders(sku)
+    per_order = (cpu_s(procs) - cpu - idle * (time.perf_counter() - started)) / (rps * WRK_SECONDS) * 1000
+    split = cpu_split(parts, cpu_by_part(procs), rps * WRK_SECONDS)
+    rows.append(("idle services (timers, relays, heartbeats)", f"{idle * 1000:.0f} ms CPU/s", "", ""))
+    rows.append(
+        (
+            "order acceptance (POST /orders, waits for pay_url)",
+            f"{rps:,.0f} orders/s",
+            f"{rps / base_rps:.2f}",
+            f"p90 {p90:.0f} ms, p99 {p99:.0f} ms, non-2xx {errors}; service CPU {per_order:.1f} ms/order",
+        )
+    )
+    rows.append(("CPU per accepted order, by process (idle included)", "", "", f"ms: {split}"))
+    answered = accept_latency(sku)
+    rows.append(
+        (
+            "order acceptance, 8 buyers at a time",
+            f"p95 {answered[95]:.0f} ms",
+            "",
+            f"p50 {answered[50]:.0f} ms, max {answered[100]:.0f} ms",
+        )
+    )
+    cpu, parts, total, started = cpu_s(procs), cpu_by_part(procs), 300, time.perf_counter()
+    rate, visible = full_purchases(sku, total)
+    per_order = (cpu_s(procs) - cpu - idle * (time.perf_counter() - started)) / total * 1000
+    split = cpu_split(parts, cpu_by_part(procs), total)
+    rows.append(
+        (
+            "full purchase (create, pay, codes shown), 30 buyers",
+            f"{rate:,.0f} purchases/s",
+            f"{rate / base_rps:.2f}",
+            f"pay -> codes visible p95 {visible[95]:.0f} ms; service CPU {per_order:.1f} ms/purchase",
+        )
+    )
+    rows.append(("CPU per full purchase, by process (idle included)", "", "", f"ms: {split}"))
+    rate, visible = full_purchases(sku, 100, concurrency=4)
+    rows.append(
+        (
+            "payment notify -> codes visible, 4 buyers at a time",
+            f"p95 {visible[95]:.0f} ms",
+            "",
+            f"p50 {visible[50]:.0f} ms, max {visible[100]:.0f} ms ({rate:,.1f} purchases/s)",
+        )
+    )
+    sku = "BENCH-FLASH"
+    new_product(sku, max_quantity=1)
+    import_codes(sku, 100)
+    answers, completed, distinct, seconds, answered, rejected = flash_sale(sku, codes=100, buyers=500)
+    errors = sum(n for status, n in answers.items() if status >= 500)
+    rows.append(
+        (
+            "flash sale: 500 buyers at once for 100 codes",
+            f"{completed} sold",
+            "",
+            f"answers {dict(sorted(answers.items()))}, {distinct} distinct codes, 5xx {errors}, "
+            f"create answered p95 {answered[95]:.0f} ms (max {answered[100]:.0f}), "
+            f"told 201 then rejected for stock {rejected} ({rejected / 500:.1%}), all settled in {seconds:.1f} s",
+        )
+    )
+    return rows
+
+
 def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))  # so `finally` stops the services
     if not shutil.which("wrk"):
@@ -501,71 +632,11 @@ def main():
             ("baseline: GET /ping (gateway -> RPC echo)", f"{base_rps:,.0f} req/s", "1.00", f"p99 {base_p99:.1f} ms")
         )
         if not ONLY:
-            rows += catalog_scenarios(procs, amqp, base_rps)
-        sku = "BENCH-ORDERS"
-        new_product(sku, max_quantity=1)
-        import_codes(sku, 30_000)
-        idle = idle_cpu_rate(procs)
-        cpu, parts, started = cpu_s(procs), cpu_by_part(procs), time.perf_counter()
-        rps, p90, p99, errors = accept_orders(sku)
-        per_order = (cpu_s(procs) - cpu - idle * (time.perf_counter() - started)) / (rps * WRK_SECONDS) * 1000
-        split = cpu_split(parts, cpu_by_part(procs), rps * WRK_SECONDS)
-        rows.append(("idle services (timers, relays, heartbeats)", f"{idle * 1000:.0f} ms CPU/s", "", ""))
-        rows.append(
-            (
-                "order acceptance (POST /orders, waits for pay_url)",
-                f"{rps:,.0f} orders/s",
-                f"{rps / base_rps:.2f}",
-                f"p90 {p90:.0f} ms, p99 {p99:.0f} ms, non-2xx {errors}; service CPU {per_order:.1f} ms/order",
-            )
-        )
-        rows.append(("CPU per accepted order, by process (idle included)", "", "", f"ms: {split}"))
-        answered = accept_latency(sku)
-        rows.append(
-            (
-                "order acceptance, 8 buyers at a time",
-                f"p95 {answered[95]:.0f} ms",
-                "",
-                f"p50 {answered[50]:.0f} ms, max {answered[100]:.0f} ms",
-            )
-        )
-        cpu, parts, total, started = cpu_s(procs), cpu_by_part(procs), 300, time.perf_counter()
-        rate, visible = full_purchases(sku, total)
-        per_order = (cpu_s(procs) - cpu - idle * (time.perf_counter() - started)) / total * 1000
-        split = cpu_split(parts, cpu_by_part(procs), total)
-        rows.append(
-            (
-                "full purchase (create, pay, codes shown), 30 buyers",
-                f"{rate:,.0f} purchases/s",
-                f"{rate / base_rps:.2f}",
-                f"pay -> codes visible p95 {visible[95]:.0f} ms; service CPU {per_order:.1f} ms/purchase",
-            )
-        )
-        rows.append(("CPU per full purchase, by process (idle included)", "", "", f"ms: {split}"))
-        rate, visible = full_purchases(sku, 100, concurrency=4)
-        rows.append(
-            (
-                "payment notify -> codes visible, 4 buyers at a time",
-                f"p95 {visible[95]:.0f} ms",
-                "",
-                f"p50 {visible[50]:.0f} ms, max {visible[100]:.0f} ms ({rate:,.1f} purchases/s)",
-            )
-        )
-        sku = "BENCH-FLASH"
-        new_product(sku, max_quantity=1)
-        import_codes(sku, 100)
-        answers, completed, distinct, seconds, answered, rejected = flash_sale(sku, codes=100, buyers=500)
-        errors = sum(n for status, n in answers.items() if status >= 500)
-        rows.append(
-            (
-                "flash sale: 500 buyers at once for 100 codes",
-                f"{completed} sold",
-                "",
-                f"answers {dict(sorted(answers.items()))}, {distinct} distinct codes, 5xx {errors}, "
-                f"create answered p95 {answered[95]:.0f} ms (max {answered[100]:.0f}), "
-                f"told 201 then rejected for stock {rejected} ({rejected / 500:.1%}), all settled in {seconds:.1f} s",
-            )
-        )
+            rows += catalog_scenarios(procs, amqp, db_url, base_rps)
+        elif "imports" in ONLY:
+            rows += import_scenarios(procs, db_url, base_rps)
+        if not ONLY or ONLY & {"orders", "risk"}:
+            rows += order_scenarios(procs, base_rps)
         if not ONLY or "risk" in ONLY:  # last: its 3000 decisions go on to the order service as events
             rows.append(assessments(amqp, db_url, base_rps))
     finally:

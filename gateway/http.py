@@ -151,6 +151,7 @@ class Route(NamedTuple):
     tags: tuple
     content: str
     admin: bool
+    signed: bool = False  # a machine-to-machine call signed with a key (DESIGN §7)
 
 
 ROUTES: list[Route] = []
@@ -169,13 +170,16 @@ def api(
     max_body=None,
     content="application/json",
     admin=False,
+    signed=False,
 ):
     """`@api("GET", "/api/v1/products/<sku>", summary=..., response=schemas.Product)`."""
 
     def decorate(fn):
         path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", url)
         ROUTES.append(
-            Route(method, path, fn.__name__, summary, body, query, response, status, tuple(tags), content, admin)
+            Route(
+                method, path, fn.__name__, summary, body, query, response, status, tuple(tags), content, admin, signed
+            )
         )
         return JsonHttpHandler.decorator(method, url, max_body=max_body)(fn)
 

@@ -40,6 +40,13 @@ def _operation(route):
             "description": "unauthorized",
             "content": {"application/json": {"schema": "Error"}},
         }
+    if route.signed:
+        operation["security"] = [{"signedCall": []}]
+        for status, codes in [("401", "unauthorized"), ("403", "forbidden"), ("422", "idempotency_mismatch")]:
+            operation["responses"][status] = {
+                "description": codes,
+                "content": {"application/json": {"schema": "Error"}},
+            }
     if route.query is not None:
         operation["parameters"] = [{"in": "query", "schema": route.query}]
     params = [p.strip("{}") for p in route.path.split("/") if p.startswith("{")]
@@ -55,6 +62,16 @@ def build(version="0.1.0"):
     spec = APISpec(title="kameng", version=version, openapi_version="3.0.3", plugins=[MarshmallowPlugin()])
     spec.components.schema("Error", schema=schemas.Error)
     spec.components.security_scheme("adminToken", {"type": "http", "scheme": "bearer"})
+    spec.components.security_scheme(
+        "signedCall",
+        {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Signature",
+            "description": "with X-Key-Id, X-Timestamp (unix s), X-Nonce: X-Signature = hex HMAC-SHA256 keyed "
+            "with the secret over METHOD\\nPATH\\nTIMESTAMP\\nNONCE\\nsha256hex(body)",
+        },
+    )
     paths: dict[str, dict[str, Any]] = {}
     for route in ROUTES:
         paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)

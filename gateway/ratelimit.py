@@ -1,6 +1,6 @@
 """Per-client-IP rate limits (DESIGN §6/§7), counted in Redis so every gateway replica shares them.
 
-KAMENG_RATE_LIMITS = "orders=30/m,lookup=60/m,notify=600/m,contact_lookup=20/h,login=10/m" (or "off");
+KAMENG_RATE_LIMITS = "orders=30/m,lookup=60/m,notify=600/m,supplier=600/m,contact_lookup=20/h,login=10/m" (or "off");
 `contact_lookup` counts per contact ("find my order" by contact + password), the others per IP. A fixed window per
 limit: INCR a key named after the limit, the client and the window, which expires with the window.
 Redis down: the request goes through (selling beats refusing), and that is logged."""
@@ -17,7 +17,7 @@ from services.common.errors import RateLimited
 
 log = logging.getLogger(__name__)
 
-DEFAULT_LIMITS = "orders=30/m,lookup=60/m,notify=600/m,contact_lookup=20/h,login=10/m"
+DEFAULT_LIMITS = "orders=30/m,lookup=60/m,notify=600/m,supplier=600/m,contact_lookup=20/h,login=10/m"
 UNITS = {"s": 1, "m": 60, "h": 3600}
 RULE = re.compile(r"^([a-z_]+)=(\d+)/([smh])$")
 

@@ -9,11 +9,14 @@ from gateway.routes.admin_integrity import IntegrityRoutes
 from gateway.routes.admin_pages import AdminPageRoutes
 from gateway.routes.admin_risk import AdminRiskRoutes
 from gateway.routes.admin_risk_pages import AdminRiskPageRoutes
+from gateway.routes.admin_supplier_pages import AdminSupplierPageRoutes
+from gateway.routes.admin_suppliers import AdminSupplierRoutes
 from gateway.routes.catalog import CatalogRoutes
 from gateway.routes.ops import OpsRoutes
 from gateway.routes.orders import OrderRoutes
 from gateway.routes.pages import PageRoutes
 from gateway.routes.payments import PaymentRoutes
+from gateway.routes.supplier_api import SupplierApiRoutes
 from gateway.soldout import SoldOut, SoldOutNews
 from gateway.waits import OrderBoard, OrderHints
 from services.common.cache import Cached
@@ -29,8 +32,11 @@ class GatewayService(
     AdminCatalogRoutes,
     AdminRiskRoutes,
     AdminRiskPageRoutes,
+    AdminSupplierRoutes,
+    AdminSupplierPageRoutes,
     OrderRoutes,
     PaymentRoutes,
+    SupplierApiRoutes,
     IntegrityRoutes,
     OrderHints,
     SoldOutNews,

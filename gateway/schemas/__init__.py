@@ -34,6 +34,24 @@ from gateway.schemas.admin_risk import (  # noqa: F401
     RiskRuleVersions,
     RuleSet,
 )
+from gateway.schemas.admin_suppliers import (  # noqa: F401
+    NewSupplier,
+    NewSupplierKey,
+    Purchase,
+    PurchaseList,
+    PurchaseQuery,
+    SkuSources,
+    SkuSourcesList,
+    Supplier,
+    SupplierApproval,
+    SupplierConnectionSet,
+    SupplierKey,
+    SupplierKeys,
+    SupplierList,
+    SupplierSourcing,
+    SupplierSourcingList,
+    SupplierSourcingSet,
+)
 from gateway.schemas.catalog import Product, ProductList, ProductQuery, Quote, QuoteQuery  # noqa: F401
 from gateway.schemas.common import CURRENCY, QUANTITY, SKU, Error, ErrorDetail, Money  # noqa: F401
 from gateway.schemas.ops import Health, Ready, ServiceHealth, health  # noqa: F401
@@ -68,3 +86,4 @@ from gateway.schemas.payments import (  # noqa: F401
     ReconciliationQuery,
     ReconciliationReport,
 )
+from gateway.schemas.supplier_api import InventoryAccepted, InventoryBatch, InventoryPush, PushedCode  # noqa: F401

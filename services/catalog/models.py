@@ -137,3 +137,25 @@ class CodeImport(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     notes: Mapped[dict] = mapped_column(JSONB, default=dict)
+
+
+class SupplierState(Base):
+    """An upstream supplier as the catalog sees it: whether its reported levels count now (the
+    supplier service says so by `supplier_availability_changed`; `changed_at` orders those)."""
+
+    __tablename__ = "suppliers"
+    supplier_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    usable: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SupplierLevel(Base):
+    """A supplier's last reported level of a counted SKU (absolute: a report replaces the last).
+    The SKU's counted `available` holds the sum over the usable suppliers' levels."""
+
+    __tablename__ = "supplier_levels"
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("catalog.suppliers.supplier_id"), primary_key=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("catalog.products.sku"), primary_key=True)
+    level: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    batch_id: Mapped[str | None] = mapped_column(Text)
+    reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

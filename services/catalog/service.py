@@ -1,7 +1,9 @@
+from functools import partial
+
 from nameko.timer import timer
 
 from services.catalog import schemas
-from services.catalog.domain import codes, pricing, products, stock
+from services.catalog.domain import codes, pricing, products, stock, supply
 from services.catalog.models import metadata
 from services.common.crypto import Keys
 from services.common.db import Database
@@ -155,6 +157,16 @@ class CatalogService(BaseService):
     @event_handler("order", "stock_release_requested")
     def handle_stock_release_requested(self, envelope):
         self.db.once("catalog.handle_stock_release_requested", envelope, stock.on_release_requested)
+
+    @event_handler("supplier", "inventory_pushed")
+    def handle_inventory_pushed(self, envelope):
+        """A supplier's push: codes through the admin import's path, or its stock level."""
+        on_pushed = partial(supply.on_inventory_pushed, keys=self.keys)
+        self.db.once("catalog.handle_inventory_pushed", envelope, on_pushed)
+
+    @event_handler("supplier", "supplier_availability_changed")
+    def handle_supplier_availability_changed(self, envelope):
+        self.db.once("catalog.handle_supplier_availability_changed", envelope, supply.on_supplier_availability_changed)
 
     @command
     def integrity_facts(self, days):

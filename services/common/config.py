@@ -32,7 +32,7 @@ DEFAULTS = {
     "KAMENG_PAYMENT_WINDOW_S": ("900", "payment window in seconds"),
     "KAMENG_RISK_REVIEW_WINDOW_S": ("1800", "how long an order held for risk review keeps its stock"),
     "KAMENG_RISK_ANSWER_S": ("1", "how long creating an order waits for risk's answer before going on by events"),
-    "KAMENG_SUPPLIER_TIMEOUT_S": ("10", "how long a call to a supplier's API waits before its outcome counts as unknown"),
+    "KAMENG_SUPPLIER_TIMEOUT_S": ("10", "how long a call to a supplier's API waits before the outcome is unknown"),
     "KAMENG_SUPPLIER_HOURLY_CAP": (
         "100000",
         "most a SKU's auto-replenishment may spend per hour, in minor units, unless its sourcing sets its own",
@@ -40,7 +40,7 @@ DEFAULTS = {
     "KAMENG_PUBLIC_URL": ("http://127.0.0.1:8000", "public base URL"),
     "KAMENG_TRUSTED_PROXIES": ("", "CIDRs whose X-Forwarded-For is believed"),
     "KAMENG_RATE_LIMITS": (
-        "orders=30/m,lookup=60/m,notify=600/m,contact_lookup=20/h,login=10/m",
+        "orders=30/m,lookup=60/m,notify=600/m,supplier=600/m,contact_lookup=20/h,login=10/m",
         "per-client-IP limits (contact_lookup: per contact), or off",
     ),
     "KAMENG_REDIS_URL": ("redis://127.0.0.1:6379/0", "Redis, for rate-limit counters shared by gateways"),

@@ -1,7 +1,7 @@
 """The supplier service's metrics, per supplier (issue 17): the alert rules
 (deploy/prometheus/alerts.yml) and the dashboard read these names."""
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Histogram
 
 ATTEMPTS = Counter(
     "kameng_supplier_attempts_total",
@@ -20,4 +20,3 @@ SPEND = Counter(
 CAPPED = Counter(
     "kameng_supplier_replenish_capped_total", "Replenishments cut short by the SKU's hourly spending cap", ["sku"]
 )
-CIRCUIT = Gauge("kameng_supplier_circuit_state", "A supplier's circuit: 0 closed, 1 half open, 2 open", ["supplier"])

@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 
 BUYING, BOUGHT, FAILED, CAPPED = "buying", "bought", "failed", "capped"
 MAX_BATCH = 10_000  # the most one purchase buys (a push's limit too)
-BATCH_PREFIX = "replenish-"
+# a purchase's batch: named by its request id, which no supplier can guess for a batch of its own
+BATCH_PREFIX = "kameng-replenish-"
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ def bought(session: Session, keys: DataKeys, p: Plan, sku: str, codes: list[Purc
         {"code": c.code, "secret": c.secret, "expires_on": c.expires_on.isoformat() if c.expires_on else None}
         for c in codes
     ]
-    batches.submit(session, keys, p.supplier_id, f"{BATCH_PREFIX}{p.purchase_id}", sku, p.request_id, codes=lines)
+    batches.submit(session, keys, p.supplier_id, f"{BATCH_PREFIX}{p.request_id}", sku, p.request_id, codes=lines)
 
 
 def failed(session: Session, purchase_id: int, reason: str) -> None:
@@ -144,12 +145,18 @@ def failed(session: Session, purchase_id: int, reason: str) -> None:
     )
 
 
-def imported(session: Session, data: dict[str, Any]) -> None:
-    """The catalog imported a batch: a replenishment's says `stock_replenished`."""
+def on_inventory_imported(session: Session, envelope: dict[str, Any]) -> None:
+    """The catalog imported a batch: it is done; a replenishment's also says `stock_replenished`."""
+    batches.on_inventory_imported(session, envelope)
+    data = envelope["data"]
     batch_id = str(data.get("batch_id", ""))
     if not batch_id.startswith(BATCH_PREFIX):
         return
-    purchase = session.get(Purchase, int(batch_id.removeprefix(BATCH_PREFIX)))
+    purchase = session.scalar(
+        select(Purchase).where(
+            Purchase.request_id == batch_id.removeprefix(BATCH_PREFIX), Purchase.supplier_id == data["supplier_id"]
+        )
+    )
     if purchase is None:
         return
     outbox.add(
@@ -213,7 +220,7 @@ class Replenisher:
         d = envelope["data"]
         quantity = wanted(int(d["available"]), int(d["threshold"]))
         return plan(
-            session, d["sku"], quantity, envelope["id"], datetime.now(UTC).date(), self.default_cap, self.healthy
+            session, d["sku"], quantity, envelope["event_id"], datetime.now(UTC).date(), self.default_cap, self.healthy
         )
 
     def carry_out(self, p: Plan | None, sku: str, trigger: str) -> None:

@@ -3,15 +3,20 @@ from nameko.timer import timer
 
 from services.common.crypto import Keys
 from services.common.db import Database
-from services.common.errors import NotFound
+from services.common.errors import DomainError, InvalidInput, NotFound, load
 from services.common.events import event_handler
 from services.common.rpc import RpcProxy, rpc
 from services.common.service import BaseService
-from services.supplier import models, replenish
+from services.common.signing import Signed
+from services.supplier import batches, keys, mapping, models, qualification, registry, replenish, schemas
+
+command = rpc(expected_exceptions=DomainError)
 
 
-def healthy(supplier):
-    return supplier.circuit != "open"
+def action_of(name):
+    if name not in registry.ACTIONS:
+        raise InvalidInput("no such action", {"action": name})
+    return registry.ACTIONS[name]
 
 
 class SupplierService(BaseService):
@@ -31,8 +36,114 @@ class SupplierService(BaseService):
             self.keys,
             float(self.config.get("SUPPLIER_TIMEOUT_S", 10)),
             int(self.config.get("SUPPLIER_HOURLY_CAP", 100000)),
-            healthy,
+            lambda supplier: supplier.circuit != "open",
         )
+
+    # -- the registry (admin) ----------------------------------------------------------------
+
+    @command
+    def create_supplier(self, actor, new):
+        new = load(schemas.NewSupplier(), new)
+        with self.db.transaction() as s:
+            return registry.create(s, actor, new)
+
+    @command
+    def get_supplier(self, supplier_id):
+        with self.db.transaction() as s:
+            return registry.get(s, int(supplier_id))
+
+    @command
+    def list_suppliers(self):
+        with self.db.transaction() as s:
+            return registry.listed(s)
+
+    @command
+    def approve_supplier(self, actor, supplier_id, review):
+        review = load(schemas.Approval(), review)
+        with self.db.transaction() as s:
+            return registry.approve(s, actor, int(supplier_id), review, registry.today())
+
+    @command
+    def change_supplier(self, actor, supplier_id, action):
+        """`action`: enable (409 unless approved and qualified), disable, suspend."""
+        change = action_of(action)
+        with self.db.transaction() as s:
+            return change(s, actor, int(supplier_id), registry.today())
+
+    @rpc(expected_exceptions=DomainError, sensitive_arguments=("connection.credentials",))
+    def set_connection(self, actor, supplier_id, connection):
+        connection = load(schemas.Connection(), connection)
+        with self.db.transaction() as s:
+            return registry.connect(s, self.keys, actor, int(supplier_id), connection)
+
+    @command
+    def set_sourcing(self, actor, supplier_id, sku, sourcing):
+        sourcing, sku = load(schemas.Mapping(), sourcing), load(schemas.SkuPath(), {"sku": sku})["sku"]
+        self.catalog_rpc.get_product(sku)  # 404 for a SKU the catalog does not sell; before the transaction
+        with self.db.transaction() as s:
+            return mapping.put(s, actor, int(supplier_id), sku, sourcing)
+
+    @command
+    def supplier_sourcing(self, supplier_id):
+        with self.db.transaction() as s:
+            return mapping.of_supplier(s, int(supplier_id))
+
+    @command
+    def sku_sourcing(self, sku=None):
+        """One SKU's sources, or (no SKU) every mapped SKU's, fewest usable sources first."""
+        with self.db.transaction() as s:
+            return mapping.overview(s) if sku is None else mapping.of_sku(s, str(sku)[:64])
+
+    @command
+    def issue_key(self, actor, supplier_id):
+        with self.db.transaction() as s:
+            return keys.issue(s, self.keys, actor, int(supplier_id))
+
+    @command
+    def revoke_key(self, actor, supplier_id, key_id):
+        with self.db.transaction() as s:
+            keys.revoke(s, actor, int(supplier_id), str(key_id)[:64])
+
+    @command
+    def list_keys(self, supplier_id):
+        with self.db.transaction() as s:
+            return registry.key_views(s, int(supplier_id))
+
+    # -- timers ------------------------------------------------------------------------------
+
+    @timer(interval=60, eager=True)
+    def expire_qualifications(self):
+        """Disable suppliers whose qualification ran out; refresh the registry's gauges."""
+        with self.db.transaction() as s:
+            qualification.expire(s, registry.today())
+            qualification.report(s, registry.today())
+
+    @timer(interval=300)
+    def forget_nonces(self):
+        with self.db.transaction() as s:
+            keys.forget_nonces(s)
+
+    # -- the supplier API (signed) ------------------------------------------------------------
+
+    @command
+    def push_inventory(self, signed, body):
+        """A signed push (DESIGN §6): 401, then 400, 403, 400, 422 in that order; nothing kept on
+        any of them. The body's fault is raised only once the caller is known."""
+        pushed = batches.read(body)
+        product = batches.product_of(self.catalog_rpc.get_product, pushed)  # before the transaction
+        with self.db.transaction() as s:
+            return batches.push(s, self.keys, Signed.from_dict(signed), pushed, product, registry.today())
+
+    @command
+    def inventory_batch(self, signed, batch_id):
+        with self.db.transaction() as s:
+            return batches.view(s, self.keys, Signed.from_dict(signed), str(batch_id))
+
+    @event_handler("catalog", "inventory_imported")
+    def handle_inventory_imported(self, envelope):
+        self.db.once("supplier.handle_inventory_imported", envelope, replenish.on_inventory_imported)
+
+    # -- auto-replenishment --------------------------------------------------------------------
 
     @event_handler("catalog", "stock_low")
     def handle_stock_low(self, envelope):
@@ -45,13 +156,13 @@ class SupplierService(BaseService):
             return  # counted goods are refilled by their suppliers' stock reports
         worker = self.replenisher()
         first = self.db.once("supplier.handle_stock_low", envelope, worker.first)
-        worker.carry_out(first, envelope["data"]["sku"], envelope["id"])
+        worker.carry_out(first, envelope["data"]["sku"], envelope["event_id"])
 
     @timer(interval=30)
     def resume_purchases(self):
         self.replenisher().resume()
 
-    @rpc
+    @command
     def purchases(self, sku=None, limit=100):
         with self.db.transaction() as s:
             return replenish.listing(s, sku, min(max(int(limit), 1), 500))

@@ -1,12 +1,14 @@
-"""pytest fixtures for the channel doubles: key material per run, a double server per test
-(a plugin: tests/conftest.py registers it in `pytest_plugins`)."""
+"""pytest fixtures for the channel doubles and the supplier simulator: key material per run, a
+double server per test (a plugin: tests/conftest.py registers it in `pytest_plugins`)."""
 
 import pytest
 
 from services.payment.channels import alipay, wechat as wechatpay
 from tests.doubles.alipay import AlipayDouble
 from tests.doubles.keys import AlipayParty, WechatParty, rsa_key
+from tests.doubles.supplier import CallbackSink, SimHandle
 from tests.doubles.wechat import WechatDouble
+from tools import supplier_sim as simulator
 
 
 @pytest.fixture(scope="session")
@@ -64,3 +66,29 @@ def channels_config(config, alipay_settings, wechat_settings):
         **wechat_settings,
     )
     return config
+
+
+@pytest.fixture(scope="session")
+def supplier_sim_server():
+    """One simulator for the run, in this process: "timeout" holds its answer 3 s (keep adapter
+    timeouts under that), "late" calls back after 1 s."""
+    server = simulator.serve("127.0.0.1", 0, hold_s=3.0, late_s=1.0)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def supplier_sim(supplier_sim_server):
+    """The simulator, reset before and after the test (scripts, defaults, orders, settings)."""
+    sim = SimHandle(supplier_sim_server)
+    sim.reset()
+    yield sim
+    sim.reset()
+
+
+@pytest.fixture
+def callback_sink():
+    """A local HTTP server recording the callbacks suppliers send (`.url`, `.received`, `.wait(n)`)."""
+    sink = CallbackSink().start()
+    yield sink
+    sink.stop()

@@ -4,7 +4,7 @@ touch the database and are never logged."""
 
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -30,20 +30,28 @@ def parse_line(line: str, separator: str | None) -> tuple[str, str | None, date 
     """(code, secret, expires_on) or raise ValueError(reason). `code[<sep>secret[<sep>YYYY-MM-DD]]`."""
     if CONTROL.search(line):
         raise ValueError("control characters")
-    parts = [p.strip() for p in line.split(separator, 2)] if separator else [line.strip()]
-    code = parts[0]
-    secret = parts[1] if len(parts) > 1 and parts[1] else None
-    expires_on = None
-    if len(parts) > 2 and parts[2]:
+    parts = line.split(separator, 2) if separator else [line]
+    parts += [""] * (3 - len(parts))
+    return check_fields(parts[0], parts[1] or None, parts[2] or None)
+
+
+def check_fields(code: str, secret: str | None, expires_on: str | None) -> tuple[str, str | None, date | None]:
+    """One code's fields as an import takes them (a line's parts, or a supplier's pushed fields):
+    (code, secret, expires_on) trimmed, or raise ValueError(reason)."""
+    if CONTROL.search(code) or (secret and CONTROL.search(secret)):
+        raise ValueError("control characters")
+    code, secret = code.strip(), (secret or "").strip() or None
+    expiry = None
+    if expires_on and expires_on.strip():
         try:
-            expires_on = date.fromisoformat(parts[2])
+            expiry = date.fromisoformat(expires_on.strip())
         except ValueError:
             raise ValueError("expiry is not a YYYY-MM-DD date") from None
     if not code:
         raise ValueError("empty code")
     if len(code) > MAX_CODE_CHARS or (secret and len(secret) > MAX_SECRET_CHARS):
         raise ValueError("code or secret too long")
-    return code, secret, expires_on
+    return code, secret, expiry
 
 
 def begin_import(session: Session, actor: str, sku: str) -> dict[str, str]:
@@ -65,15 +73,35 @@ def _staging(session: Session, import_id: str) -> CodeImport:
 def stage(
     session: Session, keys: DataKeys, import_id: str, lines: Iterable[Sequence[Any]], separator: str | None
 ) -> dict[str, Any]:
-    """Encrypt and stage one chunk of [line_no, text] pairs (one multi-row INSERT; COPY is not
-    available on green psycopg2). Answers the rejected lines."""
+    """Encrypt and stage one chunk of [line_no, text] pairs (the admin's file). Answers the
+    rejected lines."""
+    return _stage(session, keys, import_id, ((n, _read(parse_line, text, separator)) for n, text in lines))
+
+
+def stage_fields(session: Session, keys: DataKeys, import_id: str, entries: Iterable[Sequence[Any]]) -> dict[str, Any]:
+    """Encrypt and stage [line_no, code, secret, expires_on] entries (a supplier's push), by the
+    same rules as a line of the admin's file."""
+    return _stage(session, keys, import_id, ((n, _read(check_fields, c, s, e)) for n, c, s, e in entries))
+
+
+def _read(parse: Callable[..., tuple[str, str | None, date | None]], *args: Any) -> tuple[Any, ...] | str:
+    try:
+        return parse(*args)
+    except ValueError as exc:
+        return str(exc)
+
+
+def _stage(
+    session: Session, keys: DataKeys, import_id: str, parsed: Iterable[tuple[int, tuple[Any, ...] | str]]
+) -> dict[str, Any]:
+    """Stage parsed entries (one multi-row INSERT; COPY is not available on green psycopg2); an
+    entry that is a string is a rejected line and its reason."""
     rows, rejected = [], []
-    for line_no, line in lines:
-        try:
-            code, secret, expires_on = parse_line(line, separator)
-        except ValueError as exc:
-            rejected.append({"line": line_no, "reason": str(exc)})
+    for line_no, fields in parsed:
+        if isinstance(fields, str):
+            rejected.append({"line": line_no, "reason": fields})
             continue
+        code, secret, expires_on = fields
         rows.append(
             (
                 import_id,

@@ -371,3 +371,16 @@ def integrity_facts(session: Session, days: float) -> dict[str, Any]:
         select(Code.sku, func.count()).group_by(Code.sku, Code.code_hash).having(func.count() > 1)
     ).all()
     return {"sold": dict(sold), "sold_without_order": orphans, "stored_twice": [[sku, n] for sku, n in twice]}
+
+
+def supplied(session: Session, product: Product, change: int) -> int:
+    """A supplier's counted level changed by `change` (a new report, or its levels starting or
+    ceasing to count): the SKU's available moves by as much, never below zero (what was
+    reserved meanwhile stays reserved). Answers the move made; an unlimited SKU does not move."""
+    level = session.execute(
+        select(StockLevel.available, StockLevel.counted).where(StockLevel.sku == product.sku).with_for_update()
+    ).one()
+    move = max(change, -level.available) if level.counted else 0
+    if move:
+        _move(session, product, available=move)
+    return move

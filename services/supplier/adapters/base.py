@@ -50,6 +50,13 @@ class SupplierError(Exception):
     was bought. Its message names the cause, never a credential."""
 
 
+class PurchaseUnsettled(SupplierError):
+    """A purchase whose outcome we could not read (a timeout, an order taken but not delivered
+    yet): something may have been bought. Retrying with the same `request_id` buys nothing more
+    and answers the codes once they are there; never buy the same need from another supplier
+    on this error alone."""
+
+
 class InvalidCallback(Exception):
     """A callback whose signature or shape does not verify: it changes nothing."""
 

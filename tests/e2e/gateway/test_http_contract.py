@@ -19,7 +19,7 @@ def test_healthz_is_ok_when_every_service_answers(api):
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    assert set(body["services"]) == {"catalog", "order", "payment", "delivery", "risk", "account"}
+    assert set(body["services"]) == {"catalog", "order", "payment", "delivery", "risk", "account", "supplier"}
     assert all(s == {"status": "ok", "database": "ok"} for s in body["services"].values())
 
 

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0003"
+down_revision = "0002"  # TEMP until 0003 (recharges) merges
 
 
 def upgrade():
