@@ -6,7 +6,7 @@ HTTP shape and call it."""
 from werkzeug.wrappers import Response
 
 from gateway import auth, schemas
-from gateway.http import api, json_body
+from gateway.http import api, json_body, query_args
 from gateway.routes import Routes
 
 ADMIN = {"tags": ["admin", "suppliers"], "admin": True}
@@ -157,3 +157,16 @@ class AdminSupplierRoutes(Routes):
         actor = auth.admin(request, self.config)
         self.supplier_rpc.revoke_key(actor, supplier_id, key_id[:64])
         return Response(status=204)
+
+    @api(
+        "GET",
+        "/api/v1/admin/supplier-purchases",
+        summary="Codes bought by auto-replenishment, newest first, with what each purchase cost",
+        query=schemas.PurchaseQuery,
+        response=schemas.PurchaseList,
+        **ADMIN,
+    )
+    def supplier_purchases(self, request):
+        auth.admin(request, self.config)
+        query = query_args(request, schemas.PurchaseQuery())
+        return schemas.PurchaseList().dump({"items": self.supplier_rpc.purchases(query.get("sku"), query["limit"])})

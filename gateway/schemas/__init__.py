@@ -37,6 +37,9 @@ from gateway.schemas.admin_risk import (  # noqa: F401
 from gateway.schemas.admin_suppliers import (  # noqa: F401
     NewSupplier,
     NewSupplierKey,
+    Purchase,
+    PurchaseList,
+    PurchaseQuery,
     SkuSources,
     SkuSourcesList,
     Supplier,

@@ -3,7 +3,7 @@ bodies are checked here for shape and bounds; the supplier service checks the re
 qualification date after today, a known adapter, a SKU the catalog sells), so the gateway keeps no
 copy of its rules. Money is a decimal string, as everywhere in the API."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from gateway.schemas.common import Money
 
@@ -134,3 +134,30 @@ class SupplierKey(Schema):
 
 class SupplierKeys(Schema):
     items = fields.List(fields.Nested(SupplierKey))
+
+
+class PurchaseQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    sku = fields.String(validate=validate.Length(1, 64))
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
+
+
+class Purchase(Schema):
+    id = fields.Integer()
+    sku = fields.String()
+    supplier_id = fields.Integer()
+    supplier = fields.String()
+    quantity = fields.Integer(metadata={"description": "codes asked for (what the hourly cap allowed)"})
+    bought = fields.Integer()
+    unit_cost = Money()
+    cost = Money(metadata={"description": "what was spent (reserved against the cap while buying)"})
+    status = fields.String(metadata={"enum": ["buying", "bought", "failed", "capped"]})
+    reason = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+
+
+class PurchaseList(Schema):
+    items = fields.List(fields.Nested(Purchase))

@@ -146,3 +146,24 @@ class Attempt(Base):
     callbacks: Mapped[int] = mapped_column(Integer, server_default="0")  # verified callbacks received
     queries: Mapped[int] = mapped_column(Integer, server_default="0")  # the poller's asks (its backoff)
     last_queried_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Purchase(Base):
+    """Codes bought from a supplier to refill a SKU (auto-replenish), with what they cost. `cost`
+    is reserved against the SKU's hourly cap when the purchase is planned, and set to what was
+    really spent once bought (0 when nothing was)."""
+
+    __tablename__ = "purchases"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    sku: Mapped[str] = mapped_column(Text)
+    supplier_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("supplier.suppliers.id"))
+    request_id: Mapped[str] = mapped_column(Text, unique=True)  # the supplier's idempotency key
+    trigger: Mapped[str] = mapped_column(Text)  # the stock_low event id (several purchases on a failover)
+    quantity: Mapped[int] = mapped_column(Integer)  # asked for
+    bought: Mapped[int] = mapped_column(Integer, server_default="0")
+    unit_cost: Mapped[int] = mapped_column(BigInteger)
+    cost: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(Text)  # buying | bought | failed | capped
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

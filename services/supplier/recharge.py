@@ -26,7 +26,6 @@ from typing import Any
 
 import eventlet
 from marshmallow import EXCLUDE, Schema, fields, validate
-from prometheus_client import Counter, Histogram
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
@@ -35,7 +34,7 @@ from services.common import outbox
 from services.common.crypto import DataKeys
 from services.common.db import Db, after_commit
 from services.common.errors import InvalidInput, NotFound
-from services.supplier import adapters, circuit, connect, registry
+from services.supplier import adapters, circuit, connect, metrics, registry
 from services.supplier.adapters.base import InvalidCallback, Outcome, RechargeResult
 from services.supplier.models import OPEN, Attempt, Recharge, Sourcing, Supplier
 
@@ -45,25 +44,6 @@ TRYING, SUCCEEDED, FAILED, PENDING, UNKNOWN = "trying", "succeeded", "failed", "
 REQUESTED = "recharge_requested"  # the service's own: try the next supplier of this order
 ANNOUNCED = {SUCCEEDED: "recharge_succeeded", FAILED: "recharge_failed"}
 NEVER_STARTED = "never_started"
-
-
-
-ATTEMPTS = Counter(
-    "kameng_supplier_attempts_total",
-    "Attempts at a supplier by how they ended (succeeded, failed); one per attempt",
-    ["supplier", "kind", "outcome"],
-)
-CALL_SECONDS = Histogram(
-    "kameng_supplier_call_seconds",
-    "Time a call to a supplier's API took (recharge, query, probe)",
-    ["supplier", "kind"],
-    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
-)
-SPEND = Counter(
-    "kameng_supplier_spend_minor_total",
-    "What succeeded supplier orders cost us (sourcing cost price x quantity), minor units",
-    ["supplier", "kind"],
-)
 
 
 class StartRecharge(Schema):
@@ -251,9 +231,9 @@ def _count(session: Session, row: Attempt, recharge: Recharge, outcome: Outcome)
         spent = (source.cost_price if source else 0) * recharge.quantity
 
     def count() -> None:
-        ATTEMPTS.labels(supplier, "recharge", outcome.value).inc()
+        metrics.ATTEMPTS.labels(supplier, "recharge", outcome.value).inc()
         if spent:
-            SPEND.labels(supplier, "recharge").inc(spent)
+            metrics.SPEND.labels(supplier, "recharge").inc(spent)
 
     after_commit(session, count)
 
@@ -341,7 +321,7 @@ def probe(db: Db, keys: DataKeys, settings: Settings) -> int:
         except Exception as exc:
             ok = False
             log.warning("supplier %s: probe failed (%s)", endpoint.supplier_id, type(exc).__name__)
-        CALL_SECONDS.labels(str(endpoint.supplier_id), "probe").observe(time.monotonic() - started)
+        metrics.CALL_SECONDS.labels(str(endpoint.supplier_id), "probe").observe(time.monotonic() - started)
         with db.transaction() as s:
             circuit.probed(s, endpoint.supplier_id, ok)
     return len(endpoints)
@@ -355,4 +335,4 @@ class _timed:
         self.started = time.monotonic()
 
     def __exit__(self, *exc: object) -> None:
-        CALL_SECONDS.labels(self.supplier, self.kind).observe(time.monotonic() - self.started)
+        metrics.CALL_SECONDS.labels(self.supplier, self.kind).observe(time.monotonic() - self.started)

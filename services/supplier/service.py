@@ -3,12 +3,23 @@ from nameko.timer import timer
 
 from services.common.crypto import Keys
 from services.common.db import Database
-from services.common.errors import DomainError, InvalidInput, load
+from services.common.errors import DomainError, InvalidInput, NotFound, load
 from services.common.events import event_handler
 from services.common.rpc import RpcProxy, rpc
 from services.common.service import BaseService
 from services.common.signing import Signed
-from services.supplier import batches, keys, mapping, models, qualification, recharge, registry, schemas
+from services.supplier import (
+    batches,
+    circuit,
+    keys,
+    mapping,
+    models,
+    qualification,
+    recharge,
+    registry,
+    replenish,
+    schemas,
+)
 
 command = rpc(expected_exceptions=DomainError)
 
@@ -29,6 +40,15 @@ class SupplierService(BaseService):
     keys = Keys()
     config = Config()
     catalog_rpc = RpcProxy("catalog")
+
+    def replenisher(self):
+        return replenish.Replenisher(
+            self.db,
+            self.keys,
+            float(self.config.get("SUPPLIER_TIMEOUT_S", 10)),
+            int(self.config.get("SUPPLIER_HOURLY_CAP", 100000)),
+            circuit.usable,
+        )
 
     # -- the registry (admin) ----------------------------------------------------------------
 
@@ -132,7 +152,7 @@ class SupplierService(BaseService):
 
     @event_handler("catalog", "inventory_imported")
     def handle_inventory_imported(self, envelope):
-        self.db.once("supplier.handle_inventory_imported", envelope, batches.on_inventory_imported)
+        self.db.once("supplier.handle_inventory_imported", envelope, replenish.on_inventory_imported)
 
     # -- direct recharge (recharge.py; the breaker: circuit.py) --
     @command
@@ -163,3 +183,27 @@ class SupplierService(BaseService):
         settings = recharge.Settings.of(self.config)
         recharge.poll(self.db, self.keys, settings)
         recharge.probe(self.db, self.keys, settings)
+
+    # -- auto-replenishment --------------------------------------------------------------------
+
+    @event_handler("catalog", "stock_low")
+    def handle_stock_low(self, envelope):
+        """Buy codes for a card SKU that ran low (once per crossing: the inbox row)."""
+        try:
+            product = self.catalog_rpc.get_product(envelope["data"]["sku"])  # before any transaction
+        except NotFound:
+            return
+        if product["delivery"] != "card":
+            return  # counted goods are refilled by their suppliers' stock reports
+        worker = self.replenisher()
+        first = self.db.once("supplier.handle_stock_low", envelope, worker.first)
+        worker.carry_out(first, envelope["data"]["sku"], envelope["event_id"])
+
+    @timer(interval=30)
+    def resume_purchases(self):
+        self.replenisher().resume()
+
+    @command
+    def purchases(self, sku=None, limit=100):
+        with self.db.transaction() as s:
+            return replenish.listing(s, sku, min(max(int(limit), 1), 500))
