@@ -15,7 +15,7 @@ from services.common.db import make_engine, transaction
 from services.common.testing import unique, wait_until
 from services.delivery.service import DeliveryService
 from services.supplier import models
-from services.supplier.recharge import today
+from services.supplier.registry import today
 from services.supplier.service import SupplierService
 from tests.doubles.supplier import SimHandle
 from tools import supplier_sim
