@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.common.db import transaction
 from services.common.testing import unique, wait_until
-from services.supplier import models, recharge as recharging
+from services.supplier import models, registry
 from tests.integration.supplier.recharging import (  # noqa: F401 -- fixtures
     add_supplier,
     attempts,
@@ -159,7 +159,7 @@ def test_unqualified_expired_or_disabled_suppliers_are_never_asked(system, sims,
     unusable = [sims() for _ in range(4)]
     add_supplier(engine, unusable[0], sku, priority=1, status="pending", enabled=False)
     add_supplier(engine, unusable[1], sku, priority=1, status="suspended", enabled=False)
-    add_supplier(engine, unusable[2], sku, priority=1, valid_until=recharging.today() - timedelta(days=1))
+    add_supplier(engine, unusable[2], sku, priority=1, valid_until=registry.today() - timedelta(days=1))
     add_supplier(engine, unusable[3], sku, priority=1, enabled=False)
     order_no = start(system, sku)
     assert ended(db, order_no, "failed")["reason"] == "no_supplier"
