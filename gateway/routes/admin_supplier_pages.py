@@ -1,6 +1,7 @@
 """The admin console's supplier page: every supplier with its status, qualification expiry and
-whether it is enabled (with enable / disable), and every sourced SKU with its suppliers, warning
-where a SKU has a single usable source (the operator aims for three to five). It calls the same
+whether it is enabled (with enable / disable), every sourced SKU with its suppliers, warning
+where a SKU has a single usable source (the operator aims for three to five), and the latest
+purchases of auto-replenishment with what each cost. It calls the same
 supplier RPCs as the JSON API (gateway/routes/admin_suppliers.py)."""
 
 from werkzeug.utils import redirect
@@ -21,6 +22,7 @@ def suppliers_page(gateway, request, error=None, status=200):
         status=status,
         suppliers=schemas.SupplierList().dump({"items": gateway.supplier_rpc.list_suppliers()})["items"],
         skus=schemas.SkuSourcesList().dump({"items": gateway.supplier_rpc.sku_sourcing()})["items"],
+        purchases=schemas.PurchaseList().dump({"items": gateway.supplier_rpc.purchases(None, 50)})["items"],
         done=DONE.get(request.args.get("done")),
         error=error,
     )
