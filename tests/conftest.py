@@ -69,6 +69,14 @@ def config(rabbit_config, database_url, mail_sink):
     return test_config(rabbit_config["AMQP_URI"], database_url, SMTP_URL=mail_sink[0])
 
 
+@pytest.fixture(scope="session")
+def engine(database_url):
+    """An engine on the test database, for tests that open transactions as a service would."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
 def db(database_url):
     """`db(sql, **params)`: read-only looks at the test database (what was stored, what moved)."""

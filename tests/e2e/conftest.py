@@ -9,7 +9,7 @@ from services.catalog.models import metadata
 from services.common.config import DEV_ENV
 from services.common.crypto import DataKeys
 from services.common.db import make_engine, transaction
-from tests.e2e.helpers import Api, start_system
+from tests.e2e.helpers import Api, admin_session, start_system
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +30,14 @@ def system(config, runner_factory, seeded):
 def api(system):
     with Api(system["BASE_URL"]) as session:
         yield session
+
+
+@pytest.fixture
+def console(system):
+    """A browser-like client signed in to the console (cookie session, no bearer token)."""
+    with Api(system["BASE_URL"]) as client:
+        admin_session(client)
+        yield client
 
 
 @pytest.fixture

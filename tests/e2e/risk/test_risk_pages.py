@@ -3,20 +3,10 @@ Redis: the review queue (approve, reject), the rule editor and its history, the 
 
 import re
 
-import pytest
-
 from services.common.testing import unique, wait_until
-from tests.e2e.helpers import Api, admin_session, csrf_of
+from tests.e2e.helpers import csrf_of
 from tests.e2e.purchase.helpers import buy, card_product, wait_status
 from tests.e2e.risk.helpers import audit_of, held, levels, risk_of
-
-
-@pytest.fixture
-def console(system):
-    """A browser-like client signed in to the console (cookie session, no bearer token)."""
-    with Api(system["BASE_URL"]) as client:
-        admin_session(client)
-        yield client
 
 
 def section(page, order_no):

@@ -9,7 +9,7 @@ import pytest
 
 from services.common import signing
 from services.common.crypto import DataKeys
-from services.common.db import make_engine, transaction
+from services.common.db import transaction
 from services.common.testing import wait_until
 from services.supplier import keys
 from services.supplier.models import metadata as supplier_metadata
@@ -21,13 +21,6 @@ from tests.e2e.supplier.helpers import (
     codes,
     enrol,
 )
-
-
-@pytest.fixture
-def engine(database_url):
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

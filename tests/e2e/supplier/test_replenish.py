@@ -5,7 +5,6 @@ push's path, says `stock_replenished`, once per crossing and never beyond the SK
 import pytest
 
 from services.common.testing import unique, wait_until
-from tests.e2e.helpers import Api, admin_session
 from tests.e2e.purchase.helpers import buy, stock
 from tests.e2e.supplier.helpers import approved, mapped
 
@@ -54,7 +53,9 @@ def replenished(db, sku):
     return [r["envelope"]["data"] for r in rows if r["envelope"]["data"]["sku"] == sku]
 
 
-def test_a_low_card_sku_is_refilled_from_its_best_usable_supplier_once_per_crossing(api, admin, db, supplier_sim):
+def test_a_low_card_sku_is_refilled_from_its_best_usable_supplier_once_per_crossing(
+    api, admin, console, db, supplier_sim
+):
     sku = card_sku(admin, codes=5)
     disabled = connected_supplier(admin, supplier_sim, sku, enable=False, priority=1)  # better, but not usable
     best = connected_supplier(admin, supplier_sim, sku, priority=5)
@@ -84,10 +85,8 @@ def test_a_low_card_sku_is_refilled_from_its_best_usable_supplier_once_per_cross
     )
     assert all(p["supplier_id"] != disabled["id"] for p in purchases(admin, sku))
     assert len(supplier_sim.purchases()) == 1
-    with Api(api.base_url) as console:  # the console shows the purchase with its cost
-        admin_session(console)
-        page = console.get("/admin/suppliers")
-        assert f'data-purchase="{purchase["id"]}"' in page.text and "4.00" in page.text
+    page = console.get("/admin/suppliers")  # the console shows the purchase with its cost
+    assert f'data-purchase="{purchase["id"]}"' in page.text and "4.00" in page.text
 
     assert buy(api, sku, quantity=2).status_code == 201  # 6 -> 4: still above the threshold, no crossing
     assert buy(api, sku, quantity=2).status_code == 201  # 4 -> 2: the second crossing

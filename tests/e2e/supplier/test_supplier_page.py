@@ -4,18 +4,8 @@ single source, enable / disable from the page."""
 
 import re
 
-import pytest
-
-from tests.e2e.helpers import Api, admin_session, csrf_of
+from tests.e2e.helpers import csrf_of
 from tests.e2e.supplier.helpers import approved, catalog_sku, created, mapped
-
-
-@pytest.fixture
-def console(system):
-    """A browser-like client signed in to the console (cookie session, no bearer token)."""
-    with Api(system["BASE_URL"]) as client:
-        admin_session(client)
-        yield client
 
 
 def row(page, supplier):

@@ -3,20 +3,12 @@ on sign-out, on "sign out everywhere", on expiry, and when the person's credenti
 
 import time
 
-import pytest
 from sqlalchemy import update
 
 from services.account import sessions
 from services.account.models import Buyer, Session, Staff, metadata
-from services.common.db import make_engine, transaction
+from services.common.db import transaction
 from services.common.testing import unique
-
-
-@pytest.fixture(scope="module")
-def engine(database_url):
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def a_buyer(engine):

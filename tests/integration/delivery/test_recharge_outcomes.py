@@ -2,21 +2,12 @@
 started, the supplier's outcome makes it delivered or failed exactly once, in whichever order the
 two arrive, and each is announced once with the event the saga expects."""
 
-import pytest
-
-from services.common.db import make_engine, transaction
+from services.common.db import transaction
 from services.common.testing import make_envelope, unique
 from services.delivery import domain
 from services.delivery.models import metadata
 
 STARTED = domain.Outcome(domain.STARTED)
-
-
-@pytest.fixture(scope="module")
-def engine(database_url):
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def requested(order_no):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.common.db import make_engine, transaction
+from services.common.db import transaction
 from services.common.errors import Unavailable
 from services.common.testing import unique
 from services.order import saga
@@ -17,13 +17,6 @@ from tests.integration.order.test_sweeper_clock import state
 
 STARTED = datetime(2002, 5, 6, 7, 8, 9, tzinfo=UTC)
 LATER = STARTED + timedelta(hours=1)
-
-
-@pytest.fixture(scope="module")
-def engine(database_url):
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def stuck(engine, delivery, status="delivering"):

@@ -8,20 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from services.common.db import make_engine, transaction
+from services.common.db import transaction
 from services.common.testing import unique
 from services.order import saga
 from services.order.models import Order, metadata
 from tests.integration.order.helpers import stored_order
 
 OUTBOX = metadata.tables["order.outbox"]
-
-
-@pytest.fixture(scope="module")
-def engine(database_url):
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def an_order(engine, status, deadline, step_started_at, last_requests=()):

@@ -10,7 +10,7 @@ import eventlet
 import pytest
 from sqlalchemy import func, select, update
 
-from services.common.db import make_engine, transaction
+from services.common.db import transaction
 from services.common.testing import unique
 from services.payment import refunds
 from services.payment.models import Journal, Payment, Refund, metadata
@@ -40,13 +40,6 @@ class SlowChannel:
         self.calls.append(refund_no)
         self.gate.wait()
         return {"status": "refunded", "channel_refund_no": "CH-" + refund_no}
-
-
-@pytest.fixture(scope="module")
-def engine(database_url):
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

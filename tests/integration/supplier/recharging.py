@@ -11,7 +11,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from gateway.service import GatewayService
 from services.common.config import DEV_ENV
 from services.common.crypto import DataKeys
-from services.common.db import make_engine, transaction
+from services.common.db import transaction
 from services.common.testing import unique, wait_until
 from services.delivery.service import DeliveryService
 from services.supplier import models
@@ -46,13 +46,6 @@ def sims():
     yield start
     for server in servers:
         server.stop()
-
-
-@pytest.fixture(scope="module")
-def engine(database_url):
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def add_supplier(engine, sim, sku, priority=100, cost=4000, **fields):

@@ -5,11 +5,10 @@ suppliers come best first."""
 from datetime import timedelta
 
 import eventlet
-import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import select, text
 
-from services.common.db import make_engine, transaction
+from services.common.db import transaction
 from services.common.testing import unique, wait_until
 from services.supplier import qualification, registry
 from services.supplier.models import Sourcing, Supplier, metadata
@@ -17,13 +16,6 @@ from services.supplier.models import Sourcing, Supplier, metadata
 OUTBOX = metadata.tables["supplier.outbox"]
 AUDIT = metadata.tables["supplier.audit"]
 TODAY = registry.today()
-
-
-@pytest.fixture(scope="module")
-def engine(database_url):
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def a_supplier(engine, status="approved", enabled=True, days=30, **fields):
