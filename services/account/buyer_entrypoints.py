@@ -114,6 +114,11 @@ class BuyerEntrypoints:
         """A signed-in buyer's completed order: its amount counts toward their level, once."""
         self.db.once("account.handle_order_completed", envelope, levels.on_order_completed)
 
+    @event_handler("order", "order_claimed")
+    def handle_order_claimed(self, envelope):
+        """A guest order claimed after it completed: it counts like a completion of theirs."""
+        self.db.once("account.handle_order_claimed", envelope, levels.on_order_completed)
+
     @timer(interval=2)
     def send_mails(self):
         """Reset links (sent here, not in the request: the answer must not tell), and mails a
