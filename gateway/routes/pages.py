@@ -6,7 +6,7 @@ import hashlib
 
 from werkzeug.utils import redirect
 
-from gateway import cache, checkout, ordering, pages, schemas, signals, web
+from gateway import cache, checkout, members, ordering, pages, schemas, signals, web
 from gateway.http import query_args
 from gateway.routes import Routes
 from gateway.web import page
@@ -116,6 +116,7 @@ class PageRoutes(Routes):
                 request.form.get("idem", "")[:64] or None,
                 float(self.config.get("ORDER_WAIT_S", ordering.WAIT_S)),
                 self.sold_out,
+                members.for_order(self, request),
             )
         except OutOfStock:
             status, answer = 409, None
