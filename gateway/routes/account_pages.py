@@ -3,6 +3,8 @@ link, forgot / reset password, the account (profile, level, real-name form) and 
 history with codes. They turn forms into the account service's calls, as the JSON API does
 (gateway/routes/accounts.py); the session is gateway/members.py's cookie."""
 
+import contextlib
+
 from werkzeug.utils import redirect
 
 from gateway import members, pages, schemas
@@ -36,7 +38,13 @@ def profile_page(gateway, request, status=200, errors=None, message=None):
         raise Redirect("/account/sign-in")
     done = request.args.get("done", "")[:32]
     return pages.render(
-        request, "store/account/profile.html", status=status, buyer=buyer, errors=errors or {}, message=message, done=done
+        request,
+        "store/account/profile.html",
+        status=status,
+        buyer=buyer,
+        errors=errors or {},
+        message=message,
+        done=done,
     )
 
 
@@ -52,7 +60,10 @@ class AccountPageRoutes(Routes):
     @page("POST", "/account/sign-up")
     def sign_up(self, request):
         self.limit("login", request)
-        body = {**fields_of(request.form, ("email", "phone", "name")), "password": request.form.get("password", "")[:256]}
+        body = {
+            **fields_of(request.form, ("email", "phone", "name")),
+            "password": request.form.get("password", "")[:256],
+        }
         try:
             answer = self.account_rpc.register_buyer(body, client_ip(request, self.config.get("TRUSTED_PROXIES", ())))
         except InvalidInput as exc:
@@ -68,7 +79,10 @@ class AccountPageRoutes(Routes):
     @page("POST", "/account/sign-in")
     def sign_in(self, request):
         self.limit("login", request)
-        body = {"login": request.form.get("login", "").strip()[:254], "password": request.form.get("password", "")[:256]}
+        body = {
+            "login": request.form.get("login", "").strip()[:254],
+            "password": request.form.get("password", "")[:256],
+        }
         try:
             answer = self.account_rpc.sign_in_buyer(body, client_ip(request, self.config.get("TRUSTED_PROXIES", ())))
         except (Unauthorized, InvalidInput):
@@ -102,10 +116,8 @@ class AccountPageRoutes(Routes):
         if request.method == "GET":
             return form_page(request, "forgot")
         self.limit("login", request)
-        try:
+        with contextlib.suppress(InvalidInput):  # the same answer as for any other address
             self.account_rpc.request_password_reset({"email": request.form.get("email", "").strip()[:254] or "-"})
-        except InvalidInput:
-            pass  # the same answer as for any other address
         return form_page(request, "forgot", message="account.reset_sent", sent=True)
 
     @page("GET,POST", "/account/reset")

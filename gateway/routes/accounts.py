@@ -138,4 +138,6 @@ class AccountRoutes(Routes):
         self.limit("lookup", request)
         buyer = members.current(self, request)
         token = request.headers.get("X-Order-Token", "")[:256]
-        return schemas.AccountOrder().dump({**self.order_rpc.claim_order(order_no[:64], token, buyer["id"]), "items": []})
+        return schemas.AccountOrder().dump(
+            {**self.order_rpc.claim_order(order_no[:64], token, buyer["id"]), "items": []}
+        )

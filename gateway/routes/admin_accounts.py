@@ -9,7 +9,9 @@ ADMIN = {"tags": ["admin", "accounts"], "admin": True}
 
 
 class AdminAccountRoutes(Routes):
-    @api("GET", "/api/v1/admin/levels", summary="Member levels, lowest first", response=schemas.MemberLevelList, **ADMIN)
+    @api(
+        "GET", "/api/v1/admin/levels", summary="Member levels, lowest first", response=schemas.MemberLevelList, **ADMIN
+    )
     def list_levels(self, request):
         auth.admin(request, self.config)
         return schemas.MemberLevelList().dump({"items": self.account_rpc.list_levels()})
@@ -41,7 +43,9 @@ class AdminAccountRoutes(Routes):
         change = json_body(request, schemas.MemberLevelChange())
         return schemas.MemberLevel().dump(self.account_rpc.update_level(actor, name[:32], change))
 
-    @api("DELETE", "/api/v1/admin/levels/<name>", summary="Remove a member level", response=schemas.MemberLevel, **ADMIN)
+    @api(
+        "DELETE", "/api/v1/admin/levels/<name>", summary="Remove a member level", response=schemas.MemberLevel, **ADMIN
+    )
     def delete_level(self, request, name):
         actor = auth.admin(request, self.config)
         return schemas.MemberLevel().dump(self.account_rpc.delete_level(actor, name[:32]))

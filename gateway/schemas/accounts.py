@@ -35,7 +35,9 @@ class ResetConfirm(Schema):
 
 class RealNameForm(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 64), metadata={"description": "姓名"})
-    id_number = fields.String(required=True, validate=validate.Length(1, 32), metadata={"description": "居民身份证号码"})
+    id_number = fields.String(
+        required=True, validate=validate.Length(1, 32), metadata={"description": "居民身份证号码"}
+    )
 
 
 class RealNameShown(Schema):

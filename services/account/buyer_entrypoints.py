@@ -6,6 +6,7 @@ from nameko.timer import timer
 
 from services.account import buyers, levels, links, mails, schemas, sessions
 from services.common.crypto import Keys
+from services.common.db import Db
 from services.common.errors import DomainError, load
 from services.common.events import event_handler
 from services.common.rpc import rpc
@@ -18,6 +19,7 @@ def public_url(config):
 
 
 class BuyerEntrypoints:
+    db: Db  # AccountService declares `db = Database(metadata)`
     keys = Keys()
     config = Config()
 

@@ -104,7 +104,11 @@ def for_order(session: Session, token: str) -> dict[str, Any] | None:
     live = sessions.resolve(session, token or "", "buyer")
     if live is None:
         return None
-    return {"id": live.person.id, "level": live.person.level, "real_name": live.person.real_name_verified_at is not None}
+    return {
+        "id": live.person.id,
+        "level": live.person.level,
+        "real_name": live.person.real_name_verified_at is not None,
+    }
 
 
 def set_real_name(session: Session, keys: DataKeys, buyer: Buyer, name: str, id_number: str) -> dict[str, Any]:
@@ -152,7 +156,9 @@ def admin_row(buyer: Buyer) -> dict[str, Any]:
     }
 
 
-def search(session: Session, q: str | None = None, level: str | None = None, limit: int = 50, before: int | None = None):
+def search(
+    session: Session, q: str | None = None, level: str | None = None, limit: int = 50, before: int | None = None
+):
     """Buyers, newest first: `q` a part of the e-mail or phone (or the id), `level` exactly."""
     query = select(Buyer).order_by(Buyer.id.desc()).limit(limit)
     if q:

@@ -6,11 +6,13 @@ each answers the normal form or raises InvalidInput with a message a person can 
 import ipaddress
 import re
 import unicodedata
-from datetime import date
+from datetime import UTC, date, datetime
 
 from services.common.errors import InvalidInput
 
-EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
 MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
 NAME_CHARS = (1, 32)
 # letters of these scripts mix with any other in one word (Chinese, Japanese, Korean names do)
@@ -33,7 +35,7 @@ def email(text: str) -> str:
     """The address, lower-cased; refused: a malformed one and one whose domain is an IP address
     (user@[1.2.3.4], user@1.2.3.4): mail to a bare address bypasses every domain check."""
     value = text.strip().lower()
-    local, _, domain = value.rpartition("@")
+    domain = value.rpartition("@")[2]
     if domain.startswith("[") or _is_ip(domain.strip("[]")) or re.fullmatch(r"[\d.]+", domain or "x"):
         raise invalid("email", "the domain must be a name, not an IP address")
     if len(value) > 254 or not EMAIL.match(value):
@@ -99,7 +101,7 @@ def id_number(text: str, today: date | None = None) -> str:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         raise invalid("id_number", "the birth date is not a real date") from None
-    if born.year < 1900 or born > (today or date.today()):
+    if born.year < 1900 or born > (today or datetime.now(UTC).date()):
         raise invalid("id_number", "the birth date is not possible")
     if value[14:17] == "000":
         raise invalid("id_number", "the sequence number is not possible")

@@ -55,7 +55,13 @@ def change(session: Session, actor: str, name: str, threshold: int) -> dict[str,
     _check_free(session, threshold, name)
     before, level.threshold = level.threshold, threshold
     session.flush()
-    audit.record(session, actor, "member_level.update", name, {"before": {"threshold": before}, "after": {"threshold": threshold}})
+    audit.record(
+        session,
+        actor,
+        "member_level.update",
+        name,
+        {"before": {"threshold": before}, "after": {"threshold": threshold}},
+    )
     regrade(session)
     return view(level)
 

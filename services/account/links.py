@@ -85,7 +85,7 @@ def mail_verification(session: Session, keys: DataKeys, buyer: Buyer, public_url
             "如果您没有注册，请忽略本邮件 · If you did not sign up, ignore this mail.",
         ]
     )
-    mails.queue(session, keys, buyer.email, "验证邮箱 · Verify your e-mail", body + "\n")
+    mails.queue(session, keys, buyer.email or "", "验证邮箱 · Verify your e-mail", body + "\n")
 
 
 def verify_email(session: Session, token: str) -> Buyer:
@@ -116,7 +116,7 @@ def request_reset(session: Session, keys: DataKeys, email: str, public_url: str)
             "如果不是您本人操作，请忽略本邮件 · If you did not ask for it, ignore this mail.",
         ]
     )
-    mails.queue(session, keys, buyer.email, "重设密码 · Reset your password", body + "\n")
+    mails.queue(session, keys, buyer.email or "", "重设密码 · Reset your password", body + "\n")
 
 
 def reset_password(session: Session, token: str, password_hash: str) -> dict[str, Any]:

@@ -47,7 +47,11 @@ def send_due(db: Any, keys: DataKeys, config: dict[str, Any]) -> int:
     for mail_id, to, subject, body in due:
         try:
             sent = mail.send(
-                config.get("SMTP_URL"), config.get("MAIL_FROM", "kameng <noreply@localhost>"), to, subject, keys.decrypt(body)
+                config.get("SMTP_URL") or "",
+                config.get("MAIL_FROM", "kameng <noreply@localhost>"),
+                to,
+                subject,
+                keys.decrypt(body),
             )
             error = None
         except Exception as exc:

@@ -3,7 +3,9 @@ every field; the formats (e-mail, phone, names, ID number) are checked by identi
 
 from marshmallow import Schema, fields, validate
 
-LEVEL_NAME = validate.Regexp(r"^[^\s\x00-\x1f][^\x00-\x1f]{0,31}$", error="1 to 32 characters, not starting with a space")
+LEVEL_NAME = validate.Regexp(
+    r"^[^\s\x00-\x1f][^\x00-\x1f]{0,31}$", error="1 to 32 characters, not starting with a space"
+)
 
 
 class Register(Schema):

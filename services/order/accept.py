@@ -77,7 +77,12 @@ def _accept(db, keys, cmd, signals, key, settings, reserve, assess, takes, buyer
     ttl_s = reservation_ttl(window_s, settings["review_s"])
     try:
         quote = reserve(
-            order_no, cmd["sku"], cmd["quantity"], ttl_s, level=buyer.get("level"), real_name=bool(buyer.get("real_name"))
+            order_no,
+            cmd["sku"],
+            cmd["quantity"],
+            ttl_s,
+            level=buyer.get("level"),
+            real_name=bool(buyer.get("real_name")),
         )
     except Unavailable:  # no answer in time: a reservation it made anyway goes back
         _release(db, order_no)

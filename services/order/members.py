@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.common.envelope import isoformat
 from services.common import outbox
+from services.common.envelope import isoformat
 from services.common.errors import Conflict
 from services.order import domain, saga
 from services.order.models import Order
@@ -25,12 +25,16 @@ def orders_of(session: Session, buyer_id: int, limit: int = 50) -> list[dict[str
         .order_by(Order.created_at.desc())
         .limit(max(1, min(limit, MAX_LISTED)))
     )
-    return [{**view(o), "created_at": isoformat(o.created_at), "codes_shown": o.codes_shown_at is not None} for o in rows]
+    return [
+        {**view(o), "created_at": isoformat(o.created_at), "codes_shown": o.codes_shown_at is not None} for o in rows
+    ]
 
 
 def with_codes(orders: list[dict[str, Any]], get_codes: Callable[[str], list[dict[str, Any]]]) -> list[dict[str, Any]]:
     """Each order with its items (the catalog decrypts the codes of delivered orders only)."""
-    return [domain.with_items(o, get_codes) if o["status"] in domain.CODES_VISIBLE else {**o, "items": []} for o in orders]
+    return [
+        domain.with_items(o, get_codes) if o["status"] in domain.CODES_VISIBLE else {**o, "items": []} for o in orders
+    ]
 
 
 def mark_shown(session: Session, orders: list[dict[str, Any]]) -> None:
