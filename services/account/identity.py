@@ -13,7 +13,7 @@ from services.common.errors import InvalidInput
 EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
-MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
+MOBILE = re.compile(r"^(?:\+?86)?(1[3-9][0-9]{9})$")
 NAME_CHARS = (1, 32)
 # letters of these scripts mix with any other in one word (Chinese, Japanese, Korean names do)
 CJK = {"CJK", "HIRAGANA", "KATAKANA", "HANGUL", "BOPOMOFO", "IDEOGRAPHIC"}
@@ -66,10 +66,10 @@ def display_name(text: str) -> str:
     value = text.strip()
     if not NAME_CHARS[0] <= len(value) <= NAME_CHARS[1]:
         raise invalid("name", f"{NAME_CHARS[0]} to {NAME_CHARS[1]} characters")
-    if not unicodedata.is_normalized("NFKC", value):
-        raise invalid("name", "use plain characters (no full-width, styled or compatibility forms)")
     if any(c in INVISIBLE or unicodedata.category(c) in ("Cc", "Cf", "Co", "Cn", "Cs", "Zl", "Zp") for c in value):
         raise invalid("name", "must not contain invisible or control characters")
+    if not unicodedata.is_normalized("NFKC", value):
+        raise invalid("name", "use plain characters (no full-width, styled or compatibility forms)")
     if any(c.isspace() and c != " " for c in value) or "  " in value:
         raise invalid("name", "words are separated by single spaces")
     for word in value.split(" "):
@@ -93,7 +93,7 @@ def id_number(text: str, today: date | None = None) -> str:
     """An 18-digit 居民身份证 number, upper-cased: a known province, a real birth date not in the
     future, a sequence, and the check character of GB 11643-1999 (ISO 7064 MOD 11-2)."""
     value = text.strip().upper()
-    if not re.fullmatch(r"\d{17}[\dX]", value):
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", value):
         raise invalid("id_number", "18 characters: 17 digits, then a digit or X")
     if value[:2] not in PROVINCES:
         raise invalid("id_number", "the region code is not a known one")
