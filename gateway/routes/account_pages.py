@@ -58,7 +58,7 @@ class AccountPageRoutes(Routes):
         return form_page(request, "sign_up")
 
     @page("POST", "/account/sign-up")
-    def sign_up(self, request):
+    def sign_up_form(self, request):
         self.limit("login", request)
         body = {
             **fields_of(request.form, ("email", "phone", "name")),
@@ -77,7 +77,7 @@ class AccountPageRoutes(Routes):
         return form_page(request, "sign_in", done=request.args.get("done", "")[:16])
 
     @page("POST", "/account/sign-in")
-    def sign_in(self, request):
+    def sign_in_form(self, request):
         self.limit("login", request)
         body = {
             "login": request.form.get("login", "").strip()[:254],
@@ -90,7 +90,7 @@ class AccountPageRoutes(Routes):
         return members.signed_in(redirect("/account", code=303), self.config, answer["session"])
 
     @page("POST", "/account/sign-out")
-    def sign_out(self, request):
+    def sign_out_form(self, request):
         token = members.token(request, self.config)
         if token:
             self.account_rpc.sign_out_buyer(token)
@@ -106,13 +106,13 @@ class AccountPageRoutes(Routes):
         return pages.render(request, "store/account/verified.html", ok=True)
 
     @page("POST", "/account/verify/resend")
-    def resend(self, request):
+    def resend_form(self, request):
         self.limit("login", request)
         self.account_rpc.resend_verification(members.required(request, self.config))
         return redirect("/account?done=resent", code=303)
 
     @page("GET,POST", "/account/forgot")
-    def forgot(self, request):
+    def forgot_page(self, request):
         if request.method == "GET":
             return form_page(request, "forgot")
         self.limit("login", request)
@@ -121,7 +121,7 @@ class AccountPageRoutes(Routes):
         return form_page(request, "forgot", message="account.reset_sent", sent=True)
 
     @page("GET,POST", "/account/reset")
-    def reset(self, request):
+    def reset_page(self, request):
         token = (request.form.get("token") or request.args.get("token", ""))[:128]
         if request.method == "GET":
             return form_page(request, "reset", token=token)
@@ -133,7 +133,7 @@ class AccountPageRoutes(Routes):
         return members.signed_out(redirect("/account/sign-in?done=reset", code=303), self.config)
 
     @page("POST", "/account/real-name")
-    def real_name(self, request):
+    def real_name_form(self, request):
         details = {k: request.form.get(k, "").strip()[:64] for k in ("name", "id_number")}
         try:
             self.account_rpc.set_real_name(members.required(request, self.config), details)
