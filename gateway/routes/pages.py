@@ -10,7 +10,7 @@ from gateway import cache, checkout, members, ordering, pages, schemas, signals,
 from gateway.http import query_args
 from gateway.routes import Routes
 from gateway.web import page
-from services.common.errors import InvalidInput, NotFound, OutOfStock, Unavailable
+from services.common.errors import Forbidden, InvalidInput, NotFound, OutOfStock, Unavailable
 
 TOKEN_COOKIE = "kameng_order"
 TOKEN_COOKIE_S = 30 * 86400
@@ -122,6 +122,10 @@ class PageRoutes(Routes):
             status, answer = 409, None
         except InvalidInput as exc:
             return checkout_form(self, request, product, 400, exc.details.get("fields", {}), request.form)
+        except Forbidden as exc:
+            if exc.details.get("reason") != "real_name_required":
+                raise
+            return checkout_form(self, request, product, 403, form=request.form, message="checkout.real_name_required")
         if status != 201:
             return checkout_form(self, request, product, 409, form=request.form, message="msg.sold_out")
         target = order_path(answer["order_no"])

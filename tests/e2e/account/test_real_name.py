@@ -67,3 +67,15 @@ def test_the_console_lists_buyers_masked_with_their_real_name_status(system, adm
     rows = admin.get("/api/v1/admin/buyers", params={"q": "13700137000"}).json()["items"]
     assert [(r["id"], r["phone"], r["real_name_verified"]) for r in rows] == [(buyer["id"], "+86137****00", True)]
     assert "张" not in str(rows) and VALID_ID not in str(rows)
+
+
+def test_the_checkout_page_says_what_is_missing(system, api, admin):
+    from tests.e2e.helpers import csrf_of
+
+    sku, _ = restricted_product(admin)
+    form = api.get(f"/products/{sku}")
+    answer = api.post(
+        f"/products/{sku}",
+        data={"quantity": "1", "contact": "guest@example.com", "payment_channel": "sandbox", "csrf": csrf_of(form)},
+    )
+    assert answer.status_code == 403 and "实名认证" in answer.text
