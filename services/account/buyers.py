@@ -10,6 +10,7 @@ from typing import Any
 
 from eventlet import tpool
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.account import identity, links, passwords, sessions
@@ -186,8 +187,11 @@ def enrol(db: Any, keys: DataKeys, fields: dict[str, Any], public_url: str, ip: 
     contacts = contact_fields(fields)
     check_password(fields["password"], *contacts.values())
     password_hash = hash_password(fields["password"])
-    with db.transaction() as s:
-        return register(s, keys, contacts, password_hash, public_url, ip)
+    try:
+        with db.transaction() as s:
+            return register(s, keys, contacts, password_hash, public_url, ip)
+    except IntegrityError:  # the same e-mail or phone signed up at the same moment
+        raise Conflict("an account with this e-mail or phone exists: sign in, or reset its password", {}) from None
 
 
 def authenticate(db: Any, keys: DataKeys, cred: dict[str, Any], ip: str | None) -> dict[str, Any]:

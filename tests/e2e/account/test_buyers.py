@@ -2,6 +2,7 @@
 sign up, verify the e-mail, sign in, buy signed in, see the history with codes, claim a guest
 order, reset a password, and every sign-in failure alike."""
 
+import eventlet
 import pytest
 
 from services.common.testing import unique, wait_until
@@ -149,10 +150,14 @@ def test_bad_sign_ups_are_400_with_clear_messages_and_create_nothing(api, db, fi
     assert "Set-Cookie" not in answer.headers
 
 
-def test_an_account_exists_once(api):
+def test_an_account_exists_once(system, api):
     email = new_email()
     assert register(api, email).status_code == 201
     assert_error(register(api, email.upper()), 409, "conflict")
+    same = new_email()
+    pool = eventlet.GreenPool()
+    answers = list(pool.imap(lambda _: register(Api(system["BASE_URL"]), same).status_code, range(4)))
+    assert sorted(answers) == [201, 409, 409, 409]
 
 
 def test_the_member_level_is_reached_by_a_completed_order_and_its_price_applies(system, admin, db):
