@@ -4,6 +4,10 @@ A new area (JSON API or web pages) is a class in gateway/routes/ added to the ba
 from nameko.dependency_providers import Config
 
 from gateway.ratelimit import RateLimits
+from gateway.routes.account_pages import AccountPageRoutes
+from gateway.routes.accounts import AccountRoutes
+from gateway.routes.admin_account_pages import AdminAccountPageRoutes
+from gateway.routes.admin_accounts import AdminAccountRoutes
 from gateway.routes.admin_catalog import AdminCatalogRoutes
 from gateway.routes.admin_integrity import IntegrityRoutes
 from gateway.routes.admin_pages import AdminPageRoutes
@@ -40,6 +44,10 @@ class GatewayService(
     SupplierApiRoutes,
     SupplierCallbackRoutes,
     IntegrityRoutes,
+    AccountRoutes,
+    AccountPageRoutes,
+    AdminAccountRoutes,
+    AdminAccountPageRoutes,
     OrderHints,
     SoldOutNews,
 ):

@@ -1,4 +1,4 @@
-from gateway import auth, ordering, schemas, signals
+from gateway import auth, members, ordering, schemas, signals
 from gateway.http import api, json_body, query_args
 from gateway.routes import Routes
 from services.common.errors import InvalidInput, NotFound
@@ -29,7 +29,14 @@ class OrderRoutes(Routes):
         buyer = signals.of(request, self.config.get("TRUSTED_PROXIES", ()))
         wait_s = float(self.config.get("ORDER_WAIT_S", ordering.WAIT_S))
         return ordering.place(
-            self.order_rpc, self.orders_moving, body, buyer, idempotency_key(request), wait_s, self.sold_out
+            self.order_rpc,
+            self.orders_moving,
+            body,
+            buyer,
+            idempotency_key(request),
+            wait_s,
+            self.sold_out,
+            members.for_order(self, request),
         )
 
     @api(

@@ -6,11 +6,11 @@ import hashlib
 
 from werkzeug.utils import redirect
 
-from gateway import cache, checkout, ordering, pages, schemas, signals, web
+from gateway import cache, checkout, members, ordering, pages, schemas, signals, web
 from gateway.http import query_args
 from gateway.routes import Routes
 from gateway.web import page
-from services.common.errors import InvalidInput, NotFound, OutOfStock, Unavailable
+from services.common.errors import Forbidden, InvalidInput, NotFound, OutOfStock, Unavailable
 
 TOKEN_COOKIE = "kameng_order"
 TOKEN_COOKIE_S = 30 * 86400
@@ -116,11 +116,16 @@ class PageRoutes(Routes):
                 request.form.get("idem", "")[:64] or None,
                 float(self.config.get("ORDER_WAIT_S", ordering.WAIT_S)),
                 self.sold_out,
+                members.for_order(self, request),
             )
         except OutOfStock:
             status, answer = 409, None
         except InvalidInput as exc:
             return checkout_form(self, request, product, 400, exc.details.get("fields", {}), request.form)
+        except Forbidden as exc:
+            if exc.details.get("reason") != "real_name_required":
+                raise
+            return checkout_form(self, request, product, 403, form=request.form, message="checkout.real_name_required")
         if status != 201:
             return checkout_form(self, request, product, 409, form=request.form, message="msg.sold_out")
         target = order_path(answer["order_no"])

@@ -2,6 +2,24 @@
 responses and generate /openapi.json. Call sites use `from gateway import schemas` and
 `schemas.Name`; each area's module is where a schema is defined."""
 
+from gateway.schemas.accounts import (  # noqa: F401
+    AccountDone,
+    AccountOrder,
+    AccountOrders,
+    AdminBuyer,
+    AdminBuyerList,
+    Buyer,
+    BuyerQuery,
+    BuyerSignIn,
+    LinkToken,
+    MemberLevel,
+    MemberLevelChange,
+    MemberLevelList,
+    RealNameForm,
+    Registration,
+    ResetConfirm,
+    ResetRequest,
+)
 from gateway.schemas.admin_catalog import (  # noqa: F401
     AdminCode,
     AdminProduct,

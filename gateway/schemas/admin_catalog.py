@@ -43,12 +43,16 @@ class Category(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 64))
     parent = fields.String(allow_none=True, load_default=None, validate=validate.Length(1, 64))
     sort_order = fields.Integer(load_default=0, strict=True, validate=validate.Range(-(10**6), 10**6))
+    requires_real_name = fields.Boolean(
+        load_default=False, metadata={"description": "orders in it need a buyer with real-name verification"}
+    )
 
 
 class CategoryChanges(Schema):
     name = fields.String(validate=validate.Length(1, 64))
     parent = fields.String(allow_none=True, validate=validate.Length(1, 64))
     sort_order = fields.Integer(strict=True, validate=validate.Range(-(10**6), 10**6))
+    requires_real_name = fields.Boolean()
 
 
 class CategoryList(Schema):

@@ -72,3 +72,33 @@ class MemberLevel(Base):
     name: Mapped[str] = mapped_column(Text, primary_key=True)
     threshold: Mapped[int] = mapped_column(BigInteger)  # minor units
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class BuyerToken(Base):
+    """A one-time link mailed to a buyer (verify the e-mail, reset the password): only its
+    SHA-256 is kept; it works once, before `expires_at`."""
+
+    __tablename__ = "buyer_tokens"
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    purpose: Mapped[str] = mapped_column(Text)  # verify_email | reset_password
+    buyer_id: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Mail(Base):
+    """A mail to send (services/account/mails.py), recorded in the transaction that caused it and
+    sent after the commit. The body holds a one-time link: it is encrypted (DataKeys)."""
+
+    __tablename__ = "mails"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    to_address: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted
+    status: Mapped[str] = mapped_column(Text, server_default="pending")  # pending | sent | off | failed
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    next_try_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -33,6 +33,7 @@ class Category(Base):
     name: Mapped[str] = mapped_column(Text, unique=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("catalog.categories.id"))
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    requires_real_name: Mapped[bool] = mapped_column(default=False)  # orders need a verified buyer (issue 18)
 
 
 class Product(Base):

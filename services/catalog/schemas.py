@@ -53,6 +53,7 @@ class CategoryChanges(Schema):
     name = fields.String(validate=validate.Length(1, 64))
     parent = fields.String(allow_none=True, validate=validate.Length(1, 64))
     sort_order = fields.Integer(strict=True, validate=validate.Range(-(10**6), 10**6))
+    requires_real_name = fields.Boolean()
 
 
 class NewCategory(CategoryChanges):

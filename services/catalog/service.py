@@ -122,12 +122,12 @@ class CatalogService(BaseService):
         return stock.raise_unless_reserved(result)
 
     @command
-    def reserve_quoted(self, order_no, sku, quantity, ttl_s, level=None):
+    def reserve_quoted(self, order_no, sku, quantity, ttl_s, level=None, real_name=False):
         """An order's creation: the price lines and the reservation in one call (DESIGN §3)."""
         r = load(schemas.Reserve(), {"order_no": order_no, "sku": sku, "quantity": quantity, "ttl_s": ttl_s})
         level = load(schemas.Quote(), {"sku": sku, "quantity": quantity, "level": level})["level"]
         with self.db.transaction() as s:
-            return stock.reserve_quoted(s, **r, level=level)
+            return stock.reserve_quoted(s, **r, level=level, real_name=real_name is True)
 
     @command
     def sold_out(self):

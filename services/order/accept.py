@@ -48,10 +48,13 @@ def accept(
     reserve: Call,
     assess: Call,
     takes: Callable[[str], Collection[str]],
+    buyer: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """{"order", "token"} for a new order, or {"replay": the first answer}. `reserve`, `assess`:
     the catalog's and risk's RPCs (`assess` with its deadline); `takes(currency)`: the channels
-    that take it."""
+    that take it. `buyer`: the signed-in buyer ({"id", "level", "real_name"}) the gateway
+    resolved, or None for a guest: the order is theirs, priced at their member level, and the
+    catalog refuses a category that needs real-name verification they lack (403)."""
     channels = settings["channels"]
     domain.check_channel(cmd, channels)
     if key:
@@ -60,7 +63,7 @@ def accept(
         if replay is not None:
             return {"replay": replay}
     try:
-        return _accept(db, keys, cmd, signals, key, settings, reserve, assess, takes)
+        return _accept(db, keys, cmd, signals, key, settings, reserve, assess, takes, buyer or {})
     except BaseException:
         if key:  # nothing was made: the same key may try again at once
             with db.transaction() as s:
@@ -68,11 +71,19 @@ def accept(
         raise
 
 
-def _accept(db, keys, cmd, signals, key, settings, reserve, assess, takes):
+def _accept(db, keys, cmd, signals, key, settings, reserve, assess, takes, buyer):
     window_s = settings["window_s"]
     order_no = domain.new_order_no()
+    ttl_s = reservation_ttl(window_s, settings["review_s"])
     try:
-        quote = reserve(order_no, cmd["sku"], cmd["quantity"], reservation_ttl(window_s, settings["review_s"]))
+        quote = reserve(
+            order_no,
+            cmd["sku"],
+            cmd["quantity"],
+            ttl_s,
+            level=buyer.get("level"),
+            real_name=bool(buyer.get("real_name")),
+        )
     except Unavailable:  # no answer in time: a reservation it made anyway goes back
         _release(db, order_no)
         raise
@@ -82,6 +93,7 @@ def _accept(db, keys, cmd, signals, key, settings, reserve, assess, takes):
         _release(db, order_no)
         raise
     order, token = domain.new_order(cmd, quote, window_s, settings["public_url"], order_no)
+    order.buyer_id = buyer.get("id")
     signals = {**signals, "category": quote.get("category")}
     answers: list[tuple[str, dict[str, Any]]] = []
     decision = _ask(assess, saga.request_data(order, saga.FIRST_REQUEST, {"signals": signals}))

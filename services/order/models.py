@@ -44,6 +44,7 @@ class Order(Base):
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     codes_shown_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # first reveal
+    buyer_id: Mapped[int | None] = mapped_column(BigInteger)  # a signed-in buyer's (account), else a guest's
 
 
 class Transition(Base):

@@ -427,6 +427,7 @@ def request_data(order: OrderRow, request: str, data: dict[str, Any] | None = No
             "quantity": order.quantity,
             "amount": order.amount,
             "currency": order.currency,
+            "buyer_id": order.buyer_id,  # a member's total spent moves (account)
         }
     if request == CLOSE:
         return {**base, "payment_no": order.payment_no}

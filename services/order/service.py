@@ -10,7 +10,7 @@ from services.common.events import batch_handler
 from services.common.hints import Hints
 from services.common.rpc import RpcProxy, rpc
 from services.common.service import BaseService
-from services.order import accept, domain, lookup, reports, saga, schemas
+from services.order import accept, domain, lookup, members, reports, saga, schemas
 from services.order.models import metadata
 
 command = rpc(expected_exceptions=DomainError)
@@ -40,7 +40,7 @@ class OrderService(BaseService):
     channels_taking = Cached(ttl=10.0, max_entries=16)  # currency -> the channels that take it (payment)
 
     @command
-    def create_order(self, cmd, signals=None, idempotency_key=None):
+    def create_order(self, cmd, signals=None, idempotency_key=None, buyer=None):
         risk_answer_s = float(self.config.get("RISK_ANSWER_S", 1.0))
         return accept.accept(
             self.db,
@@ -59,6 +59,7 @@ class OrderService(BaseService):
             takes=lambda currency: self.channels_taking.get_or_set(
                 currency, lambda: self.payment_rpc.channels_for(currency)
             ),
+            buyer=buyer,
         )
 
     @command
@@ -97,6 +98,22 @@ class OrderService(BaseService):
         with self.db.transaction() as s:
             domain.mark_codes_shown(s, shown)
         return shown
+
+    @command
+    def buyer_orders(self, buyer_id, limit=50):
+        """A signed-in buyer's orders, newest first, with their codes once delivered (no token)."""
+        with self.db.transaction() as s:
+            orders = members.orders_of(s, int(buyer_id), int(limit))
+        shown = members.with_codes(orders, self.catalog_rpc.get_codes)
+        with self.db.transaction() as s:
+            members.mark_shown(s, shown)
+        return shown
+
+    @command
+    def claim_order(self, order_no, token, buyer_id):
+        """A guest order joins a buyer's account once its token is proved (404 like a wrong token)."""
+        with self.db.transaction() as s:
+            return members.claim(s, order_no, token, int(buyer_id))
 
     @command
     def set_lookup_password(self, order_no, token, password):

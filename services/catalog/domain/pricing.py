@@ -55,7 +55,7 @@ def best_price(
 
 
 QUOTED = f"""SELECT p.sku, p.price, p.currency, p.delivery, p.min_quantity, p.max_quantity, p.low_stock_threshold,
-       c.name AS category,
+       c.name AS category, COALESCE(c.requires_real_name, false) AS requires_real_name,
        s.available, s.counted,
        EXISTS (SELECT 1 FROM {sql.qualified(Promotion.__table__)} pr WHERE pr.sku = p.sku AND pr.active) AS promoted
 FROM {sql.qualified(Product.__table__)} p

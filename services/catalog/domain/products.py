@@ -144,18 +144,29 @@ def _admin_view(session: Session, sku: str) -> dict[str, Any]:
 
 
 def create_category(
-    session: Session, actor: str, name: str, parent: str | None = None, sort_order: int = 0
+    session: Session,
+    actor: str,
+    name: str,
+    parent: str | None = None,
+    sort_order: int = 0,
+    requires_real_name: bool = False,
 ) -> dict[str, Any]:
     parent_id = _category(session, parent).id if parent else None
     row = session.execute(
         insert(Category)
-        .values(name=name, parent_id=parent_id, sort_order=sort_order)
+        .values(name=name, parent_id=parent_id, sort_order=sort_order, requires_real_name=requires_real_name)
         .on_conflict_do_nothing()
         .returning(Category.id)
     ).first()
     if row is None:
         raise Conflict("a category with this name exists", {"name": name})
-    audit.record(session, actor, "category.create", name, {"parent": parent, "sort_order": sort_order})
+    audit.record(
+        session,
+        actor,
+        "category.create",
+        name,
+        {"parent": parent, "sort_order": sort_order, "requires_real_name": requires_real_name},
+    )
     return category_view(session, session.get_one(Category, row.id))
 
 
@@ -171,11 +182,12 @@ def update_category(session: Session, actor: str, name: str, fields: dict[str, A
         and session.scalars(select(Category.id).where(Category.name == fields["name"])).first()
     ):
         raise Conflict("a category with this name exists", {"name": fields["name"]})
-    for key in ("name", "sort_order"):
+    before = {key: getattr(category, key) for key in ("name", "sort_order", "requires_real_name") if key in fields}
+    for key in ("name", "sort_order", "requires_real_name"):
         if key in fields:
             setattr(category, key, fields[key])
     session.flush()
-    audit.record(session, actor, "category.update", name, fields)
+    audit.record(session, actor, "category.update", name, {**fields, "before": before})
     return category_view(session, category)
 
 
@@ -188,7 +200,12 @@ def list_categories(session: Session) -> list[dict[str, Any]]:
 
 def category_view(session: Session, category: Category) -> dict[str, Any]:
     parent = session.get(Category, category.parent_id) if category.parent_id else None
-    return {"name": category.name, "parent": parent.name if parent else None, "sort_order": category.sort_order}
+    return {
+        "name": category.name,
+        "parent": parent.name if parent else None,
+        "sort_order": category.sort_order,
+        "requires_real_name": category.requires_real_name,
+    }
 
 
 def _category(session: Session, name: str) -> Category:

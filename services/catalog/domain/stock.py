@@ -21,7 +21,7 @@ from services.common import audit, hints, outbox, sql
 from services.common.crypto import DataKeys
 from services.common.db import each
 from services.common.envelope import isoformat
-from services.common.errors import Conflict, InvalidInput, NotFound, OutOfStock
+from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound, OutOfStock
 
 SWEEP_BATCH = 100
 S = StockLevel
@@ -156,13 +156,25 @@ def reserve(
 
 
 def reserve_quoted(
-    session: Session, order_no: str, sku: str, quantity: int, ttl_s: float, level: str | None = None
+    session: Session,
+    order_no: str,
+    sku: str,
+    quantity: int,
+    ttl_s: float,
+    level: str | None = None,
+    real_name: bool = False,
 ) -> dict[str, Any]:
     """An order's creation asks once (DESIGN §3): the price lines and the reservation together,
     the price fixed by the same read of the product that the reservation takes stock from.
     Answers the quote with the reservation's `expires_at`; OutOfStock (nothing held) when the
-    stock cannot meet it; NotFound or InvalidInput before anything is written."""
+    stock cannot meet it; NotFound, InvalidInput or Forbidden (a category that needs real-name
+    verification, for a buyer without it: `real_name` false) before anything is written."""
     priced, product = pricing.quote_with_product(session, sku, quantity, level)
+    if product.requires_real_name and not real_name:
+        raise Forbidden(
+            "this category needs real-name verification: sign in and verify your real name first",
+            {"reason": "real_name_required", "category": product.category},
+        )
     held = reserve(session, order_no, sku, quantity, ttl_s, announce=False, product=product)
     raise_unless_reserved(held)
     return {**priced, "order_no": order_no, "expires_at": held["expires_at"]}

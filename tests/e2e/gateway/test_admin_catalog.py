@@ -102,12 +102,12 @@ def test_category_tree(admin):
     root, child = unique("root"), unique("child")
     assert admin.post("/api/v1/admin/categories", json={"name": root}).status_code == 201
     made = admin.post("/api/v1/admin/categories", json={"name": child, "parent": root})
-    assert made.json() == {"name": child, "parent": root, "sort_order": 0}
+    assert made.json() == {"name": child, "parent": root, "sort_order": 0, "requires_real_name": False}
     assert_error(admin.post("/api/v1/admin/categories", json={"name": root}), 409, "conflict")
     assert_error(admin.patch(f"/api/v1/admin/categories/{root}", json={"parent": child}), 400, "validation_error")
     assert_error(admin.post("/api/v1/admin/categories", json={"name": unique("x"), "parent": "nope"}), 404, "not_found")
     listed = admin.get("/api/v1/admin/categories").json()["items"]
-    assert {"name": child, "parent": root, "sort_order": 0} in listed
+    assert {"name": child, "parent": root, "sort_order": 0, "requires_real_name": False} in listed
 
 
 def test_level_price_promotion_and_public_quote(api, admin, sku):

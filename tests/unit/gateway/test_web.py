@@ -81,6 +81,6 @@ def test_cookies_are_secure_and_host_pinned_behind_tls():
 def test_the_page_registry_builds_the_menus():
     import gateway.service  # noqa: F401 -- registers every page
 
-    assert [item.url for item in web.menu("store")] == ["/", "/find"]
+    assert [item.url for item in web.menu("store")] == ["/", "/find", "/account"]
     admin = [item.url for item in web.menu("admin")]
     assert admin[:4] == ["/admin", "/admin/products", "/admin/orders", "/admin/risk"] and admin[-1] == "/"

@@ -1,0 +1,110 @@
+"""Buyer accounts and member levels (gateway/routes/accounts.py, admin_accounts.py): the HTTP
+shapes only; the formats (e-mail, phone, look-alike names, ID numbers, password policy) are the
+account service's to judge."""
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from gateway.schemas.common import Money
+from gateway.schemas.orders import Order
+
+
+class Registration(Schema):
+    email = fields.String(validate=validate.Length(1, 254), metadata={"description": "an e-mail, or a phone, or both"})
+    phone = fields.String(validate=validate.Length(1, 32), metadata={"example": "+8613800138000"})
+    name = fields.String(validate=validate.Length(1, 64), metadata={"description": "display name (optional)"})
+    password = fields.String(required=True, validate=validate.Length(1, 256))
+
+
+class BuyerSignIn(Schema):
+    login = fields.String(required=True, validate=validate.Length(1, 254), metadata={"description": "e-mail or phone"})
+    password = fields.String(required=True, validate=validate.Length(1, 256))
+
+
+class LinkToken(Schema):
+    token = fields.String(required=True, validate=validate.Length(1, 128))
+
+
+class ResetRequest(Schema):
+    email = fields.String(required=True, validate=validate.Length(1, 254))
+
+
+class ResetConfirm(Schema):
+    token = fields.String(required=True, validate=validate.Length(1, 128))
+    password = fields.String(required=True, validate=validate.Length(1, 256))
+
+
+class RealNameForm(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 64), metadata={"description": "姓名"})
+    id_number = fields.String(
+        required=True, validate=validate.Length(1, 32), metadata={"description": "居民身份证号码"}
+    )
+
+
+class RealNameShown(Schema):
+    name = fields.String(metadata={"example": "张*"})
+    id_number = fields.String(metadata={"example": "1101**********1234"})
+    verified_at = fields.String(allow_none=True)
+
+
+class Buyer(Schema):
+    id = fields.Integer()
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+    email_verified = fields.Boolean()
+    level = fields.String(allow_none=True)
+    total_spent = Money()
+    real_name = fields.Nested(RealNameShown, allow_none=True)
+    created_at = fields.String(allow_none=True)
+
+
+class AccountDone(Schema):
+    ok = fields.Boolean()
+
+
+class AccountOrder(Order):
+    created_at = fields.String()
+
+
+class AccountOrders(Schema):
+    items = fields.List(fields.Nested(AccountOrder))
+
+
+class MemberLevel(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 32), metadata={"example": "gold"})
+    threshold = Money(required=True, metadata={"description": "total spent on completed orders to reach it"})
+    created_at = fields.String(dump_only=True)
+
+
+class MemberLevelChange(Schema):
+    threshold = Money(required=True)
+
+
+class MemberLevelList(Schema):
+    items = fields.List(fields.Nested(MemberLevel))
+
+
+class AdminBuyer(Schema):
+    id = fields.Integer()
+    email = fields.String(allow_none=True, metadata={"description": "partly masked"})
+    phone = fields.String(allow_none=True, metadata={"description": "partly masked"})
+    name = fields.String(allow_none=True)
+    email_verified = fields.Boolean()
+    level = fields.String(allow_none=True)
+    total_spent = Money()
+    real_name_verified = fields.Boolean()
+    created_at = fields.String()
+
+
+class AdminBuyerList(Schema):
+    items = fields.List(fields.Nested(AdminBuyer))
+
+
+class BuyerQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    q = fields.String(validate=validate.Length(1, 64), metadata={"description": "part of the e-mail, phone or name"})
+    level = fields.String(validate=validate.Length(1, 32))
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+    before = fields.Integer(validate=validate.Range(1, 2**62), metadata={"description": "ids below this (paging)"})

@@ -1,0 +1,128 @@
+"""The account service's entrypoints for buyers and member levels (issue 18), a base of
+`AccountService`: thin, each a schema, a transaction and one call of buyers/links/levels."""
+
+from nameko.dependency_providers import Config
+from nameko.timer import timer
+
+from services.account import buyers, levels, links, mails, schemas, sessions
+from services.common.crypto import Keys
+from services.common.db import Db
+from services.common.errors import DomainError, load
+from services.common.events import event_handler
+from services.common.rpc import rpc
+
+command = rpc(expected_exceptions=DomainError)
+
+
+def public_url(config):
+    return config.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+class BuyerEntrypoints:
+    db: Db  # AccountService declares `db = Database(metadata)`
+    keys = Keys()
+    config = Config()
+
+    @command
+    def register_buyer(self, payload, ip=None):
+        """{"buyer", "session"}: the new buyer, signed in; an e-mail's link is mailed at once."""
+        answer = buyers.enrol(self.db, self.keys, load(schemas.Register(), payload), public_url(self.config), ip)
+        mails.send_due(self.db, self.keys, self.config)
+        return answer
+
+    @command
+    def sign_in_buyer(self, payload, ip=None):
+        return buyers.authenticate(self.db, self.keys, load(schemas.SignIn(), payload), ip)
+
+    @command
+    def sign_out_buyer(self, token):
+        with self.db.transaction() as s:
+            sessions.end(s, token or "")
+
+    @command
+    def buyer_profile(self, token):
+        with self.db.transaction() as s:
+            return buyers.view(buyers.signed_in(s, token), self.keys)
+
+    @command
+    def buyer_for_order(self, token):
+        """What an order needs of a signed-in buyer ({"id", "level", "real_name"}), None for a guest."""
+        with self.db.transaction() as s:
+            return buyers.for_order(s, token)
+
+    @command
+    def resend_verification(self, token):
+        with self.db.transaction() as s:
+            buyer = buyers.signed_in(s, token)
+            if buyer.email and buyer.email_verified_at is None:
+                links.mail_verification(s, self.keys, buyer, public_url(self.config))
+        mails.send_due(self.db, self.keys, self.config)
+
+    @command
+    def verify_email(self, token):
+        with self.db.transaction() as s:
+            return buyers.view(links.verify_email(s, str(token or "")[:129]), self.keys)
+
+    @command
+    def request_password_reset(self, payload):
+        """The same answer whether an account has that e-mail or not; the mail goes out later."""
+        body = load(schemas.ResetRequest(), payload)
+        with self.db.transaction() as s:
+            links.request_reset(s, self.keys, body["email"], public_url(self.config))
+        return {"requested": True}
+
+    @command
+    def reset_password(self, payload):
+        return buyers.reset(self.db, load(schemas.Reset(), payload))
+
+    @command
+    def set_real_name(self, token, payload):
+        return buyers.submit_real_name(self.db, self.keys, token, load(schemas.RealName(), payload))
+
+    @command
+    def list_levels(self):
+        with self.db.transaction() as s:
+            return levels.all_levels(s)
+
+    @command
+    def create_level(self, actor, payload):
+        level = load(schemas.Level(), payload)
+        with self.db.transaction() as s:
+            return levels.create(s, actor, level["name"], level["threshold"])
+
+    @command
+    def update_level(self, actor, name, payload):
+        level = load(schemas.Level(), {**payload, "name": name})
+        with self.db.transaction() as s:
+            return levels.change(s, actor, level["name"], level["threshold"])
+
+    @command
+    def delete_level(self, actor, name):
+        with self.db.transaction() as s:
+            return levels.remove(s, actor, str(name)[:32])
+
+    @command
+    def search_buyers(self, query):
+        with self.db.transaction() as s:
+            return buyers.search(s, **load(schemas.BuyerQuery(), query))
+
+    @command
+    def admin_buyer(self, buyer_id):
+        with self.db.transaction() as s:
+            return buyers.admin_buyer(s, int(buyer_id))
+
+    @event_handler("order", "order_completed")
+    def handle_order_completed(self, envelope):
+        """A signed-in buyer's completed order: its amount counts toward their level, once."""
+        self.db.once("account.handle_order_completed", envelope, levels.on_order_completed)
+
+    @event_handler("order", "order_claimed")
+    def handle_order_claimed(self, envelope):
+        """A guest order claimed after it completed: it counts like a completion of theirs."""
+        self.db.once("account.handle_order_claimed", envelope, levels.on_order_completed)
+
+    @timer(interval=2)
+    def send_mails(self):
+        """Reset links (sent here, not in the request: the answer must not tell), and mails a
+        crash or the SMTP server left unsent."""
+        mails.send_due(self.db, self.keys, self.config)
