@@ -42,7 +42,7 @@ def render(request, name, status=200, **context):
         csrf=csrf,
         admin=admin,
         request_path=request.path,
-        menu=web.menu("admin" if admin else "store"),
+        menu=web.menu("admin", admin["role"]) if admin else web.menu("store"),
         **context,
     )
     response = Response(body, status=status, content_type="text/html; charset=utf-8")

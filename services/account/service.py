@@ -1,8 +1,14 @@
+from nameko.dependency_providers import Config
+
 from services.account import models
+from services.account.staff_rpc import StaffRpc
+from services.common.crypto import Keys
 from services.common.db import Database
 from services.common.service import BaseService
 
 
-class AccountService(BaseService):
+class AccountService(StaffRpc, BaseService):
     name = "account"
     db = Database(models.metadata)
+    keys = Keys()
+    config = Config()
