@@ -44,7 +44,7 @@ def nav(area, url, label, order, roles=()):
 
 
 def menu(area, role=None):
-    return [item for item in NAV if item.area == area and (not item.roles or role in item.roles)]
+    return [item for item in NAV if item.area == area and (role is None or not item.roles or role in item.roles)]
 
 
 class Redirect(Exception):

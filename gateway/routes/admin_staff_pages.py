@@ -67,7 +67,8 @@ def account_page(gateway, request, errors=None, issued=None, status=200):
 class AdminStaffPageRoutes(Routes):
     @page("GET", "/admin/login")
     def admin_login_form(self, request):
-        return pages.render(request, "admin/login.html", setup=not self.account_rpc.staff_setup()["has_owner"])
+        setup = not self.account_rpc.staff_setup()["has_owner"]
+        return pages.render(request, "admin/login.html", setup=setup, done=request.args.get("done"))
 
     @page("POST", "/admin/login")
     def admin_login(self, request):
@@ -82,7 +83,7 @@ class AdminStaffPageRoutes(Routes):
         web.start_admin_session(response, self.config, signed_in["session"])
         return response
 
-    @page("POST", "/admin/logout")
+    @page("POST", "/admin/logout", **ANYONE)
     def admin_logout(self, request):
         response = redirect("/admin/login", code=303)
         token = web.end_admin_session(request, response, self.config)
