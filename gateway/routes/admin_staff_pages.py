@@ -11,7 +11,7 @@ from gateway import auth, pages, schemas, web
 from gateway.http import client_ip
 from gateway.routes import Routes
 from gateway.web import Redirect, page
-from services.common.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 
 OWNER = {"roles": auth.OWNER, "area": "admin"}
 ANYONE = {"roles": auth.ANYONE, "area": "admin"}
@@ -119,6 +119,8 @@ class AdminStaffPageRoutes(Routes):
             enrolment = self.account_rpc.start_totp_enrolment(enrolling(self, request))
         except Conflict:
             return redirect("/admin", code=303)
+        except Forbidden:  # the session ended
+            return redirect("/admin/login", code=303)
         return pages.render(request, "admin/enrol.html", enrolment=enrolment)
 
     @page("POST", "/admin/enrol")
