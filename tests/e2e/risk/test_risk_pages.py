@@ -56,7 +56,9 @@ def test_the_queue_shows_a_held_order_and_approving_it_moves_it_on_to_payment(ap
     after = console.get(approved.headers["Location"])
     assert "alert-ok" in after.text and order["order_no"] in after.text and section(after, order["order_no"]) is None
     assert wait_status(api, order, "awaiting_payment")["status"] == "awaiting_payment"
-    assert audit_of(system, order["order_no"]) == [(console.staff["actor"], "risk.review.approve", {"note": "known buyer"})]
+    assert audit_of(system, order["order_no"]) == [
+        (console.staff["actor"], "risk.review.approve", {"note": "known buyer"})
+    ]
 
     again = console.post(f"/admin/risk/reviews/{order['order_no']}", data={"action": "reject", "csrf": csrf_of(page)})
     assert again.status_code == 409 and "alert-error" in again.text and "already approved" in again.text
