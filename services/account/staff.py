@@ -70,8 +70,12 @@ def check_password(password: str, *personal: str) -> None:
         raise InvalidInput("the password is too weak", {"fields": {"password": problems}})
 
 
+def owners(db: Db) -> int:
+    return db.scalar(select(func.count()).where(Staff.role == "owner", Staff.disabled_at.is_(None))) or 0
+
+
 def has_owner(db: Db) -> bool:
-    return db.scalar(select(func.count()).where(Staff.role == "owner", Staff.disabled_at.is_(None))) > 0
+    return owners(db) > 0
 
 
 # -- the people ----------------------------------------------------------------------------------
@@ -105,10 +109,8 @@ def listing(db: Db) -> list[dict[str, Any]]:
 
 
 def _keep_an_owner(db: Db, target: Staff) -> None:
-    if target.role == "owner" and target.disabled_at is None:
-        owners = db.scalar(select(func.count()).where(Staff.role == "owner", Staff.disabled_at.is_(None)))
-        if owners <= 1:
-            raise Conflict("the last owner cannot be disabled or demoted", {"id": target.id})
+    if target.role == "owner" and target.disabled_at is None and owners(db) <= 1:
+        raise Conflict("the last owner cannot be disabled or demoted", {"id": target.id})
 
 
 def change(db: Db, actor: str, staff_id: int, changes: dict[str, Any]) -> dict[str, Any]:
