@@ -27,7 +27,7 @@ DEFAULTS = {
     "KAMENG_AMQP_URI": ("amqp://guest:guest@127.0.0.1:5672/", "RabbitMQ"),
     "KAMENG_DATABASE_URL": ("postgresql://postgres@127.0.0.1:5432/kameng", "PostgreSQL"),
     "KAMENG_DATA_KEY": ("", "Fernet key(s) for codes at rest, newest first, comma-separated"),
-    "KAMENG_ADMIN_TOKEN": ("", "bootstrap token: makes the first owner, then an owner automation token while set; empty: off"),
+    "KAMENG_ADMIN_TOKEN": ("", "bootstrap token: the first owner, then owner automation; empty: off"),
     "KAMENG_SANDBOX_PAYMENTS": ("0", "1 enables the sandbox payment channel"),
     "KAMENG_PAYMENT_WINDOW_S": ("900", "payment window in seconds"),
     "KAMENG_RISK_REVIEW_WINDOW_S": ("1800", "how long an order held for risk review keeps its stock"),
