@@ -60,6 +60,7 @@ class JsonRequest(Request):
 
     body_limit: int
     path_values: dict[str, Any]
+    actor: Any  # an admin route's gateway.auth.Actor
 
 
 class JsonWsgiApp(WsgiApp):
@@ -152,6 +153,7 @@ class Route(NamedTuple):
     content: str
     admin: bool
     signed: bool = False  # a machine-to-machine call signed with a key (DESIGN §7)
+    roles: tuple = ()  # an admin route's roles (gateway/auth.py); every admin route has some
 
 
 ROUTES: list[Route] = []
@@ -169,21 +171,35 @@ def api(
     tags=(),
     max_body=None,
     content="application/json",
-    admin=False,
     signed=False,
+    roles=(),
 ):
-    """`@api("GET", "/api/v1/products/<sku>", summary=..., response=schemas.Product)`."""
+    """`@api("GET", "/api/v1/products/<sku>", summary=..., response=schemas.Product)`. An admin
+    route names the roles that may call it, `roles=auth.CATALOG`: the caller is resolved and
+    checked before the handler runs, which finds the `auth.Actor` on `request.actor`."""
 
     def decorate(fn):
         path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", url)
-        ROUTES.append(
-            Route(
-                method, path, fn.__name__, summary, body, query, response, status, tuple(tags), content, admin, signed
-            )
+        if path.startswith("/api/v1/admin") and not roles:
+            raise ValueError(f"{method} {path}: an admin route must declare its roles")
+        route = Route(
+            method, path, fn.__name__, summary, body, query, response, status, tuple(tags), content, bool(roles), signed
         )
-        return JsonHttpHandler.decorator(method, url, max_body=max_body)(fn)
+        ROUTES.append(route._replace(roles=tuple(roles)))
+        return JsonHttpHandler.decorator(method, url, max_body=max_body)(with_roles(fn, roles) if roles else fn)
 
     return decorate
+
+
+def with_roles(fn, roles):
+    @functools.wraps(fn)
+    def handle(self, request, *args, **kwargs):
+        from gateway import auth
+
+        request.actor = auth.admin(self, request, roles)
+        return fn(self, request, *args, **kwargs)
+
+    return handle
 
 
 def read_body(request):

@@ -36,6 +36,8 @@ def _operation(route):
     }
     if route.admin:
         operation["security"] = [{"adminToken": []}]
+        operation["x-roles"] = list(route.roles)  # the staff roles that may call it
+        operation["description"] = "Roles: " + ", ".join(route.roles)
         operation["responses"]["401"] = {
             "description": "unauthorized",
             "content": {"application/json": {"schema": "Error"}},

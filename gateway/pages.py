@@ -42,7 +42,7 @@ def render(request, name, status=200, **context):
         csrf=csrf,
         admin=admin,
         request_path=request.path,
-        menu=web.menu("admin" if admin else "store"),
+        menu=web.menu("admin", admin["role"]) if admin else web.menu("store"),
         **context,
     )
     response = Response(body, status=status, content_type="text/html; charset=utf-8")
@@ -69,9 +69,10 @@ def error_page(request, exc):
 
     status = errors.STATUS.get(exc.code, 500)
     retry = exc.details.get("retry_after", 1) if exc.code == "rate_limited" else None
-    response = render(
-        request, "error.html", status=status, message=ERROR_WORDS.get(exc.code, "error.title"), retry=retry
-    )
+    words = ERROR_WORDS.get(exc.code, "error.title")
+    if exc.code == "forbidden" and not exc.details.get("csrf"):
+        words = "error.forbidden"  # a role's limit, not an expired form
+    response = render(request, "error.html", status=status, message=words, retry=retry)
     if retry is not None:
         response.headers["Retry-After"] = str(retry)
     return response

@@ -1,7 +1,10 @@
 """Per-client-IP rate limits (DESIGN §6/§7), counted in Redis so every gateway replica shares them.
 
-KAMENG_RATE_LIMITS = "orders=30/m,lookup=60/m,notify=600/m,supplier=600/m,contact_lookup=20/h,login=10/m" (or "off");
-`contact_lookup` counts per contact ("find my order" by contact + password), the others per IP. A fixed window per
+KAMENG_RATE_LIMITS = "orders=30/m,lookup=60/m,notify=600/m,supplier=600/m,contact_lookup=20/h,login=10/m,
+auth=20/m" (or "off");
+`contact_lookup` counts per contact ("find my order" by contact + password), the others per IP.
+`auth` counts failed credentials of any kind (bearer tokens, console sessions, passwords, TOTP codes): a
+caller `peek`s before checking one (429 once over) and counts only when it was wrong. A fixed window per
 limit: INCR a key named after the limit, the client and the window, which expires with the window.
 Redis down: the request goes through (selling beats refusing), and that is logged."""
 
@@ -17,7 +20,7 @@ from services.common.errors import RateLimited
 
 log = logging.getLogger(__name__)
 
-DEFAULT_LIMITS = "orders=30/m,lookup=60/m,notify=600/m,supplier=600/m,contact_lookup=20/h,login=10/m"
+DEFAULT_LIMITS = "orders=30/m,lookup=60/m,notify=600/m,supplier=600/m,contact_lookup=20/h,login=10/m,auth=20/m"
 UNITS = {"s": 1, "m": 60, "h": 3600}
 RULE = re.compile(r"^([a-z_]+)=(\d+)/([smh])$")
 
@@ -42,6 +45,13 @@ class Limiter:
 
     def __call__(self, name, request, subject=None):
         """Count one `name` request of this client IP (or of `subject`, e.g. a contact)."""
+        self._count(name, request, subject, counting=True)
+
+    def peek(self, name, request, subject=None):
+        """RateLimited when this client has used up `name` already; counts nothing."""
+        self._count(name, request, subject, counting=False)
+
+    def _count(self, name, request, subject, counting):
         if name not in self.limits:
             return
         ip = subject if subject is not None else client_ip(request, self.trusted_proxies)
@@ -50,10 +60,13 @@ class Limiter:
         window = int(now // seconds)
         key = f"{self.prefix}:{name}:{ip}:{window}"
         try:
-            pipe = self.client.pipeline()
-            pipe.incr(key)
-            pipe.expire(key, seconds + 1)
-            used = pipe.execute()[0]
+            if counting:
+                pipe = self.client.pipeline()
+                pipe.incr(key)
+                pipe.expire(key, seconds + 1)
+                used = pipe.execute()[0]
+            else:
+                used = int(self.client.get(key) or 0) + 1
         except redis.RedisError:
             log.warning("rate limits unavailable (Redis); request let through")
             return

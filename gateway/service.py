@@ -13,6 +13,8 @@ from gateway.routes.admin_integrity import IntegrityRoutes
 from gateway.routes.admin_pages import AdminPageRoutes
 from gateway.routes.admin_risk import AdminRiskRoutes
 from gateway.routes.admin_risk_pages import AdminRiskPageRoutes
+from gateway.routes.admin_staff import AdminStaffRoutes
+from gateway.routes.admin_staff_pages import AdminStaffPageRoutes
 from gateway.routes.admin_supplier_pages import AdminSupplierPageRoutes
 from gateway.routes.admin_suppliers import AdminSupplierRoutes
 from gateway.routes.catalog import CatalogRoutes
@@ -39,6 +41,8 @@ class GatewayService(
     AdminRiskPageRoutes,
     AdminSupplierRoutes,
     AdminSupplierPageRoutes,
+    AdminStaffRoutes,
+    AdminStaffPageRoutes,
     OrderRoutes,
     PaymentRoutes,
     SupplierApiRoutes,

@@ -32,18 +32,19 @@ class NavItem(NamedTuple):
     url: str | None  # None: announced, not built yet
     label: str  # an i18n key
     order: int
+    roles: tuple = ()  # a console entry is shown to these roles (none: to everyone)
 
 
 NAV: list[NavItem] = []
 
 
-def nav(area, url, label, order):
-    NAV.append(NavItem(area, url, label, order))
+def nav(area, url, label, order, roles=()):
+    NAV.append(NavItem(area, url, label, order, roles))
     NAV.sort(key=lambda item: (item.area, item.order))
 
 
-def menu(area):
-    return [item for item in NAV if item.area == area]
+def menu(area, role=None):
+    return [item for item in NAV if item.area == area and (role is None or not item.roles or role in item.roles)]
 
 
 class Redirect(Exception):
@@ -52,23 +53,36 @@ class Redirect(Exception):
         self.location = location
 
 
-def page(method, url, *, menu_label=None, area="store", order=50, admin=False):
+class Page(NamedTuple):
+    method: str
+    url: str
+    name: str
+    roles: tuple  # who may open it (gateway/auth.py); none: a public page
+
+
+PAGES: list[Page] = []
+
+
+def page(method, url, *, menu_label=None, area="store", order=50, roles=()):
     """Declare a web page: `@page("GET", "/find", menu_label="nav.find")`. Pages get the gateway's
     request ids and security headers, are not in /openapi.json, and answer errors as HTML pages.
-    `admin=True` pages need a signed-in admin (else they redirect to /admin/login) and find the
-    session on `request.admin`; every POST needs a valid CSRF token."""
+    A console page names the roles that may open it (`roles=auth.CATALOG`): it needs a signed-in
+    staff member (else it redirects to /admin/login) with one of them (else 403), who is found on
+    `request.admin`. Every POST needs a valid CSRF token."""
     if menu_label:
-        nav(area, url, menu_label, order)
+        nav(area, url, menu_label, order, tuple(roles))
 
     def decorate(fn):
+        PAGES.append(Page(method, url, fn.__name__, tuple(roles)))
+
         @functools.wraps(fn)
         def handle(self, request, *args, **kwargs):
-            from gateway import pages  # pages imports this module
+            from gateway import auth, pages  # pages imports this module
 
             request.environ["kameng.config"] = self.config
             try:
-                request.admin = admin_session(request, self.config) if admin else None
-                if admin and request.admin is None:
+                request.admin = auth.console(self, request, roles) if roles else None
+                if roles and request.admin is None:
                     raise Redirect("/admin/login")
                 if request.method not in SAFE_METHODS:
                     check_csrf(request)
@@ -196,15 +210,33 @@ def sessions(config):
 
 
 def admin_session(request, config):
-    """The signed-in admin's session ({"actor", "csrf"}) from the cookie, or None."""
-    return sessions(config).get("admin", cookie(request, config, ADMIN_COOKIE))
+    """The console session from the cookie ({"token": the account service's staff session
+    token, "csrf"}), or None. Whether it is still live is the account service's to say
+    (gateway/auth.py): a password change, a TOTP reset or an admin ends it there."""
+    found = sessions(config).get("admin", cookie(request, config, ADMIN_COOKIE))
+    return found if found and found.get("token") else None
 
 
-def start_admin_session(response, config, actor):
-    sid = sessions(config).create("admin", {"actor": actor, "csrf": secrets.token_urlsafe(24)}, ADMIN_SESSION_S)
+def start_admin_session(response, config, token, csrf=None):
+    data = {"token": token, "csrf": csrf or secrets.token_urlsafe(24)}
+    sid = sessions(config).create("admin", data, ADMIN_SESSION_S)
     set_cookie(response, config, ADMIN_COOKIE, sid, max_age=ADMIN_SESSION_S, samesite="Strict")
 
 
-def end_admin_session(request, response, config):
+def renew_admin_session(request, response, config, token):
+    """After a password change this browser goes on with the session the new password made (its
+    CSRF token stays); every other session has ended."""
+    old = admin_session(request, config)
     sessions(config).drop("admin", cookie(request, config, ADMIN_COOKIE))
+    if old is not None:
+        start_admin_session(response, config, token, old["csrf"])
+    return response
+
+
+def end_admin_session(request, response, config):
+    """Answers the account session's token, which the caller ends at the account service."""
+    sid = cookie(request, config, ADMIN_COOKIE)
+    found = sessions(config).get("admin", sid)
+    sessions(config).drop("admin", sid)
     clear_cookie(response, config, ADMIN_COOKIE)
+    return found and found.get("token")

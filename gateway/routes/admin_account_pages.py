@@ -4,13 +4,14 @@ the account RPCs the admin JSON API calls (gateway/routes/admin_accounts.py)."""
 
 from werkzeug.utils import redirect
 
-from gateway import pages, schemas
+from gateway import auth, pages, schemas
 from gateway.routes import Routes
 from gateway.web import page
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.money import parse_minor
 
-ADMIN = {"admin": True, "area": "admin"}
+LEVELS = {"roles": auth.CATALOG, "area": "admin"}
+BUYERS = {"roles": auth.ORDERS, "area": "admin"}
 
 
 def levels_page(gateway, request, status=200, error=None):
@@ -27,17 +28,17 @@ def threshold_of(form):
 
 
 class AdminAccountPageRoutes(Routes):
-    @page("GET", "/admin/buyers", menu_label="admin.nav.buyers", order=45, **ADMIN)
+    @page("GET", "/admin/buyers", menu_label="admin.nav.buyers", order=45, **BUYERS)
     def admin_buyers(self, request):
         query = {"q": request.args.get("q", "").strip()[:64] or None, "limit": 100}
         buyers = schemas.AdminBuyerList().dump({"items": self.account_rpc.search_buyers(query)})["items"]
         return pages.render(request, "admin/buyers.html", buyers=buyers, q=query["q"] or "")
 
-    @page("GET", "/admin/levels", menu_label="admin.nav.levels", order=46, **ADMIN)
+    @page("GET", "/admin/levels", menu_label="admin.nav.levels", order=46, **LEVELS)
     def admin_levels(self, request):
         return levels_page(self, request)
 
-    @page("POST", "/admin/levels", **ADMIN)
+    @page("POST", "/admin/levels", **LEVELS)
     def admin_add_level(self, request):
         try:
             level = {"name": request.form.get("name", "").strip()[:32], "threshold": threshold_of(request.form)}
@@ -46,7 +47,7 @@ class AdminAccountPageRoutes(Routes):
             return levels_page(self, request, 400 if isinstance(exc, InvalidInput) else 409, exc.message)
         return redirect("/admin/levels?done=saved", code=303)
 
-    @page("POST", "/admin/levels/<name>", **ADMIN)
+    @page("POST", "/admin/levels/<name>", **LEVELS)
     def admin_change_level(self, request, name):
         try:
             self.account_rpc.update_level(request.admin["actor"], name[:32], {"threshold": threshold_of(request.form)})
@@ -54,7 +55,7 @@ class AdminAccountPageRoutes(Routes):
             return levels_page(self, request, 400, exc.message)
         return redirect("/admin/levels?done=saved", code=303)
 
-    @page("POST", "/admin/levels/<name>/delete", **ADMIN)
+    @page("POST", "/admin/levels/<name>/delete", **LEVELS)
     def admin_delete_level(self, request, name):
         try:
             self.account_rpc.delete_level(request.admin["actor"], name[:32])

@@ -5,15 +5,15 @@ from gateway import auth, schemas
 from gateway.http import api, json_body, query_args
 from gateway.routes import Routes
 
-ADMIN = {"tags": ["admin", "accounts"], "admin": True}
+LEVELS = {"tags": ["admin", "accounts"], "roles": auth.CATALOG}  # level prices are pricing
+BUYERS = {"tags": ["admin", "accounts"], "roles": auth.ORDERS}  # support looks buyers up
 
 
 class AdminAccountRoutes(Routes):
     @api(
-        "GET", "/api/v1/admin/levels", summary="Member levels, lowest first", response=schemas.MemberLevelList, **ADMIN
+        "GET", "/api/v1/admin/levels", summary="Member levels, lowest first", response=schemas.MemberLevelList, **LEVELS
     )
     def list_levels(self, request):
-        auth.admin(request, self.config)
         return schemas.MemberLevelList().dump({"items": self.account_rpc.list_levels()})
 
     @api(
@@ -23,10 +23,10 @@ class AdminAccountRoutes(Routes):
         body=schemas.MemberLevel,
         response=schemas.MemberLevel,
         status=201,
-        **ADMIN,
+        **LEVELS,
     )
     def create_level(self, request):
-        actor = auth.admin(request, self.config)
+        actor = request.actor.audit
         level = json_body(request, schemas.MemberLevel())
         return 201, schemas.MemberLevel().dump(self.account_rpc.create_level(actor, level))
 
@@ -36,18 +36,18 @@ class AdminAccountRoutes(Routes):
         summary="Change a member level's threshold",
         body=schemas.MemberLevelChange,
         response=schemas.MemberLevel,
-        **ADMIN,
+        **LEVELS,
     )
     def update_level(self, request, name):
-        actor = auth.admin(request, self.config)
+        actor = request.actor.audit
         change = json_body(request, schemas.MemberLevelChange())
         return schemas.MemberLevel().dump(self.account_rpc.update_level(actor, name[:32], change))
 
     @api(
-        "DELETE", "/api/v1/admin/levels/<name>", summary="Remove a member level", response=schemas.MemberLevel, **ADMIN
+        "DELETE", "/api/v1/admin/levels/<name>", summary="Remove a member level", response=schemas.MemberLevel, **LEVELS
     )
     def delete_level(self, request, name):
-        actor = auth.admin(request, self.config)
+        actor = request.actor.audit
         return schemas.MemberLevel().dump(self.account_rpc.delete_level(actor, name[:32]))
 
     @api(
@@ -56,14 +56,12 @@ class AdminAccountRoutes(Routes):
         summary="Buyer accounts, newest first (search by part of the e-mail, phone or name)",
         query=schemas.BuyerQuery,
         response=schemas.AdminBuyerList,
-        **ADMIN,
+        **BUYERS,
     )
     def search_buyers(self, request):
-        auth.admin(request, self.config)
         query = query_args(request, schemas.BuyerQuery())
         return schemas.AdminBuyerList().dump({"items": self.account_rpc.search_buyers(query)})
 
-    @api("GET", "/api/v1/admin/buyers/<int:buyer_id>", summary="A buyer account", response=schemas.AdminBuyer, **ADMIN)
+    @api("GET", "/api/v1/admin/buyers/<int:buyer_id>", summary="A buyer account", response=schemas.AdminBuyer, **BUYERS)
     def admin_buyer(self, request, buyer_id):
-        auth.admin(request, self.config)
         return schemas.AdminBuyer().dump(self.account_rpc.admin_buyer(buyer_id))

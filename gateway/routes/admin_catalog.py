@@ -3,7 +3,7 @@ from gateway.http import api, json_body, query_args
 from gateway.routes import Routes
 
 IMPORT_MAX_BODY = 256 << 20
-ADMIN = {"tags": ["admin"], "admin": True}
+ADMIN = {"tags": ["admin"], "roles": auth.CATALOG}
 
 
 class AdminCatalogRoutes(Routes):
@@ -17,7 +17,7 @@ class AdminCatalogRoutes(Routes):
         **ADMIN,
     )
     def create_product(self, request):
-        actor = auth.admin(request, self.config)
+        actor = request.actor.audit
         fields = json_body(request, schemas.NewProduct())
         created = self.catalog_rpc.create_product(actor, fields)
         cache.invalidate_catalog()
@@ -32,7 +32,7 @@ class AdminCatalogRoutes(Routes):
         **ADMIN,
     )
     def update_product(self, request, sku):
-        actor = auth.admin(request, self.config)
+        actor = request.actor.audit
         fields = json_body(request, schemas.ProductChanges())
         changed = self.catalog_rpc.update_product(actor, sku, fields)
         cache.invalidate_catalog()
@@ -42,14 +42,13 @@ class AdminCatalogRoutes(Routes):
         "DELETE", "/api/v1/admin/products/<sku>", summary="Deactivate a product", response=schemas.AdminProduct, **ADMIN
     )
     def deactivate_product(self, request, sku):
-        actor = auth.admin(request, self.config)
+        actor = request.actor.audit
         changed = self.catalog_rpc.update_product(actor, sku, {"active": False})
         cache.invalidate_catalog()
         return schemas.AdminProduct().dump(changed)
 
     @api("GET", "/api/v1/admin/categories", summary="Category tree", response=schemas.CategoryList, **ADMIN)
     def list_categories(self, request):
-        auth.admin(request, self.config)
         return schemas.CategoryList().dump({"items": self.catalog_rpc.list_categories()})
 
     @api(
@@ -62,7 +61,7 @@ class AdminCatalogRoutes(Routes):
         **ADMIN,
     )
     def create_category(self, request):
-        actor = auth.admin(request, self.config)
+        actor = request.actor.audit
         fields = json_body(request, schemas.Category())
         return 201, schemas.Category().dump(self.catalog_rpc.create_category(actor, fields))
 
@@ -75,7 +74,7 @@ class AdminCatalogRoutes(Routes):
         **ADMIN,
     )
     def update_category(self, request, name):
-        actor = auth.admin(request, self.config)
+        actor = request.actor.audit
         fields = json_body(request, schemas.CategoryChanges())
         return schemas.Category().dump(self.catalog_rpc.update_category(actor, name, fields))
 
@@ -88,7 +87,7 @@ class AdminCatalogRoutes(Routes):
         **ADMIN,
     )
     def set_level_price(self, request, sku, level):
-        actor = auth.admin(request, self.config)
+        actor = request.actor.audit
         price = json_body(request, schemas.LevelPrice())["price"]
         return schemas.LevelPriceSet().dump(self.catalog_rpc.set_level_price(actor, sku, level[:32], price))
 
@@ -102,7 +101,7 @@ class AdminCatalogRoutes(Routes):
         **ADMIN,
     )
     def create_promotion(self, request, sku):
-        actor = auth.admin(request, self.config)
+        actor = request.actor.audit
         fields = {k: v for k, v in json_body(request, schemas.Promotion()).items() if v is not None}
         return 201, schemas.Promotion().dump(self.catalog_rpc.create_promotion(actor, sku, fields))
 
@@ -114,12 +113,18 @@ class AdminCatalogRoutes(Routes):
         **ADMIN,
     )
     def delete_promotion(self, request, promotion_id):
-        actor = auth.admin(request, self.config)
+        actor = request.actor.audit
         return schemas.Promotion().dump(self.catalog_rpc.delete_promotion(actor, promotion_id))
 
-    @api("GET", "/api/v1/admin/stock", summary="Stock per SKU", response=schemas.StockReport, **ADMIN)
+    @api(
+        "GET",
+        "/api/v1/admin/stock",
+        summary="Stock per SKU",
+        response=schemas.StockReport,
+        tags=["admin"],
+        roles=auth.ANYONE,
+    )
     def stock_report(self, request):
-        auth.admin(request, self.config)
         return schemas.StockReport().dump({"items": self.catalog_rpc.stock_report()})
 
     @api(
@@ -130,7 +135,7 @@ class AdminCatalogRoutes(Routes):
         **ADMIN,
     )
     def set_stock(self, request, sku):
-        actor = auth.admin(request, self.config)
+        actor = request.actor.audit
         result = self.catalog_rpc.set_stock(actor, sku, json_body(request, schemas.StockSet())["stock"])
         cache.invalidate_catalog()
         return result
@@ -145,7 +150,7 @@ class AdminCatalogRoutes(Routes):
         **ADMIN,
     )
     def import_codes(self, request, sku):
-        actor = auth.admin(request, self.config)
+        actor = request.actor.audit
         separator = query_args(request, schemas.ImportQuery())["separator"]
         result = imports.run(self.catalog_rpc, actor, sku, imports.body_stream(request), separator)
         cache.invalidate_catalog()
@@ -160,6 +165,6 @@ class AdminCatalogRoutes(Routes):
         **ADMIN,
     )
     def list_codes(self, request, sku):
-        actor = auth.admin(request, self.config)
+        actor = request.actor.audit
         query = query_args(request, schemas.CodeQuery())
         return schemas.CodeList().dump(self.catalog_rpc.list_codes(actor, sku, query))

@@ -15,10 +15,9 @@ class IntegrityRoutes(Routes):
         query=schemas.IntegrityQuery,
         response=schemas.IntegrityReport,
         tags=["admin"],
-        admin=True,
+        roles=auth.INTEGRITY,
     )
     def integrity(self, request):
-        auth.admin(request, self.config)
         query = query_args(request, schemas.IntegrityQuery())
         report = self.audit_rpc.check_integrity.timed(INTEGRITY_TIMEOUT_S)(query["days"], query["grace_s"])
         return schemas.IntegrityReport().dump(report)

@@ -1,6 +1,6 @@
-"""The admin console (/admin): sign-in with the bootstrap token (exchanged for a session cookie),
-dashboard, products and price rules, code import (the streamed import API, with progress),
-orders with the saga timeline and refunds (the risk pages are in admin_risk_pages.py).
+"""The admin console (/admin): dashboard (signing in and staff: admin_staff_pages.py), products
+and price rules, code import (the streamed import API, with progress), orders with the saga
+timeline and refunds (the risk pages are in admin_risk_pages.py).
 Every page calls the same services the admin JSON API calls; every change is audited there."""
 
 from datetime import datetime, time
@@ -28,7 +28,10 @@ PRODUCT_FIELDS = (
     "low_stock_threshold",
 )
 INT_FIELDS = {"min_quantity", "max_quantity", "low_stock_threshold", "percent_off"}
-ADMIN = {"admin": True, "area": "admin"}
+ANYONE = {"roles": auth.ANYONE, "area": "admin"}
+CATALOG = {"roles": auth.CATALOG, "area": "admin"}
+ORDERS = {"roles": auth.ORDERS, "area": "admin"}
+MONEY = {"roles": auth.MONEY, "area": "admin"}
 
 web.nav("admin", "/", "admin.nav.store", 90)
 
@@ -97,36 +100,17 @@ def today_start():
 
 
 class AdminPageRoutes(Routes):
-    @page("GET", "/admin/login")
-    def admin_login_form(self, request):
-        return pages.render(request, "admin/login.html")
-
-    @page("POST", "/admin/login")
-    def admin_login(self, request):
-        self.limit("login", request)
-        if not auth.valid_token(self.config, request.form.get("token", "")[:512]):
-            return pages.render(request, "admin/login.html", status=401, wrong=True)
-        response = redirect("/admin", code=303)
-        web.start_admin_session(response, self.config, auth.ACTOR)
-        return response
-
-    @page("POST", "/admin/logout", **ADMIN)
-    def admin_logout(self, request):
-        response = redirect("/admin/login", code=303)
-        web.end_admin_session(request, response, self.config)
-        return response
-
-    @page("GET", "/admin", menu_label="admin.nav.dashboard", order=10, **ADMIN)
+    @page("GET", "/admin", menu_label="admin.nav.dashboard", order=10, **ANYONE)
     def admin_dashboard(self, request):
         figures = self.order_rpc.dashboard(today_start())
         low = [s for s in self.catalog_rpc.stock_report() if s["low"] and s["active"]]
         return pages.render(request, "admin/dashboard.html", figures=figures, low=low)
 
-    @page("GET", "/admin/products", menu_label="admin.nav.products", order=20, **ADMIN)
+    @page("GET", "/admin/products", menu_label="admin.nav.products", order=20, **CATALOG)
     def admin_products(self, request):
         return products_page(self, request)
 
-    @page("POST", "/admin/products", **ADMIN)
+    @page("POST", "/admin/products", **CATALOG)
     def admin_create_product(self, request):
         try:
             fields = schemas.NewProduct().load(product_form(request.form, PRODUCT_FIELDS))
@@ -137,11 +121,11 @@ class AdminPageRoutes(Routes):
         cache.invalidate_catalog()
         return redirect(f"/admin/products/{created['sku']}?done=created", code=303)
 
-    @page("GET", "/admin/products/<sku>", **ADMIN)
+    @page("GET", "/admin/products/<sku>", **CATALOG)
     def admin_product(self, request, sku):
         return product_page(self, request, sku[:64])
 
-    @page("POST", "/admin/products/<sku>", **ADMIN)
+    @page("POST", "/admin/products/<sku>", **CATALOG)
     def admin_change_product(self, request, sku):
         sku, actor, form, action = sku[:64], request.admin["actor"], request.form, request.form.get("action")
         try:
@@ -166,7 +150,7 @@ class AdminPageRoutes(Routes):
         cache.invalidate_catalog()
         return redirect(f"/admin/products/{sku}?done=saved", code=303)
 
-    @page("GET", "/admin/orders", menu_label="admin.nav.orders", order=30, **ADMIN)
+    @page("GET", "/admin/orders", menu_label="admin.nav.orders", order=30, **ORDERS)
     def admin_orders(self, request):
         query = schemas.OrderQuery().load(
             {k: v for k, v in request.args.items() if v and k in ("status", "contact", "sku", "before")}
@@ -180,11 +164,11 @@ class AdminPageRoutes(Routes):
             statuses=self.order_rpc.order_states(),
         )
 
-    @page("GET", "/admin/orders/<order_no>", **ADMIN)
+    @page("GET", "/admin/orders/<order_no>", **ORDERS)
     def admin_order_page(self, request, order_no):
         return order_page(self, request, order_no[:64])
 
-    @page("POST", "/admin/orders/<order_no>/refund", **ADMIN)
+    @page("POST", "/admin/orders/<order_no>/refund", **MONEY)
     def admin_refund(self, request, order_no):
         reason = request.form.get("reason", "").strip()[:200] or "refund by merchant"
         try:

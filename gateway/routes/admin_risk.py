@@ -4,7 +4,7 @@ from gateway import auth, schemas
 from gateway.http import api, json_body
 from gateway.routes import Routes
 
-ADMIN = {"tags": ["admin", "risk"], "admin": True}
+ADMIN = {"tags": ["admin", "risk"], "roles": auth.RISK}
 
 
 def note_of(request):
@@ -17,7 +17,6 @@ def note_of(request):
 class AdminRiskRoutes(Routes):
     @api("GET", "/api/v1/admin/risk/rules", summary="The risk rules in force", response=schemas.RiskRules, **ADMIN)
     def get_risk_rules(self, request):
-        auth.admin(request, self.config)
         return schemas.RiskRules().dump(self.risk_rpc.get_rules())
 
     @api(
@@ -29,7 +28,7 @@ class AdminRiskRoutes(Routes):
         **ADMIN,
     )
     def set_risk_rules(self, request):
-        actor = auth.admin(request, self.config)
+        actor = request.actor.audit
         rule_set = json_body(request, schemas.RuleSet())
         return schemas.RiskRules().dump(self.risk_rpc.set_rules(actor, rule_set))
 
@@ -41,7 +40,6 @@ class AdminRiskRoutes(Routes):
         **ADMIN,
     )
     def risk_rule_versions(self, request):
-        auth.admin(request, self.config)
         return schemas.RiskRuleVersions().dump({"items": self.risk_rpc.rule_versions()})
 
     @api(
@@ -54,13 +52,12 @@ class AdminRiskRoutes(Routes):
         **ADMIN,
     )
     def add_blacklist(self, request):
-        actor = auth.admin(request, self.config)
+        actor = request.actor.audit
         entry = json_body(request, schemas.NewListEntry())
         return 201, schemas.RiskListEntry().dump(self.risk_rpc.add_list_entry(actor, "blacklist", entry))
 
     @api("GET", "/api/v1/admin/risk/blacklist", summary="Blacklist entries", response=schemas.RiskListEntries, **ADMIN)
     def list_blacklist(self, request):
-        auth.admin(request, self.config)
         return schemas.RiskListEntries().dump({"items": self.risk_rpc.list_entries("blacklist")})
 
     @api(
@@ -71,7 +68,7 @@ class AdminRiskRoutes(Routes):
         **ADMIN,
     )
     def remove_blacklist(self, request, entry_id):
-        actor = auth.admin(request, self.config)
+        actor = request.actor.audit
         return schemas.RiskListEntry().dump(self.risk_rpc.remove_list_entry(actor, "blacklist", entry_id))
 
     @api(
@@ -84,13 +81,12 @@ class AdminRiskRoutes(Routes):
         **ADMIN,
     )
     def add_allowlist(self, request):
-        actor = auth.admin(request, self.config)
+        actor = request.actor.audit
         entry = json_body(request, schemas.NewListEntry())
         return 201, schemas.RiskListEntry().dump(self.risk_rpc.add_list_entry(actor, "allowlist", entry))
 
     @api("GET", "/api/v1/admin/risk/allowlist", summary="Allowlist entries", response=schemas.RiskListEntries, **ADMIN)
     def list_allowlist(self, request):
-        auth.admin(request, self.config)
         return schemas.RiskListEntries().dump({"items": self.risk_rpc.list_entries("allowlist")})
 
     @api(
@@ -101,7 +97,7 @@ class AdminRiskRoutes(Routes):
         **ADMIN,
     )
     def remove_allowlist(self, request, entry_id):
-        actor = auth.admin(request, self.config)
+        actor = request.actor.audit
         return schemas.RiskListEntry().dump(self.risk_rpc.remove_list_entry(actor, "allowlist", entry_id))
 
     @api(
@@ -112,7 +108,6 @@ class AdminRiskRoutes(Routes):
         **ADMIN,
     )
     def list_reviews(self, request):
-        auth.admin(request, self.config)
         return schemas.RiskReviews().dump({"items": self.risk_rpc.reviews()})
 
     @api(
@@ -124,7 +119,7 @@ class AdminRiskRoutes(Routes):
         **ADMIN,
     )
     def approve_review(self, request, order_no):
-        actor = auth.admin(request, self.config)
+        actor = request.actor.audit
         return schemas.RiskDecision().dump(self.risk_rpc.resolve_review(actor, order_no[:64], True, note_of(request)))
 
     @api(
@@ -136,5 +131,5 @@ class AdminRiskRoutes(Routes):
         **ADMIN,
     )
     def reject_review(self, request, order_no):
-        actor = auth.admin(request, self.config)
+        actor = request.actor.audit
         return schemas.RiskDecision().dump(self.risk_rpc.resolve_review(actor, order_no[:64], False, note_of(request)))

@@ -5,12 +5,12 @@ validate, audit and put changes in force; these pages only turn forms into those
 
 from werkzeug.utils import redirect
 
-from gateway import pages, riskview, schemas
+from gateway import auth, pages, riskview, schemas
 from gateway.routes import Routes
 from gateway.web import page
 from services.common.errors import Conflict, InvalidInput, NotFound
 
-ADMIN = {"admin": True, "area": "admin"}
+ADMIN = {"roles": auth.RISK, "area": "admin"}
 LISTS = ("blacklist", "allowlist")
 REVIEW_DONE = {"approve": "admin.risk.approved", "reject": "admin.risk.rejected"}
 LIST_DONE = {"added": "admin.risk.added", "removed": "admin.risk.removed"}

@@ -6,12 +6,12 @@ supplier RPCs as the JSON API (gateway/routes/admin_suppliers.py)."""
 
 from werkzeug.utils import redirect
 
-from gateway import pages, schemas
+from gateway import auth, pages, schemas
 from gateway.routes import Routes
 from gateway.web import page
 from services.common.errors import Conflict, InvalidInput, NotFound
 
-ADMIN = {"admin": True, "area": "admin"}
+ADMIN = {"roles": auth.CATALOG, "area": "admin"}
 DONE = {"enable": "admin.suppliers.enabled_done", "disable": "admin.suppliers.disabled_done"}
 
 

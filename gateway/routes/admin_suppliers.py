@@ -9,13 +9,13 @@ from gateway import auth, schemas
 from gateway.http import api, json_body, query_args
 from gateway.routes import Routes
 
-ADMIN = {"tags": ["admin", "suppliers"], "admin": True}
+ADMIN = {"tags": ["admin", "suppliers"], "roles": auth.CATALOG}
 ONE = "/api/v1/admin/suppliers/<int:supplier_id>"
 
 
 def changed(gateway, request, supplier_id, action):
     """enable, disable or suspend: the supplier as it is afterwards."""
-    actor = auth.admin(request, gateway.config)
+    actor = request.actor.audit
     return schemas.Supplier().dump(gateway.supplier_rpc.change_supplier(actor, supplier_id, action))
 
 
@@ -30,18 +30,16 @@ class AdminSupplierRoutes(Routes):
         **ADMIN,
     )
     def create_supplier(self, request):
-        actor = auth.admin(request, self.config)
+        actor = request.actor.audit
         new = json_body(request, schemas.NewSupplier())
         return 201, schemas.Supplier().dump(self.supplier_rpc.create_supplier(actor, new))
 
     @api("GET", "/api/v1/admin/suppliers", summary="Every supplier", response=schemas.SupplierList, **ADMIN)
     def list_suppliers(self, request):
-        auth.admin(request, self.config)
         return schemas.SupplierList().dump({"items": self.supplier_rpc.list_suppliers()})
 
     @api("GET", ONE, summary="A supplier (its credentials only as set or not)", response=schemas.Supplier, **ADMIN)
     def get_supplier(self, request, supplier_id):
-        auth.admin(request, self.config)
         return schemas.Supplier().dump(self.supplier_rpc.get_supplier(supplier_id))
 
     @api(
@@ -53,7 +51,7 @@ class AdminSupplierRoutes(Routes):
         **ADMIN,
     )
     def approve_supplier(self, request, supplier_id):
-        actor = auth.admin(request, self.config)
+        actor = request.actor.audit
         review = json_body(request, schemas.SupplierApproval())
         return schemas.Supplier().dump(self.supplier_rpc.approve_supplier(actor, supplier_id, review))
 
@@ -90,13 +88,12 @@ class AdminSupplierRoutes(Routes):
         **ADMIN,
     )
     def set_supplier_connection(self, request, supplier_id):
-        actor = auth.admin(request, self.config)
+        actor = request.actor.audit
         connection = json_body(request, schemas.SupplierConnectionSet())
         return schemas.Supplier().dump(self.supplier_rpc.set_connection(actor, supplier_id, connection))
 
     @api("GET", ONE + "/skus", summary="What a supplier sources", response=schemas.SupplierSourcingList, **ADMIN)
     def supplier_skus(self, request, supplier_id):
-        auth.admin(request, self.config)
         return schemas.SupplierSourcingList().dump({"items": self.supplier_rpc.supplier_sourcing(supplier_id)})
 
     @api(
@@ -108,7 +105,7 @@ class AdminSupplierRoutes(Routes):
         **ADMIN,
     )
     def set_supplier_sku(self, request, supplier_id, sku):
-        actor = auth.admin(request, self.config)
+        actor = request.actor.audit
         sourcing = json_body(request, schemas.SupplierSourcingSet())
         answer = self.supplier_rpc.set_sourcing(actor, supplier_id, sku[:64], sourcing)
         return schemas.SupplierSourcing().dump(answer)
@@ -121,7 +118,6 @@ class AdminSupplierRoutes(Routes):
         **ADMIN,
     )
     def list_sku_sources(self, request):
-        auth.admin(request, self.config)
         return schemas.SkuSourcesList().dump({"items": self.supplier_rpc.sku_sourcing()})
 
     @api(
@@ -132,7 +128,6 @@ class AdminSupplierRoutes(Routes):
         **ADMIN,
     )
     def sku_sources(self, request, sku):
-        auth.admin(request, self.config)
         return schemas.SkuSources().dump(self.supplier_rpc.sku_sourcing(sku[:64]))
 
     @api(
@@ -144,17 +139,16 @@ class AdminSupplierRoutes(Routes):
         **ADMIN,
     )
     def issue_supplier_key(self, request, supplier_id):
-        actor = auth.admin(request, self.config)
+        actor = request.actor.audit
         return 201, schemas.NewSupplierKey().dump(self.supplier_rpc.issue_key(actor, supplier_id))
 
     @api("GET", ONE + "/keys", summary="A supplier's signing keys", response=schemas.SupplierKeys, **ADMIN)
     def list_supplier_keys(self, request, supplier_id):
-        auth.admin(request, self.config)
         return schemas.SupplierKeys().dump({"items": self.supplier_rpc.list_keys(supplier_id)})
 
     @api("DELETE", ONE + "/keys/<key_id>", summary="Revoke a signing key, for good", status=204, **ADMIN)
     def revoke_supplier_key(self, request, supplier_id, key_id):
-        actor = auth.admin(request, self.config)
+        actor = request.actor.audit
         self.supplier_rpc.revoke_key(actor, supplier_id, key_id[:64])
         return Response(status=204)
 
@@ -167,6 +161,5 @@ class AdminSupplierRoutes(Routes):
         **ADMIN,
     )
     def supplier_purchases(self, request):
-        auth.admin(request, self.config)
         query = query_args(request, schemas.PurchaseQuery())
         return schemas.PurchaseList().dump({"items": self.supplier_rpc.purchases(query.get("sku"), query["limit"])})

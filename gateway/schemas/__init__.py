@@ -52,6 +52,19 @@ from gateway.schemas.admin_risk import (  # noqa: F401
     RiskRuleVersions,
     RuleSet,
 )
+from gateway.schemas.admin_staff import (  # noqa: F401
+    ApiToken,
+    ApiTokens,
+    Me,
+    NewApiToken,
+    NewStaff,
+    PasswordChange,
+    SessionsEnded,
+    StaffChanges,
+    StaffList,
+    StaffMember,
+    StaffSessions,
+)
 from gateway.schemas.admin_suppliers import (  # noqa: F401
     NewSupplier,
     NewSupplierKey,

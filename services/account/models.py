@@ -6,7 +6,7 @@ made with the old credential."""
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, Text, func
+from sqlalchemy import ARRAY, BigInteger, DateTime, ForeignKey, Integer, LargeBinary, Text, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import service_metadata
@@ -47,6 +47,11 @@ class Staff(Base):
     totp_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # sign-in failures (migration 0003_staff): a run of failures locks the account for a while
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, server_default="0")
+    failing_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # a TOTP code is good once
 
 
 class Session(Base):
@@ -102,3 +107,28 @@ class Mail(Base):
     error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RecoveryCode(Base):
+    """A staff member's single-use recovery code (instead of a TOTP code), kept as its SHA-256."""
+
+    __tablename__ = "staff_recovery_codes"
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(BigInteger, ForeignKey(Staff.id))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StaffToken(Base):
+    """An API token for automation: a staff member's, scoped to roles that never exceed theirs,
+    kept as its SHA-256; it stops with its revocation or its owner's disabling."""
+
+    __tablename__ = "staff_tokens"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    staff_id: Mapped[int] = mapped_column(BigInteger, ForeignKey(Staff.id))
+    name: Mapped[str] = mapped_column(Text)
+    roles: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -207,10 +207,13 @@ def on_order_settled(session: Session, envelope: dict[str, Any], counters: Count
 def set_rules(session: Session, actor: str, rule_set: dict[str, Any]) -> dict[str, Any]:
     session.execute(text("SELECT pg_advisory_xact_lock(hashtext('risk.rule_sets'))"))
     version = (session.scalar(select(func.max(RuleSet.version))) or 0) + 1
+    before = session.scalar(select(RuleSet.rules).where(RuleSet.version == version - 1))
     row = RuleSet(version=version, rules=rule_set, actor=actor)
     session.add(row)
     session.flush()
-    audit.record(session, actor, "risk.rules.set", str(version), {"rules": rule_set})
+    audit.record(
+        session, actor, "risk.rules.set", str(version), {"rules": rule_set, "before": before, "after": rule_set}
+    )
     return rules_view(session)
 
 

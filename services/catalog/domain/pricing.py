@@ -108,6 +108,7 @@ def quote_with_product(
 
 def set_level_price(session: Session, actor: str, sku: str, level: str, price: int | None) -> dict[str, Any]:
     active_product(session, sku)
+    before = session.scalar(select(LevelPrice.price).where(LevelPrice.sku == sku, LevelPrice.level == level))
     if price is None:
         session.execute(delete(LevelPrice).where(LevelPrice.sku == sku, LevelPrice.level == level))
     else:
@@ -116,7 +117,8 @@ def set_level_price(session: Session, actor: str, sku: str, level: str, price: i
             .values(sku=sku, level=level, price=price)
             .on_conflict_do_update(index_elements=["sku", "level"], set_={"price": price})
         )
-    audit.record(session, actor, "level_price.set", sku, {"level": level, "price": price})
+    data = {"level": level, "price": price, "before": {"price": before}, "after": {"price": price}}
+    audit.record(session, actor, "level_price.set", sku, data)
     return {"sku": sku, "level": level, "price": price}
 
 

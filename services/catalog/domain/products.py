@@ -118,7 +118,9 @@ def update_product(session: Session, actor: str, sku: str, fields: dict[str, Any
     if product is None:
         raise NotFound("no such product", {"sku": sku})
     changes = dict(fields)
+    before = {key: getattr(product, key) for key in changes if key != "category"}
     if "category" in changes:
+        before["category_id"] = product.category_id
         product.category_id = category_id(session, changes.pop("category"))
     for key, value in changes.items():
         setattr(product, key, value)
@@ -127,7 +129,7 @@ def update_product(session: Session, actor: str, sku: str, fields: dict[str, Any
             "min_quantity above max_quantity", {"fields": {"min_quantity": ["must not be above max_quantity"]}}
         )
     session.flush()
-    audit.record(session, actor, "product.update", sku, fields)
+    audit.record(session, actor, "product.update", sku, {**fields, "before": before, "after": fields})
     view = _admin_view(session, sku)
     outbox.add(session, "product_updated", view)
     return view

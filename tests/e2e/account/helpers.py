@@ -1,7 +1,10 @@
-"""Buyers through the gateway: sign up, read their mail from the test SMTP sink, sign in."""
+"""Accounts through the gateway: buyers (sign up, read their mail from the test SMTP sink, sign
+in) and the staff tests' look at the rows the services left."""
 
 import re
 from email import message_from_bytes, policy
+
+from sqlalchemy import create_engine, text
 
 from services.common.testing import unique, wait_until
 from tests.e2e.helpers import Api
@@ -44,3 +47,27 @@ def link_token(folder, address, subject_part, path):
     """The token of the newest one-time link mailed to `address` (waits for the mail)."""
     body = wait_until(lambda: mails_to(folder, address, subject_part), timeout=15, message=f"a mail to {address}")[-1]
     return re.search(rf"{re.escape(path)}\?token=([A-Za-z0-9_-]+)", body).group(1)
+
+
+def rows(config, sql, **params):
+    engine = create_engine(config["DATABASE_URL"])
+    try:
+        with engine.begin() as conn:
+            result = conn.execute(text(sql), params)
+            return [tuple(r) for r in result] if result.returns_rows else []
+    finally:
+        engine.dispose()
+
+
+def audit(config, schema, action, subject=None):
+    where = "action = :action" + (" AND subject = :subject" if subject is not None else "")
+    return rows(
+        config,
+        f"SELECT actor, data FROM {schema}.audit WHERE {where} ORDER BY id",
+        action=action,
+        subject=subject,
+    )
+
+
+def csrf_header(api):
+    return {"X-CSRF-Token": re.search(r'<meta name="csrf-token" content="([^"]+)"', api.get("/admin").text).group(1)}

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from services.common.testing import unique
 from tests.e2e.browser.helpers import DESKTOP, PHONE, shoot
+from tests.e2e.helpers import new_staff, totp_code
 from tests.e2e.purchase.helpers import buy, card_product, pay, wait_status
 from tests.e2e.risk.helpers import REVIEW_BIG
 
@@ -97,18 +98,53 @@ def test_a_sold_out_product_cannot_be_bought(new_context, admin, api):
     expect(page.locator(f'a[href="/products/{last}"] .stock')).to_have_text("已售罄")
 
 
-def signed_in_console(new_context):
+def signed_in_console(new_context, api):
+    """A console signed in as a new owner, who sets up TOTP as at a first sign-in."""
+    member = new_staff(api, "owner")
     page = new_context(DESKTOP).new_page()
     page.goto("/admin")
     expect(page).to_have_url(re.compile(r"/admin/login$"))
-    page.locator('input[name="token"]').fill("dev-admin-token")
+    page.locator('input[name="email"]').fill(member["email"])
+    page.locator('input[name="password"]').fill(member["password"])
     page.locator("form.login button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/admin/enrol$"))
+    expect(page.locator('figure.qr img[src^="data:image"]')).to_be_visible()
+    member["secret"] = page.locator("#totp-secret").inner_text()
+    page.locator('input[name="code"]').fill(totp_code(member))
+    page.locator("#enrol button[type=submit]").click()
+    expect(page.locator("[data-recovery-code]")).to_have_count(10)
+    page.locator("#to-console").click()
     expect(page.locator("#sales-today")).to_be_visible()
+    page.member = member
     return page
 
 
+def test_a_staff_member_signs_in_with_totp(new_context, api):
+    page = signed_in_console(new_context, api)
+    shoot(page, "admin-dashboard-staff")
+    page.locator("form.logout button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/admin/login$"))
+    member = page.member
+    for code in ("000000", totp_code(member)):
+        page.locator('input[name="email"]').fill(member["email"])
+        page.locator('input[name="password"]').fill(member["password"])
+        page.locator('input[name="code"]').fill(code)
+        page.locator("form.login button[type=submit]").click()
+        if code == "000000":
+            expect(page.locator(".alert-error")).to_be_visible()
+    expect(page.locator("#sales-today")).to_be_visible()
+    page.goto("/admin/account")
+    page.locator('#new-token input[name="name"]').fill("ci")
+    page.locator('#new-token input[value="operator"]').check()
+    page.locator("#new-token button[type=submit]").click()
+    expect(page.locator("#issued-token code")).to_contain_text("kst_")
+    page.goto("/admin/staff")
+    expect(page.locator(f'tr[data-email="{member["email"]}"]')).to_be_visible()
+    shoot(page, "admin-staff")
+
+
 def test_an_admin_imports_codes_with_progress_and_refunds_an_order(new_context, api, tmp_path):
-    page = signed_in_console(new_context)
+    page = signed_in_console(new_context, api)
     shoot(page, "admin-dashboard")
 
     sku = unique("ADM")
@@ -171,7 +207,7 @@ def place_order(page, sku, contact, quantity=1):
 
 
 def test_an_admin_blacklists_a_contact_and_approves_a_held_order_that_then_pays(new_context, admin):
-    console = signed_in_console(new_context)
+    console = signed_in_console(new_context, admin)
     expect(console.locator("#risk-card a[href='/admin/risk']")).to_be_visible()
     blocked = f"{unique('blocked')}@example.com"
     try:

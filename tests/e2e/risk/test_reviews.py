@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from services.common.testing import unique, wait_until
-from tests.e2e.helpers import assert_error
+from tests.e2e.helpers import BOOTSTRAP_ACTOR, assert_error
 from tests.e2e.purchase.helpers import buy, card_product, order_of, pay, wait_status
 from tests.e2e.risk.helpers import REVIEW_BIG, audit_of, held, levels, risk_of
 
@@ -28,7 +28,7 @@ def test_review_approve_goes_on_to_payment_and_delivery(api, admin, rules, syste
     assert levels(admin, sku) == (1, 0, 2)
     assert_error(admin.post(f"/api/v1/admin/risk/reviews/{order['order_no']}/reject", json={}), 409, "conflict")
     rows = audit_of(system, order["order_no"])
-    assert rows == [("bootstrap-owner", "risk.review.approve", {"note": "known buyer"})]
+    assert rows == [(BOOTSTRAP_ACTOR, "risk.review.approve", {"note": "known buyer"})]
     timeline = admin.get(f"/api/v1/admin/orders/{order['order_no']}").json()["timeline"]
     assert [t["to"] for t in timeline][:4] == ["pending", "review", "reserving", "awaiting_payment"]
 
@@ -40,7 +40,7 @@ def test_review_reject_releases_the_reservation(api, admin, rules, system):
     done = wait_status(api, order, "rejected")
     assert done["reason"] == "not_accepted" and "risk" not in str(done) and "rule" not in str(done)
     wait_until(lambda: levels(admin, sku) == (3, 0, 0), message="the stock back")
-    assert audit_of(system, order["order_no"]) == [("bootstrap-owner", "risk.review.reject", {"note": None})]
+    assert audit_of(system, order["order_no"]) == [(BOOTSTRAP_ACTOR, "risk.review.reject", {"note": None})]
     assert risk_of(admin, order)["resolution"] == "rejected"
 
 

@@ -6,7 +6,7 @@ import requests
 from sqlalchemy import create_engine, text
 
 from services.common.testing import unique, wait_until
-from tests.e2e.helpers import assert_error
+from tests.e2e.helpers import BOOTSTRAP_ACTOR, assert_error
 from tests.e2e.purchase.helpers import buy, card_product, events_of, order_of, pay, wait_status
 from tests.e2e.risk.helpers import levels, risk_of
 
@@ -124,7 +124,7 @@ def test_a_rule_change_takes_effect_without_a_restart_and_is_versioned(api, admi
     assert buy(api, sku, contact=contact).json()["status"] == "awaiting_payment"
     before = admin.get("/api/v1/admin/risk/rules").json()["version"]
     changed = rules({"quantity": [{"category": "测试", "above": 1, "action": "reject", "score": 10}]})
-    assert changed["version"] == before + 1 and changed["actor"] == "bootstrap-owner"
+    assert changed["version"] == before + 1 and changed["actor"] == BOOTSTRAP_ACTOR
     assert buy(api, sku, quantity=1, contact=contact).json()["status"] == "awaiting_payment"  # at the boundary
     rejected = buy(api, sku, quantity=2, contact=contact).json()  # above it
     assert rejected["status"] == "rejected"

@@ -46,7 +46,9 @@ def test_the_queue_shows_a_held_order_and_approving_it_moves_it_on_to_payment(ap
     after = console.get(approved.headers["Location"])
     assert "alert-ok" in after.text and order["order_no"] in after.text and section(after, order["order_no"]) is None
     assert wait_status(api, order, "awaiting_payment")["status"] == "awaiting_payment"
-    assert audit_of(system, order["order_no"]) == [("bootstrap-owner", "risk.review.approve", {"note": "known buyer"})]
+    assert audit_of(system, order["order_no"]) == [
+        (console.staff["actor"], "risk.review.approve", {"note": "known buyer"})
+    ]
 
     again = console.post(f"/admin/risk/reviews/{order['order_no']}", data={"action": "reject", "csrf": csrf_of(page)})
     assert again.status_code == 409 and "alert-error" in again.text and "already approved" in again.text
@@ -62,7 +64,7 @@ def test_rejecting_in_the_console_releases_the_reservation(api, admin, rules, sy
     assert rejected.status_code == 200 and "alert-ok" in rejected.text
     assert wait_status(api, order, "rejected")["reason"] == "not_accepted"
     wait_until(lambda: levels(admin, sku) == (3, 0, 0), message="the stock back")
-    assert audit_of(system, order["order_no"]) == [("bootstrap-owner", "risk.review.reject", {"note": None})]
+    assert audit_of(system, order["order_no"]) == [(console.staff["actor"], "risk.review.reject", {"note": None})]
 
 
 def test_a_visitor_who_is_not_signed_in_is_sent_to_sign_in_and_changes_nothing(api, admin, rules):
@@ -128,7 +130,7 @@ def test_the_rule_editor_saves_a_new_version_and_refuses_a_bad_rule_set(admin, r
     )
     assert saved.status_code == 303
     now = admin.get("/api/v1/admin/risk/rules").json()
-    assert now["version"] == before["version"] + 1 and now["actor"] == "bootstrap-owner"
+    assert now["version"] == before["version"] + 1 and now["actor"] == console.staff["actor"]
     assert now["rules"]["amount"][0]["above"] == 150000 and now["rules"]["review_score"] == 40
     shown = console.get(saved.headers["Location"])
     assert "alert-ok" in shown.text and "<code>above=1500.00</code>" in shown.text and "人工审核" in shown.text
@@ -165,7 +167,7 @@ def test_blacklist_and_allowlist_entries_are_added_shown_and_deleted(api, admin,
     )
     assert added.status_code == 303
     entry = next(e for e in entries("blacklist") if e["value"] == contact)
-    assert entry["kind"] == "contact" and entry["note"] == "chargebacks" and entry["actor"] == "bootstrap-owner"
+    assert entry["kind"] == "contact" and entry["note"] == "chargebacks" and entry["actor"] == console.staff["actor"]
     listed = console.get(added.headers["Location"])
     assert f'id="blacklist-{entry["id"]}"' in listed.text and "alert-ok" in listed.text
     duplicate = console.post("/admin/risk/lists/blacklist", data={"kind": "contact", "value": contact, "csrf": csrf})

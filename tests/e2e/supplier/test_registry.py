@@ -5,7 +5,7 @@ its credentials never come back out."""
 import pytest
 
 from services.common.testing import unique
-from tests.e2e.helpers import Api, assert_error
+from tests.e2e.helpers import BOOTSTRAP_ACTOR, Api, assert_error
 from tests.e2e.supplier.helpers import (
     DOCUMENTS,
     approved,
@@ -17,7 +17,7 @@ from tests.e2e.supplier.helpers import (
     mapped,
 )
 
-ACTOR = "bootstrap-owner"
+ACTOR = BOOTSTRAP_ACTOR
 
 
 def test_a_supplier_is_registered_approved_enabled_keyed_and_sources_a_sku(admin, db):
