@@ -152,6 +152,9 @@ class Route(NamedTuple):
     content: str
     admin: bool
     signed: bool = False  # a machine-to-machine call signed with a key (DESIGN §7)
+    errors: tuple = ()  # statuses the handler answers beyond those every route of its kind has (409, 429, ...)
+    headers: tuple = ()  # request headers it reads: (name, required, description)
+    bodies: object = None  # {content type: OpenAPI schema} of a body that is not one JSON schema
 
 
 ROUTES: list[Route] = []
@@ -171,14 +174,33 @@ def api(
     content="application/json",
     admin=False,
     signed=False,
+    errors=(),
+    headers=(),
+    bodies=None,
 ):
-    """`@api("GET", "/api/v1/products/<sku>", summary=..., response=schemas.Product)`."""
+    """`@api("GET", "/api/v1/products/<sku>", summary=..., response=schemas.Product)`. `errors`
+    names the statuses the handler may answer that /openapi.json cannot infer (409, 429, a 404
+    of a resource named in the body); `headers` the request headers it reads."""
 
     def decorate(fn):
         path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", url)
         ROUTES.append(
             Route(
-                method, path, fn.__name__, summary, body, query, response, status, tuple(tags), content, admin, signed
+                method,
+                path,
+                fn.__name__,
+                summary,
+                body,
+                query,
+                response,
+                status,
+                tuple(tags),
+                content,
+                admin,
+                signed,
+                tuple(errors),
+                tuple(headers),
+                bodies,
             )
         )
         return JsonHttpHandler.decorator(method, url, max_body=max_body)(fn)

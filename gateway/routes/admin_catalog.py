@@ -4,6 +4,17 @@ from gateway.routes import Routes
 
 IMPORT_MAX_BODY = 256 << 20
 ADMIN = {"tags": ["admin"], "admin": True}
+CODES = {"type": "string", "description": "one code per line, `code` or `code<separator>secret[<separator>expires_on]`"}
+IMPORT_BODIES = {  # gateway/imports.py: nothing else is parsed
+    "text/plain": {"schema": CODES},
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "required": ["file"],
+            "properties": {"file": {"type": "string", "format": "binary", "description": CODES["description"]}},
+        }
+    },
+}
 
 
 class AdminCatalogRoutes(Routes):
@@ -12,7 +23,7 @@ class AdminCatalogRoutes(Routes):
         "/api/v1/admin/products",
         summary="Create a product",
         body=schemas.NewProduct,
-        response=schemas.Product,
+        response=schemas.AdminProduct,
         status=201,
         **ADMIN,
     )
@@ -21,7 +32,7 @@ class AdminCatalogRoutes(Routes):
         fields = json_body(request, schemas.NewProduct())
         created = self.catalog_rpc.create_product(actor, fields)
         cache.invalidate_catalog()
-        return 201, schemas.Product().dump(created)
+        return 201, schemas.AdminProduct().dump(created)
 
     @api(
         "PATCH",
@@ -141,6 +152,7 @@ class AdminCatalogRoutes(Routes):
         summary="Bulk import codes (text/plain or a file)",
         query=schemas.ImportQuery,
         response=schemas.ImportResult,
+        bodies=IMPORT_BODIES,
         max_body=IMPORT_MAX_BODY,
         **ADMIN,
     )
