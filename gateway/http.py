@@ -76,6 +76,8 @@ class JsonWsgiApp(WsgiApp):
             limit = provider.max_body or self.server.max_body
             if (request.content_length or 0) > limit:
                 raise RequestEntityTooLarge()
+            if request.mimetype == "multipart/form-data" and not getattr(provider, "multipart", False):
+                raise UnsupportedMediaType()  # werkzeug 2.3's multipart parser only where a route needs it
             request.body_limit = limit
             request.max_content_length = limit + 1  # werkzeug stops a stream at this silently
             request.path_values = values
@@ -111,8 +113,9 @@ class JsonWebServer(WebServer):
 class JsonHttpHandler(HttpRequestHandler):
     server = JsonWebServer()
 
-    def __init__(self, method, url, max_body=None, **kwargs):
+    def __init__(self, method, url, max_body=None, multipart=False, **kwargs):
         self.max_body = max_body
+        self.multipart = multipart  # docs/security.md: the one route that parses multipart declares it
         # the caller's mistakes are answered, not logged as our errors
         kwargs.setdefault("expected_exceptions", (DomainError, ValidationError, HTTPException))
         super().__init__(method, url, **kwargs)
@@ -203,7 +206,8 @@ def api(
                 bodies,
             )
         )
-        return JsonHttpHandler.decorator(method, url, max_body=max_body)(fn)
+        multipart = bodies is not None and "multipart/form-data" in bodies
+        return JsonHttpHandler.decorator(method, url, max_body=max_body, multipart=multipart)(fn)
 
     return decorate
 

@@ -70,6 +70,7 @@ class AdminCatalogRoutes(Routes):
         body=schemas.Category,
         response=schemas.Category,
         status=201,
+        errors=(404,),  # an unknown parent
         **ADMIN,
     )
     def create_category(self, request):

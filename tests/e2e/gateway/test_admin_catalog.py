@@ -169,3 +169,10 @@ def test_an_inactive_product_in_a_new_category_is_created(api, admin):
     categories = [c["name"] for c in admin.get("/api/v1/admin/categories").json()["items"]]
     assert product["category"] in categories
     assert admin.post("/api/v1/admin/products", json=product).status_code == 409  # it exists
+
+
+def test_multipart_is_parsed_by_the_import_route_only(api, admin, sku):
+    files = {"file": ("codes.txt", b"M1\nM2\n", "text/plain")}
+    assert admin.post(f"/api/v1/admin/products/{sku}/codes", files=files).json()["imported"] == 2
+    for path in ("/api/v1/orders", "/admin/login", f"/products/{sku}"):
+        assert_error(api.post(path, files={"csrf": ("x", b"x")}), 415, "unsupported_media_type")
