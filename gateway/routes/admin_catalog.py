@@ -23,7 +23,7 @@ class AdminCatalogRoutes(Routes):
         "/api/v1/admin/products",
         summary="Create a product",
         body=schemas.NewProduct,
-        response=schemas.AdminProduct,
+        response=schemas.Product,
         status=201,
         **ADMIN,
     )
@@ -32,7 +32,7 @@ class AdminCatalogRoutes(Routes):
         fields = json_body(request, schemas.NewProduct())
         created = self.catalog_rpc.create_product(actor, fields)
         cache.invalidate_catalog()
-        return 201, schemas.AdminProduct().dump(created)
+        return 201, schemas.Product().dump(created)  # DESIGN §6: the product's public fields
 
     @api(
         "PATCH",
