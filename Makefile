@@ -90,8 +90,11 @@ test-e2e: deps-check
 chaos: deps-check
 	$(PY) -m pytest tests/e2e/failures -s --amqp-uri=$(KAMENG_AMQP_URI) --rabbit-api-uri=$(RABBIT_API_URI) $(PYTEST_ARGS)
 
-audit: venv
+# The audit chain's integrity, then pip-audit over .venv against the local advisory snapshot
+# ADVISORY_DB (default var/advisories/pypi; skipped with a message when there is none: never the network).
+audit: venv tools
 	$(PY) -m services.audit.integrity $(DAYS)
+	$(TOOLS)/bin/python tools/audit_deps.py
 
 backup: venv
 	$(PY) -m tools.backup dump $(or $(BACKUP_DIR),var/backups)

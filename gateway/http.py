@@ -77,6 +77,8 @@ class JsonWsgiApp(WsgiApp):
             limit = provider.max_body or self.server.max_body
             if (request.content_length or 0) > limit:
                 raise RequestEntityTooLarge()
+            if request.mimetype == "multipart/form-data" and not getattr(provider, "multipart", False):
+                raise UnsupportedMediaType()  # werkzeug 2.3's multipart parser only where a route needs it
             request.body_limit = limit
             request.max_content_length = limit + 1  # werkzeug stops a stream at this silently
             request.path_values = values
@@ -112,8 +114,9 @@ class JsonWebServer(WebServer):
 class JsonHttpHandler(HttpRequestHandler):
     server = JsonWebServer()
 
-    def __init__(self, method, url, max_body=None, **kwargs):
+    def __init__(self, method, url, max_body=None, multipart=False, **kwargs):
         self.max_body = max_body
+        self.multipart = multipart  # docs/security.md: the one route that parses multipart declares it
         # the caller's mistakes are answered, not logged as our errors
         kwargs.setdefault("expected_exceptions", (DomainError, ValidationError, HTTPException))
         super().__init__(method, url, **kwargs)
@@ -154,6 +157,9 @@ class Route(NamedTuple):
     admin: bool
     signed: bool = False  # a machine-to-machine call signed with a key (DESIGN §7)
     roles: tuple = ()  # an admin route's roles (gateway/auth.py); every admin route has some
+    errors: tuple = ()  # statuses the handler answers beyond those every route of its kind has (409, 429, ...)
+    headers: tuple = ()  # request headers it reads: (name, required, description)
+    bodies: object = None  # {content type: OpenAPI schema} of a body that is not one JSON schema
 
 
 ROUTES: list[Route] = []
@@ -173,20 +179,42 @@ def api(
     content="application/json",
     signed=False,
     roles=(),
+    errors=(),
+    headers=(),
+    bodies=None,
 ):
     """`@api("GET", "/api/v1/products/<sku>", summary=..., response=schemas.Product)`. An admin
     route names the roles that may call it, `roles=auth.CATALOG`: the caller is resolved and
-    checked before the handler runs, which finds the `auth.Actor` on `request.actor`."""
+    checked before the handler runs, which finds the `auth.Actor` on `request.actor`. `errors`
+    names the statuses the handler may answer that /openapi.json cannot infer (409, 429, a 404
+    of a resource named in the body); `headers` the request headers it reads."""
 
     def decorate(fn):
         path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", url)
         if path.startswith("/api/v1/admin") and not roles:
             raise ValueError(f"{method} {path}: an admin route must declare its roles")
         route = Route(
-            method, path, fn.__name__, summary, body, query, response, status, tuple(tags), content, bool(roles), signed
+            method,
+            path,
+            fn.__name__,
+            summary,
+            body,
+            query,
+            response,
+            status,
+            tuple(tags),
+            content,
+            bool(roles),
+            signed,
+            tuple(roles),
+            tuple(errors),
+            tuple(headers),
+            bodies,
         )
-        ROUTES.append(route._replace(roles=tuple(roles)))
-        return JsonHttpHandler.decorator(method, url, max_body=max_body)(with_roles(fn, roles) if roles else fn)
+        ROUTES.append(route)
+        multipart = bodies is not None and "multipart/form-data" in bodies
+        handler = with_roles(fn, roles) if roles else fn
+        return JsonHttpHandler.decorator(method, url, max_body=max_body, multipart=multipart)(handler)
 
     return decorate
 

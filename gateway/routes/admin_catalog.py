@@ -4,6 +4,17 @@ from gateway.routes import Routes
 
 IMPORT_MAX_BODY = 256 << 20
 ADMIN = {"tags": ["admin"], "roles": auth.CATALOG}
+CODES = {"type": "string", "description": "one code per line, `code` or `code<separator>secret[<separator>expires_on]`"}
+IMPORT_BODIES = {  # gateway/imports.py: nothing else is parsed
+    "text/plain": {"schema": CODES},
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "required": ["file"],
+            "properties": {"file": {"type": "string", "format": "binary", "description": CODES["description"]}},
+        }
+    },
+}
 
 
 class AdminCatalogRoutes(Routes):
@@ -21,7 +32,7 @@ class AdminCatalogRoutes(Routes):
         fields = json_body(request, schemas.NewProduct())
         created = self.catalog_rpc.create_product(actor, fields)
         cache.invalidate_catalog()
-        return 201, schemas.Product().dump(created)
+        return 201, schemas.Product().dump(created)  # DESIGN §6: the product's public fields
 
     @api(
         "PATCH",
@@ -58,6 +69,7 @@ class AdminCatalogRoutes(Routes):
         body=schemas.Category,
         response=schemas.Category,
         status=201,
+        errors=(404,),  # an unknown parent
         **ADMIN,
     )
     def create_category(self, request):
@@ -146,6 +158,7 @@ class AdminCatalogRoutes(Routes):
         summary="Bulk import codes (text/plain or a file)",
         query=schemas.ImportQuery,
         response=schemas.ImportResult,
+        bodies=IMPORT_BODIES,
         max_body=IMPORT_MAX_BODY,
         **ADMIN,
     )

@@ -5,6 +5,11 @@ from services.common.errors import InvalidInput, NotFound
 
 ADMIN = {"tags": ["admin"], "roles": auth.ORDERS}
 REFUNDS = {"tags": ["admin"], "roles": auth.MONEY}
+ORDER_TOKEN = (
+    "X-Order-Token",
+    True,
+    "the create answer's token; a wrong or missing one is a 404 like an unknown order",
+)
 
 
 def idempotency_key(request):
@@ -23,6 +28,8 @@ class OrderRoutes(Routes):
         response=schemas.CreatedOrder,
         status=201,
         tags=["orders"],
+        errors=(403, 404, 409, 422, 429),  # real name; unknown SKU; stock, coupon; Idempotency-Key reused
+        headers=(("Idempotency-Key", False, "a replay with the same key and body answers as the first time"),),
     )
     def create_order(self, request):
         self.limit("orders", request)
@@ -48,6 +55,14 @@ class OrderRoutes(Routes):
         query=schemas.OrderWait,
         response=schemas.Order,
         tags=["orders"],
+        errors=(429,),
+        headers=(
+            (
+                "X-Order-Token",
+                True,
+                "the token of the create answer; a wrong or missing one is a 404 like an unknown order",
+            ),
+        ),
     )
     def get_order(self, request, order_no):
         self.limit("lookup", request)
@@ -69,6 +84,14 @@ class OrderRoutes(Routes):
         summary="Cancel before payment (X-Order-Token)",
         response=schemas.Order,
         tags=["orders"],
+        errors=(409, 429),  # paid already
+        headers=(
+            (
+                "X-Order-Token",
+                True,
+                "the token of the create answer; a wrong or missing one is a 404 like an unknown order",
+            ),
+        ),
     )
     def cancel_order(self, request, order_no):
         self.limit("lookup", request)
@@ -79,7 +102,9 @@ class OrderRoutes(Routes):
         "POST",
         "/api/v1/payments/sandbox/<payment_no>/pay",
         summary="Sandbox channel: pay (dev and tests only)",
+        response=schemas.SandboxPaid,
         tags=["payments"],
+        errors=(429,),
     )
     def sandbox_pay(self, request, payment_no):
         if not self.config.get("SANDBOX_PAYMENTS"):

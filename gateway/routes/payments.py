@@ -34,9 +34,39 @@ NOTIFY = (
     'or `fail`; alipay: `success` or `failure`; wechat: 204, or 400 with `{"code": "FAIL", "message"}`)'
 )
 
+NOTIFY_ERRORS = (
+    204,  # wechat: verified
+    429,
+    (
+        400,
+        {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {"$ref": "#/components/schemas/Error"},
+                        {
+                            "type": "object",
+                            "description": "wechat: not verified",
+                            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                            "required": ["code", "message"],
+                        },
+                    ]
+                }
+            }
+        },
+    ),
+)
+
 
 class PaymentRoutes(Routes):
-    @api("POST", "/api/v1/payments/<channel>/notify", content="text/plain", tags=["payments"], summary=NOTIFY)
+    @api(
+        "POST",
+        "/api/v1/payments/<channel>/notify",
+        content="text/plain",
+        tags=["payments"],
+        summary=NOTIFY,
+        errors=NOTIFY_ERRORS,
+    )
     def payment_notify(self, request, channel):
         return self.channel_notify(request, channel)
 
@@ -46,6 +76,7 @@ class PaymentRoutes(Routes):
         content="text/plain",
         tags=["payments"],
         summary=NOTIFY + " (epay also notifies by GET)",
+        errors=NOTIFY_ERRORS,
     )
     def payment_notify_get(self, request, channel):
         return self.channel_notify(request, channel)

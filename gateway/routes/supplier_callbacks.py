@@ -18,7 +18,12 @@ CALLBACK = (
 
 class SupplierCallbackRoutes(Routes):
     @api(
-        "POST", "/api/v1/supplier/callback/<int:supplier_id>", content="text/plain", tags=["supplier"], summary=CALLBACK
+        "POST",
+        "/api/v1/supplier/callback/<int:supplier_id>",
+        content="text/plain",
+        tags=["supplier"],
+        summary=CALLBACK,
+        errors=(429,),
     )
     def supplier_callback(self, request, supplier_id):
         self.limit("notify", request)

@@ -106,6 +106,7 @@ from gateway.schemas.orders import (  # noqa: F401
     Refund,
     RefundedOrder,
     RefundInfo,
+    SandboxPaid,
     Transition,
 )
 from gateway.schemas.pages import BuyerOrder  # noqa: F401

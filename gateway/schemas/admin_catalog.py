@@ -1,10 +1,10 @@
 """The catalog's admin API (gateway/routes/admin_catalog.py) and its console pages. The gateway's own
 HTTP schemas: the catalog checks its rules again on its side."""
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from gateway.schemas.catalog import Product
-from gateway.schemas.common import CURRENCY, QUANTITY, SKU, Money
+from gateway.schemas.common import CURRENCY, QUANTITY, SKU, Money, Timestamp
 
 
 class ProductChanges(Schema):
@@ -70,6 +70,8 @@ class LevelPriceSet(Schema):
 
 
 class Promotion(Schema):
+    ONE_OF = (("percent_off", "price"),)  # a discount or a price, never both (/openapi.json: oneOf)
+
     id = fields.Integer(dump_only=True)
     sku = fields.String(dump_only=True)
     name = fields.String(required=True, validate=validate.Length(1, 100))
@@ -83,9 +85,15 @@ class Promotion(Schema):
     starts = fields.String(validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$"), metadata={"example": "20:00"})
     ends = fields.String(validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$"), metadata={"example": "22:00"})
     timezone = fields.String(validate=validate.Length(1, 64), metadata={"example": "Asia/Shanghai"})
-    valid_from = fields.String(allow_none=True, validate=validate.Length(max=40))
-    valid_until = fields.String(allow_none=True, validate=validate.Length(max=40))
+    valid_from = Timestamp(allow_none=True, validate=validate.Length(max=40))
+    valid_until = Timestamp(allow_none=True, validate=validate.Length(max=40))
     active = fields.Boolean(dump_only=True)
+
+    @validates_schema
+    def one_of(self, data, **kwargs):
+        for group in self.ONE_OF:
+            if sum(data.get(name) is not None for name in group) != 1:
+                raise ValidationError(f"exactly one of {', '.join(group)}", group[0])
 
 
 class StockLevel(Schema):

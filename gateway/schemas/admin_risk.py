@@ -4,6 +4,8 @@ same 400 `validation_error`), so the gateway keeps no copy of its rules."""
 
 from marshmallow import Schema, fields, validate
 
+from gateway.schemas.common import Timestamp
+
 
 def _rules(most):
     return fields.List(
@@ -48,10 +50,10 @@ class RiskDecision(Schema):
     rules_version = fields.Integer(allow_none=True)
     signals = fields.Dict()
     at = fields.String()
-    hold_until = fields.String(allow_none=True)
+    hold_until = Timestamp(allow_none=True)
     resolution = fields.String(allow_none=True)
     reviewed_by = fields.String(allow_none=True)
-    reviewed_at = fields.String(allow_none=True)
+    reviewed_at = Timestamp(allow_none=True)
     note = fields.String(allow_none=True)
 
 

@@ -5,7 +5,7 @@ copy of its rules. Money is a decimal string, as everywhere in the API."""
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from gateway.schemas.common import Money
+from gateway.schemas.common import Money, Timestamp
 
 DATE = validate.Regexp(r"^\d{4}-\d{2}-\d{2}$", error="a date, YYYY-MM-DD")
 
@@ -81,11 +81,11 @@ class Supplier(Schema):
     valid_until = fields.String(allow_none=True, metadata={"format": "date"})
     expires_in_days = fields.Integer(allow_none=True, metadata={"description": "negative once past"})
     reviewer = fields.String(allow_none=True)
-    reviewed_at = fields.String(allow_none=True)
+    reviewed_at = Timestamp(allow_none=True)
     connection = fields.Nested(SupplierConnection)
     circuit = fields.String(metadata={"enum": ["closed", "open", "half_open"]})
-    created_at = fields.String()
-    updated_at = fields.String()
+    created_at = Timestamp()
+    updated_at = Timestamp()
 
 
 class SupplierList(Schema):
@@ -102,7 +102,7 @@ class SupplierSourcing(Schema):
     enabled = fields.Boolean()
     hourly_cap = Money(allow_none=True)
     usable = fields.Boolean(metadata={"description": "the mapping is enabled and its supplier usable"})
-    updated_at = fields.String()
+    updated_at = Timestamp()
 
 
 class SupplierSourcingList(Schema):
@@ -128,8 +128,8 @@ class NewSupplierKey(Schema):
 class SupplierKey(Schema):
     key_id = fields.String()
     status = fields.String(metadata={"enum": ["active", "revoked"]})
-    created_at = fields.String()
-    revoked_at = fields.String(allow_none=True)
+    created_at = Timestamp()
+    revoked_at = Timestamp(allow_none=True)
 
 
 class SupplierKeys(Schema):

@@ -1,4 +1,7 @@
-"""What every area's schemas share: money as a decimal string, the one error shape, common bounds."""
+"""What every area's schemas share: money as a decimal string, timestamps, the one error shape,
+common bounds."""
+
+import datetime
 
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -21,6 +24,24 @@ class Money(fields.Field):
             return parse_minor(value)
         except ValueError:
             raise ValidationError('a decimal string such as "9.90"') from None
+
+
+def Timestamp(**kwargs):
+    """A timestamp in an answer: ISO 8601 in UTC with `Z` (DESIGN §6), as the services format it."""
+    kwargs.setdefault("metadata", {}).setdefault("format", "date-time")
+    return fields.String(**kwargs)
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """A timestamp in a request: ISO 8601 with an offset, loaded as UTC. A time that cannot be one
+    (an offset PostgreSQL refuses, a year outside 1..9999 once in UTC) is a validation error."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(datetime.UTC)
+        except OverflowError:
+            raise ValidationError("not a time in UTC years 1 to 9999") from None
 
 
 class ErrorDetail(Schema):

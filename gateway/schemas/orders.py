@@ -4,7 +4,7 @@ The states are the order service's (services/order/saga.py): no list of them her
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from gateway.schemas.admin_risk import RiskDecision
-from gateway.schemas.common import QUANTITY, SKU, Money
+from gateway.schemas.common import QUANTITY, SKU, Money, Timestamp, UtcDateTime
 
 CHANNELS = ["sandbox", "epay", "alipay", "wechat", "usdt"]
 
@@ -40,6 +40,11 @@ class OrderWait(Schema):
     wait = fields.Float(load_default=0, validate=validate.Range(0, MAX_WAIT_S))
 
 
+class SandboxPaid(Schema):
+    paid = fields.Boolean(required=True)
+    payment_no = fields.String(required=True)
+
+
 class Order(Schema):
     order_no = fields.String()
     status = fields.String(
@@ -47,7 +52,7 @@ class Order(Schema):
     )
     amount = Money()
     currency = fields.String()
-    expires_at = fields.String(metadata={"format": "date-time"})
+    expires_at = Timestamp()
     payment = fields.Nested(PaymentInfo, allow_none=True)
     sku = fields.String()
     quantity = fields.Integer()
@@ -76,10 +81,10 @@ class AdminOrder(Order):
     price_rule = fields.Dict()
     late = fields.Boolean()
     recharge_account = fields.String(allow_none=True)
-    created_at = fields.String()
-    paid_at = fields.String(allow_none=True)
-    completed_at = fields.String(allow_none=True)
-    codes_shown_at = fields.String(allow_none=True, metadata={"description": "when the buyer first saw the codes"})
+    created_at = Timestamp()
+    paid_at = Timestamp(allow_none=True)
+    completed_at = Timestamp(allow_none=True)
+    codes_shown_at = Timestamp(allow_none=True, metadata={"description": "when the buyer first saw the codes"})
     timeline = fields.List(fields.Nested(Transition))
     risk = fields.Nested(RiskDecision, allow_none=True, metadata={"description": "the risk decision and why"})
 
@@ -91,8 +96,8 @@ class OrderQuery(Schema):
     status = fields.String(validate=validate.Length(1, 32))
     contact = fields.String(validate=validate.Length(1, 254))
     sku = fields.String(validate=validate.Length(1, 64))
-    since = fields.AwareDateTime()
-    until = fields.AwareDateTime()
+    since = UtcDateTime()
+    until = UtcDateTime()
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
     before = fields.String(validate=validate.Length(1, 64))
 

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from gateway.schemas.common import Money
+from gateway.schemas.common import Money, Timestamp
 from gateway.schemas.orders import RefundInfo
 
 
@@ -33,8 +33,8 @@ class AdminRefund(RefundInfo):
     whole = fields.Boolean(metadata={"description": "the order's own refund (its saga), not a partial one"})
     attempts = fields.Integer()
     reason = fields.String()
-    created_at = fields.String()
-    finished_at = fields.String(allow_none=True)
+    created_at = Timestamp()
+    finished_at = Timestamp(allow_none=True)
 
 
 class PaymentNotification(Schema):
@@ -54,7 +54,7 @@ class AdminPayment(Schema):
     currency = fields.String()
     channel_trade_no = fields.String(allow_none=True)
     pay_url = fields.String(allow_none=True)
-    created_at = fields.String()
-    paid_at = fields.String(allow_none=True)
+    created_at = Timestamp()
+    paid_at = Timestamp(allow_none=True)
     refunds = fields.List(fields.Nested(AdminRefund))
     notifications = fields.List(fields.Nested(PaymentNotification))

@@ -107,7 +107,7 @@ def create_product(session: Session, actor: str, fields: dict[str, Any]) -> dict
         raise Conflict("a product with this SKU exists", {"sku": fields["sku"]})
     session.add(StockLevel(sku=fields["sku"], counted=fields["delivery"] == "card", available=0, reserved=0, sold=0))
     session.flush()
-    product = get_product(session, fields["sku"])
+    product = _admin_view(session, fields["sku"])  # an inactive product too (the public view hides it)
     audit.record(session, actor, "product.create", fields["sku"], fields)
     outbox.add(session, "product_created", product)
     return product

@@ -14,8 +14,11 @@ this address" directly, without running a node or scanning logs.
   it has KAMENG_USDT_CONFIRMATIONS confirmations; `settle` does the rest, as for every channel.
 - The chain client is pluggable (KAMENG_USDT_CHAIN_CLIENT): `trongrid` (the default, TronGrid's
   HTTP API through the one `Http` helper) or `module:attribute` naming an object with
-  `transfers(address, contract, since_ms) -> [{"txid", "to", "value"}]` (value in micro-USDT)
-  and `confirmations(txid) -> int`. Tests plug a fake chain there and nothing else.
+  `transfers(address, contract, since_ms) -> [{"txid", "to", "value", "contract"}]` (value in
+  micro-USDT, contract the token's own contract address: the watcher checks it equals
+  KAMENG_USDT_CONTRACT rather than trusting the query's filter) and `confirmations(txid) -> int`.
+  TronGrid's client reads every page (`fingerprint`), so a busy address cannot hide a payment
+  behind newer transfers. Tests plug a fake chain there and nothing else.
 - Refunds cannot be sent without a hot wallet: they fail (`refund_failed`, reported) for a
   person to pay out.
 """
@@ -30,6 +33,8 @@ from services.payment.channels import ChannelError, Http, Misconfigured, Notice,
 from services.payment.models import Payment
 
 MICRO = 1_000_000
+PAGE_SIZE = 200  # TronGrid's largest page
+MAX_PAGES = 100  # 20,000 transfers since the oldest open payment: past that, refuse rather than guess
 OFFSETS = 9999  # unique part: 0.000001 .. 0.009999 USDT
 
 
@@ -55,21 +60,42 @@ class TronGrid:
         self.headers = {"TRON-PRO-API-KEY": api_key} if api_key else {}
 
     def transfers(self, address: str, contract: str, since_ms: int) -> list[dict[str, Any]]:
-        answer = self.http.json(
-            "GET",
-            f"{self.url}/v1/accounts/{address}/transactions/trc20",
-            headers=self.headers,
-            params={"only_to": "true", "contract_address": contract, "min_timestamp": since_ms, "limit": 200},
-        )
-        if answer.get("success") is False:
-            raise ChannelError("TronGrid refused the query")
+        """Every transfer to `address` since `since_ms`, page after page (TronGrid's `fingerprint`):
+        a busy address cannot push a payment off the first page."""
+        params: dict[str, Any] = {
+            "only_to": "true",
+            "contract_address": contract,
+            "min_timestamp": since_ms,
+            "limit": PAGE_SIZE,
+        }
+        transfers: list[dict[str, Any]] = []
+        for _ in range(MAX_PAGES):
+            answer = self.http.json(
+                "GET", f"{self.url}/v1/accounts/{address}/transactions/trc20", headers=self.headers, params=params
+            )
+            if answer.get("success") is False:
+                raise ChannelError("TronGrid refused the query")
+            transfers.extend(self._page(answer))
+            fingerprint = (answer.get("meta") or {}).get("fingerprint")
+            if not fingerprint:
+                return transfers
+            params = {**params, "fingerprint": fingerprint}
+        raise ChannelError(f"more than {MAX_PAGES * PAGE_SIZE} transfers to read: not deciding on a part of them")
+
+    @staticmethod
+    def _page(answer: dict[str, Any]) -> list[dict[str, Any]]:
         try:
             return [
-                {"txid": t["transaction_id"], "to": t["to"], "value": int(t["value"])}
+                {
+                    "txid": t["transaction_id"],
+                    "to": t["to"],
+                    "value": int(t["value"]),
+                    "contract": (t.get("token_info") or {}).get("address"),
+                }
                 for t in answer.get("data", [])
                 if t.get("type", "Transfer") == "Transfer"
             ]
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, AttributeError):
             raise ChannelError("TronGrid answered a malformed transfer") from None
 
     def confirmations(self, txid: str) -> int:
@@ -115,7 +141,11 @@ class Usdt:
             return None
         since_ms = int(payment.created_at.timestamp() * 1000) - 60_000
         for transfer in self.chain.transfers(self.address, self.contract, since_ms):
-            if transfer["to"] == self.address and transfer["value"] == payment.chain_amount:
+            if (
+                transfer["to"] == self.address
+                and transfer.get("contract") == self.contract  # the token itself, not only the index's filter
+                and transfer["value"] == payment.chain_amount
+            ):
                 confirmed = self.chain.confirmations(transfer["txid"]) >= self.confirmations
                 return Notice(
                     payment_no=payment.payment_no, amount=payment.amount, trade_no=transfer["txid"], paid=confirmed

@@ -158,3 +158,21 @@ def test_stock_report(admin, sku):
     import_text(admin, sku, b"R1\nR2\n")
     row = next(r for r in admin.get("/api/v1/admin/stock").json()["items"] if r["sku"] == sku)
     assert (row["available"], row["reserved"], row["sold"], row["counted"]) == (2, 0, 0, True)
+
+
+def test_an_inactive_product_in_a_new_category_is_created(api, admin):
+    product = new_product(category=unique("新类"), active=False)
+    created = admin.post("/api/v1/admin/products", json=product)
+    assert created.status_code == 201, created.text
+    assert created.json()["sku"] == product["sku"] and created.json()["category"] == product["category"]
+    assert api.get(f"/api/v1/products/{product['sku']}").status_code == 404  # not sold while inactive
+    categories = [c["name"] for c in admin.get("/api/v1/admin/categories").json()["items"]]
+    assert product["category"] in categories
+    assert admin.post("/api/v1/admin/products", json=product).status_code == 409  # it exists
+
+
+def test_multipart_is_parsed_by_the_import_route_only(api, admin, sku):
+    files = {"file": ("codes.txt", b"M1\nM2\n", "text/plain")}
+    assert admin.post(f"/api/v1/admin/products/{sku}/codes", files=files).json()["imported"] == 2
+    for path in ("/api/v1/orders", "/admin/login", f"/products/{sku}"):
+        assert_error(api.post(path, files={"csrf": ("x", b"x")}), 415, "unsupported_media_type")

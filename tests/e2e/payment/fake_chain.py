@@ -25,7 +25,7 @@ class FakeChain:
     def transfers(self, address, contract, since_ms):
         self.asked += 1
         return [
-            {"txid": t["txid"], "to": t["to"], "value": t["value"]}
+            {"txid": t["txid"], "to": t["to"], "value": t["value"], "contract": t["contract"]}
             for t in self.transfers_
             if t["to"] == address and t["contract"] == contract
         ]
