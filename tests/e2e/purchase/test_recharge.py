@@ -9,7 +9,7 @@ from services.common.testing import unique, wait_until
 from services.order import saga
 from tests.e2e.helpers import start_system
 from tests.e2e.purchase.helpers import events_of, order_of, pay, wait_status
-from tests.integration.supplier.recharging import FAST, add_supplier, engine, sims  # noqa: F401 -- fixtures
+from tests.integration.supplier.recharging import FAST, add_supplier, sims  # noqa: F401 -- fixtures
 from tools import supplier_sim
 
 

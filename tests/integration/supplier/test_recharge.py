@@ -20,7 +20,6 @@ from tests.integration.supplier.recharging import (  # noqa: F401 -- fixtures
     attempts,
     circuit,
     ended,
-    engine,
     events,
     recharge,
     sims,
