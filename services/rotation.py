@@ -45,6 +45,7 @@ NOT_ENCRYPTED: dict[str, str] = {
     "order.idempotency_keys.request_hash": "SHA-256 of the request body",
     "order.lookup_passwords.password_hash": "scrypt of the buyer's query password",
     "account.sessions.token_hash": "SHA-256 of a session token",
+    "payment.notifications.sha256": "SHA-256 of a refused notification (repeats are counted on one row)",
 }
 
 
