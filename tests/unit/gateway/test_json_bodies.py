@@ -15,7 +15,7 @@ def nested(levels):
 
 @pytest.mark.parametrize("levels", [MAX_JSON_DEPTH + 2, 400, 5000])
 def test_deep_json_is_invalid_input(levels):
-    with pytest.raises(InvalidInput, match="nested deeper|malformed"):
+    with pytest.raises(InvalidInput, match=r"nested deeper|malformed"):
         parse_json(nested(levels))
 
 
