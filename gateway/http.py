@@ -45,10 +45,16 @@ def request_id(environ):
     return given if REQUEST_ID.match(given) else uuid.uuid4().hex
 
 
-def finish(response, rid, route):
+# behind TLS (an https KAMENG_PUBLIC_URL: the ingress terminates it), browsers are told to stay there
+HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
+def finish(response, rid, route, tls=False):
     response.headers["X-Request-Id"] = rid
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if tls:
+        response.headers.setdefault(*HSTS)
     if response.mimetype == "application/json":
         response.headers.setdefault("Cache-Control", "no-store")
     metrics.HTTP_RESPONSES.labels(route, str(response.status_code)).inc()
@@ -81,7 +87,7 @@ class JsonWsgiApp(WsgiApp):
             request.path_values = values
             response = provider.handle_request(request)
         except HTTPException as exc:
-            response = finish(errors.error_response(exc), rid, "unmatched")
+            response = finish(errors.error_response(exc), rid, "unmatched", self.server.tls)
         return response(environ, start_response)
 
 
@@ -96,6 +102,10 @@ class JsonWebServer(WebServer):
             self._sock.settimeout(None)
             self._serv = self.get_wsgi_server(self._sock, self.get_wsgi_app())
             self._gt = self.container.spawn_managed_thread(self.run)
+
+    @property
+    def tls(self):
+        return str(self.container.config.get("PUBLIC_URL", "")).startswith("https://")
 
     @property
     def max_body(self):
@@ -130,7 +140,7 @@ class JsonHttpHandler(HttpRequestHandler):
             response = self.response_from_result(done.wait())
         except Exception as exc:
             response = errors.error_response(exc)
-        return finish(response, context_data["correlation_id"], self.url)
+        return finish(response, context_data["correlation_id"], self.url, self.server.tls)
 
     def response_from_result(self, result):
         if isinstance(result, Response):

@@ -10,7 +10,7 @@ import pytest
 
 from gateway.http import ROUTES
 from services.common import logs
-from services.common.testing import wait_until
+from services.common.testing import free_port, wait_until
 from tests.e2e.helpers import assert_error, new_product
 
 
@@ -250,3 +250,18 @@ def test_json_nested_400_levels_is_400_and_logs_no_traceback(admin, path, caplog
     # (nameko notes an expected error at WARNING with its traceback; production logs
     # nameko.containers from ERROR up only: services/common/logs.py)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR] and "RecursionError" not in caplog.text
+
+
+def test_hsts_is_sent_behind_tls_only(config, runner_factory, api):
+    import requests
+
+    from gateway.service import GatewayService
+
+    assert "Strict-Transport-Security" not in api.get("/readyz").headers  # plain http: browsers ignore it anyway
+    tls = {**config, "PUBLIC_URL": "https://shop.example"}
+    host, port = "127.0.0.1", free_port()
+    tls.update(WEB_SERVER_ADDRESS=f"{host}:{port}")
+    runner_factory(tls, GatewayService).start()
+    for path in ("/readyz", "/no/such/page"):
+        response = requests.get(f"http://{host}:{port}{path}", timeout=10)
+        assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000"), path
