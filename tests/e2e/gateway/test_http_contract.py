@@ -265,3 +265,9 @@ def test_hsts_is_sent_behind_tls_only(config, runner_factory, api):
     for path in ("/readyz", "/no/such/page"):
         response = requests.get(f"http://{host}:{port}{path}", timeout=10)
         assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000"), path
+
+
+def test_metrics_are_not_served_to_what_came_through_the_ingress(api):
+    assert api.get("/metrics").status_code == 200  # Prometheus, scraping the pod
+    for header in ("X-Forwarded-For", "X-Real-IP", "Forwarded"):
+        assert_error(api.get("/metrics", headers={header: "203.0.113.9"}), 404, "not_found")
