@@ -271,3 +271,11 @@ def test_metrics_are_not_served_to_what_came_through_the_ingress(api):
     assert api.get("/metrics").status_code == 200  # Prometheus, scraping the pod
     for header in ("X-Forwarded-For", "X-Real-IP", "Forwarded"):
         assert_error(api.get("/metrics", headers={header: "203.0.113.9"}), 404, "not_found")
+
+
+@pytest.mark.parametrize("contact", ["a@[127.0.0.1]", "a@127.0.0.12"])
+def test_a_contact_at_an_ip_address_is_refused_at_order_creation(api, contact):
+    body = {"sku": "DEMO-NOPE", "quantity": 1, "contact": contact, "payment_channel": "sandbox"}
+    response = api.post("/api/v1/orders", json=body)
+    assert_error(response, 400, "validation_error")
+    assert "contact" in response.json()["error"]["details"]["fields"]
