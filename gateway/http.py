@@ -45,10 +45,16 @@ def request_id(environ):
     return given if REQUEST_ID.match(given) else uuid.uuid4().hex
 
 
-def finish(response, rid, route):
+# behind TLS (an https KAMENG_PUBLIC_URL: the ingress terminates it), browsers are told to stay there
+HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
+def finish(response, rid, route, tls=False):
     response.headers["X-Request-Id"] = rid
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if tls:
+        response.headers.setdefault(*HSTS)
     if response.mimetype == "application/json":
         response.headers.setdefault("Cache-Control", "no-store")
     metrics.HTTP_RESPONSES.labels(route, str(response.status_code)).inc()
@@ -84,7 +90,7 @@ class JsonWsgiApp(WsgiApp):
             request.path_values = values
             response = provider.handle_request(request)
         except HTTPException as exc:
-            response = finish(errors.error_response(exc), rid, "unmatched")
+            response = finish(errors.error_response(exc), rid, "unmatched", self.server.tls)
         return response(environ, start_response)
 
 
@@ -99,6 +105,10 @@ class JsonWebServer(WebServer):
             self._sock.settimeout(None)
             self._serv = self.get_wsgi_server(self._sock, self.get_wsgi_app())
             self._gt = self.container.spawn_managed_thread(self.run)
+
+    @property
+    def tls(self):
+        return str(self.container.config.get("PUBLIC_URL", "")).startswith("https://")
 
     @property
     def max_body(self):
@@ -134,7 +144,7 @@ class JsonHttpHandler(HttpRequestHandler):
             response = self.response_from_result(done.wait())
         except Exception as exc:
             response = errors.error_response(exc)
-        return finish(response, context_data["correlation_id"], self.url)
+        return finish(response, context_data["correlation_id"], self.url, self.server.tls)
 
     def response_from_result(self, result):
         if isinstance(result, Response):
@@ -238,29 +248,49 @@ def read_body(request):
     return data
 
 
+MAX_JSON_DEPTH = 32  # no request body nests deeper; a deeper one is refused before anything walks it
+
+
 def json_body(request, schema):
     """The request's JSON object, validated by `schema` (unknown fields rejected)."""
     if request.mimetype != "application/json":
         raise UnsupportedMediaType()
-    try:
-        data = json.loads(read_body(request) or b"null")
-    except (ValueError, RecursionError):
-        raise InvalidInput("malformed JSON") from None
+    data = parse_json(read_body(request))
     if not isinstance(data, dict):
         raise InvalidInput("the body must be a JSON object")
-    if _has_nul(data):
-        raise InvalidInput("NUL characters are not allowed")
     return schema.load(data)
 
 
-def _has_nul(value):
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+def parse_json(raw):
+    """A request body's JSON value (an empty body is null): InvalidInput (400) when it is not
+    JSON, nests deeper than MAX_JSON_DEPTH, or holds a NUL character. The one JSON parser of
+    request bodies: nothing recursive walks a value before its depth is known to be small."""
+    try:
+        data = json.loads(raw or b"null")
+    except (ValueError, RecursionError):  # RecursionError: far too deep for the parser itself
+        raise InvalidInput("malformed JSON") from None
+    check_shape(data)
+    return data
+
+
+def check_shape(value):
+    """Depth and NUL characters, without recursion (a deep value would exhaust the stack)."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise InvalidInput("NUL characters are not allowed")
+            continue
+        if not isinstance(item, (dict, list)):
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise InvalidInput(f"JSON nested deeper than {MAX_JSON_DEPTH} levels", {"max_depth": MAX_JSON_DEPTH})
+        if isinstance(item, dict):
+            pending.extend((k, depth) for k in item)
+            pending.extend((v, depth + 1) for v in item.values())
+        else:
+            pending.extend((v, depth + 1) for v in item)
 
 
 def query_args(request, schema):

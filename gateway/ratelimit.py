@@ -6,7 +6,9 @@ auth=20/m" (or "off");
 `auth` counts failed credentials of any kind (bearer tokens, console sessions, passwords, TOTP codes): a
 caller `peek`s before checking one (429 once over) and counts only when it was wrong. A fixed window per
 limit: INCR a key named after the limit, the client and the window, which expires with the window.
-Redis down: the request goes through (selling beats refusing), and that is logged."""
+Redis down: the request goes through (selling beats refusing), and that is logged — except for the
+limits in FAIL_CLOSED, which guard passwords (sign-in, finding orders by contact and password):
+without their counters they would allow unlimited guessing, so they answer 503 `unavailable`."""
 
 import logging
 import re
@@ -16,12 +18,13 @@ import redis
 from nameko.extensions import DependencyProvider
 
 from gateway.http import client_ip
-from services.common.errors import RateLimited
+from services.common.errors import RateLimited, Unavailable
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LIMITS = "orders=30/m,lookup=60/m,notify=600/m,supplier=600/m,contact_lookup=20/h,login=10/m,auth=20/m"
 UNITS = {"s": 1, "m": 60, "h": 3600}
+FAIL_CLOSED = frozenset({"login", "contact_lookup"})  # password guessing: refused when uncounted
 RULE = re.compile(r"^([a-z_]+)=(\d+)/([smh])$")
 
 
@@ -68,6 +71,9 @@ class Limiter:
             else:
                 used = int(self.client.get(key) or 0) + 1
         except redis.RedisError:
+            if name in FAIL_CLOSED:
+                log.warning("rate limits unavailable (Redis); %s refused until they are back", name)
+                raise Unavailable("try again in a moment", {"limit": name}) from None
             log.warning("rate limits unavailable (Redis); request let through")
             return
         if used > count:

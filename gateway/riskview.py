@@ -4,6 +4,8 @@ text read and its errors flattened, the time left in a review window."""
 import json
 from datetime import UTC, datetime
 
+from gateway.http import check_shape
+from services.common.errors import InvalidInput
 from services.common.money import format_minor
 
 # rule kinds in the order the rule set document (services/risk/rules.py) lists them
@@ -46,6 +48,10 @@ def parse_rules(text):
         return None, [f"malformed JSON: {getattr(exc, 'msg', exc)}{where}"]
     if not isinstance(document, dict):
         return None, ["the rule set must be a JSON object"]
+    try:
+        check_shape(document)
+    except InvalidInput as exc:
+        return None, [exc.message]
     return document, None
 
 

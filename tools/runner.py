@@ -85,6 +85,11 @@ def main(argv):
         sys.exit(f"unknown service(s): {', '.join(sorted(unknown))}; choose from {', '.join(ALL)}")
     settings = cfg.settings()
     logs.setup(settings.log_level)
+    try:
+        cfg.refuse_unsafe_production(settings)  # before anything starts: dev secrets or the sandbox
+    except SystemExit as refused:
+        log.critical("%s", refused)
+        raise
     config = cfg.nameko_config(settings)
     if settings.metrics_port and "gateway" not in names:
         start_http_server(settings.metrics_port)

@@ -5,7 +5,10 @@ from gateway.http import api
 from gateway.routes import Routes
 from services.common import rpc
 from services.common.config import SERVICES
+from services.common.errors import NotFound
 from services.common.metrics import exposition
+
+PROXIED = ("X-Forwarded-For", "X-Real-IP", "Forwarded")
 
 
 class OpsRoutes(Routes):
@@ -32,6 +35,10 @@ class OpsRoutes(Routes):
 
     @api("GET", "/metrics", summary="Prometheus metrics", tags=["ops"], content="text/plain")
     def metrics(self, request):
+        # Prometheus scrapes the pod itself; whatever came through a proxy (the ingress always
+        # sets X-Forwarded-For) is from outside, and the metrics are not for outside eyes
+        if any(h in request.headers for h in PROXIED):
+            raise NotFound("no such route", {})
         body, content_type = exposition()
         return Response(body, content_type=content_type)
 

@@ -2,13 +2,10 @@
 The gateway reads the signature headers and the JSON; the supplier service verifies the
 signature, then the batch, and answers."""
 
-import json
-
 from gateway import schemas
-from gateway.http import api, read_body
+from gateway.http import api, parse_json, read_body
 from gateway.routes import Routes
 from services.common import signing
-from services.common.errors import InvalidInput
 
 # 10,000 codes with their secrets and dates, as JSON (a code or secret may be up to 4 KiB long)
 PUSH_MAX_BODY = 16 << 20
@@ -28,13 +25,6 @@ def signed(request, body):
     return signing.read(request.headers, request.method, signed_path(request), body).to_dict()
 
 
-def json_value(body):
-    try:
-        return json.loads(body or b"null")
-    except (ValueError, RecursionError):
-        raise InvalidInput("malformed JSON") from None
-
-
 class SupplierApiRoutes(Routes):
     @api(
         "POST",
@@ -52,7 +42,7 @@ class SupplierApiRoutes(Routes):
         self.limit("supplier", request)
         body = read_body(request)
         auth = signed(request, body)
-        answer = self.supplier_rpc.push_inventory.timed(PUSH_TIMEOUT_S)(auth, json_value(body))
+        answer = self.supplier_rpc.push_inventory.timed(PUSH_TIMEOUT_S)(auth, parse_json(body))
         return 202, schemas.InventoryAccepted().dump(answer)
 
     @api(

@@ -5,6 +5,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from gateway.schemas.admin_risk import RiskDecision
 from gateway.schemas.common import QUANTITY, SKU, Money, Timestamp, UtcDateTime
+from services.common.addresses import named_domain
 
 CHANNELS = ["sandbox", "epay", "alipay", "wechat", "usdt"]
 
@@ -12,7 +13,7 @@ CHANNELS = ["sandbox", "epay", "alipay", "wechat", "usdt"]
 class NewOrder(Schema):
     sku = fields.String(required=True, validate=SKU)
     quantity = fields.Integer(required=True, strict=True, validate=QUANTITY)
-    contact = fields.Email(required=True, validate=validate.Length(max=254))
+    contact = fields.Email(required=True, validate=[validate.Length(max=254), named_domain])
     payment_channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     recharge_account = fields.String(validate=validate.Length(1, 64))
     coupon = fields.String(validate=validate.Length(1, 64))

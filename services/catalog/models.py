@@ -105,11 +105,22 @@ class Code(Base):
     secret: Mapped[bytes | None] = mapped_column(LargeBinary)  # Fernet token
     expires_on: Mapped[date | None] = mapped_column(Date)
     code_hash: Mapped[bytes] = mapped_column(LargeBinary)  # keyed hash, unique per SKU
+    hash_key: Mapped[str | None] = mapped_column(Text)  # id of the hash key that made code_hash
     status: Mapped[str] = mapped_column(Text, default="available")  # available | reserved | sold
     order_no: Mapped[str | None] = mapped_column(Text)
     import_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     sold_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class HashKey(Base):
+    """The key of the duplicate-code hash, recorded once, encrypted with the data keys (which a
+    rotation may replace): services/catalog/domain/hash_keys.py."""
+
+    __tablename__ = "hash_keys"
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    secret: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Reservation(Base):

@@ -4,8 +4,8 @@ from nameko.timer import timer
 
 from services.catalog import schemas
 from services.catalog.domain import codes, pricing, products, stock, supply
+from services.catalog.keys import CodeKeys
 from services.catalog.models import metadata
-from services.common.crypto import Keys
 from services.common.db import Database
 from services.common.errors import DomainError, load
 from services.common.events import batch_handler, event_handler
@@ -20,7 +20,7 @@ class CatalogService(BaseService):
     name = "catalog"
     db = Database(metadata)
     hints = Hints()
-    keys = Keys()
+    keys = CodeKeys()
 
     @command
     def list_products(self, query):

@@ -39,6 +39,11 @@ DEFAULTS = {
         "most a SKU's auto-replenishment may spend per hour, in minor units, unless its sourcing sets its own",
     ),
     "KAMENG_PUBLIC_URL": ("http://127.0.0.1:8000", "public base URL"),
+    "KAMENG_ENV": (
+        "",
+        "production: refuse to start with the dev data key, the dev admin token or sandbox payments "
+        "(an https KAMENG_PUBLIC_URL means production too); empty or development: no such check",
+    ),
     "KAMENG_TRUSTED_PROXIES": ("", "CIDRs whose X-Forwarded-For is believed"),
     "KAMENG_RATE_LIMITS": (
         "orders=30/m,lookup=60/m,notify=600/m,supplier=600/m,contact_lookup=20/h,login=10/m,auth=20/m",
@@ -132,6 +137,7 @@ class Settings:
     supplier_timeout_s: float
     supplier_hourly_cap: int
     public_url: str
+    env: str
     trusted_proxies: tuple[str, ...]
     rate_limits: str
     redis_url: str
@@ -176,6 +182,7 @@ def settings() -> Settings:
         supplier_timeout_s=float(env("KAMENG_SUPPLIER_TIMEOUT_S")),
         supplier_hourly_cap=int(env("KAMENG_SUPPLIER_HOURLY_CAP")),
         public_url=env("KAMENG_PUBLIC_URL").rstrip("/"),
+        env=env("KAMENG_ENV").strip().lower(),
         trusted_proxies=_csv(env("KAMENG_TRUSTED_PROXIES")),
         rate_limits=env("KAMENG_RATE_LIMITS"),
         redis_url=env("KAMENG_REDIS_URL"),
@@ -200,6 +207,36 @@ def settings() -> Settings:
         supplier_sim=env("KAMENG_SUPPLIER_SIM"),
         channel_settings=channel_settings(),
     )
+
+
+def is_production(s: Settings) -> bool:
+    """KAMENG_ENV=production, or a public URL under https (nobody serves a test shop on TLS)."""
+    return s.env == "production" or s.public_url.lower().startswith("https://")
+
+
+def production_problems(s: Settings) -> list[str]:
+    """Why these settings must not run in production (none outside production)."""
+    if not is_production(s):
+        return []
+    problems = []
+    if DEV_ENV["KAMENG_DATA_KEY"] in s.data_keys:
+        problems.append("KAMENG_DATA_KEY holds the development data key (it is public: in the repository)")
+    if s.admin_token == DEV_ENV["KAMENG_ADMIN_TOKEN"]:
+        problems.append("KAMENG_ADMIN_TOKEN is the development token")
+    if s.sandbox_payments:
+        problems.append("KAMENG_SANDBOX_PAYMENTS=1: anybody could pay with the sandbox")
+    return problems
+
+
+def refuse_unsafe_production(s: Settings) -> None:
+    """Every process's first step (tools/runner.py): stop, saying why, when production would run
+    with development secrets or the sandbox."""
+    problems = production_problems(s)
+    if problems:
+        why = "production (KAMENG_ENV=production or an https KAMENG_PUBLIC_URL) refuses to start: " + "; ".join(
+            problems
+        )
+        raise SystemExit(why)
 
 
 def channel_settings() -> dict[str, Any]:

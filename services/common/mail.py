@@ -1,15 +1,32 @@
 """Sending e-mail over SMTP (green under eventlet). KAMENG_SMTP_URL: smtp://host:port or
-smtps://user:password@host:port; empty: no mail is sent (and that is logged)."""
+smtps://user:password@host:port; empty: no mail is sent (and that is logged).
+
+Over smtp://, the connection turns to TLS (STARTTLS, the server's certificate verified) whenever
+the server offers it; with credentials in the URL it must: they are never sent in clear, and a
+server that does not offer STARTTLS is refused (use smtps:// for implicit TLS)."""
 
 import logging
 import smtplib
+import ssl
 from email.message import EmailMessage
 from urllib.parse import unquote, urlparse
 
 log = logging.getLogger(__name__)
 
 
-def send(smtp_url: str, sender: str, to: str, subject: str, body: str, timeout: float = 10) -> bool:
+class CleartextRefused(smtplib.SMTPException):
+    """The server offers no STARTTLS and we hold credentials: they would cross the network in clear."""
+
+
+def send(
+    smtp_url: str,
+    sender: str,
+    to: str,
+    subject: str,
+    body: str,
+    timeout: float = 10,
+    tls: ssl.SSLContext | None = None,
+) -> bool:
     """True once the server accepted the message; False when mail is switched off."""
     if not smtp_url:
         log.info("mail is off (KAMENG_SMTP_URL empty): nothing sent")
@@ -18,9 +35,27 @@ def send(smtp_url: str, sender: str, to: str, subject: str, body: str, timeout: 
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = sender, to, subject
     message.set_content(body)
-    client: type[smtplib.SMTP] = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
-    with client(url.hostname or "", url.port or (465 if url.scheme == "smtps" else 25), timeout=timeout) as smtp:
+    tls = tls or ssl.create_default_context()  # `tls`: tests trust their own certificate
+    host, port = url.hostname or "", url.port or (465 if url.scheme == "smtps" else 25)
+    connection: smtplib.SMTP = (
+        smtplib.SMTP_SSL(host, port, timeout=timeout, context=tls)
+        if url.scheme == "smtps"
+        else smtplib.SMTP(host, port, timeout=timeout)
+    )
+    with connection as smtp:
+        if url.scheme != "smtps":
+            _starttls(smtp, tls, bool(url.username))
         if url.username:
             smtp.login(unquote(url.username), unquote(url.password or ""))
         smtp.send_message(message)
     return True
+
+
+def _starttls(smtp: smtplib.SMTP, tls: ssl.SSLContext, credentials: bool) -> None:
+    """STARTTLS when offered; required when there are credentials to send."""
+    smtp.ehlo()
+    if smtp.has_extn("starttls"):
+        smtp.starttls(context=tls)
+        smtp.ehlo()
+    elif credentials:
+        raise CleartextRefused("the SMTP server offers no STARTTLS: credentials are not sent in clear")

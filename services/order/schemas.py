@@ -2,13 +2,15 @@
 
 from marshmallow import Schema, fields, validate
 
+from services.common.addresses import named_domain
+
 CHANNELS = ["sandbox", "epay", "alipay", "wechat", "usdt"]
 
 
 class CreateOrder(Schema):
     sku = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"))
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(1, 10_000))
-    contact = fields.Email(required=True, validate=validate.Length(max=254))
+    contact = fields.Email(required=True, validate=[validate.Length(max=254), named_domain])
     payment_channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     recharge_account = fields.String(load_default=None, validate=validate.Length(1, 64))
     coupon = fields.String(load_default=None, validate=validate.Length(1, 64))

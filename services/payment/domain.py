@@ -7,6 +7,7 @@ records the raw notification, and moves the payment to paid exactly once (the pa
 locked: duplicates and concurrent notifications find it paid already). Reconciliation feeds what
 a channel's `query` answers through the same `settle`."""
 
+import hashlib
 import json
 import logging
 from collections.abc import Mapping
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from services.common import metrics, outbox, sql
@@ -126,13 +128,41 @@ def _check(payment: Any, channel: str, notice: Notice) -> str:
     return "ok"  # pending, closed (a late payment is still money), creating
 
 
+REFUSED_KEEP = 4096  # bytes of a refused notification kept (as JSON text); anybody can send one
+
+
 def record_refused(session: Session, channel: str, raw: dict[str, Any], why: str) -> str:
-    """An unverifiable notification changes nothing but is kept for audit, logged and counted."""
+    """An unverifiable notification changes nothing but is kept for audit, logged and counted.
+    Anybody can send one, so at most REFUSED_KEEP bytes of it are kept with the SHA-256 of the
+    whole, and the same one again only counts (`repeats`, `last_at`) on the row kept."""
     outcome = f"refused: {why}"
-    session.add(Notification(channel=channel, payment_no=None, raw=raw, verified=False, outcome=outcome))
+    whole = json.dumps(raw, sort_keys=True, ensure_ascii=False).encode()
+    kept = raw if len(whole) <= REFUSED_KEEP else {"cut": True, "size": len(whole), "head": _head(whole)}
+    session.execute(
+        insert(Notification)
+        .values(
+            channel=channel,
+            payment_no=None,
+            raw=kept,
+            verified=False,
+            outcome=outcome,
+            sha256=hashlib.sha256(whole).digest(),
+            last_at=func.now(),
+        )
+        .on_conflict_do_update(
+            index_elements=["channel", "sha256"],
+            index_where=Notification.sha256.is_not(None),
+            set_={"repeats": Notification.repeats + 1, "last_at": func.now()},
+        )
+    )
     log.warning("payment notification refused: %s", why, extra={"channel": channel})
     metrics.PAYMENT_NOTIFICATIONS.labels(channel, "refused").inc()
     return outcome
+
+
+def _head(whole: bytes) -> str:
+    """The first REFUSED_KEEP bytes of a notification's JSON text, cut on a character boundary."""
+    return whole[:REFUSED_KEEP].decode("utf-8", "ignore")
 
 
 def payment_of(session: Session, payment_no: str) -> Payment:

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Text, func
+from sqlalchemy import BigInteger, Boolean, DateTime, Integer, LargeBinary, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -66,6 +66,11 @@ class Notification(Base):
     verified: Mapped[bool] = mapped_column(Boolean)
     outcome: Mapped[str] = mapped_column(Text)  # paid | repeat | ignored: not paid | rejected/refused: <why>
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # a refused one (anybody can send it): `raw` cut to REFUSED_KEEP bytes, the SHA-256 of the
+    # whole, kept once per (channel, sha256) and counted (domain.record_refused)
+    sha256: Mapped[bytes | None] = mapped_column(LargeBinary)
+    repeats: Mapped[int] = mapped_column(Integer, server_default="1")
+    last_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Journal(Base):

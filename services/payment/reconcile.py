@@ -153,8 +153,11 @@ def report(session: Session, days: float = 7, limit: int = 200) -> dict[str, Any
         )
     refused = dict(
         session.execute(
-            select(Notification.channel, func.count())
-            .where(Notification.received_at >= since, Notification.verified.is_(False))
+            select(Notification.channel, func.sum(Notification.repeats))
+            .where(
+                func.coalesce(Notification.last_at, Notification.received_at) >= since,
+                Notification.verified.is_(False),
+            )
             .group_by(Notification.channel)
         )
         .tuples()

@@ -1,5 +1,5 @@
 """Code inventory: bulk import (staged in chunks, then moved in one transaction, so a request
-imports everything or nothing), admin listing, key rotation. Codes are encrypted before they
+imports everything or nothing), admin listing. (Key rotation: services/rotation.py.) Codes are encrypted before they
 touch the database and are never logged."""
 
 import re
@@ -9,12 +9,12 @@ from datetime import date
 from typing import Any
 
 from psycopg2.extras import execute_values
-from sqlalchemy import func, select, table, text, update
+from sqlalchemy import func, select, table, text
 from sqlalchemy.orm import Session
 
 from services.catalog.domain import stock
 from services.catalog.domain.products import active_product
-from services.catalog.models import Code, CodeImport
+from services.catalog.models import Code, CodeImport, HashKey
 from services.common import audit, sql
 from services.common.crypto import DataKeys
 from services.common.errors import Conflict, NotFound
@@ -24,6 +24,8 @@ MAX_CODE_CHARS = 512
 MAX_SECRET_CHARS = 512
 STAGE_COLUMNS = "(import_id, line_no, code, secret, expires_on, code_hash)"
 STAGED = sql.qualified(table("code_import_lines", schema=Code.__table__.schema))  # made by a migration only
+# the one hash key (services/catalog/domain/hash_keys.py): the first recorded
+HASH_KEY_NOW = f"(SELECT id FROM {sql.qualified(HashKey.__table__)} ORDER BY created_at, id LIMIT 1)"
 
 
 def parse_line(line: str, separator: str | None) -> tuple[str, str | None, date | None]:
@@ -130,8 +132,9 @@ def finish_import(session: Session, import_id: str, rejected_lines: int) -> dict
     imported = session.execute(
         text(f"""
         WITH fresh AS (
-            INSERT INTO {sql.qualified(Code.__table__)} (sku, code, secret, expires_on, code_hash, status, import_id)
-            SELECT :sku, code, secret, expires_on, code_hash, 'available', import_id FROM (
+            INSERT INTO {sql.qualified(Code.__table__)}
+                (sku, code, secret, expires_on, code_hash, hash_key, status, import_id)
+            SELECT :sku, code, secret, expires_on, code_hash, {HASH_KEY_NOW}, 'available', import_id FROM (
                 SELECT DISTINCT ON (code_hash) * FROM {STAGED}
                 WHERE import_id = :id ORDER BY code_hash, line_no) first_seen
             ORDER BY line_no                           -- ids follow the file: first in, first sold
@@ -216,26 +219,6 @@ def list_codes(
         ],
         "next_after_id": rows[-1].id if len(rows) == limit else None,
     }
-
-
-def rotate_batch(session: Session, keys: DataKeys, after_id: int, batch: int = 1000) -> tuple[int | None, int]:
-    """Re-encrypt a batch of codes under the newest key; answers the last id looked at (None at
-    the end) and how many were re-encrypted."""
-    rows = session.execute(
-        select(Code.id, Code.code, Code.secret)
-        .where(Code.id > after_id)
-        .order_by(Code.id)
-        .limit(batch)
-        .with_for_update()
-    ).all()
-    changed = [r for r in rows if not keys.is_current(r.code) or (r.secret and not keys.is_current(r.secret))]
-    for row in changed:
-        session.execute(
-            update(Code)
-            .where(Code.id == row.id)
-            .values(code=keys.rotate(row.code), secret=keys.rotate(row.secret) if row.secret else None)
-        )
-    return (rows[-1].id if rows else None), len(changed)
 
 
 def count(session: Session, sku: str | None = None) -> int:

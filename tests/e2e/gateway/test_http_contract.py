@@ -10,7 +10,7 @@ import pytest
 
 from gateway.http import ROUTES
 from services.common import logs
-from services.common.testing import wait_until
+from services.common.testing import free_port, wait_until
 from tests.e2e.helpers import assert_error, new_product
 
 
@@ -239,3 +239,43 @@ def test_nul_in_a_json_string_and_deep_nesting_are_400(admin):
         400,
         "validation_error",
     )
+
+
+@pytest.mark.parametrize("path", ["/api/v1/orders", "/api/v1/admin/products"])
+def test_json_nested_400_levels_is_400_and_logs_no_traceback(admin, path, caplog):
+    deep = '{"sku": ' + '{"a": [' * 200 + "1" + "]}" * 200 + "}"
+    with caplog.at_level(logging.INFO):
+        response = admin.post(path, data=deep, headers={"Content-Type": "application/json"})
+    assert_error(response, 400, "validation_error")
+    # (nameko notes an expected error at WARNING with its traceback; production logs
+    # nameko.containers from ERROR up only: services/common/logs.py)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR] and "RecursionError" not in caplog.text
+
+
+def test_hsts_is_sent_behind_tls_only(config, runner_factory, api):
+    import requests
+
+    from gateway.service import GatewayService
+
+    assert "Strict-Transport-Security" not in api.get("/readyz").headers  # plain http: browsers ignore it anyway
+    tls = {**config, "PUBLIC_URL": "https://shop.example"}
+    host, port = "127.0.0.1", free_port()
+    tls.update(WEB_SERVER_ADDRESS=f"{host}:{port}")
+    runner_factory(tls, GatewayService).start()
+    for path in ("/readyz", "/no/such/page"):
+        response = requests.get(f"http://{host}:{port}{path}", timeout=10)
+        assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000"), path
+
+
+def test_metrics_are_not_served_to_what_came_through_the_ingress(api):
+    assert api.get("/metrics").status_code == 200  # Prometheus, scraping the pod
+    for header in ("X-Forwarded-For", "X-Real-IP", "Forwarded"):
+        assert_error(api.get("/metrics", headers={header: "203.0.113.9"}), 404, "not_found")
+
+
+@pytest.mark.parametrize("contact", ["a@[127.0.0.1]", "a@127.0.0.12"])
+def test_a_contact_at_an_ip_address_is_refused_at_order_creation(api, contact):
+    body = {"sku": "DEMO-NOPE", "quantity": 1, "contact": contact, "payment_channel": "sandbox"}
+    response = api.post("/api/v1/orders", json=body)
+    assert_error(response, 400, "validation_error")
+    assert "contact" in response.json()["error"]["details"]["fields"]

@@ -275,6 +275,25 @@ def test_find_by_contact_is_rate_limited_per_contact_and_sign_in_per_ip(config, 
         )
 
 
+def test_sign_in_and_find_by_contact_answer_503_while_redis_is_down(config, runner_factory, seeded):
+    from services.common.testing import free_port
+    from tests.e2e.helpers import Api, start_system
+
+    config.update(
+        RATE_LIMITS="contact_lookup=2/h,login=3/m,lookup=60/m", REDIS_URL=f"redis://127.0.0.1:{free_port()}/0"
+    )
+    start_system(config, runner_factory)
+    with Api(config["BASE_URL"]) as client:
+        page = client.get("/find")
+        found = client.post(
+            "/find", data={"mode": "contact", "contact": "a@example.com", "password": "guess", "csrf": csrf_of(page)}
+        )
+        login = client.get("/admin/login")
+        signed = client.post("/admin/login", data={"token": "nope", "csrf": csrf_of(login)})
+        assert (found.status_code, signed.status_code) == (503, 503)
+        assert client.get("/api/v1/orders/NOPE", params={"token": "x"}).status_code in (400, 404)  # the rest goes on
+
+
 def test_the_buyer_cancels_from_the_order_page(api, admin):
     sku = card_product(admin, codes=1)
     order_no = checkout(api, sku).headers["Location"].rsplit("/", 1)[1]

@@ -7,7 +7,8 @@ from services.catalog.models import metadata
 from services.common.config import DEV_ENV
 from services.common.crypto import DataKeys
 
-KEYS = DataKeys([DEV_ENV["KAMENG_DATA_KEY"]])
+DEV_KEYS = DataKeys([DEV_ENV["KAMENG_DATA_KEY"]])
+KEYS = DEV_KEYS.with_hash_key(DEV_KEYS.derive_hash_key())  # what the first catalog start records
 
 
 def import_codes(tx, sku, lines, separator=","):

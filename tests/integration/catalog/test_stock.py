@@ -10,12 +10,9 @@ from sqlalchemy import exc, func, select
 from services.catalog.domain import codes, pricing, products, stock
 from services.catalog.models import Code, CodeImport, Reservation, StockLevel
 from services.common import sql
-from services.common.config import DEV_ENV
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.testing import unique
 from tests.integration.catalog.helpers import KEYS, import_codes, outbox_events
-
-KEYS_TEXT = DEV_ENV["KAMENG_DATA_KEY"]
 
 
 def level(tx, sku):
@@ -266,27 +263,6 @@ def test_quote_uses_level_price_and_promotion(tx, make_product):
         assert (promo["unit_price"], promo["total"], promo["rule"]["kind"]) == (800, 2400, "promotion")
         with pytest.raises(InvalidInput):
             pricing.quote(s, sku, 6)
-
-
-def test_key_rotation_re_encrypts_under_the_newest_key(tx, make_product):
-    import base64
-    import os
-
-    from services.common.crypto import DataKeys
-
-    sku = make_product()
-    import_codes(tx, sku, ["ROT-1,pw", "ROT-2"])
-    newest = base64.urlsafe_b64encode(os.urandom(32)).decode()
-    both = DataKeys([newest, KEYS_TEXT])
-    last = 0
-    while last is not None:
-        with tx() as s:
-            last, _ = codes.rotate_batch(s, both, last)
-    only_new = DataKeys([newest])
-    with tx() as s:
-        rows = s.scalars(select(Code).where(Code.sku == sku).order_by(Code.id)).all()
-        assert [only_new.decrypt(r.code) for r in rows] == ["ROT-1", "ROT-2"]
-        assert only_new.decrypt(rows[0].secret) == "pw"
 
 
 def test_two_requests_for_one_order_at_once_take_its_codes_once(tx, make_product):

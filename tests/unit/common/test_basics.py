@@ -87,7 +87,13 @@ def test_data_keys_encrypt_rotate_and_hash():
     tampered = token[:-1] + bytes([token[-1] ^ 1])
     with pytest.raises(ValueError, match="tampered"):
         before.decrypt(tampered)
-    assert before.keyed_hash("CARD-1234") == after.keyed_hash("CARD-1234") != after.keyed_hash("CARD-1235")
+    hash_key = before.derive_hash_key()
+    assert after.derive_hash_key() == hash_key  # derived from the oldest listed key
+    hashed, rehashed = before.with_hash_key(hash_key), DataKeys([new]).with_hash_key(hash_key)
+    assert hashed.keyed_hash("CARD-1234") == rehashed.keyed_hash("CARD-1234") != rehashed.keyed_hash("CARD-1235")
+    assert hashed.hash_key_id == rehashed.hash_key_id and len(hashed.hash_key_id) == 8
+    with pytest.raises(RuntimeError, match="no hash key"):
+        before.keyed_hash("CARD-1234")  # a data key alone does not hash: the recorded key does
     for bad in ([], ["short"], ["not base64 at all!"]):
         with pytest.raises(ValueError):
             DataKeys(bad)

@@ -427,3 +427,12 @@ def test_overlay_renders_with_kubectl(overlay):
     namespaces = {d["metadata"].get("namespace") for d in docs if d["kind"] != "Namespace"}
     assert len(namespaces) == 1 and None not in namespaces, f"mixed namespaces {namespaces}"
     assert not any(d["kind"] == "Secret" and (d.get("data") or d.get("stringData")) for d in docs)
+
+
+def test_prod_ingress_routes_no_metrics_path_and_the_gateway_refuses_proxied_scrapes():
+    [ingress] = of_kind(rendered("prod"), "Ingress").values()
+    paths = [p["path"] for r in ingress["spec"]["rules"] for p in r["http"]["paths"]]
+    assert not [p for p in paths if p.startswith("/metrics")]
+    from gateway.routes.ops import PROXIED
+
+    assert "X-Forwarded-For" in PROXIED  # what ingress-nginx always sets: /metrics then answers 404
