@@ -36,6 +36,7 @@ ENCRYPTED: dict[str, tuple[str, ...]] = {
     "supplier.keys": ("secret",),
     "account.staff": ("totp_secret",),
     "account.buyers": ("real_name",),  # name and ID number
+    "account.mails": ("body",),  # holds one-time links (verify, reset)
 }
 
 # "schema.table.column": why this binary column is not encrypted
@@ -45,6 +46,9 @@ NOT_ENCRYPTED: dict[str, str] = {
     "order.idempotency_keys.request_hash": "SHA-256 of the request body",
     "order.lookup_passwords.password_hash": "scrypt of the buyer's query password",
     "account.sessions.token_hash": "SHA-256 of a session token",
+    "account.buyer_tokens.token_hash": "SHA-256 of a one-time link's token (verify the e-mail, reset the password)",
+    "account.staff_recovery_codes.code_hash": "SHA-256 of a staff member's recovery code",
+    "account.staff_tokens.token_hash": "SHA-256 of a staff API token",
     "payment.notifications.sha256": "SHA-256 of a refused notification (repeats are counted on one row)",
 }
 
