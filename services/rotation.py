@@ -37,6 +37,7 @@ ENCRYPTED: dict[str, tuple[str, ...]] = {
     "account.staff": ("totp_secret",),
     "account.buyers": ("real_name",),  # name and ID number
     "account.mails": ("body",),  # holds one-time links (verify, reset)
+    "account.agent_keys": ("secret",),  # agents' signing secrets (the open API)
 }
 
 # "schema.table.column": why this binary column is not encrypted
