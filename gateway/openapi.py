@@ -45,7 +45,7 @@ def _statuses(route) -> set[int]:
     if "{" in route.path:
         statuses.add(404)
     if route.admin:
-        statuses |= {401, 429}
+        statuses |= {401, 403, 429}  # 403: a credential without the route's roles
         if route.method != "GET":
             statuses.add(409)
     if route.signed:

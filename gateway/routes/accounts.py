@@ -7,7 +7,8 @@ from gateway.errors import json_response
 from gateway.http import api, client_ip, json_body
 from gateway.routes import Routes
 
-ACCOUNT = {"tags": ["account"]}
+ACCOUNT = {"tags": ["account"], "errors": (401, 429)}  # not signed in (or wrong credentials); the login limit
+CONFLICTS = {"tags": ["account"], "errors": (401, 409, 429)}  # and a contact or an order held by another account
 
 
 class AccountRoutes(Routes):
@@ -21,7 +22,7 @@ class AccountRoutes(Routes):
         body=schemas.Registration,
         response=schemas.Buyer,
         status=201,
-        **ACCOUNT,
+        **CONFLICTS,
     )
     def register(self, request):
         self.limit("login", request)
@@ -132,7 +133,7 @@ class AccountRoutes(Routes):
         "/api/v1/account/orders/<order_no>/claim",
         summary="Add a guest order to the account by proving its token (X-Order-Token); 404 like a wrong token",
         response=schemas.AccountOrder,
-        **ACCOUNT,
+        **CONFLICTS,
     )
     def claim_order(self, request, order_no):
         self.limit("lookup", request)
