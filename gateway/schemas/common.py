@@ -60,6 +60,7 @@ class ErrorDetail(Schema):
                 "payload_too_large",
                 "unsupported_media_type",
                 "idempotency_mismatch",
+                "insufficient_balance",
                 "rate_limited",
                 "internal_error",
                 "unavailable",

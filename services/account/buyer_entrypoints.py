@@ -111,11 +111,6 @@ class BuyerEntrypoints:
         with self.db.transaction() as s:
             return buyers.admin_buyer(s, int(buyer_id))
 
-    @event_handler("order", "order_completed")
-    def handle_order_completed(self, envelope):
-        """A signed-in buyer's completed order: its amount counts toward their level, once."""
-        self.db.once("account.handle_order_completed", envelope, levels.on_order_completed)
-
     @event_handler("order", "order_claimed")
     def handle_order_claimed(self, envelope):
         """A guest order claimed after it completed: it counts like a completion of theirs."""

@@ -6,7 +6,7 @@ made with the old credential."""
 
 from datetime import datetime
 
-from sqlalchemy import ARRAY, BigInteger, DateTime, ForeignKey, Integer, LargeBinary, Text, func
+from sqlalchemy import ARRAY, BigInteger, DateTime, ForeignKey, Integer, LargeBinary, Text, UniqueConstraint, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import service_metadata
@@ -132,3 +132,140 @@ class StaffToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# -- agents and the ledger (issue 19, migration 0004_agents) ---------------------------------
+
+
+class AgentLevel(Base):
+    """An agent level (a separate list from member levels): its price is the catalog's level
+    price named "agent:<name>"; `rank` orders the list (lower first)."""
+
+    __tablename__ = "agent_levels"
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Agent(Base):
+    """An agent (代理/分销商) in the tree. `markup_bp`: what it adds, in basis points of its own
+    buying price, when it sells to its sub-agents; it must lie within its parent's
+    `sub_markup_min_bp`..`sub_markup_max_bp` (the limits this agent in turn sets for its own)."""
+
+    __tablename__ = "agents"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(Text)
+    contact: Mapped[str] = mapped_column(Text)
+    parent_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("account.agents.id"), index=True)
+    depth: Mapped[int] = mapped_column(Integer)  # 1 for a top-level agent
+    level: Mapped[str] = mapped_column(Text, ForeignKey("account.agent_levels.name"))
+    status: Mapped[str] = mapped_column(Text, server_default="active")  # active | disabled
+    ip_allowlist: Mapped[list[str] | None] = mapped_column(ARRAY(Text))  # CIDRs; none: any address
+    markup_bp: Mapped[int] = mapped_column(Integer, server_default="0")
+    sub_markup_min_bp: Mapped[int] = mapped_column(Integer, server_default="0")
+    sub_markup_max_bp: Mapped[int] = mapped_column(Integer, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AgentKey(Base):
+    """A key an agent signs its open-API calls with (DESIGN §7), secret encrypted (DataKeys)."""
+
+    __tablename__ = "agent_keys"
+    key_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("account.agents.id"), index=True)
+    secret: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AgentNonce(Base):
+    __tablename__ = "agent_nonces"
+    key_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    nonce: Mapped[str] = mapped_column(Text, primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
+
+
+class LedgerAccount(Base):
+    """An account of the double-entry ledger. `balance` caches the sum of its entries (the
+    integrity check compares them). `floor`: the lowest balance a spend may leave (0, or minus
+    an agent's credit limit); only a commission clawed back may go below it."""
+
+    __tablename__ = "ledger_accounts"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(Text, unique=True)  # "agent:12:wallet", "platform:revenue", ...
+    agent_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("account.agents.id"), index=True)
+    balance: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    floor: Mapped[int | None] = mapped_column(BigInteger)  # None: no floor (platform accounts)
+    currency: Mapped[str] = mapped_column(Text, server_default="CNY")
+
+
+class LedgerTransaction(Base):
+    """One balanced movement: its entries sum to zero (checked in code, and at commit by a
+    deferred constraint trigger). `idem_key` makes booking it again a no-op."""
+
+    __tablename__ = "ledger_transactions"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    idem_key: Mapped[str] = mapped_column(Text, unique=True)
+    kind: Mapped[str] = mapped_column(Text)
+    agent_id: Mapped[int | None] = mapped_column(BigInteger, index=True)  # whose statement shows it
+    order_no: Mapped[str | None] = mapped_column(Text, index=True)
+    memo: Mapped[str | None] = mapped_column(Text)
+    request_hash: Mapped[str | None] = mapped_column(Text)  # of the request that asked for it
+    answer: Mapped[int | None] = mapped_column(BigInteger)  # the balance its requester was told
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class LedgerEntry(Base):
+    __tablename__ = "ledger_entries"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    transaction_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("account.ledger_transactions.id"), index=True)
+    account_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("account.ledger_accounts.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)  # minor units, signed
+
+
+class AgentOrder(Base):
+    """An agent's order as the ledger knows it: what it paid and what is up with it."""
+
+    __tablename__ = "agent_orders"
+    order_no: Mapped[str] = mapped_column(Text, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("account.agents.id"), index=True)
+    sku: Mapped[str] = mapped_column(Text)
+    quantity: Mapped[int] = mapped_column(Integer)
+    top_unit_price: Mapped[int] = mapped_column(BigInteger)
+    unit_price: Mapped[int] = mapped_column(BigInteger)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, server_default="charged")  # charged | completed | refunded
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    refunded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Commission(Base):
+    """One agent's profit share of one order: held (order not completed), pending (completed,
+    inside the settlement window), settled (in its wallet), cancelled (refunded before
+    settlement) or clawed_back (refunded after: a debt in its wallet)."""
+
+    __tablename__ = "commissions"
+    __table_args__ = (UniqueConstraint("order_no", "agent_id"),)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    order_no: Mapped[str] = mapped_column(Text, ForeignKey("account.agent_orders.order_no"))
+    agent_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("account.agents.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(Text, server_default="held")
+    settle_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Withdrawal(Base):
+    """An agent's request to be paid out from its wallet; finance approves or rejects it."""
+
+    __tablename__ = "withdrawals"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    agent_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("account.agents.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(Text, server_default="requested")  # requested | approved | rejected
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewed_by: Mapped[str | None] = mapped_column(Text)

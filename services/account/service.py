@@ -1,6 +1,7 @@
 from nameko.dependency_providers import Config
 
 from services.account import models
+from services.account.agent_entrypoints import AgentEntrypoints
 from services.account.buyer_entrypoints import BuyerEntrypoints
 from services.account.staff_rpc import StaffRpc
 from services.common.crypto import Keys
@@ -8,7 +9,7 @@ from services.common.db import Database
 from services.common.service import BaseService
 
 
-class AccountService(BuyerEntrypoints, StaffRpc, BaseService):
+class AccountService(BuyerEntrypoints, StaffRpc, AgentEntrypoints, BaseService):
     name = "account"
     db = Database(models.metadata)
     keys = Keys()

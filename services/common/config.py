@@ -64,6 +64,11 @@ DEFAULTS = {
     "KAMENG_MAIL_SINK": ("", "dev: run the local SMTP sink, keeping messages in this folder"),
     "KAMENG_SUPPLIER_SIM": ("", "dev: run the supplier simulator on this host:port, with a demo supplier using it"),
     "KAMENG_LOG_LEVEL": ("INFO", "log level"),
+    "KAMENG_AGENT_MAX_DEPTH": ("5", "deepest agent tree allowed: 1 is top-level agents only"),
+    "KAMENG_COMMISSION_SETTLE_DAYS": (
+        "7",
+        "days after an agent order completes before its profit shares can be withdrawn",
+    ),
     # payment channels (services/payment/channels/): every KAMENG_<CHANNEL>_* setting below reaches
     # the payment service's config as <CHANNEL>_* (see `channel_settings`)
     "KAMENG_PAYMENT_CHANNELS": (
@@ -155,6 +160,8 @@ class Settings:
     mail_sink: str
     supplier_sim: str
     channel_settings: dict[str, Any] = field(default_factory=dict)
+    agent_max_depth: int = 5
+    commission_settle_days: float = 7
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -199,6 +206,8 @@ def settings() -> Settings:
         mail_sink=env("KAMENG_MAIL_SINK"),
         supplier_sim=env("KAMENG_SUPPLIER_SIM"),
         channel_settings=channel_settings(),
+        agent_max_depth=int(env("KAMENG_AGENT_MAX_DEPTH")),
+        commission_settle_days=float(env("KAMENG_COMMISSION_SETTLE_DAYS")),
     )
 
 
@@ -254,6 +263,8 @@ def nameko_config(s: Settings | None = None, **overrides: Any) -> dict[str, Any]
         "SMTP_URL": s.smtp_url,
         "MAIL_FROM": s.mail_from,
         "MAIL_CODES": s.mail_codes,
+        "AGENT_MAX_DEPTH": s.agent_max_depth,
+        "COMMISSION_SETTLE_DAYS": s.commission_settle_days,
     }
     config.update(s.channel_settings)
     config.update(overrides)

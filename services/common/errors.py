@@ -73,6 +73,12 @@ class IdempotencyMismatch(DomainError):
     code = "idempotency_mismatch"
 
 
+class InsufficientBalance(DomainError):
+    """An agent's wallet cannot pay (issue 19): nothing was booked."""
+
+    code = "insufficient_balance"
+
+
 class RateLimited(DomainError):
     code = "rate_limited"
 
