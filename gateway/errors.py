@@ -20,7 +20,6 @@ STATUS = {
     "method_not_allowed": 405,
     "out_of_stock": 409,
     "conflict": 409,
-    "insufficient_balance": 409,
     "payload_too_large": 413,
     "unsupported_media_type": 415,
     "idempotency_mismatch": 422,

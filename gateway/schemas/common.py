@@ -56,7 +56,6 @@ class ErrorDetail(Schema):
                 "method_not_allowed",
                 "out_of_stock",
                 "conflict",
-                "insufficient_balance",
                 "payload_too_large",
                 "unsupported_media_type",
                 "idempotency_mismatch",

@@ -1,11 +1,14 @@
 """The distributor open API's HTTP shapes (DESIGN §6 `/api/v1/open/...`, gateway/routes/open_api.py).
 Validated after the signature (a 401 comes before a 400); unknown fields are rejected."""
 
+from datetime import datetime
+
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from gateway.schemas.catalog import ProductList
-from gateway.schemas.common import QUANTITY, SKU, Money, Timestamp
+from gateway.schemas.common import QUANTITY, SKU, Money
 from gateway.schemas.orders import OrderItem
+from services.common.envelope import isoformat
 
 AGENT_ORDER_ID = validate.Regexp(r"^[\x21-\x7e]{1,64}$", error="1-64 printable ASCII characters, no spaces")
 
@@ -58,6 +61,7 @@ class AgentOrder(Schema):
 
 class Balance(Schema):
     balance = SignedMoney(metadata={"description": "below zero only as a debt (a refund after a settled commission)"})
+    pending = SignedMoney(metadata={"description": "commissions earned, withdrawable after the settlement window"})
     currency = fields.String()
 
 
@@ -74,7 +78,9 @@ class StatementEntry(Schema):
         unknown = EXCLUDE
 
     id = fields.Integer()
-    at = Timestamp()
+    at = fields.Function(
+        lambda entry: _timestamp(entry.get("created_at")), metadata={"type": "string", "format": "date-time"}
+    )
     kind = fields.String(metadata={"description": "what moved the balance: an order, a refund, a share, a top-up…"})
     amount = SignedMoney(metadata={"description": "credits positive, debits negative"})
     balance = SignedMoney(metadata={"description": "the balance after this entry"})
@@ -82,6 +88,13 @@ class StatementEntry(Schema):
     memo = fields.String(allow_none=True)
 
 
+def _timestamp(value):
+    """The ledger's time, as DESIGN §6 writes times (the RPC may bring a datetime or a string)."""
+    return isoformat(value) if isinstance(value, datetime) else value
+
+
 class Statement(Schema):
     items = fields.List(fields.Nested(StatementEntry))
-    currency = fields.String()
+    next_before = fields.Integer(
+        allow_none=True, metadata={"description": "`before` for the next page; null at the end"}
+    )

@@ -63,12 +63,6 @@ class OutOfStock(DomainError):
     code = "out_of_stock"
 
 
-class InsufficientBalance(DomainError):
-    """An agent's wallet cannot pay (DESIGN §6: 409); nothing was held or charged."""
-
-    code = "insufficient_balance"
-
-
 class IdempotencyMismatch(DomainError):
     code = "idempotency_mismatch"
 

@@ -30,7 +30,7 @@ class Agent(Schema):
         unknown = EXCLUDE
 
     agent_id = fields.Integer(required=True, strict=True)
-    top_level = fields.String(required=True, validate=validate.Length(1, 26))
+    top_level = fields.String(required=True, validate=validate.Length(1, 32))
 
 
 class Search(Schema):
