@@ -194,7 +194,7 @@ def new_order(
 
 def agent_view(order: Any) -> dict[str, Any]:
     """The order as the open API shows it (money in minor units; the gateway formats)."""
-    return {**view(order), "agent_order_id": order.agent_order_id}
+    return {**view(order), "agent_order_id": order.agent_order_id, "items": []}  # codes: `for_agent` + with_items
 
 
 def for_agent(s: Session, agent_id: int, agent_order_id: str) -> dict[str, Any]:

@@ -90,7 +90,9 @@ def list_products(
                 select(LevelPrice.sku, LevelPrice.price).where(
                     LevelPrice.level == level, LevelPrice.sku.in_([i["sku"] for i in items])
                 )
-            ).tuples()
+            )
+            .tuples()
+            .all()
         )
         items = [{**i, "price": prices.get(i["sku"], i["price"])} for i in items]
     next_cursor = _encode_cursor(rows[limit - 1][0].sku) if len(rows) > limit else None
