@@ -43,7 +43,9 @@ RESERVATION_TTL_S = 600  # delivery follows at once; the catalog's sweeper is on
 
 
 def claim_name(agent_id: int, agent_order_id: str) -> str:
-    return f"agent:{agent_id}:{agent_order_id}"
+    """The claim's key among the buyers' Idempotency-Keys, which it can never equal: an HTTP
+    header value cannot hold a line feed."""
+    return f"agent\n{agent_id}\n{agent_order_id}"
 
 
 def body_hash(cmd: dict[str, Any]) -> bytes:

@@ -5,6 +5,7 @@ delivery fails."""
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -186,3 +187,14 @@ def test_the_statement_lists_the_wallet_entries_newest_first(shop, card_sku):
     entries = answer.json()["items"]
     assert [(e["amount"], e["balance"]) for e in entries] == [("-8.00", "42.00"), ("50.00", "50.00")]
     assert entries[0]["at"].endswith("Z") and answer.json()["next_before"] is None
+
+
+def test_the_same_order_sent_at_once_is_made_and_charged_once(shop, agents, card_sku):
+    agent = shop(top_up=5000)
+    body = {"agent_order_id": unique("A-"), "sku": card_sku, "quantity": 1}
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: agent.order(body), range(4)))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses.count(201) == 1 and set(statuses) <= {200, 201, 409}, [a.text for a in answers]
+    assert len({a.json()["order_no"] for a in answers if a.status_code < 300}) == 1
+    assert agents.balance(agent.agent_id) == 5000 - 800
