@@ -8,6 +8,7 @@ from gateway.routes.account_pages import AccountPageRoutes
 from gateway.routes.accounts import AccountRoutes
 from gateway.routes.admin_account_pages import AdminAccountPageRoutes
 from gateway.routes.admin_accounts import AdminAccountRoutes
+from gateway.routes.admin_agents import AdminAgentRoutes
 from gateway.routes.admin_catalog import AdminCatalogRoutes
 from gateway.routes.admin_integrity import IntegrityRoutes
 from gateway.routes.admin_pages import AdminPageRoutes
@@ -54,6 +55,7 @@ class GatewayService(
     AccountPageRoutes,
     AdminAccountRoutes,
     AdminAccountPageRoutes,
+    AdminAgentRoutes,
     OrderHints,
     SoldOutNews,
 ):

@@ -20,6 +20,27 @@ from gateway.schemas.accounts import (  # noqa: F401
     ResetConfirm,
     ResetRequest,
 )
+from gateway.schemas.admin_agents import (  # noqa: F401
+    Agent,
+    AgentChanges,
+    AgentKeys,
+    AgentLevel,
+    AgentLevelList,
+    AgentLevelSet,
+    AgentList,
+    AgentQuery,
+    Commissions,
+    NewAgent,
+    NewAgentKey,
+    Statement,
+    StatementQuery,
+    Wallet,
+    WalletAdjustment,
+    Withdrawal,
+    WithdrawalList,
+    WithdrawalQuery,
+    WithdrawalReview,
+)
 from gateway.schemas.admin_catalog import (  # noqa: F401
     AdminCode,
     AdminProduct,

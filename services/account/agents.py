@@ -12,6 +12,7 @@ the limits its parent allows (`sub_markup_min_bp`..`sub_markup_max_bp`; for a to
 0..MAX_MARKUP_BP)."""
 
 import ipaddress
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -21,11 +22,16 @@ from services.account import ledger
 from services.account.models import Agent, AgentKey, AgentLevel, AgentNonce
 from services.common import audit, keyring, signing
 from services.common.crypto import DataKeys
+from services.common.envelope import isoformat
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 RING = keyring.Ring(AgentKey, AgentNonce, "agent_id", "ak_")
 MAX_MARKUP_BP = 100_000  # 1000 %: the platform's own limit for top-level agents
 CURRENCY = "CNY"
+
+
+def stamp(moment: datetime | None) -> str | None:
+    return None if moment is None else isoformat(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
 def sell_price(buy: int, markup_bp: int) -> int:
@@ -77,7 +83,7 @@ def view(session: Session, agent: Agent) -> dict[str, Any]:
         "balance": ledger.balance(session, ledger.wallet(agent.id)),
         "pending": ledger.balance(session, ledger.pending(agent.id)),
         "currency": CURRENCY,
-        "created_at": agent.created_at,
+        "created_at": stamp(agent.created_at),
     }
 
 
@@ -181,7 +187,11 @@ def revoke_key(session: Session, actor: str, agent_id: int, key_id: str) -> None
 
 
 def list_keys(session: Session, agent_id: int) -> list[dict[str, Any]]:
-    return keyring.listed(session, RING, agent_id)
+    chain(session, agent_id)  # 404 for no such agent
+    return [
+        {**k, "created_at": stamp(k["created_at"]), "revoked_at": stamp(k["revoked_at"])}
+        for k in keyring.listed(session, RING, agent_id)
+    ]
 
 
 def allowed(allowlist: list[str] | None, ip: str) -> bool:

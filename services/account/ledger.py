@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from services.account.models import LedgerAccount, LedgerEntry, LedgerTransaction
+from services.common.envelope import isoformat
 from services.common.errors import InsufficientBalance
 
 CASH, REVENUE, WITHDRAWALS = "platform:cash", "platform:revenue", "platform:withdrawals"
@@ -151,7 +152,7 @@ def statement(session: Session, agent_id: int, limit: int = 50, before: int | No
         query = query.where(running.c.id < before)
     rows = [dict(r._mapping) for r in session.execute(query)]
     more = len(rows) > limit
-    items = [{**r, "balance": int(r["balance"])} for r in rows[:limit]]
+    items = [{**r, "balance": int(r["balance"]), "created_at": isoformat(r["created_at"])} for r in rows[:limit]]
     return {"items": items, "next_before": items[-1]["id"] if more else None}
 
 

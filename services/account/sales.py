@@ -162,8 +162,8 @@ def commissions(session: Session, agent_id: int, limit: int = 100) -> list[dict[
             "order_no": c.order_no,
             "amount": c.amount,
             "status": c.status,
-            "settle_after": c.settle_after,
-            "created_at": c.created_at,
+            "settle_after": agents.stamp(c.settle_after),
+            "created_at": agents.stamp(c.created_at),
         }
         for c in rows
     ]
@@ -210,8 +210,8 @@ def withdrawal_view(w: Withdrawal) -> dict[str, Any]:
         "amount": w.amount,
         "status": w.status,
         "note": w.note,
-        "created_at": w.created_at,
-        "reviewed_at": w.reviewed_at,
+        "created_at": agents.stamp(w.created_at),
+        "reviewed_at": agents.stamp(w.reviewed_at),
     }
 
 

@@ -20,13 +20,13 @@ from typing import Any
 from services.common.rpc import gather
 
 DELIVERED = {"completed", "refunded"}
-SOURCES = ("order", "catalog", "payment")
+SOURCES = ("order", "catalog", "payment", "account")
 
 
 def collect(rpcs: Mapping[str, Any], days: int, timeout: float = 30) -> dict[str, Any]:
     """{service: facts} from the order, catalog and payment services (`rpcs` maps a service name
     to its proxy); a service that does not answer makes the check fail loudly, not pass."""
-    windows = {"order": days + 1, "catalog": days, "payment": days}  # an order is made before its payment
+    windows = {"order": days + 1, "catalog": days, "payment": days, "account": days}  # an order precedes its payment
     answers = gather(
         {name: (rpcs[name].integrity_facts, (window,)) for name, window in windows.items()}, timeout=timeout
     )
@@ -94,6 +94,7 @@ def check(facts: Mapping[str, Any], grace_s: float = 300) -> dict[str, Any]:
                 refunded=payment["refunded"],
                 amount=payment["amount"],
             )
+    ledger_problems(facts.get("account"), problem)
     for order_no, payment in payments.items():
         order = orders.get(order_no)
         if order is None or not order["paid"]:
@@ -103,18 +104,33 @@ def check(facts: Mapping[str, Any], grace_s: float = 300) -> dict[str, Any]:
                 order_no=order_no,
                 order_status=order and order["status"],
             )
+    counted = {
+        "orders": len(orders),
+        "paid_orders": sum(o["paid"] for o in orders.values()),
+        "payments_with_money": len(payments),
+        "orders_with_codes": len(sold),
+        "codes_sold": sum(sold.values()),
+    }
+    if "account" in facts:
+        counted["ledger_transactions"] = facts["account"]["transactions"]
     return {
         "ok": not problems,
         "grace_s": grace_s,
-        "counted": {
-            "orders": len(orders),
-            "paid_orders": sum(o["paid"] for o in orders.values()),
-            "payments_with_money": len(payments),
-            "orders_with_codes": len(sold),
-            "codes_sold": sum(sold.values()),
-        },
+        "counted": counted,
         "problems": problems,
     }
+
+
+def ledger_problems(ledger: Mapping[str, Any] | None, problem: Any) -> None:
+    """The account service's ledger facts (services/account/ledger.py `integrity_facts`)."""
+    if ledger is None:
+        return
+    for transaction_id, total in ledger["unbalanced"]:
+        problem("ledger_transaction_unbalanced", transaction_id=transaction_id, sum=total)
+    for code, cached, summed in ledger["drifted"]:
+        problem("ledger_balance_drifted", account=code, balance=cached, entries=summed)
+    if ledger["total"] != 0:
+        problem("ledger_out_of_balance", total=ledger["total"])
 
 
 def audit(rpcs: Mapping[str, Any], days: int, grace_s: float = 300, timeout: float = 30) -> dict[str, Any]:

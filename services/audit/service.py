@@ -16,6 +16,7 @@ class AuditService:
     order_rpc = RpcProxy("order")
     catalog_rpc = RpcProxy("catalog")
     payment_rpc = RpcProxy("payment")
+    account_rpc = RpcProxy("account")
 
     @rpc(expected_exceptions=DomainError)
     def check_integrity(self, days=30, grace_s=300):

@@ -60,3 +60,16 @@ def test_money_without_an_order_and_an_order_without_money():
 def test_a_refunded_order_whose_money_was_kept():
     facts = changed(payment=[CLEAN["payment"][0], ["P3", "K3", "paid", 500, 0], CLEAN["payment"][2]])
     assert kinds(check(facts)) == ["refunded_order_money_kept"]
+
+
+LEDGER = {"unbalanced": [], "drifted": [], "total": 0, "transactions": 12, "accounts": 5}
+
+
+def test_the_agents_ledger_balances_or_says_where_it_does_not():
+    report = check(changed(account=LEDGER))
+    assert report["ok"] and report["counted"]["ledger_transactions"] == 12
+    broken = {"unbalanced": [[7, 1]], "drifted": [["agent:3:wallet", 100, 90]], "total": 1, "transactions": 12}
+    report = check(changed(account={**LEDGER, **broken}))
+    assert kinds(report) == ["ledger_transaction_unbalanced", "ledger_balance_drifted", "ledger_out_of_balance"]
+    assert report["problems"][1] == {"check": "ledger_balance_drifted", "account": "agent:3:wallet", "balance": 100,
+                                     "entries": 90}  # fmt: skip
