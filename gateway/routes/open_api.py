@@ -101,5 +101,5 @@ class OpenApiRoutes(Routes):
     def open_statement(self, request):
         agent = self.agent(request, read_body(request))
         query = query_args(request, schemas.StatementQuery())
-        answer = self.account_rpc.agent_statement(agent["agent_id"], query["limit"], query.get("before"))
+        answer = self.account_rpc.agent_statement(agent["agent_id"], query["limit"], query["before"])
         return schemas.Statement().dump(answer)

@@ -112,9 +112,6 @@ from gateway.schemas.open_api import (  # noqa: F401
     NewAgentOrder,
     OpenProductList,
     OpenProductQuery,
-    Statement,
-    StatementEntry,
-    StatementQuery,
 )
 from gateway.schemas.ops import Health, Ready, ServiceHealth, health  # noqa: F401
 from gateway.schemas.orders import (  # noqa: F401

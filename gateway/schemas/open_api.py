@@ -1,24 +1,14 @@
 """The distributor open API's HTTP shapes (DESIGN §6 `/api/v1/open/...`, gateway/routes/open_api.py).
 Validated after the signature (a 401 comes before a 400); unknown fields are rejected."""
 
-from datetime import datetime
-
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from gateway.schemas.admin_agents import SignedMoney
 from gateway.schemas.catalog import ProductList
 from gateway.schemas.common import QUANTITY, SKU, Money
 from gateway.schemas.orders import OrderItem
-from services.common.envelope import isoformat
 
 AGENT_ORDER_ID = validate.Regexp(r"^[\x21-\x7e]{1,64}$", error="1-64 printable ASCII characters, no spaces")
-
-
-class SignedMoney(Money):
-    """Money that may be below zero: a balance in debt, a debit (DESIGN §3)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.metadata = {**self.metadata, "pattern": r"^-?\d+(\.\d{1,2})?$"}
 
 
 class OpenProductQuery(Schema):
@@ -61,40 +51,5 @@ class AgentOrder(Schema):
 
 class Balance(Schema):
     balance = SignedMoney(metadata={"description": "below zero only as a debt (a refund after a settled commission)"})
-    pending = SignedMoney(metadata={"description": "commissions earned, withdrawable after the settlement window"})
+    pending = Money(metadata={"description": "commissions earned, withdrawable after the settlement window"})
     currency = fields.String()
-
-
-class StatementQuery(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
-    before = fields.Integer(validate=validate.Range(1, 2**62), metadata={"description": "an entry id: older ones"})
-
-
-class StatementEntry(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    id = fields.Integer()
-    at = fields.Function(
-        lambda entry: _timestamp(entry.get("created_at")), metadata={"type": "string", "format": "date-time"}
-    )
-    kind = fields.String(metadata={"description": "what moved the balance: an order, a refund, a share, a top-up…"})
-    amount = SignedMoney(metadata={"description": "credits positive, debits negative"})
-    balance = SignedMoney(metadata={"description": "the balance after this entry"})
-    order_no = fields.String(allow_none=True)
-    memo = fields.String(allow_none=True)
-
-
-def _timestamp(value):
-    """The ledger's time, as DESIGN §6 writes times (the RPC may bring a datetime or a string)."""
-    return isoformat(value) if isinstance(value, datetime) else value
-
-
-class Statement(Schema):
-    items = fields.List(fields.Nested(StatementEntry))
-    next_before = fields.Integer(
-        allow_none=True, metadata={"description": "`before` for the next page; null at the end"}
-    )

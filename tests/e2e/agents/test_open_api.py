@@ -186,7 +186,7 @@ def test_the_statement_lists_the_wallet_entries_newest_first(shop, card_sku):
     assert answer.status_code == 200, answer.text
     entries = answer.json()["items"]
     assert [(e["amount"], e["balance"]) for e in entries] == [("-8.00", "42.00"), ("50.00", "50.00")]
-    assert entries[0]["at"].endswith("Z") and answer.json()["next_before"] is None
+    assert entries[0]["created_at"].endswith("Z") and answer.json()["next_before"] is None
 
 
 def test_the_same_order_sent_at_once_is_made_and_charged_once(shop, agents, card_sku):

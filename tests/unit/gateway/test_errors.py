@@ -18,7 +18,6 @@ def test_every_design_code_has_its_status():
         "payload_too_large": 413,
         "unsupported_media_type": 415,
         "idempotency_mismatch": 422,
-        "insufficient_balance": 409,
         "rate_limited": 429,
         "internal_error": 500,
         "unavailable": 503,
