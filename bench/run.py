@@ -38,7 +38,8 @@ ADMIN = {"Authorization": f"Bearer {DEV_ENV['KAMENG_ADMIN_TOKEN']}"}
 WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "8"))
 IMPORT_SIZES = [int(n) for n in os.environ.get("BENCH_IMPORT_SIZES", "100000,1000000").split(",") if n]
 # BENCH_ONLY=orders runs the baseline and the order scenarios only (a quicker loop while tuning);
-# BENCH_ONLY=imports the baseline, the admin import and the supplier push only
+# BENCH_ONLY=imports the baseline, the admin import and the supplier push only;
+# BENCH_ONLY=open the baseline and the agents' open-API orders paid from a wallet
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -606,6 +607,62 @@ def order_scenarios(procs, base_rps):
     return rows
 
 
+OPEN_ORDERS = "/api/v1/open/orders"
+
+
+def bench_agent(amqp_uri, sku, funds):
+    """An agent with a key and a wallet of `funds` fen, its level priced for `sku` (through the
+    account and catalog services, as the admin routes do): the key."""
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as rpc:
+        rpc.account.put_agent_level("bench", {"name": "bench-gold", "rank": 1})
+        agent = rpc.account.create_agent(
+            "bench", {"name": "bench agent", "contact": "agent@example.com", "parent": None, "level": "bench-gold"}
+        )
+        rpc.catalog.set_level_price("bench", sku, "agent:bench-gold", 90)
+        rpc.account.adjust_agent_wallet("bench", agent["id"], {"amount": funds, "reason": "bench"}, "bench-top-up")
+        return rpc.account.issue_agent_key("bench", agent["id"])
+
+
+def open_orders(key, sku, total=1500, concurrency=32):
+    """Signed POST /open/orders, `concurrency` shops at a time (wrk cannot sign): (orders/s of
+    201 answers, the statuses seen)."""
+    http = requests.Session()
+    http.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=concurrency))
+    statuses: dict[int, int] = {}
+
+    def one(n):
+        body = json.dumps({"agent_order_id": f"bench-{n}", "sku": sku, "quantity": 1}).encode()
+        headers = signing.headers(key["key_id"], key["secret"], "POST", OPEN_ORDERS, body)
+        answer = http.post(
+            BASE + OPEN_ORDERS, data=body, headers={**headers, "Content-Type": "application/json"}, timeout=30
+        )
+        statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
+
+    started = time.perf_counter()
+    list(eventlet.GreenPool(concurrency).imap(one, range(total)))
+    return statuses.get(201, 0) / (time.perf_counter() - started), statuses
+
+
+def open_scenarios(procs, amqp_uri, base_rps):
+    """Issue 19: agents' orders by the open API, paid from the wallet at creation."""
+    sku, total = "BENCH-OPEN", 1500
+    new_product(sku, max_quantity=1)
+    import_codes(sku, total + 100)
+    key = bench_agent(amqp_uri, sku, funds=100 * total)
+    cpu, started = cpu_s(procs), time.perf_counter()
+    rate, statuses = open_orders(key, sku, total)
+    per_order = (cpu_s(procs) - cpu) / max(1, statuses.get(201, 0)) * 1000
+    return [
+        (
+            "open-API orders paid from a wallet (signed POST /open/orders), 32 shops",
+            f"{rate:,.0f} orders/s",
+            f"{rate / base_rps:.2f}",
+            f"answers {dict(sorted(statuses.items()))}; service CPU {per_order:.1f} ms/order "
+            f"(load generator: Python, signing each call; {time.perf_counter() - started:.1f} s)",
+        )
+    ]
+
+
 def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))  # so `finally` stops the services
     if not shutil.which("wrk"):
@@ -635,6 +692,8 @@ def main():
             rows += catalog_scenarios(procs, amqp, db_url, base_rps)
         elif "imports" in ONLY:
             rows += import_scenarios(procs, db_url, base_rps)
+        if not ONLY or "open" in ONLY:
+            rows += open_scenarios(procs, amqp, base_rps)
         if not ONLY or ONLY & {"orders", "risk"}:
             rows += order_scenarios(procs, base_rps)
         if not ONLY or "risk" in ONLY:  # last: its 3000 decisions go on to the order service as events

@@ -165,7 +165,7 @@ class Route(NamedTuple):
     tags: tuple
     content: str
     admin: bool
-    signed: bool = False  # a machine-to-machine call signed with a key (DESIGN §7)
+    signed: bool | str = False  # signed with a key (DESIGN §7): True (a supplier's) or the security scheme's name
     roles: tuple = ()  # an admin route's roles (gateway/auth.py); every admin route has some
     errors: tuple = ()  # statuses the handler answers beyond those every route of its kind has (409, 429, ...)
     headers: tuple = ()  # request headers it reads: (name, required, description)
@@ -251,11 +251,12 @@ def read_body(request):
 MAX_JSON_DEPTH = 32  # no request body nests deeper; a deeper one is refused before anything walks it
 
 
-def json_body(request, schema):
-    """The request's JSON object, validated by `schema` (unknown fields rejected)."""
+def json_body(request, schema, body=None):
+    """The request's JSON object, validated by `schema` (unknown fields rejected). `body`: the
+    bytes when the route has read them already (a signed route reads them for the signature)."""
     if request.mimetype != "application/json":
         raise UnsupportedMediaType()
-    data = parse_json(read_body(request))
+    data = parse_json(read_body(request) if body is None else body)
     if not isinstance(data, dict):
         raise InvalidInput("the body must be a JSON object")
     return schema.load(data)

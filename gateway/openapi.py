@@ -98,7 +98,7 @@ def _operation(route):
         operation["x-roles"] = list(route.roles)  # the staff roles that may call it
         operation["description"] = "Roles: " + ", ".join(route.roles)
     if route.signed:
-        operation["security"] = [{"signedCall": []}]
+        operation["security"] = [{route.signed if isinstance(route.signed, str) else "signedCall": []}]
     if route.query is not None:
         operation["parameters"] = [{"in": "query", "schema": route.query}]
     params = [p.strip("{}") for p in route.path.split("/") if p.startswith("{")]
@@ -139,6 +139,18 @@ def build(version="0.1.0"):
             "name": "X-Signature",
             "description": "with X-Key-Id, X-Timestamp (unix s), X-Nonce: X-Signature = hex HMAC-SHA256 keyed "
             "with the secret over METHOD\\nPATH\\nTIMESTAMP\\nNONCE\\nsha256hex(body)",
+        },
+    )
+    spec.components.security_scheme(
+        "agentSignature",
+        {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Signature",
+            "description": "an agent's key (the open API): with X-Key-Id, X-Timestamp (unix s), X-Nonce: X-Signature "
+            "= hex HMAC-SHA256 keyed with the secret over METHOD\\nPATH\\nTIMESTAMP\\nNONCE\\nsha256hex(body); "
+            "401 for a bad signature, a timestamp more than 300 s off, a nonce seen before, an unknown or revoked key; "
+            "403 from an address outside the agent's allowlist",
         },
     )
     paths: dict[str, dict[str, Any]] = {}

@@ -1,7 +1,7 @@
 """Per-client-IP rate limits (DESIGN §6/§7), counted in Redis so every gateway replica shares them.
 
-KAMENG_RATE_LIMITS = "orders=30/m,lookup=60/m,notify=600/m,supplier=600/m,contact_lookup=20/h,login=10/m,
-auth=20/m" (or "off");
+KAMENG_RATE_LIMITS = "orders=30/m,lookup=60/m,notify=600/m,supplier=600/m,open=600/m,contact_lookup=20/h,
+login=10/m,auth=20/m" (or "off"); `open`: the agents' open API;
 `contact_lookup` counts per contact ("find my order" by contact + password), the others per IP.
 `auth` counts failed credentials of any kind (bearer tokens, console sessions, passwords, TOTP codes): a
 caller `peek`s before checking one (429 once over) and counts only when it was wrong. A fixed window per
@@ -22,7 +22,9 @@ from services.common.errors import RateLimited, Unavailable
 
 log = logging.getLogger(__name__)
 
-DEFAULT_LIMITS = "orders=30/m,lookup=60/m,notify=600/m,supplier=600/m,contact_lookup=20/h,login=10/m,auth=20/m"
+DEFAULT_LIMITS = (
+    "orders=30/m,lookup=60/m,notify=600/m,supplier=600/m,open=600/m,contact_lookup=20/h,login=10/m,auth=20/m"
+)
 UNITS = {"s": 1, "m": 60, "h": 3600}
 FAIL_CLOSED = frozenset({"login", "contact_lookup"})  # password guessing: refused when uncounted
 RULE = re.compile(r"^([a-z_]+)=(\d+)/([smh])$")

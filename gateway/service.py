@@ -19,6 +19,7 @@ from gateway.routes.admin_staff_pages import AdminStaffPageRoutes
 from gateway.routes.admin_supplier_pages import AdminSupplierPageRoutes
 from gateway.routes.admin_suppliers import AdminSupplierRoutes
 from gateway.routes.catalog import CatalogRoutes
+from gateway.routes.open_api import OpenApiRoutes
 from gateway.routes.ops import OpsRoutes
 from gateway.routes.orders import OrderRoutes
 from gateway.routes.pages import PageRoutes
@@ -48,6 +49,7 @@ class GatewayService(
     PaymentRoutes,
     SupplierApiRoutes,
     SupplierCallbackRoutes,
+    OpenApiRoutes,
     IntegrityRoutes,
     AccountRoutes,
     AccountPageRoutes,

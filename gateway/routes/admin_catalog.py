@@ -93,7 +93,8 @@ class AdminCatalogRoutes(Routes):
     @api(
         "PUT",
         "/api/v1/admin/products/<sku>/level-prices/<level>",
-        summary="Price for a member/agent level",
+        summary="Price for a member level, or an agent level as `agent:<agent level>` (e.g. agent:gold): "
+        "an agent level pays its price even above retail, never a promotion",
         body=schemas.LevelPrice,
         response=schemas.LevelPriceSet,
         **ADMIN,
@@ -101,7 +102,7 @@ class AdminCatalogRoutes(Routes):
     def set_level_price(self, request, sku, level):
         actor = request.actor.audit
         price = json_body(request, schemas.LevelPrice())["price"]
-        return schemas.LevelPriceSet().dump(self.catalog_rpc.set_level_price(actor, sku, level[:32], price))
+        return schemas.LevelPriceSet().dump(self.catalog_rpc.set_level_price(actor, sku, level[:40], price))
 
     @api(
         "POST",

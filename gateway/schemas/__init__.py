@@ -106,6 +106,13 @@ from gateway.schemas.admin_suppliers import (  # noqa: F401
 )
 from gateway.schemas.catalog import Product, ProductList, ProductQuery, Quote, QuoteQuery  # noqa: F401
 from gateway.schemas.common import CURRENCY, QUANTITY, SKU, Error, ErrorDetail, Money  # noqa: F401
+from gateway.schemas.open_api import (  # noqa: F401
+    AgentOrder,
+    Balance,
+    NewAgentOrder,
+    OpenProductList,
+    OpenProductQuery,
+)
 from gateway.schemas.ops import Health, Ready, ServiceHealth, health  # noqa: F401
 from gateway.schemas.orders import (  # noqa: F401
     CHANNELS,

@@ -38,8 +38,15 @@ def collect(rpcs: Mapping[str, Any], days: int, timeout: float = 30) -> dict[str
 
 def check(facts: Mapping[str, Any], grace_s: float = 300) -> dict[str, Any]:
     orders = {
-        no: {"status": status, "quantity": quantity, "delivery": delivery, "paid": paid, "age_s": age}
-        for no, status, quantity, delivery, paid, age in facts["order"]
+        no: {
+            "status": status,
+            "quantity": quantity,
+            "delivery": delivery,
+            "paid": paid,
+            "age_s": age,
+            "channel": channel[0] if channel else None,
+        }
+        for no, status, quantity, delivery, paid, age, *channel in facts["order"]
     }
     sold = facts["catalog"]["sold"]
     payments = {
@@ -70,7 +77,8 @@ def check(facts: Mapping[str, Any], grace_s: float = 300) -> dict[str, Any]:
             problem(
                 "completed_without_its_codes", order_no=order_no, sold=sold.get(order_no, 0), bought=order["quantity"]
             )
-        if order["paid"] and order_no not in payments:
+        # an agent's order is paid from its wallet: the account service's ledger holds that money
+        if order["paid"] and order_no not in payments and order["channel"] != "wallet":
             problem("paid_order_without_payment", order_no=order_no)
         payment = payments.get(order_no)
         if (

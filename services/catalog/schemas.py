@@ -16,6 +16,7 @@ class ListProducts(Schema):
     q = fields.String(load_default=None, validate=validate.Length(max=64))
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
     cursor = fields.String(load_default=None, validate=validate.Length(max=256))
+    agent_level = fields.String(load_default=None, validate=validate.Length(1, 32))  # priced for this agent level
 
 
 class ProductChanges(Schema):
@@ -86,6 +87,7 @@ class Quote(Schema):
     sku = fields.String(required=True, validate=SKU)
     quantity = fields.Integer(required=True, strict=True, validate=QUANTITY)
     level = fields.String(load_default=None, validate=validate.Length(1, 32))
+    agent_level = fields.String(load_default=None, validate=validate.Length(1, 32))  # its price: "agent:<name>"
     at = fields.AwareDateTime(load_default=None)
 
 

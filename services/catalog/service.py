@@ -33,8 +33,10 @@ class CatalogService(BaseService):
             return products.get_product(s, sku)
 
     @command
-    def quote(self, sku, quantity, level=None, at=None):
-        q = load(schemas.Quote(), {"sku": sku, "quantity": quantity, "level": level, "at": at})
+    def quote(self, sku, quantity, level=None, at=None, agent_level=None):
+        q = load(
+            schemas.Quote(), {"sku": sku, "quantity": quantity, "level": level, "at": at, "agent_level": agent_level}
+        )
         with self.db.transaction() as s:
             return pricing.quote(s, **q)
 
@@ -122,12 +124,15 @@ class CatalogService(BaseService):
         return stock.raise_unless_reserved(result)
 
     @command
-    def reserve_quoted(self, order_no, sku, quantity, ttl_s, level=None, real_name=False):
-        """An order's creation: the price lines and the reservation in one call (DESIGN §3)."""
+    def reserve_quoted(self, order_no, sku, quantity, ttl_s, level=None, real_name=False, agent_level=None):
+        """An order's creation: the price lines and the reservation in one call (DESIGN §3);
+        an agent's order names its (top) agent level instead of a member level."""
         r = load(schemas.Reserve(), {"order_no": order_no, "sku": sku, "quantity": quantity, "ttl_s": ttl_s})
-        level = load(schemas.Quote(), {"sku": sku, "quantity": quantity, "level": level})["level"]
+        q = load(schemas.Quote(), {"sku": sku, "quantity": quantity, "level": level, "agent_level": agent_level})
         with self.db.transaction() as s:
-            return stock.reserve_quoted(s, **r, level=level, real_name=real_name is True)
+            return stock.reserve_quoted(
+                s, **r, level=q["level"], real_name=real_name is True, agent_level=q["agent_level"]
+            )
 
     @command
     def sold_out(self):

@@ -281,13 +281,20 @@ def sweep_keys(session: Session) -> None:
 
 def integrity_facts(session: Session, days: int) -> list[list[Any]]:
     """For the integrity check (services/audit/integrity.py): the orders of the last `days` days as
-    [order_no, status, quantity, delivery, paid, seconds since paid (or created)]."""
+    [order_no, status, quantity, delivery, paid, seconds since paid (or created), payment channel]."""
     age = func.extract("epoch", func.now() - func.coalesce(Order.paid_at, Order.created_at))
     rows = session.execute(
-        select(Order.order_no, Order.status, Order.quantity, Order.delivery, Order.paid_at.is_not(None), age).where(
-            Order.created_at > func.now() - timedelta(days=days)
-        )
+        select(
+            Order.order_no,
+            Order.status,
+            Order.quantity,
+            Order.delivery,
+            Order.paid_at.is_not(None),
+            age,
+            Order.payment_channel,
+        ).where(Order.created_at > func.now() - timedelta(days=days))
     ).all()
     return [
-        [no, status, quantity, delivery, paid, float(seconds)] for no, status, quantity, delivery, paid, seconds in rows
+        [no, status, quantity, delivery, paid, float(seconds), channel]
+        for no, status, quantity, delivery, paid, seconds, channel in rows
     ]

@@ -45,6 +45,9 @@ class Order(Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     codes_shown_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # first reveal
     buyer_id: Mapped[int | None] = mapped_column(BigInteger)  # a signed-in buyer's (account), else a guest's
+    agent_id: Mapped[int | None] = mapped_column(BigInteger)  # an agent's order (open API), paid from its wallet
+    agent_order_id: Mapped[str | None] = mapped_column(Text)  # the agent's own id: unique per agent
+    request_hash: Mapped[bytes | None] = mapped_column(LargeBinary)  # of the agent's first body
 
 
 class Transition(Base):

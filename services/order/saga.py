@@ -32,6 +32,8 @@ class Step(NamedTuple):
 
 RELEASE, CLOSE, REFUND = "stock_release_requested", "payment_close_requested", "refund_requested"
 RESERVE, DELIVER = "stock_reservation_requested", "delivery_requested"
+REFUNDED = "order_refunded"  # news, not a request: the account service gives a wallet's money back
+WALLET = "wallet"  # the payment channel of an agent's order, paid from its wallet at creation
 
 # the table reads as one: the formatter leaves its columns aligned
 # fmt: off
@@ -47,6 +49,8 @@ TRANSITIONS = {
     ("review", "cancel_requested"):               Step("cancelled", (RELEASE,)),
     ("review", "payment_succeeded"):              Step("refunding", (RELEASE, REFUND)),
     ("pending", "cancel_requested"):              Step("cancelled"),
+    # an agent's order (open API): reserved and paid from its wallet at creation, no risk decision
+    ("pending", "wallet_paid"):                   Step("paid", (DELIVER,)),
     # the pay link was fixed at acceptance: the payment service makes the intent when it is opened
     ("reserving", "stock_reserved"):              Step("awaiting_payment"),
     ("reserving", "stock_reservation_failed"):    Step("rejected"),
@@ -74,7 +78,9 @@ TRANSITIONS = {
     ("paid", "refund_ordered"):                   Step("refunding", (RELEASE, REFUND)),
     ("delivering", "refund_ordered"):             Step("refunding", (RELEASE, REFUND)),
     ("completed", "refund_ordered"):              Step("refunding", (REFUND,)),
-    ("refunding", "refund_completed"):            Step("refunded"),
+    ("refunding", "refund_completed"):            Step("refunded", (REFUNDED,)),
+    # a wallet-paid order's refund: the account service credits the wallet on `order_refunded`
+    ("refunding", "wallet_refunded"):             Step("refunded", (REFUNDED,)),
 }
 # fmt: on
 
@@ -266,7 +272,12 @@ ANSWERS = {
     "risk_rejected": FIRST_REQUEST,
     "risk_review": FIRST_REQUEST,
     "stock_reserved": RESERVE,
+    "wallet_paid": FIRST_REQUEST,  # an agent's order: known, signed and paid up front, risk is not asked
 }
+
+# requests the order answers itself, by payment channel: a wallet cannot refuse its money back, so a
+# wallet-paid order is refunded at once, by the event that stands for the refund (no channel is asked)
+SELF_ANSWERED = {(WALLET, REFUND): "wallet_refunded"}
 
 
 def start(
@@ -329,9 +340,14 @@ def _record(
         hints.add(session, "order_changed", views.view(order))
     if step.requests:
         order.last_requests = list(step.requests)  # what the sweeper re-sends if stuck
+    follow = []
     for request in step.requests:
-        if answered is None or request not in answered:
+        if (order.payment_channel, request) in SELF_ANSWERED:
+            follow.append(SELF_ANSWERED[(order.payment_channel, request)])
+        elif answered is None or request not in answered:
             outbox.add(session, request, request_data(order, request, data))
+    for event in follow:
+        _record(session, order, TRANSITIONS[(order.status, event)], event, {}, answered=answered)
 
 
 def _measure(session: Session, order: OrderRow, to: str, first: bool) -> None:
@@ -357,6 +373,8 @@ def _absorb(order: OrderRow, event_type: str, data: dict[str, Any]) -> None:
     """What an event teaches the order besides its status."""
     if event_type == "payment_intent_created":  # an order's link, fixed at acceptance, stays the link
         order.payment_no, order.pay_url = order.payment_no or data["payment_no"], order.pay_url or data["pay_url"]
+    elif event_type == "wallet_paid":
+        order.paid_at = NOW
     elif event_type == "payment_succeeded":
         order.paid_at, order.late = NOW, order.status in ("expired", "cancelled", "rejected")
         order.payment_no = order.payment_no or data.get("payment_no")
@@ -428,6 +446,17 @@ def request_data(order: OrderRow, request: str, data: dict[str, Any] | None = No
             "amount": order.amount,
             "currency": order.currency,
             "buyer_id": order.buyer_id,  # a member's total spent moves (account)
+            "agent_id": order.agent_id,  # an agent's order: its pending profit shares are credited (account)
+            "payment_channel": order.payment_channel,
+        }
+    if request == REFUNDED:  # news: a wallet-paid order's money goes back, an agent's shares are cancelled
+        return {
+            **base,
+            "agent_id": order.agent_id,
+            "buyer_id": order.buyer_id,
+            "amount": order.amount,
+            "currency": order.currency,
+            "payment_channel": order.payment_channel,
         }
     if request == CLOSE:
         return {**base, "payment_no": order.payment_no}

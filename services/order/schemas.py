@@ -1,6 +1,6 @@
 """Order RPC payloads (this service's own copies)."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from services.common.addresses import named_domain
 
@@ -14,6 +14,25 @@ class CreateOrder(Schema):
     payment_channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     recharge_account = fields.String(load_default=None, validate=validate.Length(1, 64))
     coupon = fields.String(load_default=None, validate=validate.Length(1, 64))
+
+
+class AgentOrder(Schema):
+    """An agent's order by the open API (DESIGN §6): paid from its wallet, idempotent by its own id."""
+
+    agent_order_id = fields.String(required=True, validate=validate.Regexp(r"^[\x21-\x7e]{1,64}$"))
+    sku = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"))
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(1, 10_000))
+    recharge_account = fields.String(load_default=None, validate=validate.Length(1, 64))
+
+
+class Agent(Schema):
+    """Who the gateway authenticated (the account service's authenticate_agent answer)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    agent_id = fields.Integer(required=True, strict=True)
+    top_level = fields.String(required=True, validate=validate.Length(1, 32))
 
 
 class Search(Schema):

@@ -10,7 +10,7 @@ from services.common.events import batch_handler
 from services.common.hints import Hints
 from services.common.rpc import RpcProxy, rpc
 from services.common.service import BaseService
-from services.order import accept, domain, lookup, members, reports, saga, schemas
+from services.order import accept, agents, domain, lookup, members, reports, saga, schemas
 from services.order.models import metadata
 
 command = rpc(expected_exceptions=DomainError)
@@ -37,6 +37,7 @@ class OrderService(BaseService):
     payment_rpc = RpcProxy("payment")
     risk_rpc = RpcProxy("risk")
     supplier_rpc = RpcProxy("supplier")
+    account_rpc = RpcProxy("account")
     channels_taking = Cached(ttl=10.0, max_entries=16)  # currency -> the channels that take it (payment)
 
     @command
@@ -61,6 +62,21 @@ class OrderService(BaseService):
             ),
             buyer=buyer,
         )
+
+    @command
+    def create_agent_order(self, agent, cmd):
+        """An agent's order (open API), paid from its wallet: {"order", "created"} (DESIGN §6)."""
+        who, order = load(schemas.Agent(), agent), load(schemas.AgentOrder(), cmd)
+        return agents.create(
+            self.db, who, order, reserve=self.catalog_rpc.reserve_quoted, charge=self.account_rpc.charge_agent_order
+        )
+
+    @command
+    def agent_order(self, agent_id, agent_order_id):
+        """An agent's own order, with its codes once delivered (404 for another agent's)."""
+        with self.db.transaction() as s:
+            order = agents.for_agent(s, agent_id, agent_order_id)
+        return domain.with_items(order, self.catalog_rpc.get_codes)
 
     @command
     def payment_request(self, payment_no):

@@ -10,7 +10,7 @@ from sqlalchemy import Row, delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from services.catalog.domain.products import active_product
+from services.catalog.domain.products import active_product, agent_price_level
 from services.catalog.models import Category, LevelPrice, Product, Promotion, StockLevel
 from services.common import audit, sql
 from services.common.envelope import isoformat
@@ -64,19 +64,38 @@ LEFT JOIN {sql.qualified(StockLevel.__table__)} s ON s.sku = p.sku
 WHERE p.sku = %(sku)s AND p.active"""
 
 
+def agent_price(base: int, level_price: LevelPrice | None) -> tuple[int, dict[str, Any]]:
+    """An agent level's buying price (DESIGN §3): its level price when it has one, else retail;
+    never a promotion (nor a member price or coupon), and the level price even above retail."""
+    if level_price is None:
+        return base, {"kind": "base"}
+    return level_price.price, {"kind": "agent_level", "level": level_price.level}
+
+
 def quote(
-    session: Session, sku: str, quantity: int, level: str | None = None, at: datetime | None = None
+    session: Session,
+    sku: str,
+    quantity: int,
+    level: str | None = None,
+    at: datetime | None = None,
+    agent_level: str | None = None,
 ) -> dict[str, Any]:
-    """The price lines of `quantity` of `sku` (for a `level`, at a time)."""
-    return quote_with_product(session, sku, quantity, level, at)[0]
+    """The price lines of `quantity` of `sku` (for a member `level` or an `agent_level`, at a time)."""
+    return quote_with_product(session, sku, quantity, level, at, agent_level)[0]
 
 
 def quote_with_product(
-    session: Session, sku: str, quantity: int, level: str | None = None, at: datetime | None = None
+    session: Session,
+    sku: str,
+    quantity: int,
+    level: str | None = None,
+    at: datetime | None = None,
+    agent_level: str | None = None,
 ) -> tuple[dict[str, Any], Row[Any]]:
     """(quote, the product's row). On every order's path, in plain SQL (services/common/sql.py):
     the product, its category, its stock and whether it has active promotions in one statement;
-    the promotions (and a level's price) only when there are."""
+    the promotions (and a level's price) only when there are. `agent_level`: an agent's order,
+    priced at that agent level's price (`agent_price`), whatever the member `level`."""
     product = sql.run(session, QUOTED, {"sku": sku}).first()
     if product is None:
         raise NotFound("no such product", {"sku": sku})
@@ -86,13 +105,16 @@ def quote_with_product(
             {"quantity": quantity, "min_quantity": product.min_quantity, "max_quantity": product.max_quantity},
         )
     at = at or datetime.now(UTC)
-    level_price = session.get(LevelPrice, (sku, level)) if level else None
-    promotions = (
-        session.scalars(select(Promotion).where(Promotion.sku == sku, Promotion.active)).all()
-        if product.promoted
-        else ()
-    )
-    unit, rule = best_price(product.price, level_price, promotions, at)
+    if agent_level:
+        unit, rule = agent_price(product.price, session.get(LevelPrice, (sku, agent_price_level(agent_level))))
+    else:
+        level_price = session.get(LevelPrice, (sku, level)) if level else None
+        promotions = (
+            session.scalars(select(Promotion).where(Promotion.sku == sku, Promotion.active)).all()
+            if product.promoted
+            else ()
+        )
+        unit, rule = best_price(product.price, level_price, promotions, at)
     return {
         "sku": sku,
         "quantity": quantity,

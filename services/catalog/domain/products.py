@@ -9,9 +9,16 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from services.catalog.models import Category, Product, StockLevel
+from services.catalog.models import Category, LevelPrice, Product, StockLevel
 from services.common import audit, outbox
 from services.common.errors import Conflict, InvalidInput, NotFound
+
+AGENT_LEVEL_PREFIX = "agent:"  # agent levels' prices beside member levels', a separate list (DESIGN §3)
+
+
+def agent_price_level(agent_level: str) -> str:
+    """The level-price row of an agent level: "gold" -> "agent:gold"."""
+    return AGENT_LEVEL_PREFIX + agent_level
 
 
 def _encode_cursor(sku: str) -> str:
@@ -57,8 +64,15 @@ def _listing() -> Select[tuple[Product, str, StockLevel]]:
 
 
 def list_products(
-    session: Session, category: str | None = None, q: str | None = None, limit: int = 50, cursor: str | None = None
+    session: Session,
+    category: str | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+    agent_level: str | None = None,
 ) -> dict[str, Any]:
+    """The public listing; with `agent_level`, each price is that agent level's buying price
+    (its level price, or retail when it has none: DESIGN §3, no promotion applies to agents)."""
     query = _listing().where(Product.active.is_(True)).order_by(Product.sku).limit(limit + 1)
     if category:
         query = query.where(Category.name == category)
@@ -69,6 +83,18 @@ def list_products(
         query = query.where(Product.sku > _decode_cursor(cursor))
     rows = session.execute(query).all()
     items = [public(*row) for row in rows[:limit]]
+    if agent_level and items:
+        level = agent_price_level(agent_level)
+        prices = dict(
+            session.execute(
+                select(LevelPrice.sku, LevelPrice.price).where(
+                    LevelPrice.level == level, LevelPrice.sku.in_([i["sku"] for i in items])
+                )
+            )
+            .tuples()
+            .all()
+        )
+        items = [{**i, "price": prices.get(i["sku"], i["price"])} for i in items]
     next_cursor = _encode_cursor(rows[limit - 1][0].sku) if len(rows) > limit else None
     return {"items": items, "next_cursor": next_cursor}
 

@@ -163,13 +163,14 @@ def reserve_quoted(
     ttl_s: float,
     level: str | None = None,
     real_name: bool = False,
+    agent_level: str | None = None,
 ) -> dict[str, Any]:
     """An order's creation asks once (DESIGN §3): the price lines and the reservation together,
     the price fixed by the same read of the product that the reservation takes stock from.
     Answers the quote with the reservation's `expires_at`; OutOfStock (nothing held) when the
     stock cannot meet it; NotFound, InvalidInput or Forbidden (a category that needs real-name
     verification, for a buyer without it: `real_name` false) before anything is written."""
-    priced, product = pricing.quote_with_product(session, sku, quantity, level)
+    priced, product = pricing.quote_with_product(session, sku, quantity, level, agent_level=agent_level)
     if product.requires_real_name and not real_name:
         raise Forbidden(
             "this category needs real-name verification: sign in and verify your real name first",

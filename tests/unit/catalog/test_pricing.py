@@ -3,7 +3,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from services.catalog.domain.pricing import best_price, discounted, promotion_applies
+from services.catalog.domain.pricing import agent_price, best_price, discounted, promotion_applies
+from services.catalog.domain.products import agent_price_level
 
 
 def promo(**kw):
@@ -59,3 +60,12 @@ def test_best_price_takes_the_lowest_applicable_rule():
     off_hours = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
     assert best_price(1000, None, [promo()], off_hours) == (1000, {"kind": "base"})
     assert best_price(1000, SimpleNamespace(level="vip", price=1200), [], at) == (1000, {"kind": "base"})
+
+
+def test_an_agent_level_pays_its_level_price_or_retail_never_a_promotion():
+    """DESIGN §3: an agent's buying price is its level's price (even above retail), else retail."""
+    assert agent_price_level("gold") == "agent:gold"
+    gold = SimpleNamespace(level="agent:gold", price=700)
+    assert agent_price(1000, gold) == (700, {"kind": "agent_level", "level": "agent:gold"})
+    assert agent_price(1000, SimpleNamespace(level="agent:tin", price=1100))[0] == 1100
+    assert agent_price(1000, None) == (1000, {"kind": "base"})

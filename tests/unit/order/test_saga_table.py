@@ -50,7 +50,10 @@ MONEY_ARROWS = {
     ("paid", "refund_ordered"): saga.Step("refunding", (saga.RELEASE, saga.REFUND)),
     ("delivering", "refund_ordered"): saga.Step("refunding", (saga.RELEASE, saga.REFUND)),
     ("completed", "refund_ordered"): saga.Step("refunding", (saga.REFUND,)),
-    ("refunding", "refund_completed"): saga.Step("refunded"),
+    ("refunding", "refund_completed"): saga.Step("refunded", (saga.REFUNDED,)),
+    # an agent's order, paid from its wallet at creation: delivered at once; refunded to the wallet
+    ("pending", "wallet_paid"): saga.Step("paid", (saga.DELIVER,)),
+    ("refunding", "wallet_refunded"): saga.Step("refunded", (saga.REFUNDED,)),
 }
 
 
@@ -60,7 +63,15 @@ def test_each_money_carrying_arrow_is_exactly_this(arrow):
 
 
 def test_no_other_arrow_takes_a_payment_or_a_refund():
-    money_events = {"payment_succeeded", "refund_ordered", "refund_completed", "delivery_completed", "delivery_failed"}
+    money_events = {
+        "payment_succeeded",
+        "refund_ordered",
+        "refund_completed",
+        "delivery_completed",
+        "delivery_failed",
+        "wallet_paid",
+        "wallet_refunded",
+    }
     extra = {arrow for arrow in saga.TRANSITIONS if arrow[1] in money_events} - set(MONEY_ARROWS)
     assert not extra, f"money arrows not pinned here: {sorted(extra)}"
     requesting = {
@@ -120,3 +131,13 @@ def test_commands_are_refused_where_the_table_has_no_move():
     with pytest.raises(Conflict):
         saga.require(SimpleNamespace(status="awaiting_payment"), "refund_ordered")
     saga.require(SimpleNamespace(status="completed"), "refund_ordered")
+
+
+def test_a_wallet_refund_is_answered_by_the_order_itself():
+    """No payment channel holds a wallet-paid order's money: its refund request is answered at once
+    by the event that stands for it, and every refunded order tells the account service."""
+    assert saga.SELF_ANSWERED == {(saga.WALLET, saga.REFUND): "wallet_refunded"}
+    for event in saga.SELF_ANSWERED.values():
+        step = saga.TRANSITIONS[("refunding", event)]
+        assert step.to == "refunded" and saga.REFUNDED in step.requests
+    assert saga.ANSWERS["wallet_paid"] == saga.FIRST_REQUEST  # risk is not asked of an agent's order
