@@ -45,6 +45,7 @@ NOT_ENCRYPTED: dict[str, str] = {
     "catalog.codes.code_hash": "HMAC of the code with the recorded hash key (duplicate detection)",
     "order.orders.token_hash": "SHA-256 of the buyer's order token",
     "order.idempotency_keys.request_hash": "SHA-256 of the request body",
+    "order.orders.request_hash": "SHA-256 of an agent order's first body (a reuse of its id with another is 422)",
     "order.lookup_passwords.password_hash": "scrypt of the buyer's query password",
     "account.sessions.token_hash": "SHA-256 of a session token",
     "account.buyer_tokens.token_hash": "SHA-256 of a one-time link's token (verify the e-mail, reset the password)",

@@ -159,8 +159,9 @@ def test_withdrawals_hold_the_money_until_finance_pays_or_rejects(engine):
         one = sales.request_withdrawal(s, agent, 6_000)
         two = sales.request_withdrawal(s, agent, 4_000)
         assert wallet(s, agent) == 0
-        with pytest.raises(InsufficientBalance):
-            sales.request_withdrawal(s, agent, 1)
+    # each command in its own transaction, as the RPCs run them: a refused one is rolled back whole
+    with pytest.raises(InsufficientBalance), tx(engine) as s:
+        sales.request_withdrawal(s, agent, 1)
     with tx(engine) as s:
         assert sales.review_withdrawal(s, "finance", one["id"], True, "paid")["status"] == "approved"
         assert sales.review_withdrawal(s, "finance", two["id"], False, "no")["status"] == "rejected"
