@@ -142,10 +142,10 @@ def main(argv: Sequence[str]) -> int:
     """Against the running services, on the broker of KAMENG_AMQP_URI."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    from services.common.config import settings
+    from services.common.config import nameko_config
 
     days = int(argv[0]) if argv else 30
-    with ClusterRpcProxy({"AMQP_URI": settings().amqp_uri}, timeout=60) as cluster:
+    with ClusterRpcProxy(nameko_config(), timeout=60) as cluster:
         report = audit({name: getattr(cluster, name) for name in SOURCES}, days, timeout=60)
     print(json.dumps(report, indent=2, ensure_ascii=False))
     return 0 if report["ok"] else 1

@@ -10,7 +10,7 @@ from services.common.db import Database
 from services.common.errors import DomainError, load
 from services.common.events import batch_handler, event_handler
 from services.common.hints import Hints
-from services.common.rpc import rpc
+from services.common.rpc import Caller, rpc
 from services.common.service import BaseService
 
 command = rpc(expected_exceptions=DomainError)
@@ -21,6 +21,7 @@ class CatalogService(BaseService):
     db = Database(metadata)
     hints = Hints()
     keys = CodeKeys()
+    caller = Caller()  # the RPCs that answer decrypted codes serve only CODE_READERS (DESIGN §7)
 
     @command
     def list_products(self, query):
@@ -113,8 +114,11 @@ class CatalogService(BaseService):
 
     @command
     def list_codes(self, actor, sku, query):
+        q = load(schemas.ListCodes(), query)
+        if q["reveal"]:
+            self.caller.require("CODE_READERS")
         with self.db.transaction() as s:
-            return codes.list_codes(s, self.keys, actor, sku, **load(schemas.ListCodes(), query))
+            return codes.list_codes(s, self.keys, actor, sku, **q)
 
     @command
     def reserve(self, order_no, sku, quantity, ttl_s):
@@ -152,6 +156,7 @@ class CatalogService(BaseService):
 
     @command
     def get_codes(self, order_no):
+        self.caller.require("CODE_READERS")
         with self.db.transaction() as s:
             return stock.codes_of(s, self.keys, order_no)
 

@@ -5,9 +5,11 @@ dict a nameko container expects. Nothing else in the code reads `os.environ`.
 """
 
 import os
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlparse
 
 # Defaults are safe for production: no data key, no admin token, no sandbox. `make run` and the
 # tests pass the dev values below explicitly (and `make run` prints them).
@@ -52,6 +54,16 @@ DEFAULTS = {
     "KAMENG_REDIS_URL": ("redis://127.0.0.1:6379/0", "Redis, for rate-limit counters shared by gateways"),
     "KAMENG_MAX_BODY_BYTES": ("1048576", "largest request body the gateway reads (bulk imports excepted)"),
     "KAMENG_RPC_TIMEOUT_S": ("5", "deadline of every RPC call"),
+    "KAMENG_CODE_READERS": (
+        "",
+        "broker users (comma-separated) whose RPCs may get decrypted codes from the catalog, checked "
+        "by the AMQP user_id RabbitMQ validates; empty: no check (development: one shared user)",
+    ),
+    "KAMENG_AMQP_CA_FILE": (
+        "",
+        "CA certificate (PEM) that the broker's TLS certificate must chain to, with its host name; "
+        "set with an amqps:// KAMENG_AMQP_URI; empty: the system's CAs decide, for amqps",
+    ),
     "KAMENG_HEALTH_TIMEOUT_S": ("2", "deadline for /healthz to hear from every service"),
     "KAMENG_EVENT_MAX_ATTEMPTS": ("5", "tries of an event handler before its message is dead-lettered"),
     "KAMENG_EVENT_RETRY_DELAY_MS": ("500", "first retry delay; doubles per try"),
@@ -168,6 +180,8 @@ class Settings:
     channel_settings: dict[str, Any] = field(default_factory=dict)
     agent_max_depth: int = 5
     commission_settle_days: float = 7
+    code_readers: tuple[str, ...] = ()
+    amqp_ca_file: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -215,6 +229,8 @@ def settings() -> Settings:
         channel_settings=channel_settings(),
         agent_max_depth=int(env("KAMENG_AGENT_MAX_DEPTH")),
         commission_settle_days=float(env("KAMENG_COMMISSION_SETTLE_DAYS")),
+        code_readers=_csv(env("KAMENG_CODE_READERS")),
+        amqp_ca_file=env("KAMENG_AMQP_CA_FILE"),
     )
 
 
@@ -302,10 +318,22 @@ def nameko_config(s: Settings | None = None, **overrides: Any) -> dict[str, Any]
         "MAIL_CODES": s.mail_codes,
         "AGENT_MAX_DEPTH": s.agent_max_depth,
         "COMMISSION_SETTLE_DAYS": s.commission_settle_days,
+        "CODE_READERS": list(s.code_readers),
     }
+    if s.amqp_ca_file or s.amqp_uri.lower().startswith("amqps://"):
+        config["AMQP_SSL"] = amqp_ssl(s)
     config.update(s.channel_settings)
     config.update(overrides)
     return config
+
+
+def amqp_ssl(s: Settings) -> dict[str, Any]:
+    """nameko's AMQP_SSL (py-amqp's ssl options): the broker's certificate must chain to
+    KAMENG_AMQP_CA_FILE (or a system CA) and name the host of KAMENG_AMQP_URI."""
+    options: dict[str, Any] = {"cert_reqs": ssl.CERT_REQUIRED, "server_hostname": urlparse(s.amqp_uri).hostname}
+    if s.amqp_ca_file:
+        options["ca_certs"] = s.amqp_ca_file
+    return options
 
 
 def describe() -> list[str]:

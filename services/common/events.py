@@ -58,7 +58,12 @@ class Retrying(EventHandler):
         self.max_attempts = int(config.get("EVENT_MAX_ATTEMPTS", 5))
         self.first_delay_ms = int(config.get("EVENT_RETRY_DELAY_MS", 500))
         self.publisher = Publisher(
-            config["AMQP_URI"], use_confirms=True, exchange="", retry=True, retry_policy={"max_retries": 3}
+            config["AMQP_URI"],
+            use_confirms=True,
+            exchange="",
+            retry=True,
+            retry_policy={"max_retries": 3},
+            ssl=config.get("AMQP_SSL"),
         )
 
     def handle_result(self, message: Any, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> tuple[Any, Any]:

@@ -43,6 +43,7 @@ class Hints(DependencyProvider):
             exchange=self.exchange,
             declare=[self.exchange],
             retry=False,
+            ssl=self.container.config.get("AMQP_SSL"),
         )
 
     def start(self) -> None:

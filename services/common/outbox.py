@@ -130,9 +130,17 @@ class Relay:
     last_tag: int
     producer: Any
 
-    def __init__(self, service_name: str, engine: Engine, outbox: Table, amqp_uri: str, poll_s: float) -> None:
+    def __init__(
+        self,
+        service_name: str,
+        engine: Engine,
+        outbox: Table,
+        amqp_uri: str,
+        poll_s: float,
+        ssl: dict[str, Any] | None = None,
+    ) -> None:
         self.service_name, self.engine, self.outbox = service_name, engine, outbox
-        self.amqp_uri, self.poll_s = amqp_uri, poll_s
+        self.amqp_uri, self.poll_s, self.ssl = amqp_uri, poll_s, ssl
         self.exchange = event_exchange(service_name)
         self.table = sql.qualified(outbox)
         self.wakeup = threading.Event()
@@ -204,7 +212,7 @@ class Relay:
     def open_channel(self) -> None:
         if self.connection is not None:
             return
-        self.connection = connection = Connection(self.amqp_uri, connect_timeout=5)
+        self.connection = connection = Connection(self.amqp_uri, connect_timeout=5, ssl=self.ssl)
         connection.ensure_connection(max_retries=1)  # fail this pass; run() backs off
         channel = connection.channel()
         channel.confirm_select()
@@ -267,6 +275,7 @@ class OutboxRelay(DependencyProvider):
             self.database.outbox,
             config["AMQP_URI"],
             float(config.get("OUTBOX_POLL_S", 0.5)),
+            ssl=config.get("AMQP_SSL"),
         )
         self.database.commit_hooks.append(self.after_commit)
         self.thread = self.container.spawn_managed_thread(relay.run)

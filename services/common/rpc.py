@@ -2,11 +2,19 @@
 standalone proxies do), so services declare `common.rpc.RpcProxy`, whose calls go through
 `call()`, which bounds the wait with an
 `eventlet.Timeout` and turns a missing or silent service into `Unavailable`.
+
+Who is calling (DESIGN §7): every request our `RpcProxy` sends carries the AMQP `user_id`
+property, the user name of its broker connection (from AMQP_URI), which RabbitMQ checks against
+the connection's user and refuses otherwise (PRECONDITION_FAILED). The house `rpc` entrypoint
+hands that name, and nothing a caller could write in a header, to the worker: a service declares
+`caller = Caller()` and calls `self.caller.require("CODE_READERS")` where only some services may
+call. In development every service shares one user and the lists are empty: no check.
 """
 
 import logging
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, TypeVar, overload
+from urllib.parse import unquote, urlparse
 
 import eventlet
 from nameko import rpc as nameko_rpc
@@ -20,16 +28,29 @@ from nameko.constants import (
     SERIALIZER_CONFIG_KEY,
 )
 from nameko.exceptions import UnknownService
-from nameko.rpc import Rpc as NamekoRpc, RpcProxy as NamekoRpcProxy
+from nameko.extensions import DependencyProvider
+from nameko.rpc import (
+    MethodProxy as NamekoMethodProxy,
+    Rpc as NamekoRpc,
+    RpcProxy as NamekoRpcProxy,
+    ServiceProxy as NamekoServiceProxy,
+)
 
 from services.common.broker import BROKER_ERRORS, QueueConsumer
-from services.common.errors import Unavailable
+from services.common.errors import Forbidden, Unavailable
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 K = TypeVar("K", bound=Hashable)
 
 DEFAULT_TIMEOUT_S = 5.0
+CALLER_KEY = "broker_user"  # worker_ctx.data: the AMQP user_id of the request, as RabbitMQ checked it
+
+
+def broker_user(amqp_uri: str) -> str | None:
+    """The user an AMQP URI connects as (`amqp://kameng-order:pw@host/` -> "kameng-order")."""
+    username = urlparse(amqp_uri).username
+    return unquote(username) if username else None
 
 
 class ReplyPublisher(Publisher):
@@ -77,6 +98,16 @@ class Rpc(NamekoRpc):
     and replies are sent without confirms (`ReplyPublisher`)."""
 
     rpc_consumer = RpcConsumer()
+
+    def unpack_message_headers(self, message: Any) -> dict[str, Any]:
+        """The context data from the headers, with the caller's broker user taken from the
+        message's `user_id` property (which RabbitMQ validated), never from a header."""
+        data: dict[str, Any] = super().unpack_message_headers(message)
+        data.pop(CALLER_KEY, None)
+        user_id = message.properties.get("user_id")
+        if user_id:
+            data[CALLER_KEY] = user_id.decode() if isinstance(user_id, bytes) else str(user_id)
+        return data
 
 
 @overload
@@ -165,15 +196,57 @@ class ReplyListener(nameko_rpc.ReplyListener):
     queue_consumer = QueueConsumer()
 
 
+class MethodProxy(NamekoMethodProxy):
+    def get_message_headers(self, worker_ctx: Any) -> dict[str, Any]:
+        """nameko's, without the caller this worker was called by: the next callee learns who
+        calls it from the request's `user_id`."""
+        headers: dict[str, Any] = super().get_message_headers(worker_ctx)
+        headers.pop(self._get_header_name(CALLER_KEY), None)
+        return headers
+
+
+class ServiceProxy(NamekoServiceProxy):
+    def __getattr__(self, name: str) -> MethodProxy:
+        return MethodProxy(self.worker_ctx, self.service_name, name, self.reply_listener, **self.options)
+
+
 class RpcProxy(NamekoRpcProxy):
     """nameko's RpcProxy whose calls time out after RPC_TIMEOUT_S (config) with `Unavailable`.
     Requests stay persistent: one that waits out a short broker restart in its durable queue is
     still answered within its caller's deadline (the failure tests rely on it). Replies come
     through the house `QueueConsumer`: one whose ack meets a dropped connection does not kill the
-    service."""
+    service. Every request carries `user_id`, the broker user of AMQP_URI (see the module's
+    docstring)."""
 
     rpc_reply_listener = ReplyListener()
 
+    def setup(self) -> None:
+        user = broker_user(self.container.config["AMQP_URI"])
+        self.publish_options = {**self.options, **({"user_id": user} if user else {})}
+
     def get_dependency(self, worker_ctx: Any) -> TimedServiceProxy:
         timeout = float(self.container.config.get("RPC_TIMEOUT_S", DEFAULT_TIMEOUT_S))
-        return TimedServiceProxy(super().get_dependency(worker_ctx), timeout)
+        proxy = ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener, **self.publish_options)
+        return TimedServiceProxy(proxy, timeout)
+
+
+class CallerView:
+    """`self.caller` in a worker: `.user`, the broker user that sent this RPC request (None for a
+    request without `user_id`, or another entrypoint), and `.require(setting)`."""
+
+    def __init__(self, user: str | None, config: Mapping[str, Any]) -> None:
+        self.user, self._config = user, config
+
+    def require(self, setting: str) -> None:
+        """Forbidden unless the caller is one of the broker users in config[setting]; an empty
+        list (development, where every service shares one user) lets everyone through."""
+        allowed = self._config.get(setting) or ()
+        if allowed and self.user not in allowed:
+            raise Forbidden("this service may not make this call", {"caller": self.user, "setting": setting})
+
+
+class Caller(DependencyProvider):
+    """`caller = Caller()`: the RPC's caller, as RabbitMQ vouches for it (`CallerView`)."""
+
+    def get_dependency(self, worker_ctx: Any) -> CallerView:
+        return CallerView(worker_ctx.data.get(CALLER_KEY), self.container.config)

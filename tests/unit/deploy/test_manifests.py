@@ -230,7 +230,8 @@ def test_prod_scales_workers_on_every_queue_they_consume():
             if d.get("kind") == "TriggerAuthentication"
             and d["metadata"]["name"] == trigger["authenticationRef"]["name"]
         )
-        assert [r["parameter"] for r in auth["spec"]["secretTargetRef"]] == ["host"]
+        # the management API is https only (rabbitmq.yaml): KEDA checks its certificate
+        assert [r["parameter"] for r in auth["spec"]["secretTargetRef"]] == ["host", "tls", "ca"]
     pdbs = {d["metadata"]["name"] for d in docs if d.get("kind") == "PodDisruptionBudget"}
     assert pdbs == set(SERVICES)
 
