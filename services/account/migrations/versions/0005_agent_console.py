@@ -16,6 +16,8 @@ def upgrade():
     op.add_column("agents", sa.Column("slug", sa.Text), schema=S)
     op.add_column("agents", sa.Column("retail_markup_bp", sa.Integer, nullable=False, server_default="0"), schema=S)
     op.create_index("agents_slug", "agents", ["slug"], unique=True, schema=S)
+    op.drop_constraint("sessions_kind", "sessions", schema=S)
+    op.create_check_constraint("sessions_kind", "sessions", "kind IN ('buyer', 'staff', 'agent')", schema=S)
 
 
 def downgrade():
