@@ -152,9 +152,7 @@ class AgentPageRoutes(Routes):
                 "name": p["name"],
                 "buying": buying.get(p["sku"], p["price"]),
                 "retail": retail.get(p["sku"], p["price"]),
-                "url": f"{base}/s/{agent['slug']}/products/{p['sku']}"
-                if agent["slug"]
-                else f"{base}/products/{p['sku']}?agent={agent['id']}",
+                "url": f"{base}/products/{p['sku']}?agent={agent['id']}",
             }
             for p in listing
         ]

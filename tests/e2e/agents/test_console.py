@@ -122,7 +122,7 @@ def test_the_sub_store_settings_and_the_links_at_the_agents_prices(system, shop,
     assert (got["slug"], got["store_name"], got["retail_markup_bp"]) == (slug, "小王的卡铺", 1250)
     links = client.get("/agent/links").text
     row = re.search(rf'<tr id="link-{card_sku}">.*?</tr>', links).group(0)
-    assert "8.00" in row and "9.00" in row and f"/s/{slug}/products/{card_sku}" in row  # 8.00 + 12.5 %
+    assert "8.00" in row and "9.00" in row and f"/products/{card_sku}?agent={agent.agent_id}" in row  # 8.00 + 12.5 %
 
     other = signed_in(system, rival.key_id, rival.secret)
     assert post(other, "/agent/store", "/agent/store", {**settings, "store_name": "x"}).status_code == 409
