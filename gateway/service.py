@@ -18,6 +18,7 @@ from gateway.routes.admin_staff import AdminStaffRoutes
 from gateway.routes.admin_staff_pages import AdminStaffPageRoutes
 from gateway.routes.admin_supplier_pages import AdminSupplierPageRoutes
 from gateway.routes.admin_suppliers import AdminSupplierRoutes
+from gateway.routes.agent_pages import AgentPageRoutes
 from gateway.routes.catalog import CatalogRoutes
 from gateway.routes.open_api import OpenApiRoutes
 from gateway.routes.ops import OpsRoutes
@@ -56,6 +57,7 @@ class GatewayService(
     AdminAccountRoutes,
     AdminAccountPageRoutes,
     AdminAgentRoutes,
+    AgentPageRoutes,
     OrderHints,
     SoldOutNews,
 ):

@@ -10,7 +10,7 @@ from typing import Any
 from nameko.timer import timer
 from sqlalchemy.orm import Session
 
-from services.account import agent_schemas as schemas, agents, ledger, levels, sales
+from services.account import agent_schemas as schemas, agents, console, ledger, levels, sales, sessions
 from services.common.errors import DomainError, NotFound, load
 from services.common.events import event_handler
 from services.common.rpc import rpc
@@ -187,6 +187,62 @@ class AgentEntrypoints:
         """The ledger's own balance, for services/audit/integrity.py (read-only)."""
         with self.db.transaction() as s:
             return ledger.integrity_facts(s)
+
+    # -- the agent console and sub-stores -------------------------------------------------------
+
+    @command
+    def sign_in_agent(self, credentials, ip=None):
+        """{"key_id", "secret"} of a live key -> {"session": token (shown once), "agent_id"}; 401."""
+        credentials = load(schemas.AgentSignIn(), credentials)
+        with self.db.transaction() as s:
+            return console.sign_in(s, self.keys, credentials["key_id"], credentials["secret"], ip)
+
+    @command
+    def agent_for_console(self, token):
+        """The signed-in agent of a console session token (get_agent's shape), or None."""
+        with self.db.transaction() as s:
+            return console.current(s, str(token)[:128])
+
+    @command
+    def sign_out_agent(self, token):
+        with self.db.transaction() as s:
+            sessions.end(s, str(token)[:128])
+
+    @command
+    def agent_sales(self, agent_id, limit=100):
+        with self.db.transaction() as s:
+            return console.sales(s, int(agent_id), max(1, min(int(limit), 500)))
+
+    @command
+    def agent_sub_agents(self, agent_id):
+        with self.db.transaction() as s:
+            return console.sub_agents(s, int(agent_id))
+
+    @command
+    def create_sub_agent(self, agent_id, new):
+        """-> {"agent", "key": {"key_id", "secret"}} (the secret shown only now)."""
+        new = load(schemas.SubAgent(), new)
+        with self.db.transaction() as s:
+            return console.create_sub_agent(
+                s, self.keys, int(agent_id), new, int(self.config.get("AGENT_MAX_DEPTH", 5))
+            )
+
+    @command
+    def change_agent_store(self, agent_id, changes):
+        changes = load(schemas.StoreChanges(), changes)
+        with self.db.transaction() as s:
+            return console.change_store(s, int(agent_id), changes)
+
+    @command
+    def agent_store(self, slug):
+        with self.db.transaction() as s:
+            return console.store(s, str(slug)[:32])
+
+    @command
+    def agent_store_prices(self, agent_id, items):
+        items = load(schemas.PriceItem(many=True), items)
+        with self.db.transaction() as s:
+            return console.store_prices(s, int(agent_id), items)
 
     # -- events and timers -----------------------------------------------------------------------
 

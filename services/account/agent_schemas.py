@@ -57,3 +57,22 @@ class Adjustment(Strict):
 class Review(Strict):
     approve = fields.Boolean(required=True)
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+
+class AgentSignIn(Strict):
+    key_id = fields.String(required=True, validate=validate.Length(1, 64))
+    secret = fields.String(required=True, validate=validate.Length(1, 128))
+
+
+class SubAgent(Strict):
+    name = fields.String(required=True, validate=NAME)
+    contact = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    markup_bp = fields.Integer(load_default=0, strict=True, validate=BP)
+    sub_markup_max_bp = fields.Integer(load_default=0, strict=True, validate=BP)
+
+
+class StoreChanges(Strict):
+    store_name = fields.String(allow_none=True, validate=validate.Length(max=80))
+    slug = fields.String(allow_none=True, validate=validate.Length(max=32))
+    retail_markup_bp = fields.Integer(strict=True, validate=BP)
+    markup_bp = fields.Integer(strict=True, validate=BP)

@@ -84,6 +84,9 @@ def view(session: Session, agent: Agent) -> dict[str, Any]:
         "pending": ledger.balance(session, ledger.pending(agent.id)),
         "currency": CURRENCY,
         "created_at": stamp(agent.created_at),
+        "store_name": agent.store_name,
+        "slug": agent.slug,
+        "retail_markup_bp": agent.retail_markup_bp,
     }
 
 
@@ -183,6 +186,9 @@ def issue_key(session: Session, keys: DataKeys, actor: str, agent_id: int) -> di
 
 def revoke_key(session: Session, actor: str, agent_id: int, key_id: str) -> None:
     if keyring.revoke(session, RING, agent_id, key_id):
+        agent = session.get(Agent, agent_id)
+        if agent is not None:  # console sessions signed in with any key end with it
+            agent.credential_version = agent.credential_version + 1
         audit.record(session, actor, "agent.key_revoked", str(agent_id), {"key_id": key_id})
 
 

@@ -60,7 +60,7 @@ class Session(Base):
 
     __tablename__ = "sessions"
     token_hash: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
-    kind: Mapped[str] = mapped_column(Text)  # buyer | staff
+    kind: Mapped[str] = mapped_column(Text)  # buyer | staff | agent
     subject_id: Mapped[int] = mapped_column(BigInteger)
     credential_version: Mapped[int] = mapped_column(Integer)
     ip: Mapped[str | None] = mapped_column(Text)
@@ -165,6 +165,11 @@ class Agent(Base):
     sub_markup_min_bp: Mapped[int] = mapped_column(Integer, server_default="0")
     sub_markup_max_bp: Mapped[int] = mapped_column(Integer, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # the console and the sub-store (migration 0005_agent_console)
+    credential_version: Mapped[int] = mapped_column(Integer, server_default="1")  # a key revoked: +1
+    store_name: Mapped[str | None] = mapped_column(Text)
+    slug: Mapped[str | None] = mapped_column(Text, unique=True)  # the sub-store at /s/<slug>/
+    retail_markup_bp: Mapped[int] = mapped_column(Integer, server_default="0")  # buyers' price over its own
 
 
 class AgentKey(Base):

@@ -1,7 +1,8 @@
-"""Sessions of buyers and staff (issue 18): a random token handed to the client once (a cookie,
-or a bearer for API use), kept here only as its SHA-256. A session is live until it expires, is
-revoked (signing out, an admin ending it), or its person's `credential_version` moves on (a
-password change or a TOTP reset ends every session made with the old credential)."""
+"""Sessions of buyers, staff (issue 18) and agents in their console (issue 19): a random token
+handed to the client once (a cookie, or a bearer for API use), kept here only as its SHA-256.
+A session is live until it expires, is revoked (signing out, an admin ending it), or its
+person's `credential_version` moves on (a password change or a TOTP reset ends every session made
+with the old credential; an agent's key revoked ends its console sessions)."""
 
 import hashlib
 import secrets
@@ -12,9 +13,9 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session as Db
 
-from services.account.models import Buyer, Session, Staff
+from services.account.models import Agent, Buyer, Session, Staff
 
-KINDS: dict[str, type[Buyer] | type[Staff]] = {"buyer": Buyer, "staff": Staff}
+KINDS: dict[str, type[Buyer] | type[Staff] | type[Agent]] = {"buyer": Buyer, "staff": Staff, "agent": Agent}
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ def digest(token: str) -> bytes:
 
 
 def start(db: Db, kind: str, person: Any, ttl_s: int, ip: str | None = None) -> str:
-    """A new session of `person` (a Buyer or Staff row): answers its token, shown only now."""
+    """A new session of `person` (a Buyer, Staff or Agent row): answers its token, shown only now."""
     token = secrets.token_urlsafe(32)
     db.add(
         Session(
@@ -46,7 +47,7 @@ def start(db: Db, kind: str, person: Any, ttl_s: int, ip: str | None = None) -> 
 
 def resolve(db: Db, token: str, kind: str) -> Live | None:
     """The live session of this token, with its person; None for anything else (unknown, expired,
-    revoked, made with an old credential, of another kind, a disabled staff member)."""
+    revoked, made with an old credential, of another kind, a disabled staff member or agent)."""
     if not token or len(token) > 128:
         return None
     model = KINDS[kind]
@@ -64,7 +65,7 @@ def resolve(db: Db, token: str, kind: str) -> Live | None:
     if row is None:
         return None
     session, person = row
-    if getattr(person, "disabled_at", None) is not None:
+    if getattr(person, "disabled_at", None) is not None or getattr(person, "status", "active") != "active":
         return None
     return Live(kind, session.subject_id, person)
 

@@ -6,7 +6,7 @@ import json
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common import signing
-from services.common.testing import unique
+from services.common.testing import unique, wait_until
 
 OPEN = "/api/v1/open"
 ACTOR = "e2e"
@@ -71,3 +71,11 @@ class Shop:
 
     def balance(self):
         return self.signed("GET", f"{OPEN}/balance")
+
+
+def delivered(shop, agent_order_id, *statuses, timeout=15):
+    def check():
+        body = shop.get_order(agent_order_id).json()
+        return body if body["status"] in statuses else None
+
+    return wait_until(check, timeout=timeout, message=f"{agent_order_id} to become {statuses}")

@@ -7,47 +7,9 @@ import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
 from services.common.testing import unique, wait_until
-from tests.e2e.agents.helpers import OPEN, Agents, Shop
+from tests.e2e.agents.helpers import OPEN, delivered
 from tests.e2e.helpers import assert_error, new_product
-
-
-@pytest.fixture
-def agents(system):
-    return Agents(system)
-
-
-@pytest.fixture
-def level(agents):
-    return agents.level()
-
-
-@pytest.fixture
-def shop(api, agents, level):
-    """`shop(top_up=0, parent=None, markup_bp=None)`: an agent with a key, as its shop's client."""
-
-    def make(top_up=0, parent=None, markup_bp=None):
-        agent_id = agents.agent(level, parent=parent, markup_bp=markup_bp)
-        if top_up:
-            agents.top_up(agent_id, top_up)
-        return Shop(api, agent_id, agents.key(agent_id))
-
-    return make
-
-
-@pytest.fixture
-def card_sku(admin, level):
-    """A card product at 9.90 retail, 8.00 for the agent level, with three codes."""
-    product = new_product(price="9.90", low_stock_threshold=0)
-    assert admin.post("/api/v1/admin/products", json=product).status_code == 201
-    sku = product["sku"]
-    answer = admin.put(f"/api/v1/admin/products/{sku}/level-prices/agent:{level}", json={"price": "8.00"})
-    assert answer.status_code == 200, answer.text
-    imported = admin.post(f"/api/v1/admin/products/{sku}/codes", data=b"AG-1,PW-1\nAG-2,PW-2\nAG-3,PW-3\n")
-    assert imported.json()["imported"] == 3
-    return sku
 
 
 def listed(shop, sku):
@@ -58,14 +20,6 @@ def listed(shop, sku):
 
 def stock_of(api, sku):
     return api.get(f"/api/v1/products/{sku}").json()["stock"]
-
-
-def delivered(shop, agent_order_id, *statuses, timeout=15):
-    def check():
-        body = shop.get_order(agent_order_id).json()
-        return body if body["status"] in statuses else None
-
-    return wait_until(check, timeout=timeout, message=f"{agent_order_id} to become {statuses}")
 
 
 def test_products_are_priced_for_the_agent_and_its_sub_agent(shop, card_sku):
