@@ -111,6 +111,10 @@ def fixture_rows(keys):
             "totp_secret": seal("JBSWY3DPEHPK3PXP"),
         },
         "account.buyers": {"email": f"{unique('b')}@example.com", "password_hash": "x", "real_name": seal("{}")},
+        "account.mails": {"to_address": "b@example.com", "subject": "s", "body": seal("a one-time link")},
+        "account.agent_levels": {"name": "rot-level", "rank": 1},
+        "account.agents": {"id": 991, "name": "a", "contact": "c", "depth": 1, "level": "rot-level"},
+        "account.agent_keys": {"key_id": unique("ak"), "agent_id": 991, "secret": seal("{}")},  # last: read back below
     }
 
 

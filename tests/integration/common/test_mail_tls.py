@@ -1,29 +1,40 @@
-"""SMTP against a real local server (aiosmtpd): STARTTLS whenever the server offers it, and
-credentials never sent to a server that does not."""
+"""SMTP against a real local server (aiosmtpd, in its own process: tests/doubles/smtp_tls.py):
+STARTTLS whenever the server offers it, and credentials never sent to a server that does not."""
 
 import datetime
 import ipaddress
+import socket
 import ssl
+import subprocess
+import sys
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from services.common import mail
-from services.common.testing import free_port
+from services.common.testing import free_port, wait_until
 
 
 class Inbox:
-    def __init__(self):
-        self.received = []  # (tls in use, login seen)
+    def __init__(self, path):
+        self.path = path
 
-    async def handle_DATA(self, server, session, envelope):
-        self.received.append((session.ssl is not None, bool(session.authenticated)))
-        return "250 OK"
+    @property
+    def received(self):
+        """(tls in use, login seen) of each message, in order."""
+        lines = self.path.read_text().split("\n") if self.path.exists() else []
+        return [tuple(flag == "1" for flag in line.split()) for line in lines if line]
+
+
+def listening(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
 
 
 def certificate(folder):
@@ -53,28 +64,22 @@ def certificate(folder):
 @pytest.fixture
 def smtp_server(tmp_path):
     cert_file, key_file = certificate(tmp_path)
-    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server_tls.load_cert_chain(cert_file, key_file)
     client_tls = ssl.create_default_context(cafile=str(cert_file))
     started = []
 
     def start(offer_tls):
-        inbox, port = Inbox(), free_port()
-        controller = Controller(
-            inbox,
-            hostname="127.0.0.1",
-            port=port,
-            tls_context=server_tls if offer_tls else None,
-            authenticator=lambda *args: AuthResult(success=True),
-            auth_require_tls=False,  # this test server would take a password in clear: the client must not
-        )
-        controller.start()
-        started.append(controller)
-        return inbox, port
+        port, record = free_port(), tmp_path / f"received-{len(started)}.txt"
+        command = [sys.executable, "-m", "tests.doubles.smtp_tls", "--port", str(port), "--record", str(record)]
+        if offer_tls:
+            command += ["--cert", str(cert_file), "--key", str(key_file)]
+        started.append(subprocess.Popen(command))
+        wait_until(lambda: listening(port), timeout=20, message="the test SMTP server")
+        return Inbox(record), port
 
     yield start, client_tls
-    for controller in started:
-        controller.stop()
+    for server in started:
+        server.terminate()
+        server.wait(10)
 
 
 def send(url, tls):
