@@ -6,7 +6,7 @@ import hashlib
 
 from werkzeug.utils import redirect
 
-from gateway import cache, checkout, members, ordering, pages, schemas, signals, web
+from gateway import cache, checkout, members, ordering, pages, schemas, signals, storefronts, web
 from gateway.http import query_args
 from gateway.routes import Routes
 from gateway.web import page
@@ -37,7 +37,7 @@ def open_with_token(gateway, request, order_no, token):
     return with_token_cookie(redirect(order_path(order_no), code=303), gateway.config, order_no, token)
 
 
-def checkout_form(gateway, request, product, status=200, errors=None, form=None, message=None):
+def checkout_form(gateway, request, product, status=200, errors=None, form=None, message=None, store=None):
     currency = product["currency"]  # the payment service's rule; the order service refuses the others
     try:
         channels = gateway.payment_channels.get_or_set(currency, lambda: gateway.payment_rpc.channels_for(currency))
@@ -53,6 +53,7 @@ def checkout_form(gateway, request, product, status=200, errors=None, form=None,
         form=form or {},
         message=message,
         idem=(form or {}).get("idem") or checkout.idempotency_key(),
+        store=store,
     )
 
 
@@ -74,12 +75,21 @@ def buyer_view(gateway, request, order_no):
 class PageRoutes(Routes):
     @page("GET", "/", menu_label="nav.home", order=10)
     def storefront(self, request):
+        return self.render_shop(request, None)
+
+    @page("GET", "/s/<slug>/")
+    def sub_store(self, request, slug):
+        """An agent's sub-store: the shop under its store name, at its retail prices."""
+        return self.render_shop(request, storefronts.by_slug(self, slug))
+
+    def render_shop(self, request, store):
         q = request.args.get("q", "").strip()[:64] or None
         category = request.args.get("category", "").strip()[:64] or None
         query = {"q": q, "category": category, "limit": 200}
-        products = cache.listing.get_or_set(
-            ("page", q, category), lambda: self.catalog_rpc.list_products(query)["items"]
-        )
+        if store is None:
+            products = cache.listing.get_or_set(("page", q, category), lambda: storefronts.listing(self, None, query))
+        else:
+            products = storefronts.listing(self, store, query)
         return signals.remember_device(
             request,
             pages.render(
@@ -89,23 +99,40 @@ class PageRoutes(Routes):
                 category=category,
                 products=products,
                 categories=cache.categories.get_or_set("all", self.catalog_rpc.list_categories),
+                store=store,
             ),
             self.config.get("PUBLIC_URL", ""),
         )
 
     @page("GET", "/products/<sku>")
     def product_page(self, request, sku):
-        product = self.catalog_rpc.get_product(sku[:64])
+        """A product; with ?agent=<id> (an agent's buy link) at that agent's retail price, the
+        agent kept in the checkout form (an unknown or disabled agent: the shop's own price)."""
+        return self.render_product(request, sku, storefronts.by_link(self, request.args.get(storefronts.LINK_FIELD)))
+
+    @page("GET", "/s/<slug>/products/<sku>")
+    def sub_store_product(self, request, slug, sku):
+        return self.render_product(request, sku, storefronts.by_slug(self, slug))
+
+    def render_product(self, request, sku, store):
+        product = storefronts.retail_product(self, store, self.catalog_rpc.get_product(sku[:64]))
         return signals.remember_device(
-            request, checkout_form(self, request, product), self.config.get("PUBLIC_URL", "")
+            request, checkout_form(self, request, product, store=store), self.config.get("PUBLIC_URL", "")
         )
 
     @page("POST", "/products/<sku>")
     def checkout(self, request, sku):
-        product = self.catalog_rpc.get_product(sku[:64])
+        return self.buy_from_page(request, sku, storefronts.by_link(self, request.form.get(storefronts.LINK_FIELD)))
+
+    @page("POST", "/s/<slug>/products/<sku>")
+    def sub_store_checkout(self, request, slug, sku):
+        return self.buy_from_page(request, sku, storefronts.by_slug(self, slug))
+
+    def buy_from_page(self, request, sku, store):
+        product = storefronts.retail_product(self, store, self.catalog_rpc.get_product(sku[:64]))
         body, password, errors = checkout.form_order(request.form, product)
         if errors:
-            return checkout_form(self, request, product, 400, errors, request.form)
+            return checkout_form(self, request, product, 400, errors, request.form, store=store)
         self.limit("orders", request)
         try:
             status, answer = ordering.place(
@@ -117,17 +144,20 @@ class PageRoutes(Routes):
                 float(self.config.get("ORDER_WAIT_S", ordering.WAIT_S)),
                 self.sold_out,
                 members.for_order(self, request),
+                storefronts.via(store),
             )
         except OutOfStock:
             status, answer = 409, None
         except InvalidInput as exc:
-            return checkout_form(self, request, product, 400, exc.details.get("fields", {}), request.form)
+            fields = exc.details.get("fields", {})
+            return checkout_form(self, request, product, 400, fields, request.form, store=store)
         except Forbidden as exc:
             if exc.details.get("reason") != "real_name_required":
                 raise
-            return checkout_form(self, request, product, 403, form=request.form, message="checkout.real_name_required")
+            message = "checkout.real_name_required"
+            return checkout_form(self, request, product, 403, form=request.form, message=message, store=store)
         if status != 201:
-            return checkout_form(self, request, product, 409, form=request.form, message="msg.sold_out")
+            return checkout_form(self, request, product, 409, form=request.form, message="msg.sold_out", store=store)
         target = order_path(answer["order_no"])
         if password:
             try:

@@ -239,6 +239,12 @@ class AgentEntrypoints:
             return console.store(s, str(slug)[:32])
 
     @command
+    def agent_store_by_id(self, agent_id):
+        """agent_store's answer for the agent of a buy link (/products/<sku>?agent=<id>)."""
+        with self.db.transaction() as s:
+            return console.store_of(s, int(agent_id))
+
+    @command
     def agent_store_prices(self, agent_id, items):
         items = load(schemas.PriceItem(many=True), items)
         with self.db.transaction() as s:

@@ -74,6 +74,7 @@ def sales(session: Session, agent_id: int, limit: int) -> list[dict[str, Any]]:
             "amount": o.amount,
             "currency": o.currency,
             "status": o.status,
+            "kind": o.kind,  # wallet: its own order; retail: a buyer's in its sub-store or through its link
             "created_at": agents.stamp(o.created_at),
         }
         for o in rows
@@ -141,12 +142,21 @@ def change_store(session: Session, agent_id: int, changes: dict[str, Any]) -> di
 
 def store(session: Session, slug: str) -> dict[str, Any]:
     """The sub-store at /s/<slug>/ (404 for none, or a disabled agent's)."""
-    agent = session.scalar(select(Agent).where(Agent.slug == slug))
+    return storefront(session, session.scalar(select(Agent).where(Agent.slug == slug)))
+
+
+def store_of(session: Session, agent_id: int) -> dict[str, Any]:
+    """The agent selling through its buy links (/products/<sku>?agent=<id>), as `store` answers
+    (404 for no such agent, or a disabled one)."""
+    return storefront(session, session.get(Agent, agent_id))
+
+
+def storefront(session: Session, agent: Agent | None) -> dict[str, Any]:
     if agent is None:
-        raise NotFound("no such store", {"slug": slug})
+        raise NotFound("no such store", {})
     line = agents.chain(session, agent.id)
     if any(a.status != "active" for a in line):
-        raise NotFound("no such store", {"slug": slug})
+        raise NotFound("no such store", {})
     return {
         "agent_id": agent.id,
         "name": agent.store_name or agent.name,

@@ -16,6 +16,9 @@ Accounts (made on first use):
 - `platform:revenue`    what the platform earned (top agent's buying price × quantity)
 - `platform:withdrawals` withdrawals requested, not yet paid out or rejected
 - `platform:cash`       money in from agents (top-ups) and out to them (withdrawals paid)
+- `platform:payments`   buyers' payments (through a payment channel) for orders sold in an agent's
+                        sub-store or through its link, once completed: runs negative by them, the
+                        other side of the platform's revenue and the agents' shares of those sales
 
 Each transaction has a unique `idem_key` ("charge:<order_no>", "admin:<agent>:<key>", ...):
 booking it again returns the first one and writes nothing. A spend is a conditional UPDATE of
@@ -34,6 +37,7 @@ from services.common.envelope import isoformat
 from services.common.errors import InsufficientBalance
 
 CASH, REVENUE, WITHDRAWALS = "platform:cash", "platform:revenue", "platform:withdrawals"
+PAYMENTS = "platform:payments"
 USE_FLOOR = None  # a guard meaning "the account's own floor"
 
 

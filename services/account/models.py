@@ -241,6 +241,7 @@ class AgentOrder(Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text, server_default="charged")  # charged | completed | refunded
+    kind: Mapped[str] = mapped_column(Text, server_default="wallet")  # wallet | retail (a buyer paid: sales.retail)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     refunded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -14,7 +14,19 @@ Life of an order's money:
 - settled:   a timer moves each due share pending → its wallet (withdrawable)
 - refunded:  before completion held −amount, wallet +amount; after, wallet +amount, revenue −
              platform part, each pending share pending −share (cancelled), each settled one
-             wallet −share with no floor (clawed back: the sharer's debt)."""
+             wallet −share with no floor (clawed back: the sharer's debt, a receivable).
+
+Retail sales (`retail`): a buyer's order placed in an agent's sub-store or through its link is
+priced at the agent's retail price (its buying unit price + its `retail_markup_bp`, half up to the
+fen: console.store_prices) and paid through a payment channel; the order service's
+`order_completed` names the agent (`via_agent_id`) and the top agent's buying unit price. Then the
+order is recorded here (kind "retail") with its shares, fixed at completion from the chain's
+markups then: each agent above the seller earns (its selling unit price − its buying unit price) ×
+quantity, the seller what the buyer paid − its buying unit price × quantity (never below zero), and
+the platform the rest, which is the top agent's buying price × quantity. It is credited as
+`complete` credits, from `platform:payments` instead of a held wallet payment; a refund gives the
+money back to `platform:payments` (the payment service refunds the buyer) and undoes the shares as
+above."""
 
 import hashlib
 from datetime import datetime, timedelta
@@ -62,9 +74,7 @@ def charge(
     ).scalar()
     if made is None:
         return charged_before(session, agent_id, order_no)
-    for sharer, buy, sell in zip(line[:-1], units[:-1], units[1:], strict=True):
-        if sell > buy:
-            session.add(Commission(order_no=order_no, agent_id=sharer.id, amount=(sell - buy) * quantity))
+    add_shares(session, order_no, [(a.id, (sell - buy) * quantity) for a, buy, sell in margins(line, units)])
     booked = ledger.book(
         session,
         f"charge:{order_no}",
@@ -89,6 +99,19 @@ def charged_before(session: Session, agent_id: int, order_no: str) -> dict[str, 
     return {"amount": order.amount, "balance": int(first.answer or 0)}
 
 
+def margins(line: list[Agent], units: list[int]) -> list[tuple[Agent, int, int]]:
+    """(agent, its buying unit price, its selling unit price to the level below) of each agent of
+    the chain `line` above its last one; `units`: agents.unit_prices of the line."""
+    return list(zip(line[:-1], units[:-1], units[1:], strict=True))
+
+
+def add_shares(session: Session, order_no: str, owed: list[tuple[int, int]]) -> None:
+    """The order's profit shares, (agent id, amount) each, recorded held (none of zero or less)."""
+    for agent_id, amount in owed:
+        if amount > 0:
+            session.add(Commission(order_no=order_no, agent_id=agent_id, amount=amount))
+
+
 def shares(session: Session, order_no: str) -> list[Commission]:
     return list(session.scalars(select(Commission).where(Commission.order_no == order_no).order_by(Commission.id)))
 
@@ -100,7 +123,8 @@ def complete(session: Session, order_no: str, settle_days: float, now: datetime)
         return False
     owed = shares(session, order_no)
     platform = order.amount - sum(c.amount for c in owed)
-    entries = [(H(order.agent_id), -order.amount), (ledger.REVENUE, platform)]
+    paid_from = ledger.PAYMENTS if order.kind == "retail" else H(order.agent_id)
+    entries = [(paid_from, -order.amount), (ledger.REVENUE, platform)]
     entries += [(P(c.agent_id), c.amount) for c in owed]
     ledger.book(session, f"complete:{order_no}", "order_completed", entries, agent_id=order.agent_id, order_no=order_no)
     for c in owed:
@@ -115,7 +139,7 @@ def refund(session: Session, order_no: str, now: datetime) -> dict[str, int] | N
     if order is None:
         return None
     if order.status != "refunded":
-        entries = [(W(order.agent_id), order.amount)]
+        entries = [(ledger.PAYMENTS if order.kind == "retail" else W(order.agent_id), order.amount)]
         owed = shares(session, order_no)
         if order.status == "charged":
             entries.append((H(order.agent_id), -order.amount))
@@ -129,6 +153,59 @@ def refund(session: Session, order_no: str, now: datetime) -> dict[str, int] | N
         )
         order.status, order.refunded_at = "refunded", now
     return {"balance": ledger.balance(session, W(order.agent_id))}
+
+
+def retail(session: Session, data: dict[str, Any], settle_days: float, now: datetime) -> bool:
+    """A buyer's order sold by agent `via_agent_id` completed (`order_completed`'s data): recorded
+    with its shares and credited (see the module's doc), once; nothing for one refunded first."""
+    quantity, amount = int(data["quantity"]), int(data["amount"])
+    line = agents.chain(session, int(data["via_agent_id"]))
+    units = agents.unit_prices(line, int(data["top_unit_price"]))
+    made = session.execute(
+        insert(AgentOrder)
+        .values(
+            order_no=data["order_no"],
+            agent_id=line[-1].id,
+            kind="retail",
+            sku=data["sku"],
+            quantity=quantity,
+            top_unit_price=units[0],
+            unit_price=amount // quantity,
+            amount=amount,
+            currency=data["currency"],
+        )
+        .on_conflict_do_nothing()
+        .returning(AgentOrder.order_no)
+    ).scalar()
+    if made is None:
+        return False
+    owed = [(a.id, (sell - buy) * quantity) for a, buy, sell in margins(line, units)]
+    owed.append((line[-1].id, amount - units[-1] * quantity))  # the seller: what the buyer paid over its price
+    add_shares(session, data["order_no"], owed)
+    session.flush()
+    return complete(session, data["order_no"], settle_days, now)
+
+
+def refunded_first(session: Session, data: dict[str, Any], now: datetime) -> None:
+    """A retail order refunded before its completion was seen here: marked refunded, so a late
+    `order_completed` credits nothing."""
+    session.execute(
+        insert(AgentOrder)
+        .values(
+            order_no=data["order_no"],
+            agent_id=int(data["via_agent_id"]),
+            kind="retail",
+            sku=data.get("sku") or "",
+            quantity=int(data.get("quantity") or 1),
+            top_unit_price=0,
+            unit_price=0,
+            amount=0,
+            currency=data.get("currency") or agents.CURRENCY,
+            status="refunded",
+            refunded_at=now,
+        )
+        .on_conflict_do_nothing()
+    )
 
 
 def settle_due(session: Session, now: datetime, limit: int = 200) -> int:
@@ -272,7 +349,11 @@ def on_order_completed(session: Session, envelope: Any, settle_days: float) -> N
     data = envelope["data"]
     if data.get("agent_id") is not None:
         complete(session, data["order_no"], settle_days, datetime.now().astimezone())
+    elif data.get("via_agent_id") is not None:
+        retail(session, data, settle_days, datetime.now().astimezone())
 
 
 def on_order_refunded(session: Session, envelope: Any) -> None:
-    refund(session, envelope["data"]["order_no"], datetime.now().astimezone())
+    data, now = envelope["data"], datetime.now().astimezone()
+    if refund(session, data["order_no"], now) is None and data.get("via_agent_id") is not None:
+        refunded_first(session, data, now)

@@ -11,6 +11,14 @@ The payment number and the pay link are fixed here. The link leads through the g
 has the payment service make the intent with the channel when the buyer opens it (or pays in
 the sandbox): an order never paid costs no intent (`payment.open_intent`).
 
+An order placed in an agent's sub-store or through its link (`via`: {"agent_id", "top_level"},
+resolved by the gateway from the account service) is priced at that agent's retail price: the
+catalog prices it at the chain's top agent level (no member price, promotion or coupon applies,
+DESIGN §3) and the account service adds the chain's markups and the agent's retail markup
+(`store_price`: its agent_store_prices); the order names the agent (`via_agent_id`) and keeps the
+top agent's unit price in its price rule, for the shares credited when it completes (one more
+call: three messages before the pay link).
+
 No call is made inside a transaction. A risk answer not in time is asked by event from that
 transaction's outbox, and the saga goes on as it always did: a slow risk service never refuses
 an order. A risk `reject` releases the reservation (the table's `rejected` + `stock_reserved`
@@ -49,6 +57,8 @@ def accept(
     assess: Call,
     takes: Callable[[str], Collection[str]],
     buyer: dict[str, Any] | None = None,
+    via: dict[str, Any] | None = None,
+    store_price: Call | None = None,
 ) -> dict[str, Any]:
     """{"order", "token"} for a new order, or {"replay": the first answer}. `reserve`, `assess`:
     the catalog's and risk's RPCs (`assess` with its deadline); `takes(currency)`: the channels
@@ -58,12 +68,13 @@ def accept(
     channels = settings["channels"]
     domain.check_channel(cmd, channels)
     if key:
-        with db.transaction() as s:
-            replay = domain.claim_key(s, keys, key, cmd)
+        with db.transaction() as s:  # the same key through another agent's store is another request
+            replay = domain.claim_key(s, keys, key, {**cmd, "via_agent_id": via["agent_id"]} if via else cmd)
         if replay is not None:
             return {"replay": replay}
     try:
-        return _accept(db, keys, cmd, signals, key, settings, reserve, assess, takes, buyer or {})
+        priced = Pricing(reserve, via, store_price)
+        return _accept(db, keys, cmd, signals, key, settings, priced, assess, takes, buyer or {})
     except BaseException:
         if key:  # nothing was made: the same key may try again at once
             with db.transaction() as s:
@@ -71,29 +82,50 @@ def accept(
         raise
 
 
-def _accept(db, keys, cmd, signals, key, settings, reserve, assess, takes, buyer):
+class Pricing:
+    """The catalog's reservation with its quote, at a buyer's member level, or at an agent's retail
+    price for an order placed in its sub-store or through its link."""
+
+    def __init__(self, reserve: Call, via: dict[str, Any] | None, store_price: Call | None) -> None:
+        self.reserve, self.via, self.store_price = reserve, via, store_price
+
+    def quote(self, order_no: str, cmd: dict[str, Any], ttl_s: int, buyer: dict[str, Any]) -> dict[str, Any]:
+        real_name = bool(buyer.get("real_name"))
+        if self.via is None:
+            level = buyer.get("level")
+            return self.reserve(order_no, cmd["sku"], cmd["quantity"], ttl_s, level=level, real_name=real_name)
+        top_level = self.via["top_level"]
+        return self.reserve(order_no, cmd["sku"], cmd["quantity"], ttl_s, real_name=real_name, agent_level=top_level)
+
+    def retail(self, cmd: dict[str, Any], quote: dict[str, Any]) -> dict[str, Any]:
+        """The quote at the agent's retail price (the chain's top unit price kept in its rule)."""
+        if self.via is None or self.store_price is None:
+            return quote
+        top = quote["unit_price"]
+        unit = int(self.store_price(self.via["agent_id"], [{"sku": cmd["sku"], "unit_price": top}])[0]["unit_price"])
+        via_agent_id = self.via["agent_id"]
+        rule = {"kind": "agent_store", "via_agent_id": via_agent_id, "top_unit_price": top, "top": quote["rule"]}
+        return {**quote, "unit_price": unit, "total": unit * cmd["quantity"], "rule": rule}
+
+
+def _accept(db, keys, cmd, signals, key, settings, pricing, assess, takes, buyer):
     window_s = settings["window_s"]
     order_no = domain.new_order_no()
     ttl_s = reservation_ttl(window_s, settings["review_s"])
     try:
-        quote = reserve(
-            order_no,
-            cmd["sku"],
-            cmd["quantity"],
-            ttl_s,
-            level=buyer.get("level"),
-            real_name=bool(buyer.get("real_name")),
-        )
+        quote = pricing.quote(order_no, cmd, ttl_s, buyer)
     except Unavailable:  # no answer in time: a reservation it made anyway goes back
         _release(db, order_no)
         raise
     try:
+        quote = pricing.retail(cmd, quote)
         domain.check_quote(cmd, quote, settings["channels"], takes(quote["currency"]))
     except (DomainError, Unavailable):
         _release(db, order_no)
         raise
     order, token = domain.new_order(cmd, quote, window_s, settings["public_url"], order_no)
     order.buyer_id = buyer.get("id")
+    order.via_agent_id = pricing.via["agent_id"] if pricing.via else None
     signals = {**signals, "category": quote.get("category")}
     answers: list[tuple[str, dict[str, Any]]] = []
     decision = _ask(assess, saga.request_data(order, saga.FIRST_REQUEST, {"signals": signals}))

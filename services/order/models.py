@@ -48,6 +48,7 @@ class Order(Base):
     agent_id: Mapped[int | None] = mapped_column(BigInteger)  # an agent's order (open API), paid from its wallet
     agent_order_id: Mapped[str | None] = mapped_column(Text)  # the agent's own id: unique per agent
     request_hash: Mapped[bytes | None] = mapped_column(LargeBinary)  # of the agent's first body
+    via_agent_id: Mapped[int | None] = mapped_column(BigInteger)  # a buyer's order in an agent's sub-store/link
 
 
 class Transition(Base):

@@ -447,13 +447,18 @@ def request_data(order: OrderRow, request: str, data: dict[str, Any] | None = No
             "currency": order.currency,
             "buyer_id": order.buyer_id,  # a member's total spent moves (account)
             "agent_id": order.agent_id,  # an agent's order: its pending profit shares are credited (account)
+            "via_agent_id": order.via_agent_id,  # sold in an agent's sub-store or through its link: shares
+            "top_unit_price": (order.price_rule or {}).get("top_unit_price"),  # the chain's price, for them
             "payment_channel": order.payment_channel,
         }
     if request == REFUNDED:  # news: a wallet-paid order's money goes back, an agent's shares are cancelled
         return {
             **base,
             "agent_id": order.agent_id,
+            "via_agent_id": order.via_agent_id,  # an agent's retail sale: its shares are undone
             "buyer_id": order.buyer_id,
+            "sku": order.sku,
+            "quantity": order.quantity,
             "amount": order.amount,
             "currency": order.currency,
             "payment_channel": order.payment_channel,

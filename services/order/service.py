@@ -41,7 +41,8 @@ class OrderService(BaseService):
     channels_taking = Cached(ttl=10.0, max_entries=16)  # currency -> the channels that take it (payment)
 
     @command
-    def create_order(self, cmd, signals=None, idempotency_key=None, buyer=None):
+    def create_order(self, cmd, signals=None, idempotency_key=None, buyer=None, via_agent=None):
+        """`via_agent`: {"agent_id", "top_level"} of the sub-store or link the order is placed in."""
         risk_answer_s = float(self.config.get("RISK_ANSWER_S", 1.0))
         return accept.accept(
             self.db,
@@ -61,6 +62,8 @@ class OrderService(BaseService):
                 currency, lambda: self.payment_rpc.channels_for(currency)
             ),
             buyer=buyer,
+            via=load(schemas.Agent(), via_agent) if via_agent else None,
+            store_price=self.account_rpc.agent_store_prices,
         )
 
     @command
