@@ -107,7 +107,7 @@ def test_a_sale_in_the_leafs_sub_store_shares_exactly_up_the_chain_and_a_refund_
 def test_a_buy_link_prices_at_the_agents_retail_price_and_an_unknown_agent_at_the_shops(
     api, admin, agents, level, card_sku
 ):
-    top, middle, leaf = chain(agents, level)
+    _, middle, leaf = chain(agents, level)
     open_store(agents, leaf)
     page = api.get(f"/products/{card_sku}?agent={leaf}")
     assert "¥11.09" in page.text and f'name="agent" value="{leaf}"' in page.text
