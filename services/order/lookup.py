@@ -41,7 +41,7 @@ def ticket_party(session, order_no, token, buyer_id):
     """Who may open and follow an order's support tickets (issue 21): the holder of its token, or
     the signed-in member it belongs to; NotFound (as for a wrong token) for anyone else."""
     found = domain.for_buyer(session, order_no, token) if token else domain.saga.read(session, order_no)
-    if found is None or not token and (buyer_id is None or found.buyer_id != int(buyer_id)):
+    if found is None or (not token and (buyer_id is None or found.buyer_id != int(buyer_id))):
         raise NotFound("no such order", {})
     order = found
     return {
