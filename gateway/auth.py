@@ -23,6 +23,7 @@ OWNER = ("owner",)
 CATALOG = ("owner", "operator")  # products, prices, stock, codes, suppliers
 RISK = ("owner", "operator")
 ORDERS = ("owner", "operator", "support", "finance")  # finding and reading orders
+SUPPORT = ("owner", "support")  # tickets: the queue, replies, assignment, SLA policies, shortcuts
 MONEY = ("owner", "finance")  # refunds, payments, reconciliation
 INTEGRITY = ("owner", "operator", "finance")
 AGENTS = ("owner", "operator")  # the agent tree, levels, markups, keys

@@ -27,6 +27,7 @@ from gateway.routes.pages import PageRoutes
 from gateway.routes.payments import PaymentRoutes
 from gateway.routes.supplier_api import SupplierApiRoutes
 from gateway.routes.supplier_callbacks import SupplierCallbackRoutes
+from gateway.routes.support import SupportRoutes
 from gateway.soldout import SoldOut, SoldOutNews
 from gateway.waits import OrderBoard, OrderHints
 from services.common.cache import Cached
@@ -50,6 +51,7 @@ class GatewayService(
     PaymentRoutes,
     SupplierApiRoutes,
     SupplierCallbackRoutes,
+    SupportRoutes,
     OpenApiRoutes,
     IntegrityRoutes,
     AccountRoutes,
@@ -75,4 +77,5 @@ class GatewayService(
     risk_rpc = RpcProxy("risk")
     account_rpc = RpcProxy("account")
     supplier_rpc = RpcProxy("supplier")
+    support_rpc = RpcProxy("support")
     audit_rpc = RpcProxy("audit")

@@ -147,3 +147,18 @@ from gateway.schemas.payments import (  # noqa: F401
     ReconciliationReport,
 )
 from gateway.schemas.supplier_api import InventoryAccepted, InventoryBatch, InventoryPush, PushedCode  # noqa: F401
+from gateway.schemas.support import (  # noqa: F401
+    NewTicket,
+    ShortcutReason,
+    SlaPolicies,
+    SlaPolicy,
+    StaffTicket,
+    Ticket,
+    TicketAssign,
+    TicketAttachment,
+    TicketList,
+    TicketQuery,
+    TicketQueue,
+    TicketReply,
+    TicketStatus,
+)

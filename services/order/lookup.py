@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from services.common.envelope import isoformat
+from services.common.errors import NotFound
 from services.order import domain
 from services.order.models import LookupPassword, Order
 from services.order.views import view
@@ -34,6 +35,22 @@ def digest(contact, password):
 def contact_of(session, order_no, token):
     """The order's contact, once the token proves the caller is its buyer (NotFound otherwise)."""
     return domain.for_buyer(session, order_no, token).contact
+
+
+def ticket_party(session, order_no, token, buyer_id):
+    """Who may open and follow an order's support tickets (issue 21): the holder of its token, or
+    the signed-in member it belongs to; NotFound (as for a wrong token) for anyone else."""
+    found = domain.for_buyer(session, order_no, token) if token else domain.saga.read(session, order_no)
+    if found is None or (not token and (buyer_id is None or found.buyer_id != int(buyer_id))):
+        raise NotFound("no such order", {})
+    order = found
+    return {
+        "order_no": order.order_no,
+        "contact": order.contact,
+        "buyer_id": order.buyer_id,
+        "delivery": order.delivery,
+        "status": order.status,
+    }
 
 
 def set_password(session, order_no, contact, password_hash):
