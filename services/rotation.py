@@ -51,6 +51,7 @@ NOT_ENCRYPTED: dict[str, str] = {
     "account.buyer_tokens.token_hash": "SHA-256 of a one-time link's token (verify the e-mail, reset the password)",
     "account.staff_recovery_codes.code_hash": "SHA-256 of a staff member's recovery code",
     "account.staff_tokens.token_hash": "SHA-256 of a staff API token",
+    "support.attachments.content": "a ticket's uploaded image or text, shown to the ticket's parties (not a secret)",
     "payment.notifications.sha256": "SHA-256 of a refused notification (repeats are counted on one row)",
 }
 
