@@ -20,11 +20,9 @@ class WebhookDouble(DoubleServer):
         if self.refuse > 0:
             self.refuse -= 1
             return 500, {}, "down"
-        body = json.loads(request.body)
-        if request.path == "/dingtalk":
-            if not self.signed(request.query):
-                self.bad_signatures += 1
-                return 200, {"Content-Type": "application/json"}, json.dumps({"errcode": 310000, "errmsg": "sign"})
+        if request.path == "/dingtalk" and not self.signed(request.query):
+            self.bad_signatures += 1
+            return 200, {"Content-Type": "application/json"}, json.dumps({"errcode": 310000, "errmsg": "sign"})
         self.requests.append(request)
         if request.path in ("/wecom", "/dingtalk"):
             return 200, {"Content-Type": "application/json"}, json.dumps({"errcode": 0, "errmsg": "ok"})
