@@ -25,6 +25,7 @@ RISK = ("owner", "operator")
 ORDERS = ("owner", "operator", "support", "finance")  # finding and reading orders
 MONEY = ("owner", "finance")  # refunds, payments, reconciliation
 INTEGRITY = ("owner", "operator", "finance")
+NOTIFICATIONS = ("owner", "operator")  # staff webhook targets
 AGENTS = ("owner", "operator")  # the agent tree, levels, markups, keys
 AGENT_BOOKS = ("owner", "operator", "finance")  # reading wallets, statements, commissions
 

@@ -22,4 +22,5 @@ class Routes:
     risk_rpc: Any
     account_rpc: Any
     supplier_rpc: Any
+    notify_rpc: Any
     audit_rpc: Any

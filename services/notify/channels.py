@@ -67,6 +67,7 @@ def webhook_request(
     """(url, JSON body, headers) of one message to `hook`."""
     headers = {"Content-Type": "application/json"}
     url = hook.url
+    body: dict[str, Any]
     if hook.format == "generic":
         headers["Idempotency-Key"] = key
         body = {

@@ -12,6 +12,7 @@ transaction of the event's inbox row, one per recipient and channel.
   "supplier".
 Buyers get their ticket's language; staff webhooks their target's; staff e-mails theirs."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -39,7 +40,7 @@ def _buyer(session: Session, env: dict, template: str) -> list[int]:
     return [queued] if queued else []
 
 
-def _staff(session: Session, env: dict, topic: str, template: str, emails: list[tuple[str, str]] = ()) -> list[int]:
+def _staff(session: Session, env: dict, topic: str, template: str, emails: Sequence[tuple[str, str]] = ()) -> list[int]:
     ids = []
     targets = session.scalars(select(Target).where(Target.enabled).order_by(Target.id)).all()
     for t in targets:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from services.common import audit
 from services.common.crypto import DataKeys
+from services.common.envelope import isoformat
 from services.common.errors import Conflict, InvalidInput, NotFound, load
 from services.notify.channels import FORMATS
 from services.notify.models import Target
@@ -54,8 +55,8 @@ def view(t: Target) -> dict[str, Any]:
         "language": t.language,
         "enabled": t.enabled,
         "has_secret": t.secret is not None,
-        "created_at": t.created_at.isoformat(),
-        "updated_at": t.updated_at.isoformat(),
+        "created_at": isoformat(t.created_at),
+        "updated_at": isoformat(t.updated_at),
     }
 
 
