@@ -26,6 +26,7 @@ ORDERS = ("owner", "operator", "support", "finance")  # finding and reading orde
 SUPPORT = ("owner", "support")  # tickets: the queue, replies, assignment, SLA policies, shortcuts
 MONEY = ("owner", "finance")  # refunds, payments, reconciliation
 INTEGRITY = ("owner", "operator", "finance")
+NOTIFICATIONS = ("owner", "operator")  # staff webhook targets
 AGENTS = ("owner", "operator")  # the agent tree, levels, markups, keys
 AGENT_BOOKS = ("owner", "operator", "finance")  # reading wallets, statements, commissions
 

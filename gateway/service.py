@@ -11,6 +11,7 @@ from gateway.routes.admin_accounts import AdminAccountRoutes
 from gateway.routes.admin_agents import AdminAgentRoutes
 from gateway.routes.admin_catalog import AdminCatalogRoutes
 from gateway.routes.admin_integrity import IntegrityRoutes
+from gateway.routes.admin_notifications import AdminNotificationRoutes
 from gateway.routes.admin_pages import AdminPageRoutes
 from gateway.routes.admin_risk import AdminRiskRoutes
 from gateway.routes.admin_risk_pages import AdminRiskPageRoutes
@@ -45,6 +46,7 @@ class GatewayService(
     AdminRiskPageRoutes,
     AdminSupplierRoutes,
     AdminSupplierPageRoutes,
+    AdminNotificationRoutes,
     AdminStaffRoutes,
     AdminStaffPageRoutes,
     OrderRoutes,
@@ -78,4 +80,5 @@ class GatewayService(
     account_rpc = RpcProxy("account")
     supplier_rpc = RpcProxy("supplier")
     support_rpc = RpcProxy("support")
+    notify_rpc = RpcProxy("notify")
     audit_rpc = RpcProxy("audit")

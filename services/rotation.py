@@ -34,6 +34,7 @@ ENCRYPTED: dict[str, tuple[str, ...]] = {
     "order.idempotency_keys": ("token", "response"),  # the buyer's token, the first answer
     "supplier.suppliers": ("credentials",),
     "supplier.keys": ("secret",),
+    "notify.targets": ("url", "secret"),  # staff webhooks: bot URLs carry their tokens; DingTalk signing secrets
     "account.staff": ("totp_secret",),
     "account.buyers": ("real_name",),  # name and ID number
     "account.mails": ("body",),  # holds one-time links (verify, reset)

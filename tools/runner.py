@@ -93,7 +93,7 @@ def main(argv):
     config = cfg.nameko_config(settings)
     if settings.metrics_port and "gateway" not in names:
         start_http_server(settings.metrics_port)
-    sink = start_mail_sink(settings) if settings.mail_sink and "delivery" in names else None
+    sink = start_mail_sink(settings) if settings.mail_sink and "notify" in names else None
     sim = start_supplier_sim(settings) if settings.supplier_sim and "supplier" in names else None
     workers = [ServiceContainer(service_class(n), config) for n in names if n != "gateway"]
     gateway_config = {**config, "max_workers": settings.gateway_max_workers}

@@ -23,4 +23,5 @@ class Routes:
     account_rpc: Any
     supplier_rpc: Any
     support_rpc: Any
+    notify_rpc: Any
     audit_rpc: Any

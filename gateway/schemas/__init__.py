@@ -62,6 +62,12 @@ from gateway.schemas.admin_catalog import (  # noqa: F401
     StockSet,
 )
 from gateway.schemas.admin_integrity import IntegrityQuery, IntegrityReport  # noqa: F401
+from gateway.schemas.admin_notifications import (  # noqa: F401
+    NewTarget,
+    NotificationTarget,
+    NotificationTargets,
+    TargetChanges,
+)
 from gateway.schemas.admin_risk import (  # noqa: F401
     NewListEntry,
     ReviewAction,

@@ -22,7 +22,7 @@ DEV_ENV = {
     "KAMENG_SUPPLIER_SIM": "127.0.0.1:8090",
 }
 
-SERVICES = ("catalog", "order", "payment", "delivery", "risk", "account", "supplier", "support")
+SERVICES = ("catalog", "order", "payment", "delivery", "risk", "account", "supplier", "support", "notify")
 
 # name: (default, meaning) -- `make run` prints these, README documents them.
 DEFAULTS = {
@@ -79,6 +79,10 @@ DEFAULTS = {
     "KAMENG_MAIL_FROM": ("kameng <noreply@localhost>", "sender of buyer e-mail"),
     "KAMENG_MAIL_CODES": ("0", "1 puts the codes themselves in the completion e-mail (merchant's choice)"),
     "KAMENG_MAIL_SINK": ("", "dev: run the local SMTP sink, keeping messages in this folder"),
+    "KAMENG_NOTIFY_STAFF_EMAILS": (
+        "",
+        "support staff e-mails for SLA warnings and escalations, comma-separated; `addr:en` for English",
+    ),
     "KAMENG_SUPPLIER_SIM": ("", "dev: run the supplier simulator on this host:port, with a demo supplier using it"),
     "KAMENG_LOG_LEVEL": ("INFO", "log level"),
     "KAMENG_AGENT_MAX_DEPTH": ("5", "deepest agent tree allowed: 1 is top-level agents only"),
@@ -181,6 +185,7 @@ class Settings:
     agent_max_depth: int = 5
     commission_settle_days: float = 7
     code_readers: tuple[str, ...] = ()
+    notify_staff_emails: tuple[str, ...] = ()
     amqp_ca_file: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -230,6 +235,7 @@ def settings() -> Settings:
         agent_max_depth=int(env("KAMENG_AGENT_MAX_DEPTH")),
         commission_settle_days=float(env("KAMENG_COMMISSION_SETTLE_DAYS")),
         code_readers=_csv(env("KAMENG_CODE_READERS")),
+        notify_staff_emails=_csv(env("KAMENG_NOTIFY_STAFF_EMAILS")),
         amqp_ca_file=env("KAMENG_AMQP_CA_FILE"),
     )
 
@@ -319,6 +325,7 @@ def nameko_config(s: Settings | None = None, **overrides: Any) -> dict[str, Any]
         "AGENT_MAX_DEPTH": s.agent_max_depth,
         "COMMISSION_SETTLE_DAYS": s.commission_settle_days,
         "CODE_READERS": list(s.code_readers),
+        "NOTIFY_STAFF_EMAILS": list(s.notify_staff_emails),
     }
     if s.amqp_ca_file or s.amqp_uri.lower().startswith("amqps://"):
         config["AMQP_SSL"] = amqp_ssl(s)

@@ -26,15 +26,23 @@ def send(
     body: str,
     timeout: float = 10,
     tls: ssl.SSLContext | None = None,
+    html: str | None = None,
+    message_id: str | None = None,
 ) -> bool:
-    """True once the server accepted the message; False when mail is switched off."""
+    """True once the server accepted the message; False when mail is switched off. `html`: an
+    alternative part beside the plain `body`; `message_id`: a stable Message-ID, so that a message
+    sent again (a crash after the server took it) is recognisable as the same one."""
     if not smtp_url:
         log.info("mail is off (KAMENG_SMTP_URL empty): nothing sent")
         return False
     url = urlparse(smtp_url)
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = sender, to, subject
+    if message_id:
+        message["Message-ID"] = message_id
     message.set_content(body)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
     tls = tls or ssl.create_default_context()  # `tls`: tests trust their own certificate
     host, port = url.hostname or "", url.port or (465 if url.scheme == "smtps" else 25)
     connection: smtplib.SMTP = (

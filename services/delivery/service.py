@@ -1,13 +1,10 @@
 from functools import partial
 
-from nameko.dependency_providers import Config
-from nameko.timer import timer
-
 from services.common.db import Database
 from services.common.events import event_handler
 from services.common.rpc import RpcProxy
 from services.common.service import BaseService
-from services.delivery import domain, mailer, models
+from services.delivery import domain, models
 
 
 class DeliveryService(BaseService):
@@ -15,7 +12,6 @@ class DeliveryService(BaseService):
     db = Database(models.metadata)
     catalog_rpc = RpcProxy("catalog")
     supplier_rpc = RpcProxy("supplier")
-    config = Config()
 
     @event_handler("order", "delivery_requested")
     def handle_delivery_requested(self, envelope):
@@ -30,14 +26,3 @@ class DeliveryService(BaseService):
     @event_handler("supplier", "recharge_failed")
     def handle_recharge_failed(self, envelope):
         self.db.once("delivery.handle_recharge_failed", envelope, domain.record_recharge)
-
-    @event_handler("order", "order_completed")
-    def handle_order_completed(self, envelope):
-        """The mail recorded with the inbox row, then sent after the commit (`mailer`)."""
-        self.db.once("delivery.handle_order_completed", envelope, mailer.queue)
-        mailer.send_due(self.db, self.config, self.catalog_rpc.get_codes, envelope["data"]["order_no"])
-
-    @timer(interval=5)
-    def send_mails(self):
-        """Mails a crash or the SMTP server left unsent, once due."""
-        mailer.send_due(self.db, self.config, self.catalog_rpc.get_codes)

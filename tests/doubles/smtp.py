@@ -6,8 +6,8 @@ import threading
 
 
 class SmtpDouble:
-    def __init__(self):
-        self.messages, self.during, self.refuse = [], None, 0
+    def __init__(self, port=0):
+        self.messages, self.during, self.refuse, self.port = [], None, 0, port
 
     def start(self):
         double = self
@@ -32,7 +32,8 @@ class SmtpDouble:
             def say(self, text):
                 self.wfile.write(text.encode() + b"\r\n")
 
-        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        socketserver.ThreadingTCPServer.allow_reuse_address = True
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         self.url = f"smtp://127.0.0.1:{self._server.server_address[1]}"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()

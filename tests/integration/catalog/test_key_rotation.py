@@ -112,6 +112,12 @@ def fixture_rows(keys):
         },
         "account.buyers": {"email": f"{unique('b')}@example.com", "password_hash": "x", "real_name": seal("{}")},
         "account.mails": {"to_address": "b@example.com", "subject": "s", "body": seal("a one-time link")},
+        "notify.targets": {
+            "name": unique("hook"),
+            "format": "dingtalk",
+            "url": seal("https://oapi.dingtalk.com/robot/send?access_token=t"),
+            "secret": seal("SEC"),
+        },
         "account.agent_levels": {"name": "rot-level", "rank": 1},
         "account.agents": {"id": 991, "name": "a", "contact": "c", "depth": 1, "level": "rot-level"},
         "account.agent_keys": {"key_id": unique("ak"), "agent_id": 991, "secret": seal("{}")},  # last: read back below

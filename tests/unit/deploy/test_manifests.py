@@ -18,7 +18,19 @@ ROOT = Path(__file__).resolve().parents[3]
 K8S = ROOT / "deploy" / "k8s"
 BASE = K8S / "base"
 OVERLAYS = sorted(p for p in (K8S / "overlays").iterdir() if (p / "kustomization.yaml").is_file())
-SERVICES = ["catalog", "order", "payment", "delivery", "risk", "account", "supplier", "support", "audit", "gateway"]
+SERVICES = [
+    "catalog",
+    "order",
+    "payment",
+    "delivery",
+    "risk",
+    "account",
+    "supplier",
+    "support",
+    "notify",
+    "audit",
+    "gateway",
+]
 WORKERS = [s for s in SERVICES if s != "gateway"]
 MERGE_KEYS = {
     "containers": "name",

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[3]
 RULES = ROOT / "deploy" / "prometheus" / "alerts.yml"
 RULE_TESTS = ROOT / "deploy" / "prometheus" / "alerts_test.yml"
 DASHBOARD = ROOT / "deploy" / "grafana" / "kameng.json"
-SERVICES = ["catalog", "order", "payment", "delivery", "risk", "account", "supplier", "support"]
+SERVICES = ["catalog", "order", "payment", "delivery", "risk", "account", "supplier", "support", "notify"]
 
 
 def promtool(*args):
