@@ -29,6 +29,7 @@ from gateway.routes.payments import PaymentRoutes
 from gateway.routes.supplier_api import SupplierApiRoutes
 from gateway.routes.supplier_callbacks import SupplierCallbackRoutes
 from gateway.routes.support import SupportRoutes
+from gateway.routes.support_pages import SupportPageRoutes
 from gateway.soldout import SoldOut, SoldOutNews
 from gateway.waits import OrderBoard, OrderHints
 from services.common.cache import Cached
@@ -54,6 +55,7 @@ class GatewayService(
     SupplierApiRoutes,
     SupplierCallbackRoutes,
     SupportRoutes,
+    SupportPageRoutes,
     OpenApiRoutes,
     IntegrityRoutes,
     AccountRoutes,
