@@ -6,6 +6,7 @@ download the file; the buyer sees the answer. Nobody else sees the ticket."""
 import re
 
 from services.common.testing import unique
+from tests.e2e.account.helpers import signed_up
 from tests.e2e.helpers import Api, admin_session, assert_error, csrf_of
 from tests.e2e.purchase.helpers import buy, card_product
 
@@ -109,3 +110,18 @@ def test_the_support_queue_is_for_support_staff_only(system):
     with Api(system["BASE_URL"]) as operator:
         admin_session(operator, "operator")
         assert operator.get("/admin/support").status_code == 403
+
+
+def test_a_signed_in_member_opens_a_ticket_from_the_order_history(system, admin):
+    sku = card_product(admin)
+    member, _ = signed_up(system)
+    other, _ = signed_up(system)
+    with member, other:
+        order = buy(member, sku).json()  # bought signed in: the order is the member's, no token cookie
+        history = member.get("/account/orders")
+        assert f'href="/orders/{order["order_no"]}/tickets"' in history.text, history.text
+        url, _ = open_ticket(member, order, "nothing arrived", "not_received")
+        shown = member.get(url)
+        assert shown.status_code == 200 and "nothing arrived" in shown.text
+        assert other.get(url).status_code == 404
+        assert other.get(f"/orders/{order['order_no']}/tickets").status_code == 404
