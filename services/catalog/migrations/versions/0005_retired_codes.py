@@ -15,6 +15,10 @@ def upgrade():
     op.add_column("codes", sa.Column("retired_at", sa.DateTime(timezone=True)), schema=S)
     op.add_column("codes", sa.Column("retired_by", sa.Text), schema=S)
     op.add_column("codes", sa.Column("retired_reason", sa.Text), schema=S)
+    op.drop_constraint("code_status", "codes", schema=S)
+    op.create_check_constraint(
+        "code_status", "codes", "status IN ('available', 'reserved', 'sold', 'retired')", schema=S
+    )
 
 
 def downgrade():
