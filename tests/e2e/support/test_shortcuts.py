@@ -4,7 +4,8 @@ one retires it (never sold again) and the buyer's order page shows the new code;
 the ticket ends the order refunded; each action is a message on the ticket."""
 
 from services.common.testing import wait_until
-from tests.e2e.helpers import assert_error
+from tests.e2e.account.helpers import csrf_header
+from tests.e2e.helpers import Api, admin_session, assert_error
 from tests.e2e.purchase.helpers import buy, card_product, order_of, pay, wait_status
 
 STAFF = "/api/v1/admin/support/tickets/"
@@ -87,3 +88,19 @@ def test_a_refund_through_the_ticket_ends_the_order_refunded(api, admin):
     assert refunded.json()["messages"][-1]["body"].startswith("We refunded your order")
     wait_until(lambda: order_of(api, order)["status"] == "refunded", message="the order refunded")
     assert_error(admin.post(STAFF + "TNOSUCH/refund", json={"reason": "x"}), 404, "not_found")
+
+
+def test_support_staff_replace_codes_but_refunds_are_money_roles(api, admin, system):
+    sku = card_product(admin, codes=2)
+    order = paid_order(api, sku)
+    ticket_id = open_ticket(api, order)
+    with Api(system["BASE_URL"]) as support:
+        admin_session(support, "support")
+        csrf = csrf_header(support)
+        [delivered] = support.get(STAFF + ticket_id).json()["delivery"]
+        assert_error(support.post(STAFF + ticket_id + "/refund", json={"reason": "x"}, headers=csrf), 403, "forbidden")
+        replaced = support.post(
+            STAFF + ticket_id + "/replace-code", json={"code_id": delivered["id"], "reason": "used"}, headers=csrf
+        )
+        assert replaced.status_code == 200, replaced.text
+    assert order_of(api, order)["status"] == "completed"
