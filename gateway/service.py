@@ -11,6 +11,7 @@ from gateway.routes.admin_accounts import AdminAccountRoutes
 from gateway.routes.admin_agents import AdminAgentRoutes
 from gateway.routes.admin_catalog import AdminCatalogRoutes
 from gateway.routes.admin_integrity import IntegrityRoutes
+from gateway.routes.admin_notification_pages import AdminNotificationPageRoutes
 from gateway.routes.admin_notifications import AdminNotificationRoutes
 from gateway.routes.admin_pages import AdminPageRoutes
 from gateway.routes.admin_risk import AdminRiskRoutes
@@ -48,6 +49,7 @@ class GatewayService(
     AdminSupplierRoutes,
     AdminSupplierPageRoutes,
     AdminNotificationRoutes,
+    AdminNotificationPageRoutes,
     AdminStaffRoutes,
     AdminStaffPageRoutes,
     OrderRoutes,

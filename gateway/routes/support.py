@@ -231,6 +231,46 @@ class SupportRoutes(Routes):
     def staff_attachment(self, request, ticket_id, attachment_id):
         return download(self.support_rpc.staff_attachment(ticket_id[:32], attachment_id))
 
+    @api(
+        "POST",
+        "/api/v1/admin/support/tickets/<ticket_id>/reveal-codes",
+        summary="The codes delivered to a code_invalid ticket's order, decrypted (audited)",
+        response=schemas.DeliveryRecord,
+        errors=(409,),
+        **ADMIN,
+    )
+    def reveal_codes(self, request, ticket_id):
+        found = self.support_rpc.reveal_codes(staff_of(request), ticket_id[:32])
+        return schemas.DeliveryRecord().dump({"items": found})
+
+    @api(
+        "POST",
+        "/api/v1/admin/support/tickets/<ticket_id>/replace-code",
+        summary="Replace a delivered code from stock: the old one is retired, never sold again (code_invalid)",
+        body=schemas.ReplaceCode,
+        response=schemas.StaffTicket,
+        errors=(409,),
+        **ADMIN,
+    )
+    def replace_code(self, request, ticket_id):
+        action = json_body(request, schemas.ReplaceCode())
+        found = self.support_rpc.replace_code(staff_of(request), ticket_id[:32], action)
+        return schemas.StaffTicket().dump(found)
+
+    @api(
+        "POST",
+        "/api/v1/admin/support/tickets/<ticket_id>/refund",
+        summary="Refund the ticket's order in full (the order's refund saga), recorded on the ticket",
+        body=schemas.ShortcutReason,
+        response=schemas.StaffTicket,
+        errors=(409,),
+        **{**ADMIN, "roles": auth.MONEY},
+    )
+    def refund_ticket(self, request, ticket_id):
+        action = json_body(request, schemas.ShortcutReason())
+        found = self.support_rpc.refund(staff_of(request), ticket_id[:32], action)
+        return schemas.StaffTicket().dump(found)
+
     @api("GET", "/api/v1/admin/support/sla", summary="The SLA policies", response=schemas.SlaPolicies, **ADMIN)
     def sla_policies(self, request):
         return schemas.SlaPolicies().dump({"items": self.support_rpc.sla_policies()})

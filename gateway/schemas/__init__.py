@@ -154,7 +154,9 @@ from gateway.schemas.payments import (  # noqa: F401
 )
 from gateway.schemas.supplier_api import InventoryAccepted, InventoryBatch, InventoryPush, PushedCode  # noqa: F401
 from gateway.schemas.support import (  # noqa: F401
+    DeliveryRecord,
     NewTicket,
+    ReplaceCode,
     ShortcutReason,
     SlaPolicies,
     SlaPolicy,

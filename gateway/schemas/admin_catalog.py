@@ -145,7 +145,7 @@ class CodeQuery(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    status = fields.String(validate=validate.OneOf(["available", "reserved", "sold"]))
+    status = fields.String(validate=validate.OneOf(["available", "reserved", "sold", "retired"]))
     reveal = fields.Boolean(load_default=False)
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
     after_id = fields.Integer(load_default=0, validate=validate.Range(0))

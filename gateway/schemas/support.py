@@ -41,6 +41,38 @@ class ShortcutReason(Schema):
     reason = fields.String(load_default="ticket", validate=validate.Length(1, 500))
 
 
+class ReplaceCode(ShortcutReason):
+    code_id = fields.Integer(required=True, strict=True, metadata={"description": "the delivered code to retire"})
+
+
+class DeliveredCode(Schema):
+    id = fields.Integer()
+    sku = fields.String()
+    code = fields.String(metadata={"description": "masked unless revealed (an audited action)"})
+    secret = fields.String(allow_none=True)
+    expires_on = fields.String(allow_none=True)
+    status = fields.String(metadata={"description": "sold, or retired (replaced by support)"})
+    sold_at = fields.String(allow_none=True)
+    retired_at = fields.String(allow_none=True)
+    retired_by = fields.String(allow_none=True)
+    retired_reason = fields.String(allow_none=True)
+
+
+class DeliveryRecord(Schema):
+    items = fields.List(fields.Nested(DeliveredCode))
+
+
+class RechargeAttempt(Schema):
+    seq = fields.Integer()
+    supplier_id = fields.Integer()
+    supplier = fields.String()
+    outcome = fields.String(metadata={"description": "pending, succeeded, failed or unknown"})
+    reason = fields.String(allow_none=True)
+    supplier_order_id = fields.String(allow_none=True)
+    started_at = fields.String()
+    finished_at = fields.String(allow_none=True)
+
+
 class SlaPolicy(Schema):
     category = fields.String(required=True, validate=WORD, metadata={"description": "a category or *"})
     priority = fields.String(required=True, validate=WORD, metadata={"description": "a priority or *"})
@@ -103,6 +135,12 @@ class Ticket(TicketSummary):
 
 class StaffTicket(Ticket):
     contact = fields.String()
+    delivery = fields.List(
+        fields.Nested(DeliveredCode), metadata={"description": "code_invalid: the codes delivered (masked)"}
+    )
+    attempts = fields.List(
+        fields.Nested(RechargeAttempt), metadata={"description": "recharge_failed: the supplier attempts"}
+    )
 
 
 class TicketList(Schema):

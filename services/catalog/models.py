@@ -106,11 +106,15 @@ class Code(Base):
     expires_on: Mapped[date | None] = mapped_column(Date)
     code_hash: Mapped[bytes] = mapped_column(LargeBinary)  # keyed hash, unique per SKU
     hash_key: Mapped[str | None] = mapped_column(Text)  # id of the hash key that made code_hash
-    status: Mapped[str] = mapped_column(Text, default="available")  # available | reserved | sold
+    status: Mapped[str] = mapped_column(Text, default="available")  # available | reserved | sold | retired
     order_no: Mapped[str | None] = mapped_column(Text)
     import_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     sold_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # retired (support replaced it, issue 21): never sold again; keeps the order it was delivered to
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    retired_by: Mapped[str | None] = mapped_column(Text)
+    retired_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class HashKey(Base):

@@ -109,7 +109,20 @@ class StageCodes(Schema):
 
 
 class ListCodes(Schema):
-    status = fields.String(load_default=None, validate=validate.OneOf(["available", "reserved", "sold"]))
+    status = fields.String(load_default=None, validate=validate.OneOf(["available", "reserved", "sold", "retired"]))
     reveal = fields.Boolean(load_default=False)
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
     after_id = fields.Integer(load_default=0, validate=validate.Range(0))
+
+
+class DeliveryRecord(Schema):
+    actor = fields.String(required=True, validate=validate.Length(1, 300))
+    order_no = fields.String(required=True, validate=ORDER_NO)
+    reveal = fields.Boolean(load_default=False)
+
+
+class ReplaceCode(Schema):
+    actor = fields.String(required=True, validate=validate.Length(1, 300))
+    order_no = fields.String(required=True, validate=ORDER_NO)
+    code_id = fields.Integer(required=True, strict=True, validate=validate.Range(1))
+    reason = fields.String(required=True, validate=validate.Length(1, 500))

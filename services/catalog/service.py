@@ -3,7 +3,7 @@ from functools import partial
 from nameko.timer import timer
 
 from services.catalog import schemas
-from services.catalog.domain import codes, pricing, products, stock, supply
+from services.catalog.domain import codes, pricing, products, replace, stock, supply
 from services.catalog.keys import CodeKeys
 from services.catalog.models import metadata
 from services.common.db import Database
@@ -159,6 +159,22 @@ class CatalogService(BaseService):
         self.caller.require("CODE_READERS")
         with self.db.transaction() as s:
             return stock.codes_of(s, self.keys, order_no)
+
+    @command
+    def delivery_record(self, actor, order_no, reveal=False):
+        """Support's view of the codes delivered to an order (issue 21): masked; `reveal` audited."""
+        if reveal:
+            self.caller.require("CODE_READERS")
+        q = load(schemas.DeliveryRecord(), {"actor": actor, "order_no": order_no, "reveal": reveal})
+        with self.db.transaction() as s:
+            return replace.delivery_record(s, self.keys, **q)
+
+    @command
+    def replace_code(self, actor, order_no, code_id, reason):
+        """Support's shortcut: retire a delivered code and sell the order a fresh one (issue 21)."""
+        q = load(schemas.ReplaceCode(), {"actor": actor, "order_no": order_no, "code_id": code_id, "reason": reason})
+        with self.db.transaction() as s:
+            return replace.replace_code(s, **q)
 
     @batch_handler("order", "stock_reservation_requested")
     def handle_stock_reservation_requested(self, envelopes):

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from services.common import outbox
 from services.common.crypto import DataKeys
 from services.common.db import Db, after_commit
+from services.common.envelope import isoformat
 from services.common.errors import InvalidInput, NotFound
 from services.supplier import adapters, circuit, connect, metrics, registry
 from services.supplier.adapters.base import InvalidCallback, Outcome, RechargeResult
@@ -121,6 +122,30 @@ def status(session: Session, order_no: str) -> str:
         return recharge.status
     unknown = session.scalar(select(func.count()).where(Attempt.order_no == order_no, Attempt.status == UNKNOWN))
     return UNKNOWN if unknown else TRYING
+
+
+def attempts_of(session: Session, order_no: str) -> list[dict[str, Any]]:
+    """A recharge's attempts, in order, for support (issue 21): which supplier, the outcome, the
+    supplier's own order id, and when."""
+    rows = session.execute(
+        select(Attempt, Supplier.name)
+        .join(Supplier, Supplier.id == Attempt.supplier_id)
+        .where(Attempt.order_no == order_no)
+        .order_by(Attempt.seq)
+    ).all()
+    return [
+        {
+            "seq": a.seq,
+            "supplier_id": a.supplier_id,
+            "supplier": name,
+            "outcome": a.status,
+            "reason": a.reason,
+            "supplier_order_id": a.supplier_order_id,
+            "started_at": isoformat(a.started_at),
+            "finished_at": isoformat(a.finished_at) if a.finished_at else None,
+        }
+        for a, name in rows
+    ]
 
 
 # -- attempts -----------------------------------------------------------------------------------

@@ -177,6 +177,12 @@ class SupplierService(BaseService):
         with self.db.transaction() as s:
             return recharge.status(s, order_no)
 
+    @command
+    def attempts_of(self, order_no):
+        """A recharge's attempts at its suppliers (read-only; support's ticket view, issue 21)."""
+        with self.db.transaction() as s:
+            return recharge.attempts_of(s, str(order_no)[:64])
+
     @timer(interval=1)
     def tend_recharges(self):
         """Query open attempts that are due; probe suppliers whose circuit cooled down."""

@@ -66,3 +66,11 @@ class Queue(Strict):
     escalated = fields.Boolean(load_default=False)
     assignee_id = fields.Integer(load_default=None, allow_none=True)
     order_no = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 64))
+
+
+class Refund(Strict):
+    reason = fields.String(load_default="ticket", validate=validate.Length(1, 500))
+
+
+class ReplaceCode(Refund):
+    code_id = fields.Integer(required=True, strict=True, validate=validate.Range(1))

@@ -4,7 +4,7 @@ from services.common.db import Database
 from services.common.errors import DomainError, load
 from services.common.rpc import RpcProxy, rpc
 from services.common.service import BaseService
-from services.support import attachments, models, parties, schemas, sla, tickets
+from services.support import attachments, models, parties, schemas, shortcuts, sla, tickets
 from services.support.sla import now_utc
 
 command = rpc(expected_exceptions=DomainError)
@@ -19,6 +19,8 @@ class SupportService(BaseService):
     db = Database(models.metadata)
     order_rpc = RpcProxy("order")
     account_rpc = RpcProxy("account")
+    catalog_rpc = RpcProxy("catalog")
+    supplier_rpc = RpcProxy("supplier")
 
     # -- the buyer's side -----------------------------------------------------------------------
 
@@ -73,8 +75,56 @@ class SupportService(BaseService):
 
     @command
     def get_ticket(self, ticket_id):
+        """The ticket, with what its category's shortcuts need: the codes delivered (masked) for
+        code_invalid, the supplier attempts for recharge_failed (asked after the transaction)."""
         with self.db.transaction() as s:
-            return tickets.get(s, str(ticket_id))
+            ticket = tickets.get(s, str(ticket_id))
+        return self.with_context(ticket)
+
+    def with_context(self, ticket):
+        if ticket["category"] == shortcuts.CODE_INVALID:
+            ticket["delivery"] = self.catalog_rpc.delivery_record("support", ticket["order_no"], False)
+        elif ticket["category"] == shortcuts.RECHARGE_FAILED:
+            ticket["attempts"] = self.supplier_rpc.attempts_of(ticket["order_no"])
+        return ticket
+
+    @command
+    def reveal_codes(self, staff, ticket_id):
+        """The codes delivered to a code_invalid ticket's order, decrypted (the catalog audits it)."""
+        staff = load(schemas.Staff(), staff)
+        with self.db.transaction() as s:
+            found = shortcuts.actionable(s, str(ticket_id), (shortcuts.CODE_INVALID,))
+        return self.catalog_rpc.delivery_record(staff["actor"], found["order_no"], True)
+
+    @command
+    def replace_code(self, staff, ticket_id, action):
+        """Retire a delivered code and give the order a fresh one from stock (the catalog's)."""
+        staff, action = load(schemas.Staff(), staff), load(schemas.ReplaceCode(), action)
+        with self.db.transaction() as s:
+            found = shortcuts.actionable(s, str(ticket_id), (shortcuts.CODE_INVALID,))
+            language = tickets.get(s, str(ticket_id))["language"]
+        reason = f"ticket {ticket_id}: {action['reason']}"
+        done = self.catalog_rpc.replace_code(staff["actor"], found["order_no"], action["code_id"], reason)
+        with self.db.transaction() as s:
+            body = shortcuts.replaced_message(language, action["reason"])
+            ticket = shortcuts.record(s, str(ticket_id), staff, "support.code_replaced", body, done, now_utc())
+        return self.with_context(ticket)
+
+    @command
+    def refund(self, staff, ticket_id, action):
+        """Refund the ticket's order in full: the order service's refund (its saga)."""
+        staff, action = load(schemas.Staff(), staff), load(schemas.Refund(), action)
+        with self.db.transaction() as s:
+            found = shortcuts.actionable(s, str(ticket_id), shortcuts.REFUNDABLE)
+            language = tickets.get(s, str(ticket_id))["language"]
+        order = self.order_rpc.refund_order(
+            staff["actor"], found["order_no"], f"ticket {ticket_id}: {action['reason']}"
+        )
+        with self.db.transaction() as s:
+            body = shortcuts.refunded_message(language, action["reason"])
+            data = {"order_no": found["order_no"], "status": order["status"]}
+            ticket = shortcuts.record(s, str(ticket_id), staff, "support.order_refunded", body, data, now_utc())
+        return self.with_context(ticket)
 
     @command
     def staff_reply(self, staff, ticket_id, reply):

@@ -19,7 +19,17 @@ def test_healthz_is_ok_when_every_service_answers(api):
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    assert set(body["services"]) == {"catalog", "order", "payment", "delivery", "risk", "account", "supplier"}
+    assert set(body["services"]) == {
+        "catalog",
+        "order",
+        "payment",
+        "delivery",
+        "risk",
+        "account",
+        "supplier",
+        "support",
+        "notify",
+    }
     assert all(s == {"status": "ok", "database": "ok"} for s in body["services"].values())
 
 

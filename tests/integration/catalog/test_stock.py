@@ -7,10 +7,10 @@ import eventlet
 import pytest
 from sqlalchemy import exc, func, select
 
-from services.catalog.domain import codes, pricing, products, stock
+from services.catalog.domain import codes, pricing, products, replace, stock
 from services.catalog.models import Code, CodeImport, Reservation, StockLevel
 from services.common import sql
-from services.common.errors import Conflict, InvalidInput, NotFound
+from services.common.errors import Conflict, InvalidInput, NotFound, OutOfStock
 from services.common.testing import unique
 from tests.integration.catalog.helpers import KEYS, import_codes, outbox_events
 
@@ -311,3 +311,30 @@ def test_stock_gauges_show_active_counted_skus_and_forget_deactivated_ones(tx, m
         products.update_product(s, "test", plenty, {"active": False})
         products.report_stock(s)
     assert gauge("kameng_stock_available", plenty) is None and gauge("kameng_stock_available", low) == 2
+
+
+def test_a_replaced_code_is_retired_and_the_order_keeps_its_quantity_of_sold_codes(tx, engine, make_product):
+    sku = make_product(n_codes=2)
+    order, other = unique("ORD"), unique("ORD")
+    with tx() as s:
+        stock.reserve(s, order, sku, 1, 600)
+        stock.commit(s, order)
+    with tx() as s:
+        [delivered] = replace.delivery_record(s, KEYS, "support", order, reveal=False)
+        assert delivered["code"] == "•" * 8 and delivered["status"] == "sold"
+    with tx() as s, pytest.raises(NotFound):
+        replace.replace_code(s, "agent", other, delivered["id"], "not this order's")
+    with tx() as s:
+        done = replace.replace_code(s, "agent", order, delivered["id"], "used")
+    assert done["retired"] == delivered["id"] and done["replacement"] != delivered["id"]
+    assert level(tx, sku) == (0, 0, 1)  # the fresh code left the stock; one code sold to the order
+    with tx() as s:
+        assert [c["code"] for c in stock.codes_of(s, KEYS, order)] == [f"{sku}-CODE-1"]
+        facts = stock.integrity_facts(s, 1)
+        assert facts["sold"][order] == 1
+        with pytest.raises(Conflict):
+            replace.replace_code(s, "agent", order, delivered["id"], "again")
+    with tx() as s, pytest.raises(OutOfStock):
+        replace.replace_code(s, "agent", order, done["replacement"], "no stock left")
+    with tx() as s:  # the retired code is never taken by a reservation
+        assert stock.reserve(s, other, sku, 1, 600)["outcome"] == "out_of_stock"
