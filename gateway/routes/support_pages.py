@@ -81,6 +81,7 @@ def staff_ticket_page(gateway, request, ticket_id, status=200, error=None):
         statuses=STATUSES,
         error=error,
         done=request.args.get("done", "")[:16],
+        can_refund=request.admin["role"] in auth.MONEY,
     )
 
 
@@ -196,6 +197,33 @@ class SupportPageRoutes(Routes):
     def admin_support_upload(self, request, ticket_id):
         ticket_id = ticket_id[:32]
         return uploaded(lambda: self.support_rpc.staff_attach(staff_of(request), ticket_id, upload_of(request)))
+
+    @page("POST", "/admin/support/<ticket_id>/replace-code", **ADMIN)
+    def admin_support_replace_code(self, request, ticket_id):
+        """code_invalid: retire a delivered code and sell a fresh one to the order (the catalog)."""
+        ticket_id = ticket_id[:32]
+        try:
+            code_id = int(text_of(request.form, "code_id", 20))
+        except ValueError:
+            return staff_ticket_page(self, request, ticket_id, 400, "code_id")
+        action = {"code_id": code_id, "reason": text_of(request.form, "reason", 500) or "ticket"}
+        try:
+            self.support_rpc.replace_code(staff_of(request), ticket_id, action)
+        except (InvalidInput, Conflict, NotFound) as exc:
+            return staff_ticket_page(self, request, ticket_id, 409 if isinstance(exc, Conflict) else 400, exc.message)
+        return redirect(f"/admin/support/{ticket_id}?done=replaced", code=303)
+
+    @page("POST", "/admin/support/<ticket_id>/refund", roles=auth.MONEY, area="admin")
+    def admin_support_refund(self, request, ticket_id):
+        """Refund the ticket's order through the order's refund saga."""
+        ticket_id = ticket_id[:32]
+        try:
+            self.support_rpc.refund(
+                staff_of(request), ticket_id, {"reason": text_of(request.form, "reason", 500) or "ticket"}
+            )
+        except (InvalidInput, Conflict, NotFound) as exc:
+            return staff_ticket_page(self, request, ticket_id, 409 if isinstance(exc, Conflict) else 400, exc.message)
+        return redirect(f"/admin/support/{ticket_id}?done=refunded", code=303)
 
     @page("GET", "/admin/support/<ticket_id>/attachments/<int:attachment_id>", **ADMIN)
     def admin_support_file(self, request, ticket_id, attachment_id):

@@ -3,9 +3,11 @@ code_invalid ticket shows the codes delivered (masked; revealed by an audited ac
 one retires it (never sold again) and the buyer's order page shows the new code; refunding through
 the ticket ends the order refunded; each action is a message on the ticket."""
 
+import re
+
 from services.common.testing import wait_until
 from tests.e2e.account.helpers import csrf_header
-from tests.e2e.helpers import Api, admin_session, assert_error
+from tests.e2e.helpers import Api, admin_session, assert_error, csrf_of
 from tests.e2e.purchase.helpers import buy, card_product, order_of, pay, wait_status
 
 STAFF = "/api/v1/admin/support/tickets/"
@@ -104,3 +106,28 @@ def test_support_staff_replace_codes_but_refunds_are_money_roles(api, admin, sys
         )
         assert replaced.status_code == 200, replaced.text
     assert order_of(api, order)["status"] == "completed"
+
+
+def test_the_console_ticket_page_replaces_a_code_and_refunds(api, admin, console):
+    sku = card_product(admin, codes=2)
+    order = paid_order(api, sku)
+    ticket_id = open_ticket(api, order)
+    page = console.get(f"/admin/support/{ticket_id}")
+    assert page.status_code == 200 and 'id="delivery"' in page.text and 'id="refund"' in page.text  # an owner
+    [code_id] = re.findall(r'<tr data-code="(\d+)">', page.text)
+    replaced = console.post(
+        f"/admin/support/{ticket_id}/replace-code",
+        data={"code_id": code_id, "reason": "used", "csrf": csrf_of(page)},
+        allow_redirects=False,
+    )
+    assert replaced.status_code == 303 and replaced.headers["Location"].endswith("?done=replaced")
+    assert order_of(api, order)["items"] == [{"code": f"{sku}-C0001", "secret": "pw1"}]
+    page = console.get(f"/admin/support/{ticket_id}")
+    assert "retired" in page.text
+    refunded = console.post(
+        f"/admin/support/{ticket_id}/refund",
+        data={"reason": "still broken", "csrf": csrf_of(page)},
+        allow_redirects=False,
+    )
+    assert refunded.status_code == 303, refunded.text
+    wait_until(lambda: order_of(api, order)["status"] == "refunded" or None, timeout=20, message="refunded")
