@@ -11,7 +11,7 @@ from werkzeug.utils import redirect
 
 from gateway import auth, errors, members, pages, schemas, web
 from gateway.routes import Routes
-from gateway.routes.pages import TOKEN_COOKIE, order_path
+from gateway.routes.pages import FIND_COOKIE, TOKEN_COOKIE, order_path
 from gateway.routes.support import MAX_UPLOAD, download, upload_of
 from gateway.web import page
 from services.common.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -22,13 +22,17 @@ ADMIN = {"roles": auth.SUPPORT, "area": "admin"}
 
 
 def credentials(gateway, request, order_no):
-    """{"token"} from the order page's cookie, or {"buyer_id"} of the signed-in member, or {}
-    (the support service answers 404)."""
+    """{"token"} from the order page's cookie, {"buyer_id"} of the signed-in member, {"found"}
+    when a find-my-order grant (contact + lookup password, checked by the order service) covers
+    the order, or {} (the support service answers 404)."""
     token = web.cookie(request, gateway.config, TOKEN_COOKIE, order_path(order_no))
     if token:
         return {"token": token}
     buyer = members.for_order(gateway, request)
-    return {"buyer_id": buyer["id"]} if buyer else {}
+    if buyer:
+        return {"buyer_id": buyer["id"]}
+    grant = web.sessions(gateway.config).get("find", web.cookie(request, gateway.config, FIND_COOKIE))
+    return {"found": True} if grant and order_no in grant["orders"] else {}
 
 
 def tickets_path(order_no, ticket_id=None):

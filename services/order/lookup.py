@@ -37,11 +37,14 @@ def contact_of(session, order_no, token):
     return domain.for_buyer(session, order_no, token).contact
 
 
-def ticket_party(session, order_no, token, buyer_id):
-    """Who may open and follow an order's support tickets (issue 21): the holder of its token, or
-    the signed-in member it belongs to; NotFound (as for a wrong token) for anyone else."""
+def ticket_party(session, order_no, token, buyer_id, found_by_contact=False):
+    """Who may open and follow an order's support tickets (issue 21): the holder of its token, the
+    signed-in member it belongs to, or a buyer the gateway's find-my-order grant covers (their
+    contact and lookup password checked by `find`, as for the order page); NotFound (as for a
+    wrong token) for anyone else."""
     found = domain.for_buyer(session, order_no, token) if token else domain.saga.read(session, order_no)
-    if found is None or (not token and (buyer_id is None or found.buyer_id != int(buyer_id))):
+    member = buyer_id is not None and found is not None and found.buyer_id == int(buyer_id)
+    if found is None or (not token and not member and not found_by_contact):
         raise NotFound("no such order", {})
     order = found
     return {

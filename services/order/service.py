@@ -144,10 +144,10 @@ class OrderService(BaseService):
             lookup.set_password(s, order_no, contact, password_hash)
 
     @command
-    def ticket_party(self, order_no, token=None, buyer_id=None):
+    def ticket_party(self, order_no, token=None, buyer_id=None, found_by_contact=False):
         """The support service's check that a caller is an order's buyer (issue 21)."""
         with self.db.transaction() as s:
-            return lookup.ticket_party(s, str(order_no)[:64], token, buyer_id)
+            return lookup.ticket_party(s, str(order_no)[:64], token, buyer_id, bool(found_by_contact))
 
     @command
     def find_orders(self, contact, password):

@@ -16,9 +16,9 @@ def prove(order_party, order_no: str, credentials: dict[str, Any] | None) -> dic
     """{"order_no", "contact", "buyer_id", ...} of the order when the credentials are its buyer's;
     404 (as for an unknown order) otherwise."""
     creds = load(schemas.Credentials(), credentials or {})
-    if not creds["token"] and creds["buyer_id"] is None:
+    if not creds["token"] and creds["buyer_id"] is None and not creds["found"]:
         raise NotFound("no such order", {})
-    return order_party(str(order_no)[:64], creds["token"], creds["buyer_id"])
+    return order_party(str(order_no)[:64], creds["token"], creds["buyer_id"], creds["found"])
 
 
 def decode(upload: dict[str, Any]) -> tuple[dict[str, Any], bytes]:

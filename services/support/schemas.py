@@ -29,10 +29,13 @@ class Status(Strict):
 
 
 class Credentials(Strict):
-    """How a buyer proves an order is theirs: its token, or the signed-in member it belongs to."""
+    """How a buyer proves an order is theirs: its token, the signed-in member it belongs to, or a
+    find-my-order grant (`found`: the gateway's grant, given after the order service checked the
+    buyer's contact and lookup password, the same grant the order page is shown for)."""
 
     token = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 256))
     buyer_id = fields.Integer(load_default=None, allow_none=True)
+    found = fields.Boolean(load_default=False)
 
 
 class Staff(Strict):

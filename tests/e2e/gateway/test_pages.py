@@ -200,6 +200,10 @@ def test_find_by_contact_and_query_password(api, admin):
         )
         assert found.status_code == 200 and f"/orders/{order_no}" in found.text
         assert 'id="pay-sandbox"' in stranger.get(f"/orders/{order_no}").text  # the grant opens it
+        tickets = stranger.get(f"/orders/{order_no}/tickets")  # and the order's support tickets
+        assert tickets.status_code == 200 and 'name="category"' in tickets.text
+    with type(api)(api.base_url) as nobody:
+        assert nobody.get(f"/orders/{order_no}/tickets").status_code == 404
 
 
 def test_admin_sign_in_gives_a_session_cookie_and_never_a_token_in_urls(api):
