@@ -25,8 +25,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.common import outbox
@@ -73,20 +72,7 @@ def _claim(s: Session, agent_id: int, agent_order_id: str, key: str, digest: byt
     """None when this id is new (claimed now), or the view of its order."""
     found = _find(s, agent_id, agent_order_id)
     if found is None:
-        s.execute(
-            delete(IdempotencyKey).where(
-                IdempotencyKey.key == key,
-                IdempotencyKey.order_no.is_(None),
-                IdempotencyKey.created_at < func.now() - domain.ABANDONED_CLAIM,
-            )
-        )
-        fresh = s.execute(
-            insert(IdempotencyKey)
-            .values(key=key, request_hash=digest)
-            .on_conflict_do_nothing()
-            .returning(IdempotencyKey.key)
-        ).first()
-        if fresh:
+        if domain.take_key(s, key, digest, expires=False):
             return None
         found = _find(s, agent_id, agent_order_id)  # made meanwhile?
         if found is None:

@@ -145,21 +145,7 @@ def claim_key(session: Session, keys: DataKeys, key: str, cmd: dict[str, Any]) -
     """Before creating: None for a fresh key (now claimed in this transaction), or the earlier
     answer to replay. Same key, other body: 422. Same key still in progress: 409."""
     digest = request_hash(cmd)
-    session.execute(
-        delete(IdempotencyKey).where(
-            IdempotencyKey.key == key,
-            (IdempotencyKey.created_at < func.now() - IDEMPOTENCY_TTL)
-            # claimed by a creation that died before making its order
-            | (IdempotencyKey.order_no.is_(None) & (IdempotencyKey.created_at < func.now() - ABANDONED_CLAIM)),
-        )
-    )
-    fresh = session.execute(
-        insert(IdempotencyKey)
-        .values(key=key, request_hash=digest)
-        .on_conflict_do_nothing()
-        .returning(IdempotencyKey.key)
-    ).first()
-    if fresh:
+    if take_key(session, key, digest, expires=True):
         return None
     row = session.get(IdempotencyKey, key)
     assert row is not None  # the insert above met it
@@ -168,6 +154,23 @@ def claim_key(session: Session, keys: DataKeys, key: str, cmd: dict[str, Any]) -
     if row.response is None:
         raise Conflict("a request with this Idempotency-Key is still in progress", {})
     return json.loads(keys.decrypt(row.response))
+
+
+def take_key(session: Session, key: str, digest: bytes, expires: bool) -> bool:
+    """Claim `key` in this transaction for a creation about to start (True); False when it is
+    held. A claim whose creation died before making its order is taken over after ABANDONED_CLAIM;
+    with `expires`, a remembered answer past IDEMPOTENCY_TTL too (an agent's order ids never expire)."""
+    stale = IdempotencyKey.order_no.is_(None) & (IdempotencyKey.created_at < func.now() - ABANDONED_CLAIM)
+    if expires:
+        stale = stale | (IdempotencyKey.created_at < func.now() - IDEMPOTENCY_TTL)
+    session.execute(delete(IdempotencyKey).where(IdempotencyKey.key == key, stale))
+    fresh = session.execute(
+        insert(IdempotencyKey)
+        .values(key=key, request_hash=digest)
+        .on_conflict_do_nothing()
+        .returning(IdempotencyKey.key)
+    ).first()
+    return fresh is not None
 
 
 def drop_key(session: Session, key: str) -> None:
