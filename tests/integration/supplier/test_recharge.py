@@ -136,7 +136,7 @@ def test_the_circuit_opens_after_failures_and_closes_after_a_good_probe(system, 
     opened = opened_at(db, a)
     # a probe takes the circuit half open (its lease moves opened_at), fails, and opens it again
     wait_until(
-        lambda: circuit(db, a)["circuit"] == "open" and opened_at(db, a) > opened or None,
+        lambda: (circuit(db, a)["circuit"] == "open" and opened_at(db, a) > opened) or None,
         timeout=10,
         message="a failed probe",
     )
