@@ -56,8 +56,7 @@ def broker_user(amqp_uri: str) -> str | None:
 class ReplyPublisher(Publisher):
     """RPC replies go without publisher confirms. A confirm makes the callee wait a broker round
     trip per reply, holding its worker; what it guards against (a reply lost with the broker) the
-    caller's deadline already turns into `Unavailable`. Requests keep theirs: an unroutable
-    request (the service is not running) is reported at once instead of after the deadline.
+    caller's deadline already turns into `Unavailable`. Requests go without them too (`RpcProxy`).
     Replies are transient: they go to a reply queue that does not outlive a broker restart, so
     writing them to disk never saved one."""
 
@@ -196,7 +195,19 @@ class ReplyListener(nameko_rpc.ReplyListener):
     queue_consumer = QueueConsumer()
 
 
+class RequestPublisher(Publisher):
+    """Requests without publisher confirms (`RpcProxy`), and so without `mandatory`: nameko asks
+    for an unroutable request back, and only a confirm would ever read that answer from the
+    connection."""
+
+    def publish(self, payload: Any, **kwargs: Any) -> None:
+        kwargs["mandatory"] = False
+        super().publish(payload, **kwargs)
+
+
 class MethodProxy(NamekoMethodProxy):
+    publisher_cls = RequestPublisher
+
     def get_message_headers(self, worker_ctx: Any) -> dict[str, Any]:
         """nameko's, without the caller this worker was called by: the next callee learns who
         calls it from the request's `user_id`."""
@@ -216,13 +227,20 @@ class RpcProxy(NamekoRpcProxy):
     still answered within its caller's deadline (the failure tests rely on it). Replies come
     through the house `QueueConsumer`: one whose ack meets a dropped connection does not kill the
     service. Every request carries `user_id`, the broker user of AMQP_URI (see the module's
-    docstring)."""
+    docstring).
+
+    Requests go without publisher confirms: a confirm costs the caller a broker round trip per
+    call, most of the CPU of publishing, on every order's path. What it bought was nameko's
+    `UnknownService` for a request no queue is bound to, and every service's request queue is
+    durable: once a service has run, its queue stays bound whether it runs or not, so the answer
+    to "not running" was always the deadline (`Unavailable`), as it is for a request lost with
+    the broker."""
 
     rpc_reply_listener = ReplyListener()
 
     def setup(self) -> None:
         user = broker_user(self.container.config["AMQP_URI"])
-        self.publish_options = {**self.options, **({"user_id": user} if user else {})}
+        self.publish_options = {**self.options, "use_confirms": False, **({"user_id": user} if user else {})}
 
     def get_dependency(self, worker_ctx: Any) -> TimedServiceProxy:
         timeout = float(self.container.config.get("RPC_TIMEOUT_S", DEFAULT_TIMEOUT_S))
