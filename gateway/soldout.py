@@ -21,16 +21,29 @@ STALE_S = 5.0
 
 
 class Shelf:
-    """The sold-out SKUs as last heard, and when the whole list was last read."""
+    """The sold-out SKUs as last heard, and when the whole list was last read.
+
+    A hint heard while a read of the list was under way is newer than that list: the catalog
+    may have answered from before the change the hint tells of (stock imported just after it
+    read). So a list replaces what was heard before it was asked for, never what was heard after.
+    """
 
     def __init__(self) -> None:
         self.skus: frozenset[str] = frozenset()
         self.read_at = float("-inf")
+        self.heard: dict[str, tuple[bool, float]] = {}  # sku -> (sold out, when heard)
 
-    def replace(self, skus):
-        self.skus, self.read_at = frozenset(skus), time.monotonic()
+    def replace(self, skus, asked_at):
+        """The whole list, as the catalog answered a request sent at `asked_at` (monotonic)."""
+        fresh = set(skus)
+        for sku, (sold_out, heard_at) in self.heard.items():
+            if heard_at >= asked_at:
+                (fresh.add if sold_out else fresh.discard)(sku)
+        self.heard = {sku: h for sku, h in self.heard.items() if h[1] >= asked_at}
+        self.skus, self.read_at = frozenset(fresh), time.monotonic()
 
     def mark(self, sku, sold_out):
+        self.heard[sku] = (sold_out, time.monotonic())
         self.skus = self.skus | {sku} if sold_out else self.skus - {sku}
 
     def sold_out(self, sku):
@@ -65,4 +78,5 @@ class SoldOutNews:
     @timer(interval=1)
     def read_sold_out(self):
         with contextlib.suppress(Unavailable):  # kept until STALE_S, then not trusted
-            self.sold_out.replace(self.catalog_rpc.sold_out.timed(1.0)())
+            asked_at = time.monotonic()
+            self.sold_out.replace(self.catalog_rpc.sold_out.timed(1.0)(), asked_at)

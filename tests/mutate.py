@@ -113,8 +113,8 @@ MUTANTS = [
     Mutant(
         "counted-stock-oversold",
         "services/catalog/domain/stock.py",
-        "OR available >= %(only_if)s::bigint)",
-        "OR available >= 0)",
+        "AND (NOT counted OR available >= %(n)s)",
+        "AND (NOT counted OR available >= 0)",
         ("tests/integration/catalog/test_stock.py::test_counted_and_unlimited_stock",),
     ),
     # --- payment checks

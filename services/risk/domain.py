@@ -51,8 +51,7 @@ def assess(
     signals = envelope["data"]
     if signals.get("contact"):  # e-mail addresses compare case-insensitively
         signals = {**signals, "contact": signals["contact"].lower()}
-    version, rule_set = current_rules(session)
-    listed = matching_lists(session, signals)
+    version, rule_set, listed = rules_and_lists(session, signals)
     counts: dict[engine.Series, int]
     notes: list[engine.Fired]
     counts, unpaid, notes = {}, 0, []
@@ -94,9 +93,12 @@ VALUES (%(order_no)s, %(outcome)s, %(score)s, %(signals)s::jsonb, %(rules_versio
         %(hold_until)s)
 ON CONFLICT DO NOTHING RETURNING order_no"""
 RULES = f"SELECT version, rules FROM {sql.qualified(RuleSet.__table__)} ORDER BY version DESC LIMIT 1"
-LISTED = f"""SELECT list, kind, value FROM {sql.qualified(ListEntry.__table__)}
-WHERE (kind, value) IN (SELECT * FROM unnest(%(kinds)s::text[], %(values)s::text[]))
-   OR (%(ip)s::inet IS NOT NULL AND network >>= %(ip)s::inet)"""
+# both reads of an assessment in one round trip: the rules in force and the list entries matched
+RULES_AND_LISTED = f"""SELECT r.version, r.rules,
+       ARRAY(SELECT ARRAY[l.list, l.kind, l.value] FROM {sql.qualified(ListEntry.__table__)} AS l
+             WHERE (l.kind, l.value) IN (SELECT * FROM unnest(%(kinds)s::text[], %(values)s::text[]))
+                OR (%(ip)s::inet IS NOT NULL AND l.network >>= %(ip)s::inet)) AS listed
+FROM (SELECT 1) AS one LEFT JOIN LATERAL ({RULES}) AS r ON true"""
 KNOWN = f"INSERT INTO {sql.qualified(KnownContact.__table__)} (contact) VALUES (%(contact)s) ON CONFLICT DO NOTHING"
 
 
@@ -157,16 +159,19 @@ def current_rules(session: Session) -> tuple[int, dict[str, Any]]:
     return (row.version, {**engine.DEFAULT_RULES, **row.rules}) if row else (0, dict(engine.DEFAULT_RULES))
 
 
-def matching_lists(session: Session, signals: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """(list, kind, value) rows that match the order's signals, CIDRs included."""
+def rules_and_lists(
+    session: Session, signals: Mapping[str, Any]
+) -> tuple[int, dict[str, Any], list[tuple[str, str, str]]]:
+    """(version, rules, the (list, kind, value) entries that match the order's signals, CIDRs
+    included): `current_rules` and the lists in one statement (every order's assessment)."""
     pairs = engine.list_candidates(signals)
     ip = signals["ip"] if signals.get("ip") and _is_ip(signals["ip"]) else None
-    if not pairs and ip is None:
-        return []
-    return [
-        tuple(r)
-        for r in sql.run(session, LISTED, {"kinds": [k for k, _ in pairs], "values": [v for _, v in pairs], "ip": ip})
-    ]
+    params = {"kinds": [k for k, _ in pairs], "values": [v for _, v in pairs], "ip": ip}
+    row = sql.run(session, RULES_AND_LISTED, params).one()
+    listed = [(entry[0], entry[1], entry[2]) for entry in row.listed]
+    if row.version is None:
+        return 0, dict(engine.DEFAULT_RULES), listed
+    return row.version, {**engine.DEFAULT_RULES, **row.rules}, listed
 
 
 def _is_ip(value: str) -> bool:

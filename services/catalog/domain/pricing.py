@@ -62,6 +62,10 @@ FROM {sql.qualified(Product.__table__)} p
 LEFT JOIN {sql.qualified(Category.__table__)} c ON c.id = p.category_id
 LEFT JOIN {sql.qualified(StockLevel.__table__)} s ON s.sku = p.sku
 WHERE p.sku = %(sku)s AND p.active"""
+# the same read, for a reservation: the order's advisory lock (stock._serialise) taken in it
+QUOTED_SERIALISED = QUOTED.replace(
+    "SELECT p.sku,", "SELECT pg_advisory_xact_lock(hashtextextended(%(order_no)s, 0)) AS serialised, p.sku,", 1
+)
 
 
 def agent_price(base: int, level_price: LevelPrice | None) -> tuple[int, dict[str, Any]]:
@@ -91,12 +95,17 @@ def quote_with_product(
     level: str | None = None,
     at: datetime | None = None,
     agent_level: str | None = None,
+    serialise: str | None = None,
 ) -> tuple[dict[str, Any], Row[Any]]:
     """(quote, the product's row). On every order's path, in plain SQL (services/common/sql.py):
     the product, its category, its stock and whether it has active promotions in one statement;
     the promotions (and a level's price) only when there are. `agent_level`: an agent's order,
-    priced at that agent level's price (`agent_price`), whatever the member `level`."""
-    product = sql.run(session, QUOTED, {"sku": sku}).first()
+    priced at that agent level's price (`agent_price`), whatever the member `level`. `serialise`:
+    an order_no whose reservation lock the same statement takes (`stock.reserve_quoted`)."""
+    if serialise is None:
+        product = sql.run(session, QUOTED, {"sku": sku}).first()
+    else:
+        product = sql.run(session, QUOTED_SERIALISED, {"sku": sku, "order_no": serialise}).first()
     if product is None:
         raise NotFound("no such product", {"sku": sku})
     if not product.min_quantity <= quantity <= product.max_quantity:

@@ -53,12 +53,18 @@ def _move(
     ).first()
     if row is None:
         return None
+    _moved(session, product, row, available)
+    return row
+
+
+def _moved(session: Session, product: Product | Row[Any], row: Row[Any], available: int) -> None:
+    """After the SKU's counters moved by `available` (`row`: the counters now): stock_low on a
+    downward crossing of the threshold, the sold-out hint when it ran out or came back."""
     threshold = product.low_stock_threshold
     if row.counted and available < 0 and row.available < threshold <= row.available - available:
         outbox.add(session, "stock_low", {"sku": product.sku, "available": row.available, "threshold": threshold})
     if row.counted and available and (row.available > 0) != (row.available - available > 0):
         sold_out_changed(session, product.sku, row.available <= 0)
-    return row
 
 
 def sold_out_changed(session: Session, sku: str, sold_out: bool) -> None:
@@ -76,21 +82,32 @@ def sold_out(session: Session) -> list[str]:
     return [row.sku for row in sql.run(session, SOLD_OUT, {})]
 
 
-# The reservation path, every order's, in plain SQL (services/common/sql.py)
-TAKE_CODES = f"""
+# The reservation path, every order's, in plain SQL (services/common/sql.py). TAKE is the whole
+# take in one statement, all or nothing: the codes (card goods: `n` of them locked with SKIP
+# LOCKED, or none), the counters (only if the codes were there and, when counted, `available`
+# covers `n`), and the reservation, each data-modifying part only if the counters moved.
+TAKE = f"""
     WITH picked AS (
-        SELECT id FROM {CODES} WHERE sku = %(sku)s AND status = 'available'
+        SELECT id FROM {CODES} WHERE %(card)s AND sku = %(sku)s AND status = 'available'
         ORDER BY id LIMIT %(n)s FOR UPDATE SKIP LOCKED),
-    enough AS (SELECT count(*) = %(n)s AS ok FROM picked)
-    UPDATE {CODES} SET status = 'reserved', order_no = %(order_no)s
-    WHERE id IN (SELECT id FROM picked) AND (SELECT ok FROM enough)
-    RETURNING id"""
-HOLD = f"""
-    INSERT INTO {RESERVATIONS} (order_no, sku, quantity, status, expires_at)
-    VALUES (%(order_no)s, %(sku)s, %(n)s, 'held', now() + make_interval(secs => %(ttl)s))
-    ON CONFLICT (order_no) DO UPDATE SET status = 'held', expires_at = excluded.expires_at,
-                                         updated_at = now()
-    RETURNING expires_at"""
+    enough AS (SELECT NOT %(card)s OR count(*) = %(n)s AS ok FROM picked),
+    moved AS (
+        UPDATE {STOCK_LEVELS}
+        SET available = available - CASE WHEN counted THEN %(n)s ELSE 0 END, reserved = reserved + %(n)s
+        WHERE sku = %(sku)s AND (SELECT ok FROM enough) AND (NOT counted OR available >= %(n)s)
+        RETURNING available, counted),
+    taken AS (
+        UPDATE {CODES} SET status = 'reserved', order_no = %(order_no)s
+        WHERE id IN (SELECT id FROM picked) AND EXISTS (SELECT 1 FROM moved)),
+    held AS (
+        INSERT INTO {RESERVATIONS} (order_no, sku, quantity, status, expires_at)
+        SELECT %(order_no)s, %(sku)s, %(n)s, 'held', now() + make_interval(secs => %(ttl)s)
+        WHERE EXISTS (SELECT 1 FROM moved)
+        ON CONFLICT (order_no) DO UPDATE SET status = 'held', expires_at = excluded.expires_at,
+                                             updated_at = now()
+        RETURNING expires_at)
+    SELECT m.available, m.counted, (SELECT expires_at FROM held) AS expires_at
+    FROM (SELECT 1) AS one LEFT JOIN moved AS m ON true"""
 SERIALISE = "SELECT pg_advisory_xact_lock(hashtextextended(%(order_no)s, 0))"
 TRY_SERIALISE = "SELECT pg_try_advisory_xact_lock(hashtextextended(%(order_no)s, 0))"
 # a batch's orders in one statement, in the (sorted) array's order
@@ -137,7 +154,8 @@ def reserve(
         raise NotFound("no such product", {"sku": sku})
     if not product.min_quantity <= quantity <= product.max_quantity:
         raise InvalidInput("quantity outside this product's limits", {"quantity": quantity})
-    if not _take(session, product, order_no, quantity):
+    expires_at = _take(session, product, order_no, quantity, ttl_s)
+    if expires_at is None:
         if announce:
             outbox.add(
                 session,
@@ -145,7 +163,6 @@ def reserve(
                 {"order_no": order_no, "sku": sku, "quantity": quantity, "reason": "out_of_stock"},
             )
         return {"order_no": order_no, "sku": sku, "quantity": quantity, "status": None, "outcome": "out_of_stock"}
-    expires_at = sql.run(session, HOLD, {"order_no": order_no, "sku": sku, "n": quantity, "ttl": ttl_s}).scalar_one()
     if announce:
         outbox.add(
             session,
@@ -170,13 +187,15 @@ def reserve_quoted(
     Answers the quote with the reservation's `expires_at`; OutOfStock (nothing held) when the
     stock cannot meet it; NotFound, InvalidInput or Forbidden (a category that needs real-name
     verification, for a buyer without it: `real_name` false) before anything is written."""
-    priced, product = pricing.quote_with_product(session, sku, quantity, level, agent_level=agent_level)
+    priced, product = pricing.quote_with_product(
+        session, sku, quantity, level, agent_level=agent_level, serialise=order_no
+    )
     if product.requires_real_name and not real_name:
         raise Forbidden(
             "this category needs real-name verification: sign in and verify your real name first",
             {"reason": "real_name_required", "category": product.category},
         )
-    held = reserve(session, order_no, sku, quantity, ttl_s, announce=False, product=product)
+    held = reserve(session, order_no, sku, quantity, ttl_s, serialised=True, announce=False, product=product)
     raise_unless_reserved(held)
     return {**priced, "order_no": order_no, "expires_at": held["expires_at"]}
 
@@ -187,23 +206,16 @@ def _serialise(session: Session, order_no: str) -> None:
     sql.run(session, SERIALISE, {"order_no": order_no})
 
 
-def _take(session: Session, product: Row[Any], order_no: str, quantity: int) -> bool:
-    """Codes and counters together or not at all (a savepoint undoes a half-taken reservation)."""
-    sql.run(session, "SAVEPOINT take", {})
-    taken = (
-        product.delivery != "card"
-        or len(sql.run(session, TAKE_CODES, {"sku": product.sku, "n": quantity, "order_no": order_no}).all())
-        == quantity
-    )
-    if (
-        taken
-        and _move(session, product, available=-quantity, reserved=quantity, only_if_available=quantity) is not None
-    ):
-        sql.run(session, "RELEASE SAVEPOINT take", {})
-        return True
-    sql.run(session, "ROLLBACK TO SAVEPOINT take", {})
-    sql.run(session, "RELEASE SAVEPOINT take", {})  # not left open under what the batch does next
-    return False
+def _take(session: Session, product: Row[Any], order_no: str, quantity: int, ttl_s: float) -> datetime | None:
+    """Codes, counters and the reservation together or not at all, in one statement (TAKE): the
+    reservation's expiry, or None when the stock cannot meet `quantity` (nothing written)."""
+    params = {"card": product.delivery == "card", "sku": product.sku, "n": quantity, "order_no": order_no}
+    row = sql.run(session, TAKE, {**params, "ttl": ttl_s}).one()
+    if row.expires_at is None:
+        return None
+    _moved(session, product, row, -quantity)
+    expires_at: datetime = row.expires_at
+    return expires_at
 
 
 def _answer(order_no: str, sku: str, quantity: int, status: str, expires_at: datetime) -> dict[str, Any]:
