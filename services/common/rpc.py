@@ -72,6 +72,10 @@ class Responder(nameko_rpc.Responder):
 class RpcConsumer(nameko_rpc.RpcConsumer):
     queue_consumer = QueueConsumer()
 
+    def setup(self) -> None:
+        super().setup()
+        predeclared(self.queue, self.container.config)
+
     def handle_result(self, message: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
         """nameko's, with the `Responder` above; a reply that cannot be sent is logged, and the
         request is acked all the same."""
@@ -192,8 +196,24 @@ class TimedServiceProxy:
         return TimedMethod(getattr(self._proxy, name), self._timeout)
 
 
+def predeclared(queue: Any, config: Mapping[str, Any]) -> None:
+    """Production (AMQP_PREDECLARED): the shared `nameko-rpc` exchange is the broker's to make; a
+    service only checks it exists (a passive declaration needs no configure permission)."""
+    queue.exchange.passive = bool(config.get("AMQP_PREDECLARED"))
+
+
 class ReplyListener(nameko_rpc.ReplyListener):
+    """nameko's, its replies routed by `reply.<service>.<uuid>` instead of a bare uuid, so that the
+    broker can let each service bind only its own reply keys (topic permissions on `nameko-rpc`,
+    tools/broker_users.py): one service cannot listen to the replies another one gets."""
+
     queue_consumer = QueueConsumer()
+
+    def setup(self) -> None:
+        super().setup()
+        self.routing_key = f"reply.{self.container.service_name}.{self.routing_key}"
+        self.queue.routing_key = self.routing_key
+        predeclared(self.queue, self.container.config)
 
 
 class MethodProxy(NamekoMethodProxy):
