@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 
 import eventlet
 import eventlet.event
-from amqp.exceptions import NotFound, PreconditionFailed
+from amqp.exceptions import AMQPNotImplementedError, NotFound, PreconditionFailed
 from kombu import Connection, Exchange, Queue, binding
 from marshmallow import ValidationError
 from nameko.amqp.publish import Publisher
@@ -39,7 +39,7 @@ from nameko.events import EventHandler
 from nameko.exceptions import ContainerBeingKilled
 
 from services.common import metrics
-from services.common.broker import BROKER_ERRORS, QueueConsumer
+from services.common.broker import BROKER_ERRORS, QueueConsumer, predeclared
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -78,8 +78,13 @@ def dead_letter_queue(service_name: str, queue_name: str) -> Queue:
 def retire_legacy_retry_queue(amqp_uri: str, ssl: Any, queue_name: str, every_s: float = LEGACY_RETRY_CHECK_S) -> None:
     """Delete `<queue>.retry` (older releases' retry queue, dead-lettering through the default
     exchange) once it is empty; until then, look again every `every_s` seconds. Its messages go
-    back into `<queue>` as their TTLs run out, as before. Returns when no such queue is left."""
+    back into `<queue>` as their TTLs run out, as before. Returns when no such queue is left.
+
+    A classic queue is deleted `if_empty`, which the broker checks itself. A quorum queue cannot be
+    (RabbitMQ answers NOT_IMPLEMENTED): it is deleted once seen empty twice, `every_s` apart;
+    nothing refills it once no service may write to the default exchange (docs/security.md)."""
     name = f"{queue_name}.retry"
+    quorum = seen_empty = False
     while True:
         try:
             with Connection(amqp_uri, ssl=ssl) as conn:
@@ -87,17 +92,22 @@ def retire_legacy_retry_queue(amqp_uri: str, ssl: Any, queue_name: str, every_s:
                     _, waiting, _ = conn.default_channel.queue_declare(name, passive=True)
                 except NotFound:
                     return
-                if not waiting:
-                    conn.default_channel.queue_delete(name, if_empty=True)
+                if not waiting and (seen_empty or not quorum):
+                    conn.default_channel.queue_delete(name, if_empty=not quorum)
                     log.info("retired the old retry queue %s", name, extra={"queue": queue_name})
                     return
+                seen_empty = not waiting
+        except AMQPNotImplementedError:  # a quorum queue, just seen empty
+            quorum = seen_empty = True
         except (PreconditionFailed, *BROKER_ERRORS) as exc:  # refilled meanwhile, or no broker
+            seen_empty = False
             log.info("old retry queue %s not retired yet (%s)", name, type(exc).__name__, extra={"queue": queue_name})
         eventlet.sleep(every_s)
 
 
 class Retrying(EventHandler):
     queue_consumer = QueueConsumer()
+    queue: Queue
 
     def setup(self) -> None:
         super().setup()
@@ -106,9 +116,8 @@ class Retrying(EventHandler):
         self.first_delay_ms = int(config.get("EVENT_RETRY_DELAY_MS", 500))
         self.service_name = self.container.service_name
         exchange = retry_exchange(self.service_name)
+        predeclared(self.queue, config)
         source, queue = self.queue.exchange, self.queue
-        # production: the source's events exchange is the broker's to make (no configure on it)
-        source.passive = bool(config.get("AMQP_PREDECLARED"))
         self.queue = Queue(  # nameko's, bound to the source's events and to `<service>.retry` (from `.delay`)
             queue.name,
             bindings=[binding(source, routing_key=queue.routing_key), binding(exchange, routing_key=queue.name)],

@@ -36,7 +36,7 @@ from nameko.rpc import (
     ServiceProxy as NamekoServiceProxy,
 )
 
-from services.common.broker import BROKER_ERRORS, QueueConsumer
+from services.common.broker import BROKER_ERRORS, QueueConsumer, predeclared
 from services.common.errors import Forbidden, Unavailable
 
 log = logging.getLogger(__name__)
@@ -196,18 +196,13 @@ class TimedServiceProxy:
         return TimedMethod(getattr(self._proxy, name), self._timeout)
 
 
-def predeclared(queue: Any, config: Mapping[str, Any]) -> None:
-    """Production (AMQP_PREDECLARED): the shared `nameko-rpc` exchange is the broker's to make; a
-    service only checks it exists (a passive declaration needs no configure permission)."""
-    queue.exchange.passive = bool(config.get("AMQP_PREDECLARED"))
-
-
 class ReplyListener(nameko_rpc.ReplyListener):
     """nameko's, its replies routed by `reply.<service>.<uuid>` instead of a bare uuid, so that the
     broker can let each service bind only its own reply keys (topic permissions on `nameko-rpc`,
     tools/broker_users.py): one service cannot listen to the replies another one gets."""
 
     queue_consumer = QueueConsumer()
+    routing_key: str
 
     def setup(self) -> None:
         super().setup()

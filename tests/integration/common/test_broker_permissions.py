@@ -78,7 +78,8 @@ def test_services_with_their_own_users_call_publish_consume_retry_and_dead_lette
     assert infra.ATTEMPTS.count(poison) == 2
 
 
-def test_an_old_retry_queue_drains_back_and_is_deleted(config, users, container_factory, engine, rabbit_manager):
+@pytest.mark.parametrize("kind", ["classic", "quorum"])  # production's default is quorum: no if_empty
+def test_an_old_retry_queue_drains_back_and_is_deleted(kind, config, users, container_factory, engine, rabbit_manager):
     vhost = unquote(urlparse(config["AMQP_URI"]).path[1:])
     note = unique("old")
     with Connection(config["AMQP_URI"]) as conn:  # as an older release left it, with a message waiting
@@ -87,7 +88,7 @@ def test_an_old_retry_queue_drains_back_and_is_deleted(config, users, container_
         old = Queue(
             f"{QUEUE}.retry",
             durable=True,
-            queue_arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": QUEUE},
+            queue_arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": QUEUE, "x-queue-type": kind},
         )(channel)
         old.declare()
         conn.Producer(channel).publish(
@@ -96,7 +97,7 @@ def test_an_old_retry_queue_drains_back_and_is_deleted(config, users, container_
     start(container_factory, config, users, "listener")
     wait_until(lambda: effect_notes(engine, note), message="the waiting message back in its queue")
     names = lambda: {q["name"] for q in rabbit_manager.get_queues(vhost)}  # noqa: E731
-    wait_until(lambda: f"{QUEUE}.retry" not in names(), timeout=15, message="the old retry queue deleted")
+    wait_until(lambda: f"{QUEUE}.retry" not in names(), timeout=25, message="the old retry queue deleted")
 
 
 def refused(uri, act):
