@@ -326,8 +326,8 @@ def test_rpc_replies_between_services_are_transient_and_requests_persistent(conf
         rpc_exchange = Exchange("nameko-rpc", type="topic", durable=True)
         requests_seen = conn.SimpleQueue(Queue("probe-requests", exchange=rpc_exchange, routing_key="emitter.emit"))
         replies_seen = conn.SimpleQueue(
-            Queue("probe-replies", exchange=rpc_exchange, routing_key="*")
-        )  # replies: keyed by a bare uuid
+            Queue("probe-replies", exchange=rpc_exchange, routing_key="reply.caller.*")
+        )  # the emitter's reply to the caller: keyed reply.<service>.<uuid> (services/common/rpc.py)
         with ClusterRpcProxy(config) as cluster:
             cluster.caller.relay_emit(note)
         request, reply = requests_seen.get(timeout=5), replies_seen.get(timeout=5)
