@@ -46,14 +46,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 ATTEMPT_HEADER = "x-kameng-attempt"
 MAX_DELAY_MS = 60_000
-
-
 LEGACY_RETRY_CHECK_S = 5.0
 
 
-def retry_exchange(service_name: str, passive: bool = False) -> Exchange:
+def retry_exchange(service_name: str) -> Exchange:
     """`<service>.retry`: the service's own exchange for its retries and dead letters."""
-    return Exchange(f"{service_name}.retry", type="direct", durable=True, passive=passive)
+    return Exchange(f"{service_name}.retry", type="direct", durable=True)
 
 
 def retry_queue(service_name: str, queue_name: str) -> Queue:
