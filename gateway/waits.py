@@ -15,7 +15,7 @@ from eventlet.event import Event
 from nameko.events import BROADCAST, EventHandler
 from nameko.extensions import DependencyProvider
 
-from services.common.broker import QueueConsumer
+from services.common.broker import QueueConsumer, predeclared
 
 RECENT_S = 30.0
 
@@ -86,9 +86,14 @@ class OrderBoard(DependencyProvider):
 
 class HintHandler(EventHandler):
     """nameko's event handler on the house consumer: an ack lost with the broker connection does
-    not kill the gateway."""
+    not kill the gateway. In production the source's events exchange is the broker's to make
+    (`predeclared`)."""
 
     queue_consumer = QueueConsumer()
+
+    def setup(self):
+        super().setup()
+        predeclared(self.queue, self.container.config)
 
 
 class OrderHints:

@@ -10,7 +10,7 @@ away mid-work (DESIGN §4: messages must survive broker outages, services too). 
   caller's deadline turns it into `Unavailable`."""
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from amqp.exceptions import ConnectionError as AMQPConnectionError
@@ -21,6 +21,14 @@ log = logging.getLogger(__name__)
 
 # what a publish, ack or reply raises when the broker connection is gone
 BROKER_ERRORS = (OSError, AMQPConnectionError, KombuOperationalError)
+
+
+def predeclared(queue: Any, config: Mapping[str, Any]) -> None:
+    """Production (AMQP_PREDECLARED): the shared exchange `queue` binds to (`nameko-rpc`, or
+    another service's `<service>.events`) is the broker's to make (rabbitmq-users.yaml); the
+    service only checks it exists. A passive declaration needs no configure permission, which
+    would also let the service delete the exchange (docs/security.md)."""
+    queue.exchange.passive = bool(config.get("AMQP_PREDECLARED"))
 
 
 class QueueConsumer(messaging.QueueConsumer):

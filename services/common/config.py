@@ -64,6 +64,11 @@ DEFAULTS = {
         "CA certificate (PEM) that the broker's TLS certificate must chain to, with its host name; "
         "set with an amqps:// KAMENG_AMQP_URI; empty: the system's CAs decide, for amqps",
     ),
+    "KAMENG_AMQP_PREDECLARED": (
+        "0",
+        "1: the shared exchanges (nameko-rpc, every <service>.events) are the broker's to make "
+        "(production: rabbitmq-users.yaml); services only check they exist, needing no configure on them",
+    ),
     "KAMENG_HEALTH_TIMEOUT_S": ("2", "deadline for /healthz to hear from every service"),
     "KAMENG_EVENT_MAX_ATTEMPTS": ("5", "tries of an event handler before its message is dead-lettered"),
     "KAMENG_EVENT_RETRY_DELAY_MS": ("500", "first retry delay; doubles per try"),
@@ -187,6 +192,7 @@ class Settings:
     code_readers: tuple[str, ...] = ()
     notify_staff_emails: tuple[str, ...] = ()
     amqp_ca_file: str = ""
+    amqp_predeclared: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -237,6 +243,7 @@ def settings() -> Settings:
         code_readers=_csv(env("KAMENG_CODE_READERS")),
         notify_staff_emails=_csv(env("KAMENG_NOTIFY_STAFF_EMAILS")),
         amqp_ca_file=env("KAMENG_AMQP_CA_FILE"),
+        amqp_predeclared=env("KAMENG_AMQP_PREDECLARED") == "1",
     )
 
 
@@ -326,6 +333,7 @@ def nameko_config(s: Settings | None = None, **overrides: Any) -> dict[str, Any]
         "COMMISSION_SETTLE_DAYS": s.commission_settle_days,
         "CODE_READERS": list(s.code_readers),
         "NOTIFY_STAFF_EMAILS": list(s.notify_staff_emails),
+        "AMQP_PREDECLARED": s.amqp_predeclared,
     }
     if s.amqp_ca_file or s.amqp_uri.lower().startswith("amqps://"):
         config["AMQP_SSL"] = amqp_ssl(s)

@@ -1,11 +1,20 @@
 """`event_handler`: nameko's, plus bounded retries and a dead-letter queue (DESIGN §4).
 
 nameko acks a message whose handler raised. Here a failure is instead republished to
-`<queue>.retry` (per-message TTL, doubling from EVENT_RETRY_DELAY_MS; the broker dead-letters it
+`<queue>.delay` (per-message TTL, doubling from EVENT_RETRY_DELAY_MS; the broker dead-letters it
 back into `<queue>` when the TTL runs out) until EVENT_MAX_ATTEMPTS tries, then to `<queue>.dlq`
 with the error, counted in `kameng_events_dead_lettered_total`. The original is acked only after
 the republish is confirmed; if the republish fails the original is requeued, so nothing is lost.
 A message that is not a valid envelope is dead-lettered at once: retrying cannot mend it.
+
+Every republish and dead-lettering goes through `<service>.retry`, a direct exchange of the
+service's own, never through the default exchange: `<queue>.delay` and `<queue>.dlq` are bound to
+it by their names, `<queue>` by its own, and `<queue>.delay` dead-letters into it. A service's
+broker user thus needs no write on the default exchange, which would let it post into any queue
+(docs/security.md). Older releases used `<queue>.retry`, dead-lettering through the default
+exchange; a queue's arguments cannot change in place, so that one is retired instead: at start
+each handler deletes its `<queue>.retry` once it is empty (its messages flow back into `<queue>`
+as their TTLs, at most MAX_DELAY_MS, run out).
 
 `batch_handler`: the same guarantees, for the saga's hot handlers. Messages that arrive while a
 batch is being handled wait and go together into the next one; the method gets a list of
@@ -20,50 +29,115 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
 
+import eventlet
 import eventlet.event
-from kombu import Queue
+from amqp.exceptions import AMQPNotImplementedError, NotFound, PreconditionFailed
+from kombu import Connection, Exchange, Queue, binding
 from marshmallow import ValidationError
 from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
 from nameko.exceptions import ContainerBeingKilled
 
 from services.common import metrics
-from services.common.broker import QueueConsumer
+from services.common.broker import BROKER_ERRORS, QueueConsumer, predeclared
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 ATTEMPT_HEADER = "x-kameng-attempt"
 MAX_DELAY_MS = 60_000
+LEGACY_RETRY_CHECK_S = 5.0
 
 
-def retry_queue(queue_name: str) -> Queue:
+def retry_exchange(service_name: str) -> Exchange:
+    """`<service>.retry`: the service's own exchange for its retries and dead letters."""
+    return Exchange(f"{service_name}.retry", type="direct", durable=True)
+
+
+def retry_queue(service_name: str, queue_name: str) -> Queue:
+    """`<queue>.delay`: a failed message waits out its TTL here, then goes back to `<queue>`."""
+    exchange = retry_exchange(service_name)
     return Queue(
-        f"{queue_name}.retry",
+        f"{queue_name}.delay",
+        exchange=exchange,
+        routing_key=f"{queue_name}.delay",
         durable=True,
-        queue_arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue_name},
+        queue_arguments={"x-dead-letter-exchange": exchange.name, "x-dead-letter-routing-key": queue_name},
     )
 
 
-def dead_letter_queue(queue_name: str) -> Queue:
-    return Queue(f"{queue_name}.dlq", durable=True)
+def dead_letter_queue(service_name: str, queue_name: str) -> Queue:
+    """`<queue>.dlq`: where a message that failed for good waits, with its error, for an operator."""
+    return Queue(
+        f"{queue_name}.dlq", exchange=retry_exchange(service_name), routing_key=f"{queue_name}.dlq", durable=True
+    )
+
+
+def retire_legacy_retry_queue(amqp_uri: str, ssl: Any, queue_name: str, every_s: float = LEGACY_RETRY_CHECK_S) -> None:
+    """Delete `<queue>.retry` (older releases' retry queue, dead-lettering through the default
+    exchange) once it is empty; until then, look again every `every_s` seconds. Its messages go
+    back into `<queue>` as their TTLs run out, as before. Returns when no such queue is left.
+
+    A classic queue is deleted `if_empty`, which the broker checks itself. A quorum queue cannot be
+    (RabbitMQ answers NOT_IMPLEMENTED): it is deleted once seen empty twice, `every_s` apart;
+    nothing refills it once no service may write to the default exchange (docs/security.md)."""
+    name = f"{queue_name}.retry"
+    quorum = seen_empty = False
+    while True:
+        try:
+            with Connection(amqp_uri, ssl=ssl) as conn:
+                try:
+                    _, waiting, _ = conn.default_channel.queue_declare(name, passive=True)
+                except NotFound:
+                    return
+                if not waiting and (seen_empty or not quorum):
+                    conn.default_channel.queue_delete(name, if_empty=not quorum)
+                    log.info("retired the old retry queue %s", name, extra={"queue": queue_name})
+                    return
+                seen_empty = not waiting
+        except AMQPNotImplementedError:  # a quorum queue, just seen empty
+            quorum = seen_empty = True
+        except (PreconditionFailed, *BROKER_ERRORS) as exc:  # refilled meanwhile, or no broker
+            seen_empty = False
+            log.info("old retry queue %s not retired yet (%s)", name, type(exc).__name__, extra={"queue": queue_name})
+        eventlet.sleep(every_s)
 
 
 class Retrying(EventHandler):
     queue_consumer = QueueConsumer()
+    queue: Queue
 
     def setup(self) -> None:
         super().setup()
         config = self.container.config
         self.max_attempts = int(config.get("EVENT_MAX_ATTEMPTS", 5))
         self.first_delay_ms = int(config.get("EVENT_RETRY_DELAY_MS", 500))
+        self.service_name = self.container.service_name
+        exchange = retry_exchange(self.service_name)
+        predeclared(self.queue, config)
+        source, queue = self.queue.exchange, self.queue
+        self.queue = Queue(  # nameko's, bound to the source's events and to `<service>.retry` (from `.delay`)
+            queue.name,
+            bindings=[binding(source, routing_key=queue.routing_key), binding(exchange, routing_key=queue.name)],
+            durable=queue.durable,
+            auto_delete=queue.auto_delete,
+            exclusive=queue.exclusive,
+        )
         self.publisher = Publisher(
             config["AMQP_URI"],
             use_confirms=True,
-            exchange="",
+            exchange=exchange,
             retry=True,
             retry_policy={"max_retries": 3},
             ssl=config.get("AMQP_SSL"),
+        )
+
+    def start(self) -> None:
+        super().start()
+        config = self.container.config
+        self.container.spawn_managed_thread(
+            partial(retire_legacy_retry_queue, config["AMQP_URI"], config.get("AMQP_SSL"), self.queue.name),
+            identifier=f"{self.queue.name}.retire_legacy_retry",
         )
 
     def handle_result(self, message: Any, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> tuple[Any, Any]:
@@ -91,12 +165,12 @@ class Retrying(EventHandler):
         extra = {"queue": name, "attempt": attempt}
         if attempt < self.max_attempts and not poison:
             delay = min(self.first_delay_ms * 2 ** (attempt - 1), MAX_DELAY_MS)
-            target = retry_queue(name)
+            target = retry_queue(self.service_name, name)
             self.republish(message, target, {**headers, ATTEMPT_HEADER: attempt + 1}, delay / 1000)
             metrics.EVENTS_RETRIED.labels(name).inc()
             log.warning("event handler failed (%s); retry in %d ms", type(exc).__name__, delay, extra=extra)
             return
-        target = dead_letter_queue(name)
+        target = dead_letter_queue(self.service_name, name)
         error = f"{type(exc).__name__}: {exc}"[:1000]
         self.republish(message, target, {**headers, "x-kameng-error": error}, None)
         metrics.EVENTS_DEAD_LETTERED.labels(name).inc()

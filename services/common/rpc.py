@@ -36,7 +36,7 @@ from nameko.rpc import (
     ServiceProxy as NamekoServiceProxy,
 )
 
-from services.common.broker import BROKER_ERRORS, QueueConsumer
+from services.common.broker import BROKER_ERRORS, QueueConsumer, predeclared
 from services.common.errors import Forbidden, Unavailable
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,10 @@ class Responder(nameko_rpc.Responder):
 
 class RpcConsumer(nameko_rpc.RpcConsumer):
     queue_consumer = QueueConsumer()
+
+    def setup(self) -> None:
+        super().setup()
+        predeclared(self.queue, self.container.config)
 
     def handle_result(self, message: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
         """nameko's, with the `Responder` above; a reply that cannot be sent is logged, and the
@@ -192,7 +196,18 @@ class TimedServiceProxy:
 
 
 class ReplyListener(nameko_rpc.ReplyListener):
+    """nameko's, its replies routed by `reply.<service>.<uuid>` instead of a bare uuid, so that the
+    broker can let each service bind only its own reply keys (topic permissions on `nameko-rpc`,
+    tools/broker_users.py): one service cannot listen to the replies another one gets."""
+
     queue_consumer = QueueConsumer()
+    routing_key: str
+
+    def setup(self) -> None:
+        super().setup()
+        self.routing_key = f"reply.{self.container.service_name}.{self.routing_key}"
+        self.queue.routing_key = self.routing_key
+        predeclared(self.queue, self.container.config)
 
 
 class RequestPublisher(Publisher):

@@ -138,7 +138,7 @@ def test_failing_handler_dead_letters_after_bounded_tries_while_others_flow(conf
         dispatch("emitter", "thing_happened", make_envelope("thing_happened", note=note))
     wait_until(lambda: all(effect_notes(engine, n) for n in good), message="the good events")
     with Connection(config["AMQP_URI"]) as conn:
-        dlq = conn.SimpleQueue(dead_letter_queue(QUEUE))
+        dlq = conn.SimpleQueue(dead_letter_queue("listener", QUEUE))
         message = dlq.get(timeout=10)
         assert json.loads(message.body)["data"]["note"] == poison
         assert message.headers["x-kameng-attempt"] == 3
@@ -156,7 +156,7 @@ def test_malformed_envelope_goes_straight_to_the_dead_letter_queue(config, runni
     dispatch = event_dispatcher(config)
     dispatch("emitter", "thing_happened", {"type": "thing_happened", "data": {"note": "no id"}})
     with Connection(config["AMQP_URI"]) as conn:
-        dlq = conn.SimpleQueue(dead_letter_queue(QUEUE))
+        dlq = conn.SimpleQueue(dead_letter_queue("listener", QUEUE))
         message = dlq.get(timeout=10)
         assert message.headers.get("x-kameng-attempt") is None  # first try, no retries
         assert "ValidationError" in message.headers["x-kameng-error"]
@@ -279,7 +279,7 @@ def test_a_poison_event_in_a_batch_is_retried_alone_while_the_rest_commit_once(c
     assert set(effect_counts(engine, prefix).values()) == {1}
     assert metrics.EVENT_BATCHES_SPLIT.labels(BATCH_QUEUE)._value.get() >= split + 1
     with Connection(config["AMQP_URI"]) as conn:
-        dlq = conn.SimpleQueue(dead_letter_queue(BATCH_QUEUE))
+        dlq = conn.SimpleQueue(dead_letter_queue("batch_listener", BATCH_QUEUE))
         message = dlq.get(timeout=15)
         assert json.loads(message.body)["data"]["note"] == poison
         assert message.headers["x-kameng-attempt"] == 3
@@ -326,8 +326,8 @@ def test_rpc_replies_between_services_are_transient_and_requests_persistent(conf
         rpc_exchange = Exchange("nameko-rpc", type="topic", durable=True)
         requests_seen = conn.SimpleQueue(Queue("probe-requests", exchange=rpc_exchange, routing_key="emitter.emit"))
         replies_seen = conn.SimpleQueue(
-            Queue("probe-replies", exchange=rpc_exchange, routing_key="*")
-        )  # replies: keyed by a bare uuid
+            Queue("probe-replies", exchange=rpc_exchange, routing_key="reply.caller.*")
+        )  # the emitter's reply to the caller: keyed reply.<service>.<uuid> (services/common/rpc.py)
         with ClusterRpcProxy(config) as cluster:
             cluster.caller.relay_emit(note)
         request, reply = requests_seen.get(timeout=5), replies_seen.get(timeout=5)
