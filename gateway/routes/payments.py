@@ -5,7 +5,7 @@ from urllib.parse import parse_qsl
 from werkzeug.wrappers import Response
 
 from gateway import auth, schemas
-from gateway.http import api, query_args, read_body
+from gateway.http import api, json_body, query_args, read_body
 from gateway.routes import Routes
 from gateway.schemas import CHANNELS
 from services.common.errors import NotFound
@@ -112,3 +112,22 @@ class PaymentRoutes(Routes):
     )
     def admin_payment(self, request, order_no):
         return schemas.AdminPayment().dump(self.payment_rpc.admin_payment(order_no[:64]))
+
+    @api(
+        "POST",
+        "/api/v1/admin/orders/<order_no>/payment/confirm",
+        body=schemas.ConfirmByHand,
+        response=schemas.AdminPayment,
+        tags=["admin"],
+        roles=auth.MONEY,
+        errors=(404, 409),  # no payment for the order; settled already
+        summary="Confirm a payment by hand: the channel's money arrived but its notification never came and "
+        "reconciliation cannot see it. Settles it through the same path as a notification (paid, then "
+        "delivered once; the late notification changes nothing). Audited with the reason",
+    )
+    def confirm_payment(self, request, order_no):
+        body = json_body(request, schemas.ConfirmByHand())
+        by = request.actor.audit
+        return schemas.AdminPayment().dump(
+            self.payment_rpc.confirm_by_hand(by, order_no[:64], body["trade_no"], body["reason"])
+        )

@@ -147,6 +147,7 @@ from gateway.schemas.pages import BuyerOrder  # noqa: F401
 from gateway.schemas.payments import (  # noqa: F401
     AdminPayment,
     AdminRefund,
+    ConfirmByHand,
     Mismatch,
     PaymentNotification,
     ReconciliationQuery,

@@ -40,7 +40,7 @@ class AdminRefund(RefundInfo):
 class PaymentNotification(Schema):
     outcome = fields.String()
     verified = fields.Boolean()
-    source = fields.String(metadata={"enum": ["notify", "reconciliation"]})
+    source = fields.String(metadata={"enum": ["notify", "reconciliation", "by_hand"]})
     at = fields.String()
 
 
@@ -58,3 +58,16 @@ class AdminPayment(Schema):
     paid_at = Timestamp(allow_none=True)
     refunds = fields.List(fields.Nested(AdminRefund))
     notifications = fields.List(fields.Nested(PaymentNotification))
+
+
+class ConfirmByHand(Schema):
+    trade_no = fields.String(
+        required=True,
+        validate=validate.Length(1, 64),
+        metadata={"description": "the channel's own trade number, as its merchant records show the money"},
+    )
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(1, 200),
+        metadata={"description": "why by hand: what was checked, where (audited)"},
+    )

@@ -18,8 +18,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from services.common import metrics, outbox, sql
-from services.common.errors import NotFound
+from services.common import audit, metrics, outbox, sql
+from services.common.errors import Conflict, NotFound
 from services.payment.channels import Channel, Notice, Refused
 from services.payment.models import Journal, Notification, Payment, Refund
 
@@ -111,6 +111,25 @@ def settle(session: Session, channel: str, notice: Notice, raw: dict[str, Any]) 
             "payment notification refused: %s", outcome, extra={"channel": channel, "payment_no": notice.payment_no}
         )
     metrics.PAYMENT_NOTIFICATIONS.labels(channel, outcome.split(":")[0]).inc()
+    return outcome
+
+
+def confirm_by_hand(session: Session, actor: str, order_no: str, trade_no: str, reason: str) -> str:
+    """Finance saw the order's money arrive in the channel's own records, but its notification
+    never came and reconciliation cannot see it. The payment is settled through the one `settle`
+    path, as the channel's notification would have settled it: the saga takes it from there
+    (paid, delivered once; a late payment on an expired order). The notification arriving after
+    it is a repeat and changes nothing, and the trade number it names cannot pay another payment.
+    Audited with the person and the reason. NotFound without a payment; Conflict once settled."""
+    payment = session.scalars(select(Payment).where(Payment.order_no == order_no)).first()
+    if payment is None:
+        raise NotFound("no payment for this order", {"order_no": order_no})
+    notice = Notice(payment_no=payment.payment_no, amount=payment.amount, trade_no=trade_no, paid=True)
+    raw = {"source": "by_hand", "by": actor, "reason": reason, "trade_no": trade_no}
+    outcome = settle(session, payment.channel, notice, raw)
+    if outcome != "paid":  # settled before (`repeat`), or that trade paid another payment
+        raise Conflict("the payment cannot be confirmed", {"outcome": outcome, "status": payment.status})
+    audit.record(session, actor, "payment.confirm_by_hand", order_no, {"payment_no": payment.payment_no, **raw})
     return outcome
 
 

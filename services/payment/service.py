@@ -156,6 +156,15 @@ class PaymentService(BaseService):
             return domain.admin_view(s, order_no)
 
     @rpc(expected_exceptions=DomainError)
+    def confirm_by_hand(self, actor, order_no, trade_no, reason):
+        """The finance role settles a payment whose money arrived without a notification
+        (`domain.confirm_by_hand`): the order's payment as it stands then."""
+        with self.db.transaction() as s:
+            domain.confirm_by_hand(s, str(actor), str(order_no)[:64], str(trade_no)[:64], str(reason)[:200])
+        with self.db.transaction() as s:
+            return domain.admin_view(s, str(order_no)[:64])
+
+    @rpc(expected_exceptions=DomainError)
     def sandbox_pay(self, payment_no):
         """The sandbox channel: it 'sends' a signed notification, which takes the notify path
         (refused there too unless the sandbox is switched on)."""
