@@ -32,6 +32,7 @@ ANYONE = {"roles": auth.ANYONE, "area": "admin"}
 CATALOG = {"roles": auth.CATALOG, "area": "admin"}
 ORDERS = {"roles": auth.ORDERS, "area": "admin"}
 MONEY = {"roles": auth.MONEY, "area": "admin"}
+UNPAID = ("awaiting_payment", "expired", "cancelled")  # a payment may still be confirmed by hand
 
 web.nav("admin", "/", "admin.nav.store", 90)
 
@@ -91,6 +92,10 @@ def order_page(gateway, request, order_no, message=None, status=200):
         status=status,
         order=schemas.AdminOrder().dump(order),
         refundable=order["can_refund"],
+        # the channel's money arrived without its notification (issue 24): finance settles it by hand
+        confirmable=order.get("payment") is not None
+        and order["status"] in UNPAID
+        and request.admin["role"] in auth.MONEY,
         message=message or request.args.get("done"),
     )
 
@@ -176,3 +181,15 @@ class AdminPageRoutes(Routes):
         except Conflict:
             return order_page(self, request, order_no[:64], "admin.not_refundable", 409)
         return redirect(f"/admin/orders/{order_no[:64]}?done=refund", code=303)
+
+    @page("POST", "/admin/orders/<order_no>/payment/confirm", **MONEY)
+    def admin_confirm_payment(self, request, order_no):
+        order_no = order_no[:64]
+        try:
+            body = schemas.ConfirmByHand().load({k: request.form.get(k, "").strip() for k in ("trade_no", "reason")})
+            self.payment_rpc.confirm_by_hand(request.admin["actor"], order_no, body["trade_no"], body["reason"])
+        except ValidationError as exc:
+            return order_page(self, request, order_no, str(exc.messages), 400)
+        except (Conflict, NotFound):
+            return order_page(self, request, order_no, "admin.not_confirmable", 409)
+        return redirect(f"/admin/orders/{order_no}?done=confirmed", code=303)

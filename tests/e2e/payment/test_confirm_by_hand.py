@@ -5,7 +5,7 @@ notification that comes after changes nothing."""
 
 from services.common.testing import wait_until
 from tests.e2e.account.helpers import csrf_header
-from tests.e2e.helpers import Api, admin_session, assert_error
+from tests.e2e.helpers import Api, admin_session, assert_error, csrf_of
 from tests.e2e.payment.helpers import buy_epay, notifications, payment_row
 from tests.e2e.purchase.helpers import order_of, wait_status
 
@@ -73,3 +73,25 @@ def test_only_the_money_roles_confirm(api, admin, epay, system):
         )
         assert allowed.status_code == 200, allowed.text
     wait_status(api, order, "completed")
+
+
+def test_from_the_console_order_page(api, admin, epay, system):
+    order = buy_epay(api, admin, epay)
+    url = f"/admin/orders/{order['order_no']}"
+    with Api(system["BASE_URL"]) as support:
+        admin_session(support, "support")
+        assert 'id="confirm-payment"' not in support.get(url).text  # not a money role: no form
+    with Api(system["BASE_URL"]) as finance:
+        admin_session(finance, "finance")
+        page = finance.get(url)
+        assert 'id="confirm-payment"' in page.text
+        form = {"trade_no": "EPAY-PAGE-1", "reason": "seen in the merchant console", "csrf": csrf_of(page)}
+        assert finance.post(f"{url}/payment/confirm", data={**form, "csrf": "forged"}).status_code == 403
+        missing = finance.post(f"{url}/payment/confirm", data={**form, "reason": ""})
+        assert missing.status_code == 400 and order_of(api, order)["status"] == "awaiting_payment"
+        done = finance.post(f"{url}/payment/confirm", data=form)
+        assert done.status_code == 200 and "alert-ok" in done.text, done.text
+        wait_status(api, order, "completed")
+        again = finance.post(f"{url}/payment/confirm", data={**form, "csrf": csrf_of(finance.get(url))})
+        assert again.status_code == 409 and "alert-error" in again.text
+        assert 'id="confirm-payment"' not in finance.get(url).text  # paid: nothing left to confirm

@@ -61,6 +61,8 @@ def test_the_roles_of_some_routes_by_name():
     roles = {(m, as_path(u)): r for m, u, r in admin_routes()}
     assert roles[("POST", "/api/v1/admin/orders/{order_no}/refund")] == auth.MONEY
     assert roles[("POST", "/admin/orders/{order_no}/refund")] == auth.MONEY
+    assert roles[("POST", "/api/v1/admin/orders/{order_no}/payment/confirm")] == auth.MONEY
+    assert roles[("POST", "/admin/orders/{order_no}/payment/confirm")] == auth.MONEY
     assert roles[("POST", "/api/v1/admin/staff")] == auth.OWNER and roles[("GET", "/admin/staff")] == auth.OWNER
     assert roles[("PATCH", "/api/v1/admin/products/{sku}")] == auth.CATALOG
     assert roles[("PUT", "/api/v1/admin/risk/rules")] == auth.RISK
