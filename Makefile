@@ -20,6 +20,7 @@ export KAMENG_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/kameng
 RABBIT_API_URI ?= http://guest:guest@127.0.0.1:15672
 PYTEST_ARGS ?=
 TESTS ?= tests
+TEST_WORKERS ?= 3
 
 .PHONY: run venv tools deps-check migrate seed lint fmt test test-unit test-integration test-e2e k8s-check bench chaos backup restore audit clean mutate supplier-sim
 .DEFAULT_GOAL := run
@@ -75,8 +76,10 @@ fmt: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# the suite in TEST_WORKERS parallel shards (each its own database), then tests/e2e/failures alone:
+# tools/testrun.py; a failed shard's log is printed at the end and kept in var/test-runs/
 test: lint deps-check tools
-	$(PY) -m pytest $(TESTS) --amqp-uri=$(KAMENG_AMQP_URI) --rabbit-api-uri=$(RABBIT_API_URI) $(PYTEST_ARGS)
+	$(PY) -m tools.testrun --workers $(TEST_WORKERS) $(TESTS) -- --amqp-uri=$(KAMENG_AMQP_URI) --rabbit-api-uri=$(RABBIT_API_URI) $(PYTEST_ARGS)
 
 test-unit: venv tools
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)

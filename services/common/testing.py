@@ -1,5 +1,6 @@
 """Helpers for tests (no mocks of the broker or database: these talk to the real ones)."""
 
+import os
 import random
 import socket
 import time
@@ -32,14 +33,24 @@ def _ephemeral_low() -> int:
         return 32768
 
 
+def _port_range() -> tuple[int, int]:
+    """Below the ephemeral range; a shard of a parallel run (tools/testrun.py sets
+    KAMENG_TEST_SHARD="i/n") draws from its own n-th of it, so two shards never pick one port."""
+    low, high = 20000, _ephemeral_low()
+    index, _, count = os.environ.get("KAMENG_TEST_SHARD", "0/1").partition("/")
+    step = (high - low) // max(1, int(count or 1))
+    return low + int(index) * step, low + (int(index) + 1) * step
+
+
 def free_port() -> int:
     """A port for a server that binds it later (a gateway, a private broker). Not one the kernel
     hands out itself: an outgoing connection (to the broker, the database) could take that very
     port before the server binds it ("Address already in use", seen in CI). Drawn below the
-    ephemeral range instead, never the same twice in a run, and checked free now."""
-    low = _ephemeral_low()
+    ephemeral range instead (this shard's part of it), never the same twice in a run, and
+    checked free now."""
+    low, high = _port_range()
     for _ in range(200):
-        port = random.randrange(20000, low) if low > 20100 else 0
+        port = random.randrange(low, high) if high > low + 100 else 0
         if port in _HANDED_OUT:
             continue
         with socket.socket() as s:
