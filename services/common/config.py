@@ -118,9 +118,13 @@ DEFAULTS = {
     ),
     "KAMENG_EPAY_PLATFORM_PUBLIC_KEY": (
         "",
-        "易支付 V2: the platform's RSA public key that verifies notifies and answers (a PEM file's path, or the PEM text)",
+        "易支付 V2: the platform's RSA public key that verifies notifies and answers "
+        "(a PEM file's path, or the PEM text)",
     ),
-    "KAMENG_EPAY_TYPE": ("", "易支付 V2: `type` sent to api/pay/create (alipay, wxpay...); empty: none"),
+    "KAMENG_EPAY_TYPE": (
+        "",
+        "易支付 V2: the `type` sent to api/pay/create (alipay, wxpay, ...); empty: not sent",
+    ),
     "KAMENG_USDT_ADDRESS": ("", "our TRC20 receiving address"),
     "KAMENG_USDT_CNY_RATE": ("", "CNY per USDT used to price a payment, e.g. 7.20"),
     "KAMENG_USDT_CONFIRMATIONS": ("20", "confirmations before a USDT transfer counts as paid"),
