@@ -171,9 +171,7 @@ class Epay:
         return {"pay_url": f"{self.url}/submit.php?{urlencode(fields)}"}
 
     def verify_notify(self, request: dict[str, Any]) -> Notice:
-        fields = (
-            request.get("form") if request.get("method") == "POST" and request.get("form") else request.get("query")
-        ) or {}
+        fields = notify_fields(request)
         missing = [k for k in self.signed_notify if not fields.get(k)]
         if missing:
             raise Refused("missing " + ", ".join(missing))
@@ -246,6 +244,12 @@ class EpayV2(Epay):
         super().__init__(pid, signer, url, http)
         self.pay_type = pay_type.strip()
 
+    def verify_notify(self, request: dict[str, Any]) -> Notice:
+        notice = super().verify_notify(request)  # the timestamp is signed: checked once it verified
+        if not TIMESTAMP.fullmatch(str(notify_fields(request).get("timestamp"))):
+            raise Refused("timestamp is not 10 digits")
+        return notice
+
     def call(self, path: str, fields: dict[str, str]) -> dict[str, Any]:
         """A signed V2 request; the answer, its signature verified when it says `code` 0 (an
         error answer is not always signed, and is only ever read as "no")."""
@@ -289,6 +293,12 @@ class EpayV2(Epay):
         if _code(answer) == 0:
             return {"status": "refunded", "channel_refund_no": answer.get("refund_no")}
         return _refund_failed(answer)
+
+
+def notify_fields(request: Mapping[str, Any]) -> dict[str, Any]:
+    """A notify's fields: the form of a POST that has one, else the query (epay sends either)."""
+    form = request.get("form") if request.get("method") == "POST" else None
+    return dict(form or request.get("query") or {})
 
 
 def _code(answer: Mapping[str, Any]) -> int | None:

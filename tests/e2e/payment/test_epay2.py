@@ -10,9 +10,9 @@ from urllib.parse import urlparse
 
 import eventlet
 import pytest
+from Cryptodome.PublicKey import RSA
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from Cryptodome.PublicKey import RSA
 
 from services.common.testing import wait_until
 from tests.e2e.helpers import opened
@@ -95,7 +95,9 @@ def test_a_qr_code_answer_is_shown_on_our_pay_page(api, admin, epay, db):
     payment_no = order["payment"]["payment_no"]
     assert urlparse(order["payment"]["pay_url"]).path == f"/pay/{payment_no}"  # our page, not a redirect
     row = payment_row(db, order)
-    assert row["status"] == "pending" and row["qr_code"] == f"https://qr.alipay.com/{epay.orders[payment_no]['trade_no']}"
+    assert (
+        row["status"] == "pending" and row["qr_code"] == f"https://qr.alipay.com/{epay.orders[payment_no]['trade_no']}"
+    )
     assert epay.pay(payment_no).text == "success"
     wait_status(api, order, "completed")
 
