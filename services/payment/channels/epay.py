@@ -345,4 +345,8 @@ def build(config: Mapping[str, Any]) -> Epay:
     public_key = load_key("EPAY_PLATFORM_PUBLIC_KEY", public_path, serialization.load_pem_public_key)
     if not isinstance(private_key, rsa.RSAPrivateKey) or not isinstance(public_key, rsa.RSAPublicKey):
         raise Misconfigured("payment channel epay: V2 keys must be RSA")
+    if private_key.public_key().public_numbers() == public_key.public_numbers():
+        raise Misconfigured(
+            "payment channel epay: KAMENG_EPAY_PLATFORM_PUBLIC_KEY is our own public key, not the platform's"
+        )
     return EpayV2(pid, Rsa(private_key, public_key), url, str(config.get("EPAY_TYPE") or ""))

@@ -307,6 +307,13 @@ MISCONFIGURED = {
     "private key not RSA": lambda c, t: {**c, "EPAY_PRIVATE_KEY": key_file(t, EC_PEM)},
     "the platform's key is a private key": lambda c, t: {**c, "EPAY_PLATFORM_PUBLIC_KEY": EC_PEM},
     "an unknown version": lambda c, t: {**c, "EPAY_VERSION": "3"},
+    "our own public key as the platform's": lambda c, t: {
+        **c,
+        "EPAY_PLATFORM_PUBLIC_KEY": RSA.import_key(Path(c["EPAY_PRIVATE_KEY"]).read_text())
+        .public_key()
+        .export_key()
+        .decode(),
+    },
 }
 
 
