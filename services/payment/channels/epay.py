@@ -141,7 +141,7 @@ class Epay:
 
     name = "epay"
     version = "1"
-    signed_notify: tuple[str, ...] = SIGNED_NOTIFY
+    required_notify: tuple[str, ...] = SIGNED_NOTIFY
 
     def __init__(self, pid: str | int, signer: Signer, url: str, http: Http | None = None) -> None:
         self.pid, self.signer, self.url = str(pid), signer, url.rstrip("/")
@@ -172,7 +172,7 @@ class Epay:
 
     def verify_notify(self, request: dict[str, Any]) -> Notice:
         fields = notify_fields(request)
-        missing = [k for k in self.signed_notify if not fields.get(k)]
+        missing = [k for k in self.required_notify if not fields.get(k)]
         if missing:
             raise Refused("missing " + ", ".join(missing))
         if fields.get("sign_type", self.signer.sign_type) != self.signer.sign_type:
@@ -238,7 +238,7 @@ class EpayV2(Epay):
     10-digit timestamp."""
 
     version = "2"
-    signed_notify = (*SIGNED_NOTIFY, "timestamp")
+    required_notify = (*SIGNED_NOTIFY, "timestamp")
 
     def __init__(self, pid: str | int, signer: Rsa, url: str, pay_type: str = "", http: Http | None = None) -> None:
         super().__init__(pid, signer, url, http)
