@@ -109,8 +109,22 @@ DEFAULTS = {
     "KAMENG_PAYMENT_RECONCILE_EVERY_S": ("60", "and again at most this often, for a day"),
     "KAMENG_PAYMENT_REFUND_RETRY_S": ("30", "first delay before a failed refund is tried again; doubles per try"),
     "KAMENG_EPAY_PID": ("", "易支付 merchant id (pid)"),
-    "KAMENG_EPAY_KEY": ("", "易支付 merchant key (MD5 signing)"),
-    "KAMENG_EPAY_URL": ("", "易支付 gateway base URL (submit.php and api.php live under it)"),
+    "KAMENG_EPAY_VERSION": ("1", "易支付 protocol: 1 (MD5, submit.php/api.php) or 2 (RSA, api/pay/*)"),
+    "KAMENG_EPAY_KEY": ("", "易支付 V1 merchant key (MD5 signing)"),
+    "KAMENG_EPAY_URL": ("", "易支付 gateway base URL (V1: submit.php and api.php, V2: api/pay/* live under it)"),
+    "KAMENG_EPAY_PRIVATE_KEY": (
+        "",
+        "易支付 V2: our merchant RSA private key that signs requests (a PEM file's path, or the PEM text)",
+    ),
+    "KAMENG_EPAY_PLATFORM_PUBLIC_KEY": (
+        "",
+        "易支付 V2: the platform's RSA public key that verifies notifies and answers "
+        "(a PEM file's path, or the PEM text)",
+    ),
+    "KAMENG_EPAY_TYPE": (
+        "",
+        "易支付 V2: the `type` sent to api/pay/create (alipay, wxpay, ...); empty: not sent",
+    ),
     "KAMENG_USDT_ADDRESS": ("", "our TRC20 receiving address"),
     "KAMENG_USDT_CNY_RATE": ("", "CNY per USDT used to price a payment, e.g. 7.20"),
     "KAMENG_USDT_CONFIRMATIONS": ("20", "confirmations before a USDT transfer counts as paid"),

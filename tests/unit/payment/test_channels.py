@@ -97,3 +97,61 @@ def test_usdt_prices_round_up_to_micro_usdt():
 def test_usdt_with_a_bad_rate_refuses_to_start(rate):
     with pytest.raises(channels.Misconfigured):
         channels.build({**BASE, "PAYMENT_CHANNELS": ["usdt"], "USDT_ADDRESS": "TAddr", "USDT_CNY_RATE": rate})
+
+
+# -- epay V2 (RSA) ------------------------------------------------------------------------------
+
+
+def epay2_config(tmp_path, **changes):
+    from tests.doubles.keys import private_pem, public_pem, rsa_key, write
+
+    merchant, platform = rsa_key(), rsa_key()
+    config = {
+        **BASE,
+        "PAYMENT_CHANNELS": ["epay"],
+        "EPAY_VERSION": "2",
+        "EPAY_PID": "1002",
+        "EPAY_URL": "http://127.0.0.1:1/",
+        "EPAY_PRIVATE_KEY": write(tmp_path, "merchant.pem", private_pem(merchant)),
+        "EPAY_PLATFORM_PUBLIC_KEY": public_pem(platform),
+    }
+    return {**config, **changes}, merchant, platform
+
+
+def test_epay_v2_is_chosen_by_the_version_and_needs_no_md5_key(tmp_path):
+    config, _, _ = epay2_config(tmp_path)
+    built = channels.build(config)["epay"]
+    assert isinstance(built, epay.EpayV2) and built.signer.sign_type == "RSA"
+    assert type(channels.build({**config, "EPAY_VERSION": "1", "EPAY_KEY": "k"})["epay"]) is epay.Epay
+    with pytest.raises(channels.Misconfigured, match="KAMENG_EPAY_KEY is empty"):
+        channels.build({**config, "EPAY_VERSION": "1"})  # V1 still needs its key
+
+
+@pytest.mark.parametrize("empty", ["EPAY_PID", "EPAY_URL", "EPAY_PRIVATE_KEY", "EPAY_PLATFORM_PUBLIC_KEY"])
+def test_epay_v2_with_an_empty_setting_refuses_to_start(tmp_path, empty):
+    config, _, _ = epay2_config(tmp_path, **{empty: ""})
+    with pytest.raises(channels.Misconfigured, match=f"KAMENG_{empty} is empty"):
+        channels.build(config)
+
+
+def test_epay_v2_signs_sha256_with_rsa_over_the_sorted_non_empty_fields(tmp_path):
+    import base64
+
+    from Cryptodome.Hash import SHA256
+    from Cryptodome.PublicKey import RSA
+    from Cryptodome.Signature import pkcs1_15
+
+    from tests.doubles.keys import private_pem, public_pem
+
+    config, merchant, platform = epay2_config(tmp_path)
+    channel = channels.build(config)["epay"]
+    fields = {"pid": "1002", "timestamp": "1765100000", "money": "9.90", "name": "", "sign_type": "RSA", "z": 0}
+    signature = base64.b64decode(channel.signer.sign(fields))
+    text = b"money=9.90&pid=1002&timestamp=1765100000&z=0"
+    pkcs1_15.new(RSA.import_key(public_pem(merchant))).verify(SHA256.new(text), signature)  # raises if not
+    # and what the platform signs verifies; a nested value of a JSON answer is not signed
+    platform_signed = base64.b64encode(pkcs1_15.new(RSA.import_key(private_pem(platform))).sign(SHA256.new(text)))
+    platform_signed = platform_signed.decode()
+    assert channel.signer.verify({**fields, "extra": {"a": 1}, "sign": "x"}, platform_signed)
+    assert not channel.signer.verify({**fields, "money": "9.91"}, platform_signed)
+    assert not channel.signer.verify(fields, channel.signer.sign(fields))  # our own key is not the platform's
