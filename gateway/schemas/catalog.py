@@ -51,16 +51,21 @@ class Product(Schema):
     max_quantity = fields.Integer()
     description = fields.String()
     group = fields.Nested(
-        GroupRef, allow_none=True, metadata={"description": "the product (group) this SKU is one spec of"}
+        GroupRef, metadata={"description": "the product (group) this SKU is one spec of; absent outside a group"}
     )
-    spec_label = fields.String(allow_none=True, metadata={"description": "this spec's name in its group"})
+    spec_label = fields.String(
+        allow_none=True, metadata={"description": "this spec's name in its group (null: none); absent outside a group"}
+    )
 
 
 class ProductDetail(Product):
     specs = fields.List(
-        fields.Nested(Spec), metadata={"description": "the group's specs on sale, this one among them; [] alone"}
+        fields.Nested(Spec),
+        metadata={"description": "the group's specs on sale, this one among them; absent outside a group"},
     )
-    wholesale_tiers = fields.List(fields.Nested(Tier))
+    wholesale_tiers = fields.List(
+        fields.Nested(Tier), metadata={"description": "lowest first; absent when the SKU has none"}
+    )
 
 
 class ProductList(Schema):

@@ -12,6 +12,16 @@ from services.common import audit
 from services.common.errors import InvalidInput, NotFound
 
 
+MAX_ID = 2**63 - 1  # a bigint: an id above it names no group (and would not fit the query)
+
+
+def _group(session: Session, group_id: int, lock: bool = False) -> ProductGroup:
+    group = session.get(ProductGroup, group_id, with_for_update=lock) if 0 < group_id <= MAX_ID else None
+    if group is None:
+        raise NotFound("no such product group", {"group_id": group_id})
+    return group
+
+
 def group_view(group: ProductGroup, specs: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     view: dict[str, Any] = {"id": group.id, "name": group.name, "description": group.description}
     if specs is not None:
@@ -44,7 +54,7 @@ def specs_of(session: Session, group_id: int, active_only: bool = True) -> list[
 
 def existing_group(session: Session, group_id: int) -> ProductGroup:
     """The group a product is put in; a validation error (a field of the body) when none."""
-    group = session.get(ProductGroup, group_id)
+    group = session.get(ProductGroup, group_id) if 0 < group_id <= MAX_ID else None
     if group is None:
         raise InvalidInput("no such product group", {"fields": {"group_id": ["no such product group"]}})
     return group
@@ -59,9 +69,7 @@ def create_group(session: Session, actor: str, fields: dict[str, Any]) -> dict[s
 
 
 def update_group(session: Session, actor: str, group_id: int, fields: dict[str, Any]) -> dict[str, Any]:
-    group = session.get(ProductGroup, group_id, with_for_update=True)
-    if group is None:
-        raise NotFound("no such product group", {"group_id": group_id})
+    group = _group(session, group_id, lock=True)
     before = {key: getattr(group, key) for key in fields}
     for key, value in fields.items():
         setattr(group, key, value)
@@ -70,7 +78,5 @@ def update_group(session: Session, actor: str, group_id: int, fields: dict[str, 
 
 
 def get_group(session: Session, group_id: int) -> dict[str, Any]:
-    group = session.get(ProductGroup, group_id)
-    if group is None:
-        raise NotFound("no such product group", {"group_id": group_id})
+    group = _group(session, group_id)
     return group_view(group, specs_of(session, group_id, active_only=False))

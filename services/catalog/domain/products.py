@@ -57,8 +57,15 @@ def public(
         "min_quantity": product.min_quantity,
         "max_quantity": product.max_quantity,
         "description": product.description,
-        "group": None if group is None else {"id": group.id, "name": group.name, "description": group.description},
-        "spec_label": product.spec_label,
+        # a spec of a group only: a product outside one keeps DESIGN's shape exactly
+        **(
+            {}
+            if group is None
+            else {
+                "group": {"id": group.id, "name": group.name, "description": group.description},
+                "spec_label": product.spec_label,
+            }
+        ),
     }
 
 
@@ -108,14 +115,18 @@ def list_products(
 
 
 def get_product(session: Session, sku: str) -> dict[str, Any]:
-    """One product, with its group's active specs (itself among them; [] outside a group) and
-    its wholesale tiers."""
+    """One product, with its group's active specs (itself among them) when it is in a group and
+    its wholesale tiers when it has some: without either it keeps DESIGN's shape exactly."""
     row = session.execute(_listing().where(Product.sku == sku, Product.active.is_(True))).first()
     if row is None:
         raise NotFound("no such product", {"sku": sku})
-    product = row[0]
-    specs = specs_of(session, product.group_id) if product.group_id is not None else []
-    return {**public(*row), "specs": specs, "wholesale_tiers": wholesale_tiers(session, sku)}
+    view = public(*row)
+    if row[0].group_id is not None:
+        view["specs"] = specs_of(session, row[0].group_id)
+    tiers = wholesale_tiers(session, sku)
+    if tiers:
+        view["wholesale_tiers"] = tiers
+    return view
 
 
 def wholesale_tiers(session: Session, sku: str) -> list[dict[str, int]]:

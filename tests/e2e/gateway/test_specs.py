@@ -78,6 +78,7 @@ def test_group_and_spec_input_is_validated(api, admin):
     assert_error(admin.post("/api/v1/admin/product-groups", json={"name": "x", "colour": 1}), 400, "validation_error")
     assert_error(api.post("/api/v1/admin/product-groups", json={"name": "x"}), 401, "unauthorized")
     assert_error(admin.get("/api/v1/admin/product-groups/999999999999"), 404, "not_found")
+    assert_error(admin.get(f"/api/v1/admin/product-groups/{2**70}"), 404, "not_found")  # beyond a bigint
     assert_error(admin.patch("/api/v1/admin/product-groups/999999999999", json={"name": "y"}), 404, "not_found")
     sku = unique("SPEC")
     body = {"sku": sku, "name": "x", "category": "测试", "price": "1.00", "delivery": "card"}
