@@ -11,7 +11,6 @@ from services.catalog.models import Product, ProductGroup, StockLevel
 from services.common import audit
 from services.common.errors import InvalidInput, NotFound
 
-
 MAX_ID = 2**63 - 1  # a bigint: an id above it names no group (and would not fit the query)
 
 
