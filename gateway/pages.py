@@ -32,7 +32,8 @@ def tiles(products):
     the tile of their group, in the listing's order. A group's tile opens its cheapest spec and
     shows that price ("from"), with `specs` (how many) and `stock` (the specs' sum; None when
     one is unlimited). What is sold at what price stays the catalog's answer, per SKU."""
-    shown, by_group = [], {}
+    shown: list[dict] = []
+    by_group: dict[int, dict] = {}
     for p in products:
         group = p.get("group")
         if not group:
