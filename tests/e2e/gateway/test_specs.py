@@ -8,7 +8,7 @@ import re
 import pytest
 
 from services.common.testing import unique
-from tests.e2e.helpers import assert_error
+from tests.e2e.helpers import assert_error, csrf_of
 from tests.e2e.purchase.helpers import buy, order_of, pay, wait_status
 
 
@@ -138,3 +138,38 @@ def test_an_order_at_a_tier_s_quantity_pays_the_tier_price(api, admin):
     wait_status(api, order, "completed")
     assert len(order_of(api, order)["items"]) == 10
     assert buy(api, sku, quantity=9).json()["amount"] == "450.00"  # 9 × 50.00: below the tier
+
+
+def test_the_console_groups_a_product_and_sets_its_tiers(api, admin, console):
+    sku = make_spec(admin, None, "月卡", "30.00")
+    page = console.get(f"/admin/products/{sku}")
+    assert page.status_code == 200 and 'id="new-group"' in page.text and 'id="tiers"' in page.text
+    form = {"csrf": csrf_of(page)}
+    grouped = console.post(f"/admin/products/{sku}", data={**form, "action": "new_group", "group_name": "会员卡"})
+    assert grouped.status_code == 200 and "alert-ok" in grouped.text
+    group = api.get(f"/api/v1/products/{sku}").json()["group"]
+    assert group["name"] == "会员卡"
+    year = make_spec(admin, group["id"], "年卡", "300.00", sort_order=1)
+    assert [s["sku"] for s in api.get(f"/api/v1/products/{year}").json()["specs"]] == [sku, year]
+
+    edit = {**form, "action": "edit", "name": "会员 月卡", "category": "测试", "price": "30.00", "active": "on"}
+    labelled = console.post(f"/admin/products/{sku}", data={**edit, "group_id": str(group["id"]), "spec_label": "月卡"})
+    assert labelled.status_code == 200, labelled.text[-500:]
+    assert api.get(f"/api/v1/products/{sku}").json()["spec_label"] == "月卡"
+    assert console.post(f"/admin/products/{sku}", data={**edit, "group_id": "999999999999"}).status_code == 400
+    assert api.get(f"/api/v1/products/{sku}").json()["group"]["id"] == group["id"]  # unchanged
+
+    tiers = console.post(f"/admin/products/{sku}", data={**form, "action": "tiers", "tiers": "10:28.00，50:26.50"})
+    assert tiers.status_code == 200 and 'value="10:28.00, 50:26.50"' in tiers.text
+    assert api.get(f"/api/v1/products/{sku}").json()["wholesale_tiers"] == [
+        {"min_quantity": 10, "price": "28.00"},
+        {"min_quantity": 50, "price": "26.50"},
+    ]
+    for bad in ("10:abc", "x:1.00", "1:29.00", "10:28.00, 10:27.00", "10"):
+        assert console.post(f"/admin/products/{sku}", data={**form, "action": "tiers", "tiers": bad}).status_code == 400
+    assert len(api.get(f"/api/v1/products/{sku}").json()["wholesale_tiers"]) == 2
+    cleared = console.post(f"/admin/products/{sku}", data={**form, "action": "tiers", "tiers": ""})
+    assert cleared.status_code == 200 and "wholesale_tiers" not in api.get(f"/api/v1/products/{sku}").json()
+
+    ungrouped = console.post(f"/admin/products/{sku}", data={**edit, "group_id": "", "spec_label": ""})
+    assert ungrouped.status_code == 200 and "group" not in api.get(f"/api/v1/products/{sku}").json()
