@@ -27,6 +27,29 @@ def qr_data_uri(text):
 templates.filters["qr"] = qr_data_uri
 
 
+def tiles(products):
+    """The storefront's tiles: one per product, the specs of a group (issue 24) gathered into
+    the tile of their group, in the listing's order. A group's tile opens its cheapest spec and
+    shows that price ("from"), with `specs` (how many) and `stock` (the specs' sum; None when
+    one is unlimited). What is sold at what price stays the catalog's answer, per SKU."""
+    shown: list[dict] = []
+    by_group: dict[int, dict] = {}
+    for p in products:
+        group = p.get("group")
+        if not group:
+            shown.append({**p, "specs": 1})
+            continue
+        tile = by_group.get(group["id"])
+        if tile is None:
+            tile = by_group[group["id"]] = {**p, "name": group["name"], "specs": 0, "stock": 0}
+            shown.append(tile)
+        elif p["price"] < tile["price"]:
+            tile.update(sku=p["sku"], price=p["price"])
+        tile["specs"] += 1
+        tile["stock"] = None if tile["stock"] is None or p["stock"] is None else tile["stock"] + p["stock"]
+    return shown
+
+
 def language(request, config):
     return i18n.pick(request.args.get("lang"), web.cookie(request, config, LANG_COOKIE))
 

@@ -58,6 +58,62 @@ class AdminCatalogRoutes(Routes):
         cache.invalidate_catalog()
         return schemas.AdminProduct().dump(changed)
 
+    @api(
+        "POST",
+        "/api/v1/admin/product-groups",
+        summary="Create a product group: one product page for several specs (SKUs: set their group_id)",
+        body=schemas.NewProductGroup,
+        response=schemas.ProductGroup,
+        status=201,
+        **ADMIN,
+    )
+    def create_product_group(self, request):
+        actor = request.actor.audit
+        fields = json_body(request, schemas.NewProductGroup())
+        return 201, schemas.ProductGroup().dump(self.catalog_rpc.create_product_group(actor, fields))
+
+    @api(
+        "GET",
+        "/api/v1/admin/product-groups/<int:group_id>",
+        summary="A product group and its specs (inactive ones too)",
+        response=schemas.ProductGroup,
+        **ADMIN,
+    )
+    def get_product_group(self, request, group_id):
+        return schemas.ProductGroup().dump(self.catalog_rpc.get_product_group(group_id))
+
+    @api(
+        "PATCH",
+        "/api/v1/admin/product-groups/<int:group_id>",
+        summary="Rename or describe a product group",
+        body=schemas.ProductGroupChanges,
+        response=schemas.ProductGroup,
+        **ADMIN,
+    )
+    def update_product_group(self, request, group_id):
+        actor = request.actor.audit
+        fields = json_body(request, schemas.ProductGroupChanges())
+        changed = self.catalog_rpc.update_product_group(actor, group_id, fields)
+        cache.invalidate_catalog()
+        return schemas.ProductGroup().dump(changed)
+
+    @api(
+        "PUT",
+        "/api/v1/admin/products/<sku>/wholesale-tiers",
+        summary="A SKU's wholesale tiers (buy min_quantity or more, pay price each): the unit price is the "
+        "lowest of retail, the tier for the quantity, the member level's price and a promotion; "
+        "never for an agent's order",
+        body=schemas.WholesaleTiers,
+        response=schemas.WholesaleTiersSet,
+        **ADMIN,
+    )
+    def set_wholesale_tiers(self, request, sku):
+        actor = request.actor.audit
+        tiers = json_body(request, schemas.WholesaleTiers())["tiers"]
+        changed = self.catalog_rpc.set_wholesale_tiers(actor, sku[:64], tiers)
+        cache.invalidate_catalog()
+        return schemas.WholesaleTiersSet().dump(changed)
+
     @api("GET", "/api/v1/admin/categories", summary="Category tree", response=schemas.CategoryList, **ADMIN)
     def list_categories(self, request):
         return schemas.CategoryList().dump({"items": self.catalog_rpc.list_categories()})

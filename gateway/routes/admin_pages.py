@@ -51,6 +51,28 @@ def product_form(form, names):
     return values
 
 
+def spec_fields(form):
+    """The edit form's group and spec label: an empty field takes the SKU out of its group (or its
+    label away); a form without them (an older page) changes neither."""
+    values = {}
+    for name in ("group_id", "spec_label"):
+        if name in form:
+            value = form.get(name, "").strip()
+            values[name] = (int(value) if value.isdigit() else value) if value else None
+    return values
+
+
+def tiers_of(text):
+    """ "10:9.00, 50:8.50" -> [{"min_quantity": 10, "price": "9.00"}, ...] for the API's schema,
+    which says what is wrong with it (an empty field: no tiers)."""
+    tiers = []
+    for part in filter(None, (p.strip() for p in text.replace("，", ",").split(","))):
+        quantity, _, price = part.partition(":")
+        quantity = quantity.strip()
+        tiers.append({"min_quantity": int(quantity) if quantity.isdigit() else quantity, "price": price.strip()})
+    return tiers
+
+
 def products_page(gateway, request, errors=None, form=None, status=200):
     return pages.render(
         request,
@@ -140,6 +162,14 @@ class AdminPageRoutes(Routes):
                 if not level:
                     raise InvalidInput("the level is missing", {})
                 self.catalog_rpc.set_level_price(actor, sku, level, price)
+            elif action == "tiers":
+                tiers = schemas.WholesaleTiers().load({"tiers": tiers_of(form.get("tiers", "")[:2000])})["tiers"]
+                self.catalog_rpc.set_wholesale_tiers(actor, sku, tiers)
+            elif action == "new_group":
+                group = self.catalog_rpc.create_product_group(
+                    actor, schemas.NewProductGroup().load({"name": form.get("group_name", "").strip()})
+                )
+                self.catalog_rpc.update_product(actor, sku, {"group_id": group["id"]})
             elif action == "promotion":
                 fields = schemas.Promotion().load(
                     product_form(form, ("name", "percent_off", "price", "starts", "ends", "timezone"))
@@ -147,7 +177,11 @@ class AdminPageRoutes(Routes):
                 self.catalog_rpc.create_promotion(actor, sku, {k: v for k, v in fields.items() if v is not None})
             else:
                 fields = schemas.ProductChanges().load(
-                    {**product_form(form, PRODUCT_FIELDS[1:]), "active": form.get("active") == "on"}
+                    {
+                        **product_form(form, PRODUCT_FIELDS[1:]),
+                        **spec_fields(form),
+                        "active": form.get("active") == "on",
+                    }
                 )
                 self.catalog_rpc.update_product(actor, sku, fields)
         except (ValidationError, InvalidInput, ValueError) as exc:

@@ -20,12 +20,12 @@ class CatalogRoutes(Routes):
     @api(
         "GET",
         "/api/v1/products/<sku>",
-        summary="One product with live stock (at most 1 s old)",
-        response=schemas.Product,
+        summary="One product with live stock (at most 1 s old), its group's specs and its wholesale tiers",
+        response=schemas.ProductDetail,
         tags=["catalog"],
     )
     def get_product(self, request, sku):
-        return cache.product.get_or_set(sku, lambda: schemas.Product().dump(self.catalog_rpc.get_product(sku)))
+        return cache.product.get_or_set(sku, lambda: schemas.ProductDetail().dump(self.catalog_rpc.get_product(sku)))
 
     @api(
         "GET",

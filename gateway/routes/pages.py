@@ -97,7 +97,7 @@ class PageRoutes(Routes):
                 "store/index.html",
                 q=q,
                 category=category,
-                products=products,
+                products=pages.tiles(products),
                 categories=cache.categories.get_or_set("all", self.catalog_rpc.list_categories),
                 store=store,
             ),

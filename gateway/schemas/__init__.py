@@ -54,12 +54,17 @@ from gateway.schemas.admin_catalog import (  # noqa: F401
     LevelPrice,
     LevelPriceSet,
     NewProduct,
+    NewProductGroup,
     ProductChanges,
+    ProductGroup,
+    ProductGroupChanges,
     Promotion,
     Rejected,
     StockLevel,
     StockReport,
     StockSet,
+    WholesaleTiers,
+    WholesaleTiersSet,
 )
 from gateway.schemas.admin_integrity import IntegrityQuery, IntegrityReport  # noqa: F401
 from gateway.schemas.admin_notifications import (  # noqa: F401
@@ -110,7 +115,14 @@ from gateway.schemas.admin_suppliers import (  # noqa: F401
     SupplierSourcingList,
     SupplierSourcingSet,
 )
-from gateway.schemas.catalog import Product, ProductList, ProductQuery, Quote, QuoteQuery  # noqa: F401
+from gateway.schemas.catalog import (  # noqa: F401
+    Product,
+    ProductDetail,
+    ProductList,
+    ProductQuery,
+    Quote,
+    QuoteQuery,
+)
 from gateway.schemas.common import CURRENCY, QUANTITY, SKU, Error, ErrorDetail, Money  # noqa: F401
 from gateway.schemas.open_api import (  # noqa: F401
     AgentOrder,

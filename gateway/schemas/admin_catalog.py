@@ -3,7 +3,7 @@ HTTP schemas: the catalog checks its rules again on its side."""
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from gateway.schemas.catalog import Product
+from gateway.schemas.catalog import GroupRef, Product, Spec, Tier
 from gateway.schemas.common import CURRENCY, QUANTITY, SKU, Money, Timestamp
 
 
@@ -18,6 +18,17 @@ class ProductChanges(Schema):
     low_stock_threshold = fields.Integer(strict=True, validate=validate.Range(0, 1_000_000))
     sort_order = fields.Integer(strict=True, validate=validate.Range(-(10**6), 10**6))
     active = fields.Boolean()
+    group_id = fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(1, 2**62),
+        metadata={"description": "make this SKU a spec of that product group; null: none"},
+    )
+    spec_label = fields.String(
+        allow_none=True,
+        validate=validate.Length(1, 40),
+        metadata={"example": "100 元", "description": "the spec's name"},
+    )
 
 
 class NewProduct(ProductChanges):
@@ -37,6 +48,47 @@ class AdminProduct(Product):
     active = fields.Boolean()
     low_stock_threshold = fields.Integer()
     sort_order = fields.Integer()
+
+
+class ProductGroupChanges(Schema):
+    name = fields.String(validate=validate.Length(1, 200))
+    description = fields.String(validate=validate.Length(max=5000))
+
+
+class NewProductGroup(ProductGroupChanges):
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    description = fields.String(load_default="", validate=validate.Length(max=5000))
+
+
+class AdminSpec(Spec):
+    active = fields.Boolean()
+
+
+class ProductGroup(GroupRef):
+    specs = fields.List(fields.Nested(AdminSpec))
+
+
+class WholesaleTiers(Schema):
+    tiers = fields.List(
+        fields.Nested(Tier),
+        required=True,
+        validate=validate.Length(max=20),
+        metadata={
+            "description": "the SKU's whole list (replaces the last; [] removes them): "
+            "distinct min quantities, each higher tier cheaper"
+        },
+    )
+
+    @validates_schema
+    def distinct(self, data, **kwargs):
+        seen = [t["min_quantity"] for t in data.get("tiers", [])]
+        if len(seen) != len(set(seen)):
+            raise ValidationError("min quantities must be distinct", "tiers")
+
+
+class WholesaleTiersSet(Schema):
+    sku = fields.String()
+    tiers = fields.List(fields.Nested(Tier))
 
 
 class Category(Schema):

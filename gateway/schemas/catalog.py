@@ -15,6 +15,30 @@ class ProductQuery(Schema):
     cursor = fields.String(validate=[validate.Length(1, 256), validate.Regexp(r"^[A-Za-z0-9_-]+$")])
 
 
+class GroupRef(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    description = fields.String()
+
+
+class Spec(Schema):
+    sku = fields.String()
+    spec_label = fields.String(metadata={"example": "100 元"})
+    price = Money()
+    currency = fields.String()
+    stock = fields.Integer(allow_none=True)
+
+
+class Tier(Schema):
+    min_quantity = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(2, 10_000),
+        metadata={"description": "from this many units in one order on"},
+    )
+    price = Money(required=True, metadata={"description": "the unit price at this tier"})
+
+
 class Product(Schema):
     sku = fields.String()
     name = fields.String()
@@ -26,6 +50,22 @@ class Product(Schema):
     min_quantity = fields.Integer()
     max_quantity = fields.Integer()
     description = fields.String()
+    group = fields.Nested(
+        GroupRef, metadata={"description": "the product (group) this SKU is one spec of; absent outside a group"}
+    )
+    spec_label = fields.String(
+        allow_none=True, metadata={"description": "this spec's name in its group (null: none); absent outside a group"}
+    )
+
+
+class ProductDetail(Product):
+    specs = fields.List(
+        fields.Nested(Spec),
+        metadata={"description": "the group's specs on sale, this one among them; absent outside a group"},
+    )
+    wholesale_tiers = fields.List(
+        fields.Nested(Tier), metadata={"description": "lowest first; absent when the SKU has none"}
+    )
 
 
 class ProductList(Schema):
@@ -46,4 +86,4 @@ class Quote(Schema):
     unit_price = Money()
     total = Money()
     currency = fields.String()
-    rule = fields.Dict(metadata={"description": "the price rule applied: base, level or promotion"})
+    rule = fields.Dict(metadata={"description": "the price rule applied: base, wholesale, level or promotion"})

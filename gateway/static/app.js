@@ -38,10 +38,19 @@
     var qty = checkout.querySelector('input[name="quantity"]');
     var total = checkout.querySelector("[data-total] .money");
     var unit = parseInt(checkout.getAttribute("data-unit"), 10);
+    // data-tiers="10:900,50:800": from 10 units on, 9.00 each (the catalog's quote decides; this shows it)
+    var tiers = (checkout.getAttribute("data-tiers") || "").split(",").filter(Boolean).map(function (pair) {
+      return pair.split(":").map(function (v) { return parseInt(v, 10); });
+    });
+    var unitFor = function (n) {
+      var best = unit;
+      tiers.forEach(function (tier) { if (n >= tier[0] && tier[1] < best) best = tier[1]; });
+      return best;
+    };
     var show = function () {
       var n = parseInt(qty.value, 10);
       if (!total || isNaN(n) || n < 1) return;
-      var minor = unit * n, text = Math.floor(minor / 100) + "." + String(minor % 100).padStart(2, "0");
+      var minor = unitFor(n) * n, text = Math.floor(minor / 100) + "." + String(minor % 100).padStart(2, "0");
       total.textContent = total.textContent.replace(/[\d.]+/, text);
     };
     checkout.querySelectorAll("[data-step]").forEach(function (button) {

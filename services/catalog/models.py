@@ -36,6 +36,17 @@ class Category(Base):
     requires_real_name: Mapped[bool] = mapped_column(default=False)  # orders need a verified buyer (issue 18)
 
 
+class ProductGroup(Base):
+    """One product page holding several specs (issue 24): each spec is a SKU (a Product with this
+    group_id and a spec_label), with its own stock, price, tiers and promotions."""
+
+    __tablename__ = "product_groups"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class Product(Base):
     """A sellable SKU (DESIGN §6 lists SKUs as products)."""
 
@@ -53,6 +64,8 @@ class Product(Base):
     demo: Mapped[bool] = mapped_column(Boolean, default=False)  # seeded demo data
     low_stock_threshold: Mapped[int] = mapped_column(Integer, default=0)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("catalog.product_groups.id"))  # a spec of a group
+    spec_label: Mapped[str | None] = mapped_column(Text)  # "50 元", "月卡": the spec's name on the group's page
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -76,6 +89,15 @@ class LevelPrice(Base):
     __tablename__ = "level_prices"
     sku: Mapped[str] = mapped_column(ForeignKey("catalog.products.sku"), primary_key=True)
     level: Mapped[str] = mapped_column(Text, primary_key=True)
+    price: Mapped[int] = mapped_column(BigInteger)
+
+
+class WholesaleTier(Base):
+    """From `min_quantity` units of a SKU in one order, each unit costs `price` (issue 24)."""
+
+    __tablename__ = "wholesale_tiers"
+    sku: Mapped[str] = mapped_column(ForeignKey("catalog.products.sku"), primary_key=True)
+    min_quantity: Mapped[int] = mapped_column(Integer, primary_key=True)
     price: Mapped[int] = mapped_column(BigInteger)
 
 

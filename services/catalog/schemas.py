@@ -30,6 +30,8 @@ class ProductChanges(Schema):
     low_stock_threshold = fields.Integer(strict=True, validate=validate.Range(0, 1_000_000))
     sort_order = fields.Integer(strict=True, validate=validate.Range(-(10**6), 10**6))
     active = fields.Boolean()
+    group_id = fields.Integer(strict=True, allow_none=True, validate=validate.Range(1))  # a spec of this group
+    spec_label = fields.String(allow_none=True, validate=validate.Length(1, 40))
 
 
 class NewProduct(ProductChanges):
@@ -81,6 +83,26 @@ class NewPromotion(Schema):
     def one_discount(self, data, **kwargs):
         if ("percent_off" in data) == ("price" in data):
             raise ValidationError("give exactly one of percent_off and price", "percent_off")
+
+
+class GroupChanges(Schema):
+    name = fields.String(validate=validate.Length(1, 200))
+    description = fields.String(validate=validate.Length(max=5000))
+
+
+class NewGroup(GroupChanges):
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    description = fields.String(load_default="", validate=validate.Length(max=5000))
+
+
+class Tier(Schema):
+    min_quantity = fields.Integer(required=True, strict=True, validate=validate.Range(2, 10_000))
+    price = fields.Integer(required=True, strict=True, validate=MONEY)
+
+
+class WholesaleTiers(Schema):
+    sku = fields.String(required=True, validate=SKU)
+    tiers = fields.List(fields.Nested(Tier), required=True, validate=validate.Length(max=20))
 
 
 class Quote(Schema):

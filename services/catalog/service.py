@@ -3,7 +3,7 @@ from functools import partial
 from nameko.timer import timer
 
 from services.catalog import schemas
-from services.catalog.domain import codes, pricing, products, replace, stock, supply
+from services.catalog.domain import codes, groups, pricing, products, replace, stock, supply
 from services.catalog.keys import CodeKeys
 from services.catalog.models import metadata
 from services.common.db import Database
@@ -50,6 +50,27 @@ class CatalogService(BaseService):
     def update_product(self, actor, sku, fields):
         with self.db.transaction() as s:
             return products.update_product(s, actor, sku, load(schemas.ProductChanges(), fields))
+
+    @command
+    def create_product_group(self, actor, fields):
+        with self.db.transaction() as s:
+            return groups.create_group(s, actor, load(schemas.NewGroup(), fields))
+
+    @command
+    def update_product_group(self, actor, group_id, fields):
+        with self.db.transaction() as s:
+            return groups.update_group(s, actor, int(group_id), load(schemas.GroupChanges(), fields))
+
+    @command
+    def get_product_group(self, group_id):
+        with self.db.transaction() as s:
+            return groups.get_group(s, int(group_id))
+
+    @command
+    def set_wholesale_tiers(self, actor, sku, tiers):
+        t = load(schemas.WholesaleTiers(), {"sku": sku, "tiers": tiers})
+        with self.db.transaction() as s:
+            return pricing.set_wholesale_tiers(s, actor, t["sku"], t["tiers"])
 
     @command
     def list_categories(self):

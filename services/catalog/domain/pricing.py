@@ -1,7 +1,10 @@
-"""Prices: the base price, a price per member/agent level, and timed promotions. The buyer gets
-the lowest price among the rules that apply at that moment, and the quote says which rule."""
+"""Prices: the base price, a price per member/agent level, wholesale tiers and timed promotions.
+The buyer gets the lowest unit price among the rules that apply at that moment and for that
+quantity (DESIGN §3), and the quote says which rule. An agent's order has its own rule
+(`agent_price`): no member price, promotion nor wholesale tier applies to it."""
 
-from collections.abc import Iterable, Mapping
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -10,8 +13,8 @@ from sqlalchemy import Row, delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from services.catalog.domain.products import active_product, agent_price_level
-from services.catalog.models import Category, LevelPrice, Product, Promotion, StockLevel
+from services.catalog.domain.products import active_product, agent_price_level, wholesale_tiers
+from services.catalog.models import Category, LevelPrice, Product, Promotion, StockLevel, WholesaleTier
 from services.common import audit, sql
 from services.common.envelope import isoformat
 from services.common.errors import InvalidInput, NotFound
@@ -38,11 +41,30 @@ def promotion_applies(promo: Promotion, at: datetime) -> bool:
     return now >= promo.starts or now < promo.ends  # a window across midnight
 
 
+Tier = tuple[int, int]  # (min_quantity, unit price): from that many units on, each costs the price
+
+
+def tier_for(tiers: Iterable[Sequence[int]] | None, quantity: int) -> Tier | None:
+    """The wholesale tier that `quantity` reaches: the one with the highest min_quantity at or
+    below it (tiers are kept cheaper as they rise, `check_tiers`), or None below the first."""
+    reached = [(int(t[0]), int(t[1])) for t in tiers or () if t[0] <= quantity]
+    return max(reached) if reached else None
+
+
 def best_price(
-    base: int, level_price: LevelPrice | None, promotions: Iterable[Promotion], at: datetime
+    base: int,
+    level_price: LevelPrice | None,
+    promotions: Iterable[Promotion],
+    at: datetime,
+    tier: Tier | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    """(unit price, rule) — the lowest of the applicable rules; ties keep the simpler rule."""
+    """(unit price, rule) — the lowest of the applicable rules (DESIGN §3: retail, the wholesale
+    tier for the quantity, the member level's price, an active promotion). A tie keeps the
+    rule named first in that order: the simpler rule, and one every buyer gets before one for
+    some buyers."""
     best: tuple[int, dict[str, Any]] = (base, {"kind": "base"})
+    if tier is not None and tier[1] < best[0]:
+        best = (tier[1], {"kind": "wholesale", "min_quantity": tier[0]})
     if level_price is not None and level_price.price < best[0]:
         best = (level_price.price, {"kind": "level", "level": level_price.level})
     for promo in promotions:
@@ -57,7 +79,9 @@ def best_price(
 QUOTED = f"""SELECT p.sku, p.price, p.currency, p.delivery, p.min_quantity, p.max_quantity, p.low_stock_threshold,
        c.name AS category, COALESCE(c.requires_real_name, false) AS requires_real_name,
        s.available, s.counted,
-       EXISTS (SELECT 1 FROM {sql.qualified(Promotion.__table__)} pr WHERE pr.sku = p.sku AND pr.active) AS promoted
+       EXISTS (SELECT 1 FROM {sql.qualified(Promotion.__table__)} pr WHERE pr.sku = p.sku AND pr.active) AS promoted,
+       (SELECT json_agg(json_build_array(w.min_quantity, w.price))
+        FROM {sql.qualified(WholesaleTier.__table__)} w WHERE w.sku = p.sku) AS tiers
 FROM {sql.qualified(Product.__table__)} p
 LEFT JOIN {sql.qualified(Category.__table__)} c ON c.id = p.category_id
 LEFT JOIN {sql.qualified(StockLevel.__table__)} s ON s.sku = p.sku
@@ -70,7 +94,8 @@ QUOTED_SERIALISED = QUOTED.replace(
 
 def agent_price(base: int, level_price: LevelPrice | None) -> tuple[int, dict[str, Any]]:
     """An agent level's buying price (DESIGN §3): its level price when it has one, else retail;
-    never a promotion (nor a member price or coupon), and the level price even above retail."""
+    never a promotion (nor a member price, coupon or wholesale tier: the agent's buying price is
+    the whole rule), and the level price even above retail."""
     if level_price is None:
         return base, {"kind": "base"}
     return level_price.price, {"kind": "agent_level", "level": level_price.level}
@@ -98,7 +123,8 @@ def quote_with_product(
     serialise: str | None = None,
 ) -> tuple[dict[str, Any], Row[Any]]:
     """(quote, the product's row). On every order's path, in plain SQL (services/common/sql.py):
-    the product, its category, its stock and whether it has active promotions in one statement;
+    the product, its category, its stock, its wholesale tiers and whether it has active promotions
+    in one statement;
     the promotions (and a level's price) only when there are. `agent_level`: an agent's order,
     priced at that agent level's price (`agent_price`), whatever the member `level`. `serialise`:
     an order_no whose reservation lock the same statement takes (`stock.reserve_quoted`)."""
@@ -123,7 +149,7 @@ def quote_with_product(
             if product.promoted
             else ()
         )
-        unit, rule = best_price(product.price, level_price, promotions, at)
+        unit, rule = best_price(product.price, level_price, promotions, at, tier_for(product.tiers, quantity))
     return {
         "sku": sku,
         "quantity": quantity,
@@ -151,6 +177,34 @@ def set_level_price(session: Session, actor: str, sku: str, level: str, price: i
     data = {"level": level, "price": price, "before": {"price": before}, "after": {"price": price}}
     audit.record(session, actor, "level_price.set", sku, data)
     return {"sku": sku, "level": level, "price": price}
+
+
+def check_tiers(tiers: Sequence[Mapping[str, int]]) -> list[Tier]:
+    """The tiers sorted by min_quantity; InvalidInput unless the min quantities are distinct and
+    each higher tier is cheaper than the one below it (so the tier a quantity reaches is also
+    the cheapest it may have: one meaning of "the tier for the quantity")."""
+    ordered = sorted((t["min_quantity"], t["price"]) for t in tiers)
+    for (low, low_price), (high, high_price) in itertools.pairwise(ordered):
+        if low == high:
+            raise InvalidInput("two tiers with one min_quantity", {"fields": {"tiers": [f"min_quantity {low} twice"]}})
+        if high_price >= low_price:
+            raise InvalidInput(
+                "a higher tier must be cheaper", {"fields": {"tiers": [f"{high} units must cost less than {low}"]}}
+            )
+    return ordered
+
+
+def set_wholesale_tiers(session: Session, actor: str, sku: str, tiers: Sequence[Mapping[str, int]]) -> dict[str, Any]:
+    """Admin: the SKU's wholesale tiers replaced by `tiers` (an empty list: none), audited."""
+    ordered = check_tiers(tiers)
+    active_product(session, sku, lock=True)  # one change of a SKU's tiers at a time
+    before = wholesale_tiers(session, sku)
+    session.execute(delete(WholesaleTier).where(WholesaleTier.sku == sku))
+    if ordered:
+        session.execute(insert(WholesaleTier).values([{"sku": sku, "min_quantity": m, "price": p} for m, p in ordered]))
+    after = [{"min_quantity": m, "price": p} for m, p in ordered]
+    audit.record(session, actor, "wholesale_tiers.set", sku, {"before": before, "after": after})
+    return {"sku": sku, "tiers": after}
 
 
 def create_promotion(session: Session, actor: str, sku: str, fields: dict[str, Any]) -> dict[str, Any]:

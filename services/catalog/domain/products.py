@@ -1,4 +1,6 @@
-"""Categories and products (SKUs): public reads, admin writes."""
+"""Categories and products (SKUs): public reads, admin writes. A SKU may be one spec of a product
+group (services/catalog/domain/groups.py): its public view names the group and its spec label,
+and the view of one product lists its group's specs and its wholesale tiers."""
 
 import base64
 import binascii
@@ -9,7 +11,8 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from services.catalog.models import Category, LevelPrice, Product, StockLevel
+from services.catalog.domain.groups import existing_group, specs_of
+from services.catalog.models import Category, LevelPrice, Product, ProductGroup, StockLevel, WholesaleTier
 from services.common import audit, outbox
 from services.common.errors import Conflict, InvalidInput, NotFound
 
@@ -40,7 +43,9 @@ def stock_shown(level: StockLevel | None) -> int | None:
     return level.available if level is not None and level.counted else None
 
 
-def public(product: Product, category_name: str, level: StockLevel | None) -> dict[str, Any]:
+def public(
+    product: Product, category_name: str, level: StockLevel | None, group: ProductGroup | None = None
+) -> dict[str, Any]:
     return {
         "sku": product.sku,
         "name": product.name,
@@ -52,14 +57,24 @@ def public(product: Product, category_name: str, level: StockLevel | None) -> di
         "min_quantity": product.min_quantity,
         "max_quantity": product.max_quantity,
         "description": product.description,
+        # a spec of a group only: a product outside one keeps DESIGN's shape exactly
+        **(
+            {}
+            if group is None
+            else {
+                "group": {"id": group.id, "name": group.name, "description": group.description},
+                "spec_label": product.spec_label,
+            }
+        ),
     }
 
 
-def _listing() -> Select[tuple[Product, str, StockLevel]]:
+def _listing() -> Select[tuple[Product, str, StockLevel, ProductGroup]]:
     return (
-        select(Product, Category.name, StockLevel)
+        select(Product, Category.name, StockLevel, ProductGroup)
         .join(Category, Product.category_id == Category.id)
         .outerjoin(StockLevel, StockLevel.sku == Product.sku)
+        .outerjoin(ProductGroup, ProductGroup.id == Product.group_id)
     )
 
 
@@ -100,10 +115,27 @@ def list_products(
 
 
 def get_product(session: Session, sku: str) -> dict[str, Any]:
+    """One product, with its group's active specs (itself among them) when it is in a group and
+    its wholesale tiers when it has some: without either it keeps DESIGN's shape exactly."""
     row = session.execute(_listing().where(Product.sku == sku, Product.active.is_(True))).first()
     if row is None:
         raise NotFound("no such product", {"sku": sku})
-    return public(*row)
+    view = public(*row)
+    if row[0].group_id is not None:
+        view["specs"] = specs_of(session, row[0].group_id)
+    tiers = wholesale_tiers(session, sku)
+    if tiers:
+        view["wholesale_tiers"] = tiers
+    return view
+
+
+def wholesale_tiers(session: Session, sku: str) -> list[dict[str, int]]:
+    rows = session.execute(
+        select(WholesaleTier.min_quantity, WholesaleTier.price)
+        .where(WholesaleTier.sku == sku)
+        .order_by(WholesaleTier.min_quantity)
+    ).all()
+    return [{"min_quantity": m, "price": p} for m, p in rows]
 
 
 def active_product(session: Session, sku: str, lock: bool = False) -> Product:
@@ -123,6 +155,8 @@ def category_id(session: Session, name: str, parent_id: int | None = None) -> in
 def create_product(session: Session, actor: str, fields: dict[str, Any]) -> dict[str, Any]:
     """Admin: a new product (its category created when new); 409 when the SKU exists."""
     values = {k: v for k, v in fields.items() if k != "category"}
+    if values.get("group_id") is not None:
+        existing_group(session, values["group_id"])
     row = session.execute(
         insert(Product)
         .values(category_id=category_id(session, fields["category"]), **values)
@@ -148,6 +182,8 @@ def update_product(session: Session, actor: str, sku: str, fields: dict[str, Any
     if "category" in changes:
         before["category_id"] = product.category_id
         product.category_id = category_id(session, changes.pop("category"))
+    if changes.get("group_id") is not None:
+        existing_group(session, changes["group_id"])
     for key, value in changes.items():
         setattr(product, key, value)
     if product.min_quantity > product.max_quantity:
@@ -162,9 +198,9 @@ def update_product(session: Session, actor: str, sku: str, fields: dict[str, Any
 
 
 def _admin_view(session: Session, sku: str) -> dict[str, Any]:
-    product, category, level = session.execute(_listing().where(Product.sku == sku)).one()
+    product, category, level, group = session.execute(_listing().where(Product.sku == sku)).one()
     return {
-        **public(product, category, level),
+        **public(product, category, level, group),
         "active": product.active,
         "low_stock_threshold": product.low_stock_threshold,
         "sort_order": product.sort_order,

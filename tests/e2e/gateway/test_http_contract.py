@@ -196,6 +196,8 @@ def test_openapi_describes_every_route_from_the_handler_schemas(api):
         "currency",
         "active",
         "sort_order",
+        "group_id",
+        "spec_label",
     }
     assert "401" in create["responses"] and create["security"] == [{"adminToken": []}]
 

@@ -3,8 +3,16 @@ from types import SimpleNamespace
 
 import pytest
 
-from services.catalog.domain.pricing import agent_price, best_price, discounted, promotion_applies
+from services.catalog.domain.pricing import (
+    agent_price,
+    best_price,
+    check_tiers,
+    discounted,
+    promotion_applies,
+    tier_for,
+)
 from services.catalog.domain.products import agent_price_level
+from services.common.errors import InvalidInput
 
 
 def promo(**kw):
@@ -69,3 +77,76 @@ def test_an_agent_level_pays_its_level_price_or_retail_never_a_promotion():
     assert agent_price(1000, gold) == (700, {"kind": "agent_level", "level": "agent:gold"})
     assert agent_price(1000, SimpleNamespace(level="agent:tin", price=1100))[0] == 1100
     assert agent_price(1000, None) == (1000, {"kind": "base"})
+
+
+# Wholesale tiers (issue 24): from min_quantity units on, each unit costs the tier's price.
+TIERS = [[10, 900], [50, 800]]
+
+
+@pytest.mark.parametrize(
+    "quantity,expected",
+    [(1, None), (9, None), (10, (10, 900)), (11, (10, 900)), (49, (10, 900)), (50, (50, 800)), (51, (50, 800))],
+)
+def test_the_tier_a_quantity_reaches_starts_at_its_min_quantity(quantity, expected):
+    assert tier_for(TIERS, quantity) == expected
+    assert tier_for(list(reversed(TIERS)), quantity) == expected  # whatever order they come in
+
+
+def test_no_tiers_no_tier():
+    assert tier_for(None, 100) is None
+    assert tier_for([], 100) is None
+
+
+AT = datetime(2026, 11, 28, 12, 30, tzinfo=UTC)  # a Saturday 20:30 in Shanghai: promo() applies
+
+
+@pytest.mark.parametrize(
+    "quantity,unit,rule",
+    [
+        (9, 1000, {"kind": "base"}),
+        (10, 900, {"kind": "wholesale", "min_quantity": 10}),
+        (11, 900, {"kind": "wholesale", "min_quantity": 10}),
+    ],
+)
+def test_the_tier_takes_over_from_retail_at_ten_units(quantity, unit, rule):
+    assert best_price(1000, None, [], AT, tier_for([[10, 900]], quantity)) == (unit, rule)
+
+
+def test_the_lowest_of_tier_level_and_promotion_wins():
+    tier = tier_for([[10, 850]], 10)
+    gold = SimpleNamespace(level="gold", price=870)
+    assert best_price(1000, gold, [], AT, tier) == (850, {"kind": "wholesale", "min_quantity": 10})
+    assert best_price(1000, SimpleNamespace(level="vip", price=820), [], AT, tier) == (
+        820,
+        {"kind": "level", "level": "vip"},
+    )
+    # promo(): 20 % off -> 800, below both
+    assert best_price(1000, gold, [promo()], AT, tier) == (
+        800,
+        {"kind": "promotion", "promotion_id": 1, "name": "weekend"},
+    )
+    # a tier above retail never raises the price
+    assert best_price(1000, None, [], AT, (10, 1100)) == (1000, {"kind": "base"})
+
+
+def test_a_tie_keeps_the_rule_named_first_base_wholesale_level_promotion():
+    assert best_price(1000, None, [], AT, (10, 1000)) == (1000, {"kind": "base"})
+    tied_level = SimpleNamespace(level="gold", price=900)
+    assert best_price(1000, tied_level, [], AT, (10, 900)) == (900, {"kind": "wholesale", "min_quantity": 10})
+    tied_promo = promo(percent_off=None, price=900)
+    assert best_price(1000, tied_level, [tied_promo], AT, (10, 900))[1]["kind"] == "wholesale"
+    assert best_price(1000, tied_level, [tied_promo], AT)[1]["kind"] == "level"
+
+
+def test_tiers_are_checked_distinct_and_cheaper_as_they_rise():
+    assert check_tiers([{"min_quantity": 50, "price": 800}, {"min_quantity": 10, "price": 900}]) == [
+        (10, 900),
+        (50, 800),
+    ]
+    assert check_tiers([]) == []
+    with pytest.raises(InvalidInput):
+        check_tiers([{"min_quantity": 10, "price": 900}, {"min_quantity": 10, "price": 800}])
+    with pytest.raises(InvalidInput):
+        check_tiers([{"min_quantity": 10, "price": 900}, {"min_quantity": 20, "price": 900}])
+    with pytest.raises(InvalidInput):
+        check_tiers([{"min_quantity": 10, "price": 800}, {"min_quantity": 20, "price": 900}])
