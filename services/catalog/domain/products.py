@@ -121,8 +121,12 @@ def category_id(session: Session, name: str, parent_id: int | None = None) -> in
 
 
 def create_product(session: Session, actor: str, fields: dict[str, Any]) -> dict[str, Any]:
-    """Admin: a new product (its category created when new); 409 when the SKU exists."""
-    values = {k: v for k, v in fields.items() if k != "category"}
+    """Admin: a new product (its category created when new); 409 when the SKU exists. Its
+    delivery mode is fixed from now on; `stock` (not for card goods, whose stock is their codes)
+    limits the stock of counted goods, or the number of sales of a loop product (None: unlimited)."""
+    if fields["delivery"] == "card" and fields.get("stock") is not None:
+        raise InvalidInput("card stock is the codes imported", {"fields": {"stock": ["not for card products"]}})
+    values = {k: v for k, v in fields.items() if k not in ("category", "stock")}
     row = session.execute(
         insert(Product)
         .values(category_id=category_id(session, fields["category"]), **values)
@@ -131,7 +135,9 @@ def create_product(session: Session, actor: str, fields: dict[str, Any]) -> dict
     ).first()
     if row is None:
         raise Conflict("a product with this SKU exists", {"sku": fields["sku"]})
-    session.add(StockLevel(sku=fields["sku"], counted=fields["delivery"] == "card", available=0, reserved=0, sold=0))
+    cap = fields.get("stock")
+    counted = fields["delivery"] == "card" or cap is not None
+    session.add(StockLevel(sku=fields["sku"], counted=counted, available=cap or 0, reserved=0, sold=0))
     session.flush()
     product = _admin_view(session, fields["sku"])  # an inactive product too (the public view hides it)
     audit.record(session, actor, "product.create", fields["sku"], fields)
@@ -144,6 +150,12 @@ def update_product(session: Session, actor: str, sku: str, fields: dict[str, Any
     if product is None:
         raise NotFound("no such product", {"sku": sku})
     changes = dict(fields)
+    if changes.pop("delivery", product.delivery) != product.delivery:
+        raise Conflict(
+            "a product's delivery mode is fixed when it is made: codes sold once and codes sold to every"
+            " order (loop) never share a product; make a new product instead",
+            {"sku": sku, "delivery": product.delivery},
+        )
     before = {key: getattr(product, key) for key in changes if key != "category"}
     if "category" in changes:
         before["category_id"] = product.category_id

@@ -60,7 +60,7 @@ def report_stock(session: Session, d: dict[str, Any], at: datetime) -> dict[str,
     (two pushes handled out of order) changes nothing."""
     nothing = {"imported": 0, "duplicates": 0, "rejected": []}
     product = session.get(Product, d["sku"])
-    if product is None or product.delivery == "card":  # card stock is its codes
+    if product is None or product.delivery in ("card", "loop"):  # card stock is its codes; loop: its cap
         return nothing
     usable = _state(session, d["supplier_id"], share=True).usable
     session.execute(insert(SupplierLevel).values(supplier_id=d["supplier_id"], sku=d["sku"]).on_conflict_do_nothing())
