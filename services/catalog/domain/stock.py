@@ -400,7 +400,8 @@ def on_order_refunded(session: Session, envelope: dict[str, Any]) -> dict[str, A
         return {"order_no": order_no, "returned": False}
     sql.run(session, RETURNED, {"order_no": order_no})
     _move(session, row, available=row.quantity, sold=-row.quantity)
-    outbox.add(session, "stock_released", {"order_no": order_no, "sku": row.sku, "quantity": row.quantity, "reason": "refunded"})
+    released = {"order_no": order_no, "sku": row.sku, "quantity": row.quantity, "reason": "refunded"}
+    outbox.add(session, "stock_released", released)
     return {"order_no": order_no, "returned": True}
 
 

@@ -7,7 +7,7 @@ import eventlet
 import pytest
 from sqlalchemy import exc, func, select
 
-from services.catalog.domain import codes, pricing, products, replace, stock
+from services.catalog.domain import codes, integrity, pricing, products, replace, stock
 from services.catalog.models import Code, CodeImport, Reservation, StockLevel
 from services.common import sql
 from services.common.errors import Conflict, InvalidInput, NotFound, OutOfStock

@@ -76,7 +76,10 @@ def test_the_agents_ledger_balances_or_says_where_it_does_not():
                                      "entries": 90}  # fmt: skip
 
 
-LOOP_ORDERS = [["L1", "completed", 1, "loop", True, 900.0, "wallet"], ["L2", "completed", 3, "loop", True, 900.0, "wallet"]]
+LOOP_ORDERS = [  # paid from a wallet: no payment row needed
+    ["L1", "completed", 1, "loop", True, 900.0, "wallet"],
+    ["L2", "completed", 3, "loop", True, 900.0, "wallet"],
+]
 
 
 def test_a_loop_code_held_by_many_orders_is_not_a_code_sold_twice():
