@@ -56,10 +56,13 @@ def check_fields(code: str, secret: str | None, expires_on: str | None) -> tuple
     return code, secret, expiry
 
 
-def begin_import(session: Session, actor: str, sku: str) -> dict[str, str]:
+def begin_import(session: Session, actor: str, sku: str, loop_codes: bool = True) -> dict[str, str]:
+    """An import into a card or (an admin's, `loop_codes`) loop product; Conflict otherwise."""
     product = active_product(session, sku)
     if product.delivery not in ("card", loop.LOOP):
         raise Conflict("only card and loop products hold codes", {"sku": sku, "delivery": product.delivery})
+    if product.delivery == loop.LOOP and not loop_codes:
+        raise Conflict("a loop product's codes are imported by its admin", {"sku": sku, "delivery": product.delivery})
     job = CodeImport(id=str(uuid.uuid4()), sku=sku, actor=actor, status="staging")
     session.add(job)
     return {"import_id": job.id}
