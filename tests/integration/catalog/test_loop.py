@@ -2,6 +2,7 @@
 none of them changes status, the cap is counted and given back, modes never mix, and the
 integrity facts tell loop codes from single-sale ones."""
 
+import eventlet
 import pytest
 from sqlalchemy import select, text
 
@@ -148,3 +149,27 @@ def test_integrity_facts_count_loop_codes_apart_and_find_a_single_sale_code_give
     finally:
         with tx() as s:
             s.execute(text("DELETE FROM catalog.loop_deliveries WHERE code_id = :c"), {"c": code_id})
+
+
+def test_concurrent_buyers_never_pass_the_cap(tx, make_product):
+    sku = make_product(delivery="loop")
+    import_codes(tx, sku, ["SHARED-KEY"])
+    with tx() as s:
+        stock.set_counted_stock(s, "test", sku, 10)
+
+    def attempt(_):
+        order = unique("ORD")
+        with tx() as s:
+            outcome = stock.reserve(s, order, sku, 1, 600)["outcome"]
+        if outcome == "reserved":
+            with tx() as s:
+                stock.commit(s, order)
+        return order, outcome
+
+    pool = eventlet.GreenPool(30)
+    answers = list(pool.imap(attempt, range(30)))
+    won = [order for order, outcome in answers if outcome == "reserved"]
+    assert len(won) == 10 and level(tx, sku) == (True, 0, 0, 10)
+    with tx() as s:
+        assert all([c["code"] for c in stock.codes_of(s, KEYS, order)] == ["SHARED-KEY"] for order in won)
+    assert statuses(tx, sku) == ["available"]
