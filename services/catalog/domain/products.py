@@ -5,11 +5,11 @@ import binascii
 from typing import Any
 
 from prometheus_client import Gauge
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from services.catalog.models import Category, LevelPrice, Product, StockLevel
+from services.catalog.models import Category, Code, LevelPrice, Product, StockLevel
 from services.common import audit, outbox
 from services.common.errors import Conflict, InvalidInput, NotFound
 
@@ -35,12 +35,15 @@ def _decode_cursor(cursor: str) -> str:
     return sku
 
 
-def stock_shown(level: StockLevel | None) -> int | None:
-    """Codes neither reserved nor sold; None when unlimited."""
+def stock_shown(level: StockLevel | None, has_code: bool = True) -> int | None:
+    """Codes neither reserved nor sold; None when unlimited. A loop product without a code to
+    give has none to sell, whatever its cap."""
+    if not has_code:
+        return 0
     return level.available if level is not None and level.counted else None
 
 
-def public(product: Product, category_name: str, level: StockLevel | None) -> dict[str, Any]:
+def public(product: Product, category_name: str, level: StockLevel | None, has_code: bool = True) -> dict[str, Any]:
     return {
         "sku": product.sku,
         "name": product.name,
@@ -48,16 +51,23 @@ def public(product: Product, category_name: str, level: StockLevel | None) -> di
         "price": product.price,
         "currency": product.currency,
         "delivery": product.delivery,
-        "stock": stock_shown(level),
+        "stock": stock_shown(level, has_code),
         "min_quantity": product.min_quantity,
         "max_quantity": product.max_quantity,
         "description": product.description,
     }
 
 
-def _listing() -> Select[tuple[Product, str, StockLevel]]:
+# a loop product (issue 24) sells only while it holds a code to give; any other: true
+HAS_CODE = or_(
+    Product.delivery != "loop",
+    exists().where(Code.sku == Product.sku, Code.status == "available"),
+).label("has_code")
+
+
+def _listing() -> Select[tuple[Product, str, StockLevel, bool]]:
     return (
-        select(Product, Category.name, StockLevel)
+        select(Product, Category.name, StockLevel, HAS_CODE)
         .join(Category, Product.category_id == Category.id)
         .outerjoin(StockLevel, StockLevel.sku == Product.sku)
     )
@@ -174,9 +184,9 @@ def update_product(session: Session, actor: str, sku: str, fields: dict[str, Any
 
 
 def _admin_view(session: Session, sku: str) -> dict[str, Any]:
-    product, category, level = session.execute(_listing().where(Product.sku == sku)).one()
+    product, category, level, has_code = session.execute(_listing().where(Product.sku == sku)).one()
     return {
-        **public(product, category, level),
+        **public(product, category, level, has_code),
         "active": product.active,
         "low_stock_threshold": product.low_stock_threshold,
         "sort_order": product.sort_order,

@@ -66,12 +66,13 @@ def test_every_buyer_gets_the_same_codes_up_to_the_cap(api, admin, db):
 
 def test_unlimited_but_nothing_sold_before_a_code_is_there(api, admin):
     sku = loop_product(admin, codes=None)
-    assert stock(api, sku) is None  # unlimited
-    assert_error(buy(api, sku), 409, "out_of_stock")  # no code to give
+    assert stock(api, sku) == 0  # unlimited, but no code to give yet
+    assert_error(buy(api, sku), 409, "out_of_stock")
     imported = admin.post(
         f"/api/v1/admin/products/{sku}/codes", data=b"ONLY-KEY\n", headers={"Content-Type": "text/plain"}
     )
     assert imported.json()["imported"] == 1
+    wait_until(lambda: stock(api, sku) is None, message="unlimited once it holds a code")
     [order] = wait_until(lambda: (r := buy(api, sku)).status_code == 201 and [r.json()], message="on sale")
     assert pay(api, order).status_code == 200
     assert wait_status(api, order, "completed")["items"] == [{"code": "ONLY-KEY", "secret": None}]

@@ -93,12 +93,14 @@ def test_a_refunded_single_sale_order_keeps_its_codes_sold(tx, make_product):
 def test_no_code_no_sale_until_one_is_imported(tx, make_product):
     sku = make_product(delivery="loop")
     with tx() as s:
-        assert sku in stock.sold_out(s)
+        assert sku in stock.sold_out(s) and products.get_product(s, sku)["stock"] == 0
         assert stock.reserve(s, unique("ORD"), sku, 1, 600)["outcome"] == "out_of_stock"
     assert level(tx, sku) == (False, 0, 0, 0)
     assert import_codes(tx, sku, ["KEY-A", "KEY-A", "KEY-B"])["imported"] == 2  # duplicates as for any import
     with tx() as s:
         assert sku not in stock.sold_out(s)
+        assert products.get_product(s, sku)["stock"] is None  # unlimited
+        assert products.list_products(s, q=sku)["items"][0]["stock"] is None
     assert buy(tx, sku)
 
 
