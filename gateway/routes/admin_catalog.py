@@ -199,7 +199,7 @@ class AdminCatalogRoutes(Routes):
     @api(
         "PUT",
         "/api/v1/admin/products/<sku>/stock",
-        summary="Counted stock of a non-card SKU",
+        summary="Counted stock of a non-card SKU (of a loop SKU: the sales it may still make)",
         body=schemas.StockSet,
         **ADMIN,
     )

@@ -3,7 +3,7 @@ HTTP schemas: the catalog checks its rules again on its side."""
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from gateway.schemas.catalog import GroupRef, Product, Spec, Tier
+from gateway.schemas.catalog import DELIVERIES, GroupRef, Product, Spec, Tier
 from gateway.schemas.common import CURRENCY, QUANTITY, SKU, Money, Timestamp
 
 
@@ -29,6 +29,10 @@ class ProductChanges(Schema):
         validate=validate.Length(1, 40),
         metadata={"example": "100 元", "description": "the spec's name"},
     )
+    delivery = fields.String(
+        validate=validate.OneOf(DELIVERIES),
+        metadata={"description": "fixed when the product is made: another value is refused (409 conflict)"},
+    )
 
 
 class NewProduct(ProductChanges):
@@ -37,7 +41,25 @@ class NewProduct(ProductChanges):
     category = fields.String(required=True, validate=validate.Length(1, 64))
     price = Money(required=True)
     currency = fields.String(load_default="CNY", validate=CURRENCY)
-    delivery = fields.String(required=True, validate=validate.OneOf(["card", "recharge", "manual"]))
+    delivery = fields.String(
+        required=True,
+        validate=validate.OneOf(DELIVERIES),
+        metadata={
+            "description": "card: each code sold once; loop (循环卡密): every order gets the same code(s), "
+            "e.g. a shared course key; recharge; manual. Fixed from now on: single-sale and loop codes "
+            "never share a product"
+        },
+    )
+    stock = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(0, 10**9),
+        metadata={
+            "description": "not for card products (their stock is their codes): the counted stock, or for a loop "
+            "product the number of sales it may make (its cap); null or absent: unlimited"
+        },
+    )
     min_quantity = fields.Integer(load_default=1, strict=True, validate=QUANTITY)
     max_quantity = fields.Integer(load_default=10, strict=True, validate=QUANTITY)
     description = fields.String(load_default="", validate=validate.Length(max=5000))

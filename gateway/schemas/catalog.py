@@ -15,6 +15,9 @@ class ProductQuery(Schema):
     cursor = fields.String(validate=[validate.Length(1, 256), validate.Regexp(r"^[A-Za-z0-9_-]+$")])
 
 
+DELIVERIES = ["card", "loop", "recharge", "manual"]  # fixed when a product is made
+
+
 class GroupRef(Schema):
     id = fields.Integer()
     name = fields.String()
@@ -45,7 +48,13 @@ class Product(Schema):
     category = fields.String()
     price = Money()
     currency = fields.String(metadata={"example": "CNY"})
-    delivery = fields.String(metadata={"enum": ["card", "recharge", "manual"]})
+    delivery = fields.String(
+        metadata={
+            "enum": DELIVERIES,
+            "description": "card: each code sold once; loop (循环卡密): the same code(s) to every order;"
+            " recharge: topped up to the buyer's account; manual",
+        }
+    )
     stock = fields.Integer(allow_none=True)
     min_quantity = fields.Integer()
     max_quantity = fields.Integer()

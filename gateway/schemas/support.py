@@ -51,7 +51,9 @@ class DeliveredCode(Schema):
     code = fields.String(metadata={"description": "masked unless revealed (an audited action)"})
     secret = fields.String(allow_none=True)
     expires_on = fields.String(allow_none=True)
-    status = fields.String(metadata={"description": "sold, or retired (replaced by support)"})
+    status = fields.String(
+        metadata={"description": "sold, retired (replaced by support), or loop (one code given to every order)"}
+    )
     sold_at = fields.String(allow_none=True)
     retired_at = fields.String(allow_none=True)
     retired_by = fields.String(allow_none=True)

@@ -2,7 +2,9 @@
 `GET /api/v1/admin/integrity` calls): the promises of the platform, checked across the services'
 own records.
 
-- every code is sold at most once, and never more codes than an order bought;
+- every code is sold at most once, and never more codes than an order bought; a loop product's
+  code (循环卡密, given to every order of its SKU) is the one kind that many orders hold, and only
+  through the loop path: a single-sale code given that way is reported as sold twice;
 - every paid order is delivered (completed) or refunded, once `grace_s` has passed since payment;
 - every payment that received money belongs to an order that knows it was paid, and every paid
   order has such a payment; a refunded order's money went back.
@@ -49,6 +51,7 @@ def check(facts: Mapping[str, Any], grace_s: float = 300) -> dict[str, Any]:
         for no, status, quantity, delivery, paid, age, *channel in facts["order"]
     }
     sold = facts["catalog"]["sold"]
+    loop_given = facts["catalog"].get("loop_given", {})
     payments = {
         order_no: {"payment_no": no, "status": status, "amount": amount, "refunded": refunded}
         for no, order_no, status, amount, refunded in facts["payment"]
@@ -62,6 +65,7 @@ def check(facts: Mapping[str, Any], grace_s: float = 300) -> dict[str, Any]:
         problem("code_stored_twice", sku=sku, copies=count)
     if facts["catalog"]["sold_without_order"]:
         problem("code_sold_without_order", codes=facts["catalog"]["sold_without_order"])
+    single_sale_problems(facts["catalog"].get("single_sale_given_by_loop", []), problem)
     for order_no, count in sold.items():
         order = orders.get(order_no)
         if order is not None and count > order["quantity"]:
@@ -77,6 +81,8 @@ def check(facts: Mapping[str, Any], grace_s: float = 300) -> dict[str, Any]:
             problem(
                 "completed_without_its_codes", order_no=order_no, sold=sold.get(order_no, 0), bought=order["quantity"]
             )
+        if order["status"] == "completed" and order["delivery"] == "loop" and not loop_given.get(order_no):
+            problem("completed_without_its_codes", order_no=order_no, given=0, bought=order["quantity"])
         # an agent's order is paid from its wallet: the account service's ledger holds that money
         if order["paid"] and order_no not in payments and order["channel"] != "wallet":
             problem("paid_order_without_payment", order_no=order_no)
@@ -110,6 +116,7 @@ def check(facts: Mapping[str, Any], grace_s: float = 300) -> dict[str, Any]:
         "payments_with_money": len(payments),
         "orders_with_codes": len(sold),
         "codes_sold": sum(sold.values()),
+        "orders_with_loop_codes": len(loop_given),
     }
     if "account" in facts:
         counted["ledger_transactions"] = facts["account"]["transactions"]
@@ -119,6 +126,19 @@ def check(facts: Mapping[str, Any], grace_s: float = 300) -> dict[str, Any]:
         "counted": counted,
         "problems": problems,
     }
+
+
+def single_sale_problems(strays: Sequence[Mapping[str, Any]], problem: Any) -> None:
+    """Single-sale codes the catalog gave by the loop path (`loop_deliveries`): a code held by more
+    than one order (its buyer's and another) is sold twice; one held by its own order alone was
+    still given the wrong way."""
+    holders: dict[int, dict[str, Any]] = {}
+    for stray in strays:
+        held = holders.setdefault(stray["code_id"], {"sku": stray["sku"], "orders": set()})
+        held["orders"].update(no for no in (stray["sold_to"], stray["given_to"]) if no)
+    for code_id, held in sorted(holders.items()):
+        kind = "code_sold_twice" if len(held["orders"]) > 1 else "single_sale_code_given_as_loop"
+        problem(kind, code_id=code_id, sku=held["sku"], orders=sorted(held["orders"]))
 
 
 def ledger_problems(ledger: Mapping[str, Any] | None, problem: Any) -> None:

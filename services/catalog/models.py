@@ -56,7 +56,7 @@ class Product(Base):
     category_id: Mapped[int] = mapped_column(ForeignKey("catalog.categories.id"))
     price: Mapped[int] = mapped_column(BigInteger)  # minor units (fen)
     currency: Mapped[str] = mapped_column(Text, default="CNY")
-    delivery: Mapped[str] = mapped_column(Text)  # card | recharge | manual
+    delivery: Mapped[str] = mapped_column(Text)  # card | loop | recharge | manual (fixed at creation)
     min_quantity: Mapped[int] = mapped_column(Integer, default=1)
     max_quantity: Mapped[int] = mapped_column(Integer, default=10)
     description: Mapped[str] = mapped_column(Text, default="")
@@ -137,6 +137,17 @@ class Code(Base):
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     retired_by: Mapped[str | None] = mapped_column(Text)
     retired_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class LoopDelivery(Base):
+    """A loop code (循环卡密, a product with delivery `loop`) given to an order: every order of the
+    SKU gets its codes, each once (the key); the code itself stays `available` for the next."""
+
+    __tablename__ = "loop_deliveries"
+    order_no: Mapped[str] = mapped_column(Text, primary_key=True)
+    code_id: Mapped[int] = mapped_column(ForeignKey("catalog.codes.id"), primary_key=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("catalog.products.sku"))
+    delivered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class HashKey(Base):

@@ -9,6 +9,8 @@ SKU = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", error="letters, digi
 ORDER_NO = validate.Regexp(r"^[A-Za-z0-9_-]{6,64}$")
 MONEY = validate.Range(0, 10**10)
 QUANTITY = validate.Range(1, 10_000)
+# card: each code sold once; loop: the same code(s) to every order (issue 24); recharge; manual
+DELIVERIES = ["card", "loop", "recharge", "manual"]
 
 
 class ListProducts(Schema):
@@ -32,6 +34,7 @@ class ProductChanges(Schema):
     active = fields.Boolean()
     group_id = fields.Integer(strict=True, allow_none=True, validate=validate.Range(1))  # a spec of this group
     spec_label = fields.String(allow_none=True, validate=validate.Length(1, 40))
+    delivery = fields.String(validate=validate.OneOf(DELIVERIES))  # fixed: another value is refused (409)
 
 
 class NewProduct(ProductChanges):
@@ -40,7 +43,8 @@ class NewProduct(ProductChanges):
     category = fields.String(required=True, validate=validate.Length(1, 64))
     price = fields.Integer(required=True, strict=True, validate=MONEY)
     currency = fields.String(load_default="CNY", validate=validate.OneOf(["CNY", "USD", "USDT"]))
-    delivery = fields.String(required=True, validate=validate.OneOf(["card", "recharge", "manual"]))
+    delivery = fields.String(required=True, validate=validate.OneOf(DELIVERIES))
+    stock = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(0, 10**9))
     min_quantity = fields.Integer(load_default=1, strict=True, validate=QUANTITY)
     max_quantity = fields.Integer(load_default=10, strict=True, validate=QUANTITY)
     description = fields.String(load_default="", validate=validate.Length(max=5000))

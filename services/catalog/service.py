@@ -3,7 +3,7 @@ from functools import partial
 from nameko.timer import timer
 
 from services.catalog import schemas
-from services.catalog.domain import codes, groups, pricing, products, replace, stock, supply
+from services.catalog.domain import codes, groups, integrity, pricing, products, replace, stock, supply
 from services.catalog.keys import CodeKeys
 from services.catalog.models import metadata
 from services.common.db import Database
@@ -205,6 +205,11 @@ class CatalogService(BaseService):
     def handle_stock_release_requested(self, envelope):
         self.db.once("catalog.handle_stock_release_requested", envelope, stock.on_release_requested)
 
+    @event_handler("order", "order_refunded")
+    def handle_order_refunded(self, envelope):
+        """A refunded loop order's sale goes back to its SKU's cap (issue 24)."""
+        self.db.once("catalog.handle_order_refunded", envelope, stock.on_order_refunded)
+
     @event_handler("supplier", "inventory_pushed")
     def handle_inventory_pushed(self, envelope):
         """A supplier's push: codes through the admin import's path, or its stock level."""
@@ -218,7 +223,7 @@ class CatalogService(BaseService):
     @command
     def integrity_facts(self, days):
         with self.db.transaction() as s:
-            return stock.integrity_facts(s, days)
+            return integrity.integrity_facts(s, days)
 
     @timer(interval=15)
     def report_stock(self):

@@ -1,5 +1,5 @@
-"""Delivery: card codes are committed (reserved -> sold) by the catalog and the order goes
-`paid` -> `completed`; a direct recharge is handed to a supplier and the order is `delivering`
+"""Delivery: card codes are committed (reserved -> sold; loop codes: given) by the catalog and the
+order goes `paid` -> `completed`; a direct recharge is handed to a supplier and the order is `delivering`
 until the supplier service reports its outcome (`recharge_succeeded` / `recharge_failed`, DESIGN
 §3). Each outcome is recorded once and announced once: a started delivery becomes delivered or
 failed exactly once, whichever of the hand-over and the supplier's outcome is recorded first."""
@@ -22,6 +22,7 @@ class Outcome(NamedTuple):
 
 
 DELIVERED, STARTED, FAILED = "delivered", "delivering", "failed"
+CODES = ("card", "loop")  # goods delivered by the catalog's codes: sold once each, or loop codes given to all
 # what the order hears of each outcome
 ANNOUNCED = {DELIVERED: "delivery_completed", STARTED: "delivery_started", FAILED: "delivery_failed"}
 
@@ -32,7 +33,7 @@ def fulfil(
     hand_to_supplier: Callable[[dict[str, Any]], Any] | None = None,
 ) -> Outcome:
     """Do the outside work (before any transaction); answers the `Outcome`."""
-    if data["delivery"] != "card":
+    if data["delivery"] not in CODES:
         return start_recharge(data, hand_to_supplier)
     try:
         commit_codes(data["order_no"])  # Unavailable propagates: the handler retries it

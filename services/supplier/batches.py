@@ -81,6 +81,8 @@ def push(
         raise Forbidden("this supplier may not push inventory now", {"reason": reason})
     if product is None or registry.sourcing(session, supplier.id, f["sku"]) is None:
         raise Forbidden("this SKU is unknown or not mapped to this supplier", {"reason": "sku_not_mapped"})
+    if product["delivery"] == "loop":  # one code sold many times (issue 24): its admin imports it, sets its cap
+        raise InvalidInput("a loop product takes neither pushed codes nor a stock level", {"sku": f["sku"]})
     if "codes" in f and product["delivery"] != "card":
         raise InvalidInput("codes pushed to counted goods: push a stock level", {"sku": f["sku"]})
     if "stock" in f and product["delivery"] == "card":

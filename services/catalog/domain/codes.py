@@ -12,9 +12,9 @@ from psycopg2.extras import execute_values
 from sqlalchemy import func, select, table, text
 from sqlalchemy.orm import Session
 
-from services.catalog.domain import stock
+from services.catalog.domain import loop, stock
 from services.catalog.domain.products import active_product
-from services.catalog.models import Code, CodeImport, HashKey
+from services.catalog.models import Code, CodeImport, HashKey, StockLevel
 from services.common import audit, sql
 from services.common.crypto import DataKeys
 from services.common.errors import Conflict, NotFound
@@ -56,10 +56,13 @@ def check_fields(code: str, secret: str | None, expires_on: str | None) -> tuple
     return code, secret, expiry
 
 
-def begin_import(session: Session, actor: str, sku: str) -> dict[str, str]:
+def begin_import(session: Session, actor: str, sku: str, loop_codes: bool = True) -> dict[str, str]:
+    """An import into a card or (an admin's, `loop_codes`) loop product; Conflict otherwise."""
     product = active_product(session, sku)
-    if product.delivery != "card":
-        raise Conflict("only card products hold codes", {"sku": sku, "delivery": product.delivery})
+    if product.delivery not in ("card", loop.LOOP):
+        raise Conflict("only card and loop products hold codes", {"sku": sku, "delivery": product.delivery})
+    if product.delivery == loop.LOOP and not loop_codes:
+        raise Conflict("a loop product's codes are imported by its admin", {"sku": sku, "delivery": product.delivery})
     job = CodeImport(id=str(uuid.uuid4()), sku=sku, actor=actor, status="staging")
     session.add(job)
     return {"import_id": job.id}
@@ -126,7 +129,8 @@ def _stage(
 
 def finish_import(session: Session, import_id: str, rejected_lines: int) -> dict[str, int]:
     """Move the staged codes into the inventory in this one transaction: first occurrence wins,
-    codes already in the SKU count as duplicates."""
+    codes already in the SKU count as duplicates. A loop SKU's codes join the set every order
+    gets; its counters (its cap) do not move."""
     job = _staging(session, import_id)
     job.rejected += rejected_lines  # lines the gateway could not read at all
     imported = session.execute(
@@ -146,8 +150,12 @@ def finish_import(session: Session, import_id: str, rejected_lines: int) -> dict
     session.execute(text(f"DELETE FROM {STAGED} WHERE import_id = :id"), {"id": import_id})
     job.status, job.imported, job.duplicates = "done", imported, job.staged - imported
     job.finished_at = func.now()
-    if imported:
-        stock.added(session, active_product(session, job.sku), imported)
+    product = active_product(session, job.sku)
+    if imported and product.delivery == loop.LOOP:  # its stock is its cap, not its codes: it may sell now
+        level = session.get_one(StockLevel, job.sku)
+        stock.sold_out_changed(session, job.sku, level.counted and level.available <= 0)
+    elif imported:
+        stock.added(session, product, imported)
     audit.record(
         session,
         job.actor,

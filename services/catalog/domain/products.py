@@ -7,12 +7,12 @@ import binascii
 from typing import Any
 
 from prometheus_client import Gauge
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from services.catalog.domain.groups import existing_group, specs_of
-from services.catalog.models import Category, LevelPrice, Product, ProductGroup, StockLevel, WholesaleTier
+from services.catalog.models import Category, Code, LevelPrice, Product, ProductGroup, StockLevel, WholesaleTier
 from services.common import audit, outbox
 from services.common.errors import Conflict, InvalidInput, NotFound
 
@@ -38,13 +38,20 @@ def _decode_cursor(cursor: str) -> str:
     return sku
 
 
-def stock_shown(level: StockLevel | None) -> int | None:
-    """Codes neither reserved nor sold; None when unlimited."""
+def stock_shown(level: StockLevel | None, has_code: bool = True) -> int | None:
+    """Codes neither reserved nor sold; None when unlimited. A loop product without a code to
+    give has none to sell, whatever its cap."""
+    if not has_code:
+        return 0
     return level.available if level is not None and level.counted else None
 
 
 def public(
-    product: Product, category_name: str, level: StockLevel | None, group: ProductGroup | None = None
+    product: Product,
+    category_name: str,
+    level: StockLevel | None,
+    has_code: bool = True,
+    group: ProductGroup | None = None,
 ) -> dict[str, Any]:
     return {
         "sku": product.sku,
@@ -53,7 +60,7 @@ def public(
         "price": product.price,
         "currency": product.currency,
         "delivery": product.delivery,
-        "stock": stock_shown(level),
+        "stock": stock_shown(level, has_code),
         "min_quantity": product.min_quantity,
         "max_quantity": product.max_quantity,
         "description": product.description,
@@ -69,9 +76,16 @@ def public(
     }
 
 
-def _listing() -> Select[tuple[Product, str, StockLevel, ProductGroup]]:
+# a loop product (issue 24) sells only while it holds a code to give; any other: true
+HAS_CODE = or_(
+    Product.delivery != "loop",
+    exists().where(Code.sku == Product.sku, Code.status == "available"),
+).label("has_code")
+
+
+def _listing() -> Select[tuple[Product, str, StockLevel, bool, ProductGroup]]:
     return (
-        select(Product, Category.name, StockLevel, ProductGroup)
+        select(Product, Category.name, StockLevel, HAS_CODE, ProductGroup)
         .join(Category, Product.category_id == Category.id)
         .outerjoin(StockLevel, StockLevel.sku == Product.sku)
         .outerjoin(ProductGroup, ProductGroup.id == Product.group_id)
@@ -153,8 +167,12 @@ def category_id(session: Session, name: str, parent_id: int | None = None) -> in
 
 
 def create_product(session: Session, actor: str, fields: dict[str, Any]) -> dict[str, Any]:
-    """Admin: a new product (its category created when new); 409 when the SKU exists."""
-    values = {k: v for k, v in fields.items() if k != "category"}
+    """Admin: a new product (its category created when new); 409 when the SKU exists. Its
+    delivery mode is fixed from now on; `stock` (not for card goods, whose stock is their codes)
+    limits the stock of counted goods, or the number of sales of a loop product (None: unlimited)."""
+    if fields["delivery"] == "card" and fields.get("stock") is not None:
+        raise InvalidInput("card stock is the codes imported", {"fields": {"stock": ["not for card products"]}})
+    values = {k: v for k, v in fields.items() if k not in ("category", "stock")}
     if values.get("group_id") is not None:
         existing_group(session, values["group_id"])
     row = session.execute(
@@ -165,7 +183,9 @@ def create_product(session: Session, actor: str, fields: dict[str, Any]) -> dict
     ).first()
     if row is None:
         raise Conflict("a product with this SKU exists", {"sku": fields["sku"]})
-    session.add(StockLevel(sku=fields["sku"], counted=fields["delivery"] == "card", available=0, reserved=0, sold=0))
+    cap = fields.get("stock")
+    counted = fields["delivery"] == "card" or cap is not None
+    session.add(StockLevel(sku=fields["sku"], counted=counted, available=cap or 0, reserved=0, sold=0))
     session.flush()
     product = _admin_view(session, fields["sku"])  # an inactive product too (the public view hides it)
     audit.record(session, actor, "product.create", fields["sku"], fields)
@@ -178,6 +198,12 @@ def update_product(session: Session, actor: str, sku: str, fields: dict[str, Any
     if product is None:
         raise NotFound("no such product", {"sku": sku})
     changes = dict(fields)
+    if changes.pop("delivery", product.delivery) != product.delivery:
+        raise Conflict(
+            "a product's delivery mode is fixed when it is made: codes sold once and codes sold to every"
+            " order (loop) never share a product; make a new product instead",
+            {"sku": sku, "delivery": product.delivery},
+        )
     before = {key: getattr(product, key) for key in changes if key != "category"}
     if "category" in changes:
         before["category_id"] = product.category_id
@@ -198,9 +224,9 @@ def update_product(session: Session, actor: str, sku: str, fields: dict[str, Any
 
 
 def _admin_view(session: Session, sku: str) -> dict[str, Any]:
-    product, category, level, group = session.execute(_listing().where(Product.sku == sku)).one()
+    product, category, level, has_code, group = session.execute(_listing().where(Product.sku == sku)).one()
     return {
-        **public(product, category, level, group),
+        **public(product, category, level, has_code, group),
         "active": product.active,
         "low_stock_threshold": product.low_stock_threshold,
         "sort_order": product.sort_order,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.catalog.domain import stock
+from services.catalog.domain import loop, stock
 from services.catalog.models import Code, Product
 from services.common import audit
 from services.common.crypto import DataKeys
@@ -26,8 +26,9 @@ def delivery_record(session: Session, keys: DataKeys, actor: str, order_no: str,
     rows = session.scalars(
         select(Code).where(Code.order_no == order_no, Code.status.in_(DELIVERED)).order_by(Code.id)
     ).all()
-    if reveal and rows:
-        audit.record(session, actor, "codes.reveal", order_no, {"ids": [c.id for c in rows]})
+    shared = loop.delivery_record(session, order_no)  # loop codes given to it (issue 24)
+    if reveal and (rows or shared):
+        audit.record(session, actor, "codes.reveal", order_no, {"ids": [c.id for c in [*shared, *rows]]})
 
     def shown(token: bytes | None) -> str | None:
         if token is None:
@@ -48,6 +49,20 @@ def delivery_record(session: Session, keys: DataKeys, actor: str, order_no: str,
             "retired_reason": c.retired_reason,
         }
         for c in rows
+    ] + [
+        {
+            "id": c.id,
+            "sku": c.sku,
+            "code": shown(c.code),
+            "secret": shown(c.secret),
+            "expires_on": c.expires_on.isoformat() if c.expires_on else None,
+            "status": "loop",  # one code given to every order: never retired for one of them
+            "sold_at": isoformat(c.delivered_at),
+            "retired_at": None,
+            "retired_by": None,
+            "retired_reason": None,
+        }
+        for c in shared
     ]
 
 
@@ -58,6 +73,8 @@ def replace_code(session: Session, actor: str, order_no: str, code_id: int, reas
     old = session.scalars(
         select(Code).where(Code.id == code_id, Code.order_no == order_no, Code.status.in_(DELIVERED)).with_for_update()
     ).first()
+    if old is None and any(c.id == code_id for c in loop.delivery_record(session, order_no)):
+        raise Conflict("a loop code is given to every order: it cannot be replaced for one", {"code_id": code_id})
     if old is None:
         raise NotFound("no such code delivered to this order", {"order_no": order_no, "code_id": code_id})
     if old.status == "retired":

@@ -2,19 +2,21 @@
 
 Card SKUs take codes with `SELECT … FOR UPDATE SKIP LOCKED`; counted non-card SKUs take stock
 with a conditional `UPDATE … WHERE available >= n`; unlimited SKUs only record the reservation.
+Loop SKUs (services/catalog/domain/loop.py) are counted or unlimited goods that also need a code
+to give: none of their codes changes; a commit records which ones the order was given.
 `stock_levels` moves in the same transaction by one atomic UPDATE issued last, so concurrent
 orders of one SKU queue on its row only for the commit. Every outcome is an outbox event.
 `stock_low` is sent by the one transaction whose update takes `available` below the threshold:
 once per crossing, not once per order."""
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
 
-from services.catalog.domain import pricing
+from services.catalog.domain import loop, pricing
 from services.catalog.domain.products import active_product
 from services.catalog.models import Code, Product, Reservation, StockLevel
 from services.common import audit, hints, outbox, sql
@@ -74,7 +76,8 @@ def sold_out_changed(session: Session, sku: str, sold_out: bool) -> None:
 
 
 SOLD_OUT = f"""SELECT s.sku FROM {STOCK_LEVELS} s JOIN {PRODUCTS} p ON p.sku = s.sku
-WHERE s.counted AND s.available <= 0 AND p.active"""
+WHERE p.active AND ((s.counted AND s.available <= 0) OR (p.delivery = 'loop' AND NOT EXISTS (
+    SELECT 1 FROM {CODES} c WHERE c.sku = s.sku AND c.status = 'available')))"""
 
 
 def sold_out(session: Session) -> list[str]:
@@ -84,13 +87,15 @@ def sold_out(session: Session) -> list[str]:
 
 # The reservation path, every order's, in plain SQL (services/common/sql.py). TAKE is the whole
 # take in one statement, all or nothing: the codes (card goods: `n` of them locked with SKIP
-# LOCKED, or none), the counters (only if the codes were there and, when counted, `available`
-# covers `n`), and the reservation, each data-modifying part only if the counters moved.
+# LOCKED, or none; loop goods: none, but one of theirs must exist to be given), the counters (only
+# if the codes were there and, when counted, `available` covers `n`), and the reservation, each
+# data-modifying part only if the counters moved.
 TAKE = f"""
     WITH picked AS (
         SELECT id FROM {CODES} WHERE %(card)s AND sku = %(sku)s AND status = 'available'
         ORDER BY id LIMIT %(n)s FOR UPDATE SKIP LOCKED),
-    enough AS (SELECT NOT %(card)s OR count(*) = %(n)s AS ok FROM picked),
+    enough AS (SELECT (NOT %(card)s OR count(*) = %(n)s) AND (NOT %(loop)s OR EXISTS (
+        SELECT 1 FROM {CODES} WHERE sku = %(sku)s AND status = 'available')) AS ok FROM picked),
     moved AS (
         UPDATE {STOCK_LEVELS}
         SET available = available - CASE WHEN counted THEN %(n)s ELSE 0 END, reserved = reserved + %(n)s
@@ -209,7 +214,13 @@ def _serialise(session: Session, order_no: str) -> None:
 def _take(session: Session, product: Row[Any], order_no: str, quantity: int, ttl_s: float) -> datetime | None:
     """Codes, counters and the reservation together or not at all, in one statement (TAKE): the
     reservation's expiry, or None when the stock cannot meet `quantity` (nothing written)."""
-    params = {"card": product.delivery == "card", "sku": product.sku, "n": quantity, "order_no": order_no}
+    params = {
+        "card": product.delivery == "card",
+        "loop": product.delivery == loop.LOOP,
+        "sku": product.sku,
+        "n": quantity,
+        "order_no": order_no,
+    }
     row = sql.run(session, TAKE, {**params, "ttl": ttl_s}).one()
     if row.expires_at is None:
         return None
@@ -268,7 +279,7 @@ def release(
     return {"order_no": order_no, "released": True}
 
 
-COMMITTING = f"""SELECT r.order_no, r.sku, r.quantity, r.status, p.low_stock_threshold
+COMMITTING = f"""SELECT r.order_no, r.sku, r.quantity, r.status, p.low_stock_threshold, p.delivery
 FROM {RESERVATIONS} r JOIN {PRODUCTS} p ON p.sku = r.sku
 WHERE r.order_no = %(order_no)s FOR UPDATE OF r"""
 SELL = f"""WITH sold AS (UPDATE {CODES} SET status = 'sold', sold_at = now()
@@ -277,7 +288,8 @@ UPDATE {RESERVATIONS} SET status = 'committed', updated_at = now() WHERE order_n
 
 
 def commit(session: Session, order_no: str) -> dict[str, Any]:
-    """Reserved -> sold to this order (idempotent). Every paid order's path: plain SQL."""
+    """Reserved -> sold to this order (idempotent). Every paid order's path: plain SQL. A loop
+    order is given its SKU's codes instead (Conflict, nothing written, when there are none)."""
     _serialise(session, order_no)
     reservation = sql.run(session, COMMITTING, {"order_no": order_no}).first()
     if reservation is None:
@@ -286,6 +298,8 @@ def commit(session: Session, order_no: str) -> dict[str, Any]:
         raise Conflict("the reservation was released", {"order_no": order_no})
     status = reservation.status
     if status == "held":
+        if reservation.delivery == loop.LOOP:
+            loop.deliver(session, order_no, reservation.sku)
         sql.run(session, SELL, {"order_no": order_no})
         status = "committed"
         outbox.add(
@@ -296,9 +310,10 @@ def commit(session: Session, order_no: str) -> dict[str, Any]:
 
 
 def codes_of(session: Session, keys: DataKeys, order_no: str) -> list[dict[str, Any]]:
-    """The decrypted codes sold to `order_no` (for showing to the buyer who owns them)."""
+    """The decrypted codes sold or given (loop codes) to `order_no` (for showing to the buyer
+    who owns them)."""
     rows = session.scalars(select(Code).where(Code.order_no == order_no, Code.status == "sold").order_by(Code.id)).all()
-    return [
+    return loop.codes_of(session, keys, order_no) + [
         {
             "code": keys.decrypt(c.code),
             "secret": keys.decrypt(c.secret) if c.secret else None,
@@ -330,13 +345,15 @@ def sweep_expired(session: Session, now: datetime | None = None) -> int:
 
 
 def set_counted_stock(session: Session, actor: str, sku: str, available: int | None) -> dict[str, Any]:
-    """Admin: limit a non-card SKU's stock to `available` (None: unlimited)."""
+    """Admin: limit a non-card SKU's stock to `available` (None: unlimited); a loop SKU's is the
+    number of sales left (its cap), whatever its codes."""
     product = active_product(session, sku)
     if product.delivery == "card":
         raise Conflict("card stock is the codes imported", {"sku": sku})
     level = session.get_one(StockLevel, sku, with_for_update=True)
     level.counted, level.available = available is not None, available or 0
-    sold_out_changed(session, sku, level.counted and level.available <= 0)
+    no_code = product.delivery == loop.LOOP and not loop.has_codes(session, sku)
+    sold_out_changed(session, sku, (level.counted and level.available <= 0) or no_code)
     audit.record(session, actor, "stock.set", sku, {"available": available})
     return {"sku": sku, "stock": available}
 
@@ -373,29 +390,27 @@ def on_reservations_requested(session: Session, envelopes: Sequence[dict[str, An
         on_reservation_requested(session, env)
 
 
+def on_order_refunded(session: Session, envelope: dict[str, Any]) -> dict[str, Any]:
+    """A refunded loop order gives its sale back to the SKU's cap (a single-sale order's codes,
+    once committed, stay sold: they were shown). Its record of the codes it was given stays."""
+    order_no = envelope["data"]["order_no"]
+    _serialise(session, order_no)
+    row = sql.run(session, COMMITTING, {"order_no": order_no}).first()
+    if row is None or row.status != "committed" or row.delivery != loop.LOOP:
+        return {"order_no": order_no, "returned": False}
+    sql.run(session, RETURNED, {"order_no": order_no})
+    _move(session, row, available=row.quantity, sold=-row.quantity)
+    released = {"order_no": order_no, "sku": row.sku, "quantity": row.quantity, "reason": "refunded"}
+    outbox.add(session, "stock_released", released)
+    return {"order_no": order_no, "returned": True}
+
+
+RETURNED = f"UPDATE {RESERVATIONS} SET status = 'released', updated_at = now() WHERE order_no = %(order_no)s"
+
+
 def on_release_requested(session: Session, envelope: dict[str, Any]) -> dict[str, Any]:
     requested_at = datetime.fromisoformat(envelope["occurred_at"].replace("Z", "+00:00"))
     return release(session, envelope["data"]["order_no"], requested_at=requested_at)
-
-
-def integrity_facts(session: Session, days: float) -> dict[str, Any]:
-    """For the integrity check: codes sold per order in the last `days` days, sold codes with no
-    order, and any code stored twice for a SKU (the keyed-hash index forbids it: a check of it)."""
-    recent = Code.sold_at > func.now() - timedelta(days=days)
-    sold = (
-        session.execute(
-            select(Code.order_no, func.count())
-            .where(Code.status == "sold", recent, Code.order_no.is_not(None))
-            .group_by(Code.order_no)
-        )
-        .tuples()
-        .all()
-    )
-    orphans = session.execute(select(func.count()).where(Code.status == "sold", Code.order_no.is_(None))).scalar_one()
-    twice = session.execute(
-        select(Code.sku, func.count()).group_by(Code.sku, Code.code_hash).having(func.count() > 1)
-    ).all()
-    return {"sold": dict(sold), "sold_without_order": orphans, "stored_twice": [[sku, n] for sku, n in twice]}
 
 
 def supplied(session: Session, product: Product, change: int) -> int:

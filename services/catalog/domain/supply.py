@@ -46,7 +46,7 @@ def import_codes(session: Session, keys: DataKeys, d: dict[str, Any]) -> dict[st
     """The pushed codes, imported as an admin's file is, by `supplier:<id>`."""
     entries = json.loads(keys.decrypt(base64.b64decode(d["lines"])))  # [[line_no, code, secret, expires_on]]
     try:
-        import_id = codes.begin_import(session, f"supplier:{d['supplier_id']}", d["sku"])["import_id"]
+        import_id = codes.begin_import(session, f"supplier:{d['supplier_id']}", d["sku"], loop_codes=False)["import_id"]
     except (NotFound, Conflict) as exc:  # deactivated, or no longer card goods, since it was accepted
         refused = [{"line": entry[0], "reason": exc.message} for entry in entries]
         return {"imported": 0, "duplicates": 0, "rejected": refused[:MAX_REJECTED_SHOWN]}
@@ -60,7 +60,7 @@ def report_stock(session: Session, d: dict[str, Any], at: datetime) -> dict[str,
     (two pushes handled out of order) changes nothing."""
     nothing = {"imported": 0, "duplicates": 0, "rejected": []}
     product = session.get(Product, d["sku"])
-    if product is None or product.delivery == "card":  # card stock is its codes
+    if product is None or product.delivery in ("card", "loop"):  # card stock is its codes; loop: its cap
         return nothing
     usable = _state(session, d["supplier_id"], share=True).usable
     session.execute(insert(SupplierLevel).values(supplier_id=d["supplier_id"], sku=d["sku"]).on_conflict_do_nothing())

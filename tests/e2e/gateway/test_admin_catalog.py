@@ -94,7 +94,7 @@ def test_update_deactivate_and_reactivate(api, admin, sku):
         400,
         "validation_error",
     )
-    assert_error(admin.patch(f"/api/v1/admin/products/{sku}", json={"delivery": "card"}), 400, "validation_error")
+    assert_error(admin.patch(f"/api/v1/admin/products/{sku}", json={"delivery": "loop"}), 409, "conflict")  # fixed
     assert_error(admin.patch("/api/v1/admin/products/NOPE", json={"name": "x"}), 404, "not_found")
 
 

@@ -198,7 +198,10 @@ def test_openapi_describes_every_route_from_the_handler_schemas(api):
         "sort_order",
         "group_id",
         "spec_label",
+        "stock",  # counted goods' stock, or a loop product's cap (issue 24)
     }
+    new = spec["components"]["schemas"]["NewProduct"]["properties"]
+    assert new["delivery"]["enum"] == ["card", "loop", "recharge", "manual"]
     assert "401" in create["responses"] and create["security"] == [{"adminToken": []}]
 
 

@@ -238,6 +238,19 @@ def test_malformed_batches_are_400(supplier, card_sku, counted_sku, db):
     assert imported_rows(db, card_sku) == 0
 
 
+def test_a_loop_product_takes_no_push(supplier, admin, db):
+    """Loop codes (issue 24) are one code sold to every order: its admin imports them and sets the
+    cap; a supplier's codes or level would mix single-sale stock into it."""
+    product = new_product(delivery="loop", low_stock_threshold=0)
+    assert admin.post("/api/v1/admin/products", json=product).status_code == 201
+    acme = supplier([product["sku"]])
+    for body in ({"batch_id": "lc", "codes": codes("L1")}, {"batch_id": "ls", "stock": 5}):
+        error = assert_error(acme.push({**body, "sku": product["sku"]}), 400, "validation_error")
+        assert "loop" in error["message"]
+    assert db("SELECT * FROM supplier.batches WHERE supplier_id = :i", i=acme.id) == []
+    assert imported_rows(db, product["sku"]) == 0
+
+
 def test_ten_thousand_codes_in_one_push(api, supplier, card_sku):
     """Past the gateway's usual 1 MiB body limit: the route has its own."""
     acme = supplier([card_sku])

@@ -7,7 +7,7 @@ import eventlet
 import pytest
 from sqlalchemy import exc, func, select
 
-from services.catalog.domain import codes, pricing, products, replace, stock
+from services.catalog.domain import codes, integrity, pricing, products, replace, stock
 from services.catalog.models import Code, CodeImport, Reservation, StockLevel
 from services.common import sql
 from services.common.errors import Conflict, InvalidInput, NotFound, OutOfStock
@@ -330,7 +330,7 @@ def test_a_replaced_code_is_retired_and_the_order_keeps_its_quantity_of_sold_cod
     assert level(tx, sku) == (0, 0, 1)  # the fresh code left the stock; one code sold to the order
     with tx() as s:
         assert [c["code"] for c in stock.codes_of(s, KEYS, order)] == [f"{sku}-CODE-1"]
-        facts = stock.integrity_facts(s, 1)
+        facts = integrity.integrity_facts(s, 1)
         assert facts["sold"][order] == 1
         with pytest.raises(Conflict):
             replace.replace_code(s, "agent", order, delivered["id"], "again")

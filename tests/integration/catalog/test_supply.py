@@ -72,7 +72,10 @@ def test_codes_for_a_product_no_longer_taking_them_are_each_rejected(tx, make_pr
     sku = make_product(delivery="recharge")
     with tx() as s:
         answer = supply.on_inventory_pushed(s, pushed(sku, kind="codes", lines=seal(KEYS, [{"code": "X"}])), KEYS)
-    assert (answer["imported"], answer["rejected"]) == (0, [{"line": 1, "reason": "only card products hold codes"}])
+    assert (answer["imported"], answer["rejected"]) == (
+        0,
+        [{"line": 1, "reason": "only card and loop products hold codes"}],
+    )
 
 
 def test_a_report_replaces_the_last_and_an_older_one_changes_nothing(tx, make_product):

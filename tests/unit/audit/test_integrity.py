@@ -33,6 +33,7 @@ def test_clean_records_pass_and_are_counted():
         "payments_with_money": 3,
         "orders_with_codes": 1,
         "codes_sold": 2,
+        "orders_with_loop_codes": 0,
     }
 
 
@@ -73,3 +74,36 @@ def test_the_agents_ledger_balances_or_says_where_it_does_not():
     assert kinds(report) == ["ledger_transaction_unbalanced", "ledger_balance_drifted", "ledger_out_of_balance"]
     assert report["problems"][1] == {"check": "ledger_balance_drifted", "account": "agent:3:wallet", "balance": 100,
                                      "entries": 90}  # fmt: skip
+
+
+LOOP_ORDERS = [  # paid from a wallet: no payment row needed
+    ["L1", "completed", 1, "loop", True, 900.0, "wallet"],
+    ["L2", "completed", 3, "loop", True, 900.0, "wallet"],
+]
+
+
+def test_a_loop_code_held_by_many_orders_is_not_a_code_sold_twice():
+    catalog = {**CLEAN["catalog"], "loop_given": {"L1": 2, "L2": 2}, "single_sale_given_by_loop": []}
+    report = check(changed(order=CLEAN["order"] + LOOP_ORDERS, catalog=catalog))
+    assert report["ok"], report["problems"]
+    assert report["counted"]["orders_with_loop_codes"] == 2 and report["counted"]["codes_sold"] == 2
+
+
+def test_a_completed_loop_order_given_nothing():
+    catalog = {**CLEAN["catalog"], "loop_given": {"L1": 1}, "single_sale_given_by_loop": []}
+    report = check(changed(order=CLEAN["order"] + LOOP_ORDERS, catalog=catalog))
+    assert report["problems"] == [{"check": "completed_without_its_codes", "order_no": "L2", "given": 0, "bought": 3}]
+
+
+def test_a_single_sale_code_given_by_the_loop_path_is_sold_twice():
+    strays = [
+        {"code_id": 7, "sku": "CARD", "sold_to": "K1", "given_to": "L1"},
+        {"code_id": 7, "sku": "CARD", "sold_to": "K1", "given_to": "L2"},
+        {"code_id": 9, "sku": "CARD", "sold_to": None, "given_to": "L1"},
+    ]
+    catalog = {**CLEAN["catalog"], "loop_given": {"L1": 2, "L2": 1}, "single_sale_given_by_loop": strays}
+    report = check(changed(order=CLEAN["order"] + LOOP_ORDERS, catalog=catalog))
+    assert report["problems"] == [
+        {"check": "code_sold_twice", "code_id": 7, "sku": "CARD", "orders": ["K1", "L1", "L2"]},
+        {"check": "single_sale_code_given_as_loop", "code_id": 9, "sku": "CARD", "orders": ["L1"]},
+    ]
