@@ -29,7 +29,7 @@ def counters(tx, coupon_id):
         rows = s.execute(
             select(CouponRedemption.order_no, CouponRedemption.status).where(CouponRedemption.coupon_id == coupon_id)
         ).all()
-    return redeemed, {o: st for o, st in rows}
+    return redeemed, dict(tuple(r) for r in rows)
 
 
 def reserve(tx, sku, code, buyer="email:a@example.com", quantity=1, order_no=None):

@@ -135,5 +135,7 @@ def test_a_coupon_stacks_on_the_best_unit_price_and_is_kept_in_the_rule():
 
 
 def test_with_coupon_never_goes_below_zero():
-    priced = pricing.with_coupon({"total": 300, "rule": {"kind": "base"}}, {"code": "X", "coupon_id": 1, "discount": 999})
+    priced = pricing.with_coupon(
+        {"total": 300, "rule": {"kind": "base"}}, {"code": "X", "coupon_id": 1, "discount": 999}
+    )
     assert (priced["total"], priced["discount"]) == (0, 300)
