@@ -2,10 +2,12 @@
 the discounted price charged, 409 `coupon_unavailable`, and the coupon given back when its order
 expires, is cancelled, rejected or refunded."""
 
+import re
+
 import pytest
 
 from services.common.testing import unique, wait_until
-from tests.e2e.helpers import Api, assert_error, start_system
+from tests.e2e.helpers import Api, assert_error, csrf_of, start_system
 from tests.e2e.purchase.helpers import card_product, order_of, pay, stock, wait_status
 
 
@@ -151,3 +153,50 @@ def test_an_expired_order_gives_its_coupon_back(short_window):
     wait_status(api, order, "expired")
     wait_until(lambda: redeemed(admin, coupon) == 0, message="coupon given back")
     assert buy_with(api, sku, coupon["code"], contact="expiring@example.com").status_code == 201
+
+
+def checkout_page(api, sku, **fields):
+    page = api.get(f"/products/{sku}")
+    assert 'name="coupon"' in page.text and "disabled placeholder" not in page.text
+    form = {
+        "csrf": csrf_of(page),
+        "idem": re.search(r'name="idem" value="([^"]*)"', page.text).group(1),
+        "quantity": "1",
+        "contact": "web-coupon@example.com",
+        "payment_channel": "sandbox",
+        **fields,
+    }
+    return api.post(f"/products/{sku}", data=form, allow_redirects=False)
+
+
+def test_the_storefront_takes_a_coupon_and_shows_the_discount(api, admin):
+    sku = card_product(admin, codes=2, price="9.90")
+    coupon = new_coupon(admin, kind="percent", amount_off=None, percent_off=10)
+    refused = checkout_page(api, sku, coupon="NOPE-NOT-A-COUPON")
+    assert refused.status_code == 409 and 'value="NOPE-NOT-A-COUPON"' in refused.text  # kept on the form
+    assert "优惠券" in refused.text and "alert-error" in refused.text
+    placed = checkout_page(api, sku, coupon=coupon["code"].lower())
+    assert placed.status_code == 303, placed.text
+    order_no = placed.headers["Location"].rsplit("/", 1)[1]
+    page = api.get(f"/orders/{order_no}", params={"lang": "en"})
+    assert "¥8.91" in page.text and coupon["code"] in page.text and '−<span class="money">¥0.99' in page.text
+
+
+def test_the_console_lists_creates_and_deactivates_coupons(console):
+    page = console.get("/admin/coupons")
+    assert page.status_code == 200 and 'id="coupon-add"' in page.text
+    csrf = csrf_of(page)
+    code = unique("web").replace("-", "").upper()
+    form = {"code": code, "name": "满100减10", "kind": "amount", "amount_off": "10.00", "min_total": "100.00"}
+    added = console.post("/admin/coupons", data={**form, "per_buyer_limit": "1", "csrf": csrf}, allow_redirects=False)
+    assert added.status_code == 303
+    listed = console.get("/admin/coupons")
+    coupon_id = re.search(rf'<tr id="coupon-(\d+)"><td><code>{code}</code>', listed.text).group(1)
+    assert "满 ¥100.00 减 ¥10.00" in listed.text
+    again = console.post("/admin/coupons", data={**form, "csrf": csrf})
+    assert again.status_code == 409
+    bad = console.post("/admin/coupons", data={**form, "code": "x" + code, "kind": "percent", "csrf": csrf})
+    assert bad.status_code == 400 and "percent_off" in bad.text
+    ended = console.post(f"/admin/coupons/{coupon_id}/deactivate", data={"csrf": csrf}, allow_redirects=False)
+    assert ended.status_code == 303
+    assert f'<tr id="coupon-{coupon_id}" class="muted">' in console.get("/admin/coupons").text
