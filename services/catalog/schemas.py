@@ -131,7 +131,7 @@ class ReplaceCode(Schema):
 class Redeem(Schema):
     """A coupon on an order's reservation, and whose use it counts as."""
 
-    coupon = fields.String(load_default=None, validate=validate.Length(1, 64))
+    coupon = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 64))
     buyer = fields.String(load_default="", validate=validate.Length(max=300))
 
 

@@ -136,7 +136,7 @@ class CatalogService(BaseService):
         redeemed for `buyer` (member:<id> or email:<contact>) in the same transaction."""
         r = load(schemas.Reserve(), {"order_no": order_no, "sku": sku, "quantity": quantity, "ttl_s": ttl_s})
         q = load(schemas.Quote(), {"sku": sku, "quantity": quantity, "level": level, "agent_level": agent_level})
-        c = load(schemas.Redeem(), {"coupon": coupon, "buyer": buyer})
+        c = load(schemas.Redeem(), {"coupon": coupon, "buyer": buyer or ""})
         with self.db.transaction() as s:
             return stock.reserve_quoted(
                 s, **r, level=q["level"], real_name=real_name is True, agent_level=q["agent_level"], **c
