@@ -3,12 +3,16 @@ concurrent orders, given back with the reservation or on refund."""
 
 import eventlet
 import pytest
+from nameko.standalone.events import event_dispatcher
+from nameko.standalone.rpc import ClusterRpcProxy
+from nameko.testing.services import entrypoint_waiter
 from sqlalchemy import select
 
 from services.catalog.domain import coupons, stock
 from services.catalog.models import Coupon, CouponRedemption, StockLevel
+from services.catalog.service import CatalogService
 from services.common.errors import CouponUnavailable, OutOfStock
-from services.common.testing import unique
+from services.common.testing import make_envelope, unique
 
 
 @pytest.fixture
@@ -134,4 +138,26 @@ def test_expired_reservations_swept_give_their_coupon_back(tx, make_product, mak
     eventlet.sleep(1.2)
     with tx() as s:
         stock.sweep_expired(s)
+    assert counters(tx, c["id"]) == (0, {order_no: "released"})
+
+
+def test_over_the_broker_a_coupon_is_redeemed_by_rpc_and_given_back_once_on_order_refunded(
+    config, container_factory, tx, make_product, make_coupon
+):
+    sku = make_product(delivery="recharge", price=1000)
+    c = make_coupon(single_use=True)
+    container = container_factory(CatalogService, config)
+    container.start()
+    order_no = unique("ORD")
+    with ClusterRpcProxy(config) as cluster:
+        quote = cluster.catalog.reserve_quoted(order_no, sku, 1, 600, coupon=c["code"], buyer="email:a@example.com")
+        assert (quote["total"], quote["rule"]["coupon"]["code"]) == (700, c["code"])
+        with pytest.raises(CouponUnavailable) as used_up:  # arrives as itself, with its reason
+            cluster.catalog.reserve_quoted(unique("ORD"), sku, 1, 600, coupon=c["code"], buyer="email:b@example.com")
+        assert used_up.value.details == {"reason": "used_up"}
+        cluster.catalog.commit(order_no)
+    envelope = make_envelope("order_refunded", order_no=order_no)
+    for _ in range(2):  # the second delivery is a redelivery: nothing more
+        with entrypoint_waiter(container, "handle_order_refunded"):
+            event_dispatcher(config)("order", "order_refunded", envelope)
     assert counters(tx, c["id"]) == (0, {order_no: "released"})
