@@ -24,6 +24,7 @@ STATUS = {
     "unsupported_media_type": 415,
     "idempotency_mismatch": 422,
     "insufficient_balance": 409,
+    "coupon_unavailable": 409,
     "rate_limited": 429,
     "internal_error": 500,
     "unavailable": 503,

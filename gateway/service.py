@@ -10,6 +10,8 @@ from gateway.routes.admin_account_pages import AdminAccountPageRoutes
 from gateway.routes.admin_accounts import AdminAccountRoutes
 from gateway.routes.admin_agents import AdminAgentRoutes
 from gateway.routes.admin_catalog import AdminCatalogRoutes
+from gateway.routes.admin_coupon_pages import AdminCouponPageRoutes
+from gateway.routes.admin_coupons import AdminCouponRoutes
 from gateway.routes.admin_integrity import IntegrityRoutes
 from gateway.routes.admin_notification_pages import AdminNotificationPageRoutes
 from gateway.routes.admin_notifications import AdminNotificationRoutes
@@ -44,6 +46,8 @@ class GatewayService(
     AdminPageRoutes,
     CatalogRoutes,
     AdminCatalogRoutes,
+    AdminCouponRoutes,
+    AdminCouponPageRoutes,
     AdminRiskRoutes,
     AdminRiskPageRoutes,
     AdminSupplierRoutes,

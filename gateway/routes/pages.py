@@ -10,7 +10,7 @@ from gateway import cache, checkout, members, ordering, pages, schemas, signals,
 from gateway.http import query_args
 from gateway.routes import Routes
 from gateway.web import page
-from services.common.errors import Forbidden, InvalidInput, NotFound, OutOfStock, Unavailable
+from services.common.errors import CouponUnavailable, Forbidden, InvalidInput, NotFound, OutOfStock, Unavailable
 
 TOKEN_COOKIE = "kameng_order"
 TOKEN_COOKIE_S = 30 * 86400
@@ -148,6 +148,9 @@ class PageRoutes(Routes):
             )
         except OutOfStock:
             status, answer = 409, None
+        except CouponUnavailable:
+            message = "checkout.coupon_unavailable"
+            return checkout_form(self, request, product, 409, form=request.form, message=message, store=store)
         except InvalidInput as exc:
             fields = exc.details.get("fields", {})
             return checkout_form(self, request, product, 400, fields, request.form, store=store)

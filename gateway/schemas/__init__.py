@@ -66,6 +66,7 @@ from gateway.schemas.admin_catalog import (  # noqa: F401
     WholesaleTiers,
     WholesaleTiersSet,
 )
+from gateway.schemas.admin_coupons import Coupon, CouponList, CouponQuery, NewCoupon  # noqa: F401
 from gateway.schemas.admin_integrity import IntegrityQuery, IntegrityReport  # noqa: F401
 from gateway.schemas.admin_notifications import (  # noqa: F401
     NewTarget,

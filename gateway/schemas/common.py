@@ -60,6 +60,7 @@ class ErrorDetail(Schema):
                 "unsupported_media_type",
                 "idempotency_mismatch",
                 "insufficient_balance",
+                "coupon_unavailable",
                 "rate_limited",
                 "internal_error",
                 "unavailable",

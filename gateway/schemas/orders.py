@@ -58,6 +58,8 @@ class Order(Schema):
     sku = fields.String()
     quantity = fields.Integer()
     reason = fields.String(allow_none=True)
+    coupon = fields.String(allow_none=True, metadata={"description": "the coupon the order used (upper case)"})
+    discount = Money(allow_none=True, metadata={"description": "taken off the total by the coupon"})
     items = fields.List(fields.Nested(OrderItem))
 
 

@@ -119,6 +119,44 @@ class Promotion(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+class Coupon(Base):
+    """满减 (`amount` off a total of at least `min_total`) or `percent` off (capped by `max_off`),
+    for `scope` all, a SKU or a category (`scope_value`); `redeemed` counts live redemptions."""
+
+    __tablename__ = "coupons"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    code: Mapped[str] = mapped_column(Text, unique=True)  # upper case
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)  # amount | percent
+    amount_off: Mapped[int | None] = mapped_column(BigInteger)
+    percent_off: Mapped[int | None] = mapped_column(SmallInteger)
+    max_off: Mapped[int | None] = mapped_column(BigInteger)
+    min_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    scope: Mapped[str] = mapped_column(Text, default="all")  # all | sku | category
+    scope_value: Mapped[str | None] = mapped_column(Text)
+    valid_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    single_use: Mapped[bool] = mapped_column(Boolean, default=False)
+    total_limit: Mapped[int | None] = mapped_column(Integer)
+    per_buyer_limit: Mapped[int | None] = mapped_column(Integer)
+    redeemed: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CouponRedemption(Base):
+    """An order's use of a coupon: `released` when the order expires, is cancelled, rejected or refunded."""
+
+    __tablename__ = "coupon_redemptions"
+    order_no: Mapped[str] = mapped_column(Text, primary_key=True)
+    coupon_id: Mapped[int] = mapped_column(ForeignKey("catalog.coupons.id"))
+    buyer: Mapped[str] = mapped_column(Text)  # member:<id> or email:<contact, lower case>
+    discount: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(Text, default="redeemed")  # redeemed | released
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class Code(Base):
     __tablename__ = "codes"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -152,3 +152,47 @@ class ReplaceCode(Schema):
     order_no = fields.String(required=True, validate=ORDER_NO)
     code_id = fields.Integer(required=True, strict=True, validate=validate.Range(1))
     reason = fields.String(required=True, validate=validate.Length(1, 500))
+
+
+class Redeem(Schema):
+    """A coupon on an order's reservation, and whose use it counts as."""
+
+    coupon = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 64))
+    buyer = fields.String(load_default="", validate=validate.Length(max=300))
+
+
+class ListCoupons(Schema):
+    active = fields.Boolean(load_default=None)
+    limit = fields.Integer(load_default=200, validate=validate.Range(1, 500))
+
+
+class NewCoupon(Schema):
+    """满减 (`amount_off` from `min_total`) or `percent_off` capped by `max_off`; money in fen."""
+
+    code = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{3,64}$"))
+    name = fields.String(required=True, validate=validate.Length(1, 100))
+    kind = fields.String(required=True, validate=validate.OneOf(["amount", "percent"]))
+    amount_off = fields.Integer(load_default=None, strict=True, validate=validate.Range(1, 10**10))
+    percent_off = fields.Integer(load_default=None, strict=True, validate=validate.Range(1, 100))
+    max_off = fields.Integer(load_default=None, strict=True, validate=validate.Range(1, 10**10))
+    min_total = fields.Integer(load_default=0, strict=True, validate=MONEY)
+    scope = fields.String(load_default="all", validate=validate.OneOf(["all", "sku", "category"]))
+    scope_value = fields.String(load_default=None, validate=validate.Length(1, 64))
+    valid_from = fields.AwareDateTime(load_default=None)
+    valid_until = fields.AwareDateTime(load_default=None)
+    single_use = fields.Boolean(load_default=False)
+    total_limit = fields.Integer(load_default=None, strict=True, validate=validate.Range(1, 10**9))
+    per_buyer_limit = fields.Integer(load_default=None, strict=True, validate=validate.Range(1, 10**6))
+
+    @validates_schema
+    def consistent(self, data, **kwargs):
+        if data["kind"] == "amount" and (data["amount_off"] is None or data["percent_off"] is not None):
+            raise ValidationError("an amount coupon has amount_off and no percent_off", "amount_off")
+        if data["kind"] == "amount" and data["max_off"] is not None:
+            raise ValidationError("only a percentage has a cap", "max_off")
+        if data["kind"] == "percent" and (data["percent_off"] is None or data["amount_off"] is not None):
+            raise ValidationError("a percent coupon has percent_off and no amount_off", "percent_off")
+        if (data["scope"] == "all") != (data["scope_value"] is None):
+            raise ValidationError("scope_value names the SKU or category (none for all)", "scope_value")
+        if data["valid_from"] and data["valid_until"] and data["valid_until"] <= data["valid_from"]:
+            raise ValidationError("valid_until must be after valid_from", "valid_until")

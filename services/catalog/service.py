@@ -3,7 +3,7 @@ from functools import partial
 from nameko.timer import timer
 
 from services.catalog import schemas
-from services.catalog.domain import codes, groups, integrity, pricing, products, replace, stock, supply
+from services.catalog.domain import codes, coupons, groups, integrity, pricing, products, replace, stock, supply
 from services.catalog.keys import CodeKeys
 from services.catalog.models import metadata
 from services.common.db import Database
@@ -149,14 +149,18 @@ class CatalogService(BaseService):
         return stock.raise_unless_reserved(result)
 
     @command
-    def reserve_quoted(self, order_no, sku, quantity, ttl_s, level=None, real_name=False, agent_level=None):
+    def reserve_quoted(
+        self, order_no, sku, quantity, ttl_s, level=None, real_name=False, agent_level=None, coupon=None, buyer=None
+    ):
         """An order's creation: the price lines and the reservation in one call (DESIGN §3);
-        an agent's order names its (top) agent level instead of a member level."""
+        an agent's order names its (top) agent level instead of a member level; a coupon is
+        redeemed for `buyer` (member:<id> or email:<contact>) in the same transaction."""
         r = load(schemas.Reserve(), {"order_no": order_no, "sku": sku, "quantity": quantity, "ttl_s": ttl_s})
         q = load(schemas.Quote(), {"sku": sku, "quantity": quantity, "level": level, "agent_level": agent_level})
+        c = load(schemas.Redeem(), {"coupon": coupon, "buyer": buyer or ""})
         with self.db.transaction() as s:
             return stock.reserve_quoted(
-                s, **r, level=q["level"], real_name=real_name is True, agent_level=q["agent_level"]
+                s, **r, level=q["level"], real_name=real_name is True, agent_level=q["agent_level"], **c
             )
 
     @command
@@ -207,8 +211,23 @@ class CatalogService(BaseService):
 
     @event_handler("order", "order_refunded")
     def handle_order_refunded(self, envelope):
-        """A refunded loop order's sale goes back to its SKU's cap (issue 24)."""
+        """A refunded order gives its coupon back; a loop order its sale to the SKU's cap (issue 24)."""
         self.db.once("catalog.handle_order_refunded", envelope, stock.on_order_refunded)
+
+    @command
+    def list_coupons(self, query=None):
+        with self.db.transaction() as s:
+            return coupons.list_coupons(s, **load(schemas.ListCoupons(), query or {}))
+
+    @command
+    def create_coupon(self, actor, fields):
+        with self.db.transaction() as s:
+            return coupons.create_coupon(s, actor, load(schemas.NewCoupon(), fields))
+
+    @command
+    def deactivate_coupon(self, actor, coupon_id):
+        with self.db.transaction() as s:
+            return coupons.deactivate_coupon(s, actor, int(coupon_id))
 
     @event_handler("supplier", "inventory_pushed")
     def handle_inventory_pushed(self, envelope):

@@ -73,6 +73,12 @@ class InsufficientBalance(DomainError):
     code = "insufficient_balance"
 
 
+class CouponUnavailable(DomainError):
+    """A coupon unknown, inactive, outside its dates or scope, below its threshold or used up (409)."""
+
+    code = "coupon_unavailable"
+
+
 class RateLimited(DomainError):
     code = "rate_limited"
 

@@ -91,11 +91,17 @@ class Pricing:
 
     def quote(self, order_no: str, cmd: dict[str, Any], ttl_s: int, buyer: dict[str, Any]) -> dict[str, Any]:
         real_name = bool(buyer.get("real_name"))
+        # a coupon rides inside the reservation (DESIGN §3); the catalog refuses one on an agent's price
+        coupon = {"coupon": cmd["coupon"], "buyer": coupon_buyer(buyer, cmd)} if cmd.get("coupon") else {}
         if self.via is None:
             level = buyer.get("level")
-            return self.reserve(order_no, cmd["sku"], cmd["quantity"], ttl_s, level=level, real_name=real_name)
+            return self.reserve(
+                order_no, cmd["sku"], cmd["quantity"], ttl_s, level=level, real_name=real_name, **coupon
+            )
         top_level = self.via["top_level"]
-        return self.reserve(order_no, cmd["sku"], cmd["quantity"], ttl_s, real_name=real_name, agent_level=top_level)
+        return self.reserve(
+            order_no, cmd["sku"], cmd["quantity"], ttl_s, real_name=real_name, agent_level=top_level, **coupon
+        )
 
     def retail(self, cmd: dict[str, Any], quote: dict[str, Any]) -> dict[str, Any]:
         """The quote at the agent's retail price (the chain's top unit price kept in its rule)."""
@@ -106,6 +112,14 @@ class Pricing:
         via_agent_id = self.via["agent_id"]
         rule = {"kind": "agent_store", "via_agent_id": via_agent_id, "top_unit_price": top, "top": quote["rule"]}
         return {**quote, "unit_price": unit, "total": unit * cmd["quantity"], "rule": rule}
+
+
+def coupon_buyer(buyer: dict[str, Any], cmd: dict[str, Any]) -> str:
+    """Whose use a coupon's per-buyer limit counts: the signed-in member, else the contact e-mail
+    (lower case)."""
+    if buyer.get("id") is not None:
+        return f"member:{buyer['id']}"
+    return f"email:{cmd['contact'].strip().lower()}"
 
 
 def _accept(db, keys, cmd, signals, key, settings, pricing, assess, takes, buyer):

@@ -128,7 +128,7 @@ def new_order(
             "price_rule": quote["rule"],
             "contact": cmd["contact"],
             "recharge_account": cmd.get("recharge_account"),
-            "coupon": cmd.get("coupon"),
+            "coupon": (quote["rule"].get("coupon") or {}).get("code"),  # as the catalog redeemed it
             "payment_channel": cmd["payment_channel"],
             "payment_no": payment_no,
             "pay_url": f"{public_url}/pay/{payment_no}",

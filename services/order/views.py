@@ -22,6 +22,8 @@ def view(order: Any) -> dict[str, Any]:
         "sku": order.sku,
         "quantity": order.quantity,
         "reason": _buyer_reason(order),
+        "coupon": order.coupon,
+        "discount": ((order.price_rule or {}).get("coupon") or {}).get("discount"),
         **flags(order),
     }
 

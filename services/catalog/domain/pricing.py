@@ -163,6 +163,15 @@ def quote_with_product(
     }, product
 
 
+def with_coupon(quote: dict[str, Any], coupon: dict[str, Any]) -> dict[str, Any]:
+    """The quote with a coupon's discount (`coupons.redeem`: {"code", "coupon_id", "discount"})
+    taken off its total, after unit pricing (DESIGN §3), never below zero; the rule and the
+    lines say which coupon and how much, for the order and the console."""
+    off = min(int(coupon["discount"]), quote["total"])
+    rule = {**quote["rule"], "coupon": {"code": coupon["code"], "coupon_id": coupon["coupon_id"], "discount": off}}
+    return {**quote, "subtotal": quote["total"], "discount": off, "total": quote["total"] - off, "rule": rule}
+
+
 def set_level_price(session: Session, actor: str, sku: str, level: str, price: int | None) -> dict[str, Any]:
     active_product(session, sku)
     before = session.scalar(select(LevelPrice.price).where(LevelPrice.sku == sku, LevelPrice.level == level))

@@ -10,20 +10,20 @@ orders of one SKU queue on its row only for the commit. Every outcome is an outb
 once per crossing, not once per order."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
 
-from services.catalog.domain import loop, pricing
+from services.catalog.domain import coupons, loop, pricing
 from services.catalog.domain.products import active_product
 from services.catalog.models import Code, Product, Reservation, StockLevel
 from services.common import audit, hints, outbox, sql
 from services.common.crypto import DataKeys
 from services.common.db import each
 from services.common.envelope import isoformat
-from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound, OutOfStock
+from services.common.errors import Conflict, CouponUnavailable, Forbidden, InvalidInput, NotFound, OutOfStock
 
 SWEEP_BATCH = 100
 S = StockLevel
@@ -186,12 +186,17 @@ def reserve_quoted(
     level: str | None = None,
     real_name: bool = False,
     agent_level: str | None = None,
+    coupon: str | None = None,
+    buyer: str = "",
 ) -> dict[str, Any]:
     """An order's creation asks once (DESIGN §3): the price lines and the reservation together,
     the price fixed by the same read of the product that the reservation takes stock from.
     Answers the quote with the reservation's `expires_at`; OutOfStock (nothing held) when the
     stock cannot meet it; NotFound, InvalidInput or Forbidden (a category that needs real-name
-    verification, for a buyer without it: `real_name` false) before anything is written."""
+    verification, for a buyer without it: `real_name` false) before anything is written.
+    `coupon`: its code, redeemed for `buyer` (`coupons.buyer_key`) in this transaction, before
+    the stock is taken (the coupon's row first: the lock order `release` keeps too), and taken
+    off the total; CouponUnavailable otherwise, and nothing is written."""
     priced, product = pricing.quote_with_product(
         session, sku, quantity, level, agent_level=agent_level, serialise=order_no
     )
@@ -200,6 +205,11 @@ def reserve_quoted(
             "this category needs real-name verification: sign in and verify your real name first",
             {"reason": "real_name_required", "category": product.category},
         )
+    if coupon is not None:
+        if agent_level:  # an agent's price takes no coupon (DESIGN §3)
+            raise CouponUnavailable("a coupon does not apply to an agent's price", {"reason": "agent_price"})
+        order = coupons.Order(sku, product.category, priced["total"])
+        priced = pricing.with_coupon(priced, coupons.redeem(session, order_no, coupon, buyer, order, datetime.now(UTC)))
     held = reserve(session, order_no, sku, quantity, ttl_s, serialised=True, announce=False, product=product)
     raise_unless_reserved(held)
     return {**priced, "order_no": order_no, "expires_at": held["expires_at"]}
@@ -259,6 +269,7 @@ def release(
         or (requested_at is not None and reservation.updated_at > requested_at)
     ):
         return {"order_no": order_no, "released": False}
+    coupons.release(session, order_no)  # before the stock: the coupon's row first, as reserve_quoted takes them
     session.execute(
         update(Code)
         .where(Code.order_no == order_no, Code.status == "reserved")
@@ -391,9 +402,11 @@ def on_reservations_requested(session: Session, envelopes: Sequence[dict[str, An
 
 
 def on_order_refunded(session: Session, envelope: dict[str, Any]) -> dict[str, Any]:
-    """A refunded loop order gives its sale back to the SKU's cap (a single-sale order's codes,
-    once committed, stay sold: they were shown). Its record of the codes it was given stays."""
+    """A refunded order gives its coupon back (a released reservation gave it back already), and
+    a loop order its sale back to the SKU's cap (a single-sale order's codes, once committed, stay
+    sold: they were shown). Its record of the codes it was given stays."""
     order_no = envelope["data"]["order_no"]
+    coupons.release(session, order_no)
     _serialise(session, order_no)
     row = sql.run(session, COMMITTING, {"order_no": order_no}).first()
     if row is None or row.status != "committed" or row.delivery != loop.LOOP:

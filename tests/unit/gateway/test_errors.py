@@ -15,6 +15,7 @@ def test_every_design_code_has_its_status():
         "out_of_stock": 409,
         "conflict": 409,
         "insufficient_balance": 409,
+        "coupon_unavailable": 409,
         "payload_too_large": 413,
         "unsupported_media_type": 415,
         "idempotency_mismatch": 422,

@@ -24,6 +24,8 @@ def order(status, pay_url="https://pay.example/1"):
         quantity=1,
         reason=None,
         paid_at=None,
+        coupon=None,
+        price_rule={"kind": "base"},
     )
 
 
