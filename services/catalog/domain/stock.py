@@ -406,8 +406,8 @@ def on_order_refunded(session: Session, envelope: dict[str, Any]) -> dict[str, A
     a loop order its sale back to the SKU's cap (a single-sale order's codes, once committed, stay
     sold: they were shown). Its record of the codes it was given stays."""
     order_no = envelope["data"]["order_no"]
-    coupons.release(session, order_no)
     _serialise(session, order_no)
+    coupons.release(session, order_no)  # the order's lock, then the coupon's row: reserve_quoted's order
     row = sql.run(session, COMMITTING, {"order_no": order_no}).first()
     if row is None or row.status != "committed" or row.delivery != loop.LOOP:
         return {"order_no": order_no, "returned": False}

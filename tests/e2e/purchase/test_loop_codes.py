@@ -50,7 +50,7 @@ def test_every_buyer_gets_the_same_codes_up_to_the_cap(api, admin, db):
     assert order_of(api, orders[0])["items"] == SHOWN  # shown again, the same
     assert db("SELECT status FROM catalog.codes WHERE sku = :s", s=sku) == [{"status": "available"}] * 2
     assert db("SELECT count(*) AS n FROM catalog.loop_deliveries WHERE sku = :s", s=sku) == [{"n": 6}]
-    assert stock(api, sku) == 0
+    wait_until(lambda: stock(api, sku) == 0, message="the listing (at most a second old) to show the cap reached")
     assert_error(buy(api, sku, contact="late@example.com"), 409, "out_of_stock")
     # a refund gives its sale back to the cap (the catalog hears `order_refunded` over the broker)
     refunded = admin.post(f"/api/v1/admin/orders/{orders[0]['order_no']}/refund", json={"reason": "changed mind"})
