@@ -69,7 +69,7 @@ def heatmap(session: Session, bounds: dict[str, str]) -> dict[str, Any]:
                     "sales": r.get("sales", 0),
                 }
             )
-    peak = max(cells, key=lambda c: (c["sales"], c["orders"], -c["dow"], -c["hour"]))
+    peak = max(cells, key=lambda c: (c["orders"], c["sales"], -c["dow"], -c["hour"]))  # the busiest hour
     return {**bounds, "cells": cells, "peak": peak if peak["orders"] else None}
 
 

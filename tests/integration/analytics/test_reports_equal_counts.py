@@ -48,7 +48,7 @@ def check_all(engine, orders, extra):
     for c in heat["cells"]:
         want = expected.get((c["dow"], c["hour"]), {"orders": 0, "paid": 0, "sales": 0})
         assert (c["orders"], c["paid"], c["sales"]) == (want["orders"], want["paid"], want["sales"]), c
-    top = max(expected.items(), key=lambda kv: (kv[1]["sales"], kv[1]["orders"], -kv[0][0], -kv[0][1]))
+    top = max(expected.items(), key=lambda kv: (kv[1]["orders"], kv[1]["sales"], -kv[0][0], -kv[0][1]))
     assert (heat["peak"]["dow"], heat["peak"]["hour"]) == top[0]
     assert sum(c["orders"] for c in heat["cells"]) == len(orders)
 
