@@ -43,7 +43,9 @@ class AdminAnalyticsRoutes(Routes):
     )
     def analytics_report(self, request, report):
         query = query_args(request, schemas.AnalyticsQuery())
-        return schemas.AnalyticsReport().dump(_fetch(self, report[:32], query))
+        shown = _fetch(self, report[:32], query)
+        # only the report's own fields: a dict's missing "items" would be read as its method
+        return schemas.AnalyticsReport(only=[k for k in shown if k in schemas.AnalyticsReport().fields]).dump(shown)
 
     @api(
         "GET",

@@ -209,7 +209,7 @@ class OrderService(BaseService):
     def digest(self):
         """One `orders_placed` for the analytics service per interval, never one per order."""
         with self.db.transaction() as s:
-            digest.publish(s)
+            digest.publish(s, lag_s=float(self.config.get("ORDER_DIGEST_LAG_S", digest.LAG_S)))
 
     @timer(interval=1)
     def sweep(self):
