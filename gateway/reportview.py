@@ -35,8 +35,9 @@ def percent(numerator: int | None, denominator: int | None = 10000) -> str | Non
 
 def line(row: dict[str, Any]) -> dict[str, Any]:
     out = {k: (format_minor(v) if k in MONEY and v is not None else v) for k, v in row.items()}
-    if "margin_bp" in out:  # basis points of the revenue
-        out["margin_rate"] = percent(out.pop("margin_bp"), 10000)
+    if "margin_bp" in row:  # basis points of the revenue
+        del out["margin_bp"]
+        out["margin_rate"] = percent(row["margin_bp"], 10000)
     return out
 
 

@@ -10,8 +10,8 @@ from gateway.routes.accounts import AccountRoutes
 from gateway.routes.admin_account_pages import AdminAccountPageRoutes
 from gateway.routes.admin_accounts import AdminAccountRoutes
 from gateway.routes.admin_agents import AdminAgentRoutes
-from gateway.routes.admin_catalog import AdminCatalogRoutes
 from gateway.routes.admin_analytics import AdminAnalyticsRoutes
+from gateway.routes.admin_catalog import AdminCatalogRoutes
 from gateway.routes.admin_integrity import IntegrityRoutes
 from gateway.routes.admin_notification_pages import AdminNotificationPageRoutes
 from gateway.routes.admin_notifications import AdminNotificationRoutes

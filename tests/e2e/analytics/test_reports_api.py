@@ -10,6 +10,7 @@ from services.common.testing import wait_until
 from tests.e2e.helpers import Api, admin_session, assert_error
 from tests.e2e.purchase.helpers import buy, card_product, pay, wait_status
 
+
 def line(admin, sku):
     answer = admin.get("/api/v1/admin/analytics/breakdown", params={"by": "sku"})
     assert answer.status_code == 200, answer.text

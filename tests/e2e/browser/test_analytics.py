@@ -47,10 +47,13 @@ def test_the_heatmap_marks_the_busiest_hour_of_the_week(config, new_context, api
         paid = {"order_no": o["order_no"], "payment_no": "P" + o["order_no"], "amount": 990, "channel": "sandbox"}
         dispatch("payment", "payment_succeeded", make_envelope("payment_succeeded", **paid))
     wait_until(
-        lambda: db(
-            "SELECT count(*) AS n, count(paid_at) AS paid FROM analytics.orders WHERE order_no LIKE :t", t=f"{tag}-%"
-        )[0]
-        == {"n": 5, "paid": 2},
+        lambda: (
+            db(
+                "SELECT count(*) AS n, count(paid_at) AS paid FROM analytics.orders WHERE order_no LIKE :t",
+                t=f"{tag}-%",
+            )[0]
+            == {"n": 5, "paid": 2}
+        ),
         timeout=15,
         message="the digest in the analytics service",
     )

@@ -25,7 +25,9 @@ INSERT = text(
 def clean(engine):
     with engine.begin() as conn:
         conn.execute(text('DELETE FROM "order".outbox WHERE type = :t'), {"t": digest.EVENT})
-        conn.execute(text("""UPDATE "order".digest_marks SET last_at = now() - interval '2 minutes', last_order_no = ''"""))
+        conn.execute(
+            text("""UPDATE "order".digest_marks SET last_at = now() - interval '2 minutes', last_order_no = ''""")
+        )
 
 
 def place(engine, no, at, status="pending", agent=None, contact="Buyer@Example.com"):
@@ -50,7 +52,10 @@ def test_each_order_is_digested_once_after_the_lag_with_no_contact(engine, clean
     place(engine, "DG-NEW", now)  # inside the lag: next time
     with engine.begin() as conn:
         conn.execute(
-            text("""INSERT INTO "order".transitions (order_no, to_status, event) VALUES ('DG-B', 'rejected', 'risk_rejected')""")
+            text(
+                """INSERT INTO "order".transitions (order_no, to_status, event)
+                   VALUES ('DG-B', 'rejected', 'risk_rejected')"""
+            )
         )
     with transaction(engine, metadata) as s:
         assert digest.publish(s, lag_s=10) >= 3
