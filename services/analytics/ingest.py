@@ -21,6 +21,7 @@ Events and what they carry (nothing else is read; see docs/analytics.md for the 
 
 import hashlib
 import json
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -65,16 +66,23 @@ PLACED = text(
             agent_id = EXCLUDED.agent_id, via_agent_id = EXCLUDED.via_agent_id, buyer = EXCLUDED.buyer,
             risk_rejected = o.risk_rejected OR EXCLUDED.risk_rejected"""
 )
+# the per-order events of a batch in one statement each: the first of an order's events wins
+# within a batch (as COALESCE does across batches); one statement cannot touch a row twice
+ROWS = "jsonb_array_elements(CAST(:rows AS jsonb)) WITH ORDINALITY AS x(e, n)"
 PAID = text(
-    """INSERT INTO analytics.orders AS o (order_no, paid_at, paid_amount)
-       VALUES (:order_no, :at, :amount)
+    f"""INSERT INTO analytics.orders AS o (order_no, paid_at, paid_amount)
+       SELECT DISTINCT ON (e->>'order_no') e->>'order_no', (e->>'at')::timestamptz, (e->>'amount')::bigint
+       FROM {ROWS} ORDER BY e->>'order_no', n
        ON CONFLICT (order_no) DO UPDATE SET paid_at = coalesce(o.paid_at, EXCLUDED.paid_at),
             paid_amount = coalesce(o.paid_amount, EXCLUDED.paid_amount)"""
 )
 COMPLETED = text(
-    """INSERT INTO analytics.orders AS o (order_no, completed_at, sku, quantity, amount, channel, agent_id,
+    f"""INSERT INTO analytics.orders AS o (order_no, completed_at, sku, quantity, amount, channel, agent_id,
                                            via_agent_id, buyer)
-       VALUES (:order_no, :at, :sku, :quantity, :amount, :channel, :agent_id, :via_agent_id, :buyer)
+       SELECT DISTINCT ON (e->>'order_no') e->>'order_no', (e->>'at')::timestamptz, e->>'sku',
+              (e->>'quantity')::int, (e->>'amount')::bigint, e->>'channel', (e->>'agent_id')::bigint,
+              (e->>'via_agent_id')::bigint, e->>'buyer'
+       FROM {ROWS} ORDER BY e->>'order_no', n
        ON CONFLICT (order_no) DO UPDATE SET completed_at = coalesce(o.completed_at, EXCLUDED.completed_at),
             sku = coalesce(o.sku, EXCLUDED.sku), quantity = coalesce(o.quantity, EXCLUDED.quantity),
             amount = coalesce(o.amount, EXCLUDED.amount), channel = coalesce(o.channel, EXCLUDED.channel),
@@ -82,13 +90,15 @@ COMPLETED = text(
             via_agent_id = coalesce(o.via_agent_id, EXCLUDED.via_agent_id), buyer = coalesce(o.buyer, EXCLUDED.buyer)"""
 )
 REFUNDED = text(
-    """INSERT INTO analytics.orders AS o (order_no, refunded_at, refund_amount)
-       VALUES (:order_no, :at, :amount)
+    f"""INSERT INTO analytics.orders AS o (order_no, refunded_at, refund_amount)
+       SELECT DISTINCT ON (e->>'order_no') e->>'order_no', (e->>'at')::timestamptz, (e->>'amount')::bigint
+       FROM {ROWS} ORDER BY e->>'order_no', n
        ON CONFLICT (order_no) DO UPDATE SET refunded_at = coalesce(o.refunded_at, EXCLUDED.refunded_at),
             refund_amount = coalesce(o.refund_amount, EXCLUDED.refund_amount)"""
 )
 REJECTED = text(
-    """INSERT INTO analytics.orders AS o (order_no, risk_rejected) VALUES (:order_no, true)
+    f"""INSERT INTO analytics.orders AS o (order_no, risk_rejected)
+       SELECT DISTINCT e->>'order_no', true FROM {ROWS}
        ON CONFLICT (order_no) DO UPDATE SET risk_rejected = true"""
 )
 PRODUCT = text(
@@ -141,36 +151,41 @@ def orders_placed(session: Session, env: Envelope) -> None:
         session.execute(PLACED, {"orders": json.dumps(orders)})
 
 
-def payment_succeeded(session: Session, env: Envelope) -> None:
+def _many(statement: Any, row: Callable[[Envelope], dict[str, Any]]) -> Callable[[Session, list[Envelope]], None]:
+    def run(session: Session, envs: list[Envelope]) -> None:
+        session.execute(statement, {"rows": json.dumps([row(env) for env in envs])})
+
+    return run
+
+
+def _paid(env: Envelope) -> dict[str, Any]:
     d = env["data"]
-    session.execute(PAID, {"order_no": d["order_no"], "at": env["occurred_at"], "amount": minor(d.get("amount"))})
+    return {"order_no": d["order_no"], "at": env["occurred_at"], "amount": minor(d.get("amount"))}
 
 
-def order_completed(session: Session, env: Envelope) -> None:
+def _completed(env: Envelope) -> dict[str, Any]:
     d = env["data"]
-    session.execute(
-        COMPLETED,
-        {
-            "order_no": d["order_no"],
-            "at": env["occurred_at"],
-            "sku": d.get("sku"),
-            "quantity": d.get("quantity"),
-            "amount": minor(d.get("amount")),
-            "channel": d.get("payment_channel"),
-            "agent_id": d.get("agent_id"),
-            "via_agent_id": d.get("via_agent_id"),
-            "buyer": d.get("buyer") or buyer_key(d.get("contact")),
-        },
-    )
+    return {
+        "order_no": d["order_no"],
+        "at": env["occurred_at"],
+        "sku": d.get("sku"),
+        "quantity": d.get("quantity"),
+        "amount": minor(d.get("amount")),
+        "channel": d.get("payment_channel"),
+        "agent_id": d.get("agent_id"),
+        "via_agent_id": d.get("via_agent_id"),
+        "buyer": d.get("buyer") or buyer_key(d.get("contact")),
+    }
 
 
-def order_refunded(session: Session, env: Envelope) -> None:
-    d = env["data"]
-    session.execute(REFUNDED, {"order_no": d["order_no"], "at": env["occurred_at"], "amount": minor(d.get("amount"))})
+def _rejected(env: Envelope) -> dict[str, Any]:
+    return {"order_no": env["data"]["order_no"]}
 
 
-def risk_rejected(session: Session, env: Envelope) -> None:
-    session.execute(REJECTED, {"order_no": env["data"]["order_no"]})
+payment_succeeded = _many(PAID, _paid)
+order_completed = _many(COMPLETED, _completed)
+order_refunded = _many(REFUNDED, _paid)
+risk_rejected = _many(REJECTED, _rejected)
 
 
 def product_changed(session: Session, env: Envelope) -> None:
@@ -200,13 +215,16 @@ def product_views_counted(session: Session, env: Envelope) -> None:
         session.execute(VIEWS, {"at": d.get("at") or env["occurred_at"], "views": json.dumps(d["views"])})
 
 
-APPLY: dict[str, Callable[[Session, Envelope], None]] = {
-    "orders_placed": orders_placed,
+# per order, a batch in one statement (their effects commute: the order of types does not matter)
+APPLY_MANY: dict[str, Callable[[Session, list[Envelope]], None]] = {
     "payment_succeeded": payment_succeeded,
     "order_completed": order_completed,
     "order_refunded": order_refunded,
     "risk_rejected": risk_rejected,
     "review_rejected": risk_rejected,
+}
+APPLY: dict[str, Callable[[Session, Envelope], None]] = {
+    "orders_placed": orders_placed,
     "product_created": product_changed,
     "product_updated": product_changed,
     "stock_replenished": stock_replenished,
@@ -215,12 +233,20 @@ APPLY: dict[str, Callable[[Session, Envelope], None]] = {
 
 
 def apply(session: Session, envs: Iterable[Envelope]) -> int:
-    n = 0
+    """Apply envelopes of any types: every apply commutes with the others (upserts that keep the
+    first payment, OR a rejection, add costs and views, keep the newest product), so they are
+    grouped by type, the per-order ones in one statement per type."""
+    n, grouped = 0, defaultdict(list)
     for env in envs:
-        fn = APPLY.get(env["type"])
-        if fn is not None:
-            fn(session, env)
-            n += 1
+        if env["type"] in APPLY_MANY:
+            grouped[env["type"]].append(env)
+        elif env["type"] in APPLY:
+            APPLY[env["type"]](session, env)
+        else:
+            continue
+        n += 1
+    for type_, group in grouped.items():
+        APPLY_MANY[type_](session, group)
     return n
 
 
