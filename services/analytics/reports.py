@@ -33,7 +33,7 @@ def period(since: str | None, until: str | None, today: date) -> dict[str, str]:
     try:
         end = date.fromisoformat(until) if until else today
         start = date.fromisoformat(since) if since else end - timedelta(days=29)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # not a date, or 29 days before 0001-01-01
         raise InvalidInput("dates are YYYY-MM-DD", {"since": since, "until": until}) from exc
     if start > end or (end - start).days >= MAX_DAYS:
         raise InvalidInput(f"since must be on or before until, at most {MAX_DAYS} days", {})
