@@ -4,6 +4,9 @@ applied through the consumer's own functions (`ingest.consume`, the batched hand
 shuffled order, with every event's inbox row, on the real PostgreSQL. Replaying the raw log
 rebuilds the same figures."""
 
+import os
+import subprocess
+import sys
 from collections import defaultdict
 from datetime import date
 
@@ -123,4 +126,20 @@ def test_the_raw_log_keeps_each_event_once_without_contacts_and_a_replay_rebuild
         conn.execute(text("DELETE FROM analytics.products"))
     with transaction(engine, models.metadata) as s:
         assert replay.replay(s) == {"events": len(events)}
+    check_all(engine, orders, extra)
+
+
+def test_the_replay_command_rebuilds_the_reports(engine, fed, database_url):
+    orders, events, extra = fed
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE analytics.orders, analytics.views"))
+    done = subprocess.run(
+        [sys.executable, "-m", "services.analytics.replay"],
+        env={**os.environ, "KAMENG_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert done.stdout.strip() == f"replayed {len(events)} events"
     check_all(engine, orders, extra)
