@@ -39,7 +39,8 @@ WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "8"))
 IMPORT_SIZES = [int(n) for n in os.environ.get("BENCH_IMPORT_SIZES", "100000,1000000").split(",") if n]
 # BENCH_ONLY=orders runs the baseline and the order scenarios only (a quicker loop while tuning);
 # BENCH_ONLY=imports the baseline, the admin import and the supplier push only;
-# BENCH_ONLY=open the baseline and the agents' open-API orders paid from a wallet
+# BENCH_ONLY=open the baseline and the agents' open-API orders paid from a wallet;
+# BENCH_ONLY=analytics the baseline and the events/s the analytics consumer keeps up with
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -538,6 +539,91 @@ def assessments(amqp_uri, db_url, base_rps, total=3000):
     )
 
 
+def analytics_events(run, orders):
+    """What the services publish for `orders` orders: the order service's digests (100 orders
+    each), a payment and a completion per order, a refund per tenth, one batch of views per 100."""
+    from services.common import envelope
+
+    def make(type_, data):
+        return envelope.make(type_, {**data, "bench": run})
+
+    now = envelope.isoformat(envelope.utcnow())
+    events = []
+    for start in range(0, orders, 100):
+        placed = [
+            {
+                "order_no": f"{run}-{n}",
+                "created_at": now,
+                "sku": f"BENCH-A{n % 40}",
+                "quantity": 1,
+                "amount": 990,
+                "currency": "CNY",
+                "channel": "sandbox",
+                "buyer": f"b{n % 700}",
+                "risk_rejected": False,
+            }
+            for n in range(start, min(orders, start + 100))
+        ]
+        events.append(("order", "orders_placed", make("orders_placed", {"orders": placed})))
+        views = {f"BENCH-A{k}": 3 for k in range(40)}
+        events.append(("gateway", "product_views_counted", make("product_views_counted", {"views": views})))
+    for n in range(orders):
+        order_no = f"{run}-{n}"
+        events.append(
+            ("payment", "payment_succeeded", make("payment_succeeded", {"order_no": order_no, "amount": 990}))
+        )
+        done = {"order_no": order_no, "sku": f"BENCH-A{n % 40}", "quantity": 1, "amount": 990, "contact": f"b{n}@x.cn"}
+        events.append(("order", "order_completed", make("order_completed", done)))
+        if n % 10 == 0:
+            events.append(("order", "order_refunded", make("order_refunded", {"order_no": order_no, "amount": 990})))
+    return events
+
+
+def analytics_consumer(procs, env, amqp_uri, db_url, base_rps, orders=2000):
+    """Issue 22: events/s the analytics consumer keeps up with -- each logged raw and applied to
+    the reporting tables with its inbox row. Its process is stopped while the events are
+    published (into its durable queues), then started again: the rate is its own draining of the
+    backlog, from the first event applied to the last, not the publisher's."""
+    from kombu import Connection, Producer
+    from sqlalchemy import create_engine, text
+
+    from services.common.outbox import event_exchange
+
+    run = f"BENCH-AN-{int(time.time())}"
+    events = analytics_events(run, orders)
+    index = next(i for i, p in enumerate(procs) if p.service == "analytics")
+    procs[index].terminate()
+    procs[index].wait(30)
+    with Connection(amqp_uri) as conn:
+        producer = Producer(conn.channel())
+        for source, type_, body in events:
+            producer.publish(
+                body, exchange=event_exchange(source), routing_key=type_, serializer="json", delivery_mode=2
+            )
+    log = (ROOT / "bench-results" / "logs" / "analytics.log").open("a")
+    procs[index] = subprocess.Popen(
+        [sys.executable, "-m", "tools.runner", "analytics"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log
+    )
+    procs[index].service = "analytics"
+    engine = create_engine(db_url)
+    count = text("SELECT count(*) FROM analytics.events WHERE envelope->'data'->>'bench' = :run")
+    with engine.connect() as conn:
+        while (first := conn.execute(count, {"run": run}).scalar()) == 0:
+            time.sleep(0.02)
+        started = time.perf_counter()
+        while (done := conn.execute(count, {"run": run}).scalar()) < len(events):
+            time.sleep(0.05)
+    rate = (done - first) / (time.perf_counter() - started)
+    engine.dispose()
+    return (
+        f"analytics consumer: a backlog of {len(events):,} events ({orders:,} orders: digests, payments, "
+        "completions, refunds, views) drained",
+        f"{rate:,.0f} events/s",
+        f"{rate / base_rps:.2f}",
+        "each event logged raw and applied with its inbox row, in batches; the order path sends nothing for it",
+    )
+
+
 def order_scenarios(procs, base_rps):
     rows = []
     sku = "BENCH-ORDERS"
@@ -696,6 +782,8 @@ def main():
             rows += open_scenarios(procs, amqp, base_rps)
         if not ONLY or ONLY & {"orders", "risk"}:
             rows += order_scenarios(procs, base_rps)
+        if not ONLY or "analytics" in ONLY:
+            rows.append(analytics_consumer(procs, env, amqp, db_url, base_rps))
         if not ONLY or "risk" in ONLY:  # last: its 3000 decisions go on to the order service as events
             rows.append(assessments(amqp, db_url, base_rps))
     finally:

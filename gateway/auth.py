@@ -25,6 +25,7 @@ RISK = ("owner", "operator")
 ORDERS = ("owner", "operator", "support", "finance")  # finding and reading orders
 SUPPORT = ("owner", "support")  # tickets: the queue, replies, assignment, SLA policies, shortcuts
 MONEY = ("owner", "finance")  # refunds, payments, reconciliation
+REPORTS = ("owner", "operator", "finance")  # the analytics reports: sales, margins, slow sellers
 INTEGRITY = ("owner", "operator", "finance")
 NOTIFICATIONS = ("owner", "operator")  # staff webhook targets
 AGENTS = ("owner", "operator")  # the agent tree, levels, markups, keys

@@ -3,12 +3,14 @@ A new area (JSON API or web pages) is a class in gateway/routes/ added to the ba
 
 from nameko.dependency_providers import Config
 
+from gateway.pageviews import PageViews
 from gateway.ratelimit import RateLimits
 from gateway.routes.account_pages import AccountPageRoutes
 from gateway.routes.accounts import AccountRoutes
 from gateway.routes.admin_account_pages import AdminAccountPageRoutes
 from gateway.routes.admin_accounts import AdminAccountRoutes
 from gateway.routes.admin_agents import AdminAgentRoutes
+from gateway.routes.admin_analytics import AdminAnalyticsRoutes
 from gateway.routes.admin_catalog import AdminCatalogRoutes
 from gateway.routes.admin_coupon_pages import AdminCouponPageRoutes
 from gateway.routes.admin_coupons import AdminCouponRoutes
@@ -64,6 +66,7 @@ class GatewayService(
     SupportPageRoutes,
     OpenApiRoutes,
     IntegrityRoutes,
+    AdminAnalyticsRoutes,
     AccountRoutes,
     AccountPageRoutes,
     AdminAccountRoutes,
@@ -79,6 +82,8 @@ class GatewayService(
     limit = RateLimits()
     orders_moving = OrderBoard()
     sold_out = SoldOut()
+    page_views = PageViews()  # product views, one batched event per interval (analytics)
+    analytics_rpc = RpcProxy("analytics")
     payment_channels = Cached(ttl=10.0, max_entries=16)  # currency -> the channels that take it (payment)
     catalog_rpc = RpcProxy("catalog")
     order_rpc = RpcProxy("order")

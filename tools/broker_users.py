@@ -51,7 +51,7 @@ def dependencies(cls):
 
 def publishes(name, cls=None):
     kinds = {type(d).__name__ for d in dependencies(cls or service_class(name))}
-    return bool(kinds & {"OutboxRelay", "EventDispatcher", "Hints"})
+    return bool(kinds & {"OutboxRelay", "EventDispatcher", "Hints", "PageViews"})
 
 
 def calls(name, cls=None):

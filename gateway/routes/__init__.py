@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from gateway.pageviews import Tally
 from gateway.ratelimit import Limiter
 from gateway.soldout import Shelf
 from gateway.waits import Board
@@ -15,6 +16,7 @@ class Routes:
     limit: Limiter
     orders_moving: Board
     sold_out: Shelf
+    page_views: Tally
     catalog_rpc: Any  # nameko's RPC proxies carry no type hints
     order_rpc: Any
     payment_rpc: Any
@@ -25,3 +27,4 @@ class Routes:
     support_rpc: Any
     notify_rpc: Any
     audit_rpc: Any
+    analytics_rpc: Any

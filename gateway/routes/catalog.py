@@ -25,7 +25,9 @@ class CatalogRoutes(Routes):
         tags=["catalog"],
     )
     def get_product(self, request, sku):
-        return cache.product.get_or_set(sku, lambda: schemas.ProductDetail().dump(self.catalog_rpc.get_product(sku)))
+        product = cache.product.get_or_set(sku, lambda: schemas.ProductDetail().dump(self.catalog_rpc.get_product(sku)))
+        self.page_views.seen(product["sku"])  # found: a view for the analytics funnel
+        return product
 
     @api(
         "GET",

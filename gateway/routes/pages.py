@@ -116,6 +116,7 @@ class PageRoutes(Routes):
 
     def render_product(self, request, sku, store):
         product = storefronts.retail_product(self, store, self.catalog_rpc.get_product(sku[:64]))
+        self.page_views.seen(product["sku"])  # found: a view for the analytics funnel
         return signals.remember_device(
             request, checkout_form(self, request, product, store=store), self.config.get("PUBLIC_URL", "")
         )
@@ -130,6 +131,7 @@ class PageRoutes(Routes):
 
     def buy_from_page(self, request, sku, store):
         product = storefronts.retail_product(self, store, self.catalog_rpc.get_product(sku[:64]))
+        self.page_views.seen(product["sku"])  # found: a view for the analytics funnel
         body, password, errors = checkout.form_order(request.form, product)
         if errors:
             return checkout_form(self, request, product, 400, errors, request.form, store=store)

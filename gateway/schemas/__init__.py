@@ -41,6 +41,7 @@ from gateway.schemas.admin_agents import (  # noqa: F401
     WithdrawalQuery,
     WithdrawalReview,
 )
+from gateway.schemas.admin_analytics import AnalyticsQuery, AnalyticsReplay, AnalyticsReport  # noqa: F401
 from gateway.schemas.admin_catalog import (  # noqa: F401
     AdminCode,
     AdminProduct,

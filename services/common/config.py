@@ -22,7 +22,7 @@ DEV_ENV = {
     "KAMENG_SUPPLIER_SIM": "127.0.0.1:8090",
 }
 
-SERVICES = ("catalog", "order", "payment", "delivery", "risk", "account", "supplier", "support", "notify")
+SERVICES = ("catalog", "order", "payment", "delivery", "risk", "account", "supplier", "support", "notify", "analytics")
 
 # name: (default, meaning) -- `make run` prints these, README documents them.
 DEFAULTS = {

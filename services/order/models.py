@@ -82,3 +82,12 @@ class LookupPassword(Base):
     contact: Mapped[str] = mapped_column(Text)  # trimmed, lower case
     password_hash: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class DigestMark(Base):
+    """Where the `orders_placed` digest got to (services/order/digest.py): one row per digest."""
+
+    __tablename__ = "digest_marks"
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_order_no: Mapped[str] = mapped_column(Text)

@@ -10,7 +10,7 @@ from services.common.events import batch_handler
 from services.common.hints import Hints
 from services.common.rpc import RpcProxy, rpc
 from services.common.service import BaseService
-from services.order import accept, agents, domain, lookup, members, reports, saga, schemas
+from services.order import accept, agents, digest, domain, lookup, members, reports, saga, schemas
 from services.order.models import metadata
 
 command = rpc(expected_exceptions=DomainError)
@@ -204,6 +204,12 @@ class OrderService(BaseService):
     handle_delivery_started = on("delivery", "delivery_started")
     handle_delivery_completed = on("delivery", "delivery_completed")
     handle_delivery_failed = on("delivery", "delivery_failed")
+
+    @timer(interval=2)
+    def digest(self):
+        """One `orders_placed` for the analytics service per interval, never one per order."""
+        with self.db.transaction() as s:
+            digest.publish(s, lag_s=float(self.config.get("ORDER_DIGEST_LAG_S", digest.LAG_S)))
 
     @timer(interval=1)
     def sweep(self):

@@ -29,6 +29,7 @@ def test_healthz_is_ok_when_every_service_answers(api):
         "supplier",
         "support",
         "notify",
+        "analytics",
     }
     assert all(s == {"status": "ok", "database": "ok"} for s in body["services"].values())
 

@@ -28,6 +28,7 @@ SERVICES = [
     "supplier",
     "support",
     "notify",
+    "analytics",
     "audit",
     "gateway",
 ]
