@@ -18,14 +18,20 @@ from zoneinfo import ZoneInfo
 
 
 class Weekly(Protocol):
-    """What a promotion and a campaign have in common."""
+    """What a promotion and a campaign have in common (read-only)."""
 
-    weekdays: Sequence[int]
-    starts: time
-    ends: time
-    timezone: str
-    valid_from: datetime | None
-    valid_until: datetime | None
+    @property
+    def weekdays(self) -> Sequence[int]: ...
+    @property
+    def starts(self) -> time: ...
+    @property
+    def ends(self) -> time: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def valid_from(self) -> datetime | None: ...
+    @property
+    def valid_until(self) -> datetime | None: ...
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,7 @@ def current(schedule: Weekly, at: datetime) -> Window | None:
 def next_start(schedule: Weekly, at: datetime, within: timedelta) -> Window | None:
     """The next window starting after `at` and no later than `at + within` (at most 7 days)."""
     at = at.astimezone(UTC)
-    for w in _windows(schedule, at, range(0, 9)):
+    for w in _windows(schedule, at, range(9)):
         if at < w.starts_at <= at + within:
             return w
     return None

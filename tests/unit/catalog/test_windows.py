@@ -95,11 +95,15 @@ def test_next_start_within_a_day():
     assert windows.next_start(s, sh(*SAT, 20), timedelta(hours=24)) == windows.Window(sh(*SUN, 20), sh(*SUN, 22))
     assert windows.next_start(s, sh(*FRI, 20), timedelta(hours=24)) == windows.Window(sh(*SAT, 20), sh(*SAT, 22))
     assert windows.next_start(s, sh(*FRI, 19, 59, 59), timedelta(hours=24)) is None  # 24 h and a second away
-    assert windows.next_start(s, sh(*MON, 12), timedelta(days=7)) == windows.Window(sh(2026, 12, 5, 20), sh(2026, 12, 5, 22))
+    assert windows.next_start(s, sh(*MON, 12), timedelta(days=7)) == windows.Window(
+        sh(2026, 12, 5, 20), sh(2026, 12, 5, 22)
+    )
     assert windows.next_start(weekly(valid_until=sh(*SAT, 12)), sh(*SAT, 10), timedelta(hours=24)) is None
 
 
 def test_promotion_applies_asks_the_window_rule():
     s = weekly(weekdays=[6], starts=time(23, 0), ends=time(1, 0))
     assert promotion_applies(s, sh(*SUN, 0, 30))
-    assert not promotion_applies(weekly(weekdays=[6], starts=time(23, 0), ends=time(1, 0), active=False), sh(*SUN, 0, 30))
+    assert not promotion_applies(
+        weekly(weekdays=[6], starts=time(23, 0), ends=time(1, 0), active=False), sh(*SUN, 0, 30)
+    )
