@@ -37,7 +37,7 @@ def clock(seconds):
 def deals(campaigns):
     """{sku: deal} — a running campaign's deal before one that is still to start; among running
     ones the lowest price. A deal: {"name", "price", "running", "at" (its end, or its start), "clock"}."""
-    found = {}
+    found: dict[str, dict] = {}
     for c in campaigns:
         at = c["ends_at"] if c["running"] else c["starts_at"]
         for sku, price in c["prices"].items():

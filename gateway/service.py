@@ -9,6 +9,7 @@ from gateway.routes.accounts import AccountRoutes
 from gateway.routes.admin_account_pages import AdminAccountPageRoutes
 from gateway.routes.admin_accounts import AdminAccountRoutes
 from gateway.routes.admin_agents import AdminAgentRoutes
+from gateway.routes.admin_campaigns import AdminCampaignRoutes
 from gateway.routes.admin_catalog import AdminCatalogRoutes
 from gateway.routes.admin_integrity import IntegrityRoutes
 from gateway.routes.admin_notification_pages import AdminNotificationPageRoutes
@@ -44,6 +45,7 @@ class GatewayService(
     AdminPageRoutes,
     CatalogRoutes,
     AdminCatalogRoutes,
+    AdminCampaignRoutes,
     AdminRiskRoutes,
     AdminRiskPageRoutes,
     AdminSupplierRoutes,

@@ -11,6 +11,7 @@ from gateway.schemas.accounts import (  # noqa: F401
     Buyer,
     BuyerQuery,
     BuyerSignIn,
+    CampaignMailsForm,
     LinkToken,
     MemberLevel,
     MemberLevelChange,
@@ -110,6 +111,7 @@ from gateway.schemas.admin_suppliers import (  # noqa: F401
     SupplierSourcingList,
     SupplierSourcingSet,
 )
+from gateway.schemas.campaigns import Campaign, CampaignList  # noqa: F401
 from gateway.schemas.catalog import Product, ProductList, ProductQuery, Quote, QuoteQuery  # noqa: F401
 from gateway.schemas.common import CURRENCY, QUANTITY, SKU, Error, ErrorDetail, Money  # noqa: F401
 from gateway.schemas.open_api import (  # noqa: F401
