@@ -22,7 +22,7 @@ class Campaign(Schema):
     ends = fields.String(
         required=True,
         validate=HHMM,
-        metadata={"example": "22:00", "description": "at or before `starts`: the window crosses midnight"},
+        metadata={"example": "22:00", "description": "before `starts`: the window crosses midnight"},
     )
     timezone = fields.String(
         load_default="Asia/Shanghai", validate=validate.Length(1, 64), metadata={"example": "Asia/Shanghai"}
@@ -41,6 +41,8 @@ class Campaign(Schema):
     def what(self, data, **kwargs):
         if bool(data.get("skus")) == bool(data.get("category")):
             raise ValidationError("give exactly one of skus and category", "skus")
+        if data.get("starts") == data.get("ends"):
+            raise ValidationError("must differ from starts (an empty window never runs)", "ends")
 
 
 class CampaignList(Schema):

@@ -104,6 +104,8 @@ class NewCampaign(Schema):
     def what(self, data, **kwargs):
         if bool(data.get("skus")) == bool(data.get("category")):
             raise ValidationError("give exactly one of skus and category", "skus")
+        if data.get("starts") == data.get("ends"):
+            raise ValidationError("must differ from starts (an empty window never runs)", "ends")
         if data.get("valid_from") and data.get("valid_until") and data["valid_from"] >= data["valid_until"]:
             raise ValidationError("must be after valid_from", "valid_until")
 

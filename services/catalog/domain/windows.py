@@ -4,7 +4,8 @@ window is open at an instant; pricing (`pricing.promotion_applies`) and campaign
 
 - A window belongs to the weekday it STARTS on: Saturday 23:00–01:00 runs from Saturday 23:00
   to Sunday 01:00 local time, and not on Saturday 00:00–01:00 unless Friday is listed too.
-- `ends` <= `starts` means the window crosses midnight; `ends` == `starts` is the whole day (24 h).
+- `ends` < `starts` means the window crosses midnight; `ends` == `starts` is an empty window (never
+  open: what promotions have always meant by it, tests/e2e/gateway/test_admin_catalog.py).
 - Start inclusive, end exclusive. `valid_from` / `valid_until` cut the window (instants).
 - Local times become instants through the zone (zoneinfo), and instants are compared in UTC:
   two aware datetimes with the same tzinfo object compare their wall times, which a DST change
@@ -53,7 +54,7 @@ def _windows(schedule: Weekly, around: datetime, days: range) -> Iterator[Window
     today = around.astimezone(ZoneInfo(schedule.timezone)).date()
     for offset in days:
         day = today + timedelta(days=offset)
-        if day.isoweekday() not in schedule.weekdays:
+        if day.isoweekday() not in schedule.weekdays or schedule.starts == schedule.ends:
             continue
         w = _on(day, schedule)
         starts_at = max(w.starts_at, schedule.valid_from) if schedule.valid_from else w.starts_at

@@ -56,6 +56,7 @@ def test_a_campaign_over_a_category_and_bad_campaigns_are_refused(system, api, a
         running_now([sku], percent_off=100),
         running_now([sku], timezone="Mars/Base"),
         {**running_now([sku]), "starts": "25:00"},
+        {**running_now([sku]), "starts": "20:00", "ends": "20:00"},  # an empty window
         {**running_now([sku]), "category": "限时测试"},  # both
         {**running_now([sku]), "surprise": 1},
     ):

@@ -56,11 +56,12 @@ def test_window_across_midnight_belongs_to_its_start_day():
     assert windows.current(s, sh(*SUN, 23, 30)) is None  # Sunday is not listed
 
 
-def test_whole_day_when_start_equals_end():
+def test_start_equal_to_end_is_an_empty_window():
     s = weekly(weekdays=[1, 2, 3, 4, 5, 6, 7], starts=time(0), ends=time(0))
-    assert windows.current(s, sh(*SAT, 0)) == windows.Window(sh(*SAT, 0), sh(*SUN, 0))
-    assert windows.current(s, sh(*SAT, 23, 59, 59)) == windows.Window(sh(*SAT, 0), sh(*SUN, 0))
-    assert promotion_applies(s, sh(*MON, 12))
+    assert windows.current(s, sh(*SAT, 0)) is None
+    assert windows.current(s, sh(*SAT, 23, 59, 59)) is None
+    assert windows.next_start(s, sh(*SAT, 12), timedelta(days=7)) is None
+    assert not promotion_applies(s, sh(*MON, 12))
 
 
 def test_validity_dates_cut_the_window():
