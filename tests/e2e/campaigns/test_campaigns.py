@@ -3,12 +3,12 @@ PostgreSQL: a running campaign prices the order and shows on the storefront with
 its window's start mails each opted-in member once, even with two catalog timers, and nobody else."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from services.catalog.service import CatalogService
 from services.common.testing import wait_until
 from tests.e2e.account.helpers import link_token, mails_to, new_email, register
-from tests.e2e.campaigns.helpers import create_campaign, running_now
+from tests.e2e.campaigns.helpers import SHANGHAI, create_campaign, running_now
 from tests.e2e.helpers import Api, assert_error, csrf_of
 from tests.e2e.purchase.helpers import buy, card_product
 
@@ -113,4 +113,22 @@ def test_a_window_start_mails_opted_in_members_once_even_with_two_timers(
     assert mails_to(folder, stranger, subject) == [] and mails_to(folder, former_fan, subject) == []
     queued = db("SELECT to_address FROM account.mails WHERE subject LIKE :s", s=f"%{campaign['name']}")
     assert [r["to_address"] for r in queued] == [fan]
+    admin.delete(f"/api/v1/admin/campaigns/{campaign['id']}")
+
+
+def test_a_window_within_a_day_shows_starts_in_and_keeps_the_retail_price(system, api, admin):
+    sku = card_product(admin, codes=2, price="9.90")
+    now = datetime.now(UTC).astimezone(SHANGHAI)
+    soon = {
+        **running_now([sku], notify=False),
+        "starts": (now + timedelta(hours=1)).strftime("%H:%M"),
+        "ends": (now + timedelta(hours=2)).strftime("%H:%M"),
+    }
+    campaign = create_campaign(admin, soon)
+    assert campaign["running"] is False and campaign["next_starts_at"]
+    page = api.get(f"/products/{sku}")
+    assert 'id="deal"' in page.text and "距开始" in page.text
+    assert f'data-countdown="{campaign["next_starts_at"]}"' in page.text
+    assert 'data-unit="990"' in page.text and "7.92" not in page.text  # not yet
+    assert buy(api, sku).json()["amount"] == "9.90"
     admin.delete(f"/api/v1/admin/campaigns/{campaign['id']}")
