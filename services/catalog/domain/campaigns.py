@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from prometheus_client import Counter
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
@@ -31,6 +32,7 @@ from services.common.errors import InvalidInput, NotFound
 
 LATE_S = 600  # a window noticed later than this after its start is recorded without telling anyone
 SOON = timedelta(hours=24)  # the storefront shows "starts in …" for a window this close
+STARTED = Counter("kameng_campaign_windows_started_total", "Campaign windows recorded as started", ["announced"])
 SCHEDULE = ("weekdays", "starts", "ends", "timezone", "valid_from", "valid_until")
 
 
@@ -162,7 +164,11 @@ def start_windows(session: Session, at: datetime | None = None) -> list[int]:
             .on_conflict_do_nothing()
             .returning(CampaignWindow.campaign_id)
         )
-        if inserted is None or not c.notify or (at - w.starts_at).total_seconds() > LATE_S:
+        if inserted is None:
+            continue
+        announce = c.notify and (at - w.starts_at).total_seconds() <= LATE_S
+        STARTED.labels(announced=str(announce).lower()).inc()
+        if not announce:
             continue
         data = {
             "campaign_id": c.id,
