@@ -12,7 +12,12 @@ product = TtlCache(ttl=1.0)
 def invalidate_catalog():
     listing.clear()
     product.clear()
+    campaigns.clear()
 
+
+# the timed campaigns running or starting soon (issue 22): shown at most this stale; a window's
+# start and end are instants the pages count down to, so a stale entry only delays the banner
+campaigns = TtlCache(ttl=2.0, max_entries=1)
 
 # what every storefront page asks for and that changes rarely
 categories = TtlCache(ttl=10.0, max_entries=4)

@@ -11,6 +11,7 @@ from gateway.routes.admin_account_pages import AdminAccountPageRoutes
 from gateway.routes.admin_accounts import AdminAccountRoutes
 from gateway.routes.admin_agents import AdminAgentRoutes
 from gateway.routes.admin_analytics import AdminAnalyticsRoutes
+from gateway.routes.admin_campaigns import AdminCampaignRoutes
 from gateway.routes.admin_catalog import AdminCatalogRoutes
 from gateway.routes.admin_coupon_pages import AdminCouponPageRoutes
 from gateway.routes.admin_coupons import AdminCouponRoutes
@@ -50,6 +51,7 @@ class GatewayService(
     AdminCatalogRoutes,
     AdminCouponRoutes,
     AdminCouponPageRoutes,
+    AdminCampaignRoutes,
     AdminRiskRoutes,
     AdminRiskPageRoutes,
     AdminSupplierRoutes,

@@ -141,6 +141,12 @@ class AccountPageRoutes(Routes):
             return profile_page(self, request, 400, exc.details.get("fields", {}), exc.message)
         return redirect("/account?done=real_name", code=303)
 
+    @page("POST", "/account/campaign-mails")
+    def campaign_mails_form(self, request):
+        opted_in = request.form.get("campaign_mails") == "1"
+        self.account_rpc.set_campaign_mails(members.required(request, self.config), {"campaign_mails": opted_in})
+        return redirect("/account?done=campaign_mails", code=303)
+
     @page("GET", "/account/orders")
     def orders_page(self, request):
         self.limit("lookup", request)

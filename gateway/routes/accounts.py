@@ -106,6 +106,19 @@ class AccountRoutes(Routes):
 
     @api(
         "PUT",
+        "/api/v1/account/campaign-mails",
+        summary="Opt in to (or out of) the mails that say a timed campaign has started",
+        body=schemas.CampaignMailsForm,
+        response=schemas.Buyer,
+        **ACCOUNT,
+    )
+    def campaign_mails(self, request):
+        token = members.required(request, self.config)
+        body = json_body(request, schemas.CampaignMailsForm())
+        return schemas.Buyer().dump(self.account_rpc.set_campaign_mails(token, body))
+
+    @api(
+        "PUT",
         "/api/v1/account/real-name",
         summary="Real-name details: 姓名 and the 18-digit ID number (checked, stored encrypted, shown masked)",
         body=schemas.RealNameForm,

@@ -6,7 +6,7 @@ import hashlib
 
 from werkzeug.utils import redirect
 
-from gateway import cache, checkout, members, ordering, pages, schemas, signals, storefronts, web
+from gateway import cache, campaigns, checkout, members, ordering, pages, schemas, signals, storefronts, web
 from gateway.http import query_args
 from gateway.routes import Routes
 from gateway.web import page
@@ -43,6 +43,7 @@ def checkout_form(gateway, request, product, status=200, errors=None, form=None,
         channels = gateway.payment_channels.get_or_set(currency, lambda: gateway.payment_rpc.channels_for(currency))
     except Unavailable:  # no payment service to ask: nothing to pay with just now
         channels = []
+    deal = campaigns.deals(campaigns.current(gateway)).get(product["sku"]) if store is None else None
     return pages.render(
         request,
         "store/product.html",
@@ -54,6 +55,7 @@ def checkout_form(gateway, request, product, status=200, errors=None, form=None,
         message=message,
         idem=(form or {}).get("idem") or checkout.idempotency_key(),
         store=store,
+        deal=deal,
     )
 
 
@@ -90,6 +92,7 @@ class PageRoutes(Routes):
             products = cache.listing.get_or_set(("page", q, category), lambda: storefronts.listing(self, None, query))
         else:
             products = storefronts.listing(self, store, query)
+        running = campaigns.current(self) if store is None else []  # a sub-store sells at its agent's prices
         return signals.remember_device(
             request,
             pages.render(
@@ -100,6 +103,8 @@ class PageRoutes(Routes):
                 products=pages.tiles(products),
                 categories=cache.categories.get_or_set("all", self.catalog_rpc.list_categories),
                 store=store,
+                campaigns=campaigns.banner(running),
+                deals=campaigns.deals(running),
             ),
             self.config.get("PUBLIC_URL", ""),
         )

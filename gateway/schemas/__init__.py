@@ -11,6 +11,7 @@ from gateway.schemas.accounts import (  # noqa: F401
     Buyer,
     BuyerQuery,
     BuyerSignIn,
+    CampaignMailsForm,
     LinkToken,
     MemberLevel,
     MemberLevelChange,
@@ -117,6 +118,7 @@ from gateway.schemas.admin_suppliers import (  # noqa: F401
     SupplierSourcingList,
     SupplierSourcingSet,
 )
+from gateway.schemas.campaigns import Campaign, CampaignList  # noqa: F401
 from gateway.schemas.catalog import (  # noqa: F401
     Product,
     ProductDetail,

@@ -33,6 +33,12 @@ class ResetConfirm(Schema):
     password = fields.String(required=True, validate=validate.Length(1, 256))
 
 
+class CampaignMailsForm(Schema):
+    campaign_mails = fields.Boolean(
+        required=True, metadata={"description": "mail me when a timed campaign starts (issue 22)"}
+    )
+
+
 class RealNameForm(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 64), metadata={"description": "姓名"})
     id_number = fields.String(
@@ -55,6 +61,7 @@ class Buyer(Schema):
     level = fields.String(allow_none=True)
     total_spent = Money()
     real_name = fields.Nested(RealNameShown, allow_none=True)
+    campaign_mails = fields.Boolean()
     created_at = fields.String(allow_none=True)
 
 

@@ -4,7 +4,7 @@
 from nameko.dependency_providers import Config
 from nameko.timer import timer
 
-from services.account import buyers, levels, links, mails, schemas, sessions
+from services.account import buyers, campaign_mails, levels, links, mails, schemas, sessions
 from services.common.crypto import Keys
 from services.common.db import Db
 from services.common.errors import DomainError, load
@@ -78,6 +78,26 @@ class BuyerEntrypoints:
     @command
     def set_real_name(self, token, payload):
         return buyers.submit_real_name(self.db, self.keys, token, load(schemas.RealName(), payload))
+
+    @command
+    def set_campaign_mails(self, token, payload):
+        """The member's opt-in to the mails that say a campaign has started (issue 22)."""
+        opt_in = load(schemas.CampaignMails(), payload)
+        with self.db.transaction() as s:
+            buyer = buyers.signed_in(s, token)
+            campaign_mails.set_opt_in(buyer, opt_in["campaign_mails"])
+            return buyers.view(buyer, self.keys)
+
+    @event_handler("catalog", "campaign_started")
+    def handle_campaign_started(self, envelope):
+        """A campaign's window started: one mail to each opted-in member, sent after the commit."""
+        url = public_url(self.config)
+        self.db.once(
+            "account.handle_campaign_started",
+            envelope,
+            lambda s, env: campaign_mails.on_campaign_started(s, env, self.keys, url),
+        )
+        mails.send_due(self.db, self.keys, self.config)
 
     @command
     def list_levels(self):

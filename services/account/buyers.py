@@ -138,6 +138,7 @@ def view(buyer: Buyer, keys: DataKeys) -> dict[str, Any]:
         "level": buyer.level,
         "total_spent": buyer.total_spent,
         "real_name": real,
+        "campaign_mails": buyer.campaign_mails is True,
         "created_at": isoformat(buyer.created_at) if buyer.created_at else None,
     }
 

@@ -6,7 +6,18 @@ made with the old credential."""
 
 from datetime import datetime
 
-from sqlalchemy import ARRAY, BigInteger, DateTime, ForeignKey, Integer, LargeBinary, Text, UniqueConstraint, func
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import service_metadata
@@ -32,6 +43,7 @@ class Buyer(Base):
     level: Mapped[str | None] = mapped_column(Text)  # a member level's name, or none
     real_name: Mapped[bytes | None] = mapped_column(LargeBinary)  # encrypted {"name", "id_number"}
     real_name_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    campaign_mails: Mapped[bool] = mapped_column(Boolean, server_default="false")  # opted in (issue 22)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

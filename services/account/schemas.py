@@ -34,6 +34,10 @@ class RealName(Schema):
     id_number = fields.String(required=True, validate=validate.Length(1, 32))
 
 
+class CampaignMails(Schema):
+    campaign_mails = fields.Boolean(required=True)
+
+
 class Level(Schema):
     name = fields.String(required=True, validate=LEVEL_NAME)
     threshold = fields.Integer(required=True, strict=True, validate=validate.Range(0, 10**12))

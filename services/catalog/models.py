@@ -117,6 +117,42 @@ class Promotion(Base):
     valid_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # the campaign that made it (its copy of the campaign's schedule), none for a SKU's own promotion
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("catalog.campaigns.id"))
+
+
+class Campaign(Base):
+    """A named weekly schedule with one discount over several SKUs or a category (issue 22): its
+    discount is one Promotion per SKU (campaign_id set), so pricing keeps its one rule."""
+
+    __tablename__ = "campaigns"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    percent_off: Mapped[int] = mapped_column(SmallInteger)
+    weekdays: Mapped[list[int]] = mapped_column(ARRAY(SmallInteger))  # ISO 1 = Monday .. 7
+    starts: Mapped[time] = mapped_column(Time)
+    ends: Mapped[time] = mapped_column(Time)
+    timezone: Mapped[str] = mapped_column(Text, default="Asia/Shanghai")
+    valid_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    category: Mapped[str | None] = mapped_column(Text)  # the category it was made for, if any
+    skus: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    notify: Mapped[bool] = mapped_column(Boolean, default=True)  # tell opted-in members when a window starts
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CampaignWindow(Base):
+    """A window of a campaign that started: one row per (campaign, start), inserted once by
+    whichever replica's timer sees it first (ON CONFLICT DO NOTHING); its insert writes the
+    `campaign_started` event."""
+
+    __tablename__ = "campaign_windows"
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("catalog.campaigns.id"), primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Coupon(Base):

@@ -109,6 +109,33 @@ class WholesaleTiers(Schema):
     tiers = fields.List(fields.Nested(Tier), required=True, validate=validate.Length(max=20))
 
 
+class NewCampaign(Schema):
+    """A campaign (issue 22): a percentage off several SKUs, or a category's, in weekly windows."""
+
+    name = fields.String(required=True, validate=validate.Length(1, 100))
+    percent_off = fields.Integer(required=True, strict=True, validate=validate.Range(1, 99))
+    weekdays = fields.List(
+        fields.Integer(strict=True, validate=validate.Range(1, 7)), required=True, validate=validate.Length(1, 7)
+    )
+    starts = fields.Time(required=True)
+    ends = fields.Time(required=True)
+    timezone = fields.String(load_default="Asia/Shanghai", validate=validate.Length(1, 64))
+    valid_from = fields.AwareDateTime(load_default=None)
+    valid_until = fields.AwareDateTime(load_default=None)
+    skus = fields.List(fields.String(validate=SKU), load_default=None, validate=validate.Length(1, 500))
+    category = fields.String(load_default=None, validate=validate.Length(1, 64))
+    notify = fields.Boolean(load_default=True)
+
+    @validates_schema
+    def what(self, data, **kwargs):
+        if bool(data.get("skus")) == bool(data.get("category")):
+            raise ValidationError("give exactly one of skus and category", "skus")
+        if data.get("starts") == data.get("ends"):
+            raise ValidationError("must differ from starts (an empty window never runs)", "ends")
+        if data.get("valid_from") and data.get("valid_until") and data["valid_from"] >= data["valid_until"]:
+            raise ValidationError("must be after valid_from", "valid_until")
+
+
 class Quote(Schema):
     sku = fields.String(required=True, validate=SKU)
     quantity = fields.Integer(required=True, strict=True, validate=QUANTITY)

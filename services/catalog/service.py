@@ -3,7 +3,18 @@ from functools import partial
 from nameko.timer import timer
 
 from services.catalog import schemas
-from services.catalog.domain import codes, coupons, groups, integrity, pricing, products, replace, stock, supply
+from services.catalog.domain import (
+    campaigns,
+    codes,
+    coupons,
+    groups,
+    integrity,
+    pricing,
+    products,
+    replace,
+    stock,
+    supply,
+)
 from services.catalog.keys import CodeKeys
 from services.catalog.models import metadata
 from services.common.db import Database
@@ -101,6 +112,33 @@ class CatalogService(BaseService):
     def delete_promotion(self, actor, promotion_id):
         with self.db.transaction() as s:
             return pricing.delete_promotion(s, actor, promotion_id)
+
+    @command
+    def create_campaign(self, actor, fields):
+        with self.db.transaction() as s:
+            return campaigns.create_campaign(s, actor, load(schemas.NewCampaign(), fields))
+
+    @command
+    def deactivate_campaign(self, actor, campaign_id):
+        with self.db.transaction() as s:
+            return campaigns.deactivate_campaign(s, actor, int(campaign_id))
+
+    @command
+    def list_campaigns(self):
+        with self.db.transaction() as s:
+            return campaigns.list_campaigns(s)
+
+    @command
+    def storefront_campaigns(self):
+        """Running now or starting within a day, with each SKU's campaign price (the storefront)."""
+        with self.db.transaction() as s:
+            return campaigns.storefront(s)
+
+    @timer(interval=5)
+    def start_campaigns(self):
+        """Each campaign window that starts: recorded once over all replicas, `campaign_started`."""
+        with self.db.transaction() as s:
+            campaigns.start_windows(s)
 
     @command
     def stock_report(self):

@@ -13,6 +13,7 @@ from sqlalchemy import Row, delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from services.catalog.domain import windows
 from services.catalog.domain.products import active_product, agent_price_level, wholesale_tiers
 from services.catalog.models import Category, LevelPrice, Product, Promotion, StockLevel, WholesaleTier
 from services.common import audit, sql
@@ -26,19 +27,8 @@ def discounted(base: int, percent_off: int) -> int:
 
 
 def promotion_applies(promo: Promotion, at: datetime) -> bool:
-    if (
-        not promo.active
-        or (promo.valid_from and at < promo.valid_from)
-        or (promo.valid_until and at >= promo.valid_until)
-    ):
-        return False
-    local = at.astimezone(ZoneInfo(promo.timezone))
-    if local.isoweekday() not in promo.weekdays:
-        return False
-    now = local.time().replace(tzinfo=None)
-    if promo.starts <= promo.ends:
-        return promo.starts <= now < promo.ends
-    return now >= promo.starts or now < promo.ends  # a window across midnight
+    """Active and inside one of its weekly windows (`windows.current`: the one rule of "now")."""
+    return promo.active and windows.current(promo, at) is not None
 
 
 Tier = tuple[int, int]  # (min_quantity, unit price): from that many units on, each costs the price

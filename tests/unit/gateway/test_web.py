@@ -83,4 +83,5 @@ def test_the_page_registry_builds_the_menus():
 
     assert [item.url for item in web.menu("store")] == ["/", "/find", "/account"]
     admin = [item.url for item in web.menu("admin")]
-    assert admin[:4] == ["/admin", "/admin/products", "/admin/orders", "/admin/risk"] and admin[-1] == "/"
+    assert admin[:5] == ["/admin", "/admin/products", "/admin/campaigns", "/admin/orders", "/admin/risk"]
+    assert admin[-1] == "/"
