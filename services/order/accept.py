@@ -31,8 +31,8 @@ from typing import Any
 
 from services.common.crypto import DataKeys
 from services.common.db import Database
-from services.common.errors import DomainError, Unavailable
-from services.order import domain, saga
+from services.common.errors import DomainError, InvalidInput, Unavailable
+from services.order import domain, points, saga
 from services.order.views import view
 
 log = logging.getLogger(__name__)
@@ -108,6 +108,17 @@ class Pricing:
         return {**quote, "unit_price": unit, "total": unit * cmd["quantity"], "rule": rule}
 
 
+    def points(
+        self, cmd: dict[str, Any], quote: dict[str, Any], buyer: dict[str, Any], settings: dict[str, int]
+    ) -> dict[str, Any]:
+        """Points after the quote's total (DESIGN §3); none in an agent's store (its retail price)."""
+        if self.via is not None:
+            if cmd.get("points"):
+                raise InvalidInput("points do not apply here", {"fields": {"points": ["not in an agent's store"]}})
+            return quote
+        return points.apply(quote, cmd.get("points") or 0, buyer.get("id"), settings)
+
+
 def _accept(db, keys, cmd, signals, key, settings, pricing, assess, takes, buyer):
     window_s = settings["window_s"]
     order_no = domain.new_order_no()
@@ -120,11 +131,13 @@ def _accept(db, keys, cmd, signals, key, settings, pricing, assess, takes, buyer
     try:
         quote = pricing.retail(cmd, quote)
         domain.check_quote(cmd, quote, settings["channels"], takes(quote["currency"]))
+        quote = pricing.points(cmd, quote, buyer, settings["points"])
     except (DomainError, Unavailable):
         _release(db, order_no)
         raise
     order, token = domain.new_order(cmd, quote, window_s, settings["public_url"], order_no)
     order.buyer_id = buyer.get("id")
+    order.points_used = quote.get("points", 0)
     order.via_agent_id = pricing.via["agent_id"] if pricing.via else None
     signals = {**signals, "category": quote.get("category")}
     answers: list[tuple[str, dict[str, Any]]] = []
@@ -132,11 +145,16 @@ def _accept(db, keys, cmd, signals, key, settings, pricing, assess, takes, buyer
     if decision is not None:
         answers.append((decision["type"], decision["data"]))
     answers.append(("stock_reserved", {"order_no": order_no, "expires_at": quote["expires_at"]}))
-    with db.transaction() as s:
-        saga.start(s, order, signals, answers)
-        saga.insert(s, order)
-        if key:
-            domain.bind_key(s, keys, key, order, token)
+    try:
+        with db.transaction() as s:
+            points.hold(s, order.buyer_id, order_no, order.points_used)  # the member's, with the order
+            saga.start(s, order, signals, answers)
+            saga.insert(s, order)
+            if key:
+                domain.bind_key(s, keys, key, order, token)
+    except DomainError:  # fewer points than asked for: no order, the reservation goes back
+        _release(db, order_no)
+        raise
     return {"order": view(order), "token": token}
 
 

@@ -22,6 +22,7 @@ def view(order: Any) -> dict[str, Any]:
         "sku": order.sku,
         "quantity": order.quantity,
         "reason": _buyer_reason(order),
+        "points_used": order.points_used or 0,
         **flags(order),
     }
 
