@@ -33,6 +33,12 @@ class Buyer(Base):
     real_name: Mapped[bytes | None] = mapped_column(LargeBinary)  # encrypted {"name", "id_number"}
     real_name_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # referrals (migration 0007_referrals, services/account/referrals.py)
+    referral_code: Mapped[str | None] = mapped_column(Text, unique=True)
+    referred_by: Mapped[int | None] = mapped_column(BigInteger)  # the referring buyer's id
+    referred_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    signup_ip: Mapped[str | None] = mapped_column(Text)
+    signup_device: Mapped[str | None] = mapped_column(Text)
 
 
 class Staff(Base):

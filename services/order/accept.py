@@ -107,7 +107,6 @@ class Pricing:
         rule = {"kind": "agent_store", "via_agent_id": via_agent_id, "top_unit_price": top, "top": quote["rule"]}
         return {**quote, "unit_price": unit, "total": unit * cmd["quantity"], "rule": rule}
 
-
     def points(
         self, cmd: dict[str, Any], quote: dict[str, Any], buyer: dict[str, Any], settings: dict[str, int]
     ) -> dict[str, Any]:

@@ -174,7 +174,9 @@ def earn(session: Session, buyer_id: int, order_no: str, points: int, expire_day
     session.add(lot)
     session.flush()
     session.add(
-        PointEntry(buyer_id=buyer_id, order_no=order_no, kind="earn", points=points, detail={"lots": [[lot.id, points]]})
+        PointEntry(
+            buyer_id=buyer_id, order_no=order_no, kind="earn", points=points, detail={"lots": [[lot.id, points]]}
+        )
     )
 
 

@@ -9,7 +9,7 @@ from services.common.rpc import rpc
 from services.common.service import BaseService
 from services.risk import domain, models, schemas
 from services.risk.counters import RiskCounters
-from services.risk.rules import LIST_KINDS
+from services.risk.rules import LIST_KINDS, referral_refusal
 
 command = rpc(expected_exceptions=DomainError)
 
@@ -46,6 +46,13 @@ class RiskService(BaseService):
             return domain.assess(
                 s, {"data": signals}, self.counters, review_s=review_s, window_s=window_s, announce=False
             )
+
+    @command
+    def assess_referral(self, referrer, referred):
+        """The account service asks before recording a referral (issue 22): {"allowed", "reason"}."""
+        facts = load(schemas.Referral(), {"referrer": referrer, "referred": referred})
+        reason = referral_refusal(facts["referrer"], facts["referred"])
+        return {"allowed": reason is None, "reason": reason}
 
     @event_handler("payment", "payment_succeeded")
     def handle_payment_succeeded(self, envelope):

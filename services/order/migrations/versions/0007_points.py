@@ -26,9 +26,7 @@ def upgrade():
         schema=S,
     )
     op.create_index("point_lots_buyer", "point_lots", ["buyer_id", "expires_at"], schema=S)
-    op.create_index(
-        "point_lots_due", "point_lots", ["expires_at"], schema=S, postgresql_where=sa.text("remaining > 0")
-    )
+    op.create_index("point_lots_due", "point_lots", ["expires_at"], schema=S, postgresql_where=sa.text("remaining > 0"))
     op.create_table(
         "point_entries",
         sa.Column("id", sa.BigInteger, primary_key=True),
