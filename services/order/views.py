@@ -22,7 +22,7 @@ def view(order: Any) -> dict[str, Any]:
         "sku": order.sku,
         "quantity": order.quantity,
         "reason": _buyer_reason(order),
-        "points_used": order.points_used or 0,
+        "points_used": getattr(order, "points_used", None) or 0,
         **flags(order),
     }
 
