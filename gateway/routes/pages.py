@@ -10,7 +10,7 @@ from gateway import cache, checkout, members, ordering, pages, schemas, signals,
 from gateway.http import query_args
 from gateway.routes import Routes
 from gateway.web import page
-from services.common.errors import Forbidden, InvalidInput, NotFound, OutOfStock, Unavailable
+from services.common.errors import Forbidden, InsufficientBalance, InvalidInput, NotFound, OutOfStock, Unavailable
 
 TOKEN_COOKIE = "kameng_order"
 TOKEN_COOKIE_S = 30 * 86400
@@ -54,6 +54,7 @@ def checkout_form(gateway, request, product, status=200, errors=None, form=None,
         message=message,
         idem=(form or {}).get("idem") or checkout.idempotency_key(),
         store=store,
+        member=bool(members.token(request, gateway.config)) and store is None,  # may spend points
     )
 
 
@@ -151,6 +152,10 @@ class PageRoutes(Routes):
         except InvalidInput as exc:
             fields = exc.details.get("fields", {})
             return checkout_form(self, request, product, 400, fields, request.form, store=store)
+        except InsufficientBalance:  # more points than the member holds: nothing was kept
+            return checkout_form(
+                self, request, product, 409, form=request.form, message="checkout.points_short", store=store
+            )
         except Forbidden as exc:
             if exc.details.get("reason") != "real_name_required":
                 raise
