@@ -67,7 +67,7 @@ def wait_balance(client, expected):
     return wait_until(lambda: balance(client) == expected, timeout=15, message=f"a balance of {expected} points")
 
 
-def test_points_are_earned_spent_within_bounds_given_back_and_expire(system, admin, api, db):
+def test_points_are_earned_spent_within_bounds_given_back_and_expire(system, admin, api, console):
     sku = card_product(admin, codes=8)
     cheap = card_product(admin, codes=2, price="0.30")
     buyer = member(system, "198.51.100.10")
@@ -103,6 +103,13 @@ def test_points_are_earned_spent_within_bounds_given_back_and_expire(system, adm
     assert seen["price_rule"]["points"]["used"] == 15 and seen["price_rule"]["points"]["before"] == 30
     completed(buyer, small)  # 0.15 paid earns nothing (rounded down)
     assert balance(buyer) == 4
+
+    # the storefront offers a member (only) to use points; the console shows them
+    assert 'name="points"' in buyer.get(f"/products/{sku}").text
+    assert 'name="points"' not in api.get(f"/products/{sku}").text
+    page = console.get(f"/admin/buyers/{buyer.profile['id']}?lang=en")
+    assert page.status_code == 200 and "<strong data-points-balance>4</strong>" in page.text
+    assert "Referral code" in page.text and small["order_no"] in page.text
 
     # expiry: the sweeper takes what is past its date (here: made due by hand)
     rows(
