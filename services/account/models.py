@@ -281,3 +281,16 @@ class Withdrawal(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reviewed_by: Mapped[str | None] = mapped_column(Text)
+
+
+class ReferralCashback(Base):
+    """A referrer's cashback on a referred buyer's completed order (issue 22): booked through the
+    ledger (`cashback:<order_no>`), reversed on refund (`cashback_reversed:<order_no>`)."""
+
+    __tablename__ = "referral_cashbacks"
+    order_no: Mapped[str] = mapped_column(Text, primary_key=True)
+    referrer_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    referred_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)  # minor units
+    booked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    reversed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

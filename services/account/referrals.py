@@ -13,9 +13,8 @@ idem key `cashback:<order_no>`: `platform:referrals` −, `buyer:<id>:wallet` +)
 buyer's first completed order only, or on every order with `REFERRAL_EVERY_ORDER`; a first order
 whose cashback was reversed makes the next one the first. A refund (`order_refunded`) books the
 reversing transaction (`cashback_reversed:<order_no>`), with no floor: cashback already spent
-leaves the referrer's wallet below zero, a receivable, as a clawed-back commission does. A
-cashback transaction row keeps the amount in `memo`, the referred buyer in `request_hash`
-("buyer:<id>", what first-order-only looks up) and the referrer's id in `answer`."""
+leaves the referrer's wallet below zero, a receivable, as a clawed-back commission does. Each
+cashback is a `referral_cashbacks` row (order, referrer, referred buyer, amount, reversed at)."""
 
 import secrets
 from collections.abc import Mapping
@@ -23,11 +22,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from services.account import ledger
-from services.account.models import Buyer, LedgerTransaction
+from services.account.models import Buyer, ReferralCashback
 from services.common.envelope import isoformat
 from services.common.errors import Conflict, Forbidden, NotFound
 
@@ -154,23 +154,28 @@ def view(session: Session, buyer: Buyer, public_url: str) -> dict[str, Any]:
     referred = session.execute(
         select(Buyer.id, Buyer.created_at, Buyer.referred_at).where(Buyer.referred_by == buyer.id).order_by(Buyer.id)
     ).all()
-    booked = session.execute(
-        select(LedgerTransaction.kind, LedgerTransaction.order_no, LedgerTransaction.memo, LedgerTransaction.created_at)
-        .where(LedgerTransaction.kind.in_((CASHBACK, REVERSED)), LedgerTransaction.agent_id.is_(None))
-        .where(LedgerTransaction.idem_key.like("cashback%"), LedgerTransaction.answer == buyer.id)
-        .order_by(LedgerTransaction.id.desc())
+    booked = session.scalars(
+        select(ReferralCashback)
+        .where(ReferralCashback.referrer_id == buyer.id)
+        .order_by(ReferralCashback.booked_at.desc())
         .limit(100)
     ).all()
+    cashback_rows = []
+    for b in booked:  # newest first: a reversal is newer than its cashback
+        if b.reversed_at is not None:
+            cashback_rows.append(
+                {"kind": REVERSED, "order_no": b.order_no, "amount": -b.amount, "at": isoformat(b.reversed_at)}
+            )
+        cashback_rows.append(
+            {"kind": CASHBACK, "order_no": b.order_no, "amount": b.amount, "at": isoformat(b.booked_at)}
+        )
     return {
         "code": code,
         "link": f"{public_url}/r/{code}",
         "referred_by": buyer.referred_by,
         "referrals": [{"buyer_id": r.id, "at": isoformat(r.referred_at or r.created_at)} for r in referred],
         "wallet": ledger.balance(session, buyer_wallet(buyer.id)),
-        "cashback": [
-            {"kind": b.kind, "order_no": b.order_no, "amount": int(b.memo or 0), "at": isoformat(b.created_at)}
-            for b in booked
-        ],
+        "cashback": sorted(cashback_rows, key=lambda c: c["at"], reverse=True),
     }
 
 
@@ -184,26 +189,32 @@ def admin_view(session: Session, buyer_id: int, public_url: str) -> dict[str, An
 # -- cashback ---------------------------------------------------------------------------------------
 
 
-def _had_first(session: Session, buyer_id: int) -> bool:
-    """The referred buyer had a cashback booked that was not reversed."""
-    paid = select(LedgerTransaction.order_no).where(
-        LedgerTransaction.kind == CASHBACK, LedgerTransaction.request_hash == f"buyer:{buyer_id}"
-    )
-    reversed_ = select(LedgerTransaction.order_no).where(
-        LedgerTransaction.kind == REVERSED, LedgerTransaction.request_hash == f"buyer:{buyer_id}"
-    )
-    kept = session.scalar(select(func.count()).select_from(paid.except_(reversed_).subquery()))
-    return bool(kept)
-
-
 def on_order_completed(session: Session, envelope: dict[str, Any], terms: dict[str, Any]) -> None:
+    """A referred buyer's order completed: their referrer's cashback, once per order (the
+    `referral_cashbacks` row and the ledger's idem key), on the first order only unless every
+    order pays (a reversed cashback does not count as the first)."""
     data = envelope["data"]
     buyer_id = data.get("buyer_id")
     if not buyer_id or data.get("agent_id") or data.get("currency", COUNTED_CURRENCY) != COUNTED_CURRENCY:
         return
     referrer = session.scalar(select(Buyer.referred_by).where(Buyer.id == buyer_id))
     amount = cashback(int(data["amount"]), terms["basis_points"])
-    if referrer is None or amount <= 0 or (not terms["every_order"] and _had_first(session, buyer_id)):
+    if referrer is None or amount <= 0:
+        return
+    if not terms["every_order"]:
+        session.execute(select(Buyer.id).where(Buyer.id == buyer_id).with_for_update())  # one first order
+        kept = select(ReferralCashback.order_no).where(
+            ReferralCashback.referred_id == buyer_id, ReferralCashback.reversed_at.is_(None)
+        )
+        if session.scalar(kept.limit(1)) is not None:
+            return
+    made = session.execute(
+        insert(ReferralCashback)
+        .values(order_no=data["order_no"], referrer_id=referrer, referred_id=buyer_id, amount=amount)
+        .on_conflict_do_nothing()
+        .returning(ReferralCashback.order_no)
+    ).scalar()
+    if made is None:
         return
     ledger.book(
         session,
@@ -211,27 +222,26 @@ def on_order_completed(session: Session, envelope: dict[str, Any], terms: dict[s
         CASHBACK,
         [(REFERRALS, -amount), (buyer_wallet(referrer), amount)],
         order_no=data["order_no"],
-        memo=str(amount),
-        request_hash=f"buyer:{buyer_id}",  # the referred buyer: first-order-only looks them up
-        answer=referrer,  # whose cashback it is: their referral page lists it
+        memo=f"buyer:{buyer_id}",
     )
 
 
 def on_order_refunded(session: Session, envelope: dict[str, Any]) -> None:
+    """The order's cashback (if any) reversed: the ledger's reversing transaction, unguarded."""
     order_no = envelope["data"]["order_no"]
-    first = session.scalars(
-        select(LedgerTransaction).where(LedgerTransaction.idem_key == f"cashback:{order_no}")
+    row = session.scalars(
+        select(ReferralCashback)
+        .where(ReferralCashback.order_no == order_no, ReferralCashback.reversed_at.is_(None))
+        .with_for_update()
     ).first()
-    if first is None:
+    if row is None:
         return
-    amount, referrer = int(first.memo or 0), int(first.answer or 0)
+    row.reversed_at = datetime.now(UTC)
     ledger.book(
         session,
         f"cashback_reversed:{order_no}",
         REVERSED,
-        [(REFERRALS, amount), (buyer_wallet(referrer), -amount)],  # no guard: may leave a debt
+        [(REFERRALS, row.amount), (buyer_wallet(row.referrer_id), -row.amount)],  # may leave a debt
         order_no=order_no,
-        memo=str(amount),
-        request_hash=first.request_hash,
-        answer=referrer,
+        memo=f"buyer:{row.referred_id}",
     )

@@ -18,6 +18,16 @@ def upgrade():
     op.add_column("buyers", sa.Column("signup_ip", sa.Text), schema=S)
     op.add_column("buyers", sa.Column("signup_device", sa.Text), schema=S)
     op.create_index("buyers_referred_by", "buyers", ["referred_by"], schema=S)
+    op.create_table(
+        "referral_cashbacks",
+        sa.Column("order_no", sa.Text, primary_key=True),
+        sa.Column("referrer_id", sa.BigInteger, nullable=False, index=True),
+        sa.Column("referred_id", sa.BigInteger, nullable=False, index=True),
+        sa.Column("amount", sa.BigInteger, nullable=False),
+        sa.Column("booked_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column("reversed_at", sa.DateTime(timezone=True)),
+        schema=S,
+    )
 
 
 def downgrade():
