@@ -8,7 +8,7 @@ import pytest
 from services.common.testing import wait_until
 from tests.e2e.account.helpers import new_email, register, rows
 from tests.e2e.helpers import Api, assert_error, start_system
-from tests.e2e.purchase.helpers import card_product, pay, wait_status
+from tests.e2e.purchase.helpers import card_product, events_of, pay, wait_status
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def wait_balance(client, expected):
     return wait_until(lambda: balance(client) == expected, timeout=15, message=f"a balance of {expected} points")
 
 
-def test_points_are_earned_spent_within_bounds_given_back_and_expire(system, admin, api, console):
+def test_points_are_earned_spent_within_bounds_given_back_and_expire(system, admin, api, console, db):
     sku = card_product(admin, codes=8)
     cheap = card_product(admin, codes=2, price="0.30")
     buyer = member(system, "198.51.100.10")
@@ -92,6 +92,7 @@ def test_points_are_earned_spent_within_bounds_given_back_and_expire(system, adm
     spent = bought(buyer, sku, points=19)  # 9.90 - 0.19
     assert (spent["amount"], spent["points_used"]) == ("9.71", 19)
     assert balance(buyer) == 0
+    assert events_of(db, "order", spent) == []  # spending points cost no message (DESIGN §3's budget)
     assert buyer.post(f"/api/v1/orders/{spent['order_no']}/cancel", headers={"X-Order-Token": spent["token"]}).ok
     wait_balance(buyer, 19)  # the cancelled order gave them back
 
