@@ -37,11 +37,15 @@ def profile_page(gateway, request, status=200, errors=None, message=None):
     if buyer is None:
         raise Redirect("/account/sign-in")
     done = request.args.get("done", "")[:32]
+    points = schemas.MemberPoints().dump(gateway.order_rpc.member_points(buyer["id"], 0))
+    referral = schemas.ReferralShown().dump(gateway.account_rpc.buyer_referrals(token))
     return pages.render(
         request,
         "store/account/profile.html",
         status=status,
         buyer=buyer,
+        points=points,
+        referral=referral,
         errors=errors or {},
         message=message,
         done=done,

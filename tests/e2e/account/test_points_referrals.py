@@ -111,6 +111,8 @@ def test_points_are_earned_spent_within_bounds_given_back_and_expire(system, adm
     page = console.get(f"/admin/buyers/{buyer.profile['id']}?lang=en")
     assert page.status_code == 200 and "<strong data-points-balance>4</strong>" in page.text
     assert "Referral code" in page.text and small["order_no"] in page.text
+    assert "<strong data-points-balance>4</strong>" in buyer.get("/account").text  # their own page
+    assert admin.get(f"/api/v1/admin/buyers/{buyer.profile['id']}/points").json()["balance"] == 4
 
     # expiry: the sweeper takes what is past its date (here: made due by hand)
     rows(
@@ -146,6 +148,8 @@ def test_points_and_cashback_are_reversed_on_refund(system, admin, db):
     )
     assert [c["kind"] for c in shown["cashback"]] == ["referral_cashback"]
     assert shown["referrals"][0]["buyer_id"] == referred.profile["id"]
+    assert f"/r/{code}</code>" in referrer.get("/account").text
+    assert admin.get(f"/api/v1/admin/buyers/{referrer.profile['id']}/referral").json()["wallet"] == "0.49"
 
     second = bought(referred, sku, points=5)  # 9.85 paid: 9 more points; no second cashback
     completed(referred, second)
