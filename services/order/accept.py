@@ -19,6 +19,10 @@ DESIGN §3) and the account service adds the chain's markups and the agent's ret
 top agent's unit price in its price rule, for the shares credited when it completes (one more
 call: three messages before the pay link).
 
+A signed-in member's points (issue 22, services/order/points.py) come off the total after the
+quote (after any coupon): checked before risk is asked and held in the order's own transaction,
+so they cost no message.
+
 No call is made inside a transaction. A risk answer not in time is asked by event from that
 transaction's outbox, and the saga goes on as it always did: a slow risk service never refuses
 an order. A risk `reject` releases the reservation (the table's `rejected` + `stock_reserved`
@@ -131,12 +135,14 @@ def _accept(db, keys, cmd, signals, key, settings, pricing, assess, takes, buyer
         quote = pricing.retail(cmd, quote)
         domain.check_quote(cmd, quote, settings["channels"], takes(quote["currency"]))
         quote = pricing.points(cmd, quote, buyer, settings["points"])
+        if quote.get("points"):  # more than the member holds: refused before risk is asked
+            with db.transaction() as s:
+                points.check(s, buyer.get("id"), quote["points"])
     except (DomainError, Unavailable):
         _release(db, order_no)
         raise
     order, token = domain.new_order(cmd, quote, window_s, settings["public_url"], order_no)
-    order.buyer_id = buyer.get("id")
-    order.points_used = quote.get("points", 0)
+    order.buyer_id, order.points_used = buyer.get("id"), quote.get("points", 0)
     order.via_agent_id = pricing.via["agent_id"] if pricing.via else None
     signals = {**signals, "category": quote.get("category")}
     answers: list[tuple[str, dict[str, Any]]] = []
@@ -144,17 +150,23 @@ def _accept(db, keys, cmd, signals, key, settings, pricing, assess, takes, buyer
     if decision is not None:
         answers.append((decision["type"], decision["data"]))
     answers.append(("stock_reserved", {"order_no": order_no, "expires_at": quote["expires_at"]}))
+    _place(db, keys, key, order, token, signals, answers)
+    return {"order": view(order), "token": token}
+
+
+def _place(db, keys, key, order, token, signals, answers):
+    """The order, its answers through the saga's table and the member's points it spends: one
+    transaction. Points spent meanwhile elsewhere: no order, the reservation goes back."""
     try:
         with db.transaction() as s:
-            points.hold(s, order.buyer_id, order_no, order.points_used)  # the member's, with the order
+            points.hold(s, order.buyer_id, order.order_no, order.points_used)
             saga.start(s, order, signals, answers)
             saga.insert(s, order)
             if key:
                 domain.bind_key(s, keys, key, order, token)
-    except DomainError:  # fewer points than asked for: no order, the reservation goes back
-        _release(db, order_no)
+    except DomainError:
+        _release(db, order.order_no)
         raise
-    return {"order": view(order), "token": token}
 
 
 def _release(db: Database, order_no: str) -> None:

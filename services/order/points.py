@@ -129,6 +129,14 @@ def hold(session: Session, buyer_id: int, order_no: str, points: int) -> None:
     if got < points:
         raise InsufficientBalance("not that many points", {"points": got, "needed": points})
     session.add(PointEntry(buyer_id=buyer_id, order_no=order_no, kind="spend", points=-points, detail={"lots": taken}))
+    session.flush()  # seen by a release in the same transaction (an order rejected at creation)
+
+
+def check(session: Session, buyer_id: int | None, points: int) -> None:
+    """Before risk is asked: a member asking for more points than they hold is refused at once
+    (`hold` checks again under the lots' locks)."""
+    if points > 0 and (buyer_id is None or balance(session, buyer_id) < points):
+        raise InsufficientBalance("not that many points", {"needed": points})
 
 
 def _net(session: Session, order_no: str, kinds: tuple[str, ...]) -> int:
