@@ -190,14 +190,16 @@ def earn(session: Session, buyer_id: int, order_no: str, points: int, expire_day
 
 def reverse(session: Session, buyer_id: int, order_no: str) -> int:
     """Take back what the order earned (its own lot first), as far as the member still holds
-    points; what cannot be taken is recorded as `short`, never as a negative balance."""
+    points; what cannot be taken is recorded as `short`, never as a negative balance. Once per
+    order. The entries of a member always sum to what their lots hold."""
+    done = select(PointEntry.id).where(PointEntry.order_no == order_no, PointEntry.kind == "reverse")
     owed = _net(session, order_no, EARN_KINDS)
-    if owed <= 0:
+    if owed <= 0 or session.scalar(done.limit(1)) is not None:
         return 0
     taken = _take(session, buyer_id, owed, first_order=order_no)
     got = sum(n for _, n in taken)
     detail = {"lots": taken, "short": owed - got}
-    session.add(PointEntry(buyer_id=buyer_id, order_no=order_no, kind="reverse", points=-owed, detail=detail))
+    session.add(PointEntry(buyer_id=buyer_id, order_no=order_no, kind="reverse", points=-got, detail=detail))
     return got
 
 

@@ -9,7 +9,7 @@ from services.common.rpc import rpc
 from services.common.service import BaseService
 from services.risk import domain, models, schemas
 from services.risk.counters import RiskCounters
-from services.risk.rules import LIST_KINDS, referral_refusal
+from services.risk.rules import LIST_KINDS
 
 command = rpc(expected_exceptions=DomainError)
 
@@ -50,9 +50,7 @@ class RiskService(BaseService):
     @command
     def assess_referral(self, referrer, referred):
         """The account service asks before recording a referral (issue 22): {"allowed", "reason"}."""
-        facts = load(schemas.Referral(), {"referrer": referrer, "referred": referred})
-        reason = referral_refusal(facts["referrer"], facts["referred"])
-        return {"allowed": reason is None, "reason": reason}
+        return domain.assess_referral(load(schemas.Referral(), {"referrer": referrer, "referred": referred}))
 
     @event_handler("payment", "payment_succeeded")
     def handle_payment_succeeded(self, envelope):

@@ -28,3 +28,19 @@ def test_rings_are_refused_at_any_length():
     assert referral_refusal({**A, "chain": [2]}, referred(id=2)) == "referral_ring"  # A refers B refers A
     assert referral_refusal({**A, "chain": [5, 4, 3, 2]}, referred(id=2)) == "referral_ring"
     assert referral_refusal({**A, "chain": [5, 4]}, referred(id=2)) is None
+
+
+def test_each_judgement_is_counted_by_outcome():
+    from services.common import metrics
+    from services.risk import domain
+
+    def seen(outcome):
+        return metrics.RISK_REFERRALS.labels(outcome)._value.get()
+
+    before = seen("referral_ring"), seen("allowed")
+    assert domain.assess_referral({"referrer": {**A, "chain": [2]}, "referred": referred(id=2)}) == {
+        "allowed": False,
+        "reason": "referral_ring",
+    }
+    assert domain.assess_referral({"referrer": A, "referred": referred()}) == {"allowed": True, "reason": None}
+    assert (seen("referral_ring"), seen("allowed")) == (before[0] + 1, before[1] + 1)
