@@ -66,3 +66,14 @@ def test_terms_from_the_config_are_bounded():
     assert points.terms({}) == {"per_yuan": 1, "value_fen": 1, "max_percent": 50, "expire_days": 365}
     assert points.terms({"POINTS_MAX_PERCENT": "250", "POINTS_VALUE_FEN": "0"})["max_percent"] == 100
     assert points.terms({"POINTS_VALUE_FEN": "0"})["value_fen"] == 1
+
+
+def test_no_points_in_an_agents_store():
+    from services.order.accept import Pricing
+
+    in_store = Pricing(reserve=None, via={"agent_id": 3, "top_level": "gold"}, store_price=None)
+    assert in_store.points({"points": 0}, quote(1000), {"id": 7}, TERMS) == quote(1000)  # no earning terms either
+    with pytest.raises(InvalidInput):
+        in_store.points({"points": 5}, quote(1000), {"id": 7}, TERMS)
+    own = Pricing(reserve=None, via=None, store_price=None)
+    assert own.points({"points": 5}, quote(1000), {"id": 7}, TERMS)["total"] == 995
