@@ -1,6 +1,8 @@
 """The account service's entrypoints for buyers and member levels (issue 18), a base of
 `AccountService`: thin, each a schema, a transaction and one call of buyers/links/levels."""
 
+from functools import partial
+
 from nameko.dependency_providers import Config
 from nameko.timer import timer
 
@@ -143,7 +145,10 @@ class BuyerEntrypoints:
     @event_handler("order", "order_claimed")
     def handle_order_claimed(self, envelope):
         """A guest order claimed after it completed: it counts like a completion of theirs."""
-        self.db.once("account.handle_order_claimed", envelope, levels.on_order_completed)
+        count_points = str(self.config.get("POINTS_COUNT_TOWARD_LEVELS", "0")) == "1"
+        self.db.once(
+            "account.handle_order_claimed", envelope, partial(levels.on_order_completed, count_points=count_points)
+        )
 
     @timer(interval=2)
     def send_mails(self):

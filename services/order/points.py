@@ -30,6 +30,7 @@ from services.common.envelope import isoformat
 from services.common.errors import InsufficientBalance, InvalidInput
 from services.order.models import PointEntry, PointLot
 
+TERM_KEYS = ("per_yuan", "value_fen", "expire_days")
 GIVE_BACK = frozenset({"rejected", "expired", "cancelled", "refunded"})
 HOLD_KINDS = ("spend", "release")
 EARN_KINDS = ("earn", "reverse")
@@ -235,6 +236,17 @@ def follow(session: Session, order: Any, before: str | None, to: str) -> None:
         points = earned(order.amount, int(recorded.get("per_yuan", 0)))
         earn(session, order.buyer_id, order.order_no, points, int(recorded.get("expire_days", 365)))
         order.points_earned = points
+
+
+def claimed(session: Session, order: Any, settings: dict[str, int]) -> None:
+    """A guest's order a member claims (its row locked): its earning terms are recorded (a
+    member's own order, not an agent's), and a completed one earns at once."""
+    if order.agent_id or order.via_agent_id or (order.price_rule or {}).get("points"):
+        return
+    recorded = {"used": 0, "value": 0, "before": order.amount, **{k: settings[k] for k in TERM_KEYS}}
+    order.price_rule = {**(order.price_rule or {}), "points": recorded}
+    if order.status == "completed":
+        follow(session, order, "completed", "completed")
 
 
 def expire_due(session: Session, batch: int = 200) -> int:

@@ -133,7 +133,7 @@ class OrderService(BaseService):
     def claim_order(self, order_no, token, buyer_id):
         """A guest order joins a buyer's account once its token is proved (404 like a wrong token)."""
         with self.db.transaction() as s:
-            return members.claim(s, order_no, token, int(buyer_id))
+            return members.claim(s, order_no, token, int(buyer_id), points.terms(self.config))
 
     @command
     def set_lookup_password(self, order_no, token, password):

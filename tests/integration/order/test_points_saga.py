@@ -54,3 +54,30 @@ def test_points_move_with_the_order(database_url):
         ("reverse", -19),
     ]
     engine.dispose()
+
+
+def test_a_claimed_guest_order_earns_points_and_loses_them_on_refund(database_url):
+    from services.order import domain, members
+
+    engine = make_engine(database_url)
+    buyer = 870_000 + datetime.now(UTC).microsecond
+    order_no = stored_order(engine, "completed", amount=1990, token_hash=domain.token_hash("tok"))
+    terms = {"per_yuan": 1, "value_fen": 1, "max_percent": 50, "expire_days": 30}
+    with transaction(engine, metadata) as s:
+        members.claim(s, order_no, "tok", buyer, terms)
+    with transaction(engine, metadata) as s:
+        assert points.balance(s, buyer) == 19 and s.get(Order, order_no).points_earned == 19
+        claimed = s.execute(
+            select(metadata.tables["order.outbox"].c.envelope).where(
+                metadata.tables["order.outbox"].c.type == "order_claimed",
+                metadata.tables["order.outbox"].c.envelope["data"]["order_no"].astext == order_no,
+            )
+        ).scalar_one()
+        assert claimed["data"]["points_earned"] == 19
+        members.claim(s, order_no, "tok", buyer, terms)  # again: nothing more
+    for event in ("refund_ordered", "refund_completed"):
+        with transaction(engine, metadata) as s:
+            saga.apply(s, saga.lock(s, order_no), event, {"order_no": order_no, "reason": "test"})
+    with transaction(engine, metadata) as s:
+        assert points.balance(s, buyer) == 0 and s.get(Order, order_no).status == "refunded"
+    engine.dispose()
