@@ -45,6 +45,7 @@ def test_a_referred_buyer_earns_and_spends_points_and_the_friend_gets_cashback(s
 
     buy(page, sku, email, points=5)
     expect(page.locator(".big-price").first).to_contain_text("9.85")
+    expect(page.locator("#points-used")).to_have_text("5")
     shoot(page, "order-paid-with-points-phone")
     wait_until(
         lambda: friend.get("/api/v1/account/referral").json()["wallet"] == "0.49", timeout=15, message="the cashback"
