@@ -226,7 +226,7 @@ def follow(session: Session, order: Any, before: str | None, to: str) -> None:
     recorded = (order.price_rule or {}).get("points")
     if not order.buyer_id or not recorded:
         return
-    if to in GIVE_BACK:
+    if to in GIVE_BACK and order.points_used:
         release(session, order.buyer_id, order.order_no)
     if to == "refunded":
         reverse(session, order.buyer_id, order.order_no)
