@@ -29,6 +29,12 @@ def form_order(form, product):
     coupon = form.get("coupon", "").strip()[:65]
     if coupon:
         body["coupon"] = coupon
+    points = form.get("points", "").strip()[:10]
+    if points:  # a signed-in member's points (issue 22); the order service judges how many
+        try:
+            body["points"] = int(points)
+        except ValueError:
+            errors["points"] = ["a whole number"]
     password = form.get("lookup_password", "")[:65] or None
     if password is not None and not PASSWORD_LENGTH[0] <= len(password) <= PASSWORD_LENGTH[1]:
         errors["lookup_password"] = ["6 to 64 characters"]

@@ -5,6 +5,7 @@ guest checkout keeps DESIGN §3's budget; a signed-in buyer's order adds one acc
 messages) for their id, member level and real-name status."""
 
 from gateway import errors, web
+from gateway.signals import device_id
 from services.common.errors import Unauthorized
 
 BUYER_COOKIE = "kameng_buyer"
@@ -49,3 +50,14 @@ def signed_out(response, config):
 
 def json_with_session(status, body, config, session_token):
     return signed_in(errors.json_response(status, body), config, session_token)
+
+
+REFERRAL_COOKIE = "kameng_ref"  # set by the referral link /r/<code> (issue 22), read at sign-up
+REFERRAL_COOKIE_S = 30 * 86400
+
+
+def referral(request, config, code=None):
+    """{"code", "device"} for the account service at sign-up: the code the body names, else the
+    referral link's cookie; None without either."""
+    code = code or web.cookie(request, config, REFERRAL_COOKIE)[:16]
+    return {"code": code, "device": device_id(request)} if code else None

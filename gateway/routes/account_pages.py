@@ -7,7 +7,7 @@ import contextlib
 
 from werkzeug.utils import redirect
 
-from gateway import members, pages, schemas
+from gateway import members, pages, schemas, web
 from gateway.http import client_ip
 from gateway.routes import Routes
 from gateway.web import Redirect, page
@@ -37,11 +37,15 @@ def profile_page(gateway, request, status=200, errors=None, message=None):
     if buyer is None:
         raise Redirect("/account/sign-in")
     done = request.args.get("done", "")[:32]
+    points = schemas.MemberPoints().dump(gateway.order_rpc.member_points(buyer["id"], 0))
+    referral = schemas.ReferralShown().dump(gateway.account_rpc.buyer_referrals(token))
     return pages.render(
         request,
         "store/account/profile.html",
         status=status,
         buyer=buyer,
+        points=points,
+        referral=referral,
         errors=errors or {},
         message=message,
         done=done,
@@ -52,6 +56,16 @@ class AccountPageRoutes(Routes):
     @page("GET", "/account", menu_label="nav.account", order=30)
     def account_page(self, request):
         return profile_page(self, request)
+
+    @page("GET", "/r/<code>")
+    def referral_link(self, request, code):
+        """A referral link (issue 22): its code is remembered for sign-up (30 days), then sign up."""
+        response = redirect("/account/sign-up", code=302)
+        if code.isalnum() and len(code) <= 16:
+            web.set_cookie(
+                response, self.config, members.REFERRAL_COOKIE, code.upper(), max_age=members.REFERRAL_COOKIE_S
+            )
+        return response
 
     @page("GET", "/account/sign-up")
     def sign_up_page(self, request):
@@ -65,7 +79,8 @@ class AccountPageRoutes(Routes):
             "password": request.form.get("password", "")[:256],
         }
         try:
-            answer = self.account_rpc.register_buyer(body, client_ip(request, self.config.get("TRUSTED_PROXIES", ())))
+            ip = client_ip(request, self.config.get("TRUSTED_PROXIES", ()))
+            answer = self.account_rpc.register_buyer(body, ip, members.referral(request, self.config))
         except InvalidInput as exc:
             return form_page(request, "sign_up", 400, exc.details.get("fields", {}), exc.message)
         except Conflict:

@@ -26,7 +26,9 @@ class AccountRoutes(Routes):
     )
     def register(self, request):
         self.limit("login", request)
-        answer = self.account_rpc.register_buyer(json_body(request, schemas.Registration()), self.ip(request))
+        body = json_body(request, schemas.Registration())
+        referral = members.referral(request, self.config, body.pop("referral_code", None))
+        answer = self.account_rpc.register_buyer(body, self.ip(request), referral)
         return members.json_with_session(201, schemas.Buyer().dump(answer["buyer"]), self.config, answer["session"])
 
     @api(
@@ -52,6 +54,38 @@ class AccountRoutes(Routes):
     @api("GET", "/api/v1/account", summary="The signed-in buyer's profile", response=schemas.Buyer, **ACCOUNT)
     def profile(self, request):
         return schemas.Buyer().dump(self.account_rpc.buyer_profile(members.required(request, self.config)))
+
+    @api("GET", "/api/v1/account/points", summary="The member's points", response=schemas.MemberPoints, **ACCOUNT)
+    def points(self, request):
+        buyer = members.current(self, request)
+        return schemas.MemberPoints().dump(self.order_rpc.member_points(buyer["id"]))
+
+    @api(
+        "GET",
+        "/api/v1/account/referral",
+        summary="The member's referral code and link, whom they referred, their cashback",
+        response=schemas.ReferralShown,
+        **ACCOUNT,
+    )
+    def referral(self, request):
+        return schemas.ReferralShown().dump(self.account_rpc.buyer_referrals(members.required(request, self.config)))
+
+    @api(
+        "POST",
+        "/api/v1/account/referral",
+        summary="Name a referrer once, after signing up without one (risk refuses self-referral and rings: 403)",
+        body=schemas.ReferralBind,
+        response=schemas.ReferralShown,
+        tags=["account"],
+        errors=(401, 403, 404, 409, 429),
+    )
+    def bind_referral(self, request):
+        self.limit("login", request)
+        code = json_body(request, schemas.ReferralBind())["code"]
+        found = members.referral(request, self.config, code)
+        token = members.required(request, self.config)
+        answer = self.account_rpc.bind_referral(token, code, self.ip(request), found and found["device"])
+        return schemas.ReferralShown().dump(answer)
 
     @api(
         "POST",

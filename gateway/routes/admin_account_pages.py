@@ -34,6 +34,14 @@ class AdminAccountPageRoutes(Routes):
         buyers = schemas.AdminBuyerList().dump({"items": self.account_rpc.search_buyers(query)})["items"]
         return pages.render(request, "admin/buyers.html", buyers=buyers, q=query["q"] or "")
 
+    @page("GET", "/admin/buyers/<int:buyer_id>", **BUYERS)
+    def admin_buyer_page(self, request, buyer_id):
+        """One buyer: the account, their points and their referrals (issue 22)."""
+        buyer = schemas.AdminBuyer().dump(self.account_rpc.admin_buyer(buyer_id))
+        points = schemas.MemberPoints().dump(self.order_rpc.member_points(buyer_id))
+        referral = schemas.ReferralShown().dump(self.account_rpc.admin_referrals(buyer_id))
+        return pages.render(request, "admin/buyer.html", buyer=buyer, points=points, referral=referral)
+
     @page("GET", "/admin/levels", menu_label="admin.nav.levels", order=46, **LEVELS)
     def admin_levels(self, request):
         return levels_page(self, request)

@@ -65,3 +65,23 @@ class AdminAccountRoutes(Routes):
     @api("GET", "/api/v1/admin/buyers/<int:buyer_id>", summary="A buyer account", response=schemas.AdminBuyer, **BUYERS)
     def admin_buyer(self, request, buyer_id):
         return schemas.AdminBuyer().dump(self.account_rpc.admin_buyer(buyer_id))
+
+    @api(
+        "GET",
+        "/api/v1/admin/buyers/<int:buyer_id>/points",
+        summary="A buyer's points: balance, next expiry, latest movements",
+        response=schemas.MemberPoints,
+        **BUYERS,
+    )
+    def admin_buyer_points(self, request, buyer_id):
+        return schemas.MemberPoints().dump(self.order_rpc.member_points(buyer_id))
+
+    @api(
+        "GET",
+        "/api/v1/admin/buyers/<int:buyer_id>/referral",
+        summary="A buyer's referral code, referrer, referred buyers and cashback",
+        response=schemas.ReferralShown,
+        **BUYERS,
+    )
+    def admin_buyer_referral(self, request, buyer_id):
+        return schemas.ReferralShown().dump(self.account_rpc.admin_referrals(buyer_id))

@@ -10,7 +10,15 @@ from gateway import cache, campaigns, checkout, members, ordering, pages, schema
 from gateway.http import query_args
 from gateway.routes import Routes
 from gateway.web import page
-from services.common.errors import CouponUnavailable, Forbidden, InvalidInput, NotFound, OutOfStock, Unavailable
+from services.common.errors import (
+    CouponUnavailable,
+    Forbidden,
+    InsufficientBalance,
+    InvalidInput,
+    NotFound,
+    OutOfStock,
+    Unavailable,
+)
 
 TOKEN_COOKIE = "kameng_order"
 TOKEN_COOKIE_S = 30 * 86400
@@ -56,6 +64,7 @@ def checkout_form(gateway, request, product, status=200, errors=None, form=None,
         idem=(form or {}).get("idem") or checkout.idempotency_key(),
         store=store,
         deal=deal,
+        member=bool(members.token(request, gateway.config)) and store is None,  # may spend points
     )
 
 
@@ -161,6 +170,10 @@ class PageRoutes(Routes):
         except InvalidInput as exc:
             fields = exc.details.get("fields", {})
             return checkout_form(self, request, product, 400, fields, request.form, store=store)
+        except InsufficientBalance:  # more points than the member holds: nothing was kept
+            return checkout_form(
+                self, request, product, 409, form=request.form, message="checkout.points_short", store=store
+            )
         except Forbidden as exc:
             if exc.details.get("reason") != "real_name_required":
                 raise

@@ -13,6 +13,10 @@ class Registration(Schema):
     phone = fields.String(validate=validate.Length(1, 32), metadata={"example": "+8613800138000"})
     name = fields.String(validate=validate.Length(1, 64), metadata={"description": "display name (optional)"})
     password = fields.String(required=True, validate=validate.Length(1, 256))
+    referral_code = fields.String(
+        validate=validate.Regexp(r"^[A-Za-z0-9]{4,16}$"),
+        metadata={"description": "a referrer's code (else the /r/<code> link's cookie), issue 22"},
+    )
 
 
 class BuyerSignIn(Schema):
@@ -115,3 +119,49 @@ class BuyerQuery(Schema):
     level = fields.String(validate=validate.Length(1, 32))
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
     before = fields.Integer(validate=validate.Range(1, 2**62), metadata={"description": "ids below this (paging)"})
+
+
+# -- points and referrals (issue 22) ---------------------------------------------------------------
+
+
+class PointEntry(Schema):
+    kind = fields.String(metadata={"description": "earn, spend, release, reverse or expire"})
+    points = fields.Integer(metadata={"description": "signed: + to the member, - from them"})
+    order_no = fields.String(allow_none=True)
+    at = fields.String()
+
+
+class PointExpiry(Schema):
+    at = fields.String()
+    points = fields.Integer()
+
+
+class MemberPoints(Schema):
+    balance = fields.Integer(metadata={"description": "points held now (not expired)"})
+    next_expiry = fields.Nested(PointExpiry, allow_none=True)
+    entries = fields.List(fields.Nested(PointEntry))
+
+
+class ReferralCashback(Schema):
+    kind = fields.String(metadata={"description": "referral_cashback, or referral_cashback_reversed"})
+    order_no = fields.String(allow_none=True)
+    amount = Money()
+    at = fields.String()
+
+
+class ReferredBuyer(Schema):
+    buyer_id = fields.Integer()
+    at = fields.String()
+
+
+class ReferralShown(Schema):
+    code = fields.String()
+    link = fields.String(metadata={"description": "share it: /r/<code> remembers the code for sign-up"})
+    referred_by = fields.Integer(allow_none=True)
+    referrals = fields.List(fields.Nested(ReferredBuyer))
+    wallet = Money(metadata={"description": "cashback received (a reversal may leave it below zero)"})
+    cashback = fields.List(fields.Nested(ReferralCashback))
+
+
+class ReferralBind(Schema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9]{4,16}$"))

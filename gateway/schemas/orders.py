@@ -17,6 +17,15 @@ class NewOrder(Schema):
     payment_channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     recharge_account = fields.String(validate=validate.Length(1, 64))
     coupon = fields.String(validate=validate.Length(1, 64))
+    points = fields.Integer(
+        strict=True,
+        validate=validate.Range(0, 1_000_000_000),
+        metadata={
+            "description": "a signed-in member's points to spend (issue 22): taken off the total after any "
+            "coupon, at most the share of the total the shop allows; more than the member holds is 409 "
+            "`insufficient_balance`; a guest may not send it (400)"
+        },
+    )
 
 
 class PaymentInfo(Schema):
@@ -60,6 +69,7 @@ class Order(Schema):
     reason = fields.String(allow_none=True)
     coupon = fields.String(allow_none=True, metadata={"description": "the coupon the order used (upper case)"})
     discount = Money(allow_none=True, metadata={"description": "taken off the total by the coupon"})
+    points_used = fields.Integer(metadata={"description": "a member's points that paid part of the total"})
     items = fields.List(fields.Nested(OrderItem))
 
 

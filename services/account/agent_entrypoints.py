@@ -10,7 +10,7 @@ from typing import Any
 from nameko.timer import timer
 from sqlalchemy.orm import Session
 
-from services.account import agent_schemas as schemas, agents, console, ledger, levels, sales, sessions
+from services.account import agent_schemas as schemas, agents, console, ledger, levels, referrals, sales, sessions
 from services.common.errors import DomainError, NotFound, load
 from services.common.events import event_handler
 from services.common.rpc import rpc
@@ -23,12 +23,21 @@ def now() -> datetime:
     return datetime.now().astimezone()
 
 
-def on_order_completed(settle_days: float) -> Callable[[Session, Any], None]:
+def on_order_completed(settle_days: float, config: Any) -> Callable[[Session, Any], None]:
+    count_points = str(config.get("POINTS_COUNT_TOWARD_LEVELS", "0")) == "1"
+    cashback = referrals.settings(config)
+
     def run(session: Session, envelope: Any) -> None:
-        levels.on_order_completed(session, envelope)
+        levels.on_order_completed(session, envelope, count_points)
         sales.on_order_completed(session, envelope, settle_days)
+        referrals.on_order_completed(session, envelope, cashback)  # the referrer's cashback (issue 22)
 
     return run
+
+
+def on_order_refunded(session: Session, envelope: Any) -> None:
+    sales.on_order_refunded(session, envelope)
+    referrals.on_order_refunded(session, envelope)
 
 
 class AgentEntrypoints:
@@ -257,12 +266,12 @@ class AgentEntrypoints:
         """A completed order: a buyer's counts toward their level; an agent order's shares are
         credited as pending (once, through the inbox)."""
         days = self.settle_days()
-        self.db.once("account.handle_order_completed", envelope, on_order_completed(days))
+        self.db.once("account.handle_order_completed", envelope, on_order_completed(days, self.config))
 
     @event_handler("order", "order_refunded")
     def handle_order_refunded(self, envelope):
         """An agent order ended refunded: its money back to the wallet, its shares undone (once)."""
-        self.db.once("account.handle_order_refunded", envelope, sales.on_order_refunded)
+        self.db.once("account.handle_order_refunded", envelope, on_order_refunded)
 
     @timer(interval=60)
     def settle_commissions(self):

@@ -1,15 +1,17 @@
 """The account service's entrypoints for buyers and member levels (issue 18), a base of
 `AccountService`: thin, each a schema, a transaction and one call of buyers/links/levels."""
 
+from functools import partial
+
 from nameko.dependency_providers import Config
 from nameko.timer import timer
 
-from services.account import buyers, campaign_mails, levels, links, mails, schemas, sessions
+from services.account import buyers, campaign_mails, levels, links, mails, referrals, schemas, sessions
 from services.common.crypto import Keys
 from services.common.db import Db
 from services.common.errors import DomainError, load
 from services.common.events import event_handler
-from services.common.rpc import rpc
+from services.common.rpc import RpcProxy, rpc
 
 command = rpc(expected_exceptions=DomainError)
 
@@ -22,11 +24,14 @@ class BuyerEntrypoints:
     db: Db  # AccountService declares `db = Database(metadata)`
     keys = Keys()
     config = Config()
+    risk_rpc = RpcProxy("risk")
 
     @command
-    def register_buyer(self, payload, ip=None):
-        """{"buyer", "session"}: the new buyer, signed in; an e-mail's link is mailed at once."""
-        answer = buyers.enrol(self.db, self.keys, load(schemas.Register(), payload), public_url(self.config), ip)
+    def register_buyer(self, payload, ip=None, referral=None):
+        """{"buyer", "session"}: the new buyer, signed in; an e-mail's link is mailed at once.
+        `referral`: {"code", "device"} from the referral link's cookie (issue 22)."""
+        fields, assess = load(schemas.Register(), payload), self.risk_rpc.assess_referral.timed(2)
+        answer = buyers.enrol(self.db, self.keys, fields, public_url(self.config), ip, referral, assess)
         mails.send_due(self.db, self.keys, self.config)
         return answer
 
@@ -99,6 +104,31 @@ class BuyerEntrypoints:
         )
         mails.send_due(self.db, self.keys, self.config)
 
+    def buyer_referrals(self, token):
+        """The signed-in buyer's referral code and link, whom they referred, their cashback."""
+        with self.db.transaction() as s:
+            return referrals.view(s, buyers.signed_in(s, token), public_url(self.config))
+
+    @command
+    def bind_referral(self, token, code, ip=None, device=None):
+        """A member who signed up without a referrer names one, once, if risk allows (issue 22)."""
+        with self.db.transaction() as s:
+            buyer = buyers.signed_in(s, token)
+            facts, referred = (
+                referrals.referrer_facts(s, str(code)[:16]),
+                referrals.referred_facts(buyer, None, ip, device),
+            )
+        referrals.refuse(referrals.ask_risk(self.risk_rpc.assess_referral.timed(2), facts, referred))
+        with self.db.transaction() as s:
+            referrals.bind(s, referred["id"], facts["id"])  # type: ignore[index]
+            return referrals.view(s, buyers.signed_in(s, token), public_url(self.config))
+
+    @command
+    def admin_referrals(self, buyer_id):
+        """A buyer's referrals and cashback, for the console."""
+        with self.db.transaction() as s:
+            return referrals.admin_view(s, int(buyer_id), public_url(self.config))
+
     @command
     def list_levels(self):
         with self.db.transaction() as s:
@@ -134,7 +164,10 @@ class BuyerEntrypoints:
     @event_handler("order", "order_claimed")
     def handle_order_claimed(self, envelope):
         """A guest order claimed after it completed: it counts like a completion of theirs."""
-        self.db.once("account.handle_order_claimed", envelope, levels.on_order_completed)
+        count_points = str(self.config.get("POINTS_COUNT_TOWARD_LEVELS", "0")) == "1"
+        self.db.once(
+            "account.handle_order_claimed", envelope, partial(levels.on_order_completed, count_points=count_points)
+        )
 
     @timer(interval=2)
     def send_mails(self):

@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.account import identity, links, passwords, sessions
+from services.account import identity, links, passwords, referrals, sessions
 from services.account.models import Buyer
 from services.common.crypto import DataKeys
 from services.common.envelope import isoformat
@@ -50,16 +50,27 @@ def verify_password(stored: str | None, password: str) -> bool:
 
 
 def register(
-    session: Session, keys: DataKeys, fields: dict[str, Any], password_hash: str, public_url: str, ip: str | None
+    session: Session,
+    keys: DataKeys,
+    fields: dict[str, Any],
+    password_hash: str,
+    public_url: str,
+    ip: str | None,
+    device: str | None = None,
+    referrer_id: int | None = None,
 ) -> dict[str, Any]:
     """A new buyer (`fields` from `contact_fields`), signed in: {"buyer", "session"}. An e-mail
-    gets its verification link by mail (sent after the commit)."""
+    gets its verification link by mail (sent after the commit). `referrer_id`: a referral risk
+    allowed (services/account/referrals.py); the sign-up's IP and device are kept for its rule."""
     same = [column == fields[name] for column, name in ((Buyer.email, "email"), (Buyer.phone, "phone")) if fields[name]]
     if session.scalar(select(Buyer.id).where(or_(*same))) is not None:
         raise Conflict("an account with this e-mail or phone exists: sign in, or reset its password", {})
-    buyer = Buyer(**fields, password_hash=password_hash)
+    buyer = Buyer(**fields, password_hash=password_hash, signup_ip=ip, signup_device=device)
+    if referrer_id is not None and session.get(Buyer, referrer_id) is not None:
+        buyer.referred_by, buyer.referred_at = referrer_id, datetime.now(UTC)
     session.add(buyer)
     session.flush()
+    referrals.code_of(session, buyer)
     if buyer.email:
         links.mail_verification(session, keys, buyer, public_url)
     return {"buyer": view(buyer, keys), "session": sessions.start(session, "buyer", buyer, SESSION_S, ip)}
@@ -184,13 +195,31 @@ def admin_buyer(session: Session, buyer_id: int) -> dict[str, Any]:
 # -- the steps with a password: hashing is done between transactions, never inside one ------------
 
 
-def enrol(db: Any, keys: DataKeys, fields: dict[str, Any], public_url: str, ip: str | None) -> dict[str, Any]:
+def enrol(
+    db: Any,
+    keys: DataKeys,
+    fields: dict[str, Any],
+    public_url: str,
+    ip: str | None,
+    referral: dict[str, Any] | None = None,
+    assess: Any = None,
+) -> dict[str, Any]:
+    """`referral`: {"code", "device"} from the referral link's cookie; `assess`: risk's
+    assess_referral. A referral risk refuses (or cannot judge in time) is not recorded; the
+    sign-up itself goes on."""
     contacts = contact_fields(fields)
     check_password(fields["password"], *contacts.values())
     password_hash = hash_password(fields["password"])
+    device, referrer_id = (referral or {}).get("device"), None
+    if (referral or {}).get("code") and assess is not None:
+        with db.transaction() as s:
+            facts = referrals.referrer_facts(s, referral["code"])  # type: ignore[index]
+        referred = referrals.referred_facts(None, contacts.get("email"), ip, device)
+        if referrals.ask_risk(assess, facts, referred).get("allowed") and facts is not None:
+            referrer_id = facts["id"]
     try:
         with db.transaction() as s:
-            return register(s, keys, contacts, password_hash, public_url, ip)
+            return register(s, keys, contacts, password_hash, public_url, ip, device, referrer_id)
     except IntegrityError:  # the same e-mail or phone signed up at the same moment
         raise Conflict("an account with this e-mail or phone exists: sign in, or reset its password", {}) from None
 

@@ -19,6 +19,9 @@ Accounts (made on first use):
 - `platform:payments`   buyers' payments (through a payment channel) for orders sold in an agent's
                         sub-store or through its link, once completed: runs negative by them, the
                         other side of the platform's revenue and the agents' shares of those sales
+- `buyer:<id>:wallet`   a member's referral cashback (issue 22, services/account/referrals.py);
+                        floor 0, though a cashback reversed after it was spent leaves a debt
+- `platform:referrals`  the cashback the platform paid: runs negative by it
 
 Each transaction has a unique `idem_key` ("charge:<order_no>", "admin:<agent>:<key>", ...):
 booking it again returns the first one and writes nothing. A spend is a conditional UPDATE of

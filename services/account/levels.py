@@ -96,15 +96,18 @@ def regrade(session: Session) -> None:
     session.execute(REGRADE)
 
 
-def on_order_completed(session: Session, envelope: dict[str, Any]) -> None:
-    """A completed order of a signed-in buyer counts once toward their total (a guest's: not)."""
+def on_order_completed(session: Session, envelope: dict[str, Any], count_points: bool = False) -> None:
+    """A completed order of a signed-in buyer counts once toward their total (a guest's: not);
+    with KAMENG_POINTS_COUNT_TOWARD_LEVELS (`count_points`) the points it earned count too, at
+    their value (issue 22)."""
     data = envelope["data"]
     if not data.get("buyer_id") or data.get("currency", COUNTED_CURRENCY) != COUNTED_CURRENCY:
         return
+    counted = int(data["amount"]) + (int(data.get("points_earned_value") or 0) if count_points else 0)
     buyer = session.execute(
         update(Buyer)
         .where(Buyer.id == data["buyer_id"])
-        .values(total_spent=Buyer.total_spent + int(data["amount"]))
+        .values(total_spent=Buyer.total_spent + counted)
         .returning(Buyer.id, Buyer.total_spent, Buyer.level)
     ).first()
     if buyer is None:

@@ -45,6 +45,12 @@ class Buyer(Base):
     real_name_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     campaign_mails: Mapped[bool] = mapped_column(Boolean, server_default="false")  # opted in (issue 22)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # referrals (migration 0008_referrals, services/account/referrals.py)
+    referral_code: Mapped[str | None] = mapped_column(Text, unique=True)
+    referred_by: Mapped[int | None] = mapped_column(BigInteger)  # the referring buyer's id
+    referred_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    signup_ip: Mapped[str | None] = mapped_column(Text)
+    signup_device: Mapped[str | None] = mapped_column(Text)
 
 
 class Staff(Base):
@@ -287,3 +293,16 @@ class Withdrawal(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reviewed_by: Mapped[str | None] = mapped_column(Text)
+
+
+class ReferralCashback(Base):
+    """A referrer's cashback on a referred buyer's completed order (issue 22): booked through the
+    ledger (`cashback:<order_no>`), reversed on refund (`cashback_reversed:<order_no>`)."""
+
+    __tablename__ = "referral_cashbacks"
+    order_no: Mapped[str] = mapped_column(Text, primary_key=True)
+    referrer_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    referred_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)  # minor units
+    booked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    reversed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -95,6 +95,15 @@ DEFAULTS = {
         "7",
         "days after an agent order completes before its profit shares can be withdrawn",
     ),
+    # points and referral cashback (issue 22): every KAMENG_POINTS_* and KAMENG_REFERRAL_* setting
+    # reaches the services' config with KAMENG_ dropped (see `loyalty_settings`)
+    "KAMENG_POINTS_PER_YUAN": ("1", "points a member earns per yuan paid for a completed order; 0: none"),
+    "KAMENG_POINTS_VALUE_FEN": ("1", "what one point takes off an order, in fen"),
+    "KAMENG_POINTS_MAX_PERCENT": ("50", "most of an order's total points may pay, in percent (at least 0.01 is paid)"),
+    "KAMENG_POINTS_EXPIRE_DAYS": ("365", "days after which points earned expire"),
+    "KAMENG_POINTS_COUNT_TOWARD_LEVELS": ("0", "1: points earned count toward member levels (at their value)"),
+    "KAMENG_REFERRAL_CASHBACK_PERCENT": ("5", "referral cashback, percent of the referred buyer's order paid"),
+    "KAMENG_REFERRAL_EVERY_ORDER": ("0", "1: cashback on every order of the referred buyer; 0: the first only"),
     # payment channels (services/payment/channels/): every KAMENG_<CHANNEL>_* setting below reaches
     # the payment service's config as <CHANNEL>_* (see `channel_settings`)
     "KAMENG_PAYMENT_CHANNELS": (
@@ -156,6 +165,7 @@ DEFAULTS = {
     "KAMENG_WECHAT_URL": ("", "WeChat Pay API base URL, e.g. https://api.mch.weixin.qq.com"),
 }
 
+LOYALTY_PREFIXES = ("KAMENG_POINTS_", "KAMENG_REFERRAL_")
 CHANNEL_PREFIXES = ("KAMENG_PAYMENT_", "KAMENG_EPAY_", "KAMENG_ALIPAY_", "KAMENG_WECHAT_", "KAMENG_USDT_")
 
 
@@ -201,6 +211,7 @@ class Settings:
     mail_sink: str
     supplier_sim: str
     channel_settings: dict[str, Any] = field(default_factory=dict)
+    loyalty_settings: dict[str, str] = field(default_factory=dict)
     agent_max_depth: int = 5
     commission_settle_days: float = 7
     code_readers: tuple[str, ...] = ()
@@ -252,6 +263,7 @@ def settings() -> Settings:
         mail_sink=env("KAMENG_MAIL_SINK"),
         supplier_sim=env("KAMENG_SUPPLIER_SIM"),
         channel_settings=channel_settings(),
+        loyalty_settings=loyalty_settings(),
         agent_max_depth=int(env("KAMENG_AGENT_MAX_DEPTH")),
         commission_settle_days=float(env("KAMENG_COMMISSION_SETTLE_DAYS")),
         code_readers=_csv(env("KAMENG_CODE_READERS")),
@@ -298,6 +310,11 @@ def channel_settings() -> dict[str, Any]:
     }
     values["PAYMENT_CHANNELS"] = _csv(values["PAYMENT_CHANNELS"])
     return values
+
+
+def loyalty_settings() -> dict[str, str]:
+    """Points and referral settings, KAMENG_ dropped: {"POINTS_PER_YUAN": "1", ...} (issue 22)."""
+    return {name[len("KAMENG_") :]: env(name) for name in DEFAULTS if name.startswith(LOYALTY_PREFIXES)}
 
 
 def enabled_payment_channels(config: Mapping[str, Any]) -> list[str]:
@@ -352,6 +369,7 @@ def nameko_config(s: Settings | None = None, **overrides: Any) -> dict[str, Any]
     if s.amqp_ca_file or s.amqp_uri.lower().startswith("amqps://"):
         config["AMQP_SSL"] = amqp_ssl(s)
     config.update(s.channel_settings)
+    config.update(s.loyalty_settings)
     config.update(overrides)
     return config
 

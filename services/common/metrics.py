@@ -113,6 +113,12 @@ RISK_DECISIONS = Counter(
 RISK_RULES_FIRED = Counter(
     "kameng_risk_rules_fired_total", "Risk rules that fired, by rule and the decision's outcome", ["rule", "outcome"]
 )
+RISK_REFERRALS = Counter(
+    "kameng_risk_referrals_total",
+    "Referrals risk judged (issue 22): allowed, or the reason refused (self_referral, same_contact, same_ip, "
+    "same_device, referral_ring)",
+    ["outcome"],
+)
 RISK_ASSESSMENT_SECONDS = Histogram(
     "kameng_risk_assessment_seconds",
     "Time to assess one order (rules, lists, counters, decision row)",

@@ -19,6 +19,10 @@ DESIGN §3) and the account service adds the chain's markups and the agent's ret
 top agent's unit price in its price rule, for the shares credited when it completes (one more
 call: three messages before the pay link).
 
+A signed-in member's points (issue 22, services/order/points.py) come off the total after the
+quote (after any coupon): checked before risk is asked and held in the order's own transaction,
+so they cost no message.
+
 No call is made inside a transaction. A risk answer not in time is asked by event from that
 transaction's outbox, and the saga goes on as it always did: a slow risk service never refuses
 an order. A risk `reject` releases the reservation (the table's `rejected` + `stock_reserved`
@@ -31,8 +35,8 @@ from typing import Any
 
 from services.common.crypto import DataKeys
 from services.common.db import Database
-from services.common.errors import DomainError, Unavailable
-from services.order import domain, saga
+from services.common.errors import DomainError, InvalidInput, Unavailable
+from services.order import domain, points, saga
 from services.order.views import view
 
 log = logging.getLogger(__name__)
@@ -113,6 +117,16 @@ class Pricing:
         rule = {"kind": "agent_store", "via_agent_id": via_agent_id, "top_unit_price": top, "top": quote["rule"]}
         return {**quote, "unit_price": unit, "total": unit * cmd["quantity"], "rule": rule}
 
+    def points(
+        self, cmd: dict[str, Any], quote: dict[str, Any], buyer: dict[str, Any], settings: dict[str, int]
+    ) -> dict[str, Any]:
+        """Points after the quote's total (DESIGN §3); none in an agent's store (its retail price)."""
+        if self.via is not None:
+            if cmd.get("points"):
+                raise InvalidInput("points do not apply here", {"fields": {"points": ["not in an agent's store"]}})
+            return quote
+        return points.apply(quote, cmd.get("points") or 0, buyer.get("id"), settings)
+
 
 def coupon_buyer(buyer: dict[str, Any], cmd: dict[str, Any]) -> str:
     """Whose use a coupon's per-buyer limit counts: the signed-in member, else the contact e-mail
@@ -134,11 +148,15 @@ def _accept(db, keys, cmd, signals, key, settings, pricing, assess, takes, buyer
     try:
         quote = pricing.retail(cmd, quote)
         domain.check_quote(cmd, quote, settings["channels"], takes(quote["currency"]))
+        quote = pricing.points(cmd, quote, buyer, settings["points"])
+        if quote.get("points"):  # more than the member holds: refused before risk is asked
+            with db.transaction() as s:
+                points.check(s, buyer.get("id"), quote["points"])
     except (DomainError, Unavailable):
         _release(db, order_no)
         raise
     order, token = domain.new_order(cmd, quote, window_s, settings["public_url"], order_no)
-    order.buyer_id = buyer.get("id")
+    order.buyer_id, order.points_used = buyer.get("id"), quote.get("points", 0)
     order.via_agent_id = pricing.via["agent_id"] if pricing.via else None
     signals = {**signals, "category": quote.get("category")}
     answers: list[tuple[str, dict[str, Any]]] = []
@@ -146,12 +164,23 @@ def _accept(db, keys, cmd, signals, key, settings, pricing, assess, takes, buyer
     if decision is not None:
         answers.append((decision["type"], decision["data"]))
     answers.append(("stock_reserved", {"order_no": order_no, "expires_at": quote["expires_at"]}))
-    with db.transaction() as s:
-        saga.start(s, order, signals, answers)
-        saga.insert(s, order)
-        if key:
-            domain.bind_key(s, keys, key, order, token)
+    _place(db, keys, key, order, token, signals, answers)
     return {"order": view(order), "token": token}
+
+
+def _place(db, keys, key, order, token, signals, answers):
+    """The order, its answers through the saga's table and the member's points it spends: one
+    transaction. Points spent meanwhile elsewhere: no order, the reservation goes back."""
+    try:
+        with db.transaction() as s:
+            points.hold(s, order.buyer_id, order.order_no, order.points_used)
+            saga.start(s, order, signals, answers)
+            saga.insert(s, order)
+            if key:
+                domain.bind_key(s, keys, key, order, token)
+    except DomainError:
+        _release(db, order.order_no)
+        raise
 
 
 def _release(db: Database, order_no: str) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from services.common import outbox
 from services.common.envelope import isoformat
 from services.common.errors import Conflict
-from services.order import domain, saga
+from services.order import domain, points, saga
 from services.order.models import Order
 from services.order.views import view
 
@@ -43,17 +43,23 @@ def mark_shown(session: Session, orders: list[dict[str, Any]]) -> None:
             domain.mark_codes_shown(session, order)
 
 
-def claim(session: Session, order_no: str, token: str, buyer_id: int) -> dict[str, Any]:
+def claim(
+    session: Session, order_no: str, token: str, buyer_id: int, terms: dict[str, int] | None = None
+) -> dict[str, Any]:
     """The order (proved by its token) is now this buyer's; again for the same buyer changes
     nothing; an order another buyer holds is 409. Locked as the saga locks it, so a completion
     either sees the buyer (its `order_completed` names them) or came first: then the claim
-    says so (`order_claimed`, completed), and the buyer's total counts the order all the same."""
+    says so (`order_claimed`, completed), and the buyer's total counts the order all the same.
+    `terms`: the points settings (issue 22): a claimed order earns points as a member's does,
+    at once if it completed already, else on completion."""
     domain.for_buyer(session, order_no, token)
     order = saga.lock(session, order_no)
     if order.buyer_id not in (None, buyer_id):
         raise Conflict("this order belongs to another account", {})
     if order.buyer_id is None:
         order.buyer_id = buyer_id
+        if terms is not None:
+            points.claimed(session, order, terms)
         saga.save(session, order)
         if order.status == "completed":
             outbox.add(session, "order_claimed", {**saga.request_data(order, "order_completed"), "completed": True})

@@ -49,6 +49,8 @@ class Order(Base):
     agent_order_id: Mapped[str | None] = mapped_column(Text)  # the agent's own id: unique per agent
     request_hash: Mapped[bytes | None] = mapped_column(LargeBinary)  # of the agent's first body
     via_agent_id: Mapped[int | None] = mapped_column(BigInteger)  # a buyer's order in an agent's sub-store/link
+    points_used: Mapped[int] = mapped_column(Integer, server_default="0")  # points that paid part (issue 22)
+    points_earned: Mapped[int] = mapped_column(Integer, server_default="0")  # points its completion earned
 
 
 class Transition(Base):
@@ -91,3 +93,32 @@ class DigestMark(Base):
     name: Mapped[str] = mapped_column(Text, primary_key=True)
     last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_order_no: Mapped[str] = mapped_column(Text)
+
+
+class PointLot(Base):
+    """Points a member holds, by when they expire (services/order/points.py): one lot per order
+    that earned them (or per points an order gave back). Spending takes from the lots that expire
+    first; `remaining` never goes below zero."""
+
+    __tablename__ = "point_lots"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    buyer_id: Mapped[int] = mapped_column(BigInteger)
+    order_no: Mapped[str | None] = mapped_column(Text)  # the order that earned or gave them back
+    points: Mapped[int] = mapped_column(Integer)
+    remaining: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PointEntry(Base):
+    """Every movement of a member's points, append-only: earn, spend, release, reverse, expire.
+    `detail`: the lots taken ({"lots": [[lot id, points], ...]}) and what could not be taken."""
+
+    __tablename__ = "point_entries"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    buyer_id: Mapped[int] = mapped_column(BigInteger)
+    order_no: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)
+    points: Mapped[int] = mapped_column(Integer)  # signed: + to the member, - from them
+    detail: Mapped[dict] = mapped_column(JSONB, default=dict)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

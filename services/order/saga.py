@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from services.common import hints, outbox, sql
 from services.common.db import after_commit, each
 from services.common.errors import Conflict, NotFound
-from services.order import views  # a module import: views reads this module's sets in turn
+from services.order import points, views  # a module import: views reads this module's sets in turn
 from services.order.models import Order, Transition
 
 log = logging.getLogger(__name__)
@@ -339,6 +339,7 @@ def _record(
     if step.to != order.status or first:
         _measure(session, order, step.to, first)
         order.status, order.attempts, order.step_started_at = step.to, 0, NOW
+        points.follow(session, order, before, step.to)  # a member's points move with the order
     row = {
         "order_no": order.order_no,
         "from_status": before,
@@ -464,6 +465,8 @@ def request_data(order: OrderRow, request: str, data: dict[str, Any] | None = No
             "via_agent_id": order.via_agent_id,  # sold in an agent's sub-store or through its link: shares
             "top_unit_price": (order.price_rule or {}).get("top_unit_price"),  # the chain's price, for them
             "payment_channel": order.payment_channel,
+            "points_earned": order.points_earned or 0,  # a member's level may count them (account)
+            "points_earned_value": points.earned_value(order),
         }
     if request == REFUNDED:  # news: a wallet-paid order's money goes back, an agent's shares are cancelled
         return {

@@ -14,6 +14,7 @@ class CreateOrder(Schema):
     payment_channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     recharge_account = fields.String(load_default=None, validate=validate.Length(1, 64))
     coupon = fields.String(load_default=None, validate=validate.Length(1, 64))
+    points = fields.Integer(load_default=0, strict=True, validate=validate.Range(0, 1_000_000_000))  # a member's
 
 
 class AgentOrder(Schema):

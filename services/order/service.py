@@ -10,7 +10,7 @@ from services.common.events import batch_handler
 from services.common.hints import Hints
 from services.common.rpc import RpcProxy, rpc
 from services.common.service import BaseService
-from services.order import accept, agents, digest, domain, lookup, members, reports, saga, schemas
+from services.order import accept, agents, digest, domain, lookup, members, points, reports, saga, schemas
 from services.order.models import metadata
 
 command = rpc(expected_exceptions=DomainError)
@@ -55,6 +55,7 @@ class OrderService(BaseService):
                 "window_s": int(self.config.get("PAYMENT_WINDOW_S", 900)),
                 "review_s": int(self.config.get("RISK_REVIEW_WINDOW_S", 1800)),
                 "public_url": self.config.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+                "points": points.terms(self.config),
             },
             reserve=self.catalog_rpc.reserve_quoted,
             assess=self.risk_rpc.assess.timed(risk_answer_s),
@@ -132,7 +133,7 @@ class OrderService(BaseService):
     def claim_order(self, order_no, token, buyer_id):
         """A guest order joins a buyer's account once its token is proved (404 like a wrong token)."""
         with self.db.transaction() as s:
-            return members.claim(s, order_no, token, int(buyer_id))
+            return members.claim(s, order_no, token, int(buyer_id), points.terms(self.config))
 
     @command
     def set_lookup_password(self, order_no, token, password):
@@ -187,6 +188,12 @@ class OrderService(BaseService):
             return domain.view(domain.refund(s, actor, order_no, reason))
 
     @command
+    def member_points(self, buyer_id, limit=50):
+        """A member's points: balance, next expiry, latest movements (their page, the console)."""
+        with self.db.transaction() as s:
+            return points.summary(s, int(buyer_id), min(int(limit), 200))
+
+    @command
     def integrity_facts(self, days):
         with self.db.transaction() as s:
             return domain.integrity_facts(s, days)
@@ -216,6 +223,7 @@ class OrderService(BaseService):
         with self.db.transaction() as s:
             recharges = saga.sweep(s)  # stuck recharges: asked of the supplier service, after the commit
             domain.sweep_keys(s)
+            points.expire_due(s)
         if recharges:
             answers = saga.ask_suppliers(self.supplier_rpc.recharge_status, recharges)
             with self.db.transaction() as s:

@@ -24,6 +24,7 @@ def view(order: Any) -> dict[str, Any]:
         "reason": _buyer_reason(order),
         "coupon": order.coupon,
         "discount": ((order.price_rule or {}).get("coupon") or {}).get("discount"),
+        "points_used": getattr(order, "points_used", None) or 0,
         **flags(order),
     }
 

@@ -337,3 +337,11 @@ def resolve(
         outbox.add(session, "review_rejected", {"order_no": order_no, "by": actor, "reason": "risk"})
     session.flush()
     return decision_view(decision)
+
+
+def assess_referral(facts: dict[str, Any]) -> dict[str, Any]:
+    """A referral the account service is about to record (issue 22): {"allowed", "reason"} by
+    the rule `rules.referral_refusal`, counted by outcome."""
+    reason = engine.referral_refusal(facts["referrer"], facts["referred"])
+    metrics.RISK_REFERRALS.labels(reason or "allowed").inc()
+    return {"allowed": reason is None, "reason": reason}

@@ -176,3 +176,28 @@ def list_candidates(signals: Mapping[str, Any]) -> list[tuple[str, str]]:
         labels = contact.rpartition("@")[2].split(".")
         pairs += [("email_domain", ".".join(labels[i:])) for i in range(len(labels) - 1)]
     return pairs
+
+
+# -- referrals (issue 22) ------------------------------------------------------------------------
+
+REFERRAL_REASONS = ("self_referral", "same_contact", "same_ip", "same_device", "referral_ring")
+
+
+def referral_refusal(referrer: Mapping[str, Any], referred: Mapping[str, Any]) -> str | None:
+    """Why a referral may not stand, or None. `referrer`: {"id", "email", "signup_ip",
+    "signup_device", "chain": the ids of who referred them, and so on up, nearest first};
+    `referred`: {"id" (None at sign-up), "email", "ips", "devices"} (the sign-up's and the
+    request's). Refused: oneself; the same contact e-mail; the IP or device the referrer signed up
+    from; a ring (the referred is the referrer, or is above them: A refers B refers A, or longer)."""
+    if referred.get("id") is not None and referred["id"] == referrer["id"]:
+        return "self_referral"
+    if referred.get("id") is not None and referred["id"] in (referrer.get("chain") or ()):
+        return "referral_ring"
+    mine, theirs = (referrer.get("email") or "").strip().lower(), (referred.get("email") or "").strip().lower()
+    if mine and mine == theirs:
+        return "same_contact"
+    if referrer.get("signup_ip") and referrer["signup_ip"] in (referred.get("ips") or ()):
+        return "same_ip"
+    if referrer.get("signup_device") and referrer["signup_device"] in (referred.get("devices") or ()):
+        return "same_device"
+    return None

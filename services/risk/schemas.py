@@ -130,3 +130,29 @@ def normalise(kind, value):
 
 class ReviewAction(Schema):
     note = fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+class Referrer(Schema):
+    id = fields.Integer(required=True, strict=True)
+    email = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    signup_ip = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    signup_device = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
+    chain = fields.List(fields.Integer(strict=True), load_default=list, validate=validate.Length(max=10_000))
+
+
+class Referred(Schema):
+    id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    email = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    ips = fields.List(
+        fields.String(validate=validate.Length(max=64)), load_default=list, validate=validate.Length(max=8)
+    )
+    devices = fields.List(
+        fields.String(validate=validate.Length(max=128)), load_default=list, validate=validate.Length(max=8)
+    )
+
+
+class Referral(Schema):
+    """What the account service knows of a referral it is about to record (issue 22)."""
+
+    referrer = fields.Nested(Referrer, required=True)
+    referred = fields.Nested(Referred, required=True)

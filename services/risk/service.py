@@ -47,6 +47,11 @@ class RiskService(BaseService):
                 s, {"data": signals}, self.counters, review_s=review_s, window_s=window_s, announce=False
             )
 
+    @command
+    def assess_referral(self, referrer, referred):
+        """The account service asks before recording a referral (issue 22): {"allowed", "reason"}."""
+        return domain.assess_referral(load(schemas.Referral(), {"referrer": referrer, "referred": referred}))
+
     @event_handler("payment", "payment_succeeded")
     def handle_payment_succeeded(self, envelope):
         with self.db.transaction() as s:  # idempotent by construction: no inbox row needed

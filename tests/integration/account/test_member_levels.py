@@ -51,3 +51,25 @@ def test_a_completed_order_counts_once_and_moves_the_buyer_up(config, container_
     with entrypoint_waiter(container, "handle_order_completed"):  # a guest's order: nobody's total
         dispatch("order", "order_completed", completed(None, 99_999_999))
     assert db("SELECT total_spent FROM account.buyers WHERE id = :i", i=buyer_id) == [{"total_spent": 11_000}]
+
+
+def test_points_earned_count_toward_the_level_only_when_the_operator_says_so(
+    config, container_factory, database_url, db
+):
+    """KAMENG_POINTS_COUNT_TOWARD_LEVELS (issue 22): an order's `points_earned_value` counts too."""
+    engine = make_engine(database_url)
+    with transaction(engine, metadata) as s:
+        made = [Buyer(email=f"{unique('p')}@example.com", password_hash="x") for _ in range(2)]
+        s.add_all(made)
+        s.flush()
+        buyer_id, other_id = (b.id for b in made)
+    engine.dispose()
+    for who, setting in ((buyer_id, "1"), (other_id, "0")):
+        container = container_factory(AccountService, {**config, "POINTS_COUNT_TOWARD_LEVELS": setting})
+        container.start()
+        with entrypoint_waiter(container, "handle_order_completed"):
+            event = completed(who, 6_000, points_earned=60, points_earned_value=60)
+            event_dispatcher(config)("order", "order_completed", event)
+        container.stop()
+    totals = db("SELECT id, total_spent FROM account.buyers WHERE id IN (:a, :b)", a=buyer_id, b=other_id)
+    assert {r["id"]: r["total_spent"] for r in totals} == {buyer_id: 6_060, other_id: 6_000}
