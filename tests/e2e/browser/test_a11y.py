@@ -1,0 +1,139 @@
+"""Accessibility (issue 23): axe-core, from the pinned axe-playwright-python package, run over
+every storefront and console page in a real browser; no serious or critical finding is allowed.
+Every page also has exactly one h1 and a skip link to its main content."""
+
+import re
+from pathlib import Path
+
+import axe_playwright_python
+from playwright.sync_api import expect
+
+from services.common.testing import unique
+from tests.e2e.browser.helpers import DESKTOP, PHONE
+from tests.e2e.browser.test_scenarios import pay_in_sandbox_and_wait_for_codes
+from tests.e2e.helpers import new_staff, totp_code
+from tests.e2e.purchase.helpers import buy, card_product, pay, wait_status
+
+AXE = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
+BLOCKING = {"serious", "critical"}
+
+
+def findings(page):
+    """axe's serious and critical violations on the page, one line per element."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.add_script_tag(content=AXE)  # the context bypasses the CSP, which forbids inline scripts
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{page.url}: [{v['impact']}] {v['id']} ({v['help']}) at {', '.join(map(str, node['target']))}"
+        for v in result["violations"]
+        if v["impact"] in BLOCKING
+        for node in v["nodes"]
+    ]
+
+
+def check(page, problems):
+    """Collects the page's axe findings, and checks its single h1 and its skip link."""
+    page.wait_for_load_state("load")
+    problems += findings(page)
+    h1 = page.locator("h1").count()
+    if h1 != 1:
+        problems.append(f"{page.url}: {h1} h1 elements, not 1")
+    skip = page.locator("a.skip-link")
+    if skip.count() != 1 or skip.get_attribute("href") != "#main" or page.locator("#main").count() != 1:
+        problems.append(f"{page.url}: no skip link to #main")
+
+
+def assert_clean(problems):
+    for line in problems:
+        print(line)
+    assert not problems, "accessibility findings:\n" + "\n".join(problems)
+
+
+def test_every_storefront_page_passes_axe(new_context, admin, api):
+    sku = card_product(admin, codes=3, price="9.90", category="无障碍")
+    empty = card_product(admin, codes=0, category="无障碍")
+    problems: list[str] = []
+    page = new_context(PHONE, bypass_csp=True).new_page()
+    for path in ("/", "/?category=无障碍", f"/products/{sku}", f"/products/{empty}", "/find"):
+        page.goto(path)
+        check(page, problems)
+    page.goto("/")
+    expect(page.locator(f'a[href="/products/{empty}"] .stock')).to_be_visible()
+
+    # a checkout refused: the contact is not an email or a phone number
+    page.goto(f"/products/{sku}")
+    page.locator('input[name="contact"]').fill("not a contact")
+    page.evaluate("document.querySelector('form.checkout').noValidate = true")
+    page.locator("form.checkout button[type=submit]").click()
+    expect(page.locator(".alert-error, .field-error").first).to_be_visible()
+    check(page, problems)
+
+    # the order page, before and after payment (with its codes and the copy-all box)
+    page.goto(f"/products/{sku}")
+    page.locator('input[name="contact"]').fill(f"{unique('a11y')}@example.com")
+    page.locator('[data-step="1"]').click()
+    page.locator("form.checkout button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/orders/K\w+$"))
+    check(page, problems)
+    pay_in_sandbox_and_wait_for_codes(page)
+    check(page, problems)
+
+    accounts = new_context(PHONE, bypass_csp=True).new_page()
+    for path in ("/account/sign-in", "/account/sign-up"):
+        accounts.goto(path)
+        check(accounts, problems)
+    english = new_context(DESKTOP, bypass_csp=True).new_page()
+    english.goto("/?lang=en")
+    check(english, problems)
+    english.goto(f"/products/{sku}")
+    check(english, problems)
+    assert_clean(problems)
+
+
+CONSOLE = (
+    "/admin",
+    "/admin/products",
+    "/admin/orders",
+    "/admin/buyers",
+    "/admin/suppliers",
+    "/admin/levels",
+    "/admin/coupons",
+    "/admin/notifications",
+    "/admin/campaigns",
+    "/admin/analytics",
+    "/admin/risk",
+    "/admin/risk/lists",
+    "/admin/risk/rules",
+    "/admin/support",
+    "/admin/staff",
+    "/admin/account",
+)
+
+
+def test_every_console_page_passes_axe(new_context, admin, api):
+    sku = card_product(admin, codes=2)
+    order = buy(api, sku).json()
+    pay(api, order)
+    wait_status(api, order, "completed")
+    problems: list[str] = []
+    member = new_staff(api, "owner")
+    page = new_context(DESKTOP, bypass_csp=True).new_page()
+    page.goto("/admin/login")
+    check(page, problems)
+    page.locator('input[name="email"]').fill(member["email"])
+    page.locator('input[name="password"]').fill(member["password"])
+    page.locator("form.login button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/admin/enrol$"))
+    check(page, problems)
+    member["secret"] = page.locator("#totp-secret").inner_text()
+    page.locator('input[name="code"]').fill(totp_code(member))
+    page.locator("#enrol button[type=submit]").click()
+    expect(page.locator("[data-recovery-code]")).to_have_count(10)
+    check(page, problems)
+    page.locator("#to-console").click()
+    expect(page.locator("#sales-today")).to_be_visible()
+    for path in (*CONSOLE, f"/admin/products/{sku}", f"/admin/orders/{order['order_no']}"):
+        page.goto(path)
+        assert "/admin/login" not in page.url, path
+        check(page, problems)
+    assert_clean(problems)
