@@ -9,6 +9,7 @@ import axe_playwright_python
 from playwright.sync_api import expect
 
 from services.common.testing import unique
+from tests.e2e.account.helpers import PASSWORD, new_email
 from tests.e2e.browser.helpers import DESKTOP, PHONE
 from tests.e2e.browser.test_scenarios import pay_in_sandbox_and_wait_for_codes
 from tests.e2e.helpers import new_staff, totp_code
@@ -54,7 +55,8 @@ def test_every_storefront_page_passes_axe(new_context, admin, api):
     empty = card_product(admin, codes=0, category="无障碍")
     problems: list[str] = []
     page = new_context(PHONE, bypass_csp=True).new_page()
-    for path in ("/", "/?category=无障碍", f"/products/{sku}", f"/products/{empty}", "/find"):
+    store = ("/", "/?category=无障碍", f"/products/{sku}", f"/products/{empty}", "/products/DEMO-MOBILE-50", "/find")
+    for path in store:
         page.goto(path)
         check(page, problems)
     page.goto("/")
@@ -77,11 +79,25 @@ def test_every_storefront_page_passes_axe(new_context, admin, api):
     check(page, problems)
     pay_in_sandbox_and_wait_for_codes(page)
     check(page, problems)
+    page.goto(page.url + "/tickets")
+    check(page, problems)
 
     accounts = new_context(PHONE, bypass_csp=True).new_page()
-    for path in ("/account/sign-in", "/account/sign-up"):
+    for path in ("/account/sign-in", "/account/sign-up", "/agent/sign-in"):
         accounts.goto(path)
         check(accounts, problems)
+    accounts.goto("/account/sign-up")
+    accounts.locator('#sign-up input[name="email"]').fill(new_email())
+    accounts.locator('#sign-up input[name="password"]').fill("password1234")  # a breached one: refused
+    accounts.locator("#sign-up button[type=submit]").click()
+    expect(accounts.locator("#sign-up .field-error")).to_be_visible()
+    check(accounts, problems)
+    accounts.locator('#sign-up input[name="password"]').fill(PASSWORD)
+    accounts.locator("#sign-up button[type=submit]").click()
+    expect(accounts.locator("#profile")).to_be_visible()
+    check(accounts, problems)
+    accounts.goto("/account/orders")
+    check(accounts, problems)
     english = new_context(DESKTOP, bypass_csp=True).new_page()
     english.goto("/?lang=en")
     check(english, problems)
