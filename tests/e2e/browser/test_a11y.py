@@ -44,6 +44,19 @@ def check(page, problems):
         problems.append(f"{page.url}: no skip link to #main")
 
 
+def open_ticket(page, problems):
+    """From an order page: the tickets page, then a new ticket's page; returns the ticket id."""
+    page.locator("#open-ticket").click()
+    expect(page).to_have_url(re.compile(r"/orders/K\w+/tickets$"))
+    check(page, problems)
+    page.locator('#new-ticket select[name="category"]').select_option("code_invalid")
+    page.locator('#new-ticket textarea[name="message"]').fill("the code says it was used already")
+    page.locator("#new-ticket button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/orders/K\w+/tickets/\w+(\?.*)?$"))
+    check(page, problems)
+    return page.url.split("?")[0].rsplit("/", 1)[1]
+
+
 def assert_clean(problems):
     for line in problems:
         print(line)
@@ -79,7 +92,8 @@ def test_every_storefront_page_passes_axe(new_context, admin, api):
     check(page, problems)
     pay_in_sandbox_and_wait_for_codes(page)
     check(page, problems)
-    page.goto(page.url + "/tickets")
+    open_ticket(page, problems)
+    page.goto("/products/NO-SUCH-SKU")  # the error page
     check(page, problems)
 
     accounts = new_context(PHONE, bypass_csp=True).new_page()
@@ -132,6 +146,12 @@ def test_every_console_page_passes_axe(new_context, admin, api):
     pay(api, order)
     wait_status(api, order, "completed")
     problems: list[str] = []
+    buyer = new_context(PHONE, bypass_csp=True).new_page()
+    buyer.goto(f"/products/{sku}")
+    buyer.locator('input[name="contact"]').fill(f"{unique('a11y')}@example.com")
+    buyer.locator("form.checkout button[type=submit]").click()
+    expect(buyer).to_have_url(re.compile(r"/orders/K\w+$"))
+    ticket_id = open_ticket(buyer, problems)
     member = new_staff(api, "owner")
     page = new_context(DESKTOP, bypass_csp=True).new_page()
     page.goto("/admin/login")
@@ -148,7 +168,8 @@ def test_every_console_page_passes_axe(new_context, admin, api):
     check(page, problems)
     page.locator("#to-console").click()
     expect(page.locator("#sales-today")).to_be_visible()
-    for path in (*CONSOLE, f"/admin/products/{sku}", f"/admin/orders/{order['order_no']}"):
+    pages = (f"/admin/products/{sku}", f"/admin/orders/{order['order_no']}", f"/admin/support/{ticket_id}")
+    for path in (*CONSOLE, *pages):
         page.goto(path)
         assert "/admin/login" not in page.url, path
         check(page, problems)
