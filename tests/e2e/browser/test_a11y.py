@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from services.common.testing import unique
 from tests.e2e.account.helpers import PASSWORD, new_email
+from tests.e2e.agents.helpers import Agents
 from tests.e2e.browser.helpers import DESKTOP, PHONE
 from tests.e2e.browser.test_scenarios import pay_in_sandbox_and_wait_for_codes
 from tests.e2e.helpers import new_staff, totp_code
@@ -173,4 +174,32 @@ def test_every_console_page_passes_axe(new_context, admin, api):
         page.goto(path)
         assert "/admin/login" not in page.url, path
         check(page, problems)
+    assert_clean(problems)
+
+
+def test_the_agent_console_and_an_agent_sub_store_pass_axe(new_context, system, admin):
+    agents = Agents(system)
+    level = agents.level()
+    sku = card_product(admin, codes=1)
+    assert admin.put(f"/api/v1/admin/products/{sku}/level-prices/agent:{level}", json={"price": "8.00"}).ok
+    agent = agents.agent(level, markup_bp=1000)
+    key = agents.key(agent)
+    slug = unique("a11y").lower().replace("_", "-")[:32]
+    agents.call("change_agent_store", agent, {"store_name": unique("小店"), "slug": slug, "retail_markup_bp": 2000})
+    problems: list[str] = []
+    page = new_context(DESKTOP, bypass_csp=True).new_page()
+    page.goto("/agent/sign-in")
+    page.locator('#agent-sign-in input[name="key_id"]').fill(key["key_id"])
+    page.locator('#agent-sign-in input[name="secret"]').fill(key["secret"])
+    page.locator("#agent-sign-in button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/agent$"))
+    for path in ("/agent", "/agent/sales", "/agent/commissions", "/agent/sub-agents", "/agent/links", "/agent/store"):
+        page.goto(path)
+        assert "/agent/sign-in" not in page.url, path
+        check(page, problems)
+    shop = new_context(PHONE, bypass_csp=True).new_page()
+    for path in (f"/s/{slug}/", f"/s/{slug}/products/{sku}"):
+        shop.goto(path)
+        expect(shop.locator("form.search, form.checkout")).to_have_count(1)  # the store, not an error
+        check(shop, problems)
     assert_clean(problems)
