@@ -104,6 +104,7 @@ class BuyerEntrypoints:
         )
         mails.send_due(self.db, self.keys, self.config)
 
+    @command
     def buyer_referrals(self, token):
         """The signed-in buyer's referral code and link, whom they referred, their cashback."""
         with self.db.transaction() as s:
