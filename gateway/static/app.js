@@ -126,6 +126,22 @@
           out.textContent = importer.getAttribute("data-done").replace("{imported}", body.imported)
             .replace("{duplicates}", body.duplicates).replace("{rejected}", body.rejected_total);
           out.setAttribute("data-imported", body.imported);
+          // the page's counters, from the answer: no reload needed to see the new stock
+          var available = document.getElementById("available");
+          if (available && available.getAttribute("data-count") !== "") {
+            var count = (parseInt(available.getAttribute("data-count"), 10) || 0) + (body.imported || 0);
+            available.setAttribute("data-count", count); available.textContent = count;
+          }
+          var list = importer.querySelector("[data-rejected]");
+          if (list) {
+            list.textContent = "";
+            (body.rejected || []).forEach(function (r) {
+              var item = document.createElement("li");
+              item.textContent = list.getAttribute("data-line").replace("{line}", r.line) + ": " + r.reason;
+              list.appendChild(item);
+            });
+            list.hidden = !(body.rejected || []).length;
+          }
         } else {
           out.className = "alert alert-error";
           out.textContent = importer.getAttribute("data-failed") + ": " + ((body.error || {}).message || xhr.status);
