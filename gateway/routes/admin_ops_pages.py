@@ -43,8 +43,9 @@ class AdminOpsPageRoutes(Routes):
     def admin_add_category(self, request):
         form = request.form
         body = {"name": form.get("name", "").strip()[:100], "parent": form.get("parent", "").strip()[:100] or None}
-        if form.get("sort_order", "").strip():
-            body["sort_order"] = form["sort_order"].strip()[:12]
+        order = form.get("sort_order", "").strip()[:12]
+        if order:
+            body["sort_order"] = int(order) if order.lstrip("-").isdigit() else order  # the schema says what is wrong
         try:
             fields = schemas.Category().load({**body, "requires_real_name": form.get("requires_real_name") == "on"})
             self.catalog_rpc.create_category(request.admin["actor"], fields)
