@@ -36,6 +36,7 @@ def read_lines(stream):
     the end of the file (an editor's habit) are no lines: only a blank line with a line after it
     is rejected (counted, not held: a file of blank lines is a few numbers here)."""
     line_no, blanks_from = 0, None  # the first of the blank lines read since the last other line
+    item: tuple[int, str | None, str | None]
     while True:
         raw = stream.readline(MAX_LINE_BYTES + 1)
         if not raw:

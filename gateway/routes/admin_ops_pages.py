@@ -28,6 +28,10 @@ def categories_page(gateway, request, error=None, status=200):
     )
 
 
+def status_of(exc):
+    return 409 if isinstance(exc, Conflict) else 404 if isinstance(exc, NotFound) else 400
+
+
 def messages_of(exc):
     if isinstance(exc, ValidationError):
         return "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in exc.normalized_messages().items())
@@ -50,8 +54,7 @@ class AdminOpsPageRoutes(Routes):
             fields = schemas.Category().load({**body, "requires_real_name": form.get("requires_real_name") == "on"})
             self.catalog_rpc.create_category(request.admin["actor"], fields)
         except (ValidationError, InvalidInput, Conflict, NotFound) as exc:
-            status = {Conflict: 409, NotFound: 404}.get(type(exc), 400)
-            return categories_page(self, request, messages_of(exc), status)
+            return categories_page(self, request, messages_of(exc), status_of(exc))
         cache.invalidate_catalog()
         return redirect("/admin/categories?done=created", code=303)
 
@@ -61,8 +64,7 @@ class AdminOpsPageRoutes(Routes):
             fields = schemas.CategoryChanges().load({"name": request.form.get("new_name", "").strip()[:100]})
             self.catalog_rpc.update_category(request.admin["actor"], name[:64], fields)
         except (ValidationError, InvalidInput, Conflict, NotFound) as exc:
-            status = {Conflict: 409, NotFound: 404}.get(type(exc), 400)
-            return categories_page(self, request, messages_of(exc), status)
+            return categories_page(self, request, messages_of(exc), status_of(exc))
         cache.invalidate_catalog()
         return redirect("/admin/categories?done=saved", code=303)
 
