@@ -3,6 +3,7 @@ text read and its errors flattened, the time left in a review window."""
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from gateway.http import check_shape
 from services.common.errors import InvalidInput
@@ -143,7 +144,8 @@ def parse_form(form):
     """The rule form as a rule set document for the risk service: (document, []) or (None,
     [(path, message)]). Amounts in yuan become minor units; whole numbers are checked here,
     everything else by the risk service's schema."""
-    document, errors = {}, []
+    document: dict[str, Any] = {}
+    errors: list[tuple[str, str]] = []
     rows = posted_rows(form)
     for kind, names in FORM_FIELDS.items():
         rules = []
