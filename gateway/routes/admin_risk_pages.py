@@ -19,7 +19,8 @@ LIST_DONE = {"added": "admin.risk.added", "removed": "admin.risk.removed"}
 def queue_page(gateway, request, error=None, status=200):
     reviews = schemas.RiskReviews().dump({"items": gateway.risk_rpc.reviews()})["items"]
     for review in reviews:
-        review["left"] = riskview.clock(riskview.seconds_left(review["hold_until"]))
+        review["seconds"] = riskview.seconds_left(review["hold_until"])
+        review["left"] = riskview.clock(review["seconds"])
     done, order_no = request.args.get("done"), request.args.get("order", "")[:64]
     return pages.render(
         request,

@@ -97,6 +97,19 @@
     tick();
   }
 
+  // [data-seconds=N]: a countdown from N seconds at page load (the server's count: no clock skew),
+  // shown as riskview.clock shows it ("29:59", from three hours "3:00:00")
+  document.querySelectorAll("[data-seconds]").forEach(function (clock) {
+    var end = Date.now() + 1000 * parseInt(clock.getAttribute("data-seconds"), 10);
+    var two = function (n) { return String(n).padStart(2, "0"); };
+    var tick = function () {
+      var left = Math.max(0, Math.round((end - Date.now()) / 1000)), hours = Math.floor(left / 3600), rest = left % 3600;
+      clock.textContent = (hours ? hours + ":" : "") + two(Math.floor(rest / 60)) + ":" + two(rest % 60);
+      if (left > 0) setTimeout(tick, 1000);
+    };
+    if (!isNaN(end)) tick();
+  });
+
   // form[data-import]: upload a code file to the streamed import API with a progress bar
   var importer = document.querySelector("form[data-import]");
   if (importer) {
