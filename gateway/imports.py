@@ -32,8 +32,11 @@ def body_stream(request):
 
 def read_lines(stream):
     """(line_no, text) for readable lines, (line_no, None, reason) for the others. Lines count
-    from 1; an over-long line is skipped to its end without being held in memory."""
-    line_no = 0
+    from 1; an over-long line is skipped to its end without being held in memory. Blank lines at
+    the end of the file (an editor's habit) are no lines: only a blank line with a line after it
+    is rejected (counted, not held: a file of blank lines is a few numbers here)."""
+    line_no, blanks_from = 0, None  # the first of the blank lines read since the last other line
+    item: tuple[int, str | None, str | None]
     while True:
         raw = stream.readline(MAX_LINE_BYTES + 1)
         if not raw:
@@ -42,16 +45,23 @@ def read_lines(stream):
         if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
             while raw and not raw.endswith(b"\n"):
                 raw = stream.readline(65536)
-            yield line_no, None, "line too long"
-            continue
-        try:
-            text = raw.decode("utf-8").rstrip("\r\n")
-        except UnicodeDecodeError:
-            yield line_no, None, "not valid UTF-8"
-            continue
-        if line_no == 1:
-            text = text.lstrip("\ufeff")  # a BOM from Windows editors
-        yield (line_no, text, None) if text.strip() else (line_no, None, "empty line")
+            item = (line_no, None, "line too long")
+        else:
+            try:
+                text = raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError:
+                item = (line_no, None, "not valid UTF-8")
+            else:
+                if line_no == 1:
+                    text = text.lstrip("\ufeff")  # a BOM from Windows editors
+                if not text.strip():
+                    blanks_from = line_no if blanks_from is None else blanks_from
+                    continue
+                item = (line_no, text, None)
+        if blanks_from is not None:
+            yield from ((n, None, "empty line") for n in range(blanks_from, line_no))
+            blanks_from = None
+        yield item
 
 
 class Rejections:

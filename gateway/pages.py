@@ -2,7 +2,9 @@
 partials (templates/_ui.html), words from gateway/i18n.py, assets from gateway/static/ (no CDN,
 no inline script: the CSP forbids it). Pages are declared with `web.page` in gateway/routes/."""
 
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import segno
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -25,6 +27,24 @@ def qr_data_uri(text):
 
 
 templates.filters["qr"] = qr_data_uri
+MERCHANT_TZ = ZoneInfo("Asia/Shanghai")  # the console's times are the merchant's (the pages name it)
+
+
+def local_time(value):
+    """An ISO timestamp (or datetime) as the merchant's wall-clock time, "2026-12-07 23:05:09";
+    a naive one is taken as UTC; what is not a time is shown as it is."""
+    if not value:
+        return "—"
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(MERCHANT_TZ).strftime("%Y-%m-%d %H:%M:%S")
+
+
+templates.filters["localtime"] = local_time
 
 
 def tiles(products):

@@ -18,6 +18,7 @@ from gateway.routes.admin_coupons import AdminCouponRoutes
 from gateway.routes.admin_integrity import IntegrityRoutes
 from gateway.routes.admin_notification_pages import AdminNotificationPageRoutes
 from gateway.routes.admin_notifications import AdminNotificationRoutes
+from gateway.routes.admin_ops_pages import AdminOpsPageRoutes
 from gateway.routes.admin_pages import AdminPageRoutes
 from gateway.routes.admin_risk import AdminRiskRoutes
 from gateway.routes.admin_risk_pages import AdminRiskPageRoutes
@@ -49,6 +50,7 @@ class GatewayService(
     AdminPageRoutes,
     CatalogRoutes,
     AdminCatalogRoutes,
+    AdminOpsPageRoutes,
     AdminCouponRoutes,
     AdminCouponPageRoutes,
     AdminCampaignRoutes,

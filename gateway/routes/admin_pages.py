@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from marshmallow import ValidationError
 from werkzeug.utils import redirect
 
-from gateway import auth, cache, pages, schemas, web
+from gateway import auth, cache, checkout, orderview, pages, schemas, web
 from gateway.routes import Routes
 from gateway.web import page
 from services.common.errors import Conflict, InvalidInput, NotFound
@@ -33,6 +33,8 @@ CATALOG = {"roles": auth.CATALOG, "area": "admin"}
 ORDERS = {"roles": auth.ORDERS, "area": "admin"}
 MONEY = {"roles": auth.MONEY, "area": "admin"}
 UNPAID = ("awaiting_payment", "expired", "cancelled")  # a payment may still be confirmed by hand
+CODE_DELIVERIES = ("card", "loop")  # the deliveries whose stock is imported codes (else: a counted stock)
+CODES_SHOWN = 50
 
 web.nav("admin", "/", "admin.nav.store", 90)
 
@@ -85,7 +87,7 @@ def products_page(gateway, request, errors=None, form=None, status=200):
     )
 
 
-def product_page(gateway, request, sku, message=None, status=200):
+def product_page(gateway, request, sku, message=None, status=200, revealed=None):
     stock = {s["sku"]: s for s in gateway.catalog_rpc.stock_report()}.get(sku)
     if stock is None:
         raise NotFound("no such product", {})
@@ -94,6 +96,11 @@ def product_page(gateway, request, sku, message=None, status=200):
         quote = gateway.catalog_rpc.quote(sku, product["min_quantity"])
     except NotFound:  # inactive: the stock row is what we can show
         product, quote = None, None
+    delivery = product["delivery"] if product else None
+    codes = None
+    if delivery in CODE_DELIVERIES:  # masked: the list itself reveals nothing and is not audited
+        query = {"limit": CODES_SHOWN, "status": "available"}
+        codes = revealed or schemas.CodeList().dump(gateway.catalog_rpc.list_codes(request.admin["actor"], sku, query))
     return pages.render(
         request,
         "admin/product.html",
@@ -102,17 +109,27 @@ def product_page(gateway, request, sku, message=None, status=200):
         product=product,
         stock=stock,
         quote=quote,
+        delivery=delivery,
+        codes=codes,
+        revealed=revealed is not None,
         message=message or request.args.get("done"),
     )
 
 
 def order_page(gateway, request, order_no, message=None, status=200):
     order = gateway.order_rpc.admin_order(order_no)
+    try:
+        payment = schemas.AdminPayment().dump(gateway.payment_rpc.admin_payment(order_no))
+    except NotFound:  # not paid for yet
+        payment = None
     return pages.render(
         request,
         "admin/order.html",
         status=status,
         order=schemas.AdminOrder().dump(order),
+        timeline=orderview.timeline(order["timeline"]),
+        payment=payment,
+        idem=checkout.idempotency_key(),
         refundable=order["can_refund"],
         # the channel's money arrived without its notification (issue 24): finance settles it by hand
         confirmable=order.get("payment") is not None
@@ -170,6 +187,14 @@ class AdminPageRoutes(Routes):
                     actor, schemas.NewProductGroup().load({"name": form.get("group_name", "").strip()})
                 )
                 self.catalog_rpc.update_product(actor, sku, {"group_id": group["id"]})
+            elif action == "stock":
+                text = form.get("stock", "").strip()[:12]
+                count = schemas.StockSet().load({"stock": int(text) if text.lstrip("-").isdigit() else (text or None)})
+                self.catalog_rpc.set_stock(actor, sku, count["stock"])
+            elif action == "reveal_codes":
+                query = {"limit": CODES_SHOWN, "status": "available", "reveal": True}
+                revealed = schemas.CodeList().dump(self.catalog_rpc.list_codes(actor, sku, query))
+                return product_page(self, request, sku, revealed=revealed)
             elif action == "promotion":
                 fields = schemas.Promotion().load(
                     product_form(form, ("name", "percent_off", "price", "starts", "ends", "timezone"))
@@ -186,6 +211,8 @@ class AdminPageRoutes(Routes):
                 self.catalog_rpc.update_product(actor, sku, fields)
         except (ValidationError, InvalidInput, ValueError) as exc:
             return product_page(self, request, sku, str(getattr(exc, "messages", exc)), 400)
+        except Conflict as exc:
+            return product_page(self, request, sku, exc.message, 409)
         cache.invalidate_catalog()
         return redirect(f"/admin/products/{sku}?done=saved", code=303)
 
@@ -209,12 +236,23 @@ class AdminPageRoutes(Routes):
 
     @page("POST", "/admin/orders/<order_no>/refund", **MONEY)
     def admin_refund(self, request, order_no):
-        reason = request.form.get("reason", "").strip()[:200] or "refund by merchant"
+        order_no, actor, form = order_no[:64], request.admin["actor"], request.form
+        body = {"reason": form.get("reason", "").strip()[:200] or "refund by merchant"}
+        if form.get("amount", "").strip():  # in yuan, as the JSON API takes it: a partial refund
+            body["amount"] = form["amount"].strip()[:20]
         try:
-            self.order_rpc.refund_order(request.admin["actor"], order_no[:64], reason)
+            refund = schemas.Refund().load(body)
+            partial = None
+            if refund.get("amount") is not None:  # None back: the amount is all that is left
+                key = form.get("idem", "").strip()[:64] or None  # a resubmitted form refunds once
+                partial = self.payment_rpc.refund_payment(actor, order_no, refund["amount"], refund["reason"], key)
+            if partial is None:
+                self.order_rpc.refund_order(actor, order_no, refund["reason"])
+        except (ValidationError, InvalidInput) as exc:
+            return order_page(self, request, order_no, str(getattr(exc, "messages", exc)), 400)
         except Conflict:
-            return order_page(self, request, order_no[:64], "admin.not_refundable", 409)
-        return redirect(f"/admin/orders/{order_no[:64]}?done=refund", code=303)
+            return order_page(self, request, order_no, "admin.not_refundable", 409)
+        return redirect(f"/admin/orders/{order_no}?done={'partial_refund' if partial else 'refund'}", code=303)
 
     @page("POST", "/admin/orders/<order_no>/payment/confirm", **MONEY)
     def admin_confirm_payment(self, request, order_no):

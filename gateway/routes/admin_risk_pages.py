@@ -19,7 +19,8 @@ LIST_DONE = {"added": "admin.risk.added", "removed": "admin.risk.removed"}
 def queue_page(gateway, request, error=None, status=200):
     reviews = schemas.RiskReviews().dump({"items": gateway.risk_rpc.reviews()})["items"]
     for review in reviews:
-        review["left"] = riskview.clock(riskview.seconds_left(review["hold_until"]))
+        review["seconds"] = riskview.seconds_left(review["hold_until"])
+        review["left"] = riskview.clock(review["seconds"])
     done, order_no = request.args.get("done"), request.args.get("order", "")[:64]
     return pages.render(
         request,
@@ -32,7 +33,7 @@ def queue_page(gateway, request, error=None, status=200):
     )
 
 
-def rules_page(gateway, request, text=None, errors=None, status=200):
+def rules_page(gateway, request, text=None, errors=None, status=200, posted=None, form_errors=None):
     current = schemas.RiskRules().dump(gateway.risk_rpc.get_rules())
     versions = schemas.RiskRuleVersions().dump({"items": gateway.risk_rpc.rule_versions()})["items"]
     for version in versions:
@@ -47,6 +48,9 @@ def rules_page(gateway, request, text=None, errors=None, status=200):
         text=riskview.pretty(current["rules"]) if text is None else text,
         errors=errors or [],
         saved=request.args.get("done") == "saved",
+        form_rows=riskview.form_rows(current["rules"]) if posted is None else riskview.posted_rows(posted),
+        form_errors=form_errors or [],
+        dimensions=riskview.DIMENSIONS,
     )
 
 
@@ -101,6 +105,16 @@ class AdminRiskPageRoutes(Routes):
 
     @page("POST", "/admin/risk/rules", **ADMIN)
     def admin_set_risk_rules(self, request):
+        if "rules" not in request.form:  # the form (amounts in yuan), not the JSON editor
+            document, errors = riskview.parse_form(request.form)
+            if errors:
+                return rules_page(self, request, status=400, posted=request.form, form_errors=errors)
+            try:
+                self.risk_rpc.set_rules(request.admin["actor"], document)
+            except InvalidInput as exc:
+                errors = riskview.field_errors(exc.details.get("fields", exc.message))
+                return rules_page(self, request, status=400, posted=request.form, form_errors=errors)
+            return redirect("/admin/risk/rules?done=saved", code=303)
         text = request.form.get("rules", "")
         document, errors = riskview.parse_rules(text)
         if errors:

@@ -97,6 +97,19 @@
     tick();
   }
 
+  // [data-seconds=N]: a countdown from N seconds at page load (the server's count: no clock skew),
+  // shown as riskview.clock shows it ("29:59", from three hours "3:00:00")
+  document.querySelectorAll("[data-seconds]").forEach(function (clock) {
+    var end = Date.now() + 1000 * parseInt(clock.getAttribute("data-seconds"), 10);
+    var two = function (n) { return String(n).padStart(2, "0"); };
+    var tick = function () {
+      var left = Math.max(0, Math.round((end - Date.now()) / 1000)), hours = Math.floor(left / 3600), rest = left % 3600;
+      clock.textContent = (hours ? hours + ":" : "") + two(Math.floor(rest / 60)) + ":" + two(rest % 60);
+      if (left > 0) setTimeout(tick, 1000);
+    };
+    if (!isNaN(end)) tick();
+  });
+
   // form[data-import]: upload a code file to the streamed import API with a progress bar
   var importer = document.querySelector("form[data-import]");
   if (importer) {
@@ -126,6 +139,22 @@
           out.textContent = importer.getAttribute("data-done").replace("{imported}", body.imported)
             .replace("{duplicates}", body.duplicates).replace("{rejected}", body.rejected_total);
           out.setAttribute("data-imported", body.imported);
+          // the page's counters, from the answer: no reload needed to see the new stock
+          var available = document.getElementById("available");
+          if (available && available.getAttribute("data-count") !== "") {
+            var count = (parseInt(available.getAttribute("data-count"), 10) || 0) + (body.imported || 0);
+            available.setAttribute("data-count", count); available.textContent = count;
+          }
+          var list = importer.querySelector("[data-rejected]");
+          if (list) {
+            list.textContent = "";
+            (body.rejected || []).forEach(function (r) {
+              var item = document.createElement("li");
+              item.textContent = list.getAttribute("data-line").replace("{line}", r.line) + ": " + r.reason;
+              list.appendChild(item);
+            });
+            list.hidden = !(body.rejected || []).length;
+          }
         } else {
           out.className = "alert alert-error";
           out.textContent = importer.getAttribute("data-failed") + ": " + ((body.error || {}).message || xhr.status);

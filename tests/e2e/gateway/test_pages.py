@@ -239,7 +239,7 @@ def test_admin_refunds_an_order_from_its_page(api, admin):
     wait_status(api, order, "completed")
     admin_session(api)
     page = api.get(f"/admin/orders/{order['order_no']}")
-    assert page.status_code == 200 and 'id="timeline"' in page.text and "payment_succeeded" in page.text
+    assert page.status_code == 200 and 'id="timeline"' in page.text and "支付成功" in page.text
     forged = api.post(f"/admin/orders/{order['order_no']}/refund", data={"reason": "x", "csrf": "forged"})
     assert forged.status_code == 403
     refunded = api.post(

@@ -186,3 +186,46 @@ def test_blacklist_and_allowlist_entries_are_added_shown_and_deleted(api, admin,
     assert allowed.status_code == 200
     entry = next(e for e in entries("allowlist") if e["value"] == "10.77.0.0/16")
     assert console.post(f"/admin/risk/lists/allowlist/{entry['id']}/delete", data={"csrf": csrf}).status_code == 200
+
+
+def test_the_rule_form_shows_and_takes_amounts_in_yuan(admin, rules, console):
+    rules({"amount": [{"category": "*", "above": 150000, "action": "review", "score": 30}], "review_score": 40})
+    before = admin.get("/api/v1/admin/risk/rules").json()
+    page = console.get("/admin/risk/rules")
+    assert 'name="amount.0.above" value="1500.00"' in page.text and 'name="amount.1.above" value=""' in page.text
+    form = {
+        "csrf": csrf_of(page),
+        "review_score": "40",
+        "reject_score": "90",
+        "amount.0.category": "*",
+        "amount.0.above": "1500.00",
+        "amount.0.action": "review",
+        "amount.0.score": "30",
+        "amount.1.category": "",
+        "amount.1.above": "",
+        "amount.1.action": "review",
+        "amount.1.score": "",
+        "velocity.0.dimension": "ip",
+        "velocity.0.window_s": "60",
+        "velocity.0.max": "3",
+        "velocity.0.action": "reject",
+        "velocity.0.score": "",
+        "new_contact.0.above": "99.50",
+        "new_contact.0.action": "score",
+        "new_contact.0.score": "10",
+        "unpaid.0.max": "",
+        "unpaid.0.action": "review",
+        "unpaid.0.score": "",
+    }
+    bad = console.post("/admin/risk/rules", data={**form, "amount.0.above": "15,00"})
+    assert bad.status_code == 400 and "amount[0].above" in bad.text and 'value="15,00"' in bad.text
+    refused = console.post("/admin/risk/rules", data={**form, "velocity.0.window_s": "0"})  # the service's schema
+    assert refused.status_code == 400 and "velocity[0].window_s" in refused.text
+    assert admin.get("/api/v1/admin/risk/rules").json()["version"] == before["version"]
+    saved = console.post("/admin/risk/rules", data=form, allow_redirects=False)
+    assert saved.status_code == 303
+    now = admin.get("/api/v1/admin/risk/rules").json()["rules"]
+    assert now["amount"] == [{"category": "*", "above": 150000, "action": "review", "score": 30}]
+    assert now["velocity"] == [{"dimension": "ip", "window_s": 60, "max": 3, "action": "reject", "score": 0}]
+    assert now["new_contact"] == {"above": 9950, "action": "score", "score": 10} and now["unpaid"] is None
+    assert (now["review_score"], now["reject_score"]) == (40, 90)

@@ -38,6 +38,12 @@ def test_read_lines_numbers_from_one_and_rejects_unreadable_lines():
     ]
 
 
+def test_trailing_blank_lines_are_no_lines_but_blank_lines_between_codes_are_rejected():
+    lines = list(imports.read_lines(io.BytesIO(b"A1\n\n \nA2\n\n\r\n  \n")))
+    assert lines == [(1, "A1", None), (2, None, "empty line"), (3, None, "empty line"), (4, "A2", None)]
+    assert list(imports.read_lines(io.BytesIO(b"\n\n"))) == []
+
+
 def test_an_endless_line_is_skipped_in_bounded_reads():
     class Endless(io.RawIOBase):
         served, ended = 0, False

@@ -56,7 +56,7 @@ class Catalog:
 def test_chunks_are_sent_in_order_and_all_answers_collected(monkeypatch):
     monkeypatch.setattr(imports, "CHUNK_LINES", 3)
     catalog = Catalog()
-    body = io.BytesIO(b"".join(b"C%d\n" % n for n in range(1, 11)) + b"\n")
+    body = io.BytesIO(b"".join(b"C%d\n" % n for n in range(1, 10)) + b"\nC10\n\n")  # line 10 blank, 12 trailing
     result = imports.run(catalog, "admin", "SKU", body, ",")
     assert [len(c) for c in catalog.staged] == [3, 3, 3, 1]
     assert result["imported"] == 10 and catalog.finished == [1]

@@ -83,5 +83,12 @@ def test_the_page_registry_builds_the_menus():
 
     assert [item.url for item in web.menu("store")] == ["/", "/find", "/account"]
     admin = [item.url for item in web.menu("admin")]
-    assert admin[:5] == ["/admin", "/admin/products", "/admin/campaigns", "/admin/orders", "/admin/risk"]
+    assert admin[:6] == [
+        "/admin",
+        "/admin/products",
+        "/admin/categories",
+        "/admin/campaigns",
+        "/admin/orders",
+        "/admin/risk",
+    ]
     assert admin[-1] == "/"
