@@ -6,7 +6,7 @@ import hashlib
 
 from werkzeug.utils import redirect
 
-from gateway import cache, campaigns, checkout, members, ordering, pages, schemas, signals, storefronts, web
+from gateway import cache, campaigns, checkout, i18n, members, ordering, pages, schemas, signals, storefronts, web
 from gateway.http import query_args
 from gateway.routes import Routes
 from gateway.web import page
@@ -137,7 +137,8 @@ class PageRoutes(Routes):
     def buy_from_page(self, request, sku, store):
         product = storefronts.retail_product(self, store, self.catalog_rpc.get_product(sku[:64]))
         self.page_views.seen(product["sku"])  # found: a view for the analytics funnel
-        body, password, errors = checkout.form_order(request.form, product)
+        t = i18n.translator(pages.language(request, self.config))
+        body, password, errors = checkout.form_order(request.form, product, t)
         if errors:
             return checkout_form(self, request, product, 400, errors, request.form, store=store)
         self.limit("orders", request)
@@ -159,7 +160,7 @@ class PageRoutes(Routes):
             message = "checkout.coupon_unavailable"
             return checkout_form(self, request, product, 409, form=request.form, message=message, store=store)
         except InvalidInput as exc:
-            fields = exc.details.get("fields", {})
+            fields = checkout.localize(exc.details.get("fields", {}), product, t)
             return checkout_form(self, request, product, 400, fields, request.form, store=store)
         except Forbidden as exc:
             if exc.details.get("reason") != "real_name_required":
@@ -187,6 +188,7 @@ class PageRoutes(Routes):
             request,
             "store/order.html",
             order=order,
+            names=pages.product_names(self, [order["sku"]]),
             token=token or None,
             buy_again=order["terminal"] and not order["delivered"],
             watch=not order["terminal"],
@@ -244,6 +246,7 @@ class PageRoutes(Routes):
             "store/find.html",
             status=200 if found else 404,
             found=schemas.OrderList().dump({"items": found})["items"],
+            names=pages.product_names(self, [o["sku"] for o in found]),
             form={"contact": contact},
         )
         if found:

@@ -95,6 +95,7 @@ DEFAULTS = {
         "7",
         "days after an agent order completes before its profit shares can be withdrawn",
     ),
+    "KAMENG_SHOP_TIMEZONE": ("Asia/Shanghai", "the shop's time zone: the storefront shows times in it, named"),
     # payment channels (services/payment/channels/): every KAMENG_<CHANNEL>_* setting below reaches
     # the payment service's config as <CHANNEL>_* (see `channel_settings`)
     "KAMENG_PAYMENT_CHANNELS": (
@@ -207,6 +208,7 @@ class Settings:
     notify_staff_emails: tuple[str, ...] = ()
     amqp_ca_file: str = ""
     amqp_predeclared: bool = False
+    shop_timezone: str = "Asia/Shanghai"
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -258,6 +260,7 @@ def settings() -> Settings:
         notify_staff_emails=_csv(env("KAMENG_NOTIFY_STAFF_EMAILS")),
         amqp_ca_file=env("KAMENG_AMQP_CA_FILE"),
         amqp_predeclared=env("KAMENG_AMQP_PREDECLARED") == "1",
+        shop_timezone=env("KAMENG_SHOP_TIMEZONE"),
     )
 
 
@@ -348,6 +351,7 @@ def nameko_config(s: Settings | None = None, **overrides: Any) -> dict[str, Any]
         "CODE_READERS": list(s.code_readers),
         "NOTIFY_STAFF_EMAILS": list(s.notify_staff_emails),
         "AMQP_PREDECLARED": s.amqp_predeclared,
+        "SHOP_TIMEZONE": s.shop_timezone,
     }
     if s.amqp_ca_file or s.amqp_uri.lower().startswith("amqps://"):
         config["AMQP_SSL"] = amqp_ssl(s)

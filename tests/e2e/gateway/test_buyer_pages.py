@@ -1,0 +1,47 @@
+"""The storefront as a new buyer meets it (issue 23, second pass): errors in the page's language
+with the product's own bounds, product names rather than SKUs, times in the shop's zone, a
+return from the payment channel that never offers to pay again, paging, the favicon."""
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from tests.e2e.gateway.test_pages import checkout
+from tests.e2e.helpers import csrf_of
+from tests.e2e.purchase.helpers import card_product
+
+
+def field_errors(page):
+    return re.findall(r'<small class="field-error">([^<]*)</small>', page.text)
+
+
+def test_checkout_errors_are_in_the_page_language_with_the_product_bounds(api, admin):
+    sku = card_product(admin, codes=3, max_quantity=5)
+    zero = checkout(api, sku, quantity="0", contact="not-an-email")
+    assert zero.status_code == 400
+    assert field_errors(zero) == ["数量须在 1–5 之间", "请输入有效的邮箱地址"]
+    assert "10000" not in zero.text and "Not a valid" not in zero.text and "Missing data" not in zero.text
+    half = checkout(api, sku, quantity="1.5")
+    assert half.status_code == 400 and field_errors(half) == ["数量须为整数（1–5）"]
+    missing = checkout(api, sku, contact="")
+    assert missing.status_code == 400 and field_errors(missing) == ["请输入有效的邮箱地址"]
+    api.get("/", params={"lang": "en"})
+    english = checkout(api, sku, quantity="9999")
+    assert english.status_code == 400 and field_errors(english) == ["Quantity must be 1–5"]
+    assert admin.get(f"/api/v1/products/{sku}").json()["stock"] == 3  # nothing was reserved
+
+
+def test_order_page_and_find_list_show_the_product_name_and_the_shop_time(api, admin):
+    sku = card_product(admin, codes=1)
+    placed = checkout(api, sku, contact="Named@Example.com", lookup_password="my secret 1")
+    order_no = placed.headers["Location"].rsplit("/", 1)[1]
+    page = api.get(f"/orders/{order_no}")
+    assert f">卡 {sku}</a>" in page.text
+    expires = re.search(r'data-expires="([^"]+)"', page.text).group(1)
+    shop = datetime.fromisoformat(expires.replace("Z", "+00:00")).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert f"{shop:%H:%M} (Asia/Shanghai)" in page.text and " UTC" not in page.text
+    found = api.post(
+        "/find",
+        data={"mode": "contact", "contact": "named@example.com", "password": "my secret 1", "csrf": csrf_of(page)},
+    )
+    assert found.status_code == 200 and f"× 卡 {sku} ·" in found.text and "(Asia/Shanghai)" in found.text
