@@ -16,6 +16,7 @@ TOKEN_COOKIE = "kameng_order"
 TOKEN_COOKIE_S = 30 * 86400
 FIND_COOKIE = "kameng_find"
 FIND_GRANT_S = 1800
+RETURN_WAIT_S = 3.0  # back from paying: how long the order page waits for the payment to be confirmed
 
 
 def order_path(order_no):
@@ -184,6 +185,16 @@ class PageRoutes(Routes):
         order, token = buyer_view(self, request, order_no)
         if order is None:
             return pages.render(request, "store/order_token.html", order_no=order_no)
+        confirming = False
+        if request.args.get("returned") == "1" and order["status"] == "awaiting_payment":
+            # back from the channel's cashier (or the sandbox's button): the payment is being
+            # confirmed. Wait a moment for the order to move; never offer to pay it again.
+            was = order["status"]
+            if self.orders_moving.wait(order_no, lambda seen: seen["status"] != was, RETURN_WAIT_S) is not None:
+                order, token = buyer_view(self, request, order_no)
+            confirming = order is not None and order["status"] == "awaiting_payment"
+            if order is None:
+                return pages.render(request, "store/order_token.html", order_no=order_no)
         return pages.render(
             request,
             "store/order.html",
@@ -193,6 +204,7 @@ class PageRoutes(Routes):
             buy_again=order["terminal"] and not order["delivered"],
             watch=not order["terminal"],
             note=request.args.get("note"),
+            confirming=confirming,
         )
 
     @page("GET", "/orders/<order_no>/status")
@@ -265,7 +277,7 @@ class PageRoutes(Routes):
         if request.method == "POST" and sandbox:
             self.limit("notify", request)
             self.payment_rpc.sandbox_pay(payment["payment_no"])
-            return redirect(order_path(payment["order_no"]), code=303)
+            return redirect(order_path(payment["order_no"]) + "?returned=1", code=303)
         own = f"/pay/{payment['payment_no']}"
         if payment["status"] == "pending" and payment["pay_url"] and not payment["pay_url"].endswith(own):
             return redirect(payment["pay_url"], code=303)  # the channel's cashier

@@ -3,9 +3,12 @@ with the product's own bounds, product names rather than SKUs, times in the shop
 return from the payment channel that never offers to pay again, paging, the favicon."""
 
 import re
+import time
+import types
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from services.payment import channels
 from tests.e2e.gateway.test_pages import checkout
 from tests.e2e.helpers import csrf_of
 from tests.e2e.purchase.helpers import card_product
@@ -45,3 +48,28 @@ def test_order_page_and_find_list_show_the_product_name_and_the_shop_time(api, a
         data={"mode": "contact", "contact": "named@example.com", "password": "my secret 1", "csrf": csrf_of(page)},
     )
     assert found.status_code == 200 and f"× 卡 {sku} ·" in found.text and "(Asia/Shanghai)" in found.text
+
+
+def test_back_from_paying_the_order_page_never_offers_to_pay_again(api, admin):
+    sku = card_product(admin, codes=2)
+    unpaid = checkout(api, sku).headers["Location"].rsplit("/", 1)[1]
+    started = time.monotonic()
+    back = api.get(f"/orders/{unpaid}", params={"returned": "1"})  # back from the cashier, not paid
+    assert time.monotonic() - started >= 2  # it waited for the payment to be confirmed
+    assert back.status_code == 200 and 'id="confirming"' in back.text and "正在确认支付" in back.text
+    assert 'id="pay-sandbox"' not in back.text and 'action="/pay/' not in back.text and "data-watch" in back.text
+    assert 'id="pay-sandbox"' in api.get(f"/orders/{unpaid}").text  # "not paid yet?" shows the way to pay
+
+    order_no = checkout(api, sku).headers["Location"].rsplit("/", 1)[1]
+    page = api.get(f"/orders/{order_no}")
+    payment_no = re.search(r'action="/pay/([^"]+)"', page.text).group(1)
+    paid = api.post(f"/pay/{payment_no}", data={"csrf": csrf_of(page)}, allow_redirects=False)
+    assert paid.headers["Location"] == f"/orders/{order_no}?returned=1"
+    returned = api.get(paid.headers["Location"])
+    assert returned.status_code == 200 and 'id="pay-sandbox"' not in returned.text and "pay-box" not in returned.text
+
+
+def test_the_channels_send_the_buyer_back_to_the_order_page_marked_returned():
+    payment = types.SimpleNamespace(order_no="K123")
+    urls = channels.urls_for("https://shop.example", "epay", payment)
+    assert urls.return_url == "https://shop.example/orders/K123?returned=1"

@@ -126,7 +126,7 @@ def test_checkout_pays_and_shows_the_codes_on_the_order_page(api, admin):
     assert "data:image/svg+xml" in page.text  # the QR code of the pay_url
     payment_no = re.search(r'action="/pay/([^"]+)"', page.text).group(1)
     paid = api.post(f"/pay/{payment_no}", data={"csrf": csrf_of(page)}, allow_redirects=False)
-    assert paid.status_code == 303 and paid.headers["Location"] == f"/orders/{order_no}"
+    assert paid.status_code == 303 and paid.headers["Location"] == f"/orders/{order_no}?returned=1"
     wait_status(api, {"order_no": order_no, "token": cookie.value}, "completed")
     assert api.get(f"/orders/{order_no}/status").json() == {"status": "completed"}
     done = api.get(f"/orders/{order_no}").text
