@@ -3,19 +3,21 @@
 is kept in an HttpOnly cookie scoped to that order's page."""
 
 import hashlib
+from urllib.parse import urlencode
 
 from werkzeug.utils import redirect
 
 from gateway import cache, campaigns, checkout, i18n, members, ordering, pages, schemas, signals, storefronts, web
 from gateway.http import query_args
 from gateway.routes import Routes
-from gateway.web import page
+from gateway.web import Redirect, page
 from services.common.errors import CouponUnavailable, Forbidden, InvalidInput, NotFound, OutOfStock, Unavailable
 
 TOKEN_COOKIE = "kameng_order"
 TOKEN_COOKIE_S = 30 * 86400
 FIND_COOKIE = "kameng_find"
 FIND_GRANT_S = 1800
+PAGE_SIZE = 24  # tiles on one storefront page (the catalog's cursor paging)
 RETURN_WAIT_S = 3.0  # back from paying: how long the order page waits for the payment to be confirmed
 
 
@@ -60,6 +62,14 @@ def checkout_form(gateway, request, product, status=200, errors=None, form=None,
     )
 
 
+def shop_url(path, q, category, cursor):
+    """A storefront page's address: the same search and category, at `cursor` (None: no page)."""
+    if cursor is None and q is None and category is None:
+        return path
+    args = {k: v for k, v in (("q", q), ("category", category), ("cursor", cursor)) if v}
+    return f"{path}?{urlencode(args)}"
+
+
 def buyer_view(gateway, request, order_no):
     """The order (dumped for pages) for the token in the order's cookie or a find-my-order
     grant, with the token (or None); (None, None) for anyone else."""
@@ -88,11 +98,17 @@ class PageRoutes(Routes):
     def render_shop(self, request, store):
         q = request.args.get("q", "").strip()[:64] or None
         category = request.args.get("category", "").strip()[:64] or None
-        query = {"q": q, "category": category, "limit": 200}
-        if store is None:
-            products = cache.listing.get_or_set(("page", q, category), lambda: storefronts.listing(self, None, query))
-        else:
-            products = storefronts.listing(self, store, query)
+        cursor = request.args.get("cursor", "").strip()[:256] or None
+        query = {"q": q, "category": category, "limit": PAGE_SIZE, "cursor": cursor}
+        try:
+            if store is None:
+                key = ("page", q, category, cursor)
+                found = cache.listing.get_or_set(key, lambda: storefronts.listing(self, None, query))
+            else:
+                found = storefronts.listing(self, store, query)
+        except InvalidInput:  # a cursor made up or cut short: the first page
+            raise Redirect(request.path) from None
+        products = found["items"]
         running = campaigns.current(self) if store is None else []  # a sub-store sells at its agent's prices
         return signals.remember_device(
             request,
@@ -102,6 +118,8 @@ class PageRoutes(Routes):
                 q=q,
                 category=category,
                 products=pages.tiles(products),
+                next_page=found.get("next_cursor") and shop_url(request.path, q, category, found["next_cursor"]),
+                first_page=shop_url(request.path, q, category, None) if cursor else None,
                 categories=cache.categories.get_or_set("all", self.catalog_rpc.list_categories),
                 store=store,
                 campaigns=campaigns.banner(running),

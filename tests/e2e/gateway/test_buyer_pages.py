@@ -8,6 +8,7 @@ import types
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from services.common.testing import unique
 from services.payment import channels
 from tests.e2e.gateway.test_pages import checkout
 from tests.e2e.helpers import csrf_of
@@ -73,3 +74,20 @@ def test_the_channels_send_the_buyer_back_to_the_order_page_marked_returned():
     payment = types.SimpleNamespace(order_no="K123")
     urls = channels.urls_for("https://shop.example", "epay", payment)
     assert urls.return_url == "https://shop.example/orders/K123?returned=1"
+
+
+def tiles_of(page):
+    return re.findall(r'class="tile[^"]*" href="/products/([^"?]+)"', page.text)
+
+
+def test_the_storefront_pages_through_the_catalog(api, admin):
+    category = unique("页")
+    skus = sorted(card_product(admin, codes=1, category=category) for _ in range(30))
+    first = api.get("/", params={"category": category})
+    assert tiles_of(first) == skus[:24] and 'id="first-page"' not in first.text
+    next_url = re.search(r'href="([^"]+)" rel="next"', first.text).group(1).replace("&amp;", "&")
+    assert next_url.startswith("/?") and "category=" in next_url and "cursor=" in next_url
+    second = api.get(next_url)
+    assert tiles_of(second) == skus[24:] and 'id="next-page"' not in second.text and 'id="first-page"' in second.text
+    made_up = api.get("/", params={"category": category, "cursor": "not a cursor"}, allow_redirects=False)
+    assert made_up.status_code == 303 and made_up.headers["Location"].endswith("/")
