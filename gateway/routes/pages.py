@@ -301,6 +301,13 @@ class PageRoutes(Routes):
             return redirect(payment["pay_url"], code=303)  # the channel's cashier
         return pages.render(request, "store/pay.html", payment=payment, sandbox=sandbox)
 
+    @page("GET", "/favicon.ico")
+    def favicon(self, request):
+        """Browsers ask for it without a <link>: the shop's icon is an SVG."""
+        response = redirect("/static/favicon.svg", code=301)
+        response.headers["Cache-Control"] = "public, max-age=86400"
+        return response
+
     @page("GET", "/static/<filename>")
     def static(self, request, filename):
         found = pages.static(filename)

@@ -91,3 +91,11 @@ def test_the_storefront_pages_through_the_catalog(api, admin):
     assert tiles_of(second) == skus[24:] and 'id="next-page"' not in second.text and 'id="first-page"' in second.text
     made_up = api.get("/", params={"category": category, "cursor": "not a cursor"}, allow_redirects=False)
     assert made_up.status_code == 303 and made_up.headers["Location"].endswith("/")
+
+
+def test_the_shop_has_a_favicon(api):
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in api.get("/").text
+    icon = api.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.headers["Content-Type"] == "image/svg+xml" and b"<svg" in icon.content
+    asked = api.get("/favicon.ico", allow_redirects=False)
+    assert asked.status_code == 301 and asked.headers["Location"].endswith("/static/favicon.svg")
