@@ -11,6 +11,7 @@ from gateway.routes.admin_account_pages import AdminAccountPageRoutes
 from gateway.routes.admin_accounts import AdminAccountRoutes
 from gateway.routes.admin_agents import AdminAgentRoutes
 from gateway.routes.admin_analytics import AdminAnalyticsRoutes
+from gateway.routes.admin_announcement import AdminAnnouncementRoutes
 from gateway.routes.admin_campaigns import AdminCampaignRoutes
 from gateway.routes.admin_catalog import AdminCatalogRoutes
 from gateway.routes.admin_coupon_pages import AdminCouponPageRoutes
@@ -75,6 +76,7 @@ class GatewayService(
     AdminAccountPageRoutes,
     AdminAgentRoutes,
     AgentPageRoutes,
+    AdminAnnouncementRoutes,
     OrderHints,
     SoldOutNews,
 ):

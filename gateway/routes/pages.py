@@ -9,7 +9,7 @@ from werkzeug.utils import redirect
 
 from gateway import cache, campaigns, checkout, i18n, members, ordering, pages, schemas, signals, storefronts, web
 from gateway.http import query_args
-from gateway.routes import Routes
+from gateway.routes import Routes, admin_announcement
 from gateway.web import Redirect, page
 from services.common.errors import CouponUnavailable, Forbidden, InvalidInput, NotFound, OutOfStock, Unavailable
 
@@ -123,6 +123,7 @@ class PageRoutes(Routes):
                 categories=cache.categories.get_or_set("all", self.catalog_rpc.list_categories),
                 store=store,
                 campaigns=campaigns.banner(running),
+                announcement=admin_announcement.current(self)["text"] if store is None else "",
                 deals=campaigns.deals(running),
             ),
             self.config.get("PUBLIC_URL", ""),

@@ -282,3 +282,13 @@ class SupplierLevel(Base):
     level: Mapped[int] = mapped_column(BigInteger, server_default="0")
     batch_id: Mapped[str | None] = mapped_column(Text)
     reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ShopSetting(Base):
+    """A setting of the shop edited in the console (issue 23): the storefront's announcement."""
+
+    __tablename__ = "shop_settings"
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

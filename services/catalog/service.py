@@ -4,6 +4,7 @@ from nameko.timer import timer
 
 from services.catalog import schemas
 from services.catalog.domain import (
+    announcement,
     campaigns,
     codes,
     coupons,
@@ -122,6 +123,17 @@ class CatalogService(BaseService):
     def deactivate_campaign(self, actor, campaign_id):
         with self.db.transaction() as s:
             return campaigns.deactivate_campaign(s, actor, int(campaign_id))
+
+    @command
+    def get_announcement(self):
+        with self.db.transaction() as s:
+            return announcement.get_announcement(s)
+
+    @command
+    def set_announcement(self, actor, fields):
+        text = load(schemas.Announcement(), fields)["text"]
+        with self.db.transaction() as s:
+            return announcement.set_announcement(s, actor, text)
 
     @command
     def list_campaigns(self):

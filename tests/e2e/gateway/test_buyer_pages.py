@@ -99,3 +99,27 @@ def test_the_shop_has_a_favicon(api):
     assert icon.status_code == 200 and icon.headers["Content-Type"] == "image/svg+xml" and b"<svg" in icon.content
     asked = api.get("/favicon.ico", allow_redirects=False)
     assert asked.status_code == 301 and asked.headers["Location"].endswith("/static/favicon.svg")
+
+
+def test_the_announcement_is_edited_in_the_console_and_shown_escaped_on_the_home(api, admin, console):
+    text = "今晚 22:00 维护\r\n<script>alert(1)</script> <b>bold</b>\x07"
+    saved = admin.put("/api/v1/admin/announcement", json={"text": text})
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["text"] == "今晚 22:00 维护\n<script>alert(1)</script> <b>bold</b>"
+    home = api.get("/").text
+    shown = re.search(r'<section class="card announcement" id="announcement"[^>]*>(.*?)</section>', home, re.S).group(1)
+    assert "今晚 22:00 维护\n&lt;script&gt;alert(1)&lt;/script&gt; &lt;b&gt;bold&lt;/b&gt;" in shown
+    assert "<script>alert" not in home and "<b>bold" not in home
+    assert admin.put("/api/v1/admin/announcement", json={"text": "x" * 2001}).status_code == 400
+    assert api.put("/api/v1/admin/announcement", json={"text": "no"}).status_code == 401
+    assert admin.get("/api/v1/admin/announcement").json()["text"].startswith("今晚")
+
+    form = console.get("/admin/announcement")
+    assert form.status_code == 200 and "今晚 22:00 维护" in form.text
+    posted = console.post(
+        "/admin/announcement", data={"text": "新品上架\n欢迎选购", "csrf": csrf_of(form)}, allow_redirects=False
+    )
+    assert posted.status_code == 303
+    assert "新品上架\n欢迎选购" in api.get("/").text  # the gateway's cache was cleared
+    cleared = console.post("/admin/announcement", data={"text": "", "csrf": csrf_of(form)}, allow_redirects=False)
+    assert cleared.status_code == 303 and 'id="announcement"' not in api.get("/").text
