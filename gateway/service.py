@@ -33,6 +33,7 @@ from gateway.routes.ops import OpsRoutes
 from gateway.routes.orders import OrderRoutes
 from gateway.routes.pages import PageRoutes
 from gateway.routes.payments import PaymentRoutes
+from gateway.routes.product_images import ProductImageRoutes
 from gateway.routes.supplier_api import SupplierApiRoutes
 from gateway.routes.supplier_callbacks import SupplierCallbackRoutes
 from gateway.routes.support import SupportRoutes
@@ -77,6 +78,7 @@ class GatewayService(
     AdminAgentRoutes,
     AgentPageRoutes,
     AdminAnnouncementRoutes,
+    ProductImageRoutes,
     OrderHints,
     SoldOutNews,
 ):

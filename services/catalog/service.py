@@ -9,6 +9,7 @@ from services.catalog.domain import (
     codes,
     coupons,
     groups,
+    images,
     integrity,
     pricing,
     products,
@@ -123,6 +124,16 @@ class CatalogService(BaseService):
     def deactivate_campaign(self, actor, campaign_id):
         with self.db.transaction() as s:
             return campaigns.deactivate_campaign(s, actor, int(campaign_id))
+
+    @command
+    def set_product_image(self, actor, sku, content_type, data):
+        with self.db.transaction() as s:
+            return images.set_image(s, actor, str(sku)[:64], str(content_type), str(data))
+
+    @command
+    def get_product_image(self, sku):
+        with self.db.transaction() as s:
+            return images.get_image(s, str(sku)[:64])
 
     @command
     def get_announcement(self):

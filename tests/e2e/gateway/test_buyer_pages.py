@@ -2,11 +2,14 @@
 with the product's own bounds, product names rather than SKUs, times in the shop's zone, a
 return from the payment channel that never offers to pay again, paging, the favicon."""
 
+import io
 import re
 import time
 import types
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+from PIL import Image
 
 from services.common.testing import unique
 from services.payment import channels
@@ -123,3 +126,57 @@ def test_the_announcement_is_edited_in_the_console_and_shown_escaped_on_the_home
     assert "新品上架\n欢迎选购" in api.get("/").text  # the gateway's cache was cleared
     cleared = console.post("/admin/announcement", data={"text": "", "csrf": csrf_of(form)}, allow_redirects=False)
     assert cleared.status_code == 303 and 'id="announcement"' not in api.get("/").text
+
+
+def picture(fmt, size=(2000, 1000)):
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, format=fmt)
+    return out.getvalue()
+
+
+def test_product_pictures_are_checked_resized_kept_and_served(api, admin, console):
+    category = unique("图")
+    sku = card_product(admin, codes=1, category=category)
+    put = admin.put(f"/api/v1/admin/products/{sku}/image", data=picture("PNG"), headers={"Content-Type": "image/png"})
+    assert put.status_code == 200, put.text
+    url = put.json()["url"]
+    assert put.json()["content_type"] == "image/png" and url == f"/images/{sku}?v={put.json()['image_version']}"
+    served = api.get(url)
+    assert served.status_code == 200 and served.headers["Content-Type"] == "image/png"
+    assert "immutable" in served.headers["Cache-Control"] and served.headers["ETag"]
+    assert Image.open(io.BytesIO(served.content)).size == (800, 400)  # resized to fit 800 px
+    assert api.get(url, headers={"If-None-Match": served.headers["ETag"]}).status_code == 304
+    assert f'src="{url}"' in api.get("/", params={"category": category}).text.replace("&amp;", "&")
+    assert 'id="product-image"' in api.get(f"/products/{sku}").text
+
+    gif = b"GIF89a" + b"\x00" * 64
+    for body, kind in (
+        (gif, "image/png"),
+        (b"<svg onload=alert(1)>", "image/png"),
+        (b"\xff\xd8\xffjunk", "image/jpeg"),
+    ):
+        refused = admin.put(f"/api/v1/admin/products/{sku}/image", data=body, headers={"Content-Type": kind})
+        assert refused.status_code == 400, refused.text
+    assert api.get(url).content == served.content  # the picture kept is still the first
+    too_big = admin.put(f"/api/v1/admin/products/{sku}/image", data=b"\xff\xd8\xff" + b"\x00" * (6 * 1024 * 1024))
+    assert too_big.status_code in (400, 413)
+    assert api.get("/images/NO-SUCH-SKU").status_code == 404
+
+    form = console.get(f"/admin/products/{sku}/image")
+    assert form.status_code == 200 and f'src="{url}"' in form.text.replace("&amp;", "&")
+    posted = console.post(
+        f"/admin/products/{sku}/image",
+        data={"csrf": csrf_of(form)},
+        files={"image": ("x.jpg", picture("JPEG", (300, 600)), "image/jpeg")},
+        allow_redirects=False,
+    )
+    assert posted.status_code == 303
+    shown = re.search(r'id="product-image" src="([^"]+)"', api.get(f"/products/{sku}").text).group(1)
+    again = api.get(shown.replace("&amp;", "&"))
+    assert again.headers["Content-Type"] == "image/jpeg" and Image.open(io.BytesIO(again.content)).size == (300, 600)
+    bad = console.post(
+        f"/admin/products/{sku}/image",
+        data={"csrf": csrf_of(form)},
+        files={"image": ("x.png", b"not a picture", "image/png")},
+    )
+    assert bad.status_code == 400 and "alert-error" in bad.text
