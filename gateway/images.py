@@ -6,8 +6,6 @@ whatever else the file carried (EXIF, comments). The catalog keeps the result (b
 import base64
 import io
 
-from PIL import Image, UnidentifiedImageError
-
 from services.common.errors import InvalidInput
 
 MAX_UPLOAD = 5 * 1024 * 1024
@@ -43,6 +41,8 @@ def prepare(data):
     if kind is None:
         raise refuse("JPEG, PNG or WebP only")
     content_type, fmt = kind
+    from PIL import Image, UnidentifiedImageError  # only here: the rest of the gateway does without it
+
     try:
         with Image.open(io.BytesIO(data), formats=[fmt]) as probe:
             if probe.width * probe.height > MAX_PIXELS:

@@ -180,3 +180,8 @@ def test_product_pictures_are_checked_resized_kept_and_served(api, admin, consol
         files={"image": ("x.png", b"not a picture", "image/png")},
     )
     assert bad.status_code == 400 and "alert-error" in bad.text
+
+
+def test_the_console_product_page_links_to_its_picture(admin, console):
+    sku = card_product(admin, codes=1)
+    assert f'href="/admin/products/{sku}/image" id="edit-image"' in console.get(f"/admin/products/{sku}").text
