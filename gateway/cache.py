@@ -24,3 +24,6 @@ categories = TtlCache(ttl=10.0, max_entries=4)
 
 # the order service's states (a long poll's `status` must be one): they change only with a release
 order_states = TtlCache(ttl=60.0, max_entries=1)
+
+# the storefront's announcement (issue 23): a console change through this gateway clears it
+announcement = TtlCache(ttl=10.0, max_entries=1)

@@ -1,5 +1,7 @@
 """The storefront's checkout form -> the body of POST /api/v1/orders (the same schema checks
-it), plus the optional query password. Plain functions: the page routes stay thin."""
+it), plus the optional query password. Plain functions: the page routes stay thin. The field
+errors it answers are in the page's language (`t`, gateway/i18n.py) and name the product's own
+bounds, not the API's."""
 
 import secrets
 
@@ -9,8 +11,36 @@ from gateway import schemas
 
 PASSWORD_LENGTH = (6, 64)
 
+# a field's error on the page: its own words, whatever the schema (or the order service) said
+FIELD_WORDS = {
+    "contact": "checkout.err_contact",
+    "payment_channel": "checkout.err_channel",
+    "recharge_account": "checkout.err_recharge",
+    "coupon": "checkout.err_coupon",
+    "lookup_password": "checkout.err_password",
+}
 
-def form_order(form, product):
+
+def bounds(product):
+    """The quantities this product sells in one order: (lo, hi)."""
+    return product["min_quantity"], product["max_quantity"]
+
+
+def localize(errors, product, t):
+    """{field: [message]} from the schema or the order service -> the page's words."""
+    lo, hi = bounds(product)
+    shown = {}
+    for field in errors:
+        if field == "quantity":
+            shown[field] = [t("checkout.err_quantity", lo=lo, hi=hi)]
+        elif field in FIELD_WORDS:
+            shown[field] = [t(FIELD_WORDS[field])]
+        else:
+            shown[field] = [t("checkout.err_invalid")]
+    return shown
+
+
+def form_order(form, product, t):
     """(order body, query password or None, {field: [message]})."""
     body = {
         "sku": product["sku"],
@@ -18,14 +48,20 @@ def form_order(form, product):
         "payment_channel": form.get("payment_channel", "")[:16],
     }
     errors = {}
+    lo, hi = bounds(product)
+    raw = form.get("quantity", "").strip()[:6]
+    quantity_error = None
     try:
-        body["quantity"] = int(form.get("quantity", "")[:6])
+        body["quantity"] = int(raw)
     except ValueError:
-        errors["quantity"] = ["a whole number"]
+        quantity_error = t("checkout.err_whole", lo=lo, hi=hi) if raw else t("checkout.err_quantity", lo=lo, hi=hi)
+    else:
+        if not lo <= body["quantity"] <= hi:
+            quantity_error = t("checkout.err_quantity", lo=lo, hi=hi)
     if product["delivery"] == "recharge":
         body["recharge_account"] = form.get("recharge_account", "").strip()[:64]
         if not body["recharge_account"]:
-            errors["recharge_account"] = ["required for this product"]
+            errors["recharge_account"] = True
     coupon = form.get("coupon", "").strip()[:65]
     if coupon:
         body["coupon"] = coupon
@@ -34,16 +70,17 @@ def form_order(form, product):
         try:
             body["points"] = int(points)
         except ValueError:
-            errors["points"] = ["a whole number"]
+            errors["points"] = True  # localize: "checkout.err_invalid"
     password = form.get("lookup_password", "")[:65] or None
     if password is not None and not PASSWORD_LENGTH[0] <= len(password) <= PASSWORD_LENGTH[1]:
-        errors["lookup_password"] = ["6 to 64 characters"]
-    if not product["min_quantity"] <= body.get("quantity", product["min_quantity"]) <= product["max_quantity"]:
-        errors["quantity"] = [f"{product['min_quantity']} to {product['max_quantity']}"]
+        errors["lookup_password"] = True
     try:
         body = schemas.NewOrder().load({k: v for k, v in body.items() if v != ""})
     except ValidationError as exc:
         errors.update(exc.messages_dict)
+    errors = localize(errors, product, t)
+    if quantity_error:
+        errors["quantity"] = [quantity_error]
     return body, password, errors
 
 

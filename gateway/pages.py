@@ -2,15 +2,17 @@
 partials (templates/_ui.html), words from gateway/i18n.py, assets from gateway/static/ (no CDN,
 no inline script: the CSP forbids it). Pages are declared with `web.page` in gateway/routes/."""
 
+import functools
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import segno
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from werkzeug.wrappers import Response
 
 from gateway import i18n, web
+from services.common.errors import NotFound
 from services.common.money import format_minor
 
 HERE = Path(__file__).parent
@@ -30,21 +32,15 @@ templates.filters["qr"] = qr_data_uri
 MERCHANT_TZ = ZoneInfo("Asia/Shanghai")  # the console's times are the merchant's (the pages name it)
 
 
-def local_time(value):
-    """An ISO timestamp (or datetime) as the merchant's wall-clock time, "2026-12-07 23:05:09";
-    a naive one is taken as UTC; what is not a time is shown as it is."""
+def console_time(value):
+    """The console's times: the merchant's wall clock to the second, "2026-12-07 23:05:09" (the
+    pages name the zone); a naive one is taken as UTC; nothing: "—"; what is not a time as it is."""
     if not value:
         return "—"
-    try:
-        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return value
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(MERCHANT_TZ).strftime("%Y-%m-%d %H:%M:%S")
+    return local_time(value, MERCHANT_TZ, "%Y-%m-%d %H:%M:%S", named=False)
 
 
-templates.filters["localtime"] = local_time
+templates.filters["localtime"] = console_time
 
 
 def tiles(products):
@@ -70,6 +66,50 @@ def tiles(products):
     return shown
 
 
+DEFAULT_ZONE = "Asia/Shanghai"
+
+
+@functools.lru_cache(maxsize=8)
+def shop_zone(name):
+    """The shop's time zone (KAMENG_SHOP_TIMEZONE); an unknown name: the default."""
+    try:
+        return ZoneInfo(name or DEFAULT_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_ZONE)
+
+
+def local_time(value, zone, fmt="%Y-%m-%d %H:%M", named=True):
+    """A service's UTC timestamp (ISO 8601, `Z`) shown in the shop's zone, the zone named:
+    "2026-12-07 23:15 (Asia/Shanghai)". Nothing in: an empty string."""
+    if not value:
+        return ""
+    try:
+        at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return str(value)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    text = at.astimezone(zone).strftime(fmt)
+    return f"{text} ({zone.key})" if named else text
+
+
+def product_names(gateway, skus):
+    """{sku: the product's name} for the orders a page lists (an order keeps its SKU only); a
+    product the catalog no longer has shows its SKU. Through the gateway's product cache."""
+    from gateway import cache, schemas
+
+    def fetch(sku):
+        return lambda: schemas.ProductDetail().dump(gateway.catalog_rpc.get_product(sku))
+
+    names = {}
+    for sku in set(skus):
+        try:
+            names[sku] = cache.product.get_or_set(sku, fetch(sku))["name"]
+        except NotFound:
+            continue
+    return names
+
+
 def language(request, config):
     return i18n.pick(request.args.get("lang"), web.cookie(request, config, LANG_COOKIE))
 
@@ -86,6 +126,7 @@ def render(request, name, status=200, **context):
         admin=admin,
         request_path=request.path,
         menu=web.menu("admin", admin["role"]) if admin else web.menu("store"),
+        local=functools.partial(local_time, zone=shop_zone(config.get("SHOP_TIMEZONE"))),
         **context,
     )
     response = Response(body, status=status, content_type="text/html; charset=utf-8")

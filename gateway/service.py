@@ -11,6 +11,7 @@ from gateway.routes.admin_account_pages import AdminAccountPageRoutes
 from gateway.routes.admin_accounts import AdminAccountRoutes
 from gateway.routes.admin_agents import AdminAgentRoutes
 from gateway.routes.admin_analytics import AdminAnalyticsRoutes
+from gateway.routes.admin_announcement import AdminAnnouncementRoutes
 from gateway.routes.admin_campaigns import AdminCampaignRoutes
 from gateway.routes.admin_catalog import AdminCatalogRoutes
 from gateway.routes.admin_coupon_pages import AdminCouponPageRoutes
@@ -33,6 +34,7 @@ from gateway.routes.ops import OpsRoutes
 from gateway.routes.orders import OrderRoutes
 from gateway.routes.pages import PageRoutes
 from gateway.routes.payments import PaymentRoutes
+from gateway.routes.product_images import ProductImageRoutes
 from gateway.routes.supplier_api import SupplierApiRoutes
 from gateway.routes.supplier_callbacks import SupplierCallbackRoutes
 from gateway.routes.support import SupportRoutes
@@ -77,6 +79,8 @@ class GatewayService(
     AdminAccountPageRoutes,
     AdminAgentRoutes,
     AgentPageRoutes,
+    AdminAnnouncementRoutes,
+    ProductImageRoutes,
     OrderHints,
     SoldOutNews,
 ):

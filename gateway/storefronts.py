@@ -33,15 +33,17 @@ def via(store):
 
 
 def listing(gateway, store, query):
-    """The catalog's listing for `query`, at the agent's retail prices in its store."""
+    """One page of the catalog's listing for `query` ({"items", "next_cursor"}), at the agent's
+    retail prices in its store."""
     if store is None:
-        return gateway.catalog_rpc.list_products(query)["items"]
-    top = gateway.catalog_rpc.list_products({**query, "agent_level": store["top_level"]})["items"]
+        return gateway.catalog_rpc.list_products(query)
+    found = gateway.catalog_rpc.list_products({**query, "agent_level": store["top_level"]})
+    top = found["items"]
     if not top:
-        return top
+        return found
     asked = [{"sku": p["sku"], "unit_price": p["price"]} for p in top]
     prices = {p["sku"]: p["unit_price"] for p in gateway.account_rpc.agent_store_prices(store["agent_id"], asked)}
-    return [{**p, "price": prices[p["sku"]]} for p in top]
+    return {**found, "items": [{**p, "price": prices[p["sku"]]} for p in top]}
 
 
 def retail_product(gateway, store, product):

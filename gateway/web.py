@@ -63,12 +63,13 @@ class Page(NamedTuple):
 PAGES: list[Page] = []
 
 
-def page(method, url, *, menu_label=None, area="store", order=50, roles=(), max_body=None):
+def page(method, url, *, menu_label=None, area="store", order=50, roles=(), max_body=None, multipart=False):
     """Declare a web page: `@page("GET", "/find", menu_label="nav.find")`. Pages get the gateway's
     request ids and security headers, are not in /openapi.json, and answer errors as HTML pages.
     A console page names the roles that may open it (`roles=auth.CATALOG`): it needs a signed-in
     staff member (else it redirects to /admin/login) with one of them (else 403), who is found on
-    `request.admin`. Every POST needs a valid CSRF token. `max_body`: a larger body limit (an upload)."""
+    `request.admin`. Every POST needs a valid CSRF token. `max_body`: a larger body limit (an upload),
+    `multipart`: the form may be multipart/form-data (a file)."""
     if menu_label:
         nav(area, url, menu_label, order, tuple(roles))
 
@@ -92,7 +93,7 @@ def page(method, url, *, menu_label=None, area="store", order=50, roles=(), max_
             except DomainError as exc:
                 return pages.error_page(request, exc)
 
-        return JsonHttpHandler.decorator(method, url, max_body=max_body)(handle)
+        return JsonHttpHandler.decorator(method, url, max_body=max_body, multipart=multipart)(handle)
 
     return decorate
 

@@ -43,6 +43,7 @@ ENCRYPTED: dict[str, tuple[str, ...]] = {
 
 # "schema.table.column": why this binary column is not encrypted
 NOT_ENCRYPTED: dict[str, str] = {
+    "catalog.product_images.data": "a product's public picture (JPEG, PNG or WebP), served to anyone",
     "catalog.codes.code_hash": "HMAC of the code with the recorded hash key (duplicate detection)",
     "order.orders.token_hash": "SHA-256 of the buyer's order token",
     "order.idempotency_keys.request_hash": "SHA-256 of the request body",

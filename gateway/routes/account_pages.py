@@ -170,4 +170,5 @@ class AccountPageRoutes(Routes):
         if buyer is None:
             raise Redirect("/account/sign-in")
         orders = schemas.AccountOrders().dump({"items": self.order_rpc.buyer_orders(buyer["id"])})["items"]
-        return pages.render(request, "store/account/orders.html", orders=orders)
+        names = pages.product_names(self, [o["sku"] for o in orders])
+        return pages.render(request, "store/account/orders.html", orders=orders, names=names)

@@ -3,13 +3,14 @@
 is kept in an HttpOnly cookie scoped to that order's page."""
 
 import hashlib
+from urllib.parse import urlencode
 
 from werkzeug.utils import redirect
 
-from gateway import cache, campaigns, checkout, members, ordering, pages, schemas, signals, storefronts, web
+from gateway import cache, campaigns, checkout, i18n, members, ordering, pages, schemas, signals, storefronts, web
 from gateway.http import query_args
-from gateway.routes import Routes
-from gateway.web import page
+from gateway.routes import Routes, admin_announcement
+from gateway.web import Redirect, page
 from services.common.errors import (
     CouponUnavailable,
     Forbidden,
@@ -24,6 +25,8 @@ TOKEN_COOKIE = "kameng_order"
 TOKEN_COOKIE_S = 30 * 86400
 FIND_COOKIE = "kameng_find"
 FIND_GRANT_S = 1800
+PAGE_SIZE = 24  # tiles on one storefront page (the catalog's cursor paging)
+RETURN_WAIT_S = 3.0  # back from paying: how long the order page waits for the payment to be confirmed
 
 
 def order_path(order_no):
@@ -68,6 +71,14 @@ def checkout_form(gateway, request, product, status=200, errors=None, form=None,
     )
 
 
+def shop_url(path, q, category, cursor):
+    """A storefront page's address: the same search and category, at `cursor` (None: no page)."""
+    if cursor is None and q is None and category is None:
+        return path
+    args = {k: v for k, v in (("q", q), ("category", category), ("cursor", cursor)) if v}
+    return f"{path}?{urlencode(args)}"
+
+
 def buyer_view(gateway, request, order_no):
     """The order (dumped for pages) for the token in the order's cookie or a find-my-order
     grant, with the token (or None); (None, None) for anyone else."""
@@ -96,11 +107,17 @@ class PageRoutes(Routes):
     def render_shop(self, request, store):
         q = request.args.get("q", "").strip()[:64] or None
         category = request.args.get("category", "").strip()[:64] or None
-        query = {"q": q, "category": category, "limit": 200}
-        if store is None:
-            products = cache.listing.get_or_set(("page", q, category), lambda: storefronts.listing(self, None, query))
-        else:
-            products = storefronts.listing(self, store, query)
+        cursor = request.args.get("cursor", "").strip()[:256] or None
+        query = {"q": q, "category": category, "limit": PAGE_SIZE, "cursor": cursor}
+        try:
+            if store is None:
+                key = ("page", q, category, cursor)
+                found = cache.listing.get_or_set(key, lambda: storefronts.listing(self, None, query))
+            else:
+                found = storefronts.listing(self, store, query)
+        except InvalidInput:  # a cursor made up or cut short: the first page
+            raise Redirect(request.path) from None
+        products = found["items"]
         running = campaigns.current(self) if store is None else []  # a sub-store sells at its agent's prices
         return signals.remember_device(
             request,
@@ -110,9 +127,12 @@ class PageRoutes(Routes):
                 q=q,
                 category=category,
                 products=pages.tiles(products),
+                next_page=found.get("next_cursor") and shop_url(request.path, q, category, found["next_cursor"]),
+                first_page=shop_url(request.path, q, category, None) if cursor else None,
                 categories=cache.categories.get_or_set("all", self.catalog_rpc.list_categories),
                 store=store,
                 campaigns=campaigns.banner(running),
+                announcement=admin_announcement.current(self)["text"] if store is None else "",
                 deals=campaigns.deals(running),
             ),
             self.config.get("PUBLIC_URL", ""),
@@ -146,7 +166,8 @@ class PageRoutes(Routes):
     def buy_from_page(self, request, sku, store):
         product = storefronts.retail_product(self, store, self.catalog_rpc.get_product(sku[:64]))
         self.page_views.seen(product["sku"])  # found: a view for the analytics funnel
-        body, password, errors = checkout.form_order(request.form, product)
+        t = i18n.translator(pages.language(request, self.config))
+        body, password, errors = checkout.form_order(request.form, product, t)
         if errors:
             return checkout_form(self, request, product, 400, errors, request.form, store=store)
         self.limit("orders", request)
@@ -168,7 +189,7 @@ class PageRoutes(Routes):
             message = "checkout.coupon_unavailable"
             return checkout_form(self, request, product, 409, form=request.form, message=message, store=store)
         except InvalidInput as exc:
-            fields = exc.details.get("fields", {})
+            fields = checkout.localize(exc.details.get("fields", {}), product, t)
             return checkout_form(self, request, product, 400, fields, request.form, store=store)
         except InsufficientBalance:  # more points than the member holds: nothing was kept
             return checkout_form(
@@ -196,14 +217,26 @@ class PageRoutes(Routes):
         order, token = buyer_view(self, request, order_no)
         if order is None:
             return pages.render(request, "store/order_token.html", order_no=order_no)
+        confirming = False
+        if request.args.get("returned") == "1" and order["status"] == "awaiting_payment":
+            # back from the channel's cashier (or the sandbox's button): the payment is being
+            # confirmed. Wait a moment for the order to move; never offer to pay it again.
+            was = order["status"]
+            if self.orders_moving.wait(order_no, lambda seen: seen["status"] != was, RETURN_WAIT_S) is not None:
+                order, token = buyer_view(self, request, order_no)
+            confirming = order is not None and order["status"] == "awaiting_payment"
+            if order is None:
+                return pages.render(request, "store/order_token.html", order_no=order_no)
         return pages.render(
             request,
             "store/order.html",
             order=order,
+            names=pages.product_names(self, [order["sku"]]),
             token=token or None,
             buy_again=order["terminal"] and not order["delivered"],
             watch=not order["terminal"],
             note=request.args.get("note"),
+            confirming=confirming,
         )
 
     @page("GET", "/orders/<order_no>/status")
@@ -257,6 +290,7 @@ class PageRoutes(Routes):
             "store/find.html",
             status=200 if found else 404,
             found=schemas.OrderList().dump({"items": found})["items"],
+            names=pages.product_names(self, [o["sku"] for o in found]),
             form={"contact": contact},
         )
         if found:
@@ -275,11 +309,18 @@ class PageRoutes(Routes):
         if request.method == "POST" and sandbox:
             self.limit("notify", request)
             self.payment_rpc.sandbox_pay(payment["payment_no"])
-            return redirect(order_path(payment["order_no"]), code=303)
+            return redirect(order_path(payment["order_no"]) + "?returned=1", code=303)
         own = f"/pay/{payment['payment_no']}"
         if payment["status"] == "pending" and payment["pay_url"] and not payment["pay_url"].endswith(own):
             return redirect(payment["pay_url"], code=303)  # the channel's cashier
         return pages.render(request, "store/pay.html", payment=payment, sandbox=sandbox)
+
+    @page("GET", "/favicon.ico")
+    def favicon(self, request):
+        """Browsers ask for it without a <link>: the shop's icon is an SVG."""
+        response = redirect("/static/favicon.svg", code=301)
+        response.headers["Cache-Control"] = "public, max-age=86400"
+        return response
 
     @page("GET", "/static/<filename>")
     def static(self, request, filename):

@@ -121,6 +121,7 @@ from gateway.schemas.admin_suppliers import (  # noqa: F401
     SupplierSourcingList,
     SupplierSourcingSet,
 )
+from gateway.schemas.announcement import Announcement, ProductImage  # noqa: F401
 from gateway.schemas.campaigns import Campaign, CampaignList  # noqa: F401
 from gateway.schemas.catalog import (  # noqa: F401
     Product,

@@ -47,9 +47,24 @@
       tiers.forEach(function (tier) { if (n >= tier[0] && tier[1] < best) best = tier[1]; });
       return best;
     };
+    // out of the product's bounds (or not a whole number): say so instead of a total
+    var bound = document.createElement("p");
+    bound.className = "field-error bound-message"; bound.setAttribute("role", "alert"); bound.hidden = true;
+    if (total) total.closest(".total-row").insertAdjacentElement("afterend", bound);
+    var problem = function (raw, lo, hi) {
+      if (!/^\d+$/.test(raw)) return checkout.getAttribute(raw === "" ? "data-bound" : "data-whole");
+      var n = parseInt(raw, 10);
+      return (n < lo || n > hi) ? checkout.getAttribute("data-bound") : "";
+    };
     var show = function () {
-      var n = parseInt(qty.value, 10);
-      if (!total || isNaN(n) || n < 1) return;
+      var raw = qty.value.trim(), lo = parseInt(qty.min, 10) || 1, hi = parseInt(qty.max, 10) || lo;
+      var wrong = qty.validity.badInput ? checkout.getAttribute("data-whole") : problem(raw, lo, hi);
+      qty.setCustomValidity(wrong || "");
+      qty.setAttribute("aria-invalid", wrong ? "true" : "false");
+      bound.textContent = wrong || ""; bound.hidden = !wrong;
+      if (total) total.closest("[data-total]").hidden = !!wrong;
+      if (!total || wrong) return;
+      var n = parseInt(raw, 10);
       var minor = unitFor(n) * n, text = Math.floor(minor / 100) + "." + String(minor % 100).padStart(2, "0");
       total.textContent = total.textContent.replace(/[\d.]+/, text);
     };

@@ -66,6 +66,7 @@ class Product(Base):
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     group_id: Mapped[int | None] = mapped_column(ForeignKey("catalog.product_groups.id"))  # a spec of a group
     spec_label: Mapped[str | None] = mapped_column(Text)  # "50 元", "月卡": the spec's name on the group's page
+    image_version: Mapped[str | None] = mapped_column(Text)  # its picture's hash (ProductImage), None: none
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -282,3 +283,25 @@ class SupplierLevel(Base):
     level: Mapped[int] = mapped_column(BigInteger, server_default="0")
     batch_id: Mapped[str | None] = mapped_column(Text)
     reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ShopSetting(Base):
+    """A setting of the shop edited in the console (issue 23): the storefront's announcement."""
+
+    __tablename__ = "shop_settings"
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ProductImage(Base):
+    """A product's picture (issue 23), checked and resized by the gateway: JPEG, PNG or WebP."""
+
+    __tablename__ = "product_images"
+    sku: Mapped[str] = mapped_column(ForeignKey("catalog.products.sku"), primary_key=True)
+    content_type: Mapped[str] = mapped_column(Text)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    version: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -223,3 +223,9 @@ class NewCoupon(Schema):
             raise ValidationError("scope_value names the SKU or category (none for all)", "scope_value")
         if data["valid_from"] and data["valid_until"] and data["valid_until"] <= data["valid_from"]:
             raise ValidationError("valid_until must be after valid_from", "valid_until")
+
+
+class Announcement(Schema):
+    """The storefront's announcement (公告): plain text, line breaks kept; empty: none shown."""
+
+    text = fields.String(required=True, validate=validate.Length(max=2000))

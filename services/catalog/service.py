@@ -4,10 +4,12 @@ from nameko.timer import timer
 
 from services.catalog import schemas
 from services.catalog.domain import (
+    announcement,
     campaigns,
     codes,
     coupons,
     groups,
+    images,
     integrity,
     pricing,
     products,
@@ -122,6 +124,27 @@ class CatalogService(BaseService):
     def deactivate_campaign(self, actor, campaign_id):
         with self.db.transaction() as s:
             return campaigns.deactivate_campaign(s, actor, int(campaign_id))
+
+    @command
+    def set_product_image(self, actor, sku, content_type, data):
+        with self.db.transaction() as s:
+            return images.set_image(s, actor, str(sku)[:64], str(content_type), str(data))
+
+    @command
+    def get_product_image(self, sku):
+        with self.db.transaction() as s:
+            return images.get_image(s, str(sku)[:64])
+
+    @command
+    def get_announcement(self):
+        with self.db.transaction() as s:
+            return announcement.get_announcement(s)
+
+    @command
+    def set_announcement(self, actor, fields):
+        text = load(schemas.Announcement(), fields)["text"]
+        with self.db.transaction() as s:
+            return announcement.set_announcement(s, actor, text)
 
     @command
     def list_campaigns(self):

@@ -104,6 +104,7 @@ DEFAULTS = {
     "KAMENG_POINTS_COUNT_TOWARD_LEVELS": ("0", "1: points earned count toward member levels (at their value)"),
     "KAMENG_REFERRAL_CASHBACK_PERCENT": ("5", "referral cashback, percent of the referred buyer's order paid"),
     "KAMENG_REFERRAL_EVERY_ORDER": ("0", "1: cashback on every order of the referred buyer; 0: the first only"),
+    "KAMENG_SHOP_TIMEZONE": ("Asia/Shanghai", "the shop's time zone: the storefront shows times in it, named"),
     # payment channels (services/payment/channels/): every KAMENG_<CHANNEL>_* setting below reaches
     # the payment service's config as <CHANNEL>_* (see `channel_settings`)
     "KAMENG_PAYMENT_CHANNELS": (
@@ -218,6 +219,7 @@ class Settings:
     notify_staff_emails: tuple[str, ...] = ()
     amqp_ca_file: str = ""
     amqp_predeclared: bool = False
+    shop_timezone: str = "Asia/Shanghai"
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -270,6 +272,7 @@ def settings() -> Settings:
         notify_staff_emails=_csv(env("KAMENG_NOTIFY_STAFF_EMAILS")),
         amqp_ca_file=env("KAMENG_AMQP_CA_FILE"),
         amqp_predeclared=env("KAMENG_AMQP_PREDECLARED") == "1",
+        shop_timezone=env("KAMENG_SHOP_TIMEZONE"),
     )
 
 
@@ -365,6 +368,7 @@ def nameko_config(s: Settings | None = None, **overrides: Any) -> dict[str, Any]
         "CODE_READERS": list(s.code_readers),
         "NOTIFY_STAFF_EMAILS": list(s.notify_staff_emails),
         "AMQP_PREDECLARED": s.amqp_predeclared,
+        "SHOP_TIMEZONE": s.shop_timezone,
     }
     if s.amqp_ca_file or s.amqp_uri.lower().startswith("amqps://"):
         config["AMQP_SSL"] = amqp_ssl(s)

@@ -64,6 +64,8 @@ def public(
         "min_quantity": product.min_quantity,
         "max_quantity": product.max_quantity,
         "description": product.description,
+        # a product with a picture only (issue 23): its version, for the picture's URL
+        **({"image_version": product.image_version} if product.image_version else {}),
         # a spec of a group only: a product outside one keeps DESIGN's shape exactly
         **(
             {}

@@ -147,11 +147,16 @@ def read_pem(name: str, path: str, loader: Callable[[bytes], T]) -> T:
         raise Misconfigured(f"payment channel {name}: cannot load {path}: {type(exc).__name__}") from None
 
 
+# the buyer's way back from the channel's cashier: the order page then never offers to pay again
+# while the payment is being confirmed (gateway/routes/pages.py)
+RETURNED = "returned=1"
+
+
 def urls_for(public_url: str, channel: str, payment: Payment) -> Urls:
     return Urls(
         public_url=public_url,
         notify_url=f"{public_url}/api/v1/payments/{channel}/notify",
-        return_url=f"{public_url}/orders/{payment.order_no}",
+        return_url=f"{public_url}/orders/{payment.order_no}?{RETURNED}",
     )
 
 

@@ -1,5 +1,5 @@
 from gateway import orderview
-from gateway.pages import local_time
+from gateway.pages import console_time as local_time
 
 
 def test_the_timeline_names_events_and_leaves_out_steps_that_changed_nothing():

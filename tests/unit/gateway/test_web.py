@@ -4,15 +4,18 @@ import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from gateway import checkout, web
+from gateway import checkout, i18n, web
 from services.common.errors import Forbidden
 
 PRODUCT = {"sku": "S-1", "delivery": "card", "min_quantity": 1, "max_quantity": 5}
+ZH = i18n.translator("zh-CN")
 
 
 def test_the_checkout_form_becomes_an_order_body():
     body, password, errors = checkout.form_order(
-        {"quantity": "2", "contact": " a@example.com ", "payment_channel": "sandbox", "lookup_password": ""}, PRODUCT
+        {"quantity": "2", "contact": " a@example.com ", "payment_channel": "sandbox", "lookup_password": ""},
+        PRODUCT,
+        ZH,
     )
     assert errors == {} and password is None
     assert body == {"sku": "S-1", "quantity": 2, "contact": "a@example.com", "payment_channel": "sandbox"}
@@ -32,15 +35,32 @@ def test_the_checkout_form_becomes_an_order_body():
 )
 def test_checkout_form_errors_name_the_field(form, field):
     fields = {"quantity": "1", "contact": "a@example.com", "payment_channel": "sandbox", **form}
-    assert field in checkout.form_order(fields, PRODUCT)[2]
+    assert field in checkout.form_order(fields, PRODUCT, ZH)[2]
 
 
 def test_a_recharge_product_needs_the_account():
     fields = {"quantity": "1", "contact": "a@example.com", "payment_channel": "sandbox"}
     recharge = {**PRODUCT, "delivery": "recharge"}
-    assert "recharge_account" in checkout.form_order(fields, recharge)[2]
-    body = checkout.form_order({**fields, "recharge_account": "13800000000"}, recharge)[0]
+    assert "recharge_account" in checkout.form_order(fields, recharge, ZH)[2]
+    body = checkout.form_order({**fields, "recharge_account": "13800000000"}, recharge, ZH)[0]
     assert body["recharge_account"] == "13800000000"
+
+
+@pytest.mark.parametrize(
+    "lang, quantity, expected",
+    [
+        ("zh-CN", "0", "数量须在 1–5 之间"),
+        ("zh-CN", "1.5", "数量须为整数（1–5）"),
+        ("en", "9999", "Quantity must be 1–5"),
+        ("en", "1.5", "Quantity must be a whole number (1–5)"),
+    ],
+)
+def test_checkout_errors_are_in_the_page_language_with_the_product_bounds(lang, quantity, expected):
+    fields = {"quantity": quantity, "contact": "nope", "payment_channel": "sandbox"}
+    errors = checkout.form_order(fields, PRODUCT, i18n.translator(lang))[2]
+    assert errors["quantity"] == [expected]
+    assert errors["contact"] == [i18n.translator(lang)("checkout.err_contact")]
+    assert "10000" not in str(errors) and ("Not a valid" in str(errors)) is False
 
 
 def request(form=None, headers=None, cookie=None, config=None):
