@@ -116,7 +116,7 @@ class AdminCatalogRoutes(Routes):
 
     @api("GET", "/api/v1/admin/categories", summary="Category tree", response=schemas.CategoryList, **ADMIN)
     def list_categories(self, request):
-        return schemas.CategoryList().dump({"items": self.catalog_rpc.list_categories()})
+        return schemas.CategoryList().dump({"items": self.catalog_rpc.list_categories(True)})
 
     @api(
         "POST",
@@ -136,15 +136,18 @@ class AdminCatalogRoutes(Routes):
     @api(
         "PATCH",
         "/api/v1/admin/categories/<name>",
-        summary="Rename, move or reorder a category",
+        summary="Rename, move, reorder, archive or restore a category",
         body=schemas.CategoryChanges,
         response=schemas.Category,
+        errors=(404, 409),  # unknown; a name taken, or archiving one that holds products on sale
         **ADMIN,
     )
     def update_category(self, request, name):
         actor = request.actor.audit
         fields = json_body(request, schemas.CategoryChanges())
-        return schemas.Category().dump(self.catalog_rpc.update_category(actor, name, fields))
+        changed = schemas.Category().dump(self.catalog_rpc.update_category(actor, name, fields))
+        cache.invalidate_catalog()
+        return changed
 
     @api(
         "PUT",

@@ -1,4 +1,4 @@
-"""The console's operator pages (issue 23): categories (create, rename), the payment
+"""The console's operator pages (issue 23): categories (create, rename, archive), the payment
 reconciliation report and the integrity report. They call the RPCs the admin JSON API calls
 (gateway/routes/admin_catalog.py, payments.py, admin_integrity.py), through the same schemas."""
 
@@ -17,7 +17,7 @@ INTEGRITY = {"roles": auth.INTEGRITY, "area": "admin"}
 
 
 def categories_page(gateway, request, error=None, status=200):
-    categories = schemas.CategoryList().dump({"items": gateway.catalog_rpc.list_categories()})["items"]
+    categories = schemas.CategoryList().dump({"items": gateway.catalog_rpc.list_categories(True)})["items"]
     return pages.render(
         request,
         "admin/categories.html",
@@ -60,8 +60,12 @@ class AdminOpsPageRoutes(Routes):
 
     @page("POST", "/admin/categories/<name>", **CATALOG)
     def admin_rename_category(self, request, name):
+        action = request.form.get("action")
         try:
-            fields = schemas.CategoryChanges().load({"name": request.form.get("new_name", "").strip()[:100]})
+            if action in ("archive", "restore"):
+                fields = {"archived": action == "archive"}
+            else:
+                fields = schemas.CategoryChanges().load({"name": request.form.get("new_name", "").strip()[:100]})
             self.catalog_rpc.update_category(request.admin["actor"], name[:64], fields)
         except (ValidationError, InvalidInput, Conflict, NotFound) as exc:
             return categories_page(self, request, messages_of(exc), status_of(exc))

@@ -120,6 +120,7 @@ class Category(Schema):
     requires_real_name = fields.Boolean(
         load_default=False, metadata={"description": "orders in it need a buyer with real-name verification"}
     )
+    archived = fields.Boolean(dump_only=True, metadata={"description": "hidden from the storefront, takes no product"})
 
 
 class CategoryChanges(Schema):
@@ -127,6 +128,12 @@ class CategoryChanges(Schema):
     parent = fields.String(allow_none=True, validate=validate.Length(1, 64))
     sort_order = fields.Integer(strict=True, validate=validate.Range(-(10**6), 10**6))
     requires_real_name = fields.Boolean()
+    archived = fields.Boolean(
+        metadata={
+            "description": "true: hidden from the storefront and takes no product (409 while it or a category "
+            "inside it holds an active product); false: back"
+        }
+    )
 
 
 class CategoryList(Schema):

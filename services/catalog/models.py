@@ -34,6 +34,7 @@ class Category(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("catalog.categories.id"))
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     requires_real_name: Mapped[bool] = mapped_column(default=False)  # orders need a verified buyer (issue 18)
+    archived: Mapped[bool] = mapped_column(default=False)  # hidden from the storefront, takes no product (issue 23)
 
 
 class ProductGroup(Base):

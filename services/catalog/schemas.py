@@ -61,6 +61,7 @@ class CategoryChanges(Schema):
     parent = fields.String(allow_none=True, validate=validate.Length(1, 64))
     sort_order = fields.Integer(strict=True, validate=validate.Range(-(10**6), 10**6))
     requires_real_name = fields.Boolean()
+    archived = fields.Boolean()  # hidden from the storefront; refused while it holds products on sale
 
 
 class NewCategory(CategoryChanges):

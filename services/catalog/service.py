@@ -86,9 +86,10 @@ class CatalogService(BaseService):
             return pricing.set_wholesale_tiers(s, actor, t["sku"], t["tiers"])
 
     @command
-    def list_categories(self):
+    def list_categories(self, archived=False):
+        """The categories; archived ones too when `archived` (the console)."""
         with self.db.transaction() as s:
-            return products.list_categories(s)
+            return products.list_categories(s, bool(archived))
 
     @command
     def create_category(self, actor, fields):

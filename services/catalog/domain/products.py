@@ -163,9 +163,12 @@ def active_product(session: Session, sku: str, lock: bool = False) -> Product:
 
 
 def category_id(session: Session, name: str, parent_id: int | None = None) -> int:
-    """The id of category `name`, created when new (concurrency-safe)."""
+    """The id of category `name`, created when new (concurrency-safe); Conflict when archived."""
     session.execute(insert(Category).values(name=name, parent_id=parent_id).on_conflict_do_nothing())
-    return session.execute(select(Category.id).where(Category.name == name)).scalar_one()
+    found, archived = session.execute(select(Category.id, Category.archived).where(Category.name == name)).one()
+    if archived:
+        raise Conflict("this category is archived: it takes no product", {"category": name})
+    return int(found)
 
 
 def create_product(session: Session, actor: str, fields: dict[str, Any]) -> dict[str, Any]:
@@ -274,8 +277,14 @@ def update_category(session: Session, actor: str, name: str, fields: dict[str, A
         and session.scalars(select(Category.id).where(Category.name == fields["name"])).first()
     ):
         raise Conflict("a category with this name exists", {"name": fields["name"]})
-    before = {key: getattr(category, key) for key in ("name", "sort_order", "requires_real_name") if key in fields}
-    for key in ("name", "sort_order", "requires_real_name"):
+    if fields.get("archived") and not category.archived and _holds_active_products(session, category):
+        raise Conflict(
+            "the category (or one inside it) still holds products on sale: move or deactivate them first",
+            {"name": name},
+        )
+    keys = ("name", "sort_order", "requires_real_name", "archived")
+    before = {key: getattr(category, key) for key in keys if key in fields}
+    for key in keys:
         if key in fields:
             setattr(category, key, fields[key])
     session.flush()
@@ -283,11 +292,19 @@ def update_category(session: Session, actor: str, name: str, fields: dict[str, A
     return category_view(session, category)
 
 
-def list_categories(session: Session) -> list[dict[str, Any]]:
-    return [
-        category_view(session, c)
-        for c in session.scalars(select(Category).order_by(Category.sort_order, Category.name))
-    ]
+def list_categories(session: Session, archived: bool = False) -> list[dict[str, Any]]:
+    """The categories in their order; archived ones only with `archived` (the console's list)."""
+    query = select(Category).order_by(Category.sort_order, Category.name)
+    return [category_view(session, c) for c in session.scalars(query) if archived or not c.archived]
+
+
+def _holds_active_products(session: Session, category: Category) -> bool:
+    ids, frontier = {category.id}, {category.id}
+    while frontier:  # the category and every category inside it
+        frontier = set(session.scalars(select(Category.id).where(Category.parent_id.in_(frontier)))) - ids
+        ids |= frontier
+    held = select(Product.sku).where(Product.category_id.in_(ids), Product.active.is_(True)).limit(1)
+    return session.execute(held).first() is not None
 
 
 def category_view(session: Session, category: Category) -> dict[str, Any]:
@@ -297,6 +314,7 @@ def category_view(session: Session, category: Category) -> dict[str, Any]:
         "parent": parent.name if parent else None,
         "sort_order": category.sort_order,
         "requires_real_name": category.requires_real_name,
+        "archived": category.archived,
     }
 
 

@@ -102,12 +102,40 @@ def test_category_tree(admin):
     root, child = unique("root"), unique("child")
     assert admin.post("/api/v1/admin/categories", json={"name": root}).status_code == 201
     made = admin.post("/api/v1/admin/categories", json={"name": child, "parent": root})
-    assert made.json() == {"name": child, "parent": root, "sort_order": 0, "requires_real_name": False}
+    assert made.json() == {
+        "name": child,
+        "parent": root,
+        "sort_order": 0,
+        "requires_real_name": False,
+        "archived": False,
+    }
     assert_error(admin.post("/api/v1/admin/categories", json={"name": root}), 409, "conflict")
     assert_error(admin.patch(f"/api/v1/admin/categories/{root}", json={"parent": child}), 400, "validation_error")
     assert_error(admin.post("/api/v1/admin/categories", json={"name": unique("x"), "parent": "nope"}), 404, "not_found")
     listed = admin.get("/api/v1/admin/categories").json()["items"]
-    assert {"name": child, "parent": root, "sort_order": 0, "requires_real_name": False} in listed
+    assert {"name": child, "parent": root, "sort_order": 0, "requires_real_name": False, "archived": False} in listed
+
+
+def test_a_category_is_archived_only_without_products_on_sale_then_hidden_and_closed(api, admin):
+    root, child, sku = unique("root"), unique("child"), unique("AR")
+    assert admin.post("/api/v1/admin/categories", json={"name": root}).status_code == 201
+    assert admin.post("/api/v1/admin/categories", json={"name": child, "parent": root}).status_code == 201
+    product = {"sku": sku, "name": "archive me", "category": child, "price": "1.00", "delivery": "card"}
+    assert admin.post("/api/v1/admin/products", json=product).status_code == 201
+    # a product on sale inside a category inside it: refused, nothing changed
+    assert_error(admin.patch(f"/api/v1/admin/categories/{root}", json={"archived": True}), 409, "conflict")
+    assert_error(admin.patch(f"/api/v1/admin/categories/{root}", json={"archived": "sometimes"}), 400, "validation_error")
+    assert all(not c["archived"] for c in admin.get("/api/v1/admin/categories").json()["items"] if c["name"] == root)
+    assert admin.delete(f"/api/v1/admin/products/{sku}").status_code in (200, 204)  # deactivated
+    archived = admin.patch(f"/api/v1/admin/categories/{root}", json={"archived": True})
+    assert archived.status_code == 200 and archived.json()["archived"] is True, archived.text
+    listed = {c["name"]: c["archived"] for c in admin.get("/api/v1/admin/categories").json()["items"]}
+    assert listed[root] is True and listed[child] is False  # the console still lists it
+    assert f">{root}<" not in api.get("/").text  # the storefront does not
+    other = {**product, "sku": unique("AR"), "category": root}
+    assert_error(admin.post("/api/v1/admin/products", json=other), 409, "conflict")  # it takes no product
+    assert admin.patch(f"/api/v1/admin/categories/{root}", json={"archived": False}).json()["archived"] is False
+    assert admin.post("/api/v1/admin/products", json=other).status_code == 201
 
 
 def test_level_price_promotion_and_public_quote(api, admin, sku):

@@ -33,6 +33,15 @@ def test_categories_are_created_and_renamed_from_the_console(api):
     listed = [c["name"] for c in api.get("/api/v1/admin/categories").json()["items"]]
     assert f"{name}新" in listed and name not in listed
     assert api.post("/admin/categories/NOPE-none", data={"csrf": csrf_of(page), "new_name": "x"}).status_code == 404
+    archived = api.post(f"/admin/categories/{name}新", data={"csrf": csrf_of(page), "action": "archive"})
+    assert archived.status_code == 200 and "alert-ok" in archived.text and 'value="restore"' in archived.text
+    assert [c["archived"] for c in api.get("/api/v1/admin/categories").json()["items"] if c["name"] == f"{name}新"] == [
+        True
+    ]
+    held = api.post("/admin/categories/测试", data={"csrf": csrf_of(page), "action": "archive"})  # products on sale
+    assert held.status_code == 409 and "alert-error" in held.text
+    restored = api.post(f"/admin/categories/{name}新", data={"csrf": csrf_of(page), "action": "restore"})
+    assert restored.status_code == 200 and 'value="restore"' not in restored.text
 
 
 def test_a_partial_refund_from_the_order_page_and_its_payment_records(api, admin):
