@@ -183,7 +183,7 @@ def test_the_pay_url_is_a_page_that_pays_in_the_sandbox(api, admin):
     assert order_of(api, order)["status"] == "awaiting_payment"
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
     paid = api.post(path, data={"csrf": csrf}, allow_redirects=False)
-    assert paid.status_code == 303 and paid.headers["Location"] == f"/orders/{order['order_no']}"
+    assert paid.status_code == 303 and paid.headers["Location"] == f"/orders/{order['order_no']}?returned=1"
     wait_status(api, order, "completed")
     after = api.get(path).text
     assert "已收到付款" in after and 'id="pay-sandbox"' not in after
