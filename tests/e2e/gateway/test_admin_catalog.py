@@ -124,7 +124,9 @@ def test_a_category_is_archived_only_without_products_on_sale_then_hidden_and_cl
     assert admin.post("/api/v1/admin/products", json=product).status_code == 201
     # a product on sale inside a category inside it: refused, nothing changed
     assert_error(admin.patch(f"/api/v1/admin/categories/{root}", json={"archived": True}), 409, "conflict")
-    assert_error(admin.patch(f"/api/v1/admin/categories/{root}", json={"archived": "sometimes"}), 400, "validation_error")
+    assert_error(
+        admin.patch(f"/api/v1/admin/categories/{root}", json={"archived": "sometimes"}), 400, "validation_error"
+    )
     assert all(not c["archived"] for c in admin.get("/api/v1/admin/categories").json()["items"] if c["name"] == root)
     assert admin.delete(f"/api/v1/admin/products/{sku}").status_code in (200, 204)  # deactivated
     archived = admin.patch(f"/api/v1/admin/categories/{root}", json={"archived": True})
