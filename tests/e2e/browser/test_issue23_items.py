@@ -107,6 +107,19 @@ def test_right_after_paying_the_order_page_never_offers_to_pay_again(new_context
     expect(page.locator("#pay-sandbox")).to_have_count(0)
     assert page.evaluate("sessionStorage.getItem('offered-to-pay')") is None
 
+    unpaid = new_context(PHONE).new_page()  # back from the cashier without paying: it waits, still no button
+    unpaid.add_init_script(WATCH_PAY_BUTTON)
+    unpaid.goto(f"/products/{sku}")
+    unpaid.locator('input[name="contact"]').fill("unpaid@example.com")
+    unpaid.locator("form.checkout button[type=submit]").click()
+    expect(unpaid.locator("#pay-sandbox")).to_be_visible()
+    unpaid.goto(unpaid.url + "?returned=1")
+    expect(unpaid.locator("#confirming")).to_contain_text("正在确认支付")
+    expect(unpaid.locator("#pay-sandbox")).to_have_count(0)
+    assert unpaid.evaluate("sessionStorage.getItem('offered-to-pay')") is None
+    unpaid.locator("#confirming a").click()  # "not paid yet?" shows the way to pay
+    expect(unpaid.locator("#pay-sandbox")).to_be_visible()
+
 
 def test_the_storefront_pages_to_other_tiles(new_context, admin):
     category = unique("页")
