@@ -245,7 +245,11 @@ def test_an_order_page_refunds_part_shows_payment_records_and_a_timeline_in_word
     assert [r["amount"] for r in refunds] == ["3.50"]
 
 
-def test_a_products_codes_are_masked_until_revealed_on_purpose(new_context, admin):
+def reveals(db, sku):
+    return db("SELECT actor FROM catalog.audit WHERE action = 'codes.reveal' AND subject = :s", s=sku)
+
+
+def test_a_products_codes_are_masked_until_revealed_on_purpose(new_context, admin, db):
     sku = card_product(admin, codes=0)
     secret = unique("SECRETCODE")
     admin.post(
@@ -256,12 +260,15 @@ def test_a_products_codes_are_masked_until_revealed_on_purpose(new_context, admi
     codes = page.locator("#code-list")
     expect(codes).to_contain_text("••••••••")
     expect(codes).not_to_contain_text(secret)
+    assert reveals(db, sku) == []  # the masked list is not a reveal
     expect(page.locator("#reveal-codes")).to_have_attribute("data-confirm", re.compile(r"."))
     page.evaluate(SAY_YES)
     page.locator("#reveal-codes button[type=submit]").click()
     expect(codes).to_contain_text(secret)
     expect(codes).to_contain_text("pw1")
-    expect(page.locator("#codes .alert-warn")).to_be_visible()  # the reveal is recorded, and says so
+    expect(page.locator("#codes .alert-warn")).to_contain_text("审计")  # the reveal is recorded, and says so
+    [(actor,)] = [tuple(r.values()) for r in reveals(db, sku)]
+    assert page.member["email"] in actor, actor
 
 
 def test_the_reconciliation_and_integrity_pages_show_their_reports(new_context, admin):
