@@ -2,7 +2,6 @@
 gateway -> the order delivered; every forged, tampered or foreign notify refused with nothing
 changed (DESIGN §6, §7)."""
 
-import re
 from urllib.parse import parse_qs, urlparse
 
 import eventlet
@@ -10,14 +9,8 @@ import pytest
 
 from services.common.testing import unique
 from tests.e2e.helpers import opened
-from tests.e2e.payment.helpers import buy_epay, notifications, payment_row
+from tests.e2e.payment.helpers import buy_epay, notifications, payment_row, refused_and_nothing_changed
 from tests.e2e.purchase.helpers import card_product, events_of, order_of, wait_status
-
-
-def counter(api, outcome):
-    text = api.get("/metrics").text
-    found = re.search(rf'kameng_payment_notifications_total{{channel="epay",outcome="{outcome}"}} (\S+)', text)
-    return float(found.group(1)) if found else 0.0
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
@@ -79,23 +72,7 @@ BAD = {
 
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_bad_notifies_are_refused_and_change_nothing(api, admin, epay, db, case):
-    order = buy_epay(api, admin, epay)
-    payment_no = order["payment"]["payment_no"]
-    epay.pay(payment_no, notify=False)
-    before = counter(api, "refused") + counter(api, "rejected")
-    last = db("SELECT coalesce(max(id), 0) AS id FROM payment.notifications")[0]["id"]
-    answer = epay.send(payment_no, BAD[case](epay, payment_no), "POST")
-    assert (answer.status_code, answer.text) == (200, "fail")
-    assert "payment_succeeded" not in events_of(db, "payment", order)  # answered after its commit: nothing sent
-    assert order_of(api, order)["status"] == "awaiting_payment"
-    assert payment_row(db, order)["status"] == "pending"
-    assert db("SELECT * FROM payment.journal WHERE payment_no = :p", p=payment_no) == []
-    stored = db("SELECT * FROM payment.notifications WHERE id > :last", last=last)
-    assert len(stored) == 1 and stored[0]["outcome"].split(":")[0] in ("refused", "rejected")
-    assert counter(api, "refused") + counter(api, "rejected") == before + 1
-    # and the genuine notify still pays it afterwards
-    assert epay.send(payment_no, epay.notification(payment_no)).text == "success"
-    wait_status(api, order, "completed")
+    refused_and_nothing_changed(api, admin, epay, db, BAD[case], "POST")
 
 
 def test_a_valid_notify_replayed_onto_another_order_is_refused(api, admin, epay, db):

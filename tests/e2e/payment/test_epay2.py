@@ -18,7 +18,7 @@ from services.common.testing import wait_until
 from tests.e2e.helpers import opened
 from tests.e2e.payment import test_epay
 from tests.e2e.payment.epay2_double import Epay2Double, signed_text
-from tests.e2e.payment.helpers import buy_epay, notifications, payment_row
+from tests.e2e.payment.helpers import buy_epay, notifications, payment_row, refused_and_nothing_changed
 from tests.e2e.purchase.helpers import card_product, events_of, order_of, wait_status
 
 ANOTHER_KEY = RSA.generate(2048)
@@ -48,10 +48,6 @@ def epay_config(config, epay, tmp_path):
         PAYMENT_REFUND_RETRY_S=0.2,
     )
     return config
-
-
-def counter(api, outcome):
-    return test_epay.counter(api, outcome)
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
@@ -188,23 +184,7 @@ def test_every_bad_notify_of_v1_is_a_bad_notify_of_v2():
 
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_bad_notifies_are_refused_and_change_nothing(api, admin, epay, db, case):
-    order = buy_epay(api, admin, epay)
-    payment_no = order["payment"]["payment_no"]
-    epay.pay(payment_no, notify=False)
-    before = counter(api, "refused") + counter(api, "rejected")
-    last = db("SELECT coalesce(max(id), 0) AS id FROM payment.notifications")[0]["id"]
-    answer = epay.send(payment_no, BAD[case](epay, payment_no), "GET")
-    assert (answer.status_code, answer.text) == (200, "fail")
-    assert "payment_succeeded" not in events_of(db, "payment", order)  # answered after its commit: nothing sent
-    assert order_of(api, order)["status"] == "awaiting_payment"
-    assert payment_row(db, order)["status"] == "pending"
-    assert db("SELECT * FROM payment.journal WHERE payment_no = :p", p=payment_no) == []
-    stored = db("SELECT * FROM payment.notifications WHERE id > :last", last=last)
-    assert len(stored) == 1 and stored[0]["outcome"].split(":")[0] in ("refused", "rejected")
-    assert counter(api, "refused") + counter(api, "rejected") == before + 1
-    # and the genuine notify still pays it afterwards
-    assert epay.send(payment_no, epay.notification(payment_no)).text == "success"
-    wait_status(api, order, "completed")
+    refused_and_nothing_changed(api, admin, epay, db, BAD[case], "GET")
 
 
 def test_a_valid_notify_replayed_onto_another_order_is_refused(api, admin, epay, db):
