@@ -46,14 +46,14 @@ def look(order_rpc, board, order_no, token, status=None, wait_s=0):
     """GET /orders/{no}: the buyer's view (codes once delivered). With `status` and `wait_s`:
     while the order is still in `status`, hold up to `wait_s` for a hint that it moved."""
     order = order_rpc.get_order(order_no, token)  # the token is checked first, every time
-    if (
-        status
-        and wait_s > 0
-        and order["status"] == status
-        and board.wait(order_no, lambda seen: seen["status"] != status, wait_s) is not None
-    ):
-        order = order_rpc.get_order(order_no, token)
-    return order
+    if not (status and wait_s > 0 and order["status"] == status):
+        return order
+    moved = board.wait(order_no, lambda seen: seen["status"] != status, wait_s)
+    if moved is None:
+        return order
+    if not moved["delivered"]:  # the hint is the order's view as it committed: no codes to add
+        return {**moved, "items": []}
+    return order_rpc.get_order(order_no, token)  # its codes, from the catalog through the order
 
 
 def answer(order, token):

@@ -1,3 +1,4 @@
+import time
 from functools import partial
 
 from nameko.timer import timer
@@ -19,6 +20,7 @@ from services.catalog.domain import (
 )
 from services.catalog.keys import CodeKeys
 from services.catalog.models import metadata
+from services.common.batching import answer_each
 from services.common.db import Database
 from services.common.errors import DomainError, load
 from services.common.events import batch_handler, event_handler
@@ -225,6 +227,12 @@ class CatalogService(BaseService):
                 s, **r, level=q["level"], real_name=real_name is True, agent_level=q["agent_level"], **c
             )
 
+    @rpc
+    def reserve_quoted_all(self, calls):
+        """`reserve_quoted` for the calls of several orders being created at once, each alone
+        (services/common/batching.py): one outcome per call, in order."""
+        return answer_each(calls, lambda kwargs: self.reserve_quoted(**kwargs), self.db)
+
     @command
     def sold_out(self):
         """The SKUs sold out now (the gateways ask every second, beside the hints)."""
@@ -240,6 +248,17 @@ class CatalogService(BaseService):
     def commit(self, order_no):
         with self.db.transaction() as s:
             return stock.commit(s, order_no)
+
+    @command
+    def commit_all(self, order_nos, deadline=None):
+        """The orders' reservations sold (the order service's delivery of codes, DESIGN §3):
+        {order_no: "committed" | "missing"}. `deadline` (epoch seconds): when the caller stops
+        waiting; a request taken after it (this service was down or behind) does nothing and
+        answers {}, so a commit nobody waits for cannot race the order's later decisions."""
+        if deadline is not None and time.time() > float(deadline):
+            return {}
+        with self.db.transaction() as s:
+            return stock.commit_all(s, [str(n) for n in order_nos])
 
     @command
     def get_codes(self, order_no):

@@ -35,6 +35,10 @@ DEFAULTS = {
     "KAMENG_PAYMENT_WINDOW_S": ("900", "payment window in seconds"),
     "KAMENG_RISK_REVIEW_WINDOW_S": ("1800", "how long an order held for risk review keeps its stock"),
     "KAMENG_RISK_ANSWER_S": ("1", "how long creating an order waits for risk's answer before going on by events"),
+    "KAMENG_DELIVER_ANSWER_S": (
+        "10",
+        "how long a paid order waits for the catalog to commit its codes before the sweeper sends it on by events",
+    ),
     "KAMENG_SUPPLIER_TIMEOUT_S": ("10", "how long a call to a supplier's API waits before the outcome is unknown"),
     "KAMENG_SUPPLIER_HOURLY_CAP": (
         "100000",
@@ -185,6 +189,7 @@ class Settings:
     payment_window_s: int
     risk_review_window_s: int
     risk_answer_s: float
+    deliver_answer_s: float
     supplier_timeout_s: float
     supplier_hourly_cap: int
     public_url: str
@@ -238,6 +243,7 @@ def settings() -> Settings:
         payment_window_s=int(env("KAMENG_PAYMENT_WINDOW_S")),
         risk_review_window_s=int(env("KAMENG_RISK_REVIEW_WINDOW_S")),
         risk_answer_s=float(env("KAMENG_RISK_ANSWER_S")),
+        deliver_answer_s=float(env("KAMENG_DELIVER_ANSWER_S")),
         supplier_timeout_s=float(env("KAMENG_SUPPLIER_TIMEOUT_S")),
         supplier_hourly_cap=int(env("KAMENG_SUPPLIER_HOURLY_CAP")),
         public_url=env("KAMENG_PUBLIC_URL").rstrip("/"),
@@ -343,6 +349,7 @@ def nameko_config(s: Settings | None = None, **overrides: Any) -> dict[str, Any]
         "PAYMENT_WINDOW_S": s.payment_window_s,
         "RISK_REVIEW_WINDOW_S": s.risk_review_window_s,
         "RISK_ANSWER_S": s.risk_answer_s,
+        "DELIVER_ANSWER_S": s.deliver_answer_s,
         "SUPPLIER_TIMEOUT_S": s.supplier_timeout_s,
         "SUPPLIER_HOURLY_CAP": s.supplier_hourly_cap,
         "PUBLIC_URL": s.public_url,

@@ -121,18 +121,16 @@ class Db:
                 return None
             return fn(session, env)
 
-    def once_all(
-        self, consumer: str, envs: Sequence[Envelope], fn: Callable[[Session, list[Envelope]], object]
-    ) -> None:
+    def once_all(self, consumer: str, envs: Sequence[Envelope], fn: Callable[[Session, list[Envelope]], T]) -> T | None:
         """`once` for a batch (`events.batch_handler`): one transaction, one inbox statement, then
         `fn(session, fresh)` with the envelopes not handled before, in their order. `each(session,
-        fresh)` walks them with each one's correlation id on its outbox rows."""
+        fresh)` walks them with each one's correlation id on its outbox rows. Returns fn's result,
+        or None when every envelope was handled before."""
         for env in envs:
             envelopes.load(env)
         with self.transaction() as session:
             fresh = self._claim(session, consumer, envs)
-            if fresh:
-                fn(session, fresh)
+            return fn(session, fresh) if fresh else None
 
     def _claim(self, session: Session, consumer: str, envs: Sequence[Envelope]) -> list[Envelope]:
         fresh = inbox.claim_all(session, self.provider.inbox, consumer, envs)

@@ -7,6 +7,7 @@ a late or repeated event: the order stays as it is, and that is recorded in the 
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NamedTuple, overload
@@ -253,18 +254,21 @@ def lock(session: Session, order_no: str, missing_ok: bool = False) -> OrderRow 
     return order
 
 
-def advance_all(session: Session, envelopes: Sequence[dict[str, Any]]) -> None:
+def advance_all(session: Session, envelopes: Sequence[dict[str, Any]]) -> list[str]:
     """Event handler body: apply participants' events to their orders (locked in one statement),
     each in turn. An event about an order this service never made (a participant used directly,
     e.g. by an admin tool) is not ours: it is logged and dropped, not retried into the dead-letter
-    queue."""
+    queue. Answers the orders whose codes the caller delivers itself once this commits
+    (`DELIVER_NOW`, `deliver_codes`)."""
     orders = lock_all(session, [env["data"]["order_no"] for env in envelopes])
+    session.info["deliver_now"] = deliver_now = []
     for env in each(session, envelopes):
         order = orders.get(env["data"]["order_no"])
         if order is None:
             log.warning("event %s for unknown order %s ignored", env["type"], env["data"]["order_no"])
             continue
         apply(session, order, env["type"], env["data"])
+    return deliver_now
 
 
 def apply(session: Session, order: OrderRow, event_type: str, data: dict[str, Any] | None = None) -> OrderRow:
@@ -359,10 +363,44 @@ def _record(
     for request in step.requests:
         if (order.payment_channel, request) in SELF_ANSWERED:
             follow.append(SELF_ANSWERED[(order.payment_channel, request)])
+        elif request == DELIVER and order.delivery in DELIVER_NOW and "deliver_now" in session.info:
+            session.info["deliver_now"].append(order.order_no)
         elif answered is None or request not in answered:
             outbox.add(session, request, request_data(order, request, data))
     for event in follow:
         _record(session, order, TRANSITIONS[(order.status, event)], event, {}, answered=answered)
+
+
+# Deliveries the order makes itself right after the commit that made the order `paid` (an event
+# handler's, `advance_all`): the catalog commits the codes of the whole batch in one call and the
+# outcome moves the orders on in the next transaction (`deliver_codes`), instead of two events
+# through the delivery service (DESIGN §3). Nothing is lost when that call fails or the process
+# dies meanwhile: the order stays `paid`, and the sweeper re-sends its `last_requests` by event,
+# to the delivery service, as for any stuck step. Direct recharge always goes by event.
+DELIVER_NOW = frozenset({"card", "loop"})
+
+
+def deliver_codes(db: Any, commit_all: Any, numbers: Sequence[str], answer_s: float) -> None:
+    """The catalog's commit of `numbers`' codes (outside any transaction, `commit_all` the
+    catalog's RPC, waited for `answer_s` at most), then their outcome in one transaction:
+    `delivery_completed`, or `delivery_failed` (refunded) for an order whose reservation is gone.
+    A call that fails or comes too late leaves them `paid` for the sweeper: the catalog does
+    nothing with a request it takes after its deadline."""
+    try:
+        outcomes = commit_all.timed(answer_s)(list(numbers), deadline=time.time() + answer_s)
+    except Exception as exc:
+        log.warning("codes of %d paid order(s) not committed now (%s); the sweeper sends them on", len(numbers), exc)
+        return
+    with db.transaction() as s:
+        orders = lock_all(s, outcomes)
+        for order_no, outcome in sorted(outcomes.items()):
+            order = orders.get(order_no)
+            if order is None:
+                continue
+            if outcome == "committed":
+                apply(s, order, "delivery_completed", {"order_no": order_no, "quantity": order.quantity})
+            else:
+                apply(s, order, "delivery_failed", {"order_no": order_no, "reason": "reservation_missing"})
 
 
 def _measure(session: Session, order: OrderRow, to: str, first: bool) -> None:

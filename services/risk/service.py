@@ -2,6 +2,7 @@ from functools import partial
 
 from nameko.dependency_providers import Config
 
+from services.common.batching import answer_each
 from services.common.db import Database, each_one
 from services.common.errors import DomainError, InvalidInput, load
 from services.common.events import batch_handler, event_handler
@@ -46,6 +47,11 @@ class RiskService(BaseService):
             return domain.assess(
                 s, {"data": signals}, self.counters, review_s=review_s, window_s=window_s, announce=False
             )
+
+    @rpc
+    def assess_all(self, calls):
+        """`assess` for several orders being created at once, each alone: one outcome per call."""
+        return answer_each(calls, lambda kwargs: self.assess(**kwargs), self.db)
 
     @command
     def assess_referral(self, referrer, referred):

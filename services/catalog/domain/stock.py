@@ -320,6 +320,19 @@ def commit(session: Session, order_no: str) -> dict[str, Any]:
     return {"order_no": order_no, "sku": reservation.sku, "quantity": reservation.quantity, "status": status}
 
 
+def commit_all(session: Session, numbers: Sequence[str]) -> dict[str, str]:
+    """`commit` for several orders in one transaction (the order service's own delivery of the
+    orders a batch of payments made `paid`): {order_no: "committed", or "missing" when the order
+    has no reservation to commit (none, or released; nothing is written for it)}."""
+    outcomes = {}
+    for order_no in sorted(set(numbers)):  # the advisory locks always taken in one order
+        try:
+            outcomes[order_no] = commit(session, order_no)["status"]
+        except (NotFound, Conflict):
+            outcomes[order_no] = "missing"
+    return outcomes
+
+
 def codes_of(session: Session, keys: DataKeys, order_no: str) -> list[dict[str, Any]]:
     """The decrypted codes sold or given (loop codes) to `order_no` (for showing to the buyer
     who owns them)."""

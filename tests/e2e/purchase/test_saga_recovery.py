@@ -93,42 +93,53 @@ def test_flash_sale_three_hundred_buyers_for_one_hundred_codes(api, admin):
 
 
 @pytest.fixture
-def paid_while_delivery_is_down(config, runner_factory, seeded, db):
-    """The whole system, then a card bought and paid while the delivery service is stopped (its
-    queue stays, durable): (api, admin, sku with 2 codes, the order, start_delivery)."""
-    delivery_cls = next(cls for cls in WORKERS if cls.name == "delivery")
+def paid_while_the_catalog_is_down(config, runner_factory, seeded, db):
+    """The whole system, then a card bought and paid while the catalog is stopped (its queues
+    stay, durable): the order's own commit of the codes gets no answer in time (DELIVER_ANSWER_S)
+    and the order stays `paid`, for the sweeper. (api, admin, sku with 2 codes, the order,
+    start_catalog)."""
+    config["DELIVER_ANSWER_S"] = 1
+    catalog_cls = next(cls for cls in WORKERS if cls.name == "catalog")
     runner = start_system(config, runner_factory)
     with Api(config["BASE_URL"]) as api:
         admin = admin_of(api, config)
         sku = card_product(admin, codes=2)
         order = buy(api, sku).json()
-        next(c for c in runner.containers if c.service_name == "delivery").stop()
+        next(c for c in runner.containers if c.service_name == "catalog").stop()
         pay(api, order)
         wait_status(api, order, "paid")
-        wait_until(
-            lambda: delivery_requests(db, order) == [(True, False)],  # in the stopped service's queue
-            message="the delivery request to be published",
-        )
-        yield api, admin, sku, order, lambda: runner_factory(config, delivery_cls).start()
+        eventlet.sleep(2)  # past the commit's deadline: the order gave up waiting
+        assert order_of(api, order)["status"] == "paid" and delivery_requests(db, order) == []
+        yield api, admin, sku, order, lambda: runner_factory(config, catalog_cls).start()
 
 
-def test_a_service_restarted_mid_saga_resumes(paid_while_delivery_is_down):
-    api, _, _, order, start_delivery = paid_while_delivery_is_down
-    assert order_of(api, order)["status"] == "paid"  # nobody delivers meanwhile
-    start_delivery()
+def test_a_service_restarted_mid_saga_resumes(paid_while_the_catalog_is_down, db, write):
+    """The catalog back, the commit request it finds queued is past its deadline and does
+    nothing (the order no longer waits for it); the order's step times out and the sweeper
+    sends the delivery on by event, through the delivery service."""
+    api, _, sku, order, start_catalog = paid_while_the_catalog_is_down
+    start_catalog()
+    wait_until(lambda: stock(api, sku) == 1, message="the catalog to answer")
+    eventlet.sleep(1)
+    assert order_of(api, order)["status"] == "paid"  # the late commit request did nothing
+    write(
+        "UPDATE \"order\".orders SET step_started_at = now() - interval '61 seconds' WHERE order_no = :o",
+        o=order["order_no"],
+    )  # the step's timeout passes
     assert len(wait_status(api, order, "completed")["items"]) == 1
+    assert deliveries_handled(db, order)
 
 
-def test_an_order_refunded_before_delivery_gives_its_codes_back(paid_while_delivery_is_down, db):
-    """Paid, not delivered yet (the delivery service is down), refunded by an admin: the reserved
-    codes go back to stock instead of staying held for an order that will never show them; the
-    delivery, once back, delivers nothing."""
-    api, admin, sku, order, start_delivery = paid_while_delivery_is_down
+def test_an_order_refunded_before_delivery_gives_its_codes_back(paid_while_the_catalog_is_down, db):
+    """Paid, not delivered yet (the catalog is down), refunded by an admin: the reserved codes go
+    back to stock instead of staying held for an order that will never show them; the commit the
+    order asked for before, once the catalog is back, delivers nothing."""
+    api, admin, sku, order, start_catalog = paid_while_the_catalog_is_down
     refunded = admin.post(f"/api/v1/admin/orders/{order['order_no']}/refund", json={"reason": "changed mind"})
     assert refunded.status_code == 200, refunded.text
     wait_status(api, order, "refunded")
+    start_catalog()
     wait_until(lambda: stock(api, sku) == 2, message="both codes back in stock")
-    start_delivery()
-    wait_until(lambda: deliveries_handled(db, order), message="the delivery service to take the request")
+    eventlet.sleep(1)
     assert order_of(api, order)["status"] == "refunded" and order_of(api, order)["items"] == []
     assert stock(api, sku) == 2

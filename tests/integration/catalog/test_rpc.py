@@ -64,3 +64,22 @@ def test_expired_reservations_are_released_by_the_service_timer(config, catalog,
                 break
     with tx() as s:
         assert s.get(Reservation, order).status == "released"
+
+
+def test_commit_all_taken_after_its_deadline_does_nothing(config, catalog, make_product, tx):
+    """A commit request the catalog takes after its caller stopped waiting (it was down or
+    behind) sells nothing: the order has gone on without it (its sweeper, a refund)."""
+    import time
+
+    from services.catalog.models import Reservation
+
+    sku = make_product(n_codes=2)
+    late, on_time = unique("ORD"), unique("ORD")
+    with ClusterRpcProxy(config) as cluster:
+        cluster.catalog.reserve(late, sku, 1, 600)
+        cluster.catalog.reserve(on_time, sku, 1, 600)
+        assert cluster.catalog.commit_all([late], deadline=time.time() - 1) == {}
+        assert cluster.catalog.commit_all([on_time], deadline=time.time() + 10) == {on_time: "committed"}
+    with tx() as s:
+        assert s.get(Reservation, late).status == "held"
+        assert s.get(Reservation, on_time).status == "committed"

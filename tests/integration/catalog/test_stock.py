@@ -60,6 +60,23 @@ def test_release_and_commit_are_idempotent_and_move_the_counters(tx, engine, mak
     assert types.count("stock_released") == 1 and types.count("stock_committed") == 1
 
 
+def test_commit_all_commits_each_order_it_can_and_names_the_others_missing(tx, make_product):
+    """The order service's own delivery: several orders in one call, one transaction; a released
+    or unknown reservation is `missing` and changes nothing, the others are sold (a repeat too)."""
+    sku = make_product(n_codes=4)
+    first, second, released, unknown = (unique("ORD") for _ in range(4))
+    with tx() as s:
+        for order in (first, second, released):
+            stock.reserve(s, order, sku, 1, 600)
+        stock.release(s, released)
+    expected = {first: "committed", second: "committed", released: "missing", unknown: "missing"}
+    with tx() as s:
+        assert stock.commit_all(s, [second, unknown, first, released, first]) == expected
+    with tx() as s:  # a repeat (the sweeper's path after a lost answer) sells nothing more
+        assert stock.commit_all(s, [first, second, released, unknown]) == expected
+    assert level(tx, sku) == (2, 0, 2)
+
+
 def test_a_sold_out_reservation_leaves_no_savepoint_open(tx, make_product):
     """A batch of sold-out reservations must not nest a savepoint per order under the next one
     (past 64 open subtransactions PostgreSQL slows every session down)."""

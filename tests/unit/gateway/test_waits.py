@@ -58,3 +58,33 @@ def test_old_hints_are_forgotten(monkeypatch):
     monkeypatch.setattr("gateway.waits.time.monotonic", lambda: now + 31)
     board.post({"order_no": "K2", "status": "paid"})
     assert list(board.recent) == ["K2"] and board.latest("K1") is None
+
+
+class Orders:
+    """The order service's `get_order` as the gateway calls it: counts the calls."""
+
+    def __init__(self, *answers):
+        self.answers, self.calls = list(answers), 0
+
+    def get_order(self, order_no, token):
+        self.calls += 1
+        return self.answers.pop(0)
+
+
+def test_a_held_look_answers_from_the_hint_unless_the_order_has_codes_to_show():
+    from gateway.ordering import look
+
+    board = Board(limit=10)
+    waiting = {"order_no": "K1", "status": "awaiting_payment", "delivered": False, "items": []}
+    orders = Orders(waiting)
+    held = eventlet.spawn(look, orders, board, "K1", "t", "awaiting_payment", 5)
+    eventlet.sleep(0.01)
+    board.post({"order_no": "K1", "status": "paid", "delivered": False})
+    assert held.wait() == {"order_no": "K1", "status": "paid", "delivered": False, "items": []}
+    assert orders.calls == 1  # the token checked once; the hint is the order as it committed
+    done = {"order_no": "K1", "status": "completed", "delivered": True, "items": [{"code": "C"}]}
+    orders = Orders({**waiting, "status": "paid"}, done)
+    held = eventlet.spawn(look, orders, board, "K1", "t", "paid", 5)
+    eventlet.sleep(0.01)
+    board.post({"order_no": "K1", "status": "completed", "delivered": True})
+    assert held.wait() == done and orders.calls == 2  # the codes come from the order service
