@@ -261,7 +261,8 @@ def advance_all(session: Session, envelopes: Sequence[dict[str, Any]]) -> list[s
     queue. Answers the orders whose codes the caller delivers itself once this commits
     (`DELIVER_NOW`, `deliver_codes`)."""
     orders = lock_all(session, [env["data"]["order_no"] for env in envelopes])
-    session.info["deliver_now"] = deliver_now = []
+    deliver_now: list[str] = []
+    session.info["deliver_now"] = deliver_now
     for env in each(session, envelopes):
         order = orders.get(env["data"]["order_no"])
         if order is None:

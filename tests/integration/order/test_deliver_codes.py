@@ -31,7 +31,7 @@ class Catalog:
             self.asked.append(sorted(order_nos))
             if isinstance(self.outcome, Exception):
                 raise self.outcome
-            return {n: self.outcome for n in order_nos}
+            return dict.fromkeys(order_nos, self.outcome)
 
         return call
 
