@@ -11,8 +11,9 @@ from nameko.timer import timer
 from sqlalchemy.orm import Session
 
 from services.account import agent_schemas as schemas, agents, console, ledger, levels, referrals, sales, sessions
+from services.common.db import each_one
 from services.common.errors import DomainError, NotFound, load
-from services.common.events import event_handler
+from services.common.events import batch_handler, event_handler
 from services.common.rpc import rpc
 from services.common.signing import Signed
 
@@ -261,12 +262,12 @@ class AgentEntrypoints:
 
     # -- events and timers -----------------------------------------------------------------------
 
-    @event_handler("order", "order_completed")
-    def handle_order_completed(self, envelope):
-        """A completed order: a buyer's counts toward their level; an agent order's shares are
-        credited as pending (once, through the inbox)."""
+    @batch_handler("order", "order_completed")
+    def handle_order_completed(self, envelopes):
+        """Completed orders (a batch, one commit): a buyer's counts toward their level; an agent
+        order's shares are credited as pending (once, through the inbox)."""
         days = self.settle_days()
-        self.db.once("account.handle_order_completed", envelope, on_order_completed(days, self.config))
+        self.db.once_all("account.handle_order_completed", envelopes, each_one(on_order_completed(days, self.config)))
 
     @event_handler("order", "order_refunded")
     def handle_order_refunded(self, envelope):

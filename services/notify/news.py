@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.common.db import each
 from services.notify import sending
 from services.notify.models import Target
 
@@ -57,6 +58,11 @@ def order_completed(session: Session, env: dict) -> list[int]:
     if env["data"].get("payment_channel") == "wallet":
         return []
     return _buyer(session, env, "order_completed")
+
+
+def each_order_completed(session: Session, envs: Sequence[dict]) -> list[int]:
+    """`order_completed` for a batch of events (one commit): the messages queued."""
+    return [queued for env in each(session, envs) for queued in order_completed(session, env)]
 
 
 def ticket_opened(session: Session, env: dict) -> list[int]:

@@ -135,8 +135,10 @@ def send_due(
     """Send the due messages (or those of `ids`) outside any transaction, then record each answer."""
     if ids is not None and not ids:
         return
-    with db.transaction() as s:
-        due = claim(s, keys, ids)
+    ids = list(ids) if ids is not None else None
+    with db.transaction() as s:  # a handler's messages all at once; the timer's by batches
+        due = claim(s, keys, ids, batch=max(20, len(ids or ())))
+    answers = []
     for c in due:
         try:
             with eventlet.Timeout(SEND_DEADLINE_S):
@@ -145,8 +147,21 @@ def send_due(
             sent, error = False, None
         except (Exception, eventlet.Timeout) as exc:
             sent, error = False, type(exc).__name__
+        answers.append((c, sent, error))
+        if len(answers) >= RECORD_EVERY:  # a long batch does not keep every answer to its end
+            _record_all(db, answers)
+            answers = []
+    _record_all(db, answers)
+
+
+RECORD_EVERY = 20  # answers recorded in one transaction
+
+
+def _record_all(db: Any, answers: list[tuple[Claim, bool, str | None]]) -> None:
+    if answers:
         with db.transaction() as s:
-            record(s, c, sent, error)
+            for c, sent, error in answers:
+                record(s, c, sent, error)
 
 
 def send(c: Claim, config: Any, get_codes: Callable[[str], list]) -> bool:

@@ -4,7 +4,7 @@ from nameko.timer import timer
 from services.common.crypto import Keys
 from services.common.db import Database
 from services.common.errors import DomainError
-from services.common.events import event_handler
+from services.common.events import batch_handler, event_handler
 from services.common.rpc import RpcProxy, rpc
 from services.common.service import BaseService
 from services.notify import models, news, sending, targets
@@ -29,9 +29,10 @@ class NotifyService(BaseService):
     def queue_and_send(self, consumer, envelope, fn):
         self.send(self.db.once(f"notify.{consumer}", envelope, fn) or [])
 
-    @event_handler("order", "order_completed")
-    def handle_order_completed(self, envelope):
-        self.queue_and_send("handle_order_completed", envelope, news.order_completed)
+    @batch_handler("order", "order_completed")
+    def handle_order_completed(self, envelopes):
+        """The buyers' completion mails of a batch: queued in one commit, then sent."""
+        self.send(self.db.once_all("notify.handle_order_completed", envelopes, news.each_order_completed) or [])
 
     @event_handler("support", "ticket_opened")
     def handle_ticket_opened(self, envelope):

@@ -3,7 +3,7 @@ from functools import partial
 from nameko.dependency_providers import Config
 
 from services.common.batching import answer_each
-from services.common.db import Database, each_one
+from services.common.db import Database, each, each_one
 from services.common.errors import DomainError, InvalidInput, load
 from services.common.events import batch_handler, event_handler
 from services.common.rpc import rpc
@@ -58,10 +58,11 @@ class RiskService(BaseService):
         """The account service asks before recording a referral (issue 22): {"allowed", "reason"}."""
         return domain.assess_referral(load(schemas.Referral(), {"referrer": referrer, "referred": referred}))
 
-    @event_handler("payment", "payment_succeeded")
-    def handle_payment_succeeded(self, envelope):
+    @batch_handler("payment", "payment_succeeded")
+    def handle_payment_succeeded(self, envelopes):
         with self.db.transaction() as s:  # idempotent by construction: no inbox row needed
-            domain.on_payment_succeeded(s, envelope, self.counters)
+            for envelope in each(s, envelopes):
+                domain.on_payment_succeeded(s, envelope, self.counters)
 
     @event_handler("order", "stock_release_requested")
     def handle_stock_release_requested(self, envelope):
