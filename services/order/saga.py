@@ -356,7 +356,12 @@ def _record(
         order.unwritten.append(row)
     else:
         sql.run(session, RECORD, row)
-    if answered is None and (step.to != before or event_type == "payment_intent_created") and newsworthy(order):
+    if (
+        answered is None
+        and (step.to != before or event_type == "payment_intent_created")
+        and newsworthy(order)
+        and not _delivered_now(session, order, step)
+    ):
         hints.add(session, "order_changed", views.view(order))
     if step.requests:
         order.last_requests = list(step.requests)  # what the sweeper re-sends if stuck
@@ -364,7 +369,7 @@ def _record(
     for request in step.requests:
         if (order.payment_channel, request) in SELF_ANSWERED:
             follow.append(SELF_ANSWERED[(order.payment_channel, request)])
-        elif request == DELIVER and order.delivery in DELIVER_NOW and "deliver_now" in session.info:
+        elif _delivered_now(session, order, step) and request == DELIVER:
             session.info["deliver_now"].append(order.order_no)
         elif answered is None or request not in answered:
             outbox.add(session, request, request_data(order, request, data))
@@ -381,6 +386,13 @@ def _record(
 DELIVER_NOW = frozenset({"card", "loop"})
 
 
+def _delivered_now(session: Session, order: OrderRow, step: Step) -> bool:
+    """The step asks for a delivery the caller makes itself after this commit (`deliver_codes`):
+    its `paid` is not hinted, the buyer's held look wakes once, at `completed` (or at `paid` if
+    that call fails)."""
+    return DELIVER in step.requests and order.delivery in DELIVER_NOW and "deliver_now" in session.info
+
+
 def deliver_codes(db: Any, commit_all: Any, numbers: Sequence[str], answer_s: float) -> None:
     """The catalog's commit of `numbers`' codes (outside any transaction, `commit_all` the
     catalog's RPC, waited for `answer_s` at most), then their outcome in one transaction:
@@ -391,6 +403,11 @@ def deliver_codes(db: Any, commit_all: Any, numbers: Sequence[str], answer_s: fl
         outcomes = commit_all.timed(answer_s)(list(numbers), deadline=time.time() + answer_s)
     except Exception as exc:
         log.warning("codes of %d paid order(s) not committed now (%s); the sweeper sends them on", len(numbers), exc)
+        with db.transaction() as s:  # the `paid` they were not hinted: buyers waiting hear of it now
+            for order_no in numbers:
+                order = read(s, order_no)
+                if order is not None and newsworthy(order):
+                    hints.add(s, "order_changed", views.view(order))
         return
     with db.transaction() as s:
         orders = lock_all(s, outcomes)

@@ -2,6 +2,7 @@
 catalog commits their codes in one call after that commit, and the outcome moves them on; no
 event goes to the delivery service unless that call fails (then the sweeper sends it)."""
 
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -60,7 +61,11 @@ def paid(engine, *deliveries):
     envelopes = [make_envelope("payment_succeeded", order_no=n, amount=100) for n in numbers]
     with transaction(engine, metadata) as s:
         now = saga.advance_all(s, envelopes)
+        hinted_now[:] = [(data["order_no"], data["status"]) for _, data, _ in s.info.get("hints", [])]
     return numbers, now
+
+
+hinted_now = []  # (order_no, status) of the hints the last batch of payments sent
 
 
 def status_and_sent(engine, order_no):
@@ -75,6 +80,7 @@ def test_codes_are_committed_by_one_call_and_recharges_go_by_event(engine):
     assert sorted(now) == sorted([card, loop])
     assert status_and_sent(engine, card) == ("paid", [])  # no delivery_requested: the order does it
     assert status_and_sent(engine, recharge) == ("paid", ["delivery_requested"])
+    assert hinted_now == [(recharge, "paid")]  # the others' buyers hear of them once, completed
     catalog = Catalog("committed")
     saga.deliver_codes(SimpleNamespace(transaction=lambda: transaction(engine, metadata)), catalog, now, 5)
     assert catalog.asked == [sorted([card, loop])]  # one call for the batch
@@ -90,9 +96,18 @@ def test_a_reservation_gone_fails_the_delivery_and_refunds(engine):
 
 def test_no_answer_leaves_the_order_paid_for_the_sweeper_to_send_by_event(engine):
     (card,), now = paid(engine, "card")
+    hinted = []
+
+    @contextmanager
+    def tx():
+        with transaction(engine, metadata) as s:
+            yield s
+            hinted.extend((data["order_no"], data["status"]) for _, data, _ in s.info.get("hints", []))
+
     catalog = Catalog(Unavailable("a service did not answer in time", {}))
-    saga.deliver_codes(SimpleNamespace(transaction=lambda: transaction(engine, metadata)), catalog, now, 5)
+    saga.deliver_codes(SimpleNamespace(transaction=tx), catalog, now, 5)
     assert status_and_sent(engine, card) == ("paid", [])
+    assert hinted == [(card, "paid")]  # the buyer hears of `paid` after all
     with transaction(engine, metadata) as s:  # the step's timeout passes
         s.get(Order, card).step_started_at = datetime.now(UTC) - timedelta(seconds=saga.TIMEOUTS["paid"] + 1)
     with transaction(engine, metadata) as s:
