@@ -26,6 +26,7 @@ import requests  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench import profile  # noqa: E402
 from services.common import migrate, signing  # noqa: E402
 from services.common.config import DEV_ENV, settings  # noqa: E402
 from services.common.crypto import DataKeys  # noqa: E402
@@ -666,6 +667,7 @@ def order_scenarios(procs, base_rps):
         )
     )
     cpu, parts, total, started = cpu_s(procs), cpu_by_part(procs), 300, time.perf_counter()
+    spies = profile.start(procs, 15, ROOT / "bench-results")  # BENCH_PROFILE=1 only
     rate, visible = full_purchases(sku, total)
     per_order = (cpu_s(procs) - cpu - idle * (time.perf_counter() - started)) / total * 1000
     split = cpu_split(parts, cpu_by_part(procs), total)
@@ -678,6 +680,7 @@ def order_scenarios(procs, base_rps):
         )
     )
     rows.append(("CPU per full purchase, by process (idle included)", "", "", f"ms: {split}"))
+    profile.finish(spies, ROOT / "bench-results")
     rate, visible = full_purchases(sku, 100, concurrency=4)
     rows.append(
         (
