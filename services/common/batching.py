@@ -5,7 +5,7 @@ one. A lone call goes at once: no delay is added to wait for company.
 
 Caller side, a service declares the batcher beside its proxy:
 
-    reserve_batch = Batched()
+    reserve_batch = Batched("catalog.reserve_quoted_all")
     ...
     self.reserve_batch.call(self.catalog_rpc.reserve_quoted_all, {"order_no": ..., ...})
 
@@ -29,7 +29,7 @@ from eventlet.event import Event
 from nameko.exceptions import deserialize, serialize
 from nameko.extensions import DependencyProvider
 
-from services.common import logs
+from services.common import logs, metrics
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +54,8 @@ class Failed:
 class Batcher:
     """The calls of one process to one command, in flight or waiting (one per `Batched`)."""
 
-    def __init__(self, limit: int = LIMIT) -> None:
-        self.limit = limit
+    def __init__(self, name: str = "", limit: int = LIMIT) -> None:
+        self.name, self.limit = name, limit
         self.waiting: list[tuple[dict[str, Any], Event]] = []
         self.busy = False  # a round trip is in flight, or about to be sent by a caller handed the lead
         self.sent = 0  # round trips made (tests and metrics read it)
@@ -77,6 +77,7 @@ class Batcher:
         outcomes: list[Any] = []
         try:
             self.sent += 1
+            metrics.RPC_BATCH_SIZE.labels(self.name).observe(len(batch))
             outcomes = list(send([item for item, _ in batch]))
             if len(outcomes) != len(batch):
                 raise RuntimeError(f"{len(outcomes)} answers to {len(batch)} calls")
@@ -104,10 +105,14 @@ def _unwrap(outcome: Any) -> Any:
 
 
 class Batched(DependencyProvider):
-    """`reserve_batch = Batched()`: one `Batcher` per service process, shared by its workers."""
+    """`reserve_batch = Batched("catalog.reserve_quoted_all")`: one `Batcher` per service
+    process, shared by its workers; the name labels its `kameng_rpc_batch_size`."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
 
     def setup(self) -> None:
-        self.batcher = Batcher()
+        self.batcher = Batcher(self.name)
 
     def get_dependency(self, worker_ctx: Any) -> Batcher:
         return self.batcher

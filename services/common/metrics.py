@@ -57,6 +57,12 @@ EVENT_BATCH_SIZE = Histogram(
     ["queue"],
     buckets=(1, 2, 4, 8, 16, 32, 64),
 )
+RPC_BATCH_SIZE = Histogram(
+    "kameng_rpc_batch_size",
+    "Calls of concurrent workers sent together in one RPC round trip (services/common/batching.py)",
+    ["call"],
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+)
 EVENT_BATCHES_SPLIT = Counter(
     "kameng_event_batches_split_total", "Batches that failed and were retried one event at a time", ["queue"]
 )

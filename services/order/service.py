@@ -42,8 +42,8 @@ class OrderService(BaseService):
     risk_rpc = RpcProxy("risk")
     supplier_rpc = RpcProxy("supplier")
     account_rpc = RpcProxy("account")
-    reserve_batch = Batched()  # the catalog's reservations of orders created at once: one round trip
-    risk_batch = Batched()  # risk's assessments of orders created at once: one round trip
+    reserve_batch = Batched("catalog.reserve_quoted_all")  # orders created at once: one round trip
+    risk_batch = Batched("risk.assess_all")  # their assessments: one round trip
     channels_taking = Cached(ttl=10.0, max_entries=16)  # currency -> the channels that take it (payment)
 
     @command

@@ -226,3 +226,32 @@ def test_orders_beyond_the_rate_limit_get_429_with_retry_after(config, runner_fa
         limited = buy(client, sku)
         assert_error(limited, 429, "rate_limited")
         assert 1 <= int(limited.headers["Retry-After"]) <= 60
+
+
+def _batches(call):
+    """(round trips, calls) the order service has sent to `call` so far in this process."""
+    from services.common import metrics
+
+    samples = {s.name: s.value for m in metrics.RPC_BATCH_SIZE.collect() for s in m.samples if s.labels["call"] == call}
+    return samples.get("kameng_rpc_batch_size_count", 0), samples.get("kameng_rpc_batch_size_sum", 0)
+
+
+def test_orders_created_at_once_share_their_round_trips_to_the_catalog_and_risk(api, admin):
+    """Twenty buyers at once: every order is reserved and assessed (each answered alone, one of
+    them refused for its quantity), in fewer round trips to the catalog and to risk than orders."""
+    sku, scarce = card_product(admin, codes=20, max_quantity=1), card_product(admin, codes=1)
+    before = {call: _batches(call) for call in ("catalog.reserve_quoted_all", "risk.assess_all")}
+    pool = eventlet.GreenPool(20)
+
+    def attempt(n):
+        wanted = {"sku": scarce, "quantity": 2} if n == 0 else {"sku": sku, "quantity": 1}  # the first: too many
+        body = {**wanted, "contact": f"m{n}@example.com", "payment_channel": "sandbox"}
+        return requests.post(f"{api.base_url}/api/v1/orders", json=body, timeout=30)
+
+    answers = list(pool.imap(attempt, range(20)))
+    assert answers[0].status_code == 409 and answers[0].json()["error"]["code"] == "out_of_stock"
+    assert all(a.status_code == 201 and a.json()["status"] == "awaiting_payment" for a in answers[1:])
+    for call, asked in (("catalog.reserve_quoted_all", 20), ("risk.assess_all", 19)):
+        trips, calls = (now - then for now, then in zip(_batches(call), before[call], strict=True))
+        assert calls == asked and trips < asked, (call, trips, calls)
+    assert stock(api, sku) == 1
