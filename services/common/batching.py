@@ -66,11 +66,26 @@ class Batcher:
         mine = Event()
         self.waiting.append(({**item, CORRELATION: logs.correlation_id()}, mine))
         if self.busy:
-            outcome = mine.wait()
+            try:
+                outcome = mine.wait()
+            except BaseException:  # this worker is killed while it waits: nobody may wait on it
+                self._abandon(mine)
+                raise
             if outcome is not LEAD:
                 return _unwrap(outcome)
         self.busy = True
         return self._lead(send, mine)
+
+    def _abandon(self, mine: Event) -> None:
+        self.waiting = [(item, event) for item, event in self.waiting if event is not mine]
+        if mine.ready() and mine.wait() is LEAD:  # it was to send the next round trip: the next in line does
+            self._pass_lead()
+
+    def _pass_lead(self) -> None:
+        if self.waiting:
+            self.waiting[0][1].send(LEAD)
+        else:
+            self.busy = False
 
     def _lead(self, send: Callable[[list[dict[str, Any]]], list[Any]], mine: Event) -> Any:
         batch, self.waiting = self.waiting[: self.limit], self.waiting[self.limit :]
@@ -86,10 +101,7 @@ class Batcher:
         finally:
             if not outcomes:  # killed while sending (eventlet.Timeout, GreenletExit): nobody answered
                 outcomes = [Failed(RuntimeError("the batched call was interrupted"))] * len(batch)
-            if self.waiting:  # the next caller in line sends the next round trip
-                self.waiting[0][1].send(LEAD)
-            else:
-                self.busy = False
+            self._pass_lead()  # the next caller in line sends the next round trip
             for (_, event), outcome in zip(batch, outcomes, strict=True):
                 if event is not mine:
                     event.send(outcome)

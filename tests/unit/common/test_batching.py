@@ -106,3 +106,17 @@ def test_the_callee_handles_each_call_with_its_callers_correlation_id_and_an_une
     with pytest.raises(NotFound) as missing:
         batcher.call(lambda items: [answers[2]], {})
     assert missing.value.details == {"id": 7}
+
+
+def test_a_caller_killed_while_it_waits_holds_nobody_up():
+    batcher, callee = Batcher(), Callee(double, seconds=0.05)
+    pool = eventlet.GreenPool()
+    first = pool.spawn(batcher.call, callee, {"n": 1})
+    eventlet.sleep(0.01)
+    doomed = pool.spawn(batcher.call, callee, {"n": 2})  # next in line: it would send the next round trip
+    others = [pool.spawn(batcher.call, callee, {"n": n}) for n in (3, 4)]
+    eventlet.sleep(0.01)
+    doomed.kill()
+    assert first.wait() == 2 and [g.wait() for g in others] == [6, 8]
+    assert [[item["n"] for item in batch] for batch in callee.batches] == [[1], [3, 4]]
+    assert not batcher.busy and batcher.waiting == []
