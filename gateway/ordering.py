@@ -65,17 +65,20 @@ def answer(order, token):
     return 201, schemas.CREATED_ORDER.dump({**order, "token": token, "items": []})
 
 
-def place(order_rpc, board, body, signals, key, wait_s=WAIT_S, shelf=None, buyer=None, via_agent=None):
-    """`shelf`: the SKUs sold out (gateway/soldout.py), answered 409 here; not for a request
-    with an Idempotency-Key, whose first answer may have to be replayed. `buyer`: the signed-in
-    buyer as the account service describes them (gateway/members.py), None for a guest.
-    `via_agent`: {"agent_id", "top_level"} of the sub-store or buy link (gateway/storefronts.py)."""
+def place(order_rpc, creates, board, body, signals, key, wait_s=WAIT_S, shelf=None, buyer=None, via_agent=None):
+    """`creates`: the gateway's `Batched` of the order service's `create_order_all` (requests at
+    once share a round trip). `shelf`: the SKUs sold out (gateway/soldout.py), answered 409 here;
+    not for a request with an Idempotency-Key, whose first answer may have to be replayed.
+    `buyer`: the signed-in buyer as the account service describes them (gateway/members.py), None
+    for a guest. `via_agent`: {"agent_id", "top_level"} of the sub-store or buy link
+    (gateway/storefronts.py)."""
     if shelf is not None and not key:
         shelf.refuse(body["sku"])
     if buyer is not None:
         signals = {**signals, "member_id": buyer["id"]}
     # a flash sale queues creates behind each other: a generous deadline beats a 503
-    placed = order_rpc.create_order.timed(CREATE_TIMEOUT_S)(body, signals, key, buyer, via_agent)
+    call = {"cmd": body, "signals": signals, "idempotency_key": key, "buyer": buyer, "via_agent": via_agent}
+    placed = creates.call(order_rpc.create_order_all.timed(CREATE_TIMEOUT_S), call)
     if "replay" in placed:
         return placed["replay"]["status"], placed["replay"]["body"]
     status, body = answer(wait(order_rpc, board, placed["order"], wait_s), placed["token"])

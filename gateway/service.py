@@ -41,6 +41,7 @@ from gateway.routes.support import SupportRoutes
 from gateway.routes.support_pages import SupportPageRoutes
 from gateway.soldout import SoldOut, SoldOutNews
 from gateway.waits import OrderBoard, OrderHints
+from services.common.batching import Batched
 from services.common.cache import Cached
 from services.common.metrics import Instrumentation
 from services.common.rpc import RpcProxy
@@ -95,6 +96,7 @@ class GatewayService(
     payment_channels = Cached(ttl=10.0, max_entries=16)  # currency -> the channels that take it (payment)
     catalog_rpc = RpcProxy("catalog")
     order_rpc = RpcProxy("order")
+    order_creates = Batched("order/create_order_all")  # POST /orders at once: one round trip
     payment_rpc = RpcProxy("payment")
     delivery_rpc = RpcProxy("delivery")
     risk_rpc = RpcProxy("risk")

@@ -6,6 +6,7 @@ from gateway.pageviews import Tally
 from gateway.ratelimit import Limiter
 from gateway.soldout import Shelf
 from gateway.waits import Board
+from services.common.batching import Batcher
 
 
 class Routes:
@@ -19,6 +20,7 @@ class Routes:
     page_views: Tally
     catalog_rpc: Any  # nameko's RPC proxies carry no type hints
     order_rpc: Any
+    order_creates: Batcher  # POST /orders at once share a round trip to the order service
     payment_rpc: Any
     delivery_rpc: Any
     risk_rpc: Any

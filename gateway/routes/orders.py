@@ -38,6 +38,7 @@ class OrderRoutes(Routes):
         wait_s = float(self.config.get("ORDER_WAIT_S", ordering.WAIT_S))
         return ordering.place(
             self.order_rpc,
+            self.order_creates,
             self.orders_moving,
             body,
             buyer,

@@ -174,6 +174,7 @@ class PageRoutes(Routes):
         try:
             status, answer = ordering.place(
                 self.order_rpc,
+                self.order_creates,
                 self.orders_moving,
                 body,
                 signals.of(request, self.config.get("TRUSTED_PROXIES", ())),

@@ -231,7 +231,7 @@ class CatalogService(BaseService):
     def reserve_quoted_all(self, calls):
         """`reserve_quoted` for the calls of several orders being created at once, each alone
         (services/common/batching.py): one outcome per call, in order."""
-        return answer_each(calls, lambda kwargs: self.reserve_quoted(**kwargs), self.db)
+        return answer_each(calls, lambda kwargs: self.reserve_quoted(**kwargs))
 
     @command
     def sold_out(self):

@@ -5,7 +5,7 @@ one. A lone call goes at once: no delay is added to wait for company.
 
 Caller side, a service declares the batcher beside its proxy:
 
-    reserve_batch = Batched("catalog.reserve_quoted_all")
+    reserve_batch = Batched("catalog/reserve_quoted_all")
     ...
     self.reserve_batch.call(self.catalog_rpc.reserve_quoted_all, {"order_no": ..., ...})
 
@@ -25,11 +25,13 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from eventlet import GreenPool
 from eventlet.event import Event
 from nameko.exceptions import deserialize, serialize
 from nameko.extensions import DependencyProvider
 
 from services.common import logs, metrics
+from services.common.errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +119,7 @@ def _unwrap(outcome: Any) -> Any:
 
 
 class Batched(DependencyProvider):
-    """`reserve_batch = Batched("catalog.reserve_quoted_all")`: one `Batcher` per service
+    """`reserve_batch = Batched("catalog/reserve_quoted_all")`: one `Batcher` per service
     process, shared by its workers; the name labels its `kameng_rpc_batch_size`."""
 
     def __init__(self, name: str) -> None:
@@ -131,29 +133,31 @@ class Batched(DependencyProvider):
 
 
 def answer_each(
-    calls: list[dict[str, Any]], handle: Callable[[dict[str, Any]], Any], db: Any = None
+    calls: list[dict[str, Any]], handle: Callable[[dict[str, Any]], Any], at_once: int = 1
 ) -> list[dict[str, Any]]:
-    """The callee's side: `handle(kwargs)` for each call alone, in order, its caller's correlation
-    id on the log lines meanwhile (and on the rows of `db`, the worker's `self.db`, that carry
-    one); [{"ok": result} or {"error": the exception, serialized}]. An exception that is not a
-    domain error is logged here, as nameko logs a failed entrypoint."""
-    from services.common.errors import DomainError
+    """The callee's side: `handle(kwargs)` for each call alone, its caller's correlation id bound
+    meanwhile (log lines, and the rows `self.db` writes: services/common/db.py reads it);
+    [{"ok": result} or {"error": the exception, serialized}], in the calls' order. `at_once`:
+    how many calls run at the same time (green threads of this worker), for calls that mostly
+    wait (an order's creation waits for the catalog and risk: its waits then share their round
+    trips too). An exception that is not a domain error is logged here, as nameko logs a failed
+    entrypoint."""
+    outer, service = logs.correlation_id(), logs.service()
 
-    outer = logs.correlation_id()
-    answers = []
+    def one(call: dict[str, Any]) -> dict[str, Any]:
+        kwargs = dict(call)
+        logs.bind(service, kwargs.pop(CORRELATION, None) or outer)  # a green thread of its own: bound anew
+        try:
+            return {"ok": handle(kwargs)}
+        except DomainError as exc:
+            return {"error": serialize(exc)}
+        except Exception as exc:
+            log.exception("a call of a batch failed")
+            return {"error": serialize(exc)}
+
     try:
-        for call in calls:
-            kwargs = dict(call)
-            logs.rebind(kwargs.pop(CORRELATION, None) or outer)
-            if db is not None:
-                db.correlation_id = logs.correlation_id()
-            try:
-                answers.append({"ok": handle(kwargs)})
-            except DomainError as exc:
-                answers.append({"error": serialize(exc)})
-            except Exception as exc:
-                log.exception("a call of a batch failed")
-                answers.append({"error": serialize(exc)})
+        if at_once <= 1 or len(calls) <= 1:
+            return [one(call) for call in calls]
+        return list(GreenPool(at_once).imap(one, calls))
     finally:
         logs.rebind(outer)
-    return answers

@@ -106,8 +106,10 @@ class Db:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
+        """The correlation id bound to this green thread (the worker's, or the call's of a batch
+        the worker answers: services/common/batching.py) goes on the outbox rows and hints."""
         p = self.provider
-        with transaction(p.engine, p.metadata, self.correlation_id) as session:
+        with transaction(p.engine, p.metadata, logs.correlation_id() or self.correlation_id) as session:
             yield session
         for hook in p.commit_hooks:  # committed: wake the relay, send hints
             hook(session)

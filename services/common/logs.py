@@ -30,6 +30,10 @@ def correlation_id() -> str | None:
     return getattr(_current, "correlation_id", None)
 
 
+def service() -> str | None:
+    return getattr(_current, "service", None)
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line = {

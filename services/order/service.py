@@ -1,7 +1,7 @@
 from nameko.dependency_providers import Config
 from nameko.timer import timer
 
-from services.common.batching import Batched
+from services.common.batching import Batched, answer_each
 from services.common.cache import Cached
 from services.common.config import enabled_payment_channels
 from services.common.crypto import Keys
@@ -15,6 +15,7 @@ from services.order import accept, agents, digest, domain, lookup, members, poin
 from services.order.models import metadata
 
 command = rpc(expected_exceptions=DomainError)
+CREATE_AT_ONCE = 8  # orders of one gateway round trip created at the same time (each holds a connection briefly)
 
 
 def on(source, event_type):
@@ -42,8 +43,8 @@ class OrderService(BaseService):
     risk_rpc = RpcProxy("risk")
     supplier_rpc = RpcProxy("supplier")
     account_rpc = RpcProxy("account")
-    reserve_batch = Batched("catalog.reserve_quoted_all")  # orders created at once: one round trip
-    risk_batch = Batched("risk.assess_all")  # their assessments: one round trip
+    reserve_batch = Batched("catalog/reserve_quoted_all")  # orders created at once: one round trip
+    risk_batch = Batched("risk/assess_all")  # their assessments: one round trip
     channels_taking = Cached(ttl=10.0, max_entries=16)  # currency -> the channels that take it (payment)
 
     @command
@@ -74,6 +75,13 @@ class OrderService(BaseService):
             via=load(schemas.Agent(), via_agent) if via_agent else None,
             store_price=self.account_rpc.agent_store_prices,
         )
+
+    @rpc
+    def create_order_all(self, calls):
+        """`create_order` for the orders the gateway's requests brought at once (one round trip,
+        services/common/batching.py), CREATE_AT_ONCE of them at a time in this worker: their
+        calls to the catalog and risk share round trips in turn. One outcome per call, in order."""
+        return answer_each(calls, lambda kwargs: self.create_order(**kwargs), at_once=CREATE_AT_ONCE)
 
     @command
     def create_agent_order(self, agent, cmd):

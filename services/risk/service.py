@@ -51,7 +51,7 @@ class RiskService(BaseService):
     @rpc
     def assess_all(self, calls):
         """`assess` for several orders being created at once, each alone: one outcome per call."""
-        return answer_each(calls, lambda kwargs: self.assess(**kwargs), self.db)
+        return answer_each(calls, lambda kwargs: self.assess(**kwargs))
 
     @command
     def assess_referral(self, referrer, referred):

@@ -240,7 +240,7 @@ def test_orders_created_at_once_share_their_round_trips_to_the_catalog_and_risk(
     """Twenty buyers at once: every order is reserved and assessed (each answered alone, one of
     them refused for its quantity), in fewer round trips to the catalog and to risk than orders."""
     sku, scarce = card_product(admin, codes=20, max_quantity=1), card_product(admin, codes=1)
-    before = {call: _batches(call) for call in ("catalog.reserve_quoted_all", "risk.assess_all")}
+    before = {call: _batches(call) for call in ("catalog/reserve_quoted_all", "risk/assess_all")}
     pool = eventlet.GreenPool(20)
 
     def attempt(n):
@@ -251,7 +251,7 @@ def test_orders_created_at_once_share_their_round_trips_to_the_catalog_and_risk(
     answers = list(pool.imap(attempt, range(20)))
     assert answers[0].status_code == 409 and answers[0].json()["error"]["code"] == "out_of_stock"
     assert all(a.status_code == 201 and a.json()["status"] == "awaiting_payment" for a in answers[1:])
-    for call, asked in (("catalog.reserve_quoted_all", 20), ("risk.assess_all", 19)):
+    for call, asked in (("catalog/reserve_quoted_all", 20), ("risk/assess_all", 19)):
         trips, calls = (now - then for now, then in zip(_batches(call), before[call], strict=True))
         assert calls == asked and trips < asked, (call, trips, calls)
     assert stock(api, sku) == 1

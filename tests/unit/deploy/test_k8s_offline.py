@@ -229,10 +229,10 @@ def test_tools_are_pinned_exactly_and_kept_out_of_the_app_venv():
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     tools = project["optional-dependencies"]["tools"]
-    assert {t.split("==")[0] for t in tools} == {"checkov", "kubernetes-validate", "pip-audit"}
+    assert {t.split("==")[0] for t in tools} == {"checkov", "kubernetes-validate", "pip-audit", "py-spy"}
     assert all(t.count("==") == 1 for t in tools)
     assert not any(
-        d.startswith(("checkov", "kubernetes-validate", "pip-audit"))
+        d.startswith(("checkov", "kubernetes-validate", "pip-audit", "py-spy"))
         for d in project["dependencies"] + project["optional-dependencies"]["dev"]
     )
     assert sys.prefix != str(TOOLS_BIN.parent)
