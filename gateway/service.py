@@ -96,7 +96,8 @@ class GatewayService(
     payment_channels = Cached(ttl=10.0, max_entries=16)  # currency -> the channels that take it (payment)
     catalog_rpc = RpcProxy("catalog")
     order_rpc = RpcProxy("order")
-    order_creates = Batched("order/create_order_all")  # POST /orders at once: one round trip
+    # POST /orders at once: one round trip for as many as the order service creates at a time
+    order_creates = Batched("order/create_order_all", lanes=4, limit=8)
     payment_rpc = RpcProxy("payment")
     delivery_rpc = RpcProxy("delivery")
     risk_rpc = RpcProxy("risk")

@@ -54,43 +54,51 @@ class Failed:
 
 
 class Batcher:
-    """The calls of one process to one command, in flight or waiting (one per `Batched`)."""
+    """The calls of one process to one command, in flight or waiting (one per `Batched`): at most
+    `lanes` round trips in flight at once, each of at most `limit` calls."""
 
-    def __init__(self, name: str = "", limit: int = LIMIT) -> None:
-        self.name, self.limit = name, limit
-        self.waiting: list[tuple[dict[str, Any], Event]] = []
-        self.busy = False  # a round trip is in flight, or about to be sent by a caller handed the lead
-        self.sent = 0  # round trips made (tests and metrics read it)
+    Entry = tuple[dict[str, Any], Event]
+
+    def __init__(self, name: str = "", limit: int = LIMIT, lanes: int = 1) -> None:
+        self.name, self.limit, self.lanes = name, limit, lanes
+        self.waiting: list[Batcher.Entry] = []
+        self.in_flight = 0  # round trips being sent, or about to be by a caller handed the lead
+        self.sent = 0  # round trips made (tests read it)
 
     def call(self, send: Callable[[list[dict[str, Any]]], list[Any]], item: dict[str, Any]) -> Any:
         """`send(items)`: the `*_all` RPC, answering one outcome per item (`answer_each`). Answers
         this item's result or raises its exception."""
-        mine = Event()
-        self.waiting.append(({**item, CORRELATION: logs.correlation_id()}, mine))
-        if self.busy:
-            try:
-                outcome = mine.wait()
-            except BaseException:  # this worker is killed while it waits: nobody may wait on it
-                self._abandon(mine)
-                raise
-            if outcome is not LEAD:
-                return _unwrap(outcome)
-        self.busy = True
-        return self._lead(send, mine)
+        mine: Batcher.Entry = ({**item, CORRELATION: logs.correlation_id()}, Event())
+        if self.in_flight < self.lanes:
+            self.in_flight += 1
+            return self._lead(send, mine)
+        self.waiting.append(mine)
+        try:
+            outcome = mine[1].wait()
+        except BaseException:  # this worker is killed while it waits: nobody may wait on it
+            self._abandon(mine)
+            raise
+        if outcome is LEAD:
+            return self._lead(send, mine)
+        return _unwrap(outcome)
 
-    def _abandon(self, mine: Event) -> None:
-        self.waiting = [(item, event) for item, event in self.waiting if event is not mine]
-        if mine.ready() and mine.wait() is LEAD:  # it was to send the next round trip: the next in line does
+    def _abandon(self, mine: "Batcher.Entry") -> None:
+        if mine in self.waiting:
+            self.waiting.remove(mine)
+        elif mine[1].ready() and mine[1].wait() is LEAD:  # it was to send a round trip: the next in line does
             self._pass_lead()
 
     def _pass_lead(self) -> None:
+        """A round trip is done: the first caller in line (taken out of it, so that no other lane
+        hands it the lead too) sends the next one, or the lane is free."""
         if self.waiting:
-            self.waiting[0][1].send(LEAD)
+            self.waiting.pop(0)[1].send(LEAD)
         else:
-            self.busy = False
+            self.in_flight -= 1
 
-    def _lead(self, send: Callable[[list[dict[str, Any]]], list[Any]], mine: Event) -> Any:
-        batch, self.waiting = self.waiting[: self.limit], self.waiting[self.limit :]
+    def _lead(self, send: Callable[[list[dict[str, Any]]], list[Any]], mine: "Batcher.Entry") -> Any:
+        batch = [mine, *self.waiting[: self.limit - 1]]
+        del self.waiting[: self.limit - 1]
         outcomes: list[Any] = []
         try:
             self.sent += 1
@@ -103,11 +111,10 @@ class Batcher:
         finally:
             if not outcomes:  # killed while sending (eventlet.Timeout, GreenletExit): nobody answered
                 outcomes = [Failed(RuntimeError("the batched call was interrupted"))] * len(batch)
-            self._pass_lead()  # the next caller in line sends the next round trip
-            for (_, event), outcome in zip(batch, outcomes, strict=True):
-                if event is not mine:
-                    event.send(outcome)
-        return _unwrap(next(o for (_, event), o in zip(batch, outcomes, strict=True) if event is mine))
+            self._pass_lead()
+            for (_, event), outcome in zip(batch[1:], outcomes[1:], strict=True):
+                event.send(outcome)
+        return _unwrap(outcomes[0])
 
 
 def _unwrap(outcome: Any) -> Any:
@@ -120,13 +127,15 @@ def _unwrap(outcome: Any) -> Any:
 
 class Batched(DependencyProvider):
     """`reserve_batch = Batched("catalog/reserve_quoted_all")`: one `Batcher` per service
-    process, shared by its workers; the name labels its `kameng_rpc_batch_size`."""
+    process, shared by its workers; the name labels its `kameng_rpc_batch_size`. `lanes`: round
+    trips in flight at once (so that one slow batch does not hold every caller), `limit`: calls
+    in one."""
 
-    def __init__(self, name: str) -> None:
-        self.name = name
+    def __init__(self, name: str, lanes: int = 2, limit: int = LIMIT) -> None:
+        self.name, self.lanes, self.limit = name, lanes, limit
 
     def setup(self) -> None:
-        self.batcher = Batcher(self.name)
+        self.batcher = Batcher(self.name, limit=self.limit, lanes=self.lanes)
 
     def get_dependency(self, worker_ctx: Any) -> Batcher:
         return self.batcher

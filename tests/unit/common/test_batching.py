@@ -35,7 +35,7 @@ def test_a_lone_call_goes_at_once_and_callers_meanwhile_share_the_next_round_tri
     rest = [pool.spawn(batcher.call, callee, {"n": n}) for n in range(2, 12)]
     assert first.wait() == 2 and [g.wait() for g in rest] == [n * 2 for n in range(2, 12)]
     assert [len(b) for b in callee.batches] == [1, 10] and batcher.sent == 2
-    assert not batcher.busy and batcher.waiting == []
+    assert batcher.in_flight == 0 and batcher.waiting == []
 
 
 def test_each_caller_gets_its_own_exception_as_itself():
@@ -72,14 +72,14 @@ def test_a_round_trip_that_fails_fails_each_of_its_calls_and_the_next_goes_on():
     # the first leaves alone at once; the six queued meanwhile go three by three
     assert calls == [1, 3, 3]
     assert outcomes == ["unavailable"] + ["fine"] * 6
-    assert not batcher.busy
+    assert batcher.in_flight == 0
 
 
 def test_a_wrong_number_of_answers_is_an_error_for_every_caller():
     batcher = Batcher()
     with pytest.raises(RuntimeError):
         batcher.call(lambda items: [], {"n": 1})
-    assert not batcher.busy  # the next call is not stuck behind it
+    assert batcher.in_flight == 0  # the next call is not stuck behind it
     assert batcher.call(lambda items: [{"ok": 5}], {"n": 1}) == 5
 
 
@@ -119,4 +119,16 @@ def test_a_caller_killed_while_it_waits_holds_nobody_up():
     doomed.kill()
     assert first.wait() == 2 and [g.wait() for g in others] == [6, 8]
     assert [[item["n"] for item in batch] for batch in callee.batches] == [[1], [3, 4]]
-    assert not batcher.busy and batcher.waiting == []
+    assert batcher.in_flight == 0 and batcher.waiting == []
+
+
+def test_with_two_lanes_two_round_trips_fly_at_once_and_the_rest_share_the_next():
+    batcher, callee = Batcher(lanes=2, limit=4), Callee(double, seconds=0.05)
+    pool = eventlet.GreenPool()
+    first, second = pool.spawn(batcher.call, callee, {"n": 1}), pool.spawn(batcher.call, callee, {"n": 2})
+    eventlet.sleep(0.01)
+    assert batcher.in_flight == 2 and len(callee.batches) == 2  # neither waited for the other
+    rest = [pool.spawn(batcher.call, callee, {"n": n}) for n in range(3, 9)]
+    assert [g.wait() for g in (first, second, *rest)] == [n * 2 for n in range(1, 9)]
+    assert sorted(len(b) for b in callee.batches) == [1, 1, 2, 4]  # each freed lane takes who waits
+    assert batcher.in_flight == 0 and batcher.waiting == []
