@@ -404,10 +404,9 @@ def deliver_codes(db: Any, commit_all: Any, numbers: Sequence[str], answer_s: fl
     except Exception as exc:
         log.warning("codes of %d paid order(s) not committed now (%s); the sweeper sends them on", len(numbers), exc)
         with db.transaction() as s:  # the `paid` they were not hinted: buyers waiting hear of it now
-            for order_no in numbers:
-                order = read(s, order_no)
-                if order is not None and newsworthy(order):
-                    hints.add(s, "order_changed", views.view(order))
+            for unmoved in lock_all(s, numbers).values():
+                if newsworthy(unmoved):
+                    hints.add(s, "order_changed", views.view(unmoved))
         return
     with db.transaction() as s:
         orders = lock_all(s, outcomes)

@@ -10,3 +10,13 @@ DESKTOP = {"viewport": {"width": 1280, "height": 860}}
 def shoot(page, name, full_page=True):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
+
+
+def check_out_with_lookup_password(page, sku, contact, password):
+    """On `page`, the product page of `sku`: one bought for `contact`, with a lookup password
+    (the find-my-order form's), and the checkout submitted."""
+    page.goto(f"/products/{sku}")
+    page.locator('input[name="contact"]').fill(contact)
+    page.locator("details summary").click()
+    page.locator('input[name="lookup_password"]').fill(password)
+    page.locator("form.checkout button[type=submit]").click()

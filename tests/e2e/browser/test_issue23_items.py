@@ -13,7 +13,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from services.common.testing import unique
-from tests.e2e.browser.helpers import DESKTOP, PHONE
+from tests.e2e.browser.helpers import DESKTOP, PHONE, check_out_with_lookup_password
 from tests.e2e.browser.test_scenarios import signed_in_console
 from tests.e2e.gateway.test_console_ops import product_of
 from tests.e2e.purchase.helpers import buy, card_product, pay, wait_status
@@ -56,11 +56,7 @@ def test_the_order_page_and_the_find_list_show_the_product_name_and_the_shop_tim
     sku = card_product(admin, codes=1)
     contact = f"{unique('named')}@example.com"
     page = new_context(PHONE).new_page()
-    page.goto(f"/products/{sku}")
-    page.locator('input[name="contact"]').fill(contact)
-    page.locator("details summary").click()
-    page.locator('input[name="lookup_password"]').fill("my secret 1")
-    page.locator("form.checkout button[type=submit]").click()
+    check_out_with_lookup_password(page, sku, contact, "my secret 1")
     expect(page).to_have_url(re.compile(r"/orders/K\w+$"), timeout=SLOW)
     expect(page.locator(".order-product")).to_have_text(f"卡 {sku}")
     expires = page.locator("[data-expires]").get_attribute("data-expires")

@@ -6,7 +6,7 @@ import re
 from playwright.sync_api import expect
 
 from services.common.testing import unique
-from tests.e2e.browser.helpers import DESKTOP, PHONE, shoot
+from tests.e2e.browser.helpers import DESKTOP, PHONE, check_out_with_lookup_password, shoot
 from tests.e2e.helpers import new_staff, totp_code
 from tests.e2e.purchase.helpers import buy, card_product, pay, wait_status
 from tests.e2e.risk.helpers import REVIEW_BIG
@@ -50,11 +50,7 @@ def test_a_buyer_finds_an_order_again_by_token_and_by_contact_and_password(new_c
     sku = card_product(admin, codes=1)
     contact = f"{unique('again')}@example.com"
     page = new_context(PHONE).new_page()
-    page.goto(f"/products/{sku}")
-    page.locator('input[name="contact"]').fill(contact)
-    page.locator("details summary").click()
-    page.locator('input[name="lookup_password"]').fill("remember me 42")
-    page.locator("form.checkout button[type=submit]").click()
+    check_out_with_lookup_password(page, sku, contact, "remember me 42")
     pay_in_sandbox_and_wait_for_codes(page)
     order_no, token = page.url.split("?")[0].rsplit("/", 1)[1], page.locator("#order-token").inner_text()
 
