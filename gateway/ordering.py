@@ -67,8 +67,9 @@ def answer(order, token):
 
 def place(order_rpc, creates, board, body, signals, key, wait_s=WAIT_S, shelf=None, buyer=None, via_agent=None):
     """`creates`: the gateway's `Batched` of the order service's `create_order_all` (requests at
-    once share a round trip). `shelf`: the SKUs sold out (gateway/soldout.py), answered 409 here;
-    not for a request with an Idempotency-Key, whose first answer may have to be replayed.
+    once share a round trip). `shelf`: the SKUs sold out (gateway/soldout.py), answered 409 here, and
+    again when the create, having waited in line, is about to go; not for a request with an
+    Idempotency-Key, whose first answer may have to be replayed.
     `buyer`: the signed-in buyer as the account service describes them (gateway/members.py), None
     for a guest. `via_agent`: {"agent_id", "top_level"} of the sub-store or buy link
     (gateway/storefronts.py)."""
@@ -78,7 +79,8 @@ def place(order_rpc, creates, board, body, signals, key, wait_s=WAIT_S, shelf=No
         signals = {**signals, "member_id": buyer["id"]}
     # a flash sale queues creates behind each other: a generous deadline beats a 503
     call = {"cmd": body, "signals": signals, "idempotency_key": key, "buyer": buyer, "via_agent": via_agent}
-    placed = creates.call(order_rpc.create_order_all.timed(CREATE_TIMEOUT_S), call)
+    screen = None if shelf is None or key else (lambda: shelf.refuse(body["sku"]))  # sold out while it waited
+    placed = creates.call(order_rpc.create_order_all.timed(CREATE_TIMEOUT_S), call, screen)
     if "replay" in placed:
         return placed["replay"]["status"], placed["replay"]["body"]
     status, body = answer(wait(order_rpc, board, placed["order"], wait_s), placed["token"])

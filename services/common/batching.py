@@ -17,8 +17,11 @@ handled alone (its own transaction) so that one refused call refuses nobody else
         return answer_each(calls, lambda kwargs: self.reserve_quoted(**kwargs))
 
 Each caller gets its own answer, or its own exception raised again (a `DomainError` as itself:
-nameko's exception registry, as for any RPC). A call of the batch that fails as a whole (no
-answer in time, the broker down) fails every call in it the same way. Each call carries its
+nameko's exception registry, as for any RPC). A caller may give a `screen`, asked again when its
+call is about to go after waiting in line: if it raises, the call is answered with that exception
+and not sent (a flash sale's buyers queued behind a SKU that has sold out meanwhile). A call of
+the batch that fails as a whole (no answer in time, the broker down) fails every call in it the
+same way. Each call carries its
 worker's correlation id, bound to the callee's log lines for that call."""
 
 import logging
@@ -57,7 +60,7 @@ class Batcher:
     """The calls of one process to one command, in flight or waiting (one per `Batched`): at most
     `lanes` round trips in flight at once, each of at most `limit` calls."""
 
-    Entry = tuple[dict[str, Any], Event]
+    Entry = tuple[dict[str, Any], Event, Callable[[], Any] | None]
 
     def __init__(self, name: str = "", limit: int = LIMIT, lanes: int = 1) -> None:
         self.name, self.limit, self.lanes = name, limit, lanes
@@ -65,10 +68,16 @@ class Batcher:
         self.in_flight = 0  # round trips being sent, or about to be by a caller handed the lead
         self.sent = 0  # round trips made (tests read it)
 
-    def call(self, send: Callable[[list[dict[str, Any]]], list[Any]], item: dict[str, Any]) -> Any:
+    def call(
+        self,
+        send: Callable[[list[dict[str, Any]]], list[Any]],
+        item: dict[str, Any],
+        screen: Callable[[], Any] | None = None,
+    ) -> Any:
         """`send(items)`: the `*_all` RPC, answering one outcome per item (`answer_each`). Answers
-        this item's result or raises its exception."""
-        mine: Batcher.Entry = ({**item, CORRELATION: logs.correlation_id()}, Event())
+        this item's result or raises its exception. `screen()`: asked when the item, having
+        waited, is about to be sent; an exception it raises is this call's answer."""
+        mine: Batcher.Entry = ({**item, CORRELATION: logs.correlation_id()}, Event(), screen)
         if self.in_flight < self.lanes:
             self.in_flight += 1
             return self._lead(send, mine)
@@ -79,6 +88,11 @@ class Batcher:
             self._abandon(mine)
             raise
         if outcome is LEAD:
+            try:
+                _screened(mine)
+            except Exception:
+                self._pass_lead()
+                raise
             return self._lead(send, mine)
         return _unwrap(outcome)
 
@@ -97,13 +111,20 @@ class Batcher:
             self.in_flight -= 1
 
     def _lead(self, send: Callable[[list[dict[str, Any]]], list[Any]], mine: "Batcher.Entry") -> Any:
-        batch = [mine, *self.waiting[: self.limit - 1]]
-        del self.waiting[: self.limit - 1]
+        batch = [mine]
+        while self.waiting and len(batch) < self.limit:
+            entry = self.waiting.pop(0)
+            try:
+                _screened(entry)
+            except Exception as exc:
+                entry[1].send(Failed(exc))
+                continue
+            batch.append(entry)
         outcomes: list[Any] = []
         try:
             self.sent += 1
             metrics.RPC_BATCH_SIZE.labels(self.name).observe(len(batch))
-            outcomes = list(send([item for item, _ in batch]))
+            outcomes = list(send([item for item, _, _ in batch]))
             if len(outcomes) != len(batch):
                 raise RuntimeError(f"{len(outcomes)} answers to {len(batch)} calls")
         except Exception as exc:
@@ -112,9 +133,14 @@ class Batcher:
             if not outcomes:  # killed while sending (eventlet.Timeout, GreenletExit): nobody answered
                 outcomes = [Failed(RuntimeError("the batched call was interrupted"))] * len(batch)
             self._pass_lead()
-            for (_, event), outcome in zip(batch[1:], outcomes[1:], strict=True):
+            for (_, event, _), outcome in zip(batch[1:], outcomes[1:], strict=True):
                 event.send(outcome)
         return _unwrap(outcomes[0])
+
+
+def _screened(entry: "Batcher.Entry") -> None:
+    if entry[2] is not None:
+        entry[2]()
 
 
 def _unwrap(outcome: Any) -> Any:

@@ -132,3 +132,32 @@ def test_with_two_lanes_two_round_trips_fly_at_once_and_the_rest_share_the_next(
     assert [g.wait() for g in (first, second, *rest)] == [n * 2 for n in range(1, 9)]
     assert sorted(len(b) for b in callee.batches) == [1, 1, 2, 4]  # each freed lane takes who waits
     assert batcher.in_flight == 0 and batcher.waiting == []
+
+
+def test_a_call_screened_out_while_it_waited_is_answered_with_its_exception_and_not_sent():
+    batcher, callee, sold_out = Batcher(limit=3), Callee(double, seconds=0.05), set()
+
+    def screen(sku):
+        def check():
+            if sku in sold_out:
+                raise OutOfStock("sold out", {"sku": sku})
+
+        return check
+
+    pool = eventlet.GreenPool()
+    first = pool.spawn(batcher.call, callee, {"n": 1}, screen("A"))
+    eventlet.sleep(0.01)  # in flight; the rest wait, the next leader (n=2) among the screened out
+    waiting = [pool.spawn(batcher.call, callee, {"n": n}, screen(sku)) for n, sku in [(2, "A"), (3, "B"), (4, "A")]]
+    waiting += [pool.spawn(batcher.call, callee, {"n": n}, screen("B")) for n in (5, 6, 7)]
+    eventlet.sleep(0.01)
+    sold_out.add("A")  # heard while they waited
+    assert first.wait() == 2
+    outcomes = []
+    for green in waiting:
+        try:
+            outcomes.append(green.wait())
+        except OutOfStock as exc:
+            outcomes.append(exc.details["sku"])
+    assert outcomes == ["A", 6, "A", 10, 12, 14]
+    assert [[item["n"] for item in batch] for batch in callee.batches] == [[1], [3, 5, 6], [7]]
+    assert batcher.in_flight == 0 and batcher.waiting == []
