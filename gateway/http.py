@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 import eventlet
 from eventlet.event import Event
+from eventlet.semaphore import Semaphore
 from marshmallow import ValidationError
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
@@ -88,15 +89,28 @@ class JsonWsgiApp(WsgiApp):
             request.body_limit = limit
             request.max_content_length = limit + 1  # werkzeug stops a stream at this silently
             request.path_values = values
-            response = provider.handle_request(request)
+            with self.server.admission:
+                response = provider.handle_request(request)
         except HTTPException as exc:
             response = finish(errors.error_response(exc), rid, "unmatched", self.server.tls)
         return response(environ, start_response)
 
 
 class JsonWebServer(WebServer):
+    """Requests take at most all but a quarter of the gateway's workers (at most HELD_BACK): the
+    rest are for its hint handlers and timers, which nameko spawns from the same pool. Without
+    that, a flash sale's buyers fill every worker and the catalog's `sold_out_changed` hint waits
+    behind them, so buyers queued behind a sold-out SKU are not answered at the door."""
+
     BACKLOG = 1024  # nameko listens with eventlet's default of 50: a flash sale overflows it
+    HELD_BACK = 20
     _starting: bool
+    admission: Semaphore
+
+    def setup(self):
+        super().setup()
+        workers = int(self.container.config.get("max_workers", 10))
+        self.admission = Semaphore(max(1, workers - min(self.HELD_BACK, workers // 4)))
 
     def start(self):
         if not self._starting:
