@@ -23,6 +23,7 @@ from marshmallow import ValidationError
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from gateway import errors
@@ -80,7 +81,8 @@ class JsonWsgiApp(WsgiApp):
         try:
             if "\x00" in request.path or "%00" in environ.get("QUERY_STRING", ""):
                 raise BadRequest()  # PostgreSQL cannot even compare a string with NUL in it
-            provider, values = self.url_map.bind_to_environ(environ).match()
+            route, values = self.url_map.bind_to_environ(environ).match()
+            provider = self.server.routes[int(route)]
             limit = provider.max_body or self.server.max_body
             if (request.content_length or 0) > limit:
                 raise RequestEntityTooLarge()
@@ -96,6 +98,9 @@ class JsonWsgiApp(WsgiApp):
         return response(environ, start_response)
 
 
+_URL_MAPS: dict[tuple[tuple[str, str], ...], Map] = {}
+
+
 class JsonWebServer(WebServer):
     """Requests take at most all but a quarter of the gateway's workers (at most HELD_BACK): the
     rest are for its hint handlers and timers, which nameko spawns from the same pool. Without
@@ -106,6 +111,7 @@ class JsonWebServer(WebServer):
     HELD_BACK = 20
     _starting: bool
     admission: Semaphore
+    routes: list[Any]  # the providers, in the order of their rules' endpoints
 
     def setup(self):
         super().setup()
@@ -130,6 +136,17 @@ class JsonWebServer(WebServer):
 
     def get_wsgi_app(self):
         return JsonWsgiApp(self)
+
+    def make_url_map(self):
+        """nameko's map, each rule's endpoint the provider's place in `self.routes`. werkzeug
+        compiles every rule as it is added (a few seconds of CPU for the gateway's routes): a
+        process that starts gateways again and again (the tests) compiles one map per set of routes."""
+        self.routes = sorted(self._providers, key=lambda p: (p.url, p.method))
+        key = tuple((p.url, p.method) for p in self.routes)
+        if key not in _URL_MAPS:
+            rules = (Rule(url, methods=method.split(","), endpoint=str(i)) for i, (url, method) in enumerate(key))
+            _URL_MAPS[key] = Map(rules)
+        return _URL_MAPS[key]
 
     def context_data_from_headers(self, request):
         return {"correlation_id": request.environ["kameng.request_id"]}

@@ -13,8 +13,8 @@ it by their names, `<queue>` by its own, and `<queue>.delay` dead-letters into i
 broker user thus needs no write on the default exchange, which would let it post into any queue
 (docs/security.md). Older releases used `<queue>.retry`, dead-lettering through the default
 exchange; a queue's arguments cannot change in place, so that one is retired instead: at start
-each handler deletes its `<queue>.retry` once it is empty (its messages flow back into `<queue>`
-as their TTLs, at most MAX_DELAY_MS, run out).
+each service deletes its handlers' `<queue>.retry` once empty (`LegacyRetryQueues`; its messages
+flow back into `<queue>` as their TTLs, at most MAX_DELAY_MS, run out).
 
 `batch_handler`: the same guarantees, for the saga's hot handlers. Messages that arrive while a
 batch is being handled wait and go together into the next one; the method gets a list of
@@ -37,6 +37,7 @@ from marshmallow import ValidationError
 from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
 from nameko.exceptions import ContainerBeingKilled
+from nameko.extensions import SharedExtension
 
 from services.common import metrics
 from services.common.broker import BROKER_ERRORS, QueueConsumer, predeclared
@@ -73,38 +74,74 @@ def dead_letter_queue(service_name: str, queue_name: str) -> Queue:
     )
 
 
-def retire_legacy_retry_queue(amqp_uri: str, ssl: Any, queue_name: str, every_s: float = LEGACY_RETRY_CHECK_S) -> None:
-    """Delete `<queue>.retry` (older releases' retry queue, dead-lettering through the default
+def retire_legacy_retry_queues(
+    amqp_uri: str, ssl: Any, queue_names: list[str], every_s: float = LEGACY_RETRY_CHECK_S
+) -> None:
+    """Delete each `<queue>.retry` (older releases' retry queue, dead-lettering through the default
     exchange) once it is empty; until then, look again every `every_s` seconds. Its messages go
-    back into `<queue>` as their TTLs run out, as before. Returns when no such queue is left.
+    back into `<queue>` as their TTLs run out, as before. Returns when no such queue is left. One
+    connection per look for all of a service's queues (a channel each: a passive declare of a
+    queue that is not there closes its channel).
 
     A classic queue is deleted `if_empty`, which the broker checks itself. A quorum queue cannot be
     (RabbitMQ answers NOT_IMPLEMENTED): it is deleted once seen empty twice, `every_s` apart;
     nothing refills it once no service may write to the default exchange (docs/security.md)."""
-    name = f"{queue_name}.retry"
-    quorum = seen_empty = False
-    while True:
+    left = dict.fromkeys(queue_names, (False, False))  # queue -> (a quorum queue, seen empty last time)
+    while left:
         try:
             with Connection(amqp_uri, ssl=ssl) as conn:
-                try:
-                    _, waiting, _ = conn.default_channel.queue_declare(name, passive=True)
-                except NotFound:
-                    return
-                if not waiting and (seen_empty or not quorum):
-                    conn.default_channel.queue_delete(name, if_empty=not quorum)
-                    log.info("retired the old retry queue %s", name, extra={"queue": queue_name})
-                    return
-                seen_empty = not waiting
-        except AMQPNotImplementedError:  # a quorum queue, just seen empty
-            quorum = seen_empty = True
-        except (PreconditionFailed, *BROKER_ERRORS) as exc:  # refilled meanwhile, or no broker
-            seen_empty = False
-            log.info("old retry queue %s not retired yet (%s)", name, type(exc).__name__, extra={"queue": queue_name})
-        eventlet.sleep(every_s)
+                for name in list(left):
+                    seen = _retire(conn, name, *left[name])
+                    if seen is None:
+                        del left[name]
+                    else:
+                        left[name] = seen
+        except BROKER_ERRORS as exc:  # no broker: look again later
+            log.info("old retry queues not looked at (%s)", type(exc).__name__)
+        if left:
+            eventlet.sleep(every_s)
+
+
+def _retire(conn: Connection, queue_name: str, quorum: bool, seen_empty: bool) -> tuple[bool, bool] | None:
+    """One look at `<queue_name>.retry`: None once it is gone, else (quorum, seen empty) now."""
+    name = f"{queue_name}.retry"
+    try:
+        with conn.channel() as channel:
+            try:
+                _, waiting, _ = channel.queue_declare(name, passive=True)
+            except NotFound:
+                return None
+            if not waiting and (seen_empty or not quorum):
+                channel.queue_delete(name, if_empty=not quorum)
+                log.info("retired the old retry queue %s", name, extra={"queue": queue_name})
+                return None
+            return quorum, not waiting
+    except AMQPNotImplementedError:  # a quorum queue, just seen empty
+        return True, True
+    except PreconditionFailed as exc:  # refilled meanwhile
+        log.info("old retry queue %s not retired yet (%s)", name, type(exc).__name__, extra={"queue": queue_name})
+        return quorum, False
+
+
+class LegacyRetryQueues(SharedExtension):
+    """The old retry queues of one service's handlers, retired by one green thread (each handler
+    registers its queue in `setup`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queue_names: list[str] = []
+
+    def start(self) -> None:
+        config = self.container.config
+        self.container.spawn_managed_thread(
+            partial(retire_legacy_retry_queues, config["AMQP_URI"], config.get("AMQP_SSL"), list(self.queue_names)),
+            identifier="retire_legacy_retry_queues",
+        )
 
 
 class Retrying(EventHandler):
     queue_consumer = QueueConsumer()
+    legacy_retry_queues = LegacyRetryQueues()
     queue: Queue
 
     def setup(self) -> None:
@@ -131,14 +168,7 @@ class Retrying(EventHandler):
             retry_policy={"max_retries": 3},
             ssl=config.get("AMQP_SSL"),
         )
-
-    def start(self) -> None:
-        super().start()
-        config = self.container.config
-        self.container.spawn_managed_thread(
-            partial(retire_legacy_retry_queue, config["AMQP_URI"], config.get("AMQP_SSL"), self.queue.name),
-            identifier=f"{self.queue.name}.retire_legacy_retry",
-        )
+        self.legacy_retry_queues.queue_names.append(self.queue.name)
 
     def handle_result(self, message: Any, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> tuple[Any, Any]:
         self.settle(message, exc_info and exc_info[1])

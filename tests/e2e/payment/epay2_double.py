@@ -10,6 +10,7 @@ shows here. It accepts `api/pay/create` (checking our signature, pid, sign_type 
 dicts the tests read."""
 
 import base64
+import functools
 import json
 import secrets
 import time
@@ -53,11 +54,17 @@ def fen(text):
     return int(whole) * 100 + int((frac + "00")[:2])
 
 
+@functools.cache
+def rsa_key(whose):
+    """One 2048-bit key per role and test run: making one takes about a second here."""
+    return RSA.generate(2048)
+
+
 class Epay2Double:
     def __init__(self, pid="1002"):
         self.pid = pid
-        self.merchant_key = RSA.generate(2048)  # the merchant's (ours): it signs our requests
-        self.platform_key = RSA.generate(2048)  # the platform's: it signs notifies and answers
+        self.merchant_key = rsa_key("merchant")  # the merchant's (ours): it signs our requests
+        self.platform_key = rsa_key("platform")  # the platform's: it signs notifies and answers
         self.orders = {}  # out_trade_no -> {"fields", "trade_no", "paid", "refunded"}
         self.refunds = {}  # out_refund_no -> money (fen)
         self.refuse_refunds = False
