@@ -104,7 +104,7 @@ def test_config(amqp_uri: str, database_url: str, **overrides: Any) -> dict[str,
         AMQP_URI=amqp_uri,
         WEB_SERVER_ADDRESS=f"127.0.0.1:{port}",
         EVENT_RETRY_DELAY_MS=50,
-        OUTBOX_POLL_S=0.2,
+        OUTBOX_POLL_S=0.5,  # as in production: a commit wakes the relay; the poll is only a fallback
         HEALTH_TIMEOUT_S=1.5,
         RPC_TIMEOUT_S=5,
         RATE_LIMITS="off",
