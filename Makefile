@@ -76,7 +76,7 @@ fmt: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# the suite in TEST_WORKERS parallel shards (each its own database), tests/e2e/failures beside them:
+# the suite in TEST_WORKERS parallel shards (each its own database), then tests/e2e/failures alone:
 # tools/testrun.py; a failed shard's log is printed at the end and kept in var/test-runs/
 test: lint deps-check tools
 	$(PY) -m tools.testrun --workers $(TEST_WORKERS) $(TESTS) -- --amqp-uri=$(KAMENG_AMQP_URI) --rabbit-api-uri=$(RABBIT_API_URI) $(PYTEST_ARGS)
