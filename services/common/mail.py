@@ -3,16 +3,24 @@ smtps://user:password@host:port; empty: no mail is sent (and that is logged).
 
 Over smtp://, the connection turns to TLS (STARTTLS, the server's certificate verified) whenever
 the server offers it; with credentials in the URL it must: they are never sent in clear, and a
-server that does not offer STARTTLS is refused (use smtps:// for implicit TLS)."""
+server that does not offer STARTTLS is refused (use smtps:// for implicit TLS).
+
+Connections are kept open between mails (`Connections`), up to IDLE_S idle: a connection, its
+greeting, STARTTLS and login cost more than the mail itself, once per completed order. A kept
+connection the server has closed meanwhile is replaced once, at once."""
 
 import functools
 import logging
 import smtplib
 import ssl
+import time
 from email.message import EmailMessage
-from urllib.parse import unquote, urlparse
+from urllib.parse import ParseResult, unquote, urlparse
 
 log = logging.getLogger(__name__)
+
+
+Key = tuple[str, ssl.SSLContext, float]  # a server: URL, TLS context, timeout
 
 
 class CleartextRefused(smtplib.SMTPException):
@@ -45,19 +53,83 @@ def send(
     if html is not None:
         message.add_alternative(html, subtype="html")
     tls = tls or default_tls()  # `tls`: tests trust their own certificate
+    key: Key = (smtp_url, tls, timeout)
+    smtp = CONNECTIONS.take(key)
+    if smtp is not None:
+        try:
+            smtp.send_message(message)
+        except (smtplib.SMTPServerDisconnected, OSError):  # closed while it was kept: a new one
+            _close(smtp)
+        except BaseException:
+            _close(smtp)
+            raise
+        else:
+            CONNECTIONS.give_back(key, smtp)
+            return True
+    smtp = _connect(url, tls, timeout)
+    try:
+        smtp.send_message(message)
+    except BaseException:
+        _close(smtp)
+        raise
+    CONNECTIONS.give_back(key, smtp)
+    return True
+
+
+def _connect(url: ParseResult, tls: ssl.SSLContext, timeout: float) -> smtplib.SMTP:
     host, port = url.hostname or "", url.port or (465 if url.scheme == "smtps" else 25)
-    connection: smtplib.SMTP = (
+    smtp: smtplib.SMTP = (
         smtplib.SMTP_SSL(host, port, timeout=timeout, context=tls)
         if url.scheme == "smtps"
         else smtplib.SMTP(host, port, timeout=timeout)
     )
-    with connection as smtp:
+    try:
         if url.scheme != "smtps":
             _starttls(smtp, tls, bool(url.username))
         if url.username:
             smtp.login(unquote(url.username), unquote(url.password or ""))
-        smtp.send_message(message)
-    return True
+    except BaseException:
+        _close(smtp)
+        raise
+    return smtp
+
+
+def _close(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
+
+
+class Connections:
+    """Open SMTP connections, idle, per server (URL, TLS context and timeout): each is used by one
+    sender at a time, taken and given back; one idle longer than IDLE_S is closed, not used
+    (servers drop idle clients after a minute or more)."""
+
+    IDLE_S = 30.0
+    MAX_IDLE = 8  # per server: as many as mails sent at once, beyond which they are closed
+
+    def __init__(self) -> None:
+        self.idle: dict[Key, list[tuple[float, smtplib.SMTP]]] = {}
+
+    def take(self, key: Key) -> smtplib.SMTP | None:
+        kept = self.idle.get(key, [])
+        while kept:
+            since, smtp = kept.pop()
+            if time.monotonic() - since < self.IDLE_S:
+                return smtp
+            _close(smtp)
+        return None
+
+    def give_back(self, key: Key, smtp: smtplib.SMTP) -> None:
+        kept = self.idle.setdefault(key, [])
+        if len(kept) >= self.MAX_IDLE:
+            _close(smtp)
+        else:
+            kept.append((time.monotonic(), smtp))
+
+
+CONNECTIONS = Connections()
 
 
 @functools.cache

@@ -1,7 +1,8 @@
 """A real SMTP server for the mail tests, in its own process (aiosmtpd runs an asyncio loop, which
 must not share a thread with eventlet's green ones): `python -m tests.doubles.smtp_tls --port P
 --record FILE [--cert C --key K]`. With a certificate it offers STARTTLS; it accepts any login.
-Each message received appends a line "<tls in use> <logged in>" (1 or 0) to FILE."""
+Each message received appends a line "<tls in use> <logged in> <client's port>" (1 or 0, 1 or 0, the
+port naming the connection) to FILE."""
 
 import argparse
 import ssl
@@ -17,7 +18,7 @@ class Record:
 
     async def handle_DATA(self, server, session, envelope):
         with open(self.path, "a") as out:
-            out.write(f"{int(session.ssl is not None)} {int(bool(session.authenticated))}\n")
+            out.write(f"{int(session.ssl is not None)} {int(bool(session.authenticated))} {session.peer[1]}\n")
         return "250 OK"
 
 

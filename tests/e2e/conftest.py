@@ -1,15 +1,32 @@
-"""The whole system for end-to-end tests: every service and the gateway started in-process on the
-test vhost and database, driven over HTTP (`api`, and `admin` with the admin token). A folder
-that needs the system configured otherwise overrides `system`; `api` and `admin` follow it."""
+"""The whole system for end-to-end tests: every service and the gateway started in-process on a
+test vhost and the test database, driven over HTTP (`api`, and `admin` with the admin token). A
+folder that needs the system configured otherwise overrides `system`; `api` and `admin` follow it.
+
+One system serves all the tests of a module (`module_system`): starting thirteen services and the
+gateway cost 1.5-5 s of CPU per test, most of an end-to-end test's time. A test gets a system of
+its own when it asks for what would not be the shared one's (`config`, `runner_factory`,
+`container_factory`, `rabbit_config`: it starts, stops or configures services itself) or is
+marked `fresh_system`. Between tests the shared system's risk counters (Redis) are emptied, as a
+fresh system's prefix would have them; the database was always shared by the whole run."""
+
+import random
+import string
+from urllib.parse import urlparse
 
 import pytest
+import redis
+from kombu.pools import connections
+from nameko.runners import ServiceRunner
 
 from services.catalog import seed
 from services.catalog.models import metadata
 from services.common.config import DEV_ENV
 from services.common.crypto import DataKeys
 from services.common.db import make_engine, transaction
+from services.common.testing import test_config
 from tests.e2e.helpers import Api, admin_session, start_system
+
+OWN_SYSTEM = frozenset({"config", "runner_factory", "container_factory", "rabbit_config"})
 
 
 @pytest.fixture(scope="session")
@@ -20,10 +37,62 @@ def seeded(database_url):
     engine.dispose()
 
 
+@pytest.fixture(scope="module")
+def system_settings():
+    """What a module's (or a folder's) system is started with beyond `test_config`'s: a function
+    of that config answering the settings to change (`{"PUBLIC_URL": config["BASE_URL"]}`)."""
+    return lambda config: {}
+
+
+@pytest.fixture(scope="module")
+def module_system(request, rabbit_manager, database_url, mail_sink, seeded, system_settings):
+    """The system the module's tests share, on a vhost of its own (made as nameko's
+    `rabbit_config` makes one), stopped and its vhost deleted after the module."""
+    uri = urlparse(request.config.getoption("RABBIT_AMQP_URI"))
+    vhost = "kameng_module_" + "".join(random.choices(string.ascii_lowercase, k=10))
+    rabbit_manager.create_vhost(vhost)
+    rabbit_manager.set_vhost_permissions(vhost, uri.username, ".*", ".*", ".*")
+    config = test_config(f"{uri.scheme}://{uri.netloc}/{vhost}", database_url, SMTP_URL=mail_sink[0])
+    config.update(system_settings(config))
+    runners = []
+
+    def runner_factory(cfg, *services):
+        runner = ServiceRunner(cfg)
+        for service in services:
+            runner.add_service(service)
+        runners.append(runner)
+        return runner
+
+    try:
+        start_system(config, runner_factory)
+        yield config
+    finally:
+        for runner in reversed(runners):  # the gateway first
+            runner.kill()
+        rabbit_manager.delete_vhost(vhost)
+        for key, pool in list(connections.items()):  # as nameko's vhost pipeline does
+            if isinstance(key, tuple) and len(key) > 4 and key[4] == vhost:
+                pool.force_close_all()
+
+
 @pytest.fixture
-def system(config, runner_factory, seeded):
-    start_system(config, runner_factory)
-    return config
+def system(request, module_system):
+    """The module's system, or one of the test's own (see the module's docstring). `module_system`
+    is asked for here, not only when used: a fixture of a wider scope is set up before the test's
+    own, so before nameko's `fast_teardown`, which stops the consumers made during a test."""
+    if OWN_SYSTEM & set(request.fixturenames) or request.node.get_closest_marker("fresh_system"):
+        config = request.getfixturevalue("config")
+        config.update(request.getfixturevalue("system_settings")(config))
+        start_system(config, request.getfixturevalue("runner_factory"))
+        yield config
+        return
+    config = module_system
+    yield config
+    client = redis.Redis.from_url(config["REDIS_URL"])
+    keys = list(client.scan_iter(f"{config['RISK_COUNTER_PREFIX']}*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
 
 
 @pytest.fixture

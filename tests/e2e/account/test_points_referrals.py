@@ -7,24 +7,21 @@ import pytest
 
 from services.common.testing import wait_until
 from tests.e2e.account.helpers import new_email, register, rows
-from tests.e2e.helpers import Api, assert_error, start_system
+from tests.e2e.helpers import Api, assert_error
 from tests.e2e.purchase.helpers import card_product, events_of, pay, wait_status
 
 
-@pytest.fixture
-def system(config, runner_factory, seeded):
+@pytest.fixture(scope="module")
+def system_settings():
     """Buyers come from their own addresses (X-Forwarded-For from a trusted local proxy): risk's
     rule compares sign-up IPs. Cashback 5 % on the first order; points 1 per yuan, 50 % cap."""
-    config = {
-        **config,
+    return lambda config: {
         "TRUSTED_PROXIES": ["127.0.0.1/32", "::1/128"],
         "REFERRAL_CASHBACK_PERCENT": "5",
         "REFERRAL_EVERY_ORDER": "0",
         "POINTS_PER_YUAN": 1,
         "POINTS_MAX_PERCENT": 50,
     }
-    start_system(config, runner_factory)
-    return config
 
 
 def member(system, ip, **fields):

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from services.common.testing import wait_until
 from tests.e2e.account.helpers import PASSWORD, new_email
-from tests.e2e.account.test_points_referrals import member, system  # noqa: F401 (the system: trusted proxy)
+from tests.e2e.account.test_points_referrals import member, system_settings  # noqa: F401 (the system: trusted proxy)
 from tests.e2e.browser.helpers import PHONE, shoot
 from tests.e2e.browser.test_scenarios import pay_in_sandbox_and_wait_for_codes
 from tests.e2e.purchase.helpers import card_product

@@ -66,6 +66,11 @@ class Epay2Double:
         self.merchant_key = rsa_key("merchant")  # the merchant's (ours): it signs our requests
         self.platform_key = rsa_key("platform")  # the platform's: it signs notifies and answers
         self.orders = {}  # out_trade_no -> {"fields", "trade_no", "paid", "refunded"}
+        self.reset()
+
+    def reset(self):
+        """The switches, the refunds and the logs as a new double has them (its trades stay: the
+        system may still ask about an earlier test's, under other numbers)."""
         self.refunds = {}  # out_refund_no -> money (fen)
         self.refuse_refunds = False
         self.pay_type = "jump"  # what api/pay/create answers: jump, qrcode, html

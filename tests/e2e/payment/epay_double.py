@@ -23,6 +23,11 @@ class EpayDouble:
     def __init__(self, pid="1001", key="epay-test-key-0123456789"):
         self.pid, self.key = pid, key
         self.orders = {}  # out_trade_no -> {"fields", "trade_no", "paid", "refunded"}
+        self.reset()
+
+    def reset(self):
+        """The switches, the refunds and the call log as a new double has them (its trades stay:
+        the system may still ask about an earlier test's, under other numbers)."""
         self.refunds = {}  # out_refund_no -> money (fen)
         self.refuse_refunds = False
         self.down = False  # answer 503 to every api.php call

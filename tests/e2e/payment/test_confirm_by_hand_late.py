@@ -8,10 +8,9 @@ from tests.e2e.payment.test_confirm_by_hand import confirm
 from tests.e2e.purchase.helpers import wait_status
 
 
-@pytest.fixture
-def epay_config(epay_config):
-    epay_config["PAYMENT_WINDOW_S"] = 2  # the late payment below
-    return epay_config
+@pytest.fixture(scope="module")
+def system_settings(system_settings):
+    return lambda config: {**system_settings(config), "PAYMENT_WINDOW_S": 2}  # the late payment below
 
 
 def test_on_an_expired_order_it_is_a_late_payment(api, admin, epay):

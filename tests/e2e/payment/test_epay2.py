@@ -24,30 +24,29 @@ from tests.e2e.purchase.helpers import card_product, events_of, order_of, wait_s
 ANOTHER_KEY = RSA.generate(2048)
 
 
-@pytest.fixture
-def epay():
+@pytest.fixture(scope="module")
+def epay_double():
     double = Epay2Double().start()
     yield double
     double.stop()
 
 
-@pytest.fixture
-def epay_config(config, epay, tmp_path):
-    private = tmp_path / "epay-merchant-private.pem"
-    private.write_text(epay.merchant_private_pem())
-    config.update(
-        PAYMENT_CHANNELS=["epay"],
-        EPAY_VERSION="2",
-        EPAY_PID=epay.pid,
-        EPAY_URL=epay.url,
-        EPAY_PRIVATE_KEY=str(private),  # a PEM file's path
-        EPAY_PLATFORM_PUBLIC_KEY=epay.platform_public_pem(),  # or the PEM text itself
-        PUBLIC_URL=config["BASE_URL"],
-        PAYMENT_RECONCILE_AFTER_S=3600,
-        PAYMENT_RECONCILE_EVERY_S=0.5,
-        PAYMENT_REFUND_RETRY_S=0.2,
-    )
-    return config
+@pytest.fixture(scope="module")
+def system_settings(epay_double, tmp_path_factory):
+    private = tmp_path_factory.mktemp("epay2") / "epay-merchant-private.pem"
+    private.write_text(epay_double.merchant_private_pem())
+    return lambda config: {
+        "PAYMENT_CHANNELS": ["epay"],
+        "EPAY_VERSION": "2",
+        "EPAY_PID": epay_double.pid,
+        "EPAY_URL": epay_double.url,
+        "EPAY_PRIVATE_KEY": str(private),  # a PEM file's path
+        "EPAY_PLATFORM_PUBLIC_KEY": epay_double.platform_public_pem(),  # or the PEM text itself
+        "PUBLIC_URL": config["BASE_URL"],
+        "PAYMENT_RECONCILE_AFTER_S": 3600,
+        "PAYMENT_RECONCILE_EVERY_S": 0.5,
+        "PAYMENT_REFUND_RETRY_S": 0.2,
+    }
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])

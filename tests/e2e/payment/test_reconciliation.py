@@ -8,10 +8,9 @@ from tests.e2e.payment.helpers import buy_epay, next_pass, notifications, paymen
 from tests.e2e.purchase.helpers import order_of, wait_status
 
 
-@pytest.fixture
-def epay_config(epay_config):
-    epay_config.update(PAYMENT_RECONCILE_AFTER_S=0, PAYMENT_RECONCILE_EVERY_S=0.5)
-    return epay_config
+@pytest.fixture(scope="module")
+def system_settings(system_settings):
+    return lambda config: {**system_settings(config), "PAYMENT_RECONCILE_AFTER_S": 0, "PAYMENT_RECONCILE_EVERY_S": 0.5}
 
 
 def report(admin):

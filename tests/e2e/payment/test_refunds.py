@@ -10,10 +10,9 @@ from tests.e2e.payment.helpers import buy_epay, payment_row
 from tests.e2e.purchase.helpers import order_of, wait_status
 
 
-@pytest.fixture
-def epay_config(epay_config):
-    epay_config["PAYMENT_REFUND_RETRY_S"] = 0.2
-    return epay_config
+@pytest.fixture(scope="module")
+def system_settings(system_settings):
+    return lambda config: {**system_settings(config), "PAYMENT_REFUND_RETRY_S": 0.2}
 
 
 def paid_order(api, admin, epay):

@@ -12,20 +12,24 @@ from tests.e2e.purchase.helpers import card_product, order_of, wait_status
 ADDRESS, CONTRACT = "TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE", "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
 
 
-@pytest.fixture
-def epay_config(epay_config):
+@pytest.fixture(scope="module")
+def system_settings(system_settings):
+    return lambda config: {
+        **system_settings(config),
+        "PAYMENT_CHANNELS": ["epay", "usdt"],
+        "USDT_ADDRESS": ADDRESS,
+        "USDT_CONTRACT": CONTRACT,
+        "USDT_CNY_RATE": "7.20",
+        "USDT_CONFIRMATIONS": 3,
+        "USDT_NODE_URL": "http://127.0.0.1:9",
+        "USDT_WATCH_S": 0.2,
+        "USDT_CHAIN_CLIENT": "tests.e2e.payment.fake_chain:CHAIN",
+    }
+
+
+@pytest.fixture(autouse=True)
+def chain():
     CHAIN.reset()
-    epay_config.update(
-        PAYMENT_CHANNELS=["epay", "usdt"],
-        USDT_ADDRESS=ADDRESS,
-        USDT_CONTRACT=CONTRACT,
-        USDT_CNY_RATE="7.20",
-        USDT_CONFIRMATIONS=3,
-        USDT_NODE_URL="http://127.0.0.1:9",
-        USDT_WATCH_S=0.2,
-        USDT_CHAIN_CLIENT="tests.e2e.payment.fake_chain:CHAIN",
-    )
-    return epay_config
 
 
 def watched_again(db, order):

@@ -7,17 +7,14 @@ import pytest
 
 from services.common.testing import unique, wait_until
 from services.order import saga
-from tests.e2e.helpers import start_system
 from tests.e2e.purchase.helpers import events_of, order_of, pay, wait_status
 from tests.integration.supplier.recharging import FAST, add_supplier, sims  # noqa: F401 -- fixtures
 from tools import supplier_sim
 
 
-@pytest.fixture
-def system(config, runner_factory, seeded):
-    config.update(FAST, PUBLIC_URL=config["BASE_URL"])  # suppliers call back through this gateway
-    start_system(config, runner_factory)
-    return config
+@pytest.fixture(scope="module")
+def system_settings():
+    return lambda config: {**FAST, "PUBLIC_URL": config["BASE_URL"]}  # suppliers call back through this gateway
 
 
 def recharge_product(admin):

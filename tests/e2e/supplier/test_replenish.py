@@ -11,13 +11,9 @@ from tests.e2e.supplier.helpers import approved, mapped
 THRESHOLD = 3
 
 
-@pytest.fixture
-def system(config, runner_factory, seeded):
-    from tests.e2e.helpers import start_system
-
-    config["SUPPLIER_TIMEOUT_S"] = 1  # the simulator holds a "timeout" answer for 3 s
-    start_system(config, runner_factory)
-    return config
+@pytest.fixture(scope="module")
+def system_settings():
+    return lambda config: {"SUPPLIER_TIMEOUT_S": 1}  # the simulator holds a "timeout" answer for 3 s
 
 
 def card_sku(admin, codes):

@@ -23,10 +23,18 @@ class Inbox:
         self.path = path
 
     @property
+    def lines(self):
+        return [line.split() for line in self.path.read_text().split("\n") if line] if self.path.exists() else []
+
+    @property
     def received(self):
         """(tls in use, login seen) of each message, in order."""
-        lines = self.path.read_text().split("\n") if self.path.exists() else []
-        return [tuple(flag == "1" for flag in line.split()) for line in lines if line]
+        return [(tls == "1", login == "1") for tls, login, _ in self.lines]
+
+    @property
+    def connections(self):
+        """The connection (the client's port) each message came on, in order."""
+        return [port for _, _, port in self.lines]
 
 
 def listening(port):
@@ -100,3 +108,27 @@ def test_without_starttls_mail_goes_plain_but_credentials_never_do(smtp_server):
     with pytest.raises(mail.CleartextRefused):
         send(f"smtp://user:pw@127.0.0.1:{port}", tls)
     assert inbox.received == [(False, False)]
+
+
+def test_mails_one_after_another_go_on_one_connection_and_a_dropped_one_is_replaced(smtp_server):
+    start, tls = smtp_server
+    inbox, port = start(offer_tls=True)
+    url = f"smtp://user:pw@127.0.0.1:{port}"
+    assert send(url, tls) and send(url, tls)
+    [(_, kept)] = mail.CONNECTIONS.idle[(url, tls, 10)]
+    kept.close()  # gone while it was kept (the server hung up on an idle client)
+    assert send(url, tls)
+    assert inbox.received == [(True, True)] * 3  # each on TLS, logged in
+    first, second, third = inbox.connections
+    assert first == second != third
+
+
+def test_a_connection_idle_too_long_is_not_used(smtp_server, monkeypatch):
+    start, tls = smtp_server
+    inbox, port = start(offer_tls=True)
+    url = f"smtp://127.0.0.1:{port}"
+    assert send(url, tls)
+    monkeypatch.setattr(mail.Connections, "IDLE_S", 0.0)
+    assert send(url, tls)
+    first, second = inbox.connections
+    assert first != second
