@@ -1,8 +1,8 @@
 """`make test`'s runner: the suite in parallel shards, then the failure tests alone.
 
 Each shard is its own pytest process, so it has its own throw-away database (tests/conftest.py),
-its own vhosts (one per integration test, one per end-to-end module: tests/e2e/conftest.py), its own mail sink, and its own slice of the ports `free_port` hands out
-(`KAMENG_TEST_SHARD`). Files go to shards longest first, by the seconds `tests/durations.json`
+its own vhosts (one per integration test, one per end-to-end module: tests/e2e/conftest.py), its
+own mail sink, and its own slice of the ports `free_port` hands out (`KAMENG_TEST_SHARD`). Files go to shards longest first, by the seconds `tests/durations.json`
 records for them (`--record` rewrites it from the run's JUnit reports; a file it does not know
 counts as the median). tests/e2e/failures runs after the shards, alone: it measures the system
 under its own load and stops a private broker. Tried beside the shards (December 2026), the
