@@ -2,12 +2,13 @@
 
 Each shard is its own pytest process, so it has its own throw-away database (tests/conftest.py),
 its own vhosts (one per integration test, one per end-to-end module: tests/e2e/conftest.py), its
-own mail sink, and its own slice of the ports `free_port` hands out (`KAMENG_TEST_SHARD`). Files go to shards longest first, by the seconds `tests/durations.json`
-records for them (`--record` rewrites it from the run's JUnit reports; a file it does not know
-counts as the median). tests/e2e/failures runs after the shards, alone: it measures the system
-under its own load and stops a private broker. Tried beside the shards (December 2026), the
-broker-outage test then had buyers waiting more than its 15 s for a create sent just before the
-broker stopped (the gateway's create deadline is 20 s; the reconnects took longer on a busy box).
+own mail sink, and its own slice of the ports `free_port` hands out (`KAMENG_TEST_SHARD`). Files go
+to shards longest first, by the seconds `tests/durations.json` records for them (`--record`
+rewrites it from the run's JUnit reports; a file it does not know counts as the median).
+tests/e2e/failures runs after the shards, alone: it measures the system under its own load and
+stops a private broker. Tried beside the shards (December 2026), the broker-outage test then had
+buyers waiting more than its 15 s for a create sent just before the broker stopped (the gateway's
+create deadline is 20 s; the reconnects took longer on a busy box).
 
 Why not pytest-xdist: its execnet channels hang under eventlet's monkey-patching, which every
 test process needs first (tests/conftest.py); tried, 'bringing up nodes...' never ended.
