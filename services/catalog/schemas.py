@@ -152,6 +152,18 @@ class Reserve(Schema):
     ttl_s = fields.Integer(required=True, strict=True, validate=validate.Range(1, 7 * 86400))
 
 
+class Currencies(Schema):
+    """The currencies the buyer's payment channel takes (the payment service's rule, asked by the
+    order); None: any."""
+
+    currencies = fields.List(
+        fields.String(validate=validate.Regexp(r"^[A-Z]{3}$")),
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=16),
+    )
+
+
 class StageCodes(Schema):
     import_id = fields.UUID(required=True)
     lines = fields.List(

@@ -214,17 +214,30 @@ class CatalogService(BaseService):
 
     @command
     def reserve_quoted(
-        self, order_no, sku, quantity, ttl_s, level=None, real_name=False, agent_level=None, coupon=None, buyer=None
+        self,
+        order_no,
+        sku,
+        quantity,
+        ttl_s,
+        level=None,
+        real_name=False,
+        agent_level=None,
+        coupon=None,
+        buyer=None,
+        currencies=None,
     ):
         """An order's creation: the price lines and the reservation in one call (DESIGN §3);
         an agent's order names its (top) agent level instead of a member level; a coupon is
-        redeemed for `buyer` (member:<id> or email:<contact>) in the same transaction."""
+        redeemed for `buyer` (member:<id> or email:<contact>) in the same transaction;
+        `currencies`: those the buyer's payment channel takes (a product priced otherwise is
+        refused before anything is held)."""
         r = load(schemas.Reserve(), {"order_no": order_no, "sku": sku, "quantity": quantity, "ttl_s": ttl_s})
         q = load(schemas.Quote(), {"sku": sku, "quantity": quantity, "level": level, "agent_level": agent_level})
         c = load(schemas.Redeem(), {"coupon": coupon, "buyer": buyer or ""})
+        taken = load(schemas.Currencies(), {"currencies": currencies})
         with self.db.transaction() as s:
             return stock.reserve_quoted(
-                s, **r, level=q["level"], real_name=real_name is True, agent_level=q["agent_level"], **c
+                s, **r, level=q["level"], real_name=real_name is True, agent_level=q["agent_level"], **c, **taken
             )
 
     @rpc

@@ -63,10 +63,12 @@ def accept(
     buyer: dict[str, Any] | None = None,
     via: dict[str, Any] | None = None,
     store_price: Call | None = None,
+    currencies_of: Callable[[str], list[str] | None] | None = None,
 ) -> dict[str, Any]:
     """{"order", "token"} for a new order, or {"replay": the first answer}. `reserve`, `assess`:
     the catalog's and risk's RPCs (`assess` with its deadline); `takes(currency)`: the channels
-    that take it. `buyer`: the signed-in buyer ({"id", "level", "real_name"}) the gateway
+    that take it; `currencies_of(channel)`: the currencies it takes (None: any), which the
+    catalog checks before it reserves. `buyer`: the signed-in buyer ({"id", "level", "real_name"}) the gateway
     resolved, or None for a guest: the order is theirs, priced at their member level, and the
     catalog refuses a category that needs real-name verification they lack (403)."""
     channels = settings["channels"]
@@ -77,7 +79,8 @@ def accept(
         if replay is not None:
             return {"replay": replay}
     try:
-        priced = Pricing(reserve, via, store_price)
+        taken = currencies_of(cmd["payment_channel"]) if currencies_of else None
+        priced = Pricing(reserve, via, store_price, taken)
         return _accept(db, keys, cmd, signals, key, settings, priced, assess, takes, buyer or {})
     except BaseException:
         if key:  # nothing was made: the same key may try again at once
@@ -90,8 +93,11 @@ class Pricing:
     """The catalog's reservation with its quote, at a buyer's member level, or at an agent's retail
     price for an order placed in its sub-store or through its link."""
 
-    def __init__(self, reserve: Call, via: dict[str, Any] | None, store_price: Call | None) -> None:
+    def __init__(
+        self, reserve: Call, via: dict[str, Any] | None, store_price: Call | None, currencies: list[str] | None = None
+    ) -> None:
         self.reserve, self.via, self.store_price = reserve, via, store_price
+        self.currencies = {"currencies": currencies} if currencies is not None else {}
 
     def quote(self, order_no: str, cmd: dict[str, Any], ttl_s: int, buyer: dict[str, Any]) -> dict[str, Any]:
         real_name = bool(buyer.get("real_name"))
@@ -100,11 +106,25 @@ class Pricing:
         if self.via is None:
             level = buyer.get("level")
             return self.reserve(
-                order_no, cmd["sku"], cmd["quantity"], ttl_s, level=level, real_name=real_name, **coupon
+                order_no,
+                cmd["sku"],
+                cmd["quantity"],
+                ttl_s,
+                level=level,
+                real_name=real_name,
+                **coupon,
+                **self.currencies,
             )
         top_level = self.via["top_level"]
         return self.reserve(
-            order_no, cmd["sku"], cmd["quantity"], ttl_s, real_name=real_name, agent_level=top_level, **coupon
+            order_no,
+            cmd["sku"],
+            cmd["quantity"],
+            ttl_s,
+            real_name=real_name,
+            agent_level=top_level,
+            **coupon,
+            **self.currencies,
         )
 
     def retail(self, cmd: dict[str, Any], quote: dict[str, Any]) -> dict[str, Any]:
@@ -144,6 +164,10 @@ def _accept(db, keys, cmd, signals, key, settings, pricing, assess, takes, buyer
         quote = pricing.quote(order_no, cmd, ttl_s, buyer)
     except Unavailable:  # no answer in time: a reservation it made anyway goes back
         _release(db, order_no)
+        raise
+    except InvalidInput as exc:  # a currency the channel does not take: nothing was held
+        if "currency" in exc.details:
+            domain.check_takes(cmd, exc.details["currency"], settings["channels"], takes(exc.details["currency"]))
         raise
     try:
         quote = pricing.retail(cmd, quote)

@@ -62,15 +62,21 @@ def check_channel(cmd: dict[str, Any], channels: Collection[str]) -> None:
         )
 
 
-def check_quote(cmd: dict[str, Any], quote: dict[str, Any], channels: Collection[str], takes: Collection[str]) -> None:
-    """Once the catalog answered: the channel takes the product's currency, and a recharge
-    product has the account to recharge. `takes`: the channels the payment service says take it."""
+def check_takes(cmd: dict[str, Any], currency: str, channels: Collection[str], takes: Collection[str]) -> None:
+    """The buyer's channel takes `currency` (`takes`: the channels that do), or InvalidInput naming
+    the enabled ones that do."""
     if cmd["payment_channel"] not in takes:
         choose = sorted(c for c in channels if c in takes)
         raise InvalidInput(
-            f"this payment channel does not take {quote['currency']}",
+            f"this payment channel does not take {currency}",
             {"fields": {"payment_channel": [f"for this product choose one of {choose}"]}},
         )
+
+
+def check_quote(cmd: dict[str, Any], quote: dict[str, Any], channels: Collection[str], takes: Collection[str]) -> None:
+    """Once the catalog answered: the channel takes the product's currency, and a recharge
+    product has the account to recharge. `takes`: the channels the payment service says take it."""
+    check_takes(cmd, quote["currency"], channels, takes)
     if quote["delivery"] == "recharge" and not cmd.get("recharge_account"):
         raise InvalidInput(
             "a recharge product needs the account to recharge",

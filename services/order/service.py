@@ -45,7 +45,8 @@ class OrderService(BaseService):
     account_rpc = RpcProxy("account")
     reserve_batch = Batched("catalog/reserve_quoted_all")  # orders created at once: one round trip
     risk_batch = Batched("risk/assess_all")  # their assessments: one round trip
-    channels_taking = Cached(ttl=10.0, max_entries=16)  # currency -> the channels that take it (payment)
+    # the payment service's rule: currency -> the channels that take it, ("currencies", channel) -> its currencies
+    channels_taking = Cached(ttl=10.0, max_entries=32)
 
     @command
     def create_order(self, cmd, signals=None, idempotency_key=None, buyer=None, via_agent=None):
@@ -70,6 +71,9 @@ class OrderService(BaseService):
             ),
             takes=lambda currency: self.channels_taking.get_or_set(
                 currency, lambda: self.payment_rpc.channels_for(currency)
+            ),
+            currencies_of=lambda channel: self.channels_taking.get_or_set(
+                ("currencies", channel), lambda: self.payment_rpc.currencies_of(channel)
             ),
             buyer=buyer,
             via=load(schemas.Agent(), via_agent) if via_agent else None,

@@ -12,6 +12,12 @@ def takes(channel: str, currency: str) -> bool:
     return currency in CHANNEL_CURRENCIES.get(channel, {currency})
 
 
+def currencies_of(channel: str) -> list[str] | None:
+    """The currencies `channel` takes, sorted; None: any (the sandbox)."""
+    taken = CHANNEL_CURRENCIES.get(channel)
+    return None if taken is None else sorted(taken)
+
+
 def channels_for(enabled: Iterable[str], currency: str) -> list[str]:
     """The channels of `enabled` (names, in order) that take `currency`."""
     return [name for name in enabled if takes(name, currency)]

@@ -97,6 +97,12 @@ class PaymentService(BaseService):
         buyer's choice against it; the product page offers them)."""
         return currencies.channels_for(list(self.channels), currency)
 
+    @rpc
+    def currencies_of(self, channel):
+        """The currencies `channel` takes (None: any): the order has the catalog refuse a product
+        priced otherwise before it reserves anything."""
+        return currencies.currencies_of(str(channel))
+
     @rpc(expected_exceptions=DomainError)
     def integrity_facts(self, days):
         with self.db.transaction() as s:

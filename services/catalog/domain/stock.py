@@ -188,6 +188,7 @@ def reserve_quoted(
     agent_level: str | None = None,
     coupon: str | None = None,
     buyer: str = "",
+    currencies: list[str] | None = None,
 ) -> dict[str, Any]:
     """An order's creation asks once (DESIGN §3): the price lines and the reservation together,
     the price fixed by the same read of the product that the reservation takes stock from.
@@ -196,10 +197,17 @@ def reserve_quoted(
     verification, for a buyer without it: `real_name` false) before anything is written.
     `coupon`: its code, redeemed for `buyer` (`coupons.buyer_key`) in this transaction, before
     the stock is taken (the coupon's row first: the lock order `release` keeps too), and taken
-    off the total; CouponUnavailable otherwise, and nothing is written."""
+    off the total; CouponUnavailable otherwise, and nothing is written. `currencies`: those the
+    buyer's payment channel takes (None: any); a product priced otherwise is InvalidInput, its
+    details naming the product's `currency`, before anything is written."""
     priced, product = pricing.quote_with_product(
         session, sku, quantity, level, agent_level=agent_level, serialise=order_no
     )
+    if currencies is not None and product.currency not in currencies:
+        raise InvalidInput(
+            f"this payment channel does not take {product.currency}",
+            {"fields": {"payment_channel": [f"takes {currencies}"]}, "currency": product.currency},
+        )
     if product.requires_real_name and not real_name:
         raise Forbidden(
             "this category needs real-name verification: sign in and verify your real name first",

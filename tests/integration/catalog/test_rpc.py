@@ -83,3 +83,22 @@ def test_commit_all_taken_after_its_deadline_does_nothing(config, catalog, make_
     with tx() as s:
         assert s.get(Reservation, late).status == "held"
         assert s.get(Reservation, on_time).status == "committed"
+
+
+def test_a_product_in_a_currency_the_channel_does_not_take_is_refused_before_anything_is_held(
+    config, catalog, make_product, tx
+):
+    from sqlalchemy import text
+
+    sku = make_product(n_codes=1)  # priced in CNY
+    order = unique("ORD")
+    with ClusterRpcProxy(config) as cluster:
+        with pytest.raises(InvalidInput) as refused:
+            cluster.catalog.reserve_quoted(order, sku, 1, 600, currencies=["USD"])
+        assert refused.value.details["currency"] == "CNY"
+        with pytest.raises(InvalidInput):
+            cluster.catalog.reserve_quoted(unique("ORD"), sku, 1, 600, currencies=["cny; drop"])
+        with tx() as s:
+            held = s.execute(text("SELECT count(*) FROM catalog.reservations WHERE order_no = :o"), {"o": order})
+            assert held.scalar() == 0
+        assert cluster.catalog.reserve_quoted(order, sku, 1, 600, currencies=["CNY", "USD"])["currency"] == "CNY"

@@ -26,3 +26,9 @@ def test_the_rule_lives_in_payment_only():
                 else ([node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             )
             assert not any(n.startswith("services.payment") for n in names), path
+
+
+def test_the_currencies_a_channel_takes_none_meaning_any():
+    """The order passes these to the catalog, which refuses another currency before it reserves."""
+    assert currencies.currencies_of("epay") == currencies.currencies_of("usdt") == ["CNY"]
+    assert currencies.currencies_of("sandbox") is None
