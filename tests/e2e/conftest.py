@@ -6,16 +6,13 @@ One system serves all the tests of a module (`module_system`): starting thirteen
 gateway cost 1.5-5 s of CPU per test, most of an end-to-end test's time. A test gets a system of
 its own when it asks for what would not be the shared one's (`config`, `runner_factory`,
 `container_factory`, `rabbit_config`: it starts, stops or configures services itself) or is
-marked `fresh_system`. Between tests the shared system's risk counters (Redis) are emptied, as a
+marked `fresh_system` (every browser test: tests/e2e/browser/conftest.py). Between tests the shared system's risk counters (Redis) are emptied, as a
 fresh system's prefix would have them; the database was always shared by the whole run."""
 
-import random
-import string
 from urllib.parse import urlparse
 
 import pytest
 import redis
-from kombu.pools import connections
 from nameko.runners import ServiceRunner
 
 from services.catalog import seed
@@ -45,15 +42,11 @@ def system_settings():
 
 
 @pytest.fixture(scope="module")
-def module_system(request, rabbit_manager, database_url, mail_sink, seeded, system_settings):
-    """The system the module's tests share, on a vhost of its own (made as nameko's
-    `rabbit_config` makes one), stopped and its vhost deleted after the module."""
+def module_system(request, vhost_pipeline, database_url, mail_sink, seeded, system_settings):
+    """The system the module's tests share, on a vhost of its own from nameko's vhost pipeline
+    (as its `rabbit_config` takes one: made ahead and deleted in the background, so that a slow
+    deletion under load never counts against a test), stopped after the module."""
     uri = urlparse(request.config.getoption("RABBIT_AMQP_URI"))
-    vhost = "kameng_module_" + "".join(random.choices(string.ascii_lowercase, k=10))
-    rabbit_manager.create_vhost(vhost)
-    rabbit_manager.set_vhost_permissions(vhost, uri.username, ".*", ".*", ".*")
-    config = test_config(f"{uri.scheme}://{uri.netloc}/{vhost}", database_url, SMTP_URL=mail_sink[0])
-    config.update(system_settings(config))
     runners = []
 
     def runner_factory(cfg, *services):
@@ -63,16 +56,15 @@ def module_system(request, rabbit_manager, database_url, mail_sink, seeded, syst
         runners.append(runner)
         return runner
 
-    try:
-        start_system(config, runner_factory)
-        yield config
-    finally:
-        for runner in reversed(runners):  # the gateway first
-            runner.kill()
-        rabbit_manager.delete_vhost(vhost)
-        for key, pool in list(connections.items()):  # as nameko's vhost pipeline does
-            if isinstance(key, tuple) and len(key) > 4 and key[4] == vhost:
-                pool.force_close_all()
+    with vhost_pipeline.get() as vhost:
+        config = test_config(f"{uri.scheme}://{uri.netloc}/{vhost}", database_url, SMTP_URL=mail_sink[0])
+        config.update(system_settings(config))
+        try:
+            start_system(config, runner_factory)
+            yield config
+        finally:
+            for runner in reversed(runners):  # the gateway first
+                runner.kill()
 
 
 @pytest.fixture
