@@ -5,9 +5,10 @@ folder that needs the system configured otherwise overrides `system`; `api` and 
 One system serves all the tests of a module (`module_system`): starting thirteen services and the
 gateway cost 1.5-5 s of CPU per test, most of an end-to-end test's time. A test gets a system of
 its own when it asks for what would not be the shared one's (`config`, `runner_factory`,
-`container_factory`, `rabbit_config`: it starts, stops or configures services itself) or is
-marked `fresh_system` (every browser test: tests/e2e/browser/conftest.py). Between tests the shared system's risk counters (Redis) are emptied, as a
-fresh system's prefix would have them; the database was always shared by the whole run."""
+`container_factory`, `rabbit_config`: it starts, stops or configures services itself) or is marked
+`fresh_system` (every browser test: tests/e2e/browser/conftest.py). Between tests the shared
+system's risk counters (Redis) are emptied, as a fresh system's prefix would have them; the
+database was always shared by the whole run."""
 
 from urllib.parse import urlparse
 
