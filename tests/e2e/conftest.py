@@ -1,6 +1,7 @@
 """The whole system for end-to-end tests: every service and the gateway started in-process on a
 test vhost and the test database, driven over HTTP (`api`, and `admin` with the admin token). A
-folder that needs the system configured otherwise overrides `system`; `api` and `admin` follow it.
+module or folder that needs the system configured otherwise overrides `system_settings` (or, to
+start it otherwise, `system`); `api` and `admin` follow it.
 
 One system serves all the tests of a module (`module_system`): starting thirteen services and the
 gateway cost 1.5-5 s of CPU per test, most of an end-to-end test's time. A test gets a system of
