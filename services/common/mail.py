@@ -58,11 +58,10 @@ def send(
     if smtp is not None:
         try:
             smtp.send_message(message)
-        except (smtplib.SMTPServerDisconnected, OSError):  # closed while it was kept: a new one
+        except BaseException as exc:
             _close(smtp)
-        except BaseException:
-            _close(smtp)
-            raise
+            if not _gone(exc):
+                raise
         else:
             CONNECTIONS.give_back(key, smtp)
             return True
@@ -92,6 +91,16 @@ def _connect(url: ParseResult, tls: ssl.SSLContext, timeout: float) -> smtplib.S
         _close(smtp)
         raise
     return smtp
+
+
+def _gone(exc: BaseException) -> bool:
+    """The kept connection was closed meanwhile (or is being: 421), not the mail refused: an
+    SMTPException is an OSError, but only these say the connection itself is gone."""
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return True
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code == 421
+    return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
 
 
 def _close(smtp: smtplib.SMTP) -> None:
