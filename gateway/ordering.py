@@ -11,7 +11,12 @@ from services.common.errors import Unavailable
 log = logging.getLogger(__name__)
 
 WAIT_S = 3.0
-CREATE_TIMEOUT_S = 20.0
+# A create's deadline. Generous for a flash sale, whose creates queue behind each other (the
+# bench's: p95 1.2-1.6 s here, 3-7 s on a box three times slower), and within a buyer's patience
+# when the broker goes down: a request it took unconfirmed just before it stopped is never
+# answered, and its buyer (and those queued behind it) get 503 at this deadline, not after they
+# gave up (the broker-outage test waits 15 s for any answer; at 20 s one buyer waited longer).
+CREATE_TIMEOUT_S = 12.0
 
 
 def settled(order):
@@ -77,7 +82,6 @@ def place(order_rpc, creates, board, body, signals, key, wait_s=WAIT_S, shelf=No
         shelf.refuse(body["sku"])
     if buyer is not None:
         signals = {**signals, "member_id": buyer["id"]}
-    # a flash sale queues creates behind each other: a generous deadline beats a 503
     call = {"cmd": body, "signals": signals, "idempotency_key": key, "buyer": buyer, "via_agent": via_agent}
     screen = None if shelf is None or key else (lambda: shelf.refuse(body["sku"]))  # sold out while it waited
     placed = creates.call(order_rpc.create_order_all.timed(CREATE_TIMEOUT_S), call, screen)
