@@ -106,7 +106,7 @@ def test_config(amqp_uri: str, database_url: str, **overrides: Any) -> dict[str,
         EVENT_RETRY_DELAY_MS=50,
         OUTBOX_POLL_S=0.5,  # as in production: a commit wakes the relay; the poll is only a fallback
         HEALTH_TIMEOUT_S=1.5,
-        RPC_TIMEOUT_S=5,
+        RPC_TIMEOUT_S=8,  # a loaded test box (three shards, every service in-process) answers late, not never
         RATE_LIMITS="off",
         RATE_LIMIT_PREFIX=f"kameng-test:{uuid.uuid4().hex}",
         RISK_COUNTER_PREFIX=f"kameng-test-risk:{uuid.uuid4().hex}",
