@@ -54,18 +54,18 @@ def send(
         message.add_alternative(html, subtype="html")
     tls = tls or default_tls()  # `tls`: tests trust their own certificate
     key: Key = (smtp_url, tls, timeout)
-    smtp = CONNECTIONS.take(key)
-    if smtp is not None:
+    kept = CONNECTIONS.take(key)
+    if kept is not None:
         try:
-            smtp.send_message(message)
+            return _send_on(key, kept, message)
         except BaseException as exc:
-            _close(smtp)
             if not _gone(exc):
                 raise
-        else:
-            CONNECTIONS.give_back(key, smtp)
-            return True
-    smtp = _connect(url, tls, timeout)
+    return _send_on(key, _connect(url, tls, timeout), message)
+
+
+def _send_on(key: Key, smtp: smtplib.SMTP, message: EmailMessage) -> bool:
+    """The message on `smtp`, which is then kept for the next mail, or closed if it failed."""
     try:
         smtp.send_message(message)
     except BaseException:

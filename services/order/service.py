@@ -45,8 +45,9 @@ class OrderService(BaseService):
     account_rpc = RpcProxy("account")
     reserve_batch = Batched("catalog/reserve_quoted_all")  # orders created at once: one round trip
     risk_batch = Batched("risk/assess_all")  # their assessments: one round trip
-    # the payment service's rule: currency -> the channels that take it, ("currencies", channel) -> its currencies
-    channels_taking = Cached(ttl=10.0, max_entries=32)
+    # the payment service's rule, both ways: currency -> the channels that take it; channel -> its currencies
+    channels_taking = Cached(ttl=10.0, max_entries=16)
+    currencies_taken = Cached(ttl=10.0, max_entries=16)
 
     @command
     def create_order(self, cmd, signals=None, idempotency_key=None, buyer=None, via_agent=None):
@@ -72,8 +73,8 @@ class OrderService(BaseService):
             takes=lambda currency: self.channels_taking.get_or_set(
                 currency, lambda: self.payment_rpc.channels_for(currency)
             ),
-            currencies_of=lambda channel: self.channels_taking.get_or_set(
-                ("currencies", channel), lambda: self.payment_rpc.currencies_of(channel)
+            currencies_of=lambda channel: self.currencies_taken.get_or_set(
+                channel, lambda: self.payment_rpc.currencies_of(channel)
             ),
             buyer=buyer,
             via=load(schemas.Agent(), via_agent) if via_agent else None,
